@@ -1,0 +1,43 @@
+//! The `hashwatch` command: wires the library crates to the terminal.
+
+mod flags;
+mod hash;
+mod output;
+mod progress;
+mod walk;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::flags::{Command, Flags};
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                // `hashwatch hash … | head` is not an error.
+                return ExitCode::SUCCESS;
+            }
+            let _ = writeln!(std::io::stderr(), "hashwatch: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run() -> anyhow::Result<ExitCode> {
+    let flags = Flags::parse();
+    match flags.command {
+        Command::Hash(args) => hash::run(&args),
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,89 @@
+//! Progress for long runs: a bar when stderr is a terminal, otherwise a JSON
+//! log line every ten seconds once a run has lasted that long.
+
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+const LOG_EVERY: Duration = Duration::from_secs(10);
+
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    total: u64,
+    done: u64,
+    failed: u64,
+    started: Instant,
+    last_log: Instant,
+}
+
+impl Progress {
+    pub fn new(total: u64, allow_bar: bool) -> Progress {
+        let bar = (allow_bar && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::new(total);
+            let style = ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} files ({per_sec}, eta {eta})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar
+        });
+        let now = Instant::now();
+        Progress {
+            bar,
+            total,
+            done: 0,
+            failed: 0,
+            started: now,
+            last_log: now,
+        }
+    }
+
+    /// Counts one file, hashed or failed.
+    pub fn tick(&mut self, failed: bool) {
+        self.done += 1;
+        self.failed += u64::from(failed);
+        match &self.bar {
+            Some(bar) => bar.inc(1),
+            None if self.last_log.elapsed() >= LOG_EVERY => {
+                self.last_log = Instant::now();
+                self.log("progress");
+            }
+            None => {}
+        }
+    }
+
+    /// Prints a line on stderr without tearing the bar.
+    pub fn eprintln(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| eprintln_quiet(line)),
+            None => eprintln_quiet(line),
+        }
+    }
+
+    pub fn finish(self) {
+        match &self.bar {
+            Some(bar) => bar.finish_and_clear(),
+            // Runs short enough never to have logged stay quiet.
+            None if self.started.elapsed() >= LOG_EVERY => self.log("done"),
+            None => {}
+        }
+    }
+
+    fn log(&self, event: &str) {
+        let line = serde_json::json!({
+            "level": "info",
+            "event": event,
+            "files_done": self.done,
+            "files_total": self.total,
+            "files_failed": self.failed,
+            "elapsed_s": self.started.elapsed().as_secs_f64(),
+        });
+        eprintln_quiet(&line.to_string());
+    }
+}
+
+/// stderr may be closed; that must not abort the run.
+fn eprintln_quiet(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}

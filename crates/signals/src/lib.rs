@@ -1,0 +1,159 @@
+//! Every signal hashwatch matches on, from one read of a file.
+//!
+//! [`SignalHasher`] (configured through [`SignalHasherBuilder`]) takes a
+//! file's bytes once and gives [`ImageSignals`]: the PDQ hash and quality
+//! (optionally the eight dihedral hashes) of the decoded image, and the
+//! [`Digests`] (MD5, SHA-1, SHA-256) of the bytes themselves, which exact
+//! hash lists use. Only these values ever need to leave the machine.
+//!
+//! ```no_run
+//! use hashwatch_signals::SignalHasherBuilder;
+//!
+//! let hasher = SignalHasherBuilder::new().dihedral(true).build();
+//! let mut pdq = hashwatch_pdq::Hasher::new();
+//! let signals = hasher.hash_file(&mut pdq, "photo.jpg".as_ref())?;
+//! println!("{} {} {}", signals.pdq.hash, signals.pdq.quality, signals.digests.sha256_hex());
+//! # Ok::<(), hashwatch_media::Error>(())
+//! ```
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod digests;
+
+use std::path::Path;
+
+use hashwatch_media::{Decoded, Decoder, DecoderBuilder, Error, Format, Pixels};
+use hashwatch_pdq::{Dihedral, Hasher, Image, PdqHash};
+
+pub use crate::digests::Digests;
+
+/// The default largest file read: 256 MiB.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 256 << 20;
+
+/// The signals of one image file.
+#[derive(Debug, Clone)]
+pub struct ImageSignals {
+    /// PDQ hash and quality, as `pdqhash.compute` gives them.
+    pub pdq: PdqHash,
+    /// The eight dihedral hashes, when asked for.
+    pub dihedral: Option<Dihedral>,
+    /// Exact digests of the file's bytes.
+    pub digests: Digests,
+    /// The decoded format.
+    pub format: Format,
+    /// Width in pixels, as hashed.
+    pub width: u32,
+    /// Height in pixels, as hashed.
+    pub height: u32,
+}
+
+/// Configures a [`SignalHasher`].
+#[derive(Debug, Clone, Default)]
+pub struct SignalHasherBuilder {
+    decoder: DecoderBuilder,
+    dihedral: bool,
+    max_file_bytes: Option<u64>,
+}
+
+impl SignalHasherBuilder {
+    /// The defaults: no dihedral hashes, the media crate's pixel limit,
+    /// [`DEFAULT_MAX_FILE_BYTES`].
+    pub fn new() -> SignalHasherBuilder {
+        SignalHasherBuilder::default()
+    }
+
+    /// Also computes the eight dihedral hashes.
+    pub fn dihedral(&mut self, yes: bool) -> &mut SignalHasherBuilder {
+        self.dihedral = yes;
+        self
+    }
+
+    /// Refuses images whose header claims more than `limit` pixels.
+    pub fn max_pixels(&mut self, limit: u64) -> &mut SignalHasherBuilder {
+        self.decoder.max_pixels(limit);
+        self
+    }
+
+    /// Refuses files larger than `limit` bytes without reading them.
+    pub fn max_file_bytes(&mut self, limit: u64) -> &mut SignalHasherBuilder {
+        self.max_file_bytes = Some(limit);
+        self
+    }
+
+    /// Applies EXIF orientation before hashing (off by default, as in the
+    /// reference pipeline).
+    pub fn apply_orientation(&mut self, yes: bool) -> &mut SignalHasherBuilder {
+        self.decoder.apply_orientation(yes);
+        self
+    }
+
+    /// The hasher.
+    pub fn build(&self) -> SignalHasher {
+        SignalHasher {
+            decoder: self.decoder.build(),
+            dihedral: self.dihedral,
+            max_file_bytes: self.max_file_bytes.unwrap_or(DEFAULT_MAX_FILE_BYTES),
+        }
+    }
+}
+
+/// Hashes files and byte buffers. Share one across threads; give each
+/// thread its own [`hashwatch_pdq::Hasher`] for its buffers.
+#[derive(Debug, Clone)]
+pub struct SignalHasher {
+    decoder: Decoder,
+    dihedral: bool,
+    max_file_bytes: u64,
+}
+
+impl SignalHasher {
+    /// Reads `path` once, then hashes its bytes. Errors name the file.
+    pub fn hash_file(&self, pdq: &mut Hasher, path: &Path) -> Result<ImageSignals, Error> {
+        let bytes = hashwatch_media::read_file(path, self.max_file_bytes)?;
+        self.hash_bytes(pdq, &bytes).map_err(|e| e.with_path(path))
+    }
+
+    /// Decodes and hashes an image held in memory.
+    pub fn hash_bytes(&self, pdq: &mut Hasher, bytes: &[u8]) -> Result<ImageSignals, Error> {
+        let decoded = self.decoder.decode(bytes)?;
+        let digests = Digests::of(bytes);
+        let (pdq_hash, dihedral) = hash_pixels(pdq, &decoded, self.dihedral);
+        Ok(ImageSignals {
+            pdq: pdq_hash,
+            dihedral,
+            digests,
+            format: decoded.format,
+            width: decoded.width,
+            height: decoded.height,
+        })
+    }
+}
+
+/// PDQ of decoded pixels, with the dihedral set when asked for.
+pub fn hash_pixels(
+    pdq: &mut Hasher,
+    decoded: &Decoded,
+    dihedral: bool,
+) -> (PdqHash, Option<Dihedral>) {
+    let (width, height) = (decoded.width as usize, decoded.height as usize);
+    // The media crate sizes its buffers from the dimensions, so a mismatch
+    // is a bug there; hash nothing rather than panic.
+    let image = match &decoded.pixels {
+        Pixels::Rgb(p) => Image::rgb(p, width, height),
+        Pixels::Grey(p) => Image::grey(p, width, height),
+    };
+    let Ok(image) = image else {
+        let zero = PdqHash {
+            hash: hashwatch_pdq::Hash256::ZERO,
+            quality: 0,
+        };
+        return (zero, None);
+    };
+    if dihedral {
+        let (plain, all) = pdq.hash_with_dihedral(&image);
+        (plain, Some(all))
+    } else {
+        (pdq.hash(&image), None)
+    }
+}
