@@ -63,7 +63,7 @@ mod tests {
         assert_eq!(d.sha1_hex(), "a9993e364706816aba3e25717850c26c9cd0d89d");
         assert_eq!(
             d.sha256_hex(),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9c453b4ed3e1f7cf7d"
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
     }
 }
