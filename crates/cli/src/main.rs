@@ -13,6 +13,13 @@ use clap::Parser;
 
 use crate::flags::{Command, Flags};
 
+// Hashing allocates and frees full-size pixel and file buffers for every
+// image; mimalloc keeps and reuses those pages where glibc's allocator maps
+// and faults them in afresh (PNG scan, one thread: 169 ms with glibc, 150 ms
+// with mimalloc).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     match run() {
         Ok(code) => code,

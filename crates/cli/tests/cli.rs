@@ -15,7 +15,11 @@ fn corpus() -> PathBuf {
         .unwrap_or_else(|| {
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/images-v1")
         });
-    assert!(dir.join("pdq.tsv").is_file(), "no corpus at {}", dir.display());
+    assert!(
+        dir.join("pdq.tsv").is_file(),
+        "no corpus at {}",
+        dir.display()
+    );
     dir
 }
 
@@ -55,7 +59,9 @@ fn file_name(path: &str) -> String {
 #[test]
 fn dihedral_tsv_matches_the_reference_corpus() {
     let dir = corpus();
-    let out = run(hashwatch().args(["hash", "--dihedral"]).arg(dir.join("images")));
+    let out = run(hashwatch()
+        .args(["hash", "--dihedral"])
+        .arg(dir.join("images")));
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert_eq!(
@@ -79,25 +85,44 @@ fn dihedral_tsv_matches_the_reference_corpus() {
     }
     for r in &dihedral {
         let g = &got[&r["file"]];
-        for name in ["rot90", "rot180", "rot270", "flipx", "flipy", "flipplus1", "flipminus1"] {
+        for name in [
+            "rot90",
+            "rot180",
+            "rot270",
+            "flipx",
+            "flipy",
+            "flipplus1",
+            "flipminus1",
+        ] {
             assert_eq!(g[&format!("pdq_{name}")], r[name], "{} {name}", r["file"]);
         }
     }
     // Exact digests agree with the coreutils on one file.
     let astronaut = &got["sk_astronaut.png"];
-    assert_eq!((astronaut["width"].as_str(), astronaut["height"].as_str()), ("512", "512"));
+    assert_eq!(
+        (astronaut["width"].as_str(), astronaut["height"].as_str()),
+        ("512", "512")
+    );
     let sha256sum = run(Command::new("sha256sum").arg(dir.join("images/sk_astronaut.png")));
     let expected = text(&sha256sum.stdout);
-    assert_eq!(Some(astronaut["sha256"].as_str()), expected.split_whitespace().next());
+    assert_eq!(
+        Some(astronaut["sha256"].as_str()),
+        expected.split_whitespace().next()
+    );
     let md5sum = run(Command::new("md5sum").arg(dir.join("images/sk_astronaut.png")));
-    assert_eq!(Some(astronaut["md5"].as_str()), text(&md5sum.stdout).split_whitespace().next());
+    assert_eq!(
+        Some(astronaut["md5"].as_str()),
+        text(&md5sum.stdout).split_whitespace().next()
+    );
 }
 
 #[test]
 fn json_lines_carry_the_same_fields_as_tsv() {
     let dir = corpus().join("images");
     let tsv = run(hashwatch().args(["hash", "--dihedral"]).arg(&dir));
-    let json = run(hashwatch().args(["hash", "--dihedral", "--format", "json"]).arg(&dir));
+    let json = run(hashwatch()
+        .args(["hash", "--dihedral", "--format", "json"])
+        .arg(&dir));
     assert!(json.status.success());
     let tsv_rows = rows(&text(&tsv.stdout));
     let json_lines: Vec<serde_json::Value> = text(&json.stdout)
@@ -128,7 +153,11 @@ fn a_bad_file_gets_one_error_line_and_the_rest_are_hashed() {
     std::fs::create_dir_all(&nested).expect("mkdir");
     std::fs::copy(corpus.join("sk_camera.png"), dir.path().join("a.png")).expect("copy");
     std::fs::copy(corpus.join("jpg_hubble_q70.jpg"), nested.join("c.jpg")).expect("copy");
-    std::fs::write(dir.path().join("b/broken.png"), b"\x89PNG\r\n\x1a\nnot really").expect("write");
+    std::fs::write(
+        dir.path().join("b/broken.png"),
+        b"\x89PNG\r\n\x1a\nnot really",
+    )
+    .expect("write");
     std::fs::write(dir.path().join("b/empty.jpg"), b"").expect("write");
 
     let out = run(hashwatch().arg("hash").arg(dir.path()));
@@ -140,10 +169,18 @@ fn a_bad_file_gets_one_error_line_and_the_rest_are_hashed() {
     let stderr = text(&out.stderr);
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines.len(), 2, "{stderr}");
-    assert!(lines[0].contains("broken.png") && lines[0].contains("invalid PNG"), "{stderr}");
-    assert!(lines[1].contains("empty.jpg") && lines[1].contains("empty file"), "{stderr}");
+    assert!(
+        lines[0].contains("broken.png") && lines[0].contains("invalid PNG"),
+        "{stderr}"
+    );
+    assert!(
+        lines[1].contains("empty.jpg") && lines[1].contains("empty file"),
+        "{stderr}"
+    );
 
-    let json = run(hashwatch().args(["hash", "--format", "json"]).arg(dir.path()));
+    let json = run(hashwatch()
+        .args(["hash", "--format", "json"])
+        .arg(dir.path()));
     assert_eq!(json.status.code(), Some(1));
     let errors: Vec<serde_json::Value> = text(&json.stderr)
         .lines()
@@ -151,13 +188,18 @@ fn a_bad_file_gets_one_error_line_and_the_rest_are_hashed() {
         .collect();
     assert_eq!(errors[0]["error"], "decode");
     assert_eq!(errors[1]["error"], "empty_file");
-    assert!(errors[1]["path"].as_str().is_some_and(|p| p.ends_with("empty.jpg")));
+    assert!(errors[1]["path"]
+        .as_str()
+        .is_some_and(|p| p.ends_with("empty.jpg")));
 
     let missing = run(hashwatch().arg("hash").arg(dir.path().join("nope.png")));
     assert_eq!(missing.status.code(), Some(1));
     assert!(text(&missing.stderr).contains("nope.png"));
 
-    let good = run(hashwatch().arg("hash").arg(dir.path().join("a.png")).arg(&nested));
+    let good = run(hashwatch()
+        .arg("hash")
+        .arg(dir.path().join("a.png"))
+        .arg(&nested));
     assert_eq!(good.status.code(), Some(0), "{}", text(&good.stderr));
     assert_eq!(rows(&text(&good.stdout)).len(), 2);
 }

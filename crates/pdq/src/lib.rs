@@ -110,19 +110,36 @@ impl<'a> Image<'a> {
     fn fill_row_block(&self, first_row: usize, lanes: &mut [[f32; LANES]]) {
         let rows = LANES.min(self.height - first_row);
         let w = self.width;
-        for l in 0..rows {
-            let y = first_row + l;
-            match self.pixels {
-                Pixels::Rgb(p) => {
+        match self.pixels {
+            Pixels::Rgb(p) if rows == LANES => {
+                // A full block: each column's eight lumas are computed side
+                // by side, which vectorises across the lanes.
+                let block: [&[u8]; LANES] = std::array::from_fn(|l| {
+                    &p[3 * (first_row + l) * w..3 * (first_row + l + 1) * w]
+                });
+                for (j, lane) in lanes.iter_mut().enumerate() {
+                    let weighted: [i32; LANES] = std::array::from_fn(|l| {
+                        let px = &block[l][3 * j..3 * j + 3];
+                        luma::weighted(px[0], px[1], px[2])
+                    });
+                    *lane = weighted.map(luma::from_weighted);
+                }
+            }
+            Pixels::Rgb(p) => {
+                for l in 0..rows {
+                    let y = first_row + l;
                     let row = &p[3 * y * w..3 * (y + 1) * w];
                     for (lane, px) in lanes.iter_mut().zip(row.chunks_exact(3)) {
                         lane[l] = luma::rgb(px[0], px[1], px[2]);
                     }
                 }
-                Pixels::Grey(p) => {
+            }
+            Pixels::Grey(p) => {
+                for l in 0..rows {
+                    let y = first_row + l;
                     let row = &p[y * w..(y + 1) * w];
                     for (lane, &v) in lanes.iter_mut().zip(row) {
-                        lane[l] = luma::GREY[v as usize];
+                        lane[l] = luma::grey(v);
                     }
                 }
             }
@@ -138,7 +155,7 @@ impl<'a> Image<'a> {
                 let i = y * OUT + x;
                 *v = match self.pixels {
                     Pixels::Rgb(p) => luma::rgb(p[3 * i], p[3 * i + 1], p[3 * i + 2]),
-                    Pixels::Grey(p) => luma::GREY[p[i] as usize],
+                    Pixels::Grey(p) => luma::grey(p[i]),
                 };
             }
         }

@@ -48,7 +48,11 @@ fn parse(hex: &str) -> Hash256 {
 fn corpus_hashes_and_qualities_are_bit_exact() {
     let dir = corpus();
     let references = read_tsv(&dir.join("pdq.tsv"));
-    assert!(references.len() >= 48, "corpus has {} images", references.len());
+    assert!(
+        references.len() >= 48,
+        "corpus has {} images",
+        references.len()
+    );
     let hasher = SignalHasherBuilder::new().build();
     let mut pdq = Hasher::new();
     let mut mismatches = Vec::new();

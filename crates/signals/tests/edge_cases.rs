@@ -52,7 +52,10 @@ fn corpus_image(name: &str) -> Vec<u8> {
 #[test]
 fn images_under_five_pixels_a_side_hash_to_zero_with_quality_zero() {
     for (w, h) in [(1, 1), (2, 300), (300, 2), (4, 4), (4, 100), (100, 4)] {
-        let png = encode(&DynamicImage::ImageRgb8(noise_rgb(w, h, 1)), ImageFormat::Png);
+        let png = encode(
+            &DynamicImage::ImageRgb8(noise_rgb(w, h, 1)),
+            ImageFormat::Png,
+        );
         let got = hash(&png).expect("tiny images decode");
         assert_eq!(got.pdq.hash, Hash256::ZERO, "{w}x{h}");
         assert_eq!(got.pdq.quality, 0, "{w}x{h}");
@@ -61,7 +64,10 @@ fn images_under_five_pixels_a_side_hash_to_zero_with_quality_zero() {
         assert!(dihedral.hashes.iter().all(|h| *h == Hash256::ZERO));
     }
     // Five pixels a side is the smallest hashable size.
-    let png = encode(&DynamicImage::ImageRgb8(noise_rgb(5, 5, 2)), ImageFormat::Png);
+    let png = encode(
+        &DynamicImage::ImageRgb8(noise_rgb(5, 5, 2)),
+        ImageFormat::Png,
+    );
     assert_ne!(hash(&png).expect("decodes").pdq.hash, Hash256::ZERO);
 }
 
@@ -106,8 +112,13 @@ fn alpha_is_dropped_not_composited() {
             let p = rgb.get_pixel(x, y).0;
             Rgba([p[0], p[1], p[2], alpha])
         });
-        let with_alpha = hash(&encode(&DynamicImage::ImageRgba8(rgba), ImageFormat::Png)).expect("decodes");
-        let without = hash(&encode(&DynamicImage::ImageRgb8(rgb.clone()), ImageFormat::Png)).expect("decodes");
+        let with_alpha =
+            hash(&encode(&DynamicImage::ImageRgba8(rgba), ImageFormat::Png)).expect("decodes");
+        let without = hash(&encode(
+            &DynamicImage::ImageRgb8(rgb.clone()),
+            ImageFormat::Png,
+        ))
+        .expect("decodes");
         assert_eq!(with_alpha.pdq, without.pdq, "alpha {alpha}");
     }
 }
@@ -132,7 +143,8 @@ fn sixteen_bit_images_hash_as_their_top_byte() {
 fn grey_images_hash_like_their_rgb_expansion() {
     let grey = image::GrayImage::from_raw(90, 50, noise(90 * 50, 7)).expect("fits");
     let rgb = DynamicImage::ImageLuma8(grey.clone()).to_rgb8();
-    let as_grey = hash(&encode(&DynamicImage::ImageLuma8(grey), ImageFormat::Png)).expect("decodes");
+    let as_grey =
+        hash(&encode(&DynamicImage::ImageLuma8(grey), ImageFormat::Png)).expect("decodes");
     let as_rgb = hash(&encode(&DynamicImage::ImageRgb8(rgb), ImageFormat::Png)).expect("decodes");
     assert_eq!(as_grey.pdq, as_rgb.pdq);
 }
@@ -141,7 +153,10 @@ fn grey_images_hash_like_their_rgb_expansion() {
 fn empty_and_non_image_files_are_refused_by_name() {
     assert!(matches!(hash(b"").unwrap_err().kind(), ErrorKind::Empty));
     for bytes in [&b"hello, world\n"[..], b"%PDF-1.7\n", b"\x00\x01\x02\x03"] {
-        assert!(matches!(hash(bytes).unwrap_err().kind(), ErrorKind::UnknownFormat));
+        assert!(matches!(
+            hash(bytes).unwrap_err().kind(),
+            ErrorKind::UnknownFormat
+        ));
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("notes.txt");
@@ -163,11 +178,22 @@ fn empty_and_non_image_files_are_refused_by_name() {
 
 #[test]
 fn truncated_files_are_refused() {
-    let png = encode(&DynamicImage::ImageRgb8(noise_rgb(64, 48, 8)), ImageFormat::Png);
+    let png = encode(
+        &DynamicImage::ImageRgb8(noise_rgb(64, 48, 8)),
+        ImageFormat::Png,
+    );
     let jpeg = corpus_image("jpg_chelsea_q95_444.jpg");
     let progressive = corpus_image("jpg_coffee_q85_progressive.jpg");
-    let gif = encode(&DynamicImage::ImageRgb8(noise_rgb(64, 48, 9)), ImageFormat::Gif);
-    for (name, bytes) in [("png", &png), ("jpeg", &jpeg), ("progressive jpeg", &progressive), ("gif", &gif)] {
+    let gif = encode(
+        &DynamicImage::ImageRgb8(noise_rgb(64, 48, 9)),
+        ImageFormat::Gif,
+    );
+    for (name, bytes) in [
+        ("png", &png),
+        ("jpeg", &jpeg),
+        ("progressive jpeg", &progressive),
+        ("gif", &gif),
+    ] {
         for keep in [bytes.len() / 2, bytes.len() - 10] {
             let err = hash(&bytes[..keep]).expect_err(name);
             assert!(
@@ -185,7 +211,11 @@ fn png_header_only(width: u32, height: u32) -> Vec<u8> {
         for &b in bytes {
             crc ^= u32::from(b);
             for _ in 0..8 {
-                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
             }
         }
         !crc
@@ -202,7 +232,10 @@ fn png_header_only(width: u32, height: u32) -> Vec<u8> {
     ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
     png.extend(chunk(b"IHDR", &ihdr));
-    png.extend(chunk(b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]));
+    png.extend(chunk(
+        b"IDAT",
+        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+    ));
     png.extend(chunk(b"IEND", b""));
     png
 }
@@ -211,7 +244,14 @@ fn png_header_only(width: u32, height: u32) -> Vec<u8> {
 fn headers_claiming_huge_dimensions_are_refused_before_decoding() {
     let err = hash(&png_header_only(100_000, 100_000)).unwrap_err();
     assert!(
-        matches!(err.kind(), ErrorKind::TooManyPixels { width: 100_000, height: 100_000, .. }),
+        matches!(
+            err.kind(),
+            ErrorKind::TooManyPixels {
+                width: 100_000,
+                height: 100_000,
+                ..
+            }
+        ),
         "{err}"
     );
     // A JPEG whose frame header is patched to 60000x60000.
@@ -223,14 +263,27 @@ fn headers_claiming_huge_dimensions_are_refused_before_decoding() {
     jpeg[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]);
     let err = hash(&jpeg).unwrap_err();
     assert!(
-        matches!(err.kind(), ErrorKind::TooManyPixels { width: 60_000, height: 60_000, .. }),
+        matches!(
+            err.kind(),
+            ErrorKind::TooManyPixels {
+                width: 60_000,
+                height: 60_000,
+                ..
+            }
+        ),
         "{err}"
     );
     // The limit is configurable: a modest limit refuses an ordinary image.
     let small = SignalHasherBuilder::new().max_pixels(10_000).build();
-    let png = encode(&DynamicImage::ImageRgb8(noise_rgb(200, 100, 10)), ImageFormat::Png);
+    let png = encode(
+        &DynamicImage::ImageRgb8(noise_rgb(200, 100, 10)),
+        ImageFormat::Png,
+    );
     let err = small.hash_bytes(&mut Hasher::new(), &png).unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::TooManyPixels { limit: 10_000, .. }), "{err}");
+    assert!(
+        matches!(err.kind(), ErrorKind::TooManyPixels { limit: 10_000, .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("200x100"), "{err}");
 }
 
@@ -238,14 +291,23 @@ fn headers_claiming_huge_dimensions_are_refused_before_decoding() {
 fn oversized_files_are_refused_without_reading() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("big.png");
-    std::fs::write(&path, encode(&DynamicImage::ImageRgb8(noise_rgb(64, 64, 11)), ImageFormat::Png))
-        .expect("writes");
+    std::fs::write(
+        &path,
+        encode(
+            &DynamicImage::ImageRgb8(noise_rgb(64, 64, 11)),
+            ImageFormat::Png,
+        ),
+    )
+    .expect("writes");
     let err = SignalHasherBuilder::new()
         .max_file_bytes(100)
         .build()
         .hash_file(&mut Hasher::new(), &path)
         .unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::TooManyBytes { limit: 100, .. }), "{err}");
+    assert!(
+        matches!(err.kind(), ErrorKind::TooManyBytes { limit: 100, .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -268,7 +330,10 @@ fn exif_orientation_is_ignored_unless_asked() {
     // not equal, because the blur is not rotation-symmetric at the edges.
     let rot270 = plain.dihedral.expect("asked for").hashes[3];
     assert!(oriented.pdq.hash.distance(&rot270) <= 31);
-    assert_eq!((oriented.width, oriented.height), (plain.height, plain.width));
+    assert_eq!(
+        (oriented.width, oriented.height),
+        (plain.height, plain.width)
+    );
 }
 
 /// Corrupted bytes must give an answer (a hash or an error), never bring
@@ -276,13 +341,46 @@ fn exif_orientation_is_ignored_unless_asked() {
 #[test]
 fn corrupted_files_never_crash() {
     let seeds: Vec<(&str, Vec<u8>)> = vec![
-        ("png", encode(&DynamicImage::ImageRgb8(noise_rgb(40, 30, 12)), ImageFormat::Png)),
+        (
+            "png",
+            encode(
+                &DynamicImage::ImageRgb8(noise_rgb(40, 30, 12)),
+                ImageFormat::Png,
+            ),
+        ),
         ("jpeg", corpus_image("jpg_noise_127x129_q80.jpg")),
-        ("progressive", corpus_image("jpg_coffee_q85_progressive.jpg")),
-        ("gif", encode(&DynamicImage::ImageRgb8(noise_rgb(40, 30, 13)), ImageFormat::Gif)),
-        ("bmp", encode(&DynamicImage::ImageRgb8(noise_rgb(40, 30, 14)), ImageFormat::Bmp)),
-        ("tiff", encode(&DynamicImage::ImageRgb8(noise_rgb(40, 30, 15)), ImageFormat::Tiff)),
-        ("webp", encode(&DynamicImage::ImageRgb8(noise_rgb(40, 30, 16)), ImageFormat::WebP)),
+        (
+            "progressive",
+            corpus_image("jpg_coffee_q85_progressive.jpg"),
+        ),
+        (
+            "gif",
+            encode(
+                &DynamicImage::ImageRgb8(noise_rgb(40, 30, 13)),
+                ImageFormat::Gif,
+            ),
+        ),
+        (
+            "bmp",
+            encode(
+                &DynamicImage::ImageRgb8(noise_rgb(40, 30, 14)),
+                ImageFormat::Bmp,
+            ),
+        ),
+        (
+            "tiff",
+            encode(
+                &DynamicImage::ImageRgb8(noise_rgb(40, 30, 15)),
+                ImageFormat::Tiff,
+            ),
+        ),
+        (
+            "webp",
+            encode(
+                &DynamicImage::ImageRgb8(noise_rgb(40, 30, 16)),
+                ImageFormat::WebP,
+            ),
+        ),
     ];
     let hasher: SignalHasher = SignalHasherBuilder::new().max_pixels(4_000_000).build();
     let mut pdq = Hasher::new();
