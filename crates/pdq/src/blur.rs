@@ -23,7 +23,7 @@ pub(crate) const OUT: usize = 64;
 
 /// The reference's `computeJaroszFilterWindowSize`: round up `old / (2 * new)`.
 pub(crate) fn window_size(old: usize, new: usize) -> usize {
-    (old + 2 * new - 1) / (2 * new)
+    old.div_ceil(2 * new)
 }
 
 /// The reference's `decimateFloat` sample positions: pixel centres, computed
@@ -103,6 +103,22 @@ impl BoxPhases {
     }
 }
 
+/// `sum[k] += v[k]`: one step of independent running sums.
+#[inline(always)]
+fn add_assign(sum: &mut [f32], v: &[f32]) {
+    for (s, x) in sum.iter_mut().zip(v) {
+        *s += x;
+    }
+}
+
+/// `sum[k] -= v[k]`.
+#[inline(always)]
+fn sub_assign(sum: &mut [f32], v: &[f32]) {
+    for (s, x) in sum.iter_mut().zip(v) {
+        *s -= x;
+    }
+}
+
 /// A running box sum over one or more independent vectors.
 trait Accumulator {
     fn add(&mut self, i: usize);
@@ -122,24 +138,15 @@ struct RowLanes<'a> {
 impl Accumulator for RowLanes<'_> {
     #[inline(always)]
     fn add(&mut self, i: usize) {
-        let v = self.input[i];
-        for l in 0..LANES {
-            self.sum[l] += v[l];
-        }
+        add_assign(&mut self.sum, &self.input[i]);
     }
     #[inline(always)]
     fn sub(&mut self, i: usize) {
-        let v = self.input[i];
-        for l in 0..LANES {
-            self.sum[l] -= v[l];
-        }
+        sub_assign(&mut self.sum, &self.input[i]);
     }
     #[inline(always)]
     fn emit(&mut self, o: usize, count: f32) {
-        let out = &mut self.output[o];
-        for l in 0..LANES {
-            out[l] = self.sum[l] / count;
-        }
+        self.output[o] = self.sum.map(|s| s / count);
     }
 }
 
@@ -156,26 +163,18 @@ struct SampledRowLanes<'a> {
 impl Accumulator for SampledRowLanes<'_> {
     #[inline(always)]
     fn add(&mut self, i: usize) {
-        let v = self.input[i];
-        for l in 0..LANES {
-            self.sum[l] += v[l];
-        }
+        add_assign(&mut self.sum, &self.input[i]);
     }
     #[inline(always)]
     fn sub(&mut self, i: usize) {
-        let v = self.input[i];
-        for l in 0..LANES {
-            self.sum[l] -= v[l];
-        }
+        sub_assign(&mut self.sum, &self.input[i]);
     }
     #[inline(always)]
     fn emit(&mut self, o: usize, count: f32) {
         // Sample positions are non-decreasing and may repeat for images
         // narrower than 64 pixels.
         while self.next < OUT && self.samples[self.next] == o {
-            for l in 0..LANES {
-                self.output[self.next][l] = self.sum[l] / count;
-            }
+            self.output[self.next] = self.sum.map(|s| s / count);
             self.next += 1;
         }
     }
@@ -193,17 +192,11 @@ struct Columns<'a, F: FnMut(usize, &[f32], f32)> {
 impl<F: FnMut(usize, &[f32], f32)> Accumulator for Columns<'_, F> {
     #[inline(always)]
     fn add(&mut self, i: usize) {
-        let row = &self.input[i * self.width..(i + 1) * self.width];
-        for (s, v) in self.sum.iter_mut().zip(row) {
-            *s += v;
-        }
+        add_assign(self.sum, &self.input[i * self.width..(i + 1) * self.width]);
     }
     #[inline(always)]
     fn sub(&mut self, i: usize) {
-        let row = &self.input[i * self.width..(i + 1) * self.width];
-        for (s, v) in self.sum.iter_mut().zip(row) {
-            *s -= v;
-        }
+        sub_assign(self.sum, &self.input[i * self.width..(i + 1) * self.width]);
     }
     #[inline(always)]
     fn emit(&mut self, o: usize, count: f32) {
@@ -353,17 +346,11 @@ struct SampledColumns<'a> {
 impl Accumulator for SampledColumns<'_> {
     #[inline(always)]
     fn add(&mut self, i: usize) {
-        let row = &self.input[i];
-        for (s, v) in self.sum.iter_mut().zip(row) {
-            *s += v;
-        }
+        add_assign(self.sum, &self.input[i]);
     }
     #[inline(always)]
     fn sub(&mut self, i: usize) {
-        let row = &self.input[i];
-        for (s, v) in self.sum.iter_mut().zip(row) {
-            *s -= v;
-        }
+        sub_assign(self.sum, &self.input[i]);
     }
     #[inline(always)]
     fn emit(&mut self, o: usize, count: f32) {

@@ -8,14 +8,14 @@ use crate::blur::OUT;
 pub(crate) fn quality(a: &[[f32; OUT]; OUT]) -> u8 {
     let step = |u: f32, v: f32| (((u - v) * 100.0) / 255.0) as i32;
     let mut gradient_sum: i32 = 0;
-    for i in 0..OUT - 1 {
-        for j in 0..OUT {
-            gradient_sum += step(a[i][j], a[i + 1][j]).abs();
+    for pair in a.windows(2) {
+        for (u, v) in pair[0].iter().zip(pair[1].iter()) {
+            gradient_sum += step(*u, *v).abs();
         }
     }
     for row in a.iter() {
-        for j in 0..OUT - 1 {
-            gradient_sum += step(row[j], row[j + 1]).abs();
+        for pair in row.windows(2) {
+            gradient_sum += step(pair[0], pair[1]).abs();
         }
     }
     // The cap keeps the cast lossless.

@@ -151,10 +151,13 @@ fn grey_images_hash_like_their_rgb_expansion() {
 
 #[test]
 fn empty_and_non_image_files_are_refused_by_name() {
-    assert!(matches!(hash(b"").unwrap_err().kind(), ErrorKind::Empty));
+    assert!(matches!(
+        hash(b"").expect_err("must be refused").kind(),
+        ErrorKind::Empty
+    ));
     for bytes in [&b"hello, world\n"[..], b"%PDF-1.7\n", b"\x00\x01\x02\x03"] {
         assert!(matches!(
-            hash(bytes).unwrap_err().kind(),
+            hash(bytes).expect_err("must be refused").kind(),
             ErrorKind::UnknownFormat
         ));
     }
@@ -164,7 +167,7 @@ fn empty_and_non_image_files_are_refused_by_name() {
     let err = SignalHasherBuilder::new()
         .build()
         .hash_file(&mut Hasher::new(), &path)
-        .unwrap_err();
+        .expect_err("must be refused");
     assert_eq!(err.path(), Some(path.as_path()));
     assert!(err.to_string().contains("notes.txt"), "{err}");
     assert!(err.to_string().contains("not an image"), "{err}");
@@ -172,7 +175,7 @@ fn empty_and_non_image_files_are_refused_by_name() {
     let err = SignalHasherBuilder::new()
         .build()
         .hash_file(&mut Hasher::new(), &missing)
-        .unwrap_err();
+        .expect_err("must be refused");
     assert!(matches!(err.kind(), ErrorKind::Io(_)), "{err}");
 }
 
@@ -242,7 +245,7 @@ fn png_header_only(width: u32, height: u32) -> Vec<u8> {
 
 #[test]
 fn headers_claiming_huge_dimensions_are_refused_before_decoding() {
-    let err = hash(&png_header_only(100_000, 100_000)).unwrap_err();
+    let err = hash(&png_header_only(100_000, 100_000)).expect_err("must be refused");
     assert!(
         matches!(
             err.kind(),
@@ -261,7 +264,7 @@ fn headers_claiming_huge_dimensions_are_refused_before_decoding() {
         .position(|w| w[0] == 0xFF && (w[1] == 0xC0 || w[1] == 0xC2))
         .expect("frame header");
     jpeg[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]);
-    let err = hash(&jpeg).unwrap_err();
+    let err = hash(&jpeg).expect_err("must be refused");
     assert!(
         matches!(
             err.kind(),
@@ -279,7 +282,9 @@ fn headers_claiming_huge_dimensions_are_refused_before_decoding() {
         &DynamicImage::ImageRgb8(noise_rgb(200, 100, 10)),
         ImageFormat::Png,
     );
-    let err = small.hash_bytes(&mut Hasher::new(), &png).unwrap_err();
+    let err = small
+        .hash_bytes(&mut Hasher::new(), &png)
+        .expect_err("must be refused");
     assert!(
         matches!(err.kind(), ErrorKind::TooManyPixels { limit: 10_000, .. }),
         "{err}"
@@ -303,7 +308,7 @@ fn oversized_files_are_refused_without_reading() {
         .max_file_bytes(100)
         .build()
         .hash_file(&mut Hasher::new(), &path)
-        .unwrap_err();
+        .expect_err("must be refused");
     assert!(
         matches!(err.kind(), ErrorKind::TooManyBytes { limit: 100, .. }),
         "{err}"
