@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what building hashwatch needs beyond a Rust toolchain: a C
+# compiler, CMake and NASM, which build the bundled libjpeg-turbo (the JPEG
+# decoder the PDQ reference pipeline uses). Debian/Ubuntu packages; does
+# nothing when everything is already there.
+set -euo pipefail
+
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "hashwatch needs a Rust toolchain (cargo); install it with rustup: https://rustup.rs" >&2
+    exit 1
+fi
+
+missing=()
+command -v cc >/dev/null 2>&1 || missing+=(gcc)
+command -v cmake >/dev/null 2>&1 || missing+=(cmake)
+command -v nasm >/dev/null 2>&1 || missing+=(nasm)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "please install: ${missing[*]} (no apt-get here)" >&2
+    exit 1
+fi
+sudo=()
+[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+echo "installing ${missing[*]} ..." >&2
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get install -y -q "${missing[@]}" >/dev/null \
+    || { "${sudo[@]}" apt-get update -q >/dev/null && "${sudo[@]}" apt-get install -y -q "${missing[@]}" >/dev/null; }

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it. Installs build dependencies first.
+# The conformance tests read Meta's reference hashes from
+# ../shared/corpus/images-v1 (or $HASHWATCH_CORPUS).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+cargo fmt --all -- --check
+if cargo clippy --version >/dev/null 2>&1; then
+    cargo clippy --workspace --all-targets --release --quiet -- -D warnings
+else
+    echo "clippy not installed: lints skipped" >&2
+fi
+cargo test --workspace --release
