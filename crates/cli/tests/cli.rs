@@ -2,25 +2,14 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
+
+use hashwatch_pdq::Dihedral;
+use hashwatch_testdata::{corpus, parse_tsv, read_tsv};
 
 fn hashwatch() -> Command {
     Command::new(env!("CARGO_BIN_EXE_hashwatch"))
-}
-
-fn corpus() -> PathBuf {
-    let dir = std::env::var_os("HASHWATCH_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/images-v1")
-        });
-    assert!(
-        dir.join("pdq.tsv").is_file(),
-        "no corpus at {}",
-        dir.display()
-    );
-    dir
 }
 
 fn run(cmd: &mut Command) -> Output {
@@ -29,23 +18,6 @@ fn run(cmd: &mut Command) -> Output {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).expect("utf-8 output")
-}
-
-/// TSV with a header into rows keyed by column name.
-fn rows(tsv: &str) -> Vec<HashMap<String, String>> {
-    let mut lines = tsv.lines();
-    let header: Vec<&str> = lines.next().expect("header").split('\t').collect();
-    lines
-        .map(|l| {
-            let cells: Vec<&str> = l.split('\t').collect();
-            assert_eq!(cells.len(), header.len(), "row {l:?}");
-            header
-                .iter()
-                .zip(cells)
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
-        })
-        .collect()
 }
 
 fn file_name(path: &str) -> String {
@@ -71,12 +43,12 @@ fn dihedral_tsv_matches_the_reference_corpus() {
              pdq_rot270\tpdq_flipx\tpdq_flipy\tpdq_flipplus1\tpdq_flipminus1"
         )
     );
-    let got: HashMap<String, HashMap<String, String>> = rows(&stdout)
+    let got: HashMap<String, HashMap<String, String>> = parse_tsv(&stdout)
         .into_iter()
         .map(|r| (file_name(&r["path"]), r))
         .collect();
-    let reference = rows(&std::fs::read_to_string(dir.join("pdq.tsv")).expect("pdq.tsv"));
-    let dihedral = rows(&std::fs::read_to_string(dir.join("dihedral.tsv")).expect("dihedral.tsv"));
+    let reference = read_tsv(&dir.join("pdq.tsv"));
+    let dihedral = read_tsv(&dir.join("dihedral.tsv"));
     assert_eq!(got.len(), reference.len());
     for r in &reference {
         let g = &got[&r["file"]];
@@ -85,16 +57,9 @@ fn dihedral_tsv_matches_the_reference_corpus() {
     }
     for r in &dihedral {
         let g = &got[&r["file"]];
-        for name in [
-            "rot90",
-            "rot180",
-            "rot270",
-            "flipx",
-            "flipy",
-            "flipplus1",
-            "flipminus1",
-        ] {
-            assert_eq!(g[&format!("pdq_{name}")], r[name], "{} {name}", r["file"]);
+        // The original is the `pdq` column; the other seven have their own.
+        for name in &Dihedral::NAMES[1..] {
+            assert_eq!(g[&format!("pdq_{name}")], r[*name], "{} {name}", r["file"]);
         }
     }
     // Exact digests agree with the coreutils on one file.
@@ -124,7 +89,7 @@ fn json_lines_carry_the_same_fields_as_tsv() {
         .args(["hash", "--dihedral", "--format", "json"])
         .arg(&dir));
     assert!(json.status.success());
-    let tsv_rows = rows(&text(&tsv.stdout));
+    let tsv_rows = parse_tsv(&text(&tsv.stdout));
     let json_lines: Vec<serde_json::Value> = text(&json.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).expect("each line is JSON"))
@@ -162,7 +127,7 @@ fn a_bad_file_gets_one_error_line_and_the_rest_are_hashed() {
 
     let out = run(hashwatch().arg("hash").arg(dir.path()));
     assert_eq!(out.status.code(), Some(1));
-    let got = rows(&text(&out.stdout));
+    let got = parse_tsv(&text(&out.stdout));
     let names: Vec<String> = got.iter().map(|r| file_name(&r["path"])).collect();
     // Sorted by name, recursively.
     assert_eq!(names, ["a.png", "c.jpg"]);
@@ -201,7 +166,7 @@ fn a_bad_file_gets_one_error_line_and_the_rest_are_hashed() {
         .arg(dir.path().join("a.png"))
         .arg(&nested));
     assert_eq!(good.status.code(), Some(0), "{}", text(&good.stderr));
-    assert_eq!(rows(&text(&good.stdout)).len(), 2);
+    assert_eq!(parse_tsv(&text(&good.stdout)).len(), 2);
 }
 
 #[test]

@@ -2,43 +2,11 @@
 //! the generated fixtures, hash bit-exactly with the same quality as Meta's
 //! C++ through the `pdqhash` binding.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use hashwatch_pdq::{Dihedral, Hash256, Hasher};
 use hashwatch_signals::SignalHasherBuilder;
-
-/// `../shared/corpus/images-v1` beside the checkout, or `HASHWATCH_CORPUS`.
-fn corpus() -> PathBuf {
-    let dir = std::env::var_os("HASHWATCH_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/images-v1")
-        });
-    assert!(
-        dir.join("pdq.tsv").is_file(),
-        "reference corpus not found at {} (set HASHWATCH_CORPUS)",
-        dir.display()
-    );
-    dir
-}
-
-/// Rows of a TSV file with a header, as maps from column name to value.
-fn read_tsv(path: &Path) -> Vec<HashMap<String, String>> {
-    let text = std::fs::read_to_string(path).expect("reference TSV is readable");
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().expect("header line").split('\t').collect();
-    lines
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            header
-                .iter()
-                .zip(l.split('\t'))
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
-        })
-        .collect()
-}
+use hashwatch_testdata::{corpus, read_tsv};
 
 fn parse(hex: &str) -> Hash256 {
     hex.parse().expect("reference hash is valid hex")

@@ -2,7 +2,6 @@
 //! damaged and hostile files. Images are generated here; none are real photos.
 
 use std::io::Cursor;
-use std::path::Path;
 
 use hashwatch_media::ErrorKind;
 use hashwatch_pdq::{Hash256, Hasher};
@@ -43,9 +42,7 @@ fn hash(bytes: &[u8]) -> Result<ImageSignals, hashwatch_media::Error> {
 }
 
 fn corpus_image(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/images-v1/images")
-        .join(name);
+    let path = hashwatch_testdata::corpus_images().join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
