@@ -1,0 +1,238 @@
+//! Exact recall: every search agrees with brute force, on random and on
+//! clustered hashes, at the radius edges, through inserts and removals.
+
+use hashwatch_index::{Match, PdqIndex, Strategy};
+use hashwatch_pdq::Hash256;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        // splitmix64
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn hash(&mut self) -> Hash256 {
+        Hash256::from_limbs([self.next(), self.next(), self.next(), self.next()])
+    }
+    /// `base` with exactly `bits` distinct bits flipped.
+    fn near(&mut self, base: &Hash256, bits: u32) -> Hash256 {
+        let mut limbs = base.limbs();
+        let mut flipped = Vec::new();
+        while flipped.len() < bits as usize {
+            let k = (self.next() % 256) as usize;
+            if !flipped.contains(&k) {
+                flipped.push(k);
+                limbs[k / 64] ^= 1 << (k % 64);
+            }
+        }
+        Hash256::from_limbs(limbs)
+    }
+}
+
+fn brute_force(entries: &[(u64, Hash256)], query: &Hash256, radius: u32) -> Vec<Match> {
+    let mut found: Vec<Match> = entries
+        .iter()
+        .map(|(id, h)| Match {
+            id: *id,
+            distance: h.distance(query),
+        })
+        .filter(|m| m.distance <= radius)
+        .collect();
+    found.sort_by_key(|m| (m.distance, m.id));
+    found
+}
+
+fn assert_exact(index: &PdqIndex, entries: &[(u64, Hash256)], query: &Hash256, radius: u32) {
+    let want = brute_force(entries, query, radius);
+    for strategy in [Strategy::MultiIndex, Strategy::Linear] {
+        assert_eq!(
+            index.search_with(query, radius, strategy),
+            want,
+            "{strategy:?} r={radius}"
+        );
+    }
+    assert_eq!(index.search(query, radius), want, "automatic r={radius}");
+}
+
+/// Random hashes plus clusters of near-duplicates at every distance 0..=40
+/// around each query, including exactly 30, 31 and 32 bits.
+fn clustered(rng: &mut Rng, random: usize, queries: usize) -> (Vec<(u64, Hash256)>, Vec<Hash256>) {
+    let mut entries: Vec<(u64, Hash256)> = (0..random as u64).map(|id| (id, rng.hash())).collect();
+    let mut qs = Vec::new();
+    let mut id = random as u64;
+    for _ in 0..queries {
+        let q = rng.hash();
+        for d in 0..=40 {
+            entries.push((id, rng.near(&q, d)));
+            id += 1;
+        }
+        qs.push(q);
+    }
+    (entries, qs)
+}
+
+#[test]
+fn random_and_clustered_searches_match_brute_force() {
+    let mut rng = Rng(1);
+    let (entries, queries) = clustered(&mut rng, 200_000, 20);
+    let index: PdqIndex = entries.iter().copied().collect();
+    assert_eq!(index.len(), entries.len());
+    assert_eq!(index.strategy(31), Strategy::MultiIndex);
+    for q in &queries {
+        for radius in [0, 1, 15, 16, 30, 31, 32, 47, 48, 64] {
+            assert_exact(&index, &entries, q, radius);
+        }
+        // The planted neighbours at the edge: 31 in, 32 out.
+        let at_31 = index.search(q, 31);
+        assert!(at_31.iter().any(|m| m.distance == 31));
+        assert!(at_31.iter().all(|m| m.distance <= 31));
+        assert!(index.search(q, 32).iter().any(|m| m.distance == 32));
+    }
+    // Random queries with nothing planted.
+    for _ in 0..20 {
+        assert_exact(&index, &entries, &rng.hash(), 31);
+    }
+}
+
+#[test]
+fn tightly_clustered_sets_match_brute_force() {
+    // Every hash within a few bits of a handful of centres, so slot buckets
+    // are very uneven.
+    let mut rng = Rng(2);
+    let centres: Vec<Hash256> = (0..5).map(|_| rng.hash()).collect();
+    let entries: Vec<(u64, Hash256)> = (0..20_000u64)
+        .map(|id| {
+            let c = &centres[(id % 5) as usize];
+            let bits = (rng.next() % 40) as u32;
+            (id, rng.near(c, bits))
+        })
+        .collect();
+    let index: PdqIndex = entries.iter().copied().collect();
+    for c in &centres {
+        for radius in [10, 30, 31, 32] {
+            assert_exact(&index, &entries, c, radius);
+        }
+    }
+}
+
+#[test]
+fn inserts_and_removals_are_live_at_once() {
+    let mut rng = Rng(3);
+    let (mut entries, queries) = clustered(&mut rng, 100_000, 5);
+    let mut index: PdqIndex = entries.iter().copied().collect();
+    // Remove every third planted neighbour, re-insert some of them under a
+    // new hash, and add new ones to the delta.
+    let mut next_id = 10_000_000u64;
+    for i in (100_000..entries.len()).step_by(3) {
+        let (id, _) = entries[i];
+        assert!(index.remove(id));
+        assert!(!index.remove(id), "removing twice reports absence");
+    }
+    entries = entries
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| *i < 100_000 || (i - 100_000) % 3 != 0)
+        .map(|(_, e)| e)
+        .collect();
+    for q in &queries {
+        let fresh = rng.near(q, 12);
+        index.insert(next_id, fresh);
+        entries.push((next_id, fresh));
+        next_id += 1;
+        // A removed base id inserted again under a new hash.
+        let reborn = entries[100_001].0;
+        let new_hash = rng.near(q, 5);
+        index.insert(reborn, new_hash);
+        entries.retain(|(id, _)| *id != reborn);
+        entries.push((reborn, new_hash));
+    }
+    assert_eq!(index.len(), entries.len());
+    for q in &queries {
+        for radius in [0, 12, 30, 31, 32] {
+            assert_exact(&index, &entries, q, radius);
+        }
+    }
+    // Merging keeps every answer.
+    index.merge();
+    for q in &queries {
+        assert_exact(&index, &entries, q, 31);
+    }
+    assert_eq!(index.len(), entries.len());
+}
+
+#[test]
+fn many_inserts_trigger_merges_without_losing_anything() {
+    let mut rng = Rng(4);
+    let mut index = PdqIndex::new();
+    let mut entries = Vec::new();
+    for id in 0..150_000u64 {
+        let h = rng.hash();
+        index.insert(id, h);
+        entries.push((id, h));
+    }
+    let q = entries[77_777].1;
+    assert_exact(&index, &entries, &q, 31);
+    assert_eq!(index.get(77_777), Some(q));
+    assert_eq!(index.len(), 150_000);
+}
+
+#[test]
+fn dihedral_search_reports_the_matching_variant() {
+    let mut rng = Rng(5);
+    let mut index: PdqIndex = (0..50_000u64).map(|id| (id, rng.hash())).collect();
+    let variants: [Hash256; 8] = std::array::from_fn(|_| rng.hash());
+    index.insert(1_000_000, rng.near(&variants[3], 4));
+    index.insert(1_000_001, rng.near(&variants[0], 9));
+    let found = index.search_dihedral(&variants, 31);
+    let planted: Vec<_> = found.iter().filter(|m| m.id >= 1_000_000).collect();
+    assert_eq!(planted.len(), 2);
+    assert_eq!(
+        (planted[0].id, planted[0].distance, planted[0].variant),
+        (1_000_000, 4, 3)
+    );
+    assert_eq!(
+        (planted[1].id, planted[1].distance, planted[1].variant),
+        (1_000_001, 9, 0)
+    );
+    // Each id once, at its closest variant's distance.
+    for m in &found {
+        let best = variants
+            .iter()
+            .map(|v| v.distance(&index.get(m.id).expect("live")))
+            .min()
+            .expect("eight variants");
+        assert_eq!(m.distance, best);
+    }
+}
+
+#[test]
+fn nearest_is_exact() {
+    let mut rng = Rng(6);
+    let (entries, queries) = clustered(&mut rng, 100_000, 3);
+    let index: PdqIndex = entries.iter().copied().collect();
+    for q in &queries {
+        for k in [1, 5, 41, 60] {
+            let want: Vec<Match> = brute_force(&entries, q, 256).into_iter().take(k).collect();
+            assert_eq!(index.nearest(q, k), want, "k={k}");
+        }
+    }
+    let small: PdqIndex = entries[..10].iter().copied().collect();
+    assert_eq!(small.nearest(&queries[0], 100).len(), 10);
+    assert!(PdqIndex::new().nearest(&queries[0], 3).is_empty());
+}
+
+#[test]
+fn small_indexes_scan_and_empty_ones_answer_nothing() {
+    let mut rng = Rng(7);
+    let entries: Vec<(u64, Hash256)> = (0..100u64).map(|id| (id, rng.hash())).collect();
+    let index: PdqIndex = entries.iter().copied().collect();
+    assert_eq!(index.strategy(31), Strategy::Linear);
+    assert_exact(&index, &entries, &entries[5].1, 31);
+    let empty = PdqIndex::new();
+    assert!(empty.search(&rng.hash(), 256).is_empty());
+    assert!(empty.is_empty());
+}
