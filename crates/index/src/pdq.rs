@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use hashwatch_pdq::Hash256;
 
-use crate::mih::{masks_up_to, slot_value, Mih, SLOTS};
+use crate::mih::Mih;
 
 /// One hash found by a search.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -182,14 +182,11 @@ impl PdqIndex {
 
     /// The strategy a search at `radius` would use.
     pub fn strategy(&self, radius: u32) -> Strategy {
-        let keys = masks_up_to(radius / SLOTS as u32).len();
-        // Candidates the multi-index would check, each a random memory
-        // access costing several sequential comparisons of a linear scan.
-        let candidates = SLOTS * keys * self.base_len / (1 << 16);
-        if 4 * candidates + 2 * SLOTS * keys < self.base_len {
-            Strategy::MultiIndex
-        } else {
-            Strategy::Linear
+        // A random memory access costs about as much as comparing several
+        // hashes in a sequential scan.
+        match self.mih.cost(radius) {
+            Some(accesses) if 4 * accesses < self.base_len => Strategy::MultiIndex,
+            _ => Strategy::Linear,
         }
     }
 
@@ -220,12 +217,15 @@ impl PdqIndex {
         let q = query.limbs();
         match strategy {
             Strategy::Linear => self.scan(&q, radius, 0..self.base_len, found),
+            Strategy::MultiIndex if self.mih.cost(radius).is_none() => {
+                self.scan(&q, radius, 0..self.base_len, found)
+            }
             Strategy::MultiIndex => {
-                let masks = masks_up_to(radius / SLOTS as u32);
+                let slot_radius = self.mih.slot_radius(radius);
                 let start = found.len();
-                for (s, slot) in self.mih.slots.iter().enumerate() {
-                    let value = slot_value(&q, s);
-                    for &mask in masks {
+                for slot in &self.mih.slots {
+                    let value = slot.value(&q);
+                    for &mask in self.mih.probes(slot.width(), slot_radius) {
                         for &p in slot.bucket(value ^ mask) {
                             let p = p as usize;
                             let d = distance(&self.hashes[p], &q);

@@ -236,3 +236,27 @@ fn small_indexes_scan_and_empty_ones_answer_nothing() {
     assert!(empty.search(&rng.hash(), 256).is_empty());
     assert!(empty.is_empty());
 }
+
+#[test]
+fn wide_slot_layout_of_large_indexes_matches_brute_force() {
+    // From 2M hashes the index cuts the 256 bits into 12 wider slots.
+    let mut rng = Rng(8);
+    let (entries, queries) = clustered(&mut rng, 2_100_000, 8);
+    let mut index: PdqIndex = entries.iter().copied().collect();
+    assert_eq!(index.strategy(31), Strategy::MultiIndex);
+    for q in &queries {
+        for radius in [0, 2, 23, 24, 30, 31, 32, 47] {
+            assert_exact(&index, &entries, q, radius);
+        }
+    }
+    // Changes on top of the wide layout.
+    let mut entries = entries;
+    let removed = entries.swap_remove(2_100_000 + 31);
+    assert!(index.remove(removed.0));
+    let added = rng.near(&queries[1], 30);
+    index.insert(99_999_999, added);
+    entries.push((99_999_999, added));
+    for q in &queries[..2] {
+        assert_exact(&index, &entries, q, 31);
+    }
+}
