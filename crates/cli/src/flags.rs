@@ -13,6 +13,15 @@ pub struct Flags {
     pub command: Command,
 }
 
+/// Where banks are kept.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DbFlags {
+    /// The bank database (SQLite file). Default: $HASHWATCH_DB, else
+    /// hashwatch.db in the user's data directory.
+    #[arg(long, global = true, value_name = "PATH", env = "HASHWATCH_DB")]
+    pub db: Option<PathBuf>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Hash image files: PDQ (bit-exact with Meta's reference), MD5, SHA-1, SHA-256.
@@ -24,6 +33,139 @@ pub enum Command {
     /// Exit status: 0 when every file was hashed, 1 when any failed, 2 on a
     /// usage error.
     Hash(HashFlags),
+    /// Manage banks: named sets of known hashes.
+    Bank {
+        #[command(subcommand)]
+        command: BankCommand,
+        #[command(flatten)]
+        db: DbFlags,
+    },
+    /// Find files or hashes in banks: PDQ within a Hamming distance, digests
+    /// exactly.
+    ///
+    /// Prints one line per match: query, bank, entry_id, signal_type, hash,
+    /// distance (and variant with --dihedral). A query is a file or
+    /// directory (hashed on the fly), or a hash: 64 hex digits are matched
+    /// as PDQ and as SHA-256, 40 as SHA-1, 32 as MD5; TYPE:HEX names the
+    /// type. A negative bank's match suppresses the positive matches of the
+    /// same signal type, and says so on stderr.
+    ///
+    /// Exit status: 0 when something matched, 1 when nothing did, 2 when a
+    /// query could not be run (the others still are).
+    Match(MatchFlags),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BankCommand {
+    /// Create an empty bank.
+    Create {
+        name: String,
+        /// A negative bank: known false positives that suppress matches.
+        #[arg(long)]
+        negative: bool,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// List banks with their counts.
+    List {
+        #[arg(long, value_enum, default_value_t = OutputFormat::Tsv)]
+        format: OutputFormat,
+    },
+    /// Delete a bank with all its entries and history.
+    Delete { name: String },
+    /// Import a hash list into a bank, all or nothing.
+    ///
+    /// Reads the output of `hashwatch hash`, a bank export, a plain list of
+    /// hex hashes (one per line), or any TSV/CSV with the hash column named
+    /// by --column. The whole file is checked first: a bad line names the
+    /// file and line and nothing is imported. Values already in the bank are
+    /// skipped and counted.
+    Import {
+        name: String,
+        file: PathBuf,
+        /// The column holding the hashes.
+        #[arg(long)]
+        column: Option<String>,
+        /// The signal type of the values (default: from the column or the
+        /// length; 64 hex digits are PDQ).
+        #[arg(long, value_name = "TYPE")]
+        signal_type: Option<hashwatch_store::SignalType>,
+        /// Category for entries without one.
+        #[arg(long)]
+        category: Option<String>,
+        /// Source for entries without one (default: the file name).
+        #[arg(long)]
+        source: Option<String>,
+        /// Keep the first of repeated values instead of refusing the file.
+        #[arg(long)]
+        skip_duplicates: bool,
+        /// Create the bank if it does not exist.
+        #[arg(long)]
+        create: bool,
+        /// Never show a progress bar.
+        #[arg(long)]
+        no_progress: bool,
+    },
+    /// Print a bank's entries (TSV that `bank import` reads back).
+    Export {
+        name: String,
+        /// Include revoked entries, with when and why.
+        #[arg(long)]
+        include_revoked: bool,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Tsv)]
+        format: OutputFormat,
+    },
+    /// Revoke entries by id or hash: they stop matching at once and stay in
+    /// the history.
+    Revoke {
+        name: String,
+        /// An entry id, or a hash (TYPE:HEX or bare hex).
+        entry: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MatchFlags {
+    /// Files, directories or hashes.
+    #[arg(required = true, value_name = "PATH|HASH")]
+    pub queries: Vec<String>,
+
+    /// Match against this bank (repeatable; default: every bank).
+    #[arg(long = "bank", value_name = "NAME")]
+    pub banks: Vec<String>,
+
+    /// Largest PDQ Hamming distance that matches.
+    #[arg(long, default_value_t = hashwatch_matcher::DEFAULT_THRESHOLD,
+          value_parser = clap::value_parser!(u32).range(0..=256))]
+    pub threshold: u32,
+
+    /// PDQ hashes of images below this quality are reported, not matched.
+    #[arg(long, default_value_t = hashwatch_matcher::DEFAULT_QUALITY_FLOOR,
+          value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub quality_floor: u8,
+
+    /// Also match the 7 rotations and flips of each image, and say which
+    /// variant matched (files only).
+    #[arg(long)]
+    pub dihedral: bool,
+
+    #[arg(long, value_enum, default_value_t = OutputFormat::Tsv)]
+    pub format: OutputFormat,
+
+    /// Worker threads for hashing files (default: one per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+
+    #[arg(long, value_name = "PIXELS", default_value_t = hashwatch_media::DEFAULT_MAX_PIXELS)]
+    pub max_pixels: u64,
+
+    #[arg(long)]
+    pub no_progress: bool,
+
+    #[command(flatten)]
+    pub db: DbFlags,
 }
 
 #[derive(Debug, clap::Args)]

@@ -1,8 +1,13 @@
 //! The `hashwatch` command: wires the library crates to the terminal.
 
+mod bank;
+mod db;
 mod flags;
 mod hash;
+mod hashes;
+mod match_cmd;
 mod output;
+mod parallel;
 mod progress;
 mod walk;
 
@@ -38,6 +43,8 @@ fn run() -> anyhow::Result<ExitCode> {
     let flags = Flags::parse();
     match flags.command {
         Command::Hash(args) => hash::run(&args),
+        Command::Bank { command, db } => bank::run(&command, &db),
+        Command::Match(args) => match_cmd::run(&args),
     }
 }
 

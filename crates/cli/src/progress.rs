@@ -22,7 +22,7 @@ impl Progress {
         let bar = (allow_bar && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::new(total);
             let style = ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} files ({per_sec}, eta {eta})",
+                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} ({per_sec}, eta {eta})",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar());
             bar.set_style(style);
@@ -53,6 +53,19 @@ impl Progress {
         }
     }
 
+    /// Sets how many are done (for work counted in items, not files).
+    pub fn set(&mut self, done: u64) {
+        self.done = done;
+        match &self.bar {
+            Some(bar) => bar.set_position(done),
+            None if self.last_log.elapsed() >= LOG_EVERY => {
+                self.last_log = Instant::now();
+                self.log("progress");
+            }
+            None => {}
+        }
+    }
+
     /// Prints a line on stderr without tearing the bar.
     pub fn eprintln(&self, line: &str) {
         match &self.bar {
@@ -74,9 +87,9 @@ impl Progress {
         let line = serde_json::json!({
             "level": "info",
             "event": event,
-            "files_done": self.done,
-            "files_total": self.total,
-            "files_failed": self.failed,
+            "done": self.done,
+            "total": self.total,
+            "failed": self.failed,
             "elapsed_s": self.started.elapsed().as_secs_f64(),
         });
         eprintln_quiet(&line.to_string());

@@ -8,6 +8,15 @@ pub enum Entry {
     Unreadable { path: PathBuf, reason: String },
 }
 
+impl Entry {
+    /// The path, readable or not.
+    pub fn path(&self) -> &std::path::Path {
+        match self {
+            Entry::File(path) | Entry::Unreadable { path, .. } => path,
+        }
+    }
+}
+
 /// Files in the order given; directories recursively, sorted by name so
 /// output is the same from run to run.
 pub fn expand(paths: &[PathBuf], follow_links: bool) -> Vec<Entry> {

@@ -1,0 +1,219 @@
+//! `hashwatch bank …`: thin wrappers over the store and the list reader.
+
+use std::io::{self, BufWriter, Write};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use hashwatch_exchange::{export_cells, read_list, ReadOptions, EXPORT_COLUMNS};
+use hashwatch_store::{BankKind, EntryRef, ErrorKind, Store};
+use serde_json::{Map, Value};
+
+use crate::flags::{BankCommand, DbFlags, OutputFormat};
+use crate::progress::Progress;
+use crate::{db, hashes};
+
+pub fn run(command: &BankCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
+    let store = db::open(db_flags)?;
+    let mut out = BufWriter::new(io::stdout().lock());
+    match command {
+        BankCommand::Create {
+            name,
+            negative,
+            description,
+        } => {
+            let kind = if *negative {
+                BankKind::Negative
+            } else {
+                BankKind::Positive
+            };
+            let bank = store.create_bank(name, kind, description.as_deref())?;
+            eprintln!("created {} bank {:?}", bank.kind.name(), bank.name);
+        }
+        BankCommand::List { format } => {
+            let table = Table::new(*format, &LIST_COLUMNS);
+            table.header(&mut out)?;
+            for b in store.banks()? {
+                table.row(
+                    &mut out,
+                    vec![
+                        Value::from(b.name),
+                        Value::from(b.kind.name()),
+                        Value::from(b.active),
+                        Value::from(b.revoked),
+                        Value::from(b.version),
+                        Value::from(b.created_at),
+                        Value::from(b.description.unwrap_or_default()),
+                    ],
+                )?;
+            }
+        }
+        BankCommand::Delete { name } => {
+            let bank = store.bank(name)?;
+            store.delete_bank(name)?;
+            eprintln!(
+                "deleted bank {:?} ({} active and {} revoked entries)",
+                bank.name, bank.active, bank.revoked
+            );
+        }
+        BankCommand::Import {
+            name,
+            file,
+            column,
+            signal_type,
+            category,
+            source,
+            skip_duplicates,
+            create,
+            no_progress,
+        } => {
+            match store.bank(name) {
+                Err(e) if *create && matches!(e.kind(), ErrorKind::NoSuchBank(_)) => {
+                    store.create_bank(name, BankKind::Positive, None)?;
+                }
+                other => {
+                    other?;
+                }
+            }
+            let options = ReadOptions {
+                column: column.clone(),
+                signal_type: *signal_type,
+                category: category.clone(),
+                source: source
+                    .clone()
+                    .or_else(|| file.file_name().map(|f| f.to_string_lossy().into_owned())),
+                skip_duplicates: *skip_duplicates,
+            };
+            let list = read_list(file, &options)?;
+            let mut progress = Progress::new(list.entries.len() as u64, !no_progress);
+            let origin = file.to_string_lossy();
+            let summary = store.import(name, &list.entries, Some(&origin), &mut |done| {
+                progress.set(done as u64)
+            })?;
+            progress.finish();
+            let mut note = format!(
+                "imported {} entries into {:?} (version {}); {} already present",
+                summary.added, name, summary.version, summary.already_present
+            );
+            if list.skipped_duplicates > 0 {
+                note += &format!(
+                    "; {} repeated in the file, skipped",
+                    list.skipped_duplicates
+                );
+            }
+            if list.skipped_revoked > 0 {
+                note += &format!(
+                    "; {} revoked in the export, not imported",
+                    list.skipped_revoked
+                );
+            }
+            eprintln!("{note}");
+        }
+        BankCommand::Export {
+            name,
+            include_revoked,
+            format,
+        } => {
+            let table = Table::new(*format, &EXPORT_COLUMNS);
+            table.header(&mut out)?;
+            // Streamed: a bank may hold millions of entries.
+            let mut written = Ok(());
+            store.entries(name, *include_revoked, &mut |entry| {
+                if written.is_ok() {
+                    let cells = export_cells(&entry).into_iter().map(Value::from).collect();
+                    written = table.row(&mut out, cells);
+                }
+            })?;
+            written?;
+        }
+        BankCommand::Revoke {
+            name,
+            entry,
+            reason,
+        } => {
+            if reason.trim().is_empty() {
+                bail!("give a reason for the revocation: it stays in the history");
+            }
+            let refs: Vec<EntryRef> = match entry.parse::<u64>() {
+                Ok(id) if entry.len() < 32 => vec![EntryRef::Id(id)],
+                _ => hashes::parse(entry)
+                    .with_context(|| format!("{entry:?} is neither an entry id nor a hash"))?
+                    .into_iter()
+                    .map(|(t, v)| EntryRef::Value(t, v))
+                    .collect(),
+            };
+            // Bare 64-digit hex may be PDQ or SHA-256: revoke whichever is there.
+            let mut last_err = None;
+            for r in &refs {
+                match store.revoke(name, r, reason) {
+                    Ok(ids) => {
+                        let ids: Vec<String> = ids.iter().map(u64::to_string).collect();
+                        eprintln!("revoked entries {} in {name:?}", ids.join(", "));
+                        return Ok(ExitCode::SUCCESS);
+                    }
+                    Err(e) => last_err = Some(e),
+                }
+            }
+            if let Some(e) = last_err {
+                return Err(e.into());
+            }
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+const LIST_COLUMNS: [&str; 7] = [
+    "name",
+    "kind",
+    "active",
+    "revoked",
+    "version",
+    "created_at",
+    "description",
+];
+
+/// Rows of values under named columns, as TSV with a header or JSON lines.
+pub struct Table<'a> {
+    format: OutputFormat,
+    columns: &'a [&'a str],
+}
+
+impl<'a> Table<'a> {
+    pub fn new(format: OutputFormat, columns: &'a [&'a str]) -> Table<'a> {
+        Table { format, columns }
+    }
+
+    /// The TSV header (JSON lines have none).
+    pub fn header(&self, out: &mut impl Write) -> io::Result<()> {
+        if self.format == OutputFormat::Tsv {
+            writeln!(out, "{}", self.columns.join("\t"))?;
+        }
+        Ok(())
+    }
+
+    /// One row; `values` in column order.
+    pub fn row(&self, out: &mut impl Write, values: Vec<Value>) -> io::Result<()> {
+        match self.format {
+            OutputFormat::Tsv => {
+                let cells: Vec<String> = values
+                    .into_iter()
+                    .map(|v| match v {
+                        Value::String(s) => s.replace(['\t', '\n', '\r'], " "),
+                        Value::Null => String::new(),
+                        other => other.to_string(),
+                    })
+                    .collect();
+                writeln!(out, "{}", cells.join("\t"))
+            }
+            OutputFormat::Json => {
+                let object: Map<String, Value> = self
+                    .columns
+                    .iter()
+                    .map(|c| c.to_string())
+                    .zip(values)
+                    .collect();
+                writeln!(out, "{}", Value::Object(object))
+            }
+        }
+    }
+}

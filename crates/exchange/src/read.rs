@@ -1,0 +1,352 @@
+//! Reading hash lists.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use hashwatch_store::{NewEntry, SignalType, ValueError};
+
+/// How to read a list.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// The column holding the hashes, in a table with a header.
+    pub column: Option<String>,
+    /// The signal type of every value (otherwise from the column name or
+    /// the value's length).
+    pub signal_type: Option<SignalType>,
+    /// Category for entries that carry none.
+    pub category: Option<String>,
+    /// Source for entries that carry none.
+    pub source: Option<String>,
+    /// Skip repeated values instead of refusing the file.
+    pub skip_duplicates: bool,
+}
+
+/// The formats recognised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListFormat {
+    /// The output of `hashwatch hash`.
+    HashOutput,
+    /// A table with `signal_type` and a value column (hashwatch's export).
+    Typed,
+    /// A table with the hashes in a named column.
+    Column,
+    /// One hex value per line.
+    Plain,
+}
+
+/// A list read whole.
+#[derive(Debug, Clone)]
+pub struct ReadList {
+    /// The entries, in file order.
+    pub entries: Vec<NewEntry>,
+    /// The format found.
+    pub format: ListFormat,
+    /// Rows of an export that were revoked there, and not read.
+    pub skipped_revoked: usize,
+    /// Repeated values skipped (only with `skip_duplicates`).
+    pub skipped_duplicates: usize,
+}
+
+/// Why a list cannot be read: the file, the line (1-based) when one is to
+/// blame, and what to fix.
+#[derive(Debug)]
+pub struct Error {
+    /// The file.
+    pub path: PathBuf,
+    /// The line, when one line is to blame.
+    pub line: Option<u64>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}: {}", self.path.display(), self.message),
+            None => write!(f, "{}: {}", self.path.display(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Reads and validates a whole list. Nothing is returned unless every line
+/// is good.
+pub fn read_list(path: &Path, options: &ReadOptions) -> Result<ReadList, Error> {
+    let fail = |line: Option<u64>, message: String| Error {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
+    let bytes = std::fs::read(path).map_err(|e| fail(None, format!("cannot read: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        fail(Some(line), "not UTF-8 text".to_string())
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .ok_or_else(|| fail(None, "empty file: no hashes in it".to_string()))?;
+
+    let mut sink = Sink::new(options);
+    let format = if options.column.is_some() || looks_like_header(first) {
+        read_table(text, first, options, &mut sink).map_err(|(line, m)| fail(line, m))?
+    } else {
+        read_plain(text, options, &mut sink).map_err(|(line, m)| fail(Some(line), m))?;
+        ListFormat::Plain
+    };
+    if sink.entries.is_empty() {
+        return Err(fail(None, "no hashes in it".to_string()));
+    }
+    Ok(ReadList {
+        entries: sink.entries,
+        format,
+        skipped_revoked: sink.skipped_revoked,
+        skipped_duplicates: sink.skipped_duplicates,
+    })
+}
+
+/// A header names columns; a hash list's first line is a hash.
+fn looks_like_header(line: &str) -> bool {
+    let cells: Vec<&str> = line.split(['\t', ',']).map(str::trim).collect();
+    cells.len() > 1
+        || !cells
+            .iter()
+            .all(|c| c.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Collects entries and refuses (or skips) repeats.
+struct Sink<'a> {
+    options: &'a ReadOptions,
+    entries: Vec<NewEntry>,
+    first_seen: HashMap<(SignalType, Vec<u8>), u64>,
+    skipped_revoked: usize,
+    skipped_duplicates: usize,
+}
+
+impl<'a> Sink<'a> {
+    fn new(options: &'a ReadOptions) -> Sink<'a> {
+        Sink {
+            options,
+            entries: Vec::new(),
+            first_seen: HashMap::new(),
+            skipped_revoked: 0,
+            skipped_duplicates: 0,
+        }
+    }
+
+    fn push(&mut self, line: u64, mut entry: NewEntry) -> Result<(), String> {
+        let key = (entry.signal_type, entry.value.clone());
+        if let Some(&first) = self.first_seen.get(&key) {
+            if self.options.skip_duplicates {
+                self.skipped_duplicates += 1;
+                return Ok(());
+            }
+            return Err(format!(
+                "{} {} repeats line {first} (use --skip-duplicates to keep the first)",
+                entry.signal_type,
+                entry.signal_type.format_value(&entry.value)
+            ));
+        }
+        self.first_seen.insert(key, line);
+        if entry.category.is_none() {
+            entry.category.clone_from(&self.options.category);
+        }
+        if entry.source.is_none() {
+            entry.source.clone_from(&self.options.source);
+        }
+        self.entries.push(entry);
+        Ok(())
+    }
+}
+
+/// Parses `text` as a value of `signal_type`, or of the type its length
+/// implies.
+fn parse_value(
+    text: &str,
+    signal_type: Option<SignalType>,
+) -> Result<(SignalType, Vec<u8>), String> {
+    let text = text.trim();
+    let t = match signal_type {
+        Some(t) => t,
+        None => SignalType::for_hex_len(text.len()).ok_or_else(|| {
+            if text.bytes().all(|b| b.is_ascii_hexdigit()) {
+                ValueError::UnknownLength(text.len()).to_string()
+            } else {
+                format!("{text:?} is not a hex hash")
+            }
+        })?,
+    };
+    let value = t.parse_value(text).map_err(|e| format!("{text:?}: {e}"))?;
+    Ok((t, value))
+}
+
+fn read_plain(text: &str, options: &ReadOptions, sink: &mut Sink<'_>) -> Result<(), (u64, String)> {
+    for (i, line) in text.lines().enumerate() {
+        let n = i as u64 + 1;
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (t, value) = parse_value(line, options.signal_type).map_err(|m| (n, m))?;
+        sink.push(n, NewEntry::new(t, value)).map_err(|m| (n, m))?;
+    }
+    Ok(())
+}
+
+/// Column positions of a table's known fields.
+struct Columns {
+    index: HashMap<String, usize>,
+}
+
+impl Columns {
+    fn get<'r>(&self, record: &'r csv::StringRecord, name: &str) -> Option<&'r str> {
+        self.index
+            .get(name)
+            .and_then(|&i| record.get(i))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    }
+}
+
+fn read_table(
+    text: &str,
+    header_line: &str,
+    options: &ReadOptions,
+    sink: &mut Sink<'_>,
+) -> Result<ListFormat, (Option<u64>, String)> {
+    let tab = header_line.contains('\t');
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(if tab { b'\t' } else { b',' })
+        // TSV has no quoting: a quote is an ordinary character.
+        .quoting(!tab)
+        .comment(Some(b'#'))
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| (Some(1), format!("unreadable header: {e}")))?
+        .clone();
+    let columns = Columns {
+        index: headers
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.to_ascii_lowercase(), i))
+            .collect(),
+    };
+    let has = |name: &str| columns.index.contains_key(name);
+    let value_column = ["hash", "value", "signal_value"]
+        .into_iter()
+        .find(|c| has(c));
+    let format = if let Some(column) = &options.column {
+        if !has(&column.to_ascii_lowercase()) {
+            return Err((
+                Some(1),
+                format!(
+                    "no column {column:?}; the header has: {}",
+                    headers.iter().collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+        ListFormat::Column
+    } else if has("path") && has("pdq") && has("quality") {
+        ListFormat::HashOutput
+    } else if has("signal_type") && value_column.is_some() {
+        ListFormat::Typed
+    } else {
+        return Err((
+            Some(1),
+            format!(
+                "a header without a known hash column ({}); name the column with --column",
+                headers.iter().collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    };
+
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map(|p| p.line());
+            (line, format!("malformed row: {e}"))
+        })?;
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let at = |m: String| (Some(line), m);
+        let provenance = |mut e: NewEntry| {
+            e.content_id = columns.get(&record, "content_id").map(str::to_string);
+            e.category = columns.get(&record, "category").map(str::to_string);
+            e.source = columns.get(&record, "source").map(str::to_string);
+            e
+        };
+        match format {
+            ListFormat::Column => {
+                let name = options
+                    .column
+                    .as_deref()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                let cell = columns
+                    .get(&record, &name)
+                    .ok_or_else(|| at(format!("no value in column {name:?}")))?;
+                let (t, value) = parse_value(cell, options.signal_type).map_err(at)?;
+                sink.push(line, provenance(NewEntry::new(t, value)))
+                    .map_err(at)?;
+            }
+            ListFormat::Typed => {
+                if columns.get(&record, "revoked_at").is_some() {
+                    sink.skipped_revoked += 1;
+                    continue;
+                }
+                let type_name = columns
+                    .get(&record, "signal_type")
+                    .ok_or_else(|| at("no signal_type".to_string()))?;
+                let t: SignalType = type_name.parse().map_err(at)?;
+                if options.signal_type.is_some_and(|only| only != t) {
+                    continue;
+                }
+                let cell = value_column
+                    .and_then(|c| columns.get(&record, c))
+                    .ok_or_else(|| at("no hash value".to_string()))?;
+                let (t, value) = parse_value(cell, Some(t)).map_err(at)?;
+                let mut entry = provenance(NewEntry::new(t, value));
+                entry.quality = quality(&columns, &record).map_err(at)?;
+                sink.push(line, entry).map_err(at)?;
+            }
+            ListFormat::HashOutput => {
+                for t in SignalType::ALL {
+                    if options.signal_type.is_some_and(|only| only != t) {
+                        continue;
+                    }
+                    let cell = columns
+                        .get(&record, t.name())
+                        .ok_or_else(|| at(format!("no {t} value")))?;
+                    let (t, value) = parse_value(cell, Some(t)).map_err(at)?;
+                    let mut entry = NewEntry::new(t, value);
+                    entry.content_id = columns.get(&record, "path").map(str::to_string);
+                    if t == SignalType::Pdq {
+                        entry.quality = quality(&columns, &record).map_err(at)?;
+                    }
+                    sink.push(line, entry).map_err(at)?;
+                }
+            }
+            ListFormat::Plain => {}
+        }
+    }
+    Ok(format)
+}
+
+fn quality(columns: &Columns, record: &csv::StringRecord) -> Result<Option<u8>, String> {
+    columns
+        .get(record, "quality")
+        .map(|q| {
+            q.parse::<u8>()
+                .ok()
+                .filter(|q| *q <= 100)
+                .ok_or_else(|| format!("quality {q:?} is not a number from 0 to 100"))
+        })
+        .transpose()
+}

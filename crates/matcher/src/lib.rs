@@ -1,0 +1,222 @@
+//! Matching signals against banks.
+//!
+//! A [`Matcher`] loads the active entries of some banks from a
+//! [`hashwatch_store::Store`] into per-bank indexes (PDQ by Hamming radius,
+//! digests exactly) and answers [`Query`]s with an [`Outcome`]: every match,
+//! the matches a negative bank suppressed, and whether the query's PDQ hash
+//! was too low in quality to match at all. Low-quality hashes are reported,
+//! never silently matched or dropped.
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+use std::collections::HashMap;
+
+use hashwatch_index::{ExactIndex, PdqIndex};
+use hashwatch_pdq::{Dihedral, Hash256};
+use hashwatch_store::{Bank, BankKind, Error, SignalType, Store};
+
+/// HMA's and ThreatExchange's usual PDQ match threshold.
+pub const DEFAULT_THRESHOLD: u32 = 31;
+/// HMA's quality floor: flatter images' hashes collide by accident.
+pub const DEFAULT_QUALITY_FLOOR: u8 = 50;
+
+/// How to match.
+#[derive(Debug, Clone, Copy)]
+pub struct MatchOptions {
+    /// Largest PDQ distance that matches.
+    pub threshold: u32,
+    /// PDQ hashes of lower quality are not matched (and are reported).
+    pub quality_floor: u8,
+}
+
+impl Default for MatchOptions {
+    fn default() -> MatchOptions {
+        MatchOptions {
+            threshold: DEFAULT_THRESHOLD,
+            quality_floor: DEFAULT_QUALITY_FLOOR,
+        }
+    }
+}
+
+/// The signals of one query.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    /// A PDQ hash, with its quality when it came from an image.
+    pub pdq: Option<(Hash256, Option<u8>)>,
+    /// The eight dihedral variants, to match rotated and flipped copies.
+    pub dihedral: Option<Dihedral>,
+    /// Exact digests.
+    pub exact: Vec<(SignalType, Vec<u8>)>,
+}
+
+/// One match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchRecord {
+    /// The bank.
+    pub bank: String,
+    /// The matching entry.
+    pub entry_id: u64,
+    /// The signal type that matched.
+    pub signal_type: SignalType,
+    /// The entry's value, as hex.
+    pub hash: String,
+    /// PDQ distance (0 for exact matches).
+    pub distance: u32,
+    /// For dihedral PDQ matches, the query variant that matched
+    /// (`Dihedral::NAMES`).
+    pub variant: Option<&'static str>,
+}
+
+/// What a query found.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// Matches in positive banks, nearest first.
+    pub matches: Vec<MatchRecord>,
+    /// Matches in negative banks, which suppressed every positive match of
+    /// the same signal type.
+    pub suppressed_by: Vec<MatchRecord>,
+    /// How many positive matches were suppressed.
+    pub suppressed: usize,
+    /// Set when the query's PDQ hash was below the quality floor and so was
+    /// not matched: its quality.
+    pub low_quality: Option<u8>,
+}
+
+struct LoadedBank {
+    bank: Bank,
+    pdq: PdqIndex,
+    exact: HashMap<SignalType, ExactIndex>,
+}
+
+/// Banks loaded for matching.
+pub struct Matcher {
+    banks: Vec<LoadedBank>,
+}
+
+impl Matcher {
+    /// Loads the active entries of the named banks (every bank when `names`
+    /// is empty). `progress` is called with entries loaded so far.
+    pub fn load(
+        store: &dyn Store,
+        names: &[String],
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<Matcher, Error> {
+        let banks = if names.is_empty() {
+            store.banks()?
+        } else {
+            names
+                .iter()
+                .map(|n| store.bank(n))
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        let mut loaded = Vec::with_capacity(banks.len());
+        let mut count = 0u64;
+        for bank in banks {
+            let mut pdq = Vec::new();
+            let mut exact: HashMap<SignalType, ExactIndex> = HashMap::new();
+            store.entries(&bank.name, false, &mut |entry| {
+                match entry.pdq() {
+                    Some(hash) => pdq.push((entry.id, hash)),
+                    None => exact
+                        .entry(entry.signal.signal_type)
+                        .or_default()
+                        .insert(entry.id, &entry.signal.value),
+                }
+                count += 1;
+                if count % 65536 == 0 {
+                    progress(count);
+                }
+            })?;
+            loaded.push(LoadedBank {
+                bank,
+                pdq: pdq.into_iter().collect(),
+                exact,
+            });
+        }
+        progress(count);
+        Ok(Matcher { banks: loaded })
+    }
+
+    /// The banks loaded.
+    pub fn banks(&self) -> impl Iterator<Item = &Bank> {
+        self.banks.iter().map(|b| &b.bank)
+    }
+
+    /// Matches one query.
+    pub fn lookup(&self, query: &Query, options: &MatchOptions) -> Outcome {
+        let mut outcome = Outcome::default();
+        let mut found: Vec<(BankKind, MatchRecord)> = Vec::new();
+        let pdq = match query.pdq {
+            Some((_, Some(q))) if q < options.quality_floor => {
+                outcome.low_quality = Some(q);
+                None
+            }
+            other => other.map(|(h, _)| h),
+        };
+        for loaded in &self.banks {
+            let record = |id: u64, t: SignalType, hash: String, distance, variant| MatchRecord {
+                bank: loaded.bank.name.clone(),
+                entry_id: id,
+                signal_type: t,
+                hash,
+                distance,
+                variant,
+            };
+            let kind = loaded.bank.kind;
+            match (pdq, &query.dihedral) {
+                (Some(_), Some(d)) => {
+                    for m in loaded.pdq.search_dihedral(&d.hashes, options.threshold) {
+                        let hash = loaded
+                            .pdq
+                            .get(m.id)
+                            .map(|h| h.to_string())
+                            .unwrap_or_default();
+                        let variant = Some(Dihedral::NAMES[m.variant]);
+                        found.push((
+                            kind,
+                            record(m.id, SignalType::Pdq, hash, m.distance, variant),
+                        ));
+                    }
+                }
+                (Some(h), None) => {
+                    for m in loaded.pdq.search(&h, options.threshold) {
+                        let hash = loaded
+                            .pdq
+                            .get(m.id)
+                            .map(|h| h.to_string())
+                            .unwrap_or_default();
+                        found.push((kind, record(m.id, SignalType::Pdq, hash, m.distance, None)));
+                    }
+                }
+                (None, _) => {}
+            }
+            for (t, value) in &query.exact {
+                if let Some(index) = loaded.exact.get(t) {
+                    for &id in index.get(value) {
+                        found.push((kind, record(id, *t, t.format_value(value), 0, None)));
+                    }
+                }
+            }
+        }
+        // A negative match suppresses positive matches of its signal type.
+        let negative_types: Vec<SignalType> = found
+            .iter()
+            .filter(|(k, _)| *k == BankKind::Negative)
+            .map(|(_, m)| m.signal_type)
+            .collect();
+        for (kind, m) in found {
+            match kind {
+                BankKind::Negative => outcome.suppressed_by.push(m),
+                BankKind::Positive if negative_types.contains(&m.signal_type) => {
+                    outcome.suppressed += 1
+                }
+                BankKind::Positive => outcome.matches.push(m),
+            }
+        }
+        outcome.matches.sort_by(|a, b| {
+            (a.distance, &a.bank, a.entry_id).cmp(&(b.distance, &b.bank, b.entry_id))
+        });
+        outcome
+    }
+}

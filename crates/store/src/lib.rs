@@ -1,0 +1,82 @@
+//! Banks: named sets of known hashes with provenance and history.
+//!
+//! A [`Bank`] holds entries ([`Entry`]): a signal ([`SignalType`] and value)
+//! with its content id, category, source and the time it was added. Entries
+//! are never deleted one by one: revoking one stamps it with the time and
+//! reason, it stops matching at once and stays in the history. Every change
+//! bumps the bank's version, and entries record the versions they were added
+//! and revoked in, so a copy can be brought up to date from a version.
+//! Negative banks ([`BankKind::Negative`]) list known false positives that
+//! suppress matches.
+//!
+//! [`Store`] is the interface; [`SqliteStore`] keeps everything in one SQLite
+//! file. Imports are all or nothing: a crash mid-import leaves the bank as
+//! it was.
+//!
+//! ```
+//! use hashwatch_store::{BankKind, NewEntry, SignalType, SqliteStore, Store};
+//!
+//! let store = SqliteStore::open_in_memory()?;
+//! store.create_bank("known", BankKind::Positive, None)?;
+//! let value = SignalType::Md5.parse_value("900150983cd24fb0d6963f7d28e17f72")?;
+//! let summary = store.import("known", &[NewEntry::new(SignalType::Md5, value)], None, &mut |_| {})?;
+//! assert_eq!(summary.added, 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod error;
+mod model;
+mod sqlite;
+
+pub use crate::error::{Error, ErrorKind};
+pub use crate::model::{
+    Bank, BankKind, Entry, EntryRef, ImportSummary, NewEntry, SignalType, ValueError,
+};
+pub use crate::sqlite::SqliteStore;
+
+/// Storage for banks and their entries. Implementations keep every method
+/// atomic: it completes, or changes nothing.
+pub trait Store {
+    /// Creates an empty bank. Names are 1-64 characters of letters, digits,
+    /// `_`, `-` and `.`.
+    fn create_bank(
+        &self,
+        name: &str,
+        kind: BankKind,
+        description: Option<&str>,
+    ) -> Result<Bank, Error>;
+
+    /// Every bank, by name.
+    fn banks(&self) -> Result<Vec<Bank>, Error>;
+
+    /// One bank.
+    fn bank(&self, name: &str) -> Result<Bank, Error>;
+
+    /// Deletes a bank with all its entries and history.
+    fn delete_bank(&self, name: &str) -> Result<(), Error>;
+
+    /// Adds entries in one transaction. Values already active in the bank
+    /// are skipped and counted. `progress` is called with the number of
+    /// entries written so far.
+    fn import(
+        &self,
+        bank: &str,
+        entries: &[NewEntry],
+        origin: Option<&str>,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<ImportSummary, Error>;
+
+    /// Revokes active entries by id or by value; returns the ids revoked.
+    fn revoke(&self, bank: &str, which: &EntryRef, reason: &str) -> Result<Vec<u64>, Error>;
+
+    /// Visits a bank's entries in id order, revoked ones too when asked.
+    fn entries(
+        &self,
+        bank: &str,
+        include_revoked: bool,
+        visit: &mut dyn FnMut(Entry),
+    ) -> Result<(), Error>;
+}

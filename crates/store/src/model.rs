@@ -1,0 +1,299 @@
+//! What banks hold.
+
+use std::fmt;
+use std::str::FromStr;
+
+use hashwatch_pdq::Hash256;
+
+/// The kinds of signal a bank entry can carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SignalType {
+    /// A PDQ perceptual hash (256 bits), matched by Hamming distance.
+    Pdq,
+    /// MD5 of the file bytes, matched exactly.
+    Md5,
+    /// SHA-1 of the file bytes, matched exactly.
+    Sha1,
+    /// SHA-256 of the file bytes, matched exactly.
+    Sha256,
+}
+
+/// Why a string is not a value of a signal type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ValueError {
+    /// Not hex digits.
+    NotHex,
+    /// Hex of the wrong length for the type.
+    Length {
+        /// The signal type.
+        signal_type: SignalType,
+        /// Hex digits found.
+        found: usize,
+    },
+    /// The length fits no known signal type.
+    UnknownLength(usize),
+}
+
+impl fmt::Display for ValueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ValueError::NotHex => write!(f, "not a hex string"),
+            ValueError::Length { signal_type, found } => write!(
+                f,
+                "a {signal_type} value has {} hex digits, this one has {found}",
+                signal_type.hex_len()
+            ),
+            ValueError::UnknownLength(n) => write!(
+                f,
+                "{n} hex digits fits no signal type (md5 32, sha1 40, pdq or sha256 64)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ValueError {}
+
+impl SignalType {
+    /// Every type.
+    pub const ALL: [SignalType; 4] = [
+        SignalType::Pdq,
+        SignalType::Md5,
+        SignalType::Sha1,
+        SignalType::Sha256,
+    ];
+
+    /// The type's name, as HMA and the output of hashwatch spell it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SignalType::Pdq => "pdq",
+            SignalType::Md5 => "md5",
+            SignalType::Sha1 => "sha1",
+            SignalType::Sha256 => "sha256",
+        }
+    }
+
+    /// Hex digits in a value.
+    pub fn hex_len(&self) -> usize {
+        match self {
+            SignalType::Md5 => 32,
+            SignalType::Sha1 => 40,
+            SignalType::Pdq | SignalType::Sha256 => 64,
+        }
+    }
+
+    /// The type a bare hex value of this length is taken for: 64 digits
+    /// are PDQ, as in HMA's and ThreatExchange's hash lists.
+    pub fn for_hex_len(len: usize) -> Option<SignalType> {
+        match len {
+            32 => Some(SignalType::Md5),
+            40 => Some(SignalType::Sha1),
+            64 => Some(SignalType::Pdq),
+            _ => None,
+        }
+    }
+
+    /// Parses a hex value (either case, surrounding spaces ignored) into its
+    /// stored bytes.
+    pub fn parse_value(&self, text: &str) -> Result<Vec<u8>, ValueError> {
+        let text = text.trim();
+        if !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(ValueError::NotHex);
+        }
+        if text.len() != self.hex_len() {
+            return Err(ValueError::Length {
+                signal_type: *self,
+                found: text.len(),
+            });
+        }
+        Ok(decode_hex(text))
+    }
+
+    /// The hex form of stored bytes.
+    pub fn format_value(&self, value: &[u8]) -> String {
+        value.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+fn decode_hex(text: &str) -> Vec<u8> {
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => c - b'0',
+        b'a'..=b'f' => c - b'a' + 10,
+        _ => c - b'A' + 10,
+    };
+    text.as_bytes()
+        .chunks_exact(2)
+        .map(|p| digit(p[0]) << 4 | digit(p[1]))
+        .collect()
+}
+
+impl fmt::Display for SignalType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for SignalType {
+    type Err = String;
+    fn from_str(s: &str) -> Result<SignalType, String> {
+        SignalType::ALL
+            .into_iter()
+            .find(|t| t.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unknown signal type {s:?} (pdq, md5, sha1, sha256)"))
+    }
+}
+
+/// Whether a bank's entries are known material or known false positives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BankKind {
+    /// Known material: entries match.
+    Positive,
+    /// Known false positives (an allow-list): a query matching an entry here
+    /// has its matches of the same signal type suppressed.
+    Negative,
+}
+
+impl BankKind {
+    /// `positive` or `negative`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            BankKind::Positive => "positive",
+            BankKind::Negative => "negative",
+        }
+    }
+}
+
+/// A bank and its counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bank {
+    /// Stable numeric id.
+    pub id: i64,
+    /// Unique name.
+    pub name: String,
+    /// Positive or negative.
+    pub kind: BankKind,
+    /// Free text.
+    pub description: Option<String>,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+    /// Bumped by every import and revocation.
+    pub version: i64,
+    /// Active entries.
+    pub active: u64,
+    /// Revoked entries.
+    pub revoked: u64,
+}
+
+/// An entry to add.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEntry {
+    /// The signal type.
+    pub signal_type: SignalType,
+    /// The value's bytes (32 for PDQ in hex order).
+    pub value: Vec<u8>,
+    /// PDQ quality of the known image, when known.
+    pub quality: Option<u8>,
+    /// The owner's id for the content (a file name, a case reference).
+    pub content_id: Option<String>,
+    /// Category or label.
+    pub category: Option<String>,
+    /// Where the hash came from.
+    pub source: Option<String>,
+}
+
+impl NewEntry {
+    /// An entry with only a signal.
+    pub fn new(signal_type: SignalType, value: Vec<u8>) -> NewEntry {
+        NewEntry {
+            signal_type,
+            value,
+            quality: None,
+            content_id: None,
+            category: None,
+            source: None,
+        }
+    }
+}
+
+/// A stored entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Unique across the store, never reused.
+    pub id: u64,
+    /// Signal and provenance as imported.
+    pub signal: NewEntry,
+    /// RFC 3339 UTC.
+    pub added_at: String,
+    /// The bank version that added it.
+    pub added_version: i64,
+    /// When revoked, RFC 3339 UTC.
+    pub revoked_at: Option<String>,
+    /// Why it was revoked.
+    pub revoke_reason: Option<String>,
+}
+
+impl Entry {
+    /// The value as hex.
+    pub fn value_hex(&self) -> String {
+        self.signal.signal_type.format_value(&self.signal.value)
+    }
+
+    /// The PDQ hash, for PDQ entries.
+    pub fn pdq(&self) -> Option<Hash256> {
+        if self.signal.signal_type != SignalType::Pdq {
+            return None;
+        }
+        let bytes: [u8; 32] = self.signal.value.as_slice().try_into().ok()?;
+        Some(Hash256::from_be_bytes(bytes))
+    }
+}
+
+/// Which entries to revoke.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryRef {
+    /// One entry by id.
+    Id(u64),
+    /// Every active entry with this value.
+    Value(SignalType, Vec<u8>),
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportSummary {
+    /// Entries added.
+    pub added: u64,
+    /// Entries skipped because the value was already active in the bank.
+    pub already_present: u64,
+    /// The bank's version after the import.
+    pub version: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_parse_by_type_and_length() {
+        let md5 = SignalType::Md5
+            .parse_value(" 900150983CD24FB0D6963F7D28E17F72 ")
+            .expect("md5");
+        assert_eq!(
+            SignalType::Md5.format_value(&md5),
+            "900150983cd24fb0d6963f7d28e17f72"
+        );
+        assert_eq!(
+            SignalType::Sha1.parse_value("abcd"),
+            Err(ValueError::Length {
+                signal_type: SignalType::Sha1,
+                found: 4
+            })
+        );
+        assert_eq!(
+            SignalType::Pdq.parse_value(&"z".repeat(64)),
+            Err(ValueError::NotHex)
+        );
+        assert_eq!(SignalType::for_hex_len(40), Some(SignalType::Sha1));
+        assert_eq!(SignalType::for_hex_len(63), None);
+        assert_eq!("SHA256".parse::<SignalType>(), Ok(SignalType::Sha256));
+        assert!("photodna".parse::<SignalType>().is_err());
+    }
+}
