@@ -11,6 +11,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 pub struct Flags {
     #[command(subcommand)]
     pub command: Command,
+    #[command(flatten)]
+    pub db: DbFlags,
 }
 
 /// Where banks are kept.
@@ -37,8 +39,6 @@ pub enum Command {
     Bank {
         #[command(subcommand)]
         command: BankCommand,
-        #[command(flatten)]
-        db: DbFlags,
     },
     /// Find files or hashes in banks: PDQ within a Hamming distance, digests
     /// exactly.
@@ -163,9 +163,6 @@ pub struct MatchFlags {
 
     #[arg(long)]
     pub no_progress: bool,
-
-    #[command(flatten)]
-    pub db: DbFlags,
 }
 
 #[derive(Debug, clap::Args)]

@@ -43,8 +43,8 @@ fn run() -> anyhow::Result<ExitCode> {
     let flags = Flags::parse();
     match flags.command {
         Command::Hash(args) => hash::run(&args),
-        Command::Bank { command, db } => bank::run(&command, &db),
-        Command::Match(args) => match_cmd::run(&args),
+        Command::Bank { command } => bank::run(&command, &flags.db),
+        Command::Match(args) => match_cmd::run(&args, &flags.db),
     }
 }
 

@@ -11,7 +11,7 @@ use hashwatch_store::{SignalType, Store};
 use serde_json::{json, Value};
 
 use crate::bank::Table;
-use crate::flags::{MatchFlags, OutputFormat};
+use crate::flags::{DbFlags, MatchFlags, OutputFormat};
 use crate::hash::{hash_entry, Failure};
 use crate::progress::Progress;
 use crate::walk::{self, Entry};
@@ -29,7 +29,7 @@ const COLUMNS: [&str; 7] = [
 
 /// One query: a hash given as text, or a file found from a path.
 enum Item {
-    Hash { text: String, query: Query },
+    Hash { text: String, query: Box<Query> },
     File(Entry),
 }
 
@@ -56,8 +56,8 @@ fn hash_query(signals: Vec<(SignalType, Vec<u8>)>) -> Query {
     query
 }
 
-pub fn run(flags: &MatchFlags) -> anyhow::Result<ExitCode> {
-    let store = db::open(&flags.db)?;
+pub fn run(flags: &MatchFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
+    let store = db::open(db_flags)?;
     let mut items = Vec::new();
     for text in &flags.queries {
         let path = PathBuf::from(text);
@@ -66,7 +66,7 @@ pub fn run(flags: &MatchFlags) -> anyhow::Result<ExitCode> {
         } else if let Some(signals) = hashes::parse(text) {
             items.push(Item::Hash {
                 text: text.clone(),
-                query: hash_query(signals),
+                query: Box::new(hash_query(signals)),
             });
         } else {
             items.push(Item::File(Entry::Unreadable {

@@ -1,7 +1,7 @@
 //! Reading hash lists: every recognised format, and errors that name the
 //! file and line.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use hashwatch_exchange::{read_list, ListFormat, ReadOptions};
 use hashwatch_store::SignalType;
@@ -25,13 +25,13 @@ impl Dir {
     }
 }
 
-fn read(path: &PathBuf) -> hashwatch_exchange::ReadList {
+fn read(path: &Path) -> hashwatch_exchange::ReadList {
     read_list(path, &ReadOptions::default()).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn error(path: &PathBuf, options: &ReadOptions) -> (Option<u64>, String) {
+fn error(path: &Path, options: &ReadOptions) -> (Option<u64>, String) {
     let e = read_list(path, options).expect_err("must be refused");
-    assert_eq!(e.path, *path);
+    assert_eq!(e.path, path);
     assert!(e.to_string().starts_with(&path.display().to_string()));
     (e.line, e.message)
 }

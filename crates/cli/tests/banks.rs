@@ -1,0 +1,340 @@
+//! `hashwatch bank` and `hashwatch match` as users run them, on a real
+//! SQLite file.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use hashwatch_testdata::parse_tsv;
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("banks.db")
+    }
+
+    fn cmd(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hashwatch"));
+        cmd.env_remove("HASHWATCH_DB").arg("--db").arg(self.db());
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().expect("hashwatch runs")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    }
+
+    fn file(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).expect("writes");
+        path
+    }
+
+    fn active(&self, bank: &str) -> u64 {
+        let list = self.ok(&["bank", "list", "--format", "json"]);
+        list.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
+            .find(|b| b["name"] == bank)
+            .and_then(|b| b["active"].as_u64())
+            .expect("bank listed")
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/images")
+}
+
+#[test]
+fn hashes_imported_into_a_bank_are_matched_and_round_trip_through_export() {
+    let env = Env::new();
+    let hashes = env.ok(&["hash", s(&examples())]);
+    let hash_file = env.file("known.tsv", &hashes);
+    env.ok(&["bank", "create", "known", "--description", "examples"]);
+    let out = env.run(&[
+        "bank",
+        "import",
+        "known",
+        s(&hash_file),
+        "--category",
+        "test",
+    ]);
+    assert!(out.status.success());
+    let files = parse_tsv(&hashes).len() as u64;
+    assert_eq!(env.active("known"), 4 * files);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&format!("imported {} entries", 4 * files))
+    );
+
+    // Every example matches itself: PDQ at distance 0 and its three digests.
+    let horse = examples().join("sk_horse.png");
+    let out = env.run(&["match", s(&horse)]);
+    assert_eq!(out.status.code(), Some(0));
+    let rows = parse_tsv(&String::from_utf8_lossy(&out.stdout));
+    let types: Vec<&str> = rows.iter().map(|r| r["signal_type"].as_str()).collect();
+    assert_eq!(types, ["pdq", "md5", "sha1", "sha256"]);
+    assert!(rows
+        .iter()
+        .all(|r| r["distance"] == "0" && r["bank"] == "known"));
+
+    // The resized JPEG copy of the phantom is a near match of the original.
+    let small = examples().join("sk_shepp_logan_phantom_small.jpg");
+    let phantom = &parse_tsv(&hashes)
+        .into_iter()
+        .find(|r| r["path"].ends_with("sk_shepp_logan_phantom.png"))
+        .expect("phantom hashed")["pdq"]
+        .clone();
+    let out = env.ok(&["match", "--format", "json", s(&small)]);
+    let near: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .filter(|m: &serde_json::Value| m["hash"] == phantom.as_str())
+        .collect();
+    assert_eq!(near.len(), 1);
+    assert!(near[0]["distance"]
+        .as_u64()
+        .is_some_and(|d| d > 0 && d <= 31));
+
+    // Export, import into another bank: the same entries.
+    let export = env.ok(&["bank", "export", "known"]);
+    let exported = parse_tsv(&export);
+    assert_eq!(exported.len() as u64, 4 * files);
+    assert!(exported.iter().all(|r| r["category"] == "test"));
+    let export_file = env.file("export.tsv", &export);
+    env.ok(&["bank", "import", "copy", s(&export_file), "--create"]);
+    let copy = parse_tsv(&env.ok(&["bank", "export", "copy"]));
+    let key = |r: &std::collections::HashMap<String, String>| {
+        (
+            r["signal_type"].clone(),
+            r["hash"].clone(),
+            r["category"].clone(),
+            r["content_id"].clone(),
+        )
+    };
+    let mut a: Vec<_> = exported.iter().map(key).collect();
+    let mut b: Vec<_> = copy.iter().map(key).collect();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn a_bad_line_imports_nothing_and_names_file_and_line() {
+    let env = Env::new();
+    env.ok(&["bank", "create", "known"]);
+    let good = env.file("good.txt", &format!("{}\n", "ab".repeat(32)));
+    env.ok(&["bank", "import", "known", s(&good)]);
+    let lines: Vec<String> = (0..100u32)
+        .map(|i| format!("{:064x}", u128::from(i) + 1))
+        .collect();
+    let mut text = lines[..50].join("\n");
+    text.push_str("\nnot-a-hash\n");
+    text.push_str(&lines[50..].join("\n"));
+    let bad = env.file("bad.txt", &text);
+    let out = env.run(&["bank", "import", "known", s(&bad)]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad.txt:51:"), "{stderr}");
+    assert_eq!(env.active("known"), 1);
+    // Repeats and empty files too.
+    let dup = env.file(
+        "dup.txt",
+        &format!("{}\n{}\n{}\n", lines[0], lines[1], lines[0]),
+    );
+    let out = env.run(&["bank", "import", "known", s(&dup)]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("dup.txt:3: pdq"));
+    let empty = env.file("empty.txt", "");
+    let out = env.run(&["bank", "import", "known", s(&empty)]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("empty file"));
+    assert_eq!(env.active("known"), 1);
+    // A missing bank is an error, not a silent creation.
+    let out = env.run(&["bank", "import", "nope", s(&good)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no bank named \"nope\""));
+}
+
+#[test]
+fn match_exit_codes_and_notices() {
+    let env = Env::new();
+    let horse = examples().join("sk_horse.png");
+    let gradient = examples().join("syn_gradient_256x256.png");
+    let hashes = env.ok(&["hash", s(&horse), s(&gradient)]);
+    env.ok(&[
+        "bank",
+        "import",
+        "known",
+        s(&env.file("k.tsv", &hashes)),
+        "--create",
+        "--signal-type",
+        "pdq",
+    ]);
+    let rows = parse_tsv(&hashes);
+    let horse_pdq = rows[0]["pdq"].clone();
+
+    // A hash query: 64 hex digits are matched as PDQ (and as SHA-256).
+    let out = env.run(&["match", &horse_pdq]);
+    assert_eq!(out.status.code(), Some(0));
+    // Nothing matches: exit 1.
+    let out = env.run(&["match", &format!("md5:{}", "0".repeat(32))]);
+    assert_eq!(out.status.code(), Some(1));
+    // The flat gradient's PDQ is low quality: reported, not matched.
+    let out = env.run(&["match", "--format", "json", s(&gradient)]);
+    assert_eq!(out.status.code(), Some(1));
+    let notice: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stderr).trim()).expect("json notice");
+    assert_eq!(notice["notice"], "low_quality");
+    assert_eq!(notice["quality"], 0);
+    let out = env.run(&["match", "--quality-floor", "0", s(&gradient)]);
+    assert_eq!(out.status.code(), Some(0));
+    // A query that is neither a file nor a hash: exit 2, others still run.
+    let out = env.run(&["match", "no-such-thing", &horse_pdq]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(parse_tsv(&String::from_utf8_lossy(&out.stdout)).len(), 1);
+    // An unknown bank is an error.
+    assert_eq!(
+        env.run(&["match", "--bank", "nope", &horse_pdq])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn negative_banks_and_revocation_from_the_command_line() {
+    let env = Env::new();
+    let horse = examples().join("sk_horse.png");
+    let hashes = env.ok(&["hash", s(&horse)]);
+    let list = env.file("h.tsv", &hashes);
+    env.ok(&["bank", "import", "known", s(&list), "--create"]);
+    let pdq = parse_tsv(&hashes)[0]["pdq"].clone();
+
+    env.ok(&["bank", "create", "allow", "--negative"]);
+    env.ok(&[
+        "bank",
+        "import",
+        "allow",
+        s(&env.file("fp.txt", &format!("{pdq}\n"))),
+    ]);
+    let out = env.run(&["match", s(&horse)]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("suppressed by negative allow entry"),
+        "{stderr}"
+    );
+    let rows = parse_tsv(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(rows.len(), 3, "the digests still match");
+    assert!(rows.iter().all(|r| r["signal_type"] != "pdq"));
+
+    // Revoke the PDQ entry by hash: gone from matching, kept in history.
+    env.ok(&["bank", "delete", "allow"]);
+    let out = env.run(&["bank", "revoke", "known", &pdq]);
+    assert_eq!(out.status.code(), Some(2), "a reason is required");
+    env.ok(&["bank", "revoke", "known", &pdq, "--reason", "test"]);
+    let rows = parse_tsv(&env.ok(&["match", "--bank", "known", s(&horse)]));
+    assert!(rows.iter().all(|r| r["signal_type"] != "pdq"));
+    let history = parse_tsv(&env.ok(&["bank", "export", "known", "--include-revoked"]));
+    let revoked: Vec<_> = history
+        .iter()
+        .filter(|r| !r["revoked_at"].is_empty())
+        .collect();
+    assert_eq!(revoked.len(), 1);
+    assert_eq!(revoked[0]["revoke_reason"], "test");
+    // Revoke by entry id.
+    let md5_id = history
+        .iter()
+        .find(|r| r["signal_type"] == "md5")
+        .expect("md5")["entry_id"]
+        .clone();
+    env.ok(&["bank", "revoke", "known", &md5_id, "--reason", "by id"]);
+    assert_eq!(env.active("known"), 2);
+}
+
+/// Kills an import with SIGKILL while its transaction is being written, then
+/// reopens the bank: it holds what it held before, and a new import works.
+#[test]
+fn an_import_killed_midway_leaves_the_bank_as_it_was() {
+    let env = Env::new();
+    env.ok(&["bank", "create", "known"]);
+    env.ok(&[
+        "bank",
+        "import",
+        "known",
+        s(&env.file(
+            "three.txt",
+            &format!(
+                "{}\n{}\n{}\n",
+                "1".repeat(64),
+                "2".repeat(64),
+                "3".repeat(64)
+            ),
+        )),
+    ]);
+    let big = env.dir.path().join("big.txt");
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&big).expect("creates"));
+        let mut x = 0x1234_5678_9abc_def0_u64;
+        for _ in 0..1_000_000 {
+            let mut line = String::with_capacity(65);
+            for _ in 0..4 {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                line.push_str(&format!("{x:016x}"));
+            }
+            writeln!(f, "{line}").expect("writes");
+        }
+    }
+    let mut child = env
+        .cmd()
+        .args(["bank", "import", "known", s(&big), "--no-progress"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawns");
+    // The write-ahead log grows once the transaction spills pages to it.
+    let wal = env.dir.path().join("banks.db-wal");
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("waits") {
+            panic!(
+                "the import finished ({status}) before it could be killed: make the file larger"
+            );
+        }
+        let size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        if size > 4 << 20 || start.elapsed() > Duration::from_secs(60) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+    assert_eq!(
+        env.active("known"),
+        3,
+        "the killed import left nothing behind"
+    );
+    env.ok(&["bank", "import", "known", s(&big), "--no-progress"]);
+    assert_eq!(env.active("known"), 1_000_003);
+}
