@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use hashwatch_index::PdqIndex;
 use hashwatch_pdq::Hash256;
+use hashwatch_testdata::Rng;
 
 const QUERIES: usize = 1000;
 const RADIUS: u32 = 31;
@@ -26,7 +27,7 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(10_000_000);
-    let mut rng = SplitMix(42);
+    let mut rng = Rng::new(42);
     let mut hashes: Vec<Hash256> = (0..random).map(|_| rng.hash()).collect();
     let queries: Vec<Hash256> = (0..QUERIES).map(|_| rng.hash()).collect();
     for q in &queries {
@@ -111,33 +112,6 @@ fn main() {
         field("flat_p50_ms") / p50,
         field("multihash_build_s") / build
     );
-}
-
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn hash(&mut self) -> Hash256 {
-        Hash256::from_limbs([self.next(), self.next(), self.next(), self.next()])
-    }
-    fn near(&mut self, base: &Hash256, bits: u32) -> Hash256 {
-        let mut h = base.limbs();
-        let mut flipped = 0;
-        while flipped < bits {
-            let k = (self.next() % 256) as usize;
-            if (h[k / 64] ^ base.limbs()[k / 64]) >> (k % 64) & 1 == 0 {
-                h[k / 64] ^= 1 << (k % 64);
-                flipped += 1;
-            }
-        }
-        Hash256::from_limbs(h)
-    }
 }
 
 fn percentiles(ms: &mut [f64]) -> (f64, f64) {

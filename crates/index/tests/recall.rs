@@ -3,35 +3,7 @@
 
 use hashwatch_index::{Match, PdqIndex, Strategy};
 use hashwatch_pdq::Hash256;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // splitmix64
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn hash(&mut self) -> Hash256 {
-        Hash256::from_limbs([self.next(), self.next(), self.next(), self.next()])
-    }
-    /// `base` with exactly `bits` distinct bits flipped.
-    fn near(&mut self, base: &Hash256, bits: u32) -> Hash256 {
-        let mut limbs = base.limbs();
-        let mut flipped = Vec::new();
-        while flipped.len() < bits as usize {
-            let k = (self.next() % 256) as usize;
-            if !flipped.contains(&k) {
-                flipped.push(k);
-                limbs[k / 64] ^= 1 << (k % 64);
-            }
-        }
-        Hash256::from_limbs(limbs)
-    }
-}
+use hashwatch_testdata::Rng;
 
 fn brute_force(entries: &[(u64, Hash256)], query: &Hash256, radius: u32) -> Vec<Match> {
     let mut found: Vec<Match> = entries
@@ -77,7 +49,7 @@ fn clustered(rng: &mut Rng, random: usize, queries: usize) -> (Vec<(u64, Hash256
 
 #[test]
 fn random_and_clustered_searches_match_brute_force() {
-    let mut rng = Rng(1);
+    let mut rng = Rng::new(1);
     let (entries, queries) = clustered(&mut rng, 200_000, 20);
     let index: PdqIndex = entries.iter().copied().collect();
     assert_eq!(index.len(), entries.len());
@@ -102,12 +74,12 @@ fn random_and_clustered_searches_match_brute_force() {
 fn tightly_clustered_sets_match_brute_force() {
     // Every hash within a few bits of a handful of centres, so slot buckets
     // are very uneven.
-    let mut rng = Rng(2);
+    let mut rng = Rng::new(2);
     let centres: Vec<Hash256> = (0..5).map(|_| rng.hash()).collect();
     let entries: Vec<(u64, Hash256)> = (0..20_000u64)
         .map(|id| {
             let c = &centres[(id % 5) as usize];
-            let bits = (rng.next() % 40) as u32;
+            let bits = (rng.next_u64() % 40) as u32;
             (id, rng.near(c, bits))
         })
         .collect();
@@ -121,7 +93,7 @@ fn tightly_clustered_sets_match_brute_force() {
 
 #[test]
 fn inserts_and_removals_are_live_at_once() {
-    let mut rng = Rng(3);
+    let mut rng = Rng::new(3);
     let (mut entries, queries) = clustered(&mut rng, 100_000, 5);
     let mut index: PdqIndex = entries.iter().copied().collect();
     // Remove every third planted neighbour, re-insert some of them under a
@@ -166,7 +138,7 @@ fn inserts_and_removals_are_live_at_once() {
 
 #[test]
 fn many_inserts_trigger_merges_without_losing_anything() {
-    let mut rng = Rng(4);
+    let mut rng = Rng::new(4);
     let mut index = PdqIndex::new();
     let mut entries = Vec::new();
     for id in 0..150_000u64 {
@@ -182,7 +154,7 @@ fn many_inserts_trigger_merges_without_losing_anything() {
 
 #[test]
 fn dihedral_search_reports_the_matching_variant() {
-    let mut rng = Rng(5);
+    let mut rng = Rng::new(5);
     let mut index: PdqIndex = (0..50_000u64).map(|id| (id, rng.hash())).collect();
     let variants: [Hash256; 8] = std::array::from_fn(|_| rng.hash());
     index.insert(1_000_000, rng.near(&variants[3], 4));
@@ -211,7 +183,7 @@ fn dihedral_search_reports_the_matching_variant() {
 
 #[test]
 fn nearest_is_exact() {
-    let mut rng = Rng(6);
+    let mut rng = Rng::new(6);
     let (entries, queries) = clustered(&mut rng, 100_000, 3);
     let index: PdqIndex = entries.iter().copied().collect();
     for q in &queries {
@@ -227,7 +199,7 @@ fn nearest_is_exact() {
 
 #[test]
 fn small_indexes_scan_and_empty_ones_answer_nothing() {
-    let mut rng = Rng(7);
+    let mut rng = Rng::new(7);
     let entries: Vec<(u64, Hash256)> = (0..100u64).map(|id| (id, rng.hash())).collect();
     let index: PdqIndex = entries.iter().copied().collect();
     assert_eq!(index.strategy(31), Strategy::Linear);
@@ -240,7 +212,7 @@ fn small_indexes_scan_and_empty_ones_answer_nothing() {
 #[test]
 fn wide_slot_layout_of_large_indexes_matches_brute_force() {
     // From 2M hashes the index cuts the 256 bits into 12 wider slots.
-    let mut rng = Rng(8);
+    let mut rng = Rng::new(8);
     let (entries, queries) = clustered(&mut rng, 2_100_000, 8);
     let mut index: PdqIndex = entries.iter().copied().collect();
     assert_eq!(index.strategy(31), Strategy::MultiIndex);

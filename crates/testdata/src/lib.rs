@@ -8,6 +8,47 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use hashwatch_pdq::Hash256;
+
+/// A seeded generator of random hashes (splitmix64): the same seed gives
+/// the same hashes on every machine.
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from a seed.
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A uniformly random hash.
+    pub fn hash(&mut self) -> Hash256 {
+        Hash256::from_limbs([self.next_u64(), self.next_u64(), self.next_u64(), self.next_u64()])
+    }
+
+    /// `base` with exactly `bits` distinct bits flipped.
+    pub fn near(&mut self, base: &Hash256, bits: u32) -> Hash256 {
+        let mut out = *base;
+        while out.distance(base) < bits {
+            let k = (self.next_u64() % 256) as usize;
+            if out.bit(k) == base.bit(k) {
+                let mut limbs = out.limbs();
+                limbs[k / 64] ^= 1 << (k % 64);
+                out = Hash256::from_limbs(limbs);
+            }
+        }
+        out
+    }
+}
+
 /// A TSV row keyed by column name.
 pub type Row = HashMap<String, String>;
 
