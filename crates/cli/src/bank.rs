@@ -6,9 +6,11 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use hashwatch_exchange::{export_cells, read_list, ReadOptions, EXPORT_COLUMNS};
 use hashwatch_store::{BankKind, EntryRef, ErrorKind, Store};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::flags::{BankCommand, DbFlags, OutputFormat};
+use crate::flags::BankCommand;
+use crate::flags::DbFlags;
+use crate::output::Table;
 use crate::progress::Progress;
 use crate::{db, hashes};
 
@@ -171,49 +173,3 @@ const LIST_COLUMNS: [&str; 7] = [
     "created_at",
     "description",
 ];
-
-/// Rows of values under named columns, as TSV with a header or JSON lines.
-pub struct Table<'a> {
-    format: OutputFormat,
-    columns: &'a [&'a str],
-}
-
-impl<'a> Table<'a> {
-    pub fn new(format: OutputFormat, columns: &'a [&'a str]) -> Table<'a> {
-        Table { format, columns }
-    }
-
-    /// The TSV header (JSON lines have none).
-    pub fn header(&self, out: &mut impl Write) -> io::Result<()> {
-        if self.format == OutputFormat::Tsv {
-            writeln!(out, "{}", self.columns.join("\t"))?;
-        }
-        Ok(())
-    }
-
-    /// One row; `values` in column order.
-    pub fn row(&self, out: &mut impl Write, values: Vec<Value>) -> io::Result<()> {
-        match self.format {
-            OutputFormat::Tsv => {
-                let cells: Vec<String> = values
-                    .into_iter()
-                    .map(|v| match v {
-                        Value::String(s) => s.replace(['\t', '\n', '\r'], " "),
-                        Value::Null => String::new(),
-                        other => other.to_string(),
-                    })
-                    .collect();
-                writeln!(out, "{}", cells.join("\t"))
-            }
-            OutputFormat::Json => {
-                let object: Map<String, Value> = self
-                    .columns
-                    .iter()
-                    .map(|c| c.to_string())
-                    .zip(values)
-                    .collect();
-                writeln!(out, "{}", Value::Object(object))
-            }
-        }
-    }
-}

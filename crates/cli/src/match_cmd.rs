@@ -10,9 +10,9 @@ use hashwatch_signals::{SignalHasher, SignalHasherBuilder};
 use hashwatch_store::{SignalType, Store};
 use serde_json::{json, Value};
 
-use crate::bank::Table;
-use crate::flags::{DbFlags, MatchFlags, OutputFormat};
+use crate::flags::{DbFlags, MatchFlags};
 use crate::hash::{hash_entry, Failure};
+use crate::output::{message_line, Message, Table};
 use crate::progress::Progress;
 use crate::walk::{self, Entry};
 use crate::{db, hashes, parallel};
@@ -119,12 +119,14 @@ pub fn run(flags: &MatchFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
             match outcome {
                 Err(failure) => {
                     failed = true;
-                    progress.eprintln(&notice(
+                    progress.eprintln(&message_line(
                         flags.format,
+                        Message::Error,
+                        "query",
                         &label,
                         failure.code,
                         &failure.message,
-                        json!({}),
+                        Value::Null,
                     ));
                 }
                 Ok(outcome) => {
@@ -189,8 +191,10 @@ fn lookup(
 /// Low quality and suppression are said on stderr, once per query.
 fn report_notices(flags: &MatchFlags, label: &str, outcome: &Outcome, progress: &Progress) {
     if let Some(quality) = outcome.low_quality {
-        progress.eprintln(&notice(
+        progress.eprintln(&message_line(
             flags.format,
+            Message::Notice,
+            "query",
             label,
             "low_quality",
             &format!(
@@ -211,8 +215,10 @@ fn report_notices(flags: &MatchFlags, label: &str, outcome: &Outcome, progress: 
             .iter()
             .map(|m| json!({"bank": m.bank, "entry_id": m.entry_id, "signal_type": m.signal_type.name()}))
             .collect();
-        progress.eprintln(&notice(
+        progress.eprintln(&message_line(
             flags.format,
+            Message::Notice,
+            "query",
             label,
             "suppressed",
             &format!(
@@ -222,20 +228,5 @@ fn report_notices(flags: &MatchFlags, label: &str, outcome: &Outcome, progress: 
             ),
             json!({"suppressed": outcome.suppressed, "by": by_json}),
         ));
-    }
-}
-
-/// One stderr line about a query: text, or a JSON object with `query`,
-/// `notice`, `message` and any details.
-fn notice(format: OutputFormat, query: &str, code: &str, message: &str, details: Value) -> String {
-    match format {
-        OutputFormat::Tsv => format!("hashwatch: {query}: {message}"),
-        OutputFormat::Json => {
-            let mut object = json!({"query": query, "notice": code, "message": message});
-            if let (Some(o), Value::Object(extra)) = (object.as_object_mut(), details) {
-                o.extend(extra);
-            }
-            object.to_string()
-        }
     }
 }

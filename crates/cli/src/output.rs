@@ -1,125 +1,99 @@
-//! How hash results are printed: TSV with a header, or JSON lines, with the
-//! same fields in the same order either way.
+//! Output that people and programs read: tables (TSV with a header, or JSON
+//! lines with the same field names), and one-line messages on stderr.
 
 use std::io::{self, Write};
-use std::path::Path;
 
-use hashwatch_pdq::Dihedral;
-use hashwatch_signals::ImageSignals;
 use serde_json::{Map, Value};
 
 use crate::flags::OutputFormat;
 
-const BASE_COLUMNS: [&str; 8] = [
-    "path", "pdq", "quality", "md5", "sha1", "sha256", "width", "height",
-];
-const DIHEDRAL_COLUMNS: [&str; 7] = [
-    "pdq_rot90",
-    "pdq_rot180",
-    "pdq_rot270",
-    "pdq_flipx",
-    "pdq_flipy",
-    "pdq_flipplus1",
-    "pdq_flipminus1",
-];
-
-/// One value of an output row.
-enum Field {
-    Text(String),
-    Number(u64),
-}
-
-/// Writes result rows in the chosen format.
-pub struct Printer {
+/// Rows of values under named columns.
+pub struct Table<'a> {
     format: OutputFormat,
-    dihedral: bool,
+    columns: &'a [&'a str],
 }
 
-impl Printer {
-    pub fn new(format: OutputFormat, dihedral: bool) -> Printer {
-        Printer { format, dihedral }
-    }
-
-    fn columns(&self) -> impl Iterator<Item = &'static str> {
-        let extra: &[&str] = if self.dihedral {
-            &DIHEDRAL_COLUMNS
-        } else {
-            &[]
-        };
-        BASE_COLUMNS.iter().chain(extra.iter()).copied()
+impl<'a> Table<'a> {
+    pub fn new(format: OutputFormat, columns: &'a [&'a str]) -> Table<'a> {
+        Table { format, columns }
     }
 
     /// The TSV header line; JSON lines have none.
     pub fn header(&self, out: &mut impl Write) -> io::Result<()> {
         if self.format == OutputFormat::Tsv {
-            let names: Vec<&str> = self.columns().collect();
-            writeln!(out, "{}", names.join("\t"))?;
+            writeln!(out, "{}", self.columns.join("\t"))?;
         }
         Ok(())
     }
 
-    pub fn row(&self, out: &mut impl Write, path: &Path, signals: &ImageSignals) -> io::Result<()> {
-        let mut fields = vec![
-            Field::Text(path.to_string_lossy().into_owned()),
-            Field::Text(signals.pdq.hash.to_string()),
-            Field::Number(signals.pdq.quality.into()),
-            Field::Text(signals.digests.md5_hex()),
-            Field::Text(signals.digests.sha1_hex()),
-            Field::Text(signals.digests.sha256_hex()),
-            Field::Number(signals.width.into()),
-            Field::Number(signals.height.into()),
-        ];
-        if self.dihedral {
-            // Index 0 is the original, already in the `pdq` column.
-            let hashes = signals.dihedral.map(|d: Dihedral| d.hashes);
-            for k in 1..8 {
-                let text = hashes.map(|h| h[k].to_string()).unwrap_or_default();
-                fields.push(Field::Text(text));
-            }
-        }
+    /// One row; `values` in column order.
+    pub fn row(&self, out: &mut impl Write, values: Vec<Value>) -> io::Result<()> {
         match self.format {
             OutputFormat::Tsv => {
-                let cells: Vec<String> = fields
+                let cells: Vec<String> = values
                     .into_iter()
-                    .map(|f| match f {
-                        Field::Text(s) => escape_tsv(&s),
-                        Field::Number(n) => n.to_string(),
+                    .map(|v| match v {
+                        Value::String(s) => escape_tsv(&s),
+                        Value::Null => String::new(),
+                        other => other.to_string(),
                     })
                     .collect();
                 writeln!(out, "{}", cells.join("\t"))
             }
             OutputFormat::Json => {
                 let object: Map<String, Value> = self
-                    .columns()
-                    .zip(fields)
-                    .map(|(name, f)| {
-                        let value = match f {
-                            Field::Text(s) => Value::String(s),
-                            Field::Number(n) => Value::from(n),
-                        };
-                        (name.to_string(), value)
-                    })
+                    .columns
+                    .iter()
+                    .map(|c| c.to_string())
+                    .zip(values)
                     .collect();
                 writeln!(out, "{}", Value::Object(object))
             }
         }
     }
+}
 
-    /// The one stderr line for a file that could not be hashed.
-    pub fn error_line(&self, path: &Path, code: &str, message: &str) -> String {
-        match self.format {
-            OutputFormat::Tsv => format!("hashwatch: {}: {message}", path.display()),
-            OutputFormat::Json => serde_json::json!({
-                "path": path.to_string_lossy(),
-                "error": code,
-                "message": message,
-            })
-            .to_string(),
+/// What a stderr line is.
+#[derive(Clone, Copy)]
+pub enum Message {
+    /// Something could not be done (`"error": code` in JSON).
+    Error,
+    /// Something worth knowing (`"notice": code` in JSON).
+    Notice,
+}
+
+/// One stderr line about a file or query: `hashwatch: SUBJECT: message`, or
+/// a JSON object with the subject under `subject_key`, the code, the
+/// message and any details.
+pub fn message_line(
+    format: OutputFormat,
+    kind: Message,
+    subject_key: &str,
+    subject: &str,
+    code: &str,
+    message: &str,
+    details: Value,
+) -> String {
+    match format {
+        OutputFormat::Tsv => format!("hashwatch: {subject}: {message}"),
+        OutputFormat::Json => {
+            let kind_key = match kind {
+                Message::Error => "error",
+                Message::Notice => "notice",
+            };
+            let mut object = Map::new();
+            object.insert(subject_key.to_string(), Value::from(subject));
+            object.insert(kind_key.to_string(), Value::from(code));
+            object.insert("message".to_string(), Value::from(message));
+            if let Value::Object(extra) = details {
+                object.extend(extra);
+            }
+            Value::Object(object).to_string()
         }
     }
 }
 
-/// Tabs, newlines and backslashes in a path would break the TSV layout;
+/// Tabs, newlines and backslashes in a value would break the TSV layout;
 /// they are written as `\t`, `\n`, `\r` and `\\`.
 fn escape_tsv(s: &str) -> String {
     if !s.contains(['\t', '\n', '\r', '\\']) {

@@ -23,7 +23,7 @@
 //! let mut hasher = Hasher::new();
 //! let pdq = hasher.hash(&image);
 //! assert_eq!(pdq.hash.to_string().len(), 64);
-//! // The image flipped left to right is the same hash as the original's flipy variant.
+//! // The eight dihedral hashes come from the same DCT; the first is the original.
 //! let all = hasher.hash_dihedral(&image);
 //! assert_eq!(all.hashes[0], pdq.hash);
 //! # Ok::<(), hashwatch_pdq::Error>(())

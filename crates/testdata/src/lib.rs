@@ -31,7 +31,12 @@ impl Rng {
 
     /// A uniformly random hash.
     pub fn hash(&mut self) -> Hash256 {
-        Hash256::from_limbs([self.next_u64(), self.next_u64(), self.next_u64(), self.next_u64()])
+        Hash256::from_limbs([
+            self.next_u64(),
+            self.next_u64(),
+            self.next_u64(),
+            self.next_u64(),
+        ])
     }
 
     /// `base` with exactly `bits` distinct bits flipped.
