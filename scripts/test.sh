@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it. Installs build dependencies first.
-# The conformance tests read Meta's reference hashes from
-# ../shared/corpus/images-v1 (or $HASHWATCH_CORPUS).
+# The whole test suite, as CI runs it. Installs build dependencies first,
+# and makes sure a PostgreSQL server answers (starting a throwaway one from
+# Debian's packages when none does). The conformance tests read Meta's
+# reference hashes from ../shared/corpus/images-v1 (or $HASHWATCH_CORPUS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+. scripts/ensure-postgres.sh
 cargo fmt --all -- --check
 if cargo clippy --version >/dev/null 2>&1; then
     cargo clippy --workspace --all-targets --release --quiet -- -D warnings

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use hashwatch_exchange::{export_cells, read_list, ReadOptions, EXPORT_COLUMNS};
-use hashwatch_store::{BankKind, EntryRef, ErrorKind, Store};
+use hashwatch_store::{BankKind, EntryRef, ErrorKind};
 use serde_json::Value;
 
 use crate::flags::BankCommand;

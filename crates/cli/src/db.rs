@@ -3,13 +3,13 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use hashwatch_store::SqliteStore;
+use hashwatch_store::{SqliteStore, Store};
 
 use crate::flags::DbFlags;
 
 /// `--db`, else `$HASHWATCH_DB` (clap reads both), else hashwatch.db in the
 /// user's data directory.
-pub fn path(flags: &DbFlags) -> anyhow::Result<PathBuf> {
+fn spec(flags: &DbFlags) -> anyhow::Result<PathBuf> {
     if let Some(path) = &flags.db {
         return Ok(path.clone());
     }
@@ -17,8 +17,18 @@ pub fn path(flags: &DbFlags) -> anyhow::Result<PathBuf> {
     Ok(dir.join("hashwatch").join("hashwatch.db"))
 }
 
-pub fn open(flags: &DbFlags) -> anyhow::Result<SqliteStore> {
-    let path = path(flags)?;
-    SqliteStore::open(&path)
-        .with_context(|| format!("cannot open bank database {}", path.display()))
+/// A `postgres://` URL opens PostgreSQL; anything else is a SQLite file.
+pub fn open(flags: &DbFlags) -> anyhow::Result<Box<dyn Store + Send + Sync>> {
+    let spec = spec(flags)?;
+    let opened = match spec.to_str() {
+        Some(text) => hashwatch_store::open(text),
+        // Not UTF-8, so not a URL.
+        None => SqliteStore::open(&spec).map(|s| Box::new(s) as Box<dyn Store + Send + Sync>),
+    };
+    // Never print a URL: it may carry a password.
+    let shown = match spec.to_str() {
+        Some(t) if t.contains("://") => "the PostgreSQL database".to_string(),
+        _ => spec.display().to_string(),
+    };
+    opened.with_context(|| format!("cannot open bank database {shown}"))
 }

@@ -18,9 +18,9 @@ pub struct Flags {
 /// Where banks are kept.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DbFlags {
-    /// The bank database (SQLite file). Default: $HASHWATCH_DB, else
-    /// hashwatch.db in the user's data directory.
-    #[arg(long, global = true, value_name = "PATH", env = "HASHWATCH_DB")]
+    /// The bank database: a SQLite file, or a postgres:// URL. Default:
+    /// $HASHWATCH_DB, else hashwatch.db in the user's data directory.
+    #[arg(long, global = true, value_name = "PATH|URL", env = "HASHWATCH_DB")]
     pub db: Option<PathBuf>,
 }
 

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use hashwatch_matcher::{MatchOptions, Matcher, Outcome, Query};
 use hashwatch_pdq::{Hash256, Hasher};
 use hashwatch_signals::{SignalHasher, SignalHasherBuilder};
-use hashwatch_store::{SignalType, Store};
+use hashwatch_store::SignalType;
 use serde_json::{json, Value};
 
 use crate::flags::{DbFlags, MatchFlags};
@@ -87,7 +87,7 @@ pub fn run(flags: &MatchFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
             .sum::<Result<u64, _>>()?
     };
     let mut loading = Progress::new(total, !flags.no_progress);
-    let matcher = Matcher::load(&store, &flags.banks, &mut |n| loading.set(n))?;
+    let matcher = Matcher::load(&*store, &flags.banks, &mut |n| loading.set(n))?;
     loading.finish();
 
     let hasher = SignalHasherBuilder::new()

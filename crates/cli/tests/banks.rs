@@ -338,3 +338,53 @@ fn an_import_killed_midway_leaves_the_bank_as_it_was() {
     env.ok(&["bank", "import", "known", s(&big), "--no-progress"]);
     assert_eq!(env.active("known"), 1_000_003);
 }
+
+/// The same commands against a PostgreSQL database: two "nodes" (separate
+/// processes) share it.
+#[test]
+fn banks_in_postgres_behave_as_in_sqlite() {
+    let pg = hashwatch_testdata::TestPostgres::new();
+    let env = Env::new();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_hashwatch"))
+            .env_remove("HASHWATCH_DB")
+            .args(args)
+            .args(["--db", &pg.url])
+            .output()
+            .expect("hashwatch runs")
+    };
+    let horse = examples().join("sk_horse.png");
+    let hashes = env.ok(&["hash", s(&examples())]);
+    let list = env.file("known.tsv", &hashes);
+    assert!(run(&["bank", "import", "known", s(&list), "--create"])
+        .status
+        .success());
+    let out = run(&["match", "--format", "json", s(&horse)]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let matches: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(matches.len(), 4);
+    let pdq = matches[0]["hash"].as_str().expect("hash").to_string();
+    assert!(run(&["bank", "revoke", "known", &pdq, "--reason", "test"])
+        .status
+        .success());
+    let out = run(&["match", s(&horse)]);
+    assert_eq!(parse_tsv(&String::from_utf8_lossy(&out.stdout)).len(), 3);
+    // A bad file imports nothing here too.
+    let bad = env.file("bad.txt", &format!("{pdq}\nnope\n"));
+    let out = run(&["bank", "import", "known", s(&bad)]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.txt:2:"));
+    let export = String::from_utf8(run(&["bank", "export", "known", "--include-revoked"]).stdout)
+        .expect("utf-8");
+    assert_eq!(
+        parse_tsv(&export).len() as u64,
+        4 * parse_tsv(&hashes).len() as u64
+    );
+}

@@ -29,6 +29,8 @@ pub enum ErrorKind {
     },
     /// The database failed.
     Database(rusqlite::Error),
+    /// The PostgreSQL server failed or could not be reached.
+    Postgres(postgres::Error),
     /// The database file could not be created.
     Io(std::io::Error),
 }
@@ -50,6 +52,12 @@ impl From<rusqlite::Error> for Error {
     }
 }
 
+impl From<postgres::Error> for Error {
+    fn from(e: postgres::Error) -> Error {
+        Error::new(ErrorKind::Postgres(e))
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
@@ -65,6 +73,7 @@ impl fmt::Display for Error {
                 "database schema version {found} is newer than this hashwatch knows ({known}); upgrade hashwatch"
             ),
             ErrorKind::Database(e) => write!(f, "database error: {e}"),
+            ErrorKind::Postgres(e) => write!(f, "PostgreSQL error: {e}"),
             ErrorKind::Io(e) => write!(f, "cannot create the database: {e}"),
         }
     }
@@ -74,6 +83,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.kind {
             ErrorKind::Database(e) => Some(e),
+            ErrorKind::Postgres(e) => Some(e),
             ErrorKind::Io(e) => Some(e),
             _ => None,
         }

@@ -10,8 +10,9 @@
 //! suppress matches.
 //!
 //! [`Store`] is the interface; [`SqliteStore`] keeps everything in one SQLite
-//! file. Imports are all or nothing: a crash mid-import leaves the bank as
-//! it was.
+//! file, [`PostgresStore`] in a PostgreSQL database that several nodes can
+//! share, with the same behaviour; [`open`] picks one from a `--db` value.
+//! Imports are all or nothing: a crash mid-import leaves the bank as it was.
 //!
 //! ```
 //! use hashwatch_store::{BankKind, NewEntry, SignalType, SqliteStore, Store};
@@ -29,13 +30,25 @@
 
 mod error;
 mod model;
+mod postgres;
 mod sqlite;
 
 pub use crate::error::{Error, ErrorKind};
 pub use crate::model::{
     Bank, BankKind, Entry, EntryRef, ImportSummary, NewEntry, SignalType, ValueError,
 };
+pub use crate::postgres::PostgresStore;
 pub use crate::sqlite::SqliteStore;
+
+/// Opens the store a `--db` value names: a `postgres://` or
+/// `postgresql://` URL, or else a SQLite file path.
+pub fn open(spec: &str) -> Result<Box<dyn Store + Send + Sync>, Error> {
+    if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
+        Ok(Box::new(PostgresStore::connect(spec)?))
+    } else {
+        Ok(Box::new(SqliteStore::open(std::path::Path::new(spec))?))
+    }
+}
 
 /// Storage for banks and their entries. Implementations keep every method
 /// atomic: it completes, or changes nothing.

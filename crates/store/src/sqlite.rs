@@ -50,7 +50,7 @@ fn now() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
 }
 
-fn valid_bank_name(name: &str) -> bool {
+pub(crate) fn valid_bank_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
         && name
             .bytes()
@@ -137,6 +137,14 @@ impl SqliteStore {
     }
 }
 
+/// How an entry reference reads in an error.
+pub(crate) fn describe(which: &EntryRef, bank: &str) -> String {
+    match which {
+        EntryRef::Id(id) => format!("with id {id} in bank {bank:?}"),
+        EntryRef::Value(t, v) => format!("{t} {} in bank {bank:?}", t.format_value(v)),
+    }
+}
+
 fn row_to_bank(r: &rusqlite::Row<'_>) -> rusqlite::Result<Bank> {
     Ok(Bank {
         id: r.get(0)?,
@@ -178,7 +186,7 @@ impl Store for SqliteStore {
                     count(e.id) FILTER (WHERE e.revoked_at IS NULL),
                     count(e.id) FILTER (WHERE e.revoked_at IS NOT NULL)
              FROM banks b LEFT JOIN entries e ON e.bank_id = b.id
-             GROUP BY b.id ORDER BY b.name",
+             GROUP BY b.id ORDER BY b.name COLLATE BINARY",
         )?;
         let banks = stmt
             .query_map([], row_to_bank)?
@@ -277,13 +285,9 @@ impl Store for SqliteStore {
                 .collect::<Result<_, _>>()?,
         };
         if ids.is_empty() {
-            let what = match which {
-                EntryRef::Id(id) => format!("with id {id} in bank {:?}", bank.name),
-                EntryRef::Value(t, v) => {
-                    format!("{t} {} in bank {:?}", t.format_value(v), bank.name)
-                }
-            };
-            return Err(Error::new(ErrorKind::NoSuchEntry(what)));
+            return Err(Error::new(ErrorKind::NoSuchEntry(describe(
+                which, &bank.name,
+            ))));
         }
         let version = bank.version + 1;
         let at = now();

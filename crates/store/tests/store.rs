@@ -1,6 +1,10 @@
-//! The store's behaviour on a real SQLite file.
+//! The store's behaviour, told once and checked against both backends: a
+//! SQLite file and a real PostgreSQL database.
 
-use hashwatch_store::{BankKind, EntryRef, ErrorKind, NewEntry, SignalType, SqliteStore, Store};
+use hashwatch_store::{
+    BankKind, Entry, EntryRef, ErrorKind, NewEntry, PostgresStore, SignalType, SqliteStore, Store,
+};
+use hashwatch_testdata::TestPostgres;
 
 fn md5(i: u32) -> Vec<u8> {
     let mut v = vec![0u8; 16];
@@ -13,12 +17,14 @@ fn entries(range: std::ops::Range<u32>) -> Vec<NewEntry> {
         .map(|i| {
             let mut e = NewEntry::new(SignalType::Md5, md5(i));
             e.category = Some("test".to_string());
+            // Tabs, newlines and backslashes must survive both backends.
+            e.content_id = Some(format!("tab\there\nnew line \\ {i}"));
             e
         })
         .collect()
 }
 
-fn all(store: &SqliteStore, bank: &str, include_revoked: bool) -> Vec<hashwatch_store::Entry> {
+fn all(store: &dyn Store, bank: &str, include_revoked: bool) -> Vec<Entry> {
     let mut out = Vec::new();
     store
         .entries(bank, include_revoked, &mut |e| out.push(e))
@@ -26,16 +32,47 @@ fn all(store: &SqliteStore, bank: &str, include_revoked: bool) -> Vec<hashwatch_
     out
 }
 
-#[test]
-fn banks_are_created_listed_and_deleted() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store =
-        SqliteStore::open(&dir.path().join("sub/dir/banks.db")).expect("opens, creating dirs");
+/// A store to test, and a way to open it again (a new connection to the
+/// same data).
+trait Backend {
+    fn open(&self) -> Box<dyn Store>;
+}
+
+struct Sqlite(tempfile::TempDir);
+
+impl Backend for Sqlite {
+    fn open(&self) -> Box<dyn Store> {
+        Box::new(SqliteStore::open(&self.0.path().join("sub/banks.db")).expect("opens sqlite"))
+    }
+}
+
+struct Postgres(TestPostgres);
+
+impl Backend for Postgres {
+    fn open(&self) -> Box<dyn Store> {
+        Box::new(PostgresStore::connect(&self.0.url).expect("connects to postgres"))
+    }
+}
+
+fn backends() -> Vec<(&'static str, Box<dyn Backend>)> {
+    vec![
+        (
+            "sqlite",
+            Box::new(Sqlite(tempfile::tempdir().expect("temp dir"))),
+        ),
+        ("postgres", Box::new(Postgres(TestPostgres::new()))),
+    ]
+}
+
+fn banks_are_created_listed_and_deleted(store: &dyn Store) {
     store
         .create_bank("b-one", BankKind::Positive, Some("first"))
         .expect("creates");
     store
         .create_bank("allow", BankKind::Negative, None)
+        .expect("creates");
+    store
+        .create_bank("B-upper", BankKind::Positive, None)
         .expect("creates");
     let err = store
         .create_bank("b-one", BankKind::Positive, None)
@@ -53,10 +90,18 @@ fn banks_are_created_listed_and_deleted() {
         .into_iter()
         .map(|b| b.name)
         .collect();
-    assert_eq!(names, ["allow", "b-one"]);
+    assert_eq!(
+        names,
+        ["B-upper", "allow", "b-one"],
+        "byte order on both backends"
+    );
     assert_eq!(
         store.bank("allow").expect("exists").kind,
         BankKind::Negative
+    );
+    assert_eq!(
+        store.bank("b-one").expect("exists").description.as_deref(),
+        Some("first")
     );
     store
         .import("b-one", &entries(0..10), None, &mut |_| {})
@@ -66,16 +111,13 @@ fn banks_are_created_listed_and_deleted() {
         store.bank("b-one").expect_err("gone").kind(),
         ErrorKind::NoSuchBank(_)
     ));
-    // A bank of the same name starts empty.
     store
         .create_bank("b-one", BankKind::Positive, None)
         .expect("creates again");
     assert_eq!(store.bank("b-one").expect("exists").active, 0);
 }
 
-#[test]
-fn imports_skip_values_already_active_and_bump_the_version() {
-    let store = SqliteStore::open_in_memory().expect("opens");
+fn imports_skip_values_already_active_and_bump_the_version(store: &dyn Store) {
     store
         .create_bank("known", BankKind::Positive, None)
         .expect("creates");
@@ -101,27 +143,49 @@ fn imports_skip_values_already_active_and_bump_the_version() {
         .import("known", &entries(0..5), None, &mut |_| {})
         .expect("imports");
     assert_eq!((nothing_new.added, nothing_new.version), (0, 2));
+    // Repeats inside one import are added once.
+    let mut repeated = entries(30_000..30_002);
+    repeated.extend(entries(30_000..30_001));
+    assert_eq!(
+        store
+            .import("known", &repeated, None, &mut |_| {})
+            .expect("imports")
+            .added,
+        2
+    );
     let bank = store.bank("known").expect("exists");
-    assert_eq!((bank.active, bank.revoked, bank.version), (20_010, 0, 2));
+    assert_eq!((bank.active, bank.revoked, bank.version), (20_012, 0, 3));
     let err = store
         .import("missing", &entries(0..1), None, &mut |_| {})
         .expect_err("no bank");
     assert!(matches!(err.kind(), ErrorKind::NoSuchBank(_)));
+    // Entries come back in import order with every field intact.
+    let back = all(store, "known", false);
+    assert_eq!(back[0].signal, entries(0..1)[0]);
+    assert_eq!(back[19_999].signal, entries(19_999..20_000)[0]);
+    assert!(back.windows(2).all(|w| w[0].id < w[1].id));
+    let mut pdq = NewEntry::new(SignalType::Pdq, vec![0xab; 32]);
+    pdq.quality = Some(87);
+    pdq.source = Some("src".to_string());
+    store
+        .import("known", &[pdq.clone()], None, &mut |_| {})
+        .expect("imports");
+    assert_eq!(
+        all(store, "known", false).last().map(|e| e.signal.clone()),
+        Some(pdq)
+    );
 }
 
-#[test]
-fn revoked_entries_stop_being_active_but_stay_in_history() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("banks.db");
+fn revoked_entries_stay_in_history(backend: &dyn Backend) {
     {
-        let store = SqliteStore::open(&path).expect("opens");
+        let store = backend.open();
         store
             .create_bank("known", BankKind::Positive, None)
             .expect("creates");
         store
             .import("known", &entries(0..5), None, &mut |_| {})
             .expect("imports");
-        let ids: Vec<u64> = all(&store, "known", false).iter().map(|e| e.id).collect();
+        let ids: Vec<u64> = all(&*store, "known", false).iter().map(|e| e.id).collect();
         assert_eq!(
             store
                 .revoke("known", &EntryRef::Id(ids[1]), "false positive")
@@ -140,18 +204,19 @@ fn revoked_entries_stop_being_active_but_stay_in_history() {
             .revoke("known", &EntryRef::Id(ids[1]), "again")
             .expect_err("already revoked");
         assert!(matches!(err.kind(), ErrorKind::NoSuchEntry(_)));
-        // Re-adding a revoked value creates a new entry; the old one stays.
-        let again = store
-            .import("known", &entries(3..4), None, &mut |_| {})
-            .expect("imports");
-        assert_eq!(again.added, 1);
+        assert_eq!(
+            store
+                .import("known", &entries(3..4), None, &mut |_| {})
+                .expect("imports")
+                .added,
+            1
+        );
     }
-    // Everything survives reopening the file.
-    let store = SqliteStore::open(&path).expect("reopens");
-    let active = all(&store, "known", false);
-    let history = all(&store, "known", true);
-    assert_eq!(active.len(), 4);
-    assert_eq!(history.len(), 6);
+    // A new connection sees everything.
+    let store = backend.open();
+    let active = all(&*store, "known", false);
+    let history = all(&*store, "known", true);
+    assert_eq!((active.len(), history.len()), (4, 6));
     let revoked: Vec<_> = history.iter().filter(|e| e.revoked_at.is_some()).collect();
     assert_eq!(revoked.len(), 2);
     assert_eq!(revoked[0].revoke_reason.as_deref(), Some("false positive"));
@@ -159,7 +224,6 @@ fn revoked_entries_stop_being_active_but_stay_in_history() {
         revoked[1].revoke_reason.as_deref(),
         Some("withdrawn by source")
     );
-    assert_eq!(history[0].signal.category.as_deref(), Some("test"));
     let bank = store.bank("known").expect("exists");
     assert_eq!((bank.active, bank.revoked, bank.version), (4, 2, 4));
     // Ids are never reused, even after a bank is deleted.
@@ -171,15 +235,49 @@ fn revoked_entries_stop_being_active_but_stay_in_history() {
     store
         .import("known", &entries(0..1), None, &mut |_| {})
         .expect("imports");
-    assert!(all(&store, "known", false)[0].id > max);
+    assert!(all(&*store, "known", false)[0].id > max);
 }
 
 #[test]
-fn a_database_from_a_newer_hashwatch_is_refused() {
+fn the_store_story_holds_on_both_backends() {
+    for (name, backend) in backends() {
+        eprintln!("backend: {name}");
+        banks_are_created_listed_and_deleted(&*backend.open());
+    }
+    for (name, backend) in backends() {
+        eprintln!("backend: {name}");
+        imports_skip_values_already_active_and_bump_the_version(&*backend.open());
+    }
+    for (name, backend) in backends() {
+        eprintln!("backend: {name}");
+        revoked_entries_stay_in_history(&*backend);
+    }
+}
+
+#[test]
+fn open_picks_the_backend_from_the_spec() {
+    let pg = TestPostgres::new();
+    let store = hashwatch_store::open(&pg.url).expect("connects");
+    store
+        .create_bank("x", BankKind::Positive, None)
+        .expect("creates");
+    // A second node sees the first's bank.
+    let other = hashwatch_store::open(&pg.url.replacen("postgres://", "postgresql://", 1))
+        .expect("connects");
+    assert_eq!(other.bank("x").expect("shared").name, "x");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("f.db");
+    let sqlite = hashwatch_store::open(path.to_str().expect("utf-8")).expect("opens");
+    assert!(sqlite.banks().expect("lists").is_empty());
+    assert!(path.exists());
+}
+
+#[test]
+fn a_sqlite_file_from_a_newer_hashwatch_is_refused() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("banks.db");
     drop(SqliteStore::open(&path).expect("opens"));
-    let conn = rusqlite_conn(&path);
+    let conn = rusqlite::Connection::open(&path).expect("opens raw");
     conn.pragma_update(None, "user_version", 999)
         .expect("sets version");
     drop(conn);
@@ -188,8 +286,4 @@ fn a_database_from_a_newer_hashwatch_is_refused() {
         matches!(err.kind(), ErrorKind::TooNew { found: 999, .. }),
         "{err}"
     );
-}
-
-fn rusqlite_conn(path: &std::path::Path) -> rusqlite::Connection {
-    rusqlite::Connection::open(path).expect("opens raw")
 }

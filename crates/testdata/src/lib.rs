@@ -1,6 +1,7 @@
 //! Test support shared by the workspace's tests and benchmarks: the location
 //! of the shared reference corpus (benign images with Meta's reference PDQ
-//! hashes) and a reader for its TSV files.
+//! hashes), a reader for its TSV files, seeded random hashes, and fresh
+//! PostgreSQL databases.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -103,4 +104,68 @@ pub fn read_tsv(path: &Path) -> Vec<Row> {
     let text = std::fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     parse_tsv(&text)
+}
+
+/// The PostgreSQL server tests use: `$HASHWATCH_TEST_POSTGRES` (an admin
+/// URL; `scripts/test.sh` sets it when it starts a throwaway server), else
+/// the local server on 127.0.0.1:5432.
+pub fn postgres_admin_url() -> String {
+    std::env::var("HASHWATCH_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+/// A fresh, empty PostgreSQL database for one test, dropped when this is.
+pub struct TestPostgres {
+    admin_url: String,
+    name: String,
+    /// Its URL.
+    pub url: String,
+}
+
+impl TestPostgres {
+    /// Creates the database. Panics, saying how to fix it, when no server
+    /// answers: a test that claims PostgreSQL must not pass without one.
+    pub fn new() -> TestPostgres {
+        static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let admin_url = postgres_admin_url();
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let name = format!("hashwatch_test_{}_{n}_{nanos}", std::process::id());
+        let mut admin = postgres::Client::connect(&admin_url, postgres::NoTls).unwrap_or_else(|e| {
+            panic!("no PostgreSQL at {admin_url} ({e}); run scripts/test.sh, or set HASHWATCH_TEST_POSTGRES")
+        });
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap_or_else(|e| panic!("cannot create test database: {e}"));
+        let base = admin_url
+            .rsplit_once('/')
+            .map(|(b, _)| b)
+            .unwrap_or(&admin_url);
+        let url = format!("{base}/{name}");
+        TestPostgres {
+            admin_url,
+            name,
+            url,
+        }
+    }
+}
+
+impl Default for TestPostgres {
+    fn default() -> TestPostgres {
+        TestPostgres::new()
+    }
+}
+
+impl Drop for TestPostgres {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = postgres::Client::connect(&self.admin_url, postgres::NoTls) {
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
 }
