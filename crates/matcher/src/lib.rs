@@ -6,6 +6,11 @@
 //! the matches a negative bank suppressed, and whether the query's PDQ hash
 //! was too low in quality to match at all. Low-quality hashes are reported,
 //! never silently matched or dropped.
+//!
+//! [`Matcher::follow`] applies the store's change log since the load (or the
+//! last follow): entries added, revoked, banks created and deleted, through
+//! this process or any other sharing the database. Each change touches only
+//! what it names; nothing is rebuilt.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -14,7 +19,9 @@ use std::collections::HashMap;
 
 use hashwatch_index::{ExactIndex, PdqIndex};
 use hashwatch_pdq::{Dihedral, Hash256};
-use hashwatch_store::{Bank, BankKind, Error, SignalType, Store};
+use hashwatch_store::{
+    Bank, BankKind, Change, ChangeKind, Entry, Error, ErrorKind, SignalType, Store,
+};
 
 /// HMA's and ThreatExchange's usual PDQ match threshold.
 pub const DEFAULT_THRESHOLD: u32 = 31;
@@ -89,9 +96,50 @@ struct LoadedBank {
     exact: HashMap<SignalType, ExactIndex>,
 }
 
+impl LoadedBank {
+    fn empty(bank: Bank) -> LoadedBank {
+        LoadedBank {
+            bank,
+            pdq: PdqIndex::new(),
+            exact: HashMap::new(),
+        }
+    }
+
+    fn add(&mut self, entry: &Entry) {
+        match entry.pdq() {
+            Some(hash) => self.pdq.insert(entry.id, hash),
+            None => self
+                .exact
+                .entry(entry.signal.signal_type)
+                .or_default()
+                .insert(entry.id, &entry.signal.value),
+        }
+    }
+
+    fn remove(&mut self, entry: &Entry) {
+        match entry.signal.signal_type {
+            SignalType::Pdq => {
+                self.pdq.remove(entry.id);
+            }
+            t => {
+                if let Some(index) = self.exact.get_mut(&t) {
+                    index.remove(entry.id, &entry.signal.value);
+                }
+            }
+        }
+    }
+}
+
+/// How many changes one round trip asks for.
+const CHANGES_PER_FETCH: usize = 1000;
+
 /// Banks loaded for matching.
 pub struct Matcher {
     banks: Vec<LoadedBank>,
+    /// Banks asked for by name; empty means every bank, new ones included.
+    names: Vec<String>,
+    /// The last change applied.
+    cursor: u64,
 }
 
 impl Matcher {
@@ -102,6 +150,10 @@ impl Matcher {
         names: &[String],
         progress: &mut dyn FnMut(u64),
     ) -> Result<Matcher, Error> {
+        // Taken before loading, so that a change committed during the load
+        // is applied again by `follow` (applying a change twice is harmless)
+        // rather than missed.
+        let cursor = store.last_change()?;
         let banks = if names.is_empty() {
             store.banks()?
         } else {
@@ -113,29 +165,85 @@ impl Matcher {
         let mut loaded = Vec::with_capacity(banks.len());
         let mut count = 0u64;
         for bank in banks {
+            // PDQ hashes are collected and indexed in one build; digests go
+            // straight into their maps.
             let mut pdq = Vec::new();
-            let mut exact: HashMap<SignalType, ExactIndex> = HashMap::new();
-            store.entries(&bank.name, false, &mut |entry| {
+            let name = bank.name.clone();
+            let mut loaded_bank = LoadedBank::empty(bank);
+            store.entries(&name, false, &mut |entry| {
                 match entry.pdq() {
                     Some(hash) => pdq.push((entry.id, hash)),
-                    None => exact
-                        .entry(entry.signal.signal_type)
-                        .or_default()
-                        .insert(entry.id, &entry.signal.value),
+                    None => loaded_bank.add(&entry),
                 }
                 count += 1;
                 if count % 65536 == 0 {
                     progress(count);
                 }
             })?;
-            loaded.push(LoadedBank {
-                bank,
-                pdq: pdq.into_iter().collect(),
-                exact,
-            });
+            loaded_bank.pdq = pdq.into_iter().collect();
+            loaded.push(loaded_bank);
         }
         progress(count);
-        Ok(Matcher { banks: loaded })
+        Ok(Matcher {
+            banks: loaded,
+            names: names.to_vec(),
+            cursor,
+        })
+    }
+
+    /// The last change applied (the store's `seq`).
+    pub fn cursor(&self) -> u64 {
+        self.cursor
+    }
+
+    /// Applies every change committed since the load or the last follow;
+    /// returns how many there were.
+    pub fn follow(&mut self, store: &dyn Store) -> Result<usize, Error> {
+        let mut applied = 0;
+        loop {
+            let changes = store.changes_since(self.cursor, CHANGES_PER_FETCH)?;
+            if changes.is_empty() {
+                return Ok(applied);
+            }
+            for change in changes {
+                self.apply(store, &change)?;
+                self.cursor = change.seq;
+                applied += 1;
+            }
+        }
+    }
+
+    fn wanted(&self, bank: &str) -> bool {
+        self.names.is_empty() || self.names.iter().any(|n| n == bank)
+    }
+
+    fn apply(&mut self, store: &dyn Store, change: &Change) -> Result<(), Error> {
+        if !self.wanted(&change.bank) {
+            return Ok(());
+        }
+        let position = self.banks.iter().position(|b| b.bank.name == change.bank);
+        match (&change.kind, position) {
+            (ChangeKind::BankCreated(_), None) => match store.bank(&change.bank) {
+                Ok(bank) => self.banks.push(LoadedBank::empty(bank)),
+                // Deleted again since; a later change says so.
+                Err(e) if matches!(e.kind(), ErrorKind::NoSuchBank(_)) => {}
+                Err(e) => return Err(e),
+            },
+            (ChangeKind::BankDeleted, Some(i)) => {
+                self.banks.remove(i);
+            }
+            (ChangeKind::Imported { first, last }, Some(i)) => {
+                let bank = &mut self.banks[i];
+                store.entries_in(*first, *last, false, &mut |e| bank.add(&e))?;
+            }
+            (ChangeKind::Revoked { entry }, Some(i)) => {
+                let bank = &mut self.banks[i];
+                store.entries_in(*entry, *entry, true, &mut |e| bank.remove(&e))?;
+            }
+            // A bank already loaded, or a change to one not loaded.
+            _ => {}
+        }
+        Ok(())
     }
 
     /// The banks loaded.

@@ -35,7 +35,8 @@ mod sqlite;
 
 pub use crate::error::{Error, ErrorKind};
 pub use crate::model::{
-    Bank, BankKind, Entry, EntryRef, ImportSummary, NewEntry, SignalType, ValueError,
+    Bank, BankKind, Change, ChangeKind, Entry, EntryRef, ImportSummary, NewEntry, SignalType,
+    ValueError,
 };
 pub use crate::postgres::PostgresStore;
 pub use crate::sqlite::SqliteStore;
@@ -92,4 +93,23 @@ pub trait Store {
         include_revoked: bool,
         visit: &mut dyn FnMut(Entry),
     ) -> Result<(), Error>;
+
+    /// Visits the entries with ids `first..=last`, in id order, revoked ones
+    /// too when asked (to follow an [`ChangeKind::Imported`] change).
+    fn entries_in(
+        &self,
+        first: u64,
+        last: u64,
+        include_revoked: bool,
+        visit: &mut dyn FnMut(Entry),
+    ) -> Result<(), Error>;
+
+    /// The newest change's `seq` (0 when there is none).
+    fn last_change(&self) -> Result<u64, Error>;
+
+    /// Up to `limit` changes after `seq`, oldest first. Every write is one
+    /// change, committed with it, and writers take turns, so a reader that
+    /// has applied everything up to `seq` misses nothing by asking for what
+    /// follows.
+    fn changes_since(&self, seq: u64, limit: usize) -> Result<Vec<Change>, Error>;
 }

@@ -297,3 +297,83 @@ mod tests {
         assert!("photodna".parse::<SignalType>().is_err());
     }
 }
+
+/// One change to the banks, in the order changes were committed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// Position in the store's change log, from 1, without gaps in commit
+    /// order.
+    pub seq: u64,
+    /// The bank changed.
+    pub bank: String,
+    /// What changed.
+    pub kind: ChangeKind,
+}
+
+/// What a change did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// The bank was created.
+    BankCreated(BankKind),
+    /// The bank and its entries were deleted.
+    BankDeleted,
+    /// Entries with ids `first..=last` were added (all in this bank).
+    Imported {
+        /// The first new entry id.
+        first: u64,
+        /// The last new entry id.
+        last: u64,
+    },
+    /// The entry was revoked.
+    Revoked {
+        /// Its id.
+        entry: u64,
+    },
+}
+
+impl ChangeKind {
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            ChangeKind::BankCreated(_) => "bank_created",
+            ChangeKind::BankDeleted => "bank_deleted",
+            ChangeKind::Imported { .. } => "imported",
+            ChangeKind::Revoked { .. } => "revoked",
+        }
+    }
+
+    /// The stored columns (bank kind, first entry, last entry).
+    pub(crate) fn columns(&self) -> (Option<&'static str>, Option<i64>, Option<i64>) {
+        match self {
+            ChangeKind::BankCreated(k) => (Some(k.name()), None, None),
+            ChangeKind::BankDeleted => (None, None, None),
+            ChangeKind::Imported { first, last } => (None, Some(*first as i64), Some(*last as i64)),
+            ChangeKind::Revoked { entry } => (None, Some(*entry as i64), Some(*entry as i64)),
+        }
+    }
+
+    /// Rebuilds a change from its stored columns; `None` for kinds this
+    /// build does not know.
+    pub(crate) fn from_columns(
+        kind: &str,
+        bank_kind: Option<&str>,
+        first: Option<i64>,
+        last: Option<i64>,
+    ) -> Option<ChangeKind> {
+        Some(match kind {
+            "bank_created" => ChangeKind::BankCreated(if bank_kind == Some("negative") {
+                BankKind::Negative
+            } else {
+                BankKind::Positive
+            }),
+            "bank_deleted" => ChangeKind::BankDeleted,
+            "imported" => ChangeKind::Imported {
+                first: first? as u64,
+                last: last? as u64,
+            },
+            "revoked" => ChangeKind::Revoked {
+                entry: first? as u64,
+            },
+            _ => return None,
+        })
+    }
+}

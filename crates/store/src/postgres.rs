@@ -9,11 +9,14 @@ use std::time::SystemTime;
 use postgres::{Client, GenericClient, NoTls};
 
 use crate::error::{Error, ErrorKind};
-use crate::model::{Bank, BankKind, Entry, EntryRef, ImportSummary, NewEntry, SignalType};
+use crate::model::{
+    Bank, BankKind, Change, ChangeKind, Entry, EntryRef, ImportSummary, NewEntry, SignalType,
+};
 use crate::Store;
 
 /// Schema migrations, in order; `hashwatch_schema` records how many ran.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE banks (
     id          BIGSERIAL PRIMARY KEY,
     name        TEXT NOT NULL UNIQUE,
@@ -41,10 +44,89 @@ CREATE TABLE entries (
 CREATE UNIQUE INDEX entries_active_value
     ON entries (bank_id, signal_type, value) WHERE revoked_at IS NULL;
 CREATE INDEX entries_by_bank ON entries (bank_id, id);
-"#];
+"#,
+    r#"
+CREATE TABLE changes (
+    seq         BIGSERIAL PRIMARY KEY,
+    bank_name   TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    bank_kind   TEXT,
+    first_entry BIGINT,
+    last_entry  BIGINT,
+    at          TEXT NOT NULL
+);
+"#,
+];
 
 /// An arbitrary constant: migrations on several nodes take turns.
 const MIGRATION_LOCK: i64 = 0x6861_7368_7761_7463;
+/// Writers on every node take turns, so the change log's order is the
+/// commit order and an import's ids are one unbroken range.
+const WRITE_LOCK: i64 = 0x6861_7368_7761_7464;
+
+/// Starts a write: a transaction holding the write lock.
+fn begin_write(client: &mut Client) -> Result<postgres::Transaction<'_>, Error> {
+    let mut tx = client.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
+    Ok(tx)
+}
+
+/// Appends a change to the log, inside the writer's transaction.
+fn record(tx: &mut impl GenericClient, bank: &str, kind: &ChangeKind) -> Result<(), Error> {
+    let (bank_kind, first, last) = kind.columns();
+    tx.execute(
+        "INSERT INTO changes (bank_name, kind, bank_kind, first_entry, last_entry, at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[&bank, &kind.name(), &bank_kind, &first, &last, &now()],
+    )?;
+    Ok(())
+}
+
+const ENTRY_COLUMNS: &str = "id, signal_type, value, quality, content_id, category, source,
+    added_at, added_version, revoked_at, revoke_reason";
+
+/// An entry from a row of [`ENTRY_COLUMNS`]; `None` for signal types this
+/// build does not know.
+fn row_to_entry(r: &postgres::Row) -> Option<Entry> {
+    let type_name: String = r.get(1);
+    let signal_type = type_name.parse::<SignalType>().ok()?;
+    Some(Entry {
+        id: r.get::<_, i64>(0) as u64,
+        signal: NewEntry {
+            signal_type,
+            value: r.get(2),
+            quality: r.get::<_, Option<i16>>(3).map(|q| q as u8),
+            content_id: r.get(4),
+            category: r.get(5),
+            source: r.get(6),
+        },
+        added_at: r.get(7),
+        added_version: r.get(8),
+        revoked_at: r.get(9),
+        revoke_reason: r.get(10),
+    })
+}
+
+/// Streams a query's entries through a portal, in batches, instead of
+/// holding millions of rows.
+fn visit_query(
+    client: &mut Client,
+    sql: &str,
+    params: &[&(dyn postgres::types::ToSql + Sync)],
+    visit: &mut dyn FnMut(Entry),
+) -> Result<(), Error> {
+    let mut tx = client.transaction()?;
+    let portal = tx.bind(sql, params)?;
+    loop {
+        let rows = tx.query_portal(&portal, 50_000)?;
+        if rows.is_empty() {
+            break;
+        }
+        rows.iter().filter_map(row_to_entry).for_each(&mut *visit);
+    }
+    tx.commit()?;
+    Ok(())
+}
 
 /// Banks in a PostgreSQL database.
 pub struct PostgresStore {
@@ -153,7 +235,8 @@ impl Store for PostgresStore {
             return Err(Error::new(ErrorKind::BadBankName(name.to_string())));
         }
         let mut client = self.client();
-        let inserted = client.execute(
+        let mut tx = begin_write(&mut client)?;
+        let inserted = tx.execute(
             "INSERT INTO banks (name, kind, description, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (name) DO NOTHING",
             &[&name, &kind.name(), &description, &now()],
@@ -161,7 +244,10 @@ impl Store for PostgresStore {
         if inserted == 0 {
             return Err(Error::new(ErrorKind::BankExists(name.to_string())));
         }
-        bank_in(&mut *client, name, false)
+        record(&mut tx, name, &ChangeKind::BankCreated(kind))?;
+        let bank = bank_in(&mut tx, name, false)?;
+        tx.commit()?;
+        Ok(bank)
     }
 
     fn banks(&self) -> Result<Vec<Bank>, Error> {
@@ -182,10 +268,11 @@ impl Store for PostgresStore {
 
     fn delete_bank(&self, name: &str) -> Result<(), Error> {
         let mut client = self.client();
-        let mut tx = client.transaction()?;
+        let mut tx = begin_write(&mut client)?;
         let bank = bank_in(&mut tx, name, true)?;
         tx.execute("DELETE FROM entries WHERE bank_id = $1", &[&bank.id])?;
         tx.execute("DELETE FROM banks WHERE id = $1", &[&bank.id])?;
+        record(&mut tx, &bank.name, &ChangeKind::BankDeleted)?;
         tx.commit()?;
         Ok(())
     }
@@ -198,7 +285,7 @@ impl Store for PostgresStore {
         progress: &mut dyn FnMut(usize),
     ) -> Result<ImportSummary, Error> {
         let mut client = self.client();
-        let mut tx = client.transaction()?;
+        let mut tx = begin_write(&mut client)?;
         let bank = bank_in(&mut tx, bank, true)?;
         tx.batch_execute(
             "CREATE TEMP TABLE import_rows (
@@ -248,6 +335,16 @@ impl Store for PostgresStore {
                 "UPDATE banks SET version = $1 WHERE id = $2",
                 &[&version, &bank.id],
             )?;
+            // Writers take turns, so this import's ids are one range.
+            let range = tx.query_one(
+                "SELECT min(id), max(id) FROM entries WHERE bank_id = $1 AND added_version = $2",
+                &[&bank.id, &version],
+            )?;
+            let range = ChangeKind::Imported {
+                first: range.get::<_, i64>(0) as u64,
+                last: range.get::<_, i64>(1) as u64,
+            };
+            record(&mut tx, &bank.name, &range)?;
             version
         } else {
             bank.version
@@ -263,7 +360,7 @@ impl Store for PostgresStore {
 
     fn revoke(&self, bank: &str, which: &EntryRef, reason: &str) -> Result<Vec<u64>, Error> {
         let mut client = self.client();
-        let mut tx = client.transaction()?;
+        let mut tx = begin_write(&mut client)?;
         let bank = bank_in(&mut tx, bank, true)?;
         let rows = match which {
             EntryRef::Id(id) => tx.query(
@@ -292,6 +389,13 @@ impl Store for PostgresStore {
             "UPDATE banks SET version = $1 WHERE id = $2",
             &[&version, &bank.id],
         )?;
+        for id in &ids {
+            record(
+                &mut tx,
+                &bank.name,
+                &ChangeKind::Revoked { entry: *id as u64 },
+            )?;
+        }
         tx.commit()?;
         Ok(ids.into_iter().map(|id| id as u64).collect())
     }
@@ -304,42 +408,57 @@ impl Store for PostgresStore {
     ) -> Result<(), Error> {
         let mut client = self.client();
         let bank = bank_in(&mut *client, bank, false)?;
-        // A portal streams the rows in batches instead of holding millions.
-        let mut tx = client.transaction()?;
-        let portal = tx.bind(
-            "SELECT id, signal_type, value, quality, content_id, category, source,
-                    added_at, added_version, revoked_at, revoke_reason
-             FROM entries WHERE bank_id = $1 AND ($2 OR revoked_at IS NULL) ORDER BY id",
-            &[&bank.id, &include_revoked],
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM entries
+             WHERE bank_id = $1 AND ($2 OR revoked_at IS NULL) ORDER BY id"
+        );
+        visit_query(&mut client, &sql, &[&bank.id, &include_revoked], visit)
+    }
+
+    fn entries_in(
+        &self,
+        first: u64,
+        last: u64,
+        include_revoked: bool,
+        visit: &mut dyn FnMut(Entry),
+    ) -> Result<(), Error> {
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM entries
+             WHERE id BETWEEN $1 AND $2 AND ($3 OR revoked_at IS NULL) ORDER BY id"
+        );
+        let (first, last) = (first as i64, last as i64);
+        visit_query(
+            &mut self.client(),
+            &sql,
+            &[&first, &last, &include_revoked],
+            visit,
+        )
+    }
+
+    fn last_change(&self) -> Result<u64, Error> {
+        let seq: i64 = self
+            .client()
+            .query_one("SELECT coalesce(max(seq), 0) FROM changes", &[])?
+            .get(0);
+        Ok(seq as u64)
+    }
+
+    fn changes_since(&self, seq: u64, limit: usize) -> Result<Vec<Change>, Error> {
+        let rows = self.client().query(
+            "SELECT seq, bank_name, kind, bank_kind, first_entry, last_entry
+             FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2",
+            &[&(seq as i64), &(limit as i64)],
         )?;
-        loop {
-            let rows = tx.query_portal(&portal, 50_000)?;
-            if rows.is_empty() {
-                break;
-            }
-            for r in &rows {
-                let type_name: String = r.get(1);
-                let Ok(signal_type) = type_name.parse::<SignalType>() else {
-                    continue;
-                };
-                visit(Entry {
-                    id: r.get::<_, i64>(0) as u64,
-                    signal: NewEntry {
-                        signal_type,
-                        value: r.get(2),
-                        quality: r.get::<_, Option<i16>>(3).map(|q| q as u8),
-                        content_id: r.get(4),
-                        category: r.get(5),
-                        source: r.get(6),
-                    },
-                    added_at: r.get(7),
-                    added_version: r.get(8),
-                    revoked_at: r.get(9),
-                    revoke_reason: r.get(10),
-                });
-            }
-        }
-        tx.commit()?;
-        Ok(())
+        Ok(rows
+            .iter()
+            .filter_map(|r| {
+                let kind = ChangeKind::from_columns(r.get(2), r.get(3), r.get(4), r.get(5))?;
+                Some(Change {
+                    seq: r.get::<_, i64>(0) as u64,
+                    bank: r.get(1),
+                    kind,
+                })
+            })
+            .collect())
     }
 }

@@ -7,11 +7,14 @@ use std::time::SystemTime;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use crate::error::{Error, ErrorKind};
-use crate::model::{Bank, BankKind, Entry, EntryRef, ImportSummary, NewEntry, SignalType};
+use crate::model::{
+    Bank, BankKind, Change, ChangeKind, Entry, EntryRef, ImportSummary, NewEntry, SignalType,
+};
 use crate::Store;
 
 /// Schema migrations, in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE banks (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     name        TEXT NOT NULL UNIQUE,
@@ -39,7 +42,19 @@ CREATE TABLE entries (
 CREATE UNIQUE INDEX entries_active_value
     ON entries (bank_id, signal_type, value) WHERE revoked_at IS NULL;
 CREATE INDEX entries_by_bank ON entries (bank_id, id);
-"#];
+"#,
+    r#"
+CREATE TABLE changes (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    bank_name   TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    bank_kind   TEXT,
+    first_entry INTEGER,
+    last_entry  INTEGER,
+    at          TEXT NOT NULL
+);
+"#,
+];
 
 /// Banks in one SQLite file.
 pub struct SqliteStore {
@@ -137,6 +152,54 @@ impl SqliteStore {
     }
 }
 
+/// Appends a change to the log, inside the writer's transaction.
+fn record(conn: &Connection, bank: &str, kind: &ChangeKind) -> Result<(), Error> {
+    let (bank_kind, first, last) = kind.columns();
+    conn.execute(
+        "INSERT INTO changes (bank_name, kind, bank_kind, first_entry, last_entry, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![bank, kind.name(), bank_kind, first, last, now()],
+    )?;
+    Ok(())
+}
+
+const ENTRY_COLUMNS: &str = "id, signal_type, value, quality, content_id, category, source,
+    added_at, added_version, revoked_at, revoke_reason";
+
+/// An entry from a row of [`ENTRY_COLUMNS`]; `None` for signal types this
+/// build does not know (rows from a newer version are passed over rather
+/// than misread).
+fn row_to_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Entry>> {
+    let type_name: String = r.get(1)?;
+    let Ok(signal_type) = type_name.parse::<SignalType>() else {
+        return Ok(None);
+    };
+    Ok(Some(Entry {
+        id: r.get::<_, i64>(0)? as u64,
+        signal: NewEntry {
+            signal_type,
+            value: r.get(2)?,
+            quality: r.get(3)?,
+            content_id: r.get(4)?,
+            category: r.get(5)?,
+            source: r.get(6)?,
+        },
+        added_at: r.get(7)?,
+        added_version: r.get(8)?,
+        revoked_at: r.get(9)?,
+        revoke_reason: r.get(10)?,
+    }))
+}
+
+fn visit_rows(mut rows: rusqlite::Rows<'_>, visit: &mut dyn FnMut(Entry)) -> Result<(), Error> {
+    while let Some(r) = rows.next()? {
+        if let Some(entry) = row_to_entry(r)? {
+            visit(entry);
+        }
+    }
+    Ok(())
+}
+
 /// How an entry reference reads in an error.
 pub(crate) fn describe(which: &EntryRef, bank: &str) -> String {
     match which {
@@ -168,15 +231,19 @@ impl Store for SqliteStore {
         if !valid_bank_name(name) {
             return Err(Error::new(ErrorKind::BadBankName(name.to_string())));
         }
-        let conn = self.conn();
-        let inserted = conn.execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let inserted = tx.execute(
             "INSERT OR IGNORE INTO banks (name, kind, description, created_at) VALUES (?1, ?2, ?3, ?4)",
             params![name, kind.name(), description, now()],
         )?;
         if inserted == 0 {
             return Err(Error::new(ErrorKind::BankExists(name.to_string())));
         }
-        SqliteStore::bank_in(&conn, name)
+        record(&tx, name, &ChangeKind::BankCreated(kind))?;
+        let bank = SqliteStore::bank_in(&tx, name)?;
+        tx.commit()?;
+        Ok(bank)
     }
 
     fn banks(&self) -> Result<Vec<Bank>, Error> {
@@ -204,6 +271,7 @@ impl Store for SqliteStore {
         let bank = SqliteStore::bank_in(&tx, name)?;
         tx.execute("DELETE FROM entries WHERE bank_id = ?1", [bank.id])?;
         tx.execute("DELETE FROM banks WHERE id = ?1", [bank.id])?;
+        record(&tx, &bank.name, &ChangeKind::BankDeleted)?;
         tx.commit()?;
         Ok(())
     }
@@ -250,6 +318,17 @@ impl Store for SqliteStore {
                 "UPDATE banks SET version = ?1 WHERE id = ?2",
                 params![version, bank.id],
             )?;
+            // The only writer, so this import's ids are one unbroken range.
+            let (first, last): (i64, i64) = tx.query_row(
+                "SELECT min(id), max(id) FROM entries WHERE bank_id = ?1 AND added_version = ?2",
+                params![bank.id, version],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let range = ChangeKind::Imported {
+                first: first as u64,
+                last: last as u64,
+            };
+            record(&tx, &bank.name, &range)?;
             version
         } else {
             bank.version
@@ -296,6 +375,7 @@ impl Store for SqliteStore {
                 "UPDATE entries SET revoked_at = ?1, revoke_reason = ?2, revoked_version = ?3 WHERE id = ?4",
                 params![at, reason, version, *id as i64],
             )?;
+            record(&tx, &bank.name, &ChangeKind::Revoked { entry: *id })?;
         }
         tx.execute(
             "UPDATE banks SET version = ?1 WHERE id = ?2",
@@ -313,35 +393,65 @@ impl Store for SqliteStore {
     ) -> Result<(), Error> {
         let conn = self.conn();
         let bank = SqliteStore::bank_in(&conn, bank)?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {ENTRY_COLUMNS} FROM entries
+             WHERE bank_id = ?1 AND (?2 OR revoked_at IS NULL) ORDER BY id"
+        ))?;
+        let visited = visit_rows(stmt.query(params![bank.id, include_revoked])?, visit);
+        visited
+    }
+
+    fn entries_in(
+        &self,
+        first: u64,
+        last: u64,
+        include_revoked: bool,
+        visit: &mut dyn FnMut(Entry),
+    ) -> Result<(), Error> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {ENTRY_COLUMNS} FROM entries
+             WHERE id BETWEEN ?1 AND ?2 AND (?3 OR revoked_at IS NULL) ORDER BY id"
+        ))?;
+        let visited = visit_rows(
+            stmt.query(params![first as i64, last as i64, include_revoked])?,
+            visit,
+        );
+        visited
+    }
+
+    fn last_change(&self) -> Result<u64, Error> {
+        let seq: i64 =
+            self.conn()
+                .query_row("SELECT coalesce(max(seq), 0) FROM changes", [], |r| {
+                    r.get(0)
+                })?;
+        Ok(seq as u64)
+    }
+
+    fn changes_since(&self, seq: u64, limit: usize) -> Result<Vec<Change>, Error> {
+        let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT id, signal_type, value, quality, content_id, category, source,
-                    added_at, added_version, revoked_at, revoke_reason
-             FROM entries WHERE bank_id = ?1 AND (?2 OR revoked_at IS NULL) ORDER BY id",
+            "SELECT seq, bank_name, kind, bank_kind, first_entry, last_entry
+             FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
         )?;
-        let mut rows = stmt.query(params![bank.id, include_revoked])?;
-        while let Some(r) = rows.next()? {
-            let type_name: String = r.get(1)?;
-            // Rows of types this build does not know (from a newer version)
-            // are passed over rather than misread.
-            let Ok(signal_type) = type_name.parse::<SignalType>() else {
-                continue;
-            };
-            visit(Entry {
-                id: r.get::<_, i64>(0)? as u64,
-                signal: NewEntry {
-                    signal_type,
-                    value: r.get(2)?,
-                    quality: r.get(3)?,
-                    content_id: r.get(4)?,
-                    category: r.get(5)?,
-                    source: r.get(6)?,
-                },
-                added_at: r.get(7)?,
-                added_version: r.get(8)?,
-                revoked_at: r.get(9)?,
-                revoke_reason: r.get(10)?,
-            });
+        let rows = stmt.query_map(params![seq as i64, limit as i64], |r| {
+            let kind: String = r.get(2)?;
+            let bank_kind: Option<String> = r.get(3)?;
+            Ok(
+                ChangeKind::from_columns(&kind, bank_kind.as_deref(), r.get(4)?, r.get(5)?).map(
+                    |kind| Change {
+                        seq: r.get::<_, i64>(0).unwrap_or(0) as u64,
+                        bank: r.get(1).unwrap_or_default(),
+                        kind,
+                    },
+                ),
+            )
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.extend(row?);
         }
-        Ok(())
+        Ok(out)
     }
 }
