@@ -104,6 +104,7 @@ pub fn read_list(path: &Path, options: &ReadOptions) -> Result<ReadList, Error> 
     if sink.entries.is_empty() {
         return Err(fail(None, "no hashes in it".to_string()));
     }
+    sink.dedup().map_err(|(line, m)| fail(Some(line), m))?;
     Ok(ReadList {
         entries: sink.entries,
         format,
@@ -121,11 +122,12 @@ fn looks_like_header(line: &str) -> bool {
             .all(|c| c.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// Collects entries and refuses (or skips) repeats.
+/// Collects entries, then refuses (or skips) repeats.
 struct Sink<'a> {
     options: &'a ReadOptions,
     entries: Vec<NewEntry>,
-    first_seen: HashMap<(SignalType, Vec<u8>), u64>,
+    /// The line of each entry.
+    lines: Vec<u64>,
     skipped_revoked: usize,
     skipped_duplicates: usize,
 }
@@ -135,26 +137,13 @@ impl<'a> Sink<'a> {
         Sink {
             options,
             entries: Vec::new(),
-            first_seen: HashMap::new(),
+            lines: Vec::new(),
             skipped_revoked: 0,
             skipped_duplicates: 0,
         }
     }
 
     fn push(&mut self, line: u64, mut entry: NewEntry) -> Result<(), String> {
-        let key = (entry.signal_type, entry.value.clone());
-        if let Some(&first) = self.first_seen.get(&key) {
-            if self.options.skip_duplicates {
-                self.skipped_duplicates += 1;
-                return Ok(());
-            }
-            return Err(format!(
-                "{} {} repeats line {first} (use --skip-duplicates to keep the first)",
-                entry.signal_type,
-                entry.signal_type.format_value(&entry.value)
-            ));
-        }
-        self.first_seen.insert(key, line);
         if entry.category.is_none() {
             entry.category.clone_from(&self.options.category);
         }
@@ -162,6 +151,57 @@ impl<'a> Sink<'a> {
             entry.source.clone_from(&self.options.source);
         }
         self.entries.push(entry);
+        self.lines.push(line);
+        Ok(())
+    }
+
+    /// Finds repeated values by sorting (no hashing of untrusted input, no
+    /// copy of the values): refuses the file naming the earliest line that
+    /// repeats an earlier one, or with `skip_duplicates` keeps each value's
+    /// first occurrence, in file order.
+    fn dedup(&mut self) -> Result<(), (u64, String)> {
+        let mut order: Vec<usize> = (0..self.entries.len()).collect();
+        let key = |i: &usize| (self.entries[*i].signal_type, &self.entries[*i].value);
+        order.sort_unstable_by(|a, b| key(a).cmp(&key(b)).then(a.cmp(b)));
+        let mut repeats: Vec<(usize, usize)> = Vec::new();
+        for pair in order.windows(2) {
+            if key(&pair[0]) == key(&pair[1]) {
+                // Sorted by position within a value: pair[0] is earlier, and
+                // the first of a run of repeats is found through the chain.
+                repeats.push((pair[1], pair[0]));
+            }
+        }
+        if repeats.is_empty() {
+            return Ok(());
+        }
+        if !self.options.skip_duplicates {
+            let (later, earlier) = repeats.iter().min().copied().unwrap_or_default();
+            let e = &self.entries[later];
+            // A chain of repeats points back to the value's first line.
+            let first = order
+                .iter()
+                .find(|&&i| key(&i) == key(&earlier))
+                .copied()
+                .unwrap_or(earlier);
+            return Err((
+                self.lines[later],
+                format!(
+                    "{} {} repeats line {} (use --skip-duplicates to keep the first)",
+                    e.signal_type,
+                    e.signal_type.format_value(&e.value),
+                    self.lines[first]
+                ),
+            ));
+        }
+        let mut drop = vec![false; self.entries.len()];
+        for (later, _) in &repeats {
+            drop[*later] = true;
+        }
+        self.skipped_duplicates = repeats.len();
+        let mut keep = drop.iter().map(|d| !d);
+        self.entries.retain(|_| keep.next().unwrap_or(true));
+        let mut keep = drop.iter().map(|d| !d);
+        self.lines.retain(|_| keep.next().unwrap_or(true));
         Ok(())
     }
 }
