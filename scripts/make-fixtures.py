@@ -21,18 +21,11 @@ import numpy as np
 import pdqhash
 from PIL import Image
 
+from pytx_pipeline import to_array as pytx_array
+
 
 def hex_of(bits):
     return "%064x" % int("".join(str(int(b)) for b in bits), 2)
-
-
-def pytx_array(image):
-    if image.mode in ("LA", "I;16"):
-        image = image.convert("RGB")
-    array = np.asarray(image)
-    if array.ndim == 2:
-        array = np.concatenate([array[..., np.newaxis]] * 3, axis=2)
-    return array
 
 
 def png16(path, array):

@@ -12,6 +12,9 @@ import numpy as np
 import pdqhash
 from PIL import Image
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../scripts"))
+from pytx_pipeline import to_array  # noqa: E402
+
 
 def pixels(directory, min_seconds):
     arrays = []
@@ -28,16 +31,6 @@ def pixels(directory, min_seconds):
         if elapsed >= min_seconds:
             break
     return {"megapixels_per_s": megapixels * rounds / elapsed, "rounds": rounds, "images": len(arrays)}
-
-
-def to_array(image):
-    # python-threatexchange's pdq_hasher conversion.
-    if image.mode in ("LA", "I;16"):
-        image = image.convert("RGB")
-    array = np.asarray(image)
-    if array.ndim == 2:
-        array = np.concatenate([array[..., np.newaxis]] * 3, axis=2)
-    return array
 
 
 def scan(directory, rounds):
