@@ -191,7 +191,7 @@ impl Decoder {
         } else {
             None
         };
-        Ok(orient(
+        orient(
             Decoded {
                 format: Format::Jpeg,
                 width: width as u32,
@@ -199,7 +199,7 @@ impl Decoder {
                 pixels,
             },
             orientation,
-        ))
+        )
     }
 
     fn decode_other(&self, bytes: &[u8], format: Format) -> Result<Decoded, ErrorKind> {
@@ -207,8 +207,7 @@ impl Decoder {
             format: format.name(),
             reason: e.to_string(),
         };
-        let image_format = image::guess_format(bytes).map_err(fail)?;
-        let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format);
+        let mut reader = ImageReader::with_format(Cursor::new(bytes), format.to_image());
         let mut limits = image::Limits::default();
         // 16-bit RGBA is the widest layout the decoders produce for PNG;
         // headers are checked against `max_pixels` below, this only bounds
@@ -224,7 +223,7 @@ impl Decoder {
             None
         };
         let image = DynamicImage::from_decoder(decoder).map_err(fail)?;
-        Ok(orient(
+        orient(
             Decoded {
                 format,
                 width: image.width(),
@@ -232,7 +231,7 @@ impl Decoder {
                 pixels: from_dynamic(image),
             },
             orientation,
-        ))
+        )
     }
 }
 
@@ -251,31 +250,25 @@ fn jpeg_orientation(bytes: &[u8]) -> Option<Orientation> {
     decoder.orientation().ok()
 }
 
-fn orient(decoded: Decoded, orientation: Option<Orientation>) -> Decoded {
+/// Rotates and flips decoded pixels as `orientation` says, moving them
+/// rather than copying.
+fn orient(decoded: Decoded, orientation: Option<Orientation>) -> Result<Decoded, ErrorKind> {
     let Some(orientation) = orientation.filter(|o| *o != Orientation::NoTransforms) else {
-        return decoded;
+        return Ok(decoded);
     };
-    let Decoded {
-        format,
-        width,
-        height,
-        pixels,
-    } = decoded;
-    let Some(mut image) = to_dynamic(pixels.clone(), width, height) else {
-        return Decoded {
-            format,
-            width,
-            height,
-            pixels,
-        };
-    };
+    let format = decoded.format;
+    let mut image =
+        to_dynamic(decoded.pixels, decoded.width, decoded.height).ok_or(ErrorKind::Decode {
+            format: format.name(),
+            reason: "decoded pixels do not fit the image's dimensions".to_string(),
+        })?;
     image.apply_orientation(orientation);
-    Decoded {
+    Ok(Decoded {
         format,
         width: image.width(),
         height: image.height(),
         pixels: from_dynamic(image),
-    }
+    })
 }
 
 /// Reads a whole file, refusing one larger than `max_bytes` before reading it.

@@ -64,7 +64,7 @@ pub(crate) fn from_dynamic(image: DynamicImage) -> Pixels {
     }
 }
 
-/// Wraps 8-bit pixels back into an `image` buffer (to reorient them).
+/// Moves decoded pixels into an `image` buffer (to reorient them).
 pub(crate) fn to_dynamic(pixels: Pixels, width: u32, height: u32) -> Option<DynamicImage> {
     match pixels {
         Pixels::Rgb(v) => image::RgbImage::from_raw(width, height, v).map(DynamicImage::ImageRgb8),
@@ -74,17 +74,18 @@ pub(crate) fn to_dynamic(pixels: Pixels, width: u32, height: u32) -> Option<Dyna
     }
 }
 
-impl Decoded {
-    /// Bytes per pixel: 3 for RGB, 1 for grey.
-    pub fn channels(&self) -> usize {
-        match self.pixels {
-            Pixels::Rgb(_) => 3,
-            Pixels::Grey(_) => 1,
+impl Format {
+    pub(crate) fn to_image(self) -> image::ImageFormat {
+        match self {
+            Format::Png => image::ImageFormat::Png,
+            Format::Jpeg => image::ImageFormat::Jpeg,
+            Format::Gif => image::ImageFormat::Gif,
+            Format::Bmp => image::ImageFormat::Bmp,
+            Format::WebP => image::ImageFormat::WebP,
+            Format::Tiff => image::ImageFormat::Tiff,
         }
     }
-}
 
-impl Format {
     pub(crate) fn from_image(format: image::ImageFormat) -> Option<Format> {
         Some(match format {
             image::ImageFormat::Png => Format::Png,
