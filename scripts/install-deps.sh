@@ -14,6 +14,9 @@ missing=()
 command -v cc >/dev/null 2>&1 || missing+=(gcc)
 command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 command -v nasm >/dev/null 2>&1 || missing+=(nasm)
+# The service tests send oversized uploads with curl, which reads an early
+# 413 answer where Rust's HTTP clients report the closed connection.
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then

@@ -9,7 +9,7 @@ use crate::flags::DbFlags;
 
 /// `--db`, else `$HASHWATCH_DB` (clap reads both), else hashwatch.db in the
 /// user's data directory.
-fn spec(flags: &DbFlags) -> anyhow::Result<PathBuf> {
+pub fn spec(flags: &DbFlags) -> anyhow::Result<PathBuf> {
     if let Some(path) = &flags.db {
         return Ok(path.clone());
     }

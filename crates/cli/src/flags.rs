@@ -53,6 +53,100 @@ pub enum Command {
     /// Exit status: 0 when something matched, 1 when nothing did, 2 when a
     /// query could not be run (the others still are).
     Match(MatchFlags),
+    /// Run the HTTP service: Meta's HMA 2.0 API and hashwatch's own routes.
+    ///
+    /// Every route but /status/live needs an API key (make the first with
+    /// `hashwatch key create --role admin`). The index loads in the
+    /// background (/status answers 503 until it is in) and then follows the
+    /// database, so changes made through any node sharing it match here
+    /// within --follow-interval. SIGINT or SIGTERM finishes in-flight
+    /// requests, then stops.
+    Serve(ServeFlags),
+    /// Manage API keys: create, list, revoke.
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeFlags {
+    /// Address and port to listen on (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:5000")]
+    pub listen: std::net::SocketAddr,
+    /// Largest request body in bytes (uploads included).
+    #[arg(long, default_value_t = 32 << 20)]
+    pub max_upload_bytes: usize,
+    /// Largest image decoded, in pixels.
+    #[arg(long, default_value_t = 100_000_000)]
+    pub max_pixels: u64,
+    /// Time allowed per request.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    pub request_timeout: std::time::Duration,
+    /// Requests per second per API key (0: no limit).
+    #[arg(long, default_value_t = 2000)]
+    pub rate_limit: u32,
+    /// How often the index checks the database for changes.
+    #[arg(long, default_value = "200ms", value_parser = humantime::parse_duration)]
+    pub follow_interval: std::time::Duration,
+    /// How long match records and audit entries are kept (at least 90 days).
+    #[arg(long, default_value = "365days", value_parser = humantime::parse_duration)]
+    pub retention: std::time::Duration,
+    /// How often expired records are purged.
+    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+    pub purge_interval: std::time::Duration,
+    /// Matches of one hash within --flood-window that flag it for review (0: off).
+    #[arg(long, default_value_t = 1000)]
+    pub flood_limit: u64,
+    /// The flood window.
+    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+    pub flood_window: std::time::Duration,
+    /// Stop a flagged hash from matching until a curator confirms it.
+    #[arg(long)]
+    pub flood_quarantine: bool,
+    /// Attempts per webhook delivery before it goes to the dead letters.
+    #[arg(long, default_value_t = 8)]
+    pub webhook_attempts: u32,
+    /// Delay before the first webhook retry; each retry doubles it.
+    #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
+    pub webhook_backoff: std::time::Duration,
+    /// A host `?url=` may fetch from (repeat; `*.example.org` for subdomains).
+    /// Without any, fetching is off.
+    #[arg(long, value_name = "HOST")]
+    pub fetch_allow: Vec<String>,
+    /// Default PDQ match threshold (banks may set their own).
+    #[arg(long, default_value_t = 31)]
+    pub threshold: u32,
+    /// Log lines as JSON instead of text.
+    #[arg(long)]
+    pub log_json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create a key and print its secret (shown once; only its hash is kept).
+    Create {
+        /// A label: who or what uses the key.
+        #[arg(long)]
+        name: String,
+        /// admin, curator or matcher.
+        #[arg(long, default_value = "matcher")]
+        role: String,
+        /// The tenant whose banks the key sees.
+        #[arg(long, default_value = "default")]
+        tenant: String,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Tsv)]
+        format: OutputFormat,
+    },
+    /// List keys (never their secrets).
+    List {
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Tsv)]
+        format: OutputFormat,
+    },
+    /// Revoke a key by id; every node refuses it within a second.
+    Revoke { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,10 +5,12 @@ mod db;
 mod flags;
 mod hash;
 mod hashes;
+mod key;
 mod match_cmd;
 mod output;
 mod parallel;
 mod progress;
+mod serve;
 mod walk;
 
 use std::io::Write;
@@ -45,6 +47,8 @@ fn run() -> anyhow::Result<ExitCode> {
         Command::Hash(args) => hash::run(&args),
         Command::Bank { command } => bank::run(&command, &flags.db),
         Command::Match(args) => match_cmd::run(&args, &flags.db),
+        Command::Serve(args) => serve::run(&args, &flags.db),
+        Command::Key { command } => key::run(&command, &flags.db),
     }
 }
 

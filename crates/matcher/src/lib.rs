@@ -199,6 +199,16 @@ impl Matcher {
     /// Applies every change committed since the load or the last follow;
     /// returns how many there were.
     pub fn follow(&mut self, store: &dyn Store) -> Result<usize, Error> {
+        self.follow_with(store, &mut |_| {})
+    }
+
+    /// As [`Matcher::follow`], and shows each change to `seen` once it is
+    /// applied (a service keeps its own view of settings in step this way).
+    pub fn follow_with(
+        &mut self,
+        store: &dyn Store,
+        seen: &mut dyn FnMut(&Change),
+    ) -> Result<usize, Error> {
         let mut applied = 0;
         loop {
             let changes = store.changes_since(self.cursor, CHANGES_PER_FETCH)?;
@@ -208,6 +218,7 @@ impl Matcher {
             for change in changes {
                 self.apply(store, &change)?;
                 self.cursor = change.seq;
+                seen(&change);
                 applied += 1;
             }
         }
@@ -218,11 +229,28 @@ impl Matcher {
     }
 
     fn apply(&mut self, store: &dyn Store, change: &Change) -> Result<(), Error> {
-        if !self.wanted(&change.bank) {
+        let looked_up = match &change.kind {
+            ChangeKind::BankUpdated {
+                previous: Some(previous),
+            } => previous,
+            _ => &change.bank,
+        };
+        if !self.wanted(looked_up) {
             return Ok(());
         }
-        let position = self.banks.iter().position(|b| b.bank.name == change.bank);
+        let position = self.banks.iter().position(|b| &b.bank.name == looked_up);
         match (&change.kind, position) {
+            (ChangeKind::BankUpdated { .. }, Some(i)) => match store.bank(&change.bank) {
+                Ok(bank) => {
+                    if let Some(name) = self.names.iter_mut().find(|n| *n == looked_up) {
+                        *name = bank.name.clone();
+                    }
+                    self.banks[i].bank = bank;
+                }
+                // Renamed or deleted again since; a later change says so.
+                Err(e) if matches!(e.kind(), ErrorKind::NoSuchBank(_)) => {}
+                Err(e) => return Err(e),
+            },
             (ChangeKind::BankCreated(_), None) => match store.bank(&change.bank) {
                 Ok(bank) => self.banks.push(LoadedBank::empty(bank)),
                 // Deleted again since; a later change says so.
@@ -246,6 +274,23 @@ impl Matcher {
         Ok(())
     }
 
+    /// Active entries held in memory, by signal type.
+    pub fn sizes(&self) -> HashMap<SignalType, usize> {
+        let mut sizes = HashMap::new();
+        for b in &self.banks {
+            *sizes.entry(SignalType::Pdq).or_default() += b.pdq.len();
+            for (t, index) in &b.exact {
+                *sizes.entry(*t).or_default() += index.len();
+            }
+        }
+        sizes
+    }
+
+    /// Heap bytes of the PDQ indexes.
+    pub fn heap_bytes(&self) -> usize {
+        self.banks.iter().map(|b| b.pdq.heap_bytes()).sum()
+    }
+
     /// The banks loaded.
     pub fn banks(&self) -> impl Iterator<Item = &Bank> {
         self.banks.iter().map(|b| &b.bank)
@@ -253,6 +298,17 @@ impl Matcher {
 
     /// Matches one query.
     pub fn lookup(&self, query: &Query, options: &MatchOptions) -> Outcome {
+        self.lookup_with(query, options, &|_| Some(options.threshold))
+    }
+
+    /// Matches one query in the banks `threshold` accepts, each at the PDQ
+    /// threshold it gives (`None` leaves a bank out).
+    pub fn lookup_with(
+        &self,
+        query: &Query,
+        options: &MatchOptions,
+        threshold: &dyn Fn(&Bank) -> Option<u32>,
+    ) -> Outcome {
         let mut outcome = Outcome::default();
         let mut found: Vec<(BankKind, MatchRecord)> = Vec::new();
         let pdq = match query.pdq {
@@ -263,6 +319,9 @@ impl Matcher {
             other => other.map(|(h, _)| h),
         };
         for loaded in &self.banks {
+            let Some(radius) = threshold(&loaded.bank) else {
+                continue;
+            };
             let record = |id: u64, t: SignalType, hash: String, distance, variant| MatchRecord {
                 bank: loaded.bank.name.clone(),
                 entry_id: id,
@@ -274,7 +333,7 @@ impl Matcher {
             let kind = loaded.bank.kind;
             match (pdq, &query.dihedral) {
                 (Some(_), Some(d)) => {
-                    for m in loaded.pdq.search_dihedral(&d.hashes, options.threshold) {
+                    for m in loaded.pdq.search_dihedral(&d.hashes, radius) {
                         let hash = loaded
                             .pdq
                             .get(m.id)
@@ -288,7 +347,7 @@ impl Matcher {
                     }
                 }
                 (Some(h), None) => {
-                    for m in loaded.pdq.search(&h, options.threshold) {
+                    for m in loaded.pdq.search(&h, radius) {
                         let hash = loaded
                             .pdq
                             .get(m.id)

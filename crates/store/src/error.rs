@@ -20,6 +20,10 @@ pub enum ErrorKind {
     BadBankName(String),
     /// No active entry matches.
     NoSuchEntry(String),
+    /// No record of this kind has this id or name.
+    NotFound(String),
+    /// A request that cannot be carried out as asked.
+    Invalid(String),
     /// The database file is from a newer hashwatch.
     TooNew {
         /// The file's schema version.
@@ -68,6 +72,8 @@ impl fmt::Display for Error {
                 "bank name {name:?} is not allowed: use 1-64 letters, digits, '_', '-' or '.'"
             ),
             ErrorKind::NoSuchEntry(what) => write!(f, "no active entry {what}"),
+            ErrorKind::NotFound(what) => write!(f, "no {what}"),
+            ErrorKind::Invalid(why) => f.write_str(why),
             ErrorKind::TooNew { found, known } => write!(
                 f,
                 "database schema version {found} is newer than this hashwatch knows ({known}); upgrade hashwatch"

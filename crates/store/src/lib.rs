@@ -31,6 +31,8 @@
 mod error;
 mod model;
 mod postgres;
+mod records;
+pub mod sql;
 mod sqlite;
 
 pub use crate::error::{Error, ErrorKind};
@@ -39,6 +41,11 @@ pub use crate::model::{
     ValueError,
 };
 pub use crate::postgres::PostgresStore;
+pub use crate::records::{
+    unix_now, ApiKey, AuditEvent, BankSettings, Content, ContentState, Delivery, Hold, HoldKind,
+    MatchEvent, NewAudit, NewMatch, Purged, RecordQuery, Records, Review, Role, Webhook,
+    DEFAULT_TENANT,
+};
 pub use crate::sqlite::SqliteStore;
 
 /// Opens the store a `--db` value names: a `postgres://` or
@@ -53,7 +60,7 @@ pub fn open(spec: &str) -> Result<Box<dyn Store + Send + Sync>, Error> {
 
 /// Storage for banks and their entries. Implementations keep every method
 /// atomic: it completes, or changes nothing.
-pub trait Store {
+pub trait Store: sql::Sql {
     /// Creates an empty bank. Names are 1-64 characters of letters, digits,
     /// `_`, `-` and `.`.
     fn create_bank(
@@ -112,4 +119,9 @@ pub trait Store {
     /// has applied everything up to `seq` misses nothing by asking for what
     /// follows.
     fn changes_since(&self, seq: u64, limit: usize) -> Result<Vec<Change>, Error>;
+}
+
+/// The service's records of any store.
+pub fn records(store: &dyn Store) -> Records<'_> {
+    Records::new(store)
 }

@@ -329,6 +329,16 @@ pub enum ChangeKind {
         /// Its id.
         entry: u64,
     },
+    /// The bank's settings changed; it was renamed when `previous` is set.
+    BankUpdated {
+        /// The name it had.
+        previous: Option<String>,
+    },
+    /// A content item's disable time, note or grouped entries changed.
+    ContentUpdated {
+        /// The content id.
+        content: u64,
+    },
 }
 
 impl ChangeKind {
@@ -338,13 +348,18 @@ impl ChangeKind {
             ChangeKind::BankDeleted => "bank_deleted",
             ChangeKind::Imported { .. } => "imported",
             ChangeKind::Revoked { .. } => "revoked",
+            ChangeKind::BankUpdated { .. } => "bank_updated",
+            ChangeKind::ContentUpdated { .. } => "content_updated",
         }
     }
 
-    /// The stored columns (bank kind, first entry, last entry).
-    pub(crate) fn columns(&self) -> (Option<&'static str>, Option<i64>, Option<i64>) {
+    /// The stored columns (bank kind or previous name, first entry, last
+    /// entry).
+    pub(crate) fn columns(&self) -> (Option<&str>, Option<i64>, Option<i64>) {
         match self {
             ChangeKind::BankCreated(k) => (Some(k.name()), None, None),
+            ChangeKind::BankUpdated { previous } => (previous.as_deref(), None, None),
+            ChangeKind::ContentUpdated { content } => (None, Some(*content as i64), None),
             ChangeKind::BankDeleted => (None, None, None),
             ChangeKind::Imported { first, last } => (None, Some(*first as i64), Some(*last as i64)),
             ChangeKind::Revoked { entry } => (None, Some(*entry as i64), Some(*entry as i64)),
@@ -372,6 +387,12 @@ impl ChangeKind {
             },
             "revoked" => ChangeKind::Revoked {
                 entry: first? as u64,
+            },
+            "bank_updated" => ChangeKind::BankUpdated {
+                previous: bank_kind.map(str::to_string),
+            },
+            "content_updated" => ChangeKind::ContentUpdated {
+                content: first? as u64,
             },
             _ => return None,
         })

@@ -12,6 +12,7 @@ use crate::error::{Error, ErrorKind};
 use crate::model::{
     Bank, BankKind, Change, ChangeKind, Entry, EntryRef, ImportSummary, NewEntry, SignalType,
 };
+use crate::sql::{numbered, Cell, Param, Row, Sql, SqlTx};
 use crate::Store;
 
 /// Schema migrations, in order; `hashwatch_schema` records how many ran.
@@ -55,6 +56,108 @@ CREATE TABLE changes (
     last_entry  BIGINT,
     at          TEXT NOT NULL
 );
+"#,
+    r#"
+CREATE TABLE bank_settings (
+    bank_id        BIGINT PRIMARY KEY REFERENCES banks(id) ON DELETE CASCADE,
+    tenant         TEXT NOT NULL,
+    enabled_ratio  DOUBLE PRECISION NOT NULL DEFAULT 1.0,
+    threshold      BIGINT,
+    webhook_url    TEXT,
+    webhook_secret TEXT,
+    review         BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE bank_shares (
+    bank_id BIGINT NOT NULL REFERENCES banks(id) ON DELETE CASCADE,
+    tenant  TEXT NOT NULL,
+    PRIMARY KEY (bank_id, tenant)
+);
+CREATE TABLE contents (
+    id            BIGINT PRIMARY KEY,
+    bank          TEXT NOT NULL,
+    note          TEXT,
+    metadata      TEXT,
+    disable_until BIGINT NOT NULL DEFAULT 1,
+    updated_at    BIGINT NOT NULL
+);
+CREATE TABLE content_links (
+    entry_id   BIGINT PRIMARY KEY,
+    content_id BIGINT NOT NULL
+);
+CREATE INDEX content_links_by_content ON content_links (content_id);
+CREATE TABLE api_keys (
+    id          BIGSERIAL PRIMARY KEY,
+    tenant      TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    role        TEXT NOT NULL,
+    secret_hash TEXT NOT NULL UNIQUE,
+    created_at  BIGINT NOT NULL,
+    revoked_at  BIGINT
+);
+CREATE TABLE audit (
+    id      BIGSERIAL PRIMARY KEY,
+    at      BIGINT NOT NULL,
+    tenant  TEXT NOT NULL,
+    key_id  BIGINT,
+    actor   TEXT NOT NULL,
+    action  TEXT NOT NULL,
+    bank    TEXT,
+    target  TEXT,
+    detail  TEXT
+);
+CREATE INDEX audit_by_time ON audit (at);
+CREATE TABLE match_records (
+    id          BIGSERIAL PRIMARY KEY,
+    at          BIGINT NOT NULL,
+    tenant      TEXT NOT NULL,
+    key_id      BIGINT,
+    bank        TEXT NOT NULL,
+    content_id  BIGINT NOT NULL,
+    entry_id    BIGINT NOT NULL,
+    signal_type TEXT NOT NULL,
+    query       TEXT NOT NULL,
+    distance    BIGINT NOT NULL
+);
+CREATE INDEX match_records_by_time ON match_records (at);
+CREATE TABLE holds (
+    id          BIGSERIAL PRIMARY KEY,
+    tenant      TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    target      TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    placed_by   TEXT NOT NULL,
+    placed_at   BIGINT NOT NULL,
+    released_at BIGINT
+);
+CREATE TABLE reviews (
+    id          BIGSERIAL PRIMARY KEY,
+    at          BIGINT NOT NULL,
+    reason      TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    decided_by  TEXT,
+    decided_at  BIGINT,
+    tenant      TEXT NOT NULL,
+    key_id      BIGINT,
+    bank        TEXT NOT NULL,
+    content_id  BIGINT NOT NULL,
+    entry_id    BIGINT NOT NULL,
+    signal_type TEXT NOT NULL,
+    query       TEXT NOT NULL,
+    distance    BIGINT NOT NULL
+);
+CREATE TABLE deliveries (
+    id         BIGSERIAL PRIMARY KEY,
+    at         BIGINT NOT NULL,
+    bank       TEXT NOT NULL,
+    url        TEXT NOT NULL,
+    secret     TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    attempts   BIGINT NOT NULL,
+    next_at    BIGINT NOT NULL,
+    state      TEXT NOT NULL,
+    last_error TEXT
+);
+CREATE INDEX deliveries_due ON deliveries (state, next_at);
 "#,
 ];
 
@@ -460,5 +563,88 @@ impl Store for PostgresStore {
                 })
             })
             .collect())
+    }
+}
+
+fn postgres_param(p: &Param) -> Box<dyn postgres::types::ToSql + Sync> {
+    match p {
+        Param::Int(v) => Box::new(*v),
+        Param::Real(v) => Box::new(*v),
+        Param::Text(v) => Box::new(v.clone()),
+        Param::Blob(v) => Box::new(v.clone()),
+    }
+}
+
+struct PostgresTx<'a, 'b>(&'a mut postgres::Transaction<'b>);
+
+impl PostgresTx<'_, '_> {
+    fn bound(params: &[Param]) -> Vec<Box<dyn postgres::types::ToSql + Sync>> {
+        params.iter().map(postgres_param).collect()
+    }
+}
+
+impl SqlTx for PostgresTx<'_, '_> {
+    fn exec(&mut self, sql: &str, params: &[Param]) -> Result<u64, Error> {
+        let bound = PostgresTx::bound(params);
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+            bound.iter().map(|b| b.as_ref()).collect();
+        Ok(self.0.execute(numbered(sql).as_str(), &refs)?)
+    }
+
+    fn query(&mut self, sql: &str, params: &[Param]) -> Result<Vec<Row>, Error> {
+        use postgres::types::Type;
+        let bound = PostgresTx::bound(params);
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+            bound.iter().map(|b| b.as_ref()).collect();
+        let rows = self.0.query(numbered(sql).as_str(), &refs)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let mut cells = Vec::with_capacity(r.len());
+            for (i, column) in r.columns().iter().enumerate() {
+                let t = column.type_();
+                let cell = if *t == Type::INT8 {
+                    r.try_get::<_, Option<i64>>(i)?.map(Cell::Int)
+                } else if *t == Type::INT4 {
+                    r.try_get::<_, Option<i32>>(i)?.map(|v| Cell::Int(v.into()))
+                } else if *t == Type::INT2 {
+                    r.try_get::<_, Option<i16>>(i)?.map(|v| Cell::Int(v.into()))
+                } else if *t == Type::FLOAT8 {
+                    r.try_get::<_, Option<f64>>(i)?.map(Cell::Real)
+                } else if *t == Type::BOOL {
+                    r.try_get::<_, Option<bool>>(i)?
+                        .map(|v| Cell::Int(v.into()))
+                } else {
+                    r.try_get::<_, Option<String>>(i)?.map(Cell::Text)
+                };
+                cells.push(cell.unwrap_or(Cell::Null));
+            }
+            out.push(Row(cells));
+        }
+        Ok(out)
+    }
+
+    fn change(&mut self, bank: &str, kind: &ChangeKind) -> Result<(), Error> {
+        record(self.0, bank, kind)
+    }
+}
+
+impl Sql for PostgresStore {
+    fn write(
+        &self,
+        work: &mut dyn FnMut(&mut dyn SqlTx) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let mut client = self.client();
+        let mut tx = begin_write(&mut client)?;
+        work(&mut PostgresTx(&mut tx))?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn read(&self, work: &mut dyn FnMut(&mut dyn SqlTx) -> Result<(), Error>) -> Result<(), Error> {
+        let mut client = self.client();
+        let mut tx = client.transaction()?;
+        work(&mut PostgresTx(&mut tx))?;
+        tx.commit()?;
+        Ok(())
     }
 }

@@ -10,6 +10,7 @@ use crate::error::{Error, ErrorKind};
 use crate::model::{
     Bank, BankKind, Change, ChangeKind, Entry, EntryRef, ImportSummary, NewEntry, SignalType,
 };
+use crate::sql::{Cell, Param, Row, Sql, SqlTx};
 use crate::Store;
 
 /// Schema migrations, in order; `PRAGMA user_version` records how many ran.
@@ -53,6 +54,108 @@ CREATE TABLE changes (
     last_entry  INTEGER,
     at          TEXT NOT NULL
 );
+"#,
+    r#"
+CREATE TABLE bank_settings (
+    bank_id        INTEGER PRIMARY KEY REFERENCES banks(id) ON DELETE CASCADE,
+    tenant         TEXT NOT NULL,
+    enabled_ratio  REAL NOT NULL DEFAULT 1.0,
+    threshold      INTEGER,
+    webhook_url    TEXT,
+    webhook_secret TEXT,
+    review         INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE bank_shares (
+    bank_id INTEGER NOT NULL REFERENCES banks(id) ON DELETE CASCADE,
+    tenant  TEXT NOT NULL,
+    PRIMARY KEY (bank_id, tenant)
+);
+CREATE TABLE contents (
+    id            INTEGER PRIMARY KEY,
+    bank          TEXT NOT NULL,
+    note          TEXT,
+    metadata      TEXT,
+    disable_until INTEGER NOT NULL DEFAULT 1,
+    updated_at    INTEGER NOT NULL
+);
+CREATE TABLE content_links (
+    entry_id   INTEGER PRIMARY KEY,
+    content_id INTEGER NOT NULL
+);
+CREATE INDEX content_links_by_content ON content_links (content_id);
+CREATE TABLE api_keys (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant      TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    role        TEXT NOT NULL,
+    secret_hash TEXT NOT NULL UNIQUE,
+    created_at  INTEGER NOT NULL,
+    revoked_at  INTEGER
+);
+CREATE TABLE audit (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    at      INTEGER NOT NULL,
+    tenant  TEXT NOT NULL,
+    key_id  INTEGER,
+    actor   TEXT NOT NULL,
+    action  TEXT NOT NULL,
+    bank    TEXT,
+    target  TEXT,
+    detail  TEXT
+);
+CREATE INDEX audit_by_time ON audit (at);
+CREATE TABLE match_records (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    at          INTEGER NOT NULL,
+    tenant      TEXT NOT NULL,
+    key_id      INTEGER,
+    bank        TEXT NOT NULL,
+    content_id  INTEGER NOT NULL,
+    entry_id    INTEGER NOT NULL,
+    signal_type TEXT NOT NULL,
+    query       TEXT NOT NULL,
+    distance    INTEGER NOT NULL
+);
+CREATE INDEX match_records_by_time ON match_records (at);
+CREATE TABLE holds (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant      TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    target      TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    placed_by   TEXT NOT NULL,
+    placed_at   INTEGER NOT NULL,
+    released_at INTEGER
+);
+CREATE TABLE reviews (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    at          INTEGER NOT NULL,
+    reason      TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    decided_by  TEXT,
+    decided_at  INTEGER,
+    tenant      TEXT NOT NULL,
+    key_id      INTEGER,
+    bank        TEXT NOT NULL,
+    content_id  INTEGER NOT NULL,
+    entry_id    INTEGER NOT NULL,
+    signal_type TEXT NOT NULL,
+    query       TEXT NOT NULL,
+    distance    INTEGER NOT NULL
+);
+CREATE TABLE deliveries (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    at         INTEGER NOT NULL,
+    bank       TEXT NOT NULL,
+    url        TEXT NOT NULL,
+    secret     TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    attempts   INTEGER NOT NULL,
+    next_at    INTEGER NOT NULL,
+    state      TEXT NOT NULL,
+    last_error TEXT
+);
+CREATE INDEX deliveries_due ON deliveries (state, next_at);
 "#,
 ];
 
@@ -453,5 +556,76 @@ impl Store for SqliteStore {
             out.extend(row?);
         }
         Ok(out)
+    }
+}
+
+fn sqlite_param(p: &Param) -> rusqlite::types::Value {
+    use rusqlite::types::Value;
+    match p {
+        Param::Int(Some(v)) => Value::Integer(*v),
+        Param::Real(Some(v)) => Value::Real(*v),
+        Param::Text(Some(v)) => Value::Text(v.clone()),
+        Param::Blob(Some(v)) => Value::Blob(v.clone()),
+        Param::Int(None) | Param::Real(None) | Param::Text(None) | Param::Blob(None) => Value::Null,
+    }
+}
+
+struct SqliteTx<'a>(&'a rusqlite::Transaction<'a>);
+
+impl SqlTx for SqliteTx<'_> {
+    fn exec(&mut self, sql: &str, params: &[Param]) -> Result<u64, Error> {
+        let n = self
+            .0
+            .prepare_cached(sql)?
+            .execute(rusqlite::params_from_iter(params.iter().map(sqlite_param)))?;
+        Ok(n as u64)
+    }
+
+    fn query(&mut self, sql: &str, params: &[Param]) -> Result<Vec<Row>, Error> {
+        use rusqlite::types::ValueRef;
+        let mut stmt = self.0.prepare_cached(sql)?;
+        let columns = stmt.column_count();
+        let mut rows = stmt.query(rusqlite::params_from_iter(params.iter().map(sqlite_param)))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let mut cells = Vec::with_capacity(columns);
+            for i in 0..columns {
+                cells.push(match r.get_ref(i)? {
+                    ValueRef::Null => Cell::Null,
+                    ValueRef::Integer(v) => Cell::Int(v),
+                    ValueRef::Real(v) => Cell::Real(v),
+                    ValueRef::Text(t) | ValueRef::Blob(t) => {
+                        Cell::Text(String::from_utf8_lossy(t).into_owned())
+                    }
+                });
+            }
+            out.push(Row(cells));
+        }
+        Ok(out)
+    }
+
+    fn change(&mut self, bank: &str, kind: &ChangeKind) -> Result<(), Error> {
+        record(self.0, bank, kind)
+    }
+}
+
+impl Sql for SqliteStore {
+    fn write(
+        &self,
+        work: &mut dyn FnMut(&mut dyn SqlTx) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        work(&mut SqliteTx(&tx))?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn read(&self, work: &mut dyn FnMut(&mut dyn SqlTx) -> Result<(), Error>) -> Result<(), Error> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        work(&mut SqliteTx(&tx))?;
+        tx.commit()?;
+        Ok(())
     }
 }

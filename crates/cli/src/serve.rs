@@ -1,0 +1,63 @@
+//! `hashwatch serve`: flags to a service configuration, logs, the runtime.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use hashwatch_server::Config;
+
+use crate::db;
+use crate::flags::{DbFlags, ServeFlags};
+
+pub fn run(flags: &ServeFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
+    let spec = db::spec(db_flags)?;
+    let db = spec
+        .to_str()
+        .context("the --db path is not UTF-8")?
+        .to_string();
+    if flags.retention < hashwatch_server::MIN_RETENTION {
+        anyhow::bail!(
+            "--retention must be at least 90 days (records must outlive reports about them)"
+        );
+    }
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if flags.log_json {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
+    let config = Config {
+        db,
+        listen: flags.listen,
+        max_upload_bytes: flags.max_upload_bytes,
+        max_pixels: flags.max_pixels,
+        request_timeout: flags.request_timeout,
+        rate_limit: flags.rate_limit,
+        follow_interval: flags.follow_interval,
+        retention: flags.retention,
+        purge_interval: flags.purge_interval,
+        flood_limit: flags.flood_limit,
+        flood_window: flags.flood_window,
+        flood_quarantine: flags.flood_quarantine,
+        webhook_attempts: flags.webhook_attempts,
+        webhook_backoff: flags.webhook_backoff,
+        fetch_allow: flags.fetch_allow.clone(),
+        threshold: flags.threshold,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime
+        .block_on(hashwatch_server::serve(config, |address| {
+            // Scripts and tests read the address from this line.
+            let mut out = std::io::stdout();
+            let _ = writeln!(out, "listening on http://{address}");
+            let _ = out.flush();
+        }))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(ExitCode::SUCCESS)
+}

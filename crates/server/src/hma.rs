@@ -1,0 +1,1006 @@
+//! Meta's HMA 2.0 routes, with HMA's request and response shapes
+//! (`../shared/hma-api.md`), answered correctly where HMA answers 500 or
+//! acts across banks. Handlers parse, check the caller, call the state and
+//! shape the answer.
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+use hashwatch_store::{unix_now, BankKind, BankSettings, EntryRef, NewEntry, Role, SignalType};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::signals::{self, Signal};
+use crate::state::{AppState, BankFilter, Event, Hit};
+
+/// Parses a JSON body. `not_json` is the status for a body that is not
+/// JSON at all (HMA answers 415 on some routes and 422 on others).
+pub fn json_body<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &Bytes,
+    not_json: StatusCode,
+) -> ApiResult<T> {
+    let is_json = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !is_json {
+        return Err(ApiError::new(
+            not_json,
+            "not_json",
+            "send a JSON body with Content-Type: application/json",
+        ));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request("bad_json", format!("the JSON body does not fit: {e}")))
+}
+
+fn bank_json(name: &str, settings: &BankSettings) -> Value {
+    json!({ "name": name, "matching_enabled_ratio": settings.enabled_ratio })
+}
+
+/// HMA's bank name rule.
+fn hma_bank_name(name: &str) -> ApiResult<()> {
+    let mut bytes = name.bytes();
+    let ok = bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_uppercase() || b == b'_')
+        && bytes.all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        && name.len() <= 64;
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            "bad_bank_name",
+            format!(
+                "bank name {name:?} must be UPPER_WITH_UNDERSCORE ([A-Z_][A-Z0-9_]*, at most 64)"
+            ),
+        ))
+    }
+}
+
+// Status.
+
+/// `GET /status/live`: the process answers.
+pub async fn live() -> Html<&'static str> {
+    Html("I-AM-ALIVE")
+}
+
+/// `GET /status`: 503 until the index is loaded or when it has not synced
+/// for a while.
+pub async fn status(State(state): State<AppState>, _caller: Caller) -> Response {
+    let view = state.view();
+    if view.matcher.is_none() {
+        return (StatusCode::SERVICE_UNAVAILABLE, Html("INDEX-NOT-LOADED")).into_response();
+    }
+    let stale_after = (state.config.follow_interval.as_secs() as i64).max(1) * 50 + 15;
+    if unix_now() - view.synced_at > stale_after {
+        return (StatusCode::SERVICE_UNAVAILABLE, Html("INDEX-STALE")).into_response();
+    }
+    Html("I-AM-ALIVE").into_response()
+}
+
+// Banks.
+
+/// `GET /c/banks`.
+pub async fn list_banks(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    let settings = state.db(|s| Ok(s.records().bank_settings()?)).await?;
+    let mut names: Vec<&String> = settings
+        .iter()
+        .filter(|(_, s)| s.visible_to(&caller.0.tenant))
+        .map(|(n, _)| n)
+        .collect();
+    names.sort();
+    Ok(Json(Value::Array(
+        names
+            .into_iter()
+            .map(|n| bank_json(n, &settings[n]))
+            .collect(),
+    )))
+}
+
+#[derive(Deserialize)]
+struct BankBody {
+    name: Option<String>,
+    enabled_ratio: Option<f64>,
+    enabled: Option<bool>,
+    /// hashwatch: `negative` for a bank of known false positives.
+    kind: Option<String>,
+}
+
+fn ratio_of(body: &BankBody) -> ApiResult<Option<f64>> {
+    let ratio = match (body.enabled_ratio, body.enabled) {
+        (Some(r), _) => Some(r),
+        (None, Some(e)) => Some(if e { 1.0 } else { 0.0 }),
+        (None, None) => None,
+    };
+    if let Some(r) = ratio {
+        if !(0.0..=1.0).contains(&r) {
+            return Err(ApiError::bad_request(
+                "bad_ratio",
+                "enabled_ratio must be between 0 and 1",
+            ));
+        }
+    }
+    Ok(ratio)
+}
+
+/// `POST /c/banks`.
+pub async fn create_bank(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    caller.require(Role::Curator)?;
+    let body: BankBody = json_body(&headers, &body, StatusCode::UNPROCESSABLE_ENTITY)?;
+    let Some(name) = body.name.clone() else {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "missing_field",
+            "field 'name' is required",
+        ));
+    };
+    hma_bank_name(&name)?;
+    let kind = match body.kind.as_deref() {
+        None | Some("positive") => BankKind::Positive,
+        Some("negative") => BankKind::Negative,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "bad_kind",
+                format!("kind {other:?} is not 'positive' or 'negative'"),
+            ))
+        }
+    };
+    // Unlike HMA, `enabled: false` is honoured.
+    let settings = BankSettings {
+        tenant: caller.0.tenant.clone(),
+        enabled_ratio: ratio_of(&body)?.unwrap_or(1.0),
+        ..BankSettings::default()
+    };
+    let answer = bank_json(&name, &settings);
+    state
+        .db(move |s| {
+            s.store.create_bank(&name, kind, None)?;
+            s.records().update_bank(&name, &settings, None)?;
+            s.audit(
+                &caller.0,
+                "bank.create",
+                Some(&name),
+                None,
+                json!({"kind": kind.name(), "enabled_ratio": settings.enabled_ratio}),
+            )
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(answer)))
+}
+
+/// `GET /c/bank/<name>`.
+pub async fn get_bank(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let settings = state
+        .db({
+            let name = name.clone();
+            move |s| s.visible_bank(&caller.0, &name)
+        })
+        .await?;
+    Ok(Json(bank_json(&name, &settings)))
+}
+
+/// `PUT /c/bank/<name>`: rename, enable or set the ratio.
+pub async fn update_bank(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Curator)?;
+    let body: BankBody = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
+    if let Some(new) = &body.name {
+        hma_bank_name(new)?;
+    }
+    let ratio = ratio_of(&body)?;
+    let (new_name, settings) = state
+        .db(move |s| {
+            let mut settings = s.owned_bank(&caller.0, &name)?;
+            if let Some(r) = ratio {
+                settings.enabled_ratio = r;
+            }
+            let rename = body.name.as_deref().filter(|n| *n != name);
+            s.records().update_bank(&name, &settings, rename)?;
+            let new_name = rename.unwrap_or(&name).to_string();
+            s.audit(
+                &caller.0,
+                "bank.update",
+                Some(&new_name),
+                None,
+                json!({"previous_name": name, "enabled_ratio": settings.enabled_ratio}),
+            )?;
+            Ok((new_name, settings))
+        })
+        .await?;
+    Ok(Json(bank_json(&new_name, &settings)))
+}
+
+/// `DELETE /c/bank/<name>`: answers `Done` for unknown banks, as HMA does;
+/// refuses a bank under legal hold.
+pub async fn delete_bank(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Curator)?;
+    state
+        .db(move |s| {
+            match s.owned_bank(&caller.0, &name) {
+                Ok(_) => {}
+                Err(e) if e.status == StatusCode::NOT_FOUND => return Ok(()),
+                Err(e) => return Err(e),
+            }
+            let held = s
+                .records()
+                .holds(None, true)?
+                .into_iter()
+                .any(|h| h.kind == hashwatch_store::HoldKind::Bank && h.target == name);
+            if held {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "legal_hold",
+                    format!("bank {name:?} is under a legal hold; release the hold first"),
+                ));
+            }
+            s.store.delete_bank(&name)?;
+            s.audit(&caller.0, "bank.delete", Some(&name), None, json!({}))
+        })
+        .await?;
+    Ok(Json(json!({"message": "Done"})))
+}
+
+// Content.
+
+/// Imports a content item's signals: the first alone (its id is the
+/// content id), the rest linked to it.
+fn add_content(
+    state: &AppState,
+    caller: &hashwatch_store::ApiKey,
+    bank: &str,
+    signals: &[Signal],
+    note: Option<&str>,
+    metadata: Option<&str>,
+) -> ApiResult<Value> {
+    state.owned_bank(caller, bank)?;
+    let entry = |s: &Signal| NewEntry {
+        quality: s.quality,
+        ..NewEntry::new(s.signal_type, s.value.clone())
+    };
+    let origin = format!("api:{}", caller.name);
+    let Some((first, rest)) = signals.split_first() else {
+        return Err(ApiError::bad_request("no_signals", "no signals given"));
+    };
+    state
+        .store
+        .import(bank, &[entry(first)], Some(&origin), &mut |_| {})?;
+    let id = existing_id(state, bank, first)?;
+    let mut linked = Vec::new();
+    for s in rest {
+        state
+            .store
+            .import(bank, &[entry(s)], Some(&origin), &mut |_| {})?;
+        let other = existing_id(state, bank, s)?;
+        if other != id {
+            linked.push(other);
+        }
+    }
+    if note.is_some() || metadata.is_some() || !linked.is_empty() {
+        state
+            .records()
+            .create_content(bank, id, &linked, note, metadata)?;
+    }
+    let signals_json: Map<String, Value> = signals
+        .iter()
+        .map(|s| (s.name.clone(), Value::String(s.hex())))
+        .collect();
+    state.audit(
+        caller,
+        "content.add",
+        Some(bank),
+        Some(id.to_string()),
+        json!({"signals": signals_json, "note": note}),
+    )?;
+    Ok(json!({"id": id, "signals": signals_json}))
+}
+
+/// The id of the active entry with this signal (just imported, or there
+/// before: adding a known hash again answers the existing content).
+fn existing_id(state: &AppState, bank: &str, signal: &Signal) -> ApiResult<u64> {
+    state
+        .records()
+        .active_entry(bank, signal.signal_type, &signal.value)?
+        .ok_or_else(|| ApiError::internal("entry missing after import"))
+}
+
+/// `POST /c/bank/<name>/signal`: JSON `{"<type>": "<hash>", …, "note"}`.
+pub async fn add_signal(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(bank): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Curator)?;
+    let body: Value = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
+    let Value::Object(fields) = body else {
+        return Err(ApiError::bad_request(
+            "bad_json",
+            "send a JSON object: {\"pdq\": \"<hash>\", \"note\": \"…\"}",
+        ));
+    };
+    let mut note = None;
+    let mut signals = Vec::new();
+    for (key, value) in &fields {
+        if key == "note" {
+            let text = value.as_str().unwrap_or_default();
+            if text.len() > 255 {
+                return Err(ApiError::bad_request(
+                    "note_too_long",
+                    "note is longer than 255 characters",
+                ));
+            }
+            note = Some(text.to_string());
+            continue;
+        }
+        let Some(text) = value.as_str() else {
+            return Err(ApiError::bad_request(
+                "invalid_signal",
+                format!("signal {key:?} must be a string"),
+            ));
+        };
+        signals.push(signals::parse(key, text)?);
+    }
+    if signals.is_empty() {
+        return Err(ApiError::bad_request("no_signals", "no signals given"));
+    }
+    let answer = state
+        .db(move |s| add_content(s, &caller.0, &bank, &signals, note.as_deref(), None))
+        .await?;
+    Ok(Json(answer))
+}
+
+/// Query parameters.
+#[derive(Deserialize, Default)]
+pub struct UploadParams {
+    /// hashwatch: which signals to make (`pdq,md5,sha256`).
+    types: Option<String>,
+    banks: Option<String>,
+    seed: Option<String>,
+    bypass_coinflip: Option<String>,
+}
+
+/// `POST /c/bank/<name>/content`: an uploaded photo or video.
+pub async fn add_upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(bank): Path<String>,
+    Query(params): Query<UploadParams>,
+    multipart: Multipart,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Curator)?;
+    let upload = signals::read_upload(multipart).await?;
+    let names = signals::wanted(&upload.content_type, params.types.as_deref())?;
+    let mut note = None;
+    let mut metadata = None;
+    for (name, value) in &upload.fields {
+        match name.as_str() {
+            "note" => note = Some(value.clone()),
+            "metadata" => {
+                let parsed: Value = serde_json::from_str(value).map_err(|e| {
+                    ApiError::bad_request("bad_metadata", format!("metadata is not JSON: {e}"))
+                })?;
+                if !parsed.is_object() {
+                    return Err(ApiError::bad_request(
+                        "bad_metadata",
+                        "metadata must be a JSON object",
+                    ));
+                }
+                metadata = Some(parsed.to_string());
+            }
+            _ => {}
+        }
+    }
+    let max_pixels = state.config.max_pixels;
+    let answer = state
+        .db(move |s| {
+            let signals = signals::hash_upload(&upload.bytes, &names, max_pixels)?;
+            if let Some(q) = signals.iter().find_map(|s| s.quality).filter(|q| *q < 50) {
+                return Err(ApiError::bad_request(
+                    "low_quality",
+                    format!("Invalid pdq signal: the photo's PDQ quality is {q}, below 50, so its hash would match by accident"),
+                ));
+            }
+            add_content(s, &caller.0, &bank, &signals, note.as_deref(), metadata.as_deref())
+        })
+        .await?;
+    Ok(Json(answer))
+}
+
+/// Query parameters.
+#[derive(Deserialize)]
+pub struct ContentParams {
+    include_signals: Option<String>,
+    include_metadata: Option<String>,
+}
+
+fn truthy(v: Option<&str>, default: bool) -> bool {
+    v.map_or(default, |v| matches!(v, "true" | "1" | "yes" | "True"))
+}
+
+/// The content's entries, checked to be in `bank`.
+fn content_entries(
+    state: &AppState,
+    bank: &str,
+    id: u64,
+) -> ApiResult<Vec<hashwatch_store::Entry>> {
+    if state.records().entry_bank(id)?.as_deref() != Some(bank) {
+        return Err(ApiError::not_found(
+            "content_not_found",
+            format!("no content {id} in bank {bank:?}"),
+        ));
+    }
+    let content = state.records().content(bank, id)?;
+    let mut entries = Vec::new();
+    for e in std::iter::once(id).chain(content.linked) {
+        state
+            .store
+            .entries_in(e, e, false, &mut |entry| entries.push(entry))?;
+    }
+    Ok(entries)
+}
+
+/// HMA spells MD5 `video_md5`.
+fn hma_name(t: SignalType) -> &'static str {
+    match t {
+        SignalType::Md5 => "video_md5",
+        other => other.name(),
+    }
+}
+
+/// `GET /c/bank/<name>/content/<id>`.
+pub async fn get_content(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((bank, id)): Path<(String, u64)>,
+    Query(params): Query<ContentParams>,
+) -> ApiResult<Json<Value>> {
+    let include_signals = truthy(params.include_signals.as_deref(), false);
+    let include_metadata = truthy(params.include_metadata.as_deref(), true);
+    let answer = state
+        .db(move |s| {
+            let settings = s.visible_bank(&caller.0, &bank)?;
+            let entries = content_entries(s, &bank, id)?;
+            let content = s.records().content(&bank, id)?;
+            let mut out = Map::new();
+            out.insert("id".into(), json!(id));
+            out.insert("bank".into(), bank_json(&bank, &settings));
+            out.insert("disable_until_ts".into(), json!(content.disable_until));
+            out.insert("original_media_uri".into(), Value::Null);
+            if include_signals {
+                let signals: Map<String, Value> = entries
+                    .iter()
+                    .map(|e| {
+                        (
+                            hma_name(e.signal.signal_type).to_string(),
+                            json!(e.value_hex()),
+                        )
+                    })
+                    .collect();
+                out.insert("signals".into(), Value::Object(signals));
+            }
+            if include_metadata {
+                if let Some(m) = content
+                    .metadata
+                    .as_deref()
+                    .and_then(|m| serde_json::from_str::<Value>(m).ok())
+                {
+                    out.insert(
+                        "metadata".into(),
+                        json!({
+                            "content_id": m.get("content_id"),
+                            "content_uri": m.get("content_uri"),
+                            "json": m.get("json"),
+                            "collab": Value::Null,
+                        }),
+                    );
+                }
+            }
+            if let Some(note) = content.note {
+                out.insert("note".into(), json!(note));
+            }
+            Ok(Value::Object(out))
+        })
+        .await?;
+    Ok(Json(answer))
+}
+
+/// HMA's `disable_until_ts`: an int or a numeric string; 0 disables, 1
+/// enables, a Unix time disables until then (at most five years ahead).
+fn disable_until(value: &Value) -> ApiResult<i64> {
+    let n = match value {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse::<i64>().ok(),
+        _ => None,
+    };
+    let Some(n) = n else {
+        return Err(ApiError::bad_request(
+            "bad_disable_until_ts",
+            "disable_until_ts must be an integer: 0 disables, 1 enables, a Unix time disables until then",
+        ));
+    };
+    if n < 0 {
+        return Err(ApiError::bad_request(
+            "bad_disable_until_ts",
+            "disable_until_ts must not be negative",
+        ));
+    }
+    if n > unix_now() + 5 * 365 * 24 * 3600 {
+        return Err(ApiError::bad_request(
+            "bad_disable_until_ts",
+            "disable_until_ts is more than five years ahead",
+        ));
+    }
+    Ok(n)
+}
+
+/// `PUT /c/bank/<name>/content/<id>`: disable until a time, set the note.
+pub async fn update_content(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((bank, id)): Path<(String, u64)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Curator)?;
+    let body: Value = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
+    let until = body
+        .get("disable_until_ts")
+        .map(disable_until)
+        .transpose()?;
+    let note = body.get("note").and_then(Value::as_str).map(str::to_string);
+    let answer = state
+        .db(move |s| {
+            let settings = s.owned_bank(&caller.0, &bank)?;
+            content_entries(s, &bank, id)?;
+            let content = s
+                .records()
+                .update_content(&bank, id, until, note.as_deref())?;
+            s.audit(
+                &caller.0,
+                "content.update",
+                Some(&bank),
+                Some(id.to_string()),
+                json!({"disable_until_ts": until, "note": note}),
+            )?;
+            let metadata = content
+                .metadata
+                .as_deref()
+                .and_then(|m| serde_json::from_str::<Value>(m).ok())
+                .unwrap_or(json!({}));
+            Ok(json!({
+                "id": id,
+                "bank": bank_json(&bank, &settings),
+                "disable_until_ts": content.disable_until,
+                "collab_metadata": {},
+                "original_media_uri": Value::Null,
+                "user_metadata": metadata,
+                "note": content.note,
+            }))
+        })
+        .await?;
+    Ok(Json(answer))
+}
+
+/// `DELETE /c/bank/<name>/content/<id>`: only content of that bank.
+pub async fn delete_content(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((bank, id)): Path<(String, u64)>,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Curator)?;
+    let deleted = state
+        .db(move |s| {
+            s.owned_bank(&caller.0, &bank)?;
+            let entries = match content_entries(s, &bank, id) {
+                Ok(entries) => entries,
+                Err(e) if e.status == StatusCode::NOT_FOUND => return Ok(0),
+                Err(e) => return Err(e),
+            };
+            for e in &entries {
+                s.store
+                    .revoke(&bank, &EntryRef::Id(e.id), "deleted through the API")?;
+            }
+            s.audit(
+                &caller.0,
+                "content.delete",
+                Some(&bank),
+                Some(id.to_string()),
+                json!({}),
+            )?;
+            Ok(1)
+        })
+        .await?;
+    Ok(Json(json!({ "deleted": deleted })))
+}
+
+// Matching.
+
+/// Query parameters.
+#[derive(Deserialize, Default)]
+pub struct LookupParams {
+    signal_type: Option<String>,
+    signal: Option<String>,
+    banks: Option<String>,
+    seed: Option<String>,
+    include_distance: Option<String>,
+    url: Option<String>,
+    content_type: Option<String>,
+    types: Option<String>,
+}
+
+/// HMA's coinflip, drawn from `seed` when given (deterministic, though not
+/// CPython's sequence), else at random.
+fn coinflip(seed: Option<&str>, bypass: bool) -> f64 {
+    if bypass {
+        return 0.0;
+    }
+    let mut x: u64 = match seed {
+        Some(seed) => seed.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        }),
+        None => {
+            let mut b = [0u8; 8];
+            let _ = getrandom::fill(&mut b);
+            u64::from_le_bytes(b)
+        }
+    };
+    // splitmix64's finaliser.
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^= x >> 31;
+    (x >> 11) as f64 / (1u64 << 53) as f64
+}
+
+fn bank_list(banks: Option<&str>) -> Option<Vec<String>> {
+    banks
+        .filter(|b| !b.is_empty())
+        .map(|b| b.split(',').map(|n| n.trim().to_string()).collect())
+}
+
+/// Runs a lookup and hands its matches to the action worker.
+async fn lookup_and_record(
+    state: &AppState,
+    caller: &Caller,
+    signal: &Signal,
+    filter: &BankFilter,
+) -> ApiResult<Vec<Hit>> {
+    if let Some(q) = signal.quality.filter(|q| *q < 50) {
+        return Err(ApiError::bad_request(
+            "low_quality",
+            format!("invalid PDQ hash: the image's quality is {q}, below 50"),
+        ));
+    }
+    let hits = state.lookup(&caller.0, &signal.query(), filter)?;
+    if !hits.is_empty() {
+        state.metrics.matched(hits.len());
+        let event = Event::Matched {
+            caller: caller.0.clone(),
+            query: signal.hex(),
+            hits: hits.clone(),
+        };
+        // Waits when the worker is behind rather than dropping a record.
+        if state.events.send(event).await.is_err() {
+            return Err(ApiError::internal("the action worker has stopped"));
+        }
+    }
+    Ok(hits)
+}
+
+fn by_bank(hits: &[Hit]) -> Value {
+    let mut out: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
+    for h in hits {
+        let distance = match h.signal_type {
+            SignalType::Pdq => h.distance.to_string(),
+            _ => "-".to_string(),
+        };
+        out.entry(&h.bank)
+            .or_default()
+            .push(json!({"bank_content_id": h.content_id, "distance": distance}));
+    }
+    json!(out)
+}
+
+fn required(params: &LookupParams, status: StatusCode) -> ApiResult<Signal> {
+    match (params.signal_type.as_deref(), params.signal.as_deref()) {
+        (Some(t), Some(v)) => signals::parse(t, v),
+        _ => Err(ApiError::new(
+            status,
+            "missing_parameter",
+            "give signal_type and signal (or url, for a fetch from an allowed host)",
+        )),
+    }
+}
+
+/// `GET /m/lookup?signal_type=&signal=` (or `?url=` for allowed hosts).
+pub async fn lookup(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<LookupParams>,
+) -> ApiResult<Json<Value>> {
+    let filter = BankFilter {
+        only: bank_list(params.banks.as_deref()),
+        coinflip: Some(coinflip(params.seed.as_deref(), false)),
+    };
+    if let Some(url) = params.url.as_deref() {
+        let content_type = params.content_type.as_deref().unwrap_or("photo");
+        let signals =
+            crate::fetch::hash_url(&state, url, content_type, params.types.as_deref()).await?;
+        let mut out = Map::new();
+        for signal in &signals {
+            let hits = lookup_and_record(&state, &caller, signal, &filter).await?;
+            out.insert(signal.name.clone(), by_bank(&hits));
+        }
+        return Ok(Json(Value::Object(out)));
+    }
+    let signal = required(&params, StatusCode::BAD_REQUEST)?;
+    let hits = lookup_and_record(&state, &caller, &signal, &filter).await?;
+    Ok(Json(by_bank(&hits)))
+}
+
+/// `POST /m/lookup`: an uploaded photo or video.
+pub async fn lookup_upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<UploadParams>,
+    multipart: Multipart,
+) -> ApiResult<Json<Value>> {
+    let upload = signals::read_upload(multipart).await?;
+    let names = signals::wanted(&upload.content_type, params.types.as_deref())?;
+    let max_pixels = state.config.max_pixels;
+    let signals = tokio::task::spawn_blocking(move || {
+        signals::hash_upload(&upload.bytes, &names, max_pixels)
+    })
+    .await??;
+    let filter = BankFilter {
+        only: bank_list(params.banks.as_deref()),
+        coinflip: Some(coinflip(
+            params.seed.as_deref(),
+            truthy(params.bypass_coinflip.as_deref(), false),
+        )),
+    };
+    let mut out = Map::new();
+    for signal in &signals {
+        let hits = lookup_and_record(&state, &caller, signal, &filter).await?;
+        out.insert(signal.name.clone(), by_bank(&hits));
+    }
+    Ok(Json(Value::Object(out)))
+}
+
+/// `GET /m/raw_lookup`: content ids, ignoring bank ratios (disabled
+/// content stays out, unlike HMA).
+pub async fn raw_lookup(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<LookupParams>,
+) -> ApiResult<Json<Value>> {
+    let signal = required(&params, StatusCode::UNPROCESSABLE_ENTITY)?;
+    let filter = BankFilter {
+        only: bank_list(params.banks.as_deref()),
+        coinflip: None,
+    };
+    let hits = lookup_and_record(&state, &caller, &signal, &filter).await?;
+    let matches: Vec<Value> = if truthy(params.include_distance.as_deref(), false) {
+        hits.iter()
+            .map(|h| {
+                let distance = match h.signal_type {
+                    SignalType::Pdq => h.distance.to_string(),
+                    _ => "-".to_string(),
+                };
+                json!({"bank_content_id": h.content_id, "distance": distance})
+            })
+            .collect()
+    } else {
+        hits.iter().map(|h| json!(h.content_id)).collect()
+    };
+    Ok(Json(json!({ "matches": matches })))
+}
+
+/// `POST /m/compare`: `{"<type>": [a, b]}` → `{"<type>": [match, {distance}]}`.
+pub async fn compare(
+    State(state): State<AppState>,
+    _caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let body: Value = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
+    let Value::Object(fields) = body else {
+        return Err(ApiError::bad_request(
+            "bad_json",
+            "send a JSON object: {\"pdq\": [a, b]}",
+        ));
+    };
+    let mut out = Map::new();
+    for (name, pair) in &fields {
+        let Some([a, b]) = pair.as_array().map(Vec::as_slice) else {
+            return Err(ApiError::bad_request(
+                "bad_compare",
+                format!("{name} must be a list of exactly two hashes"),
+            ));
+        };
+        let parse = |v: &Value| {
+            v.as_str()
+                .ok_or_else(|| ApiError::bad_request("invalid_signal", "hashes must be strings"))
+                .and_then(|t| signals::parse(name, t))
+        };
+        let (a, b) = (parse(a)?, parse(b)?);
+        let answer = match (a.pdq(), b.pdq()) {
+            (Some(x), Some(y)) => {
+                let d = x.distance(&y);
+                json!([d <= state.config.threshold, {"distance": d}])
+            }
+            // Exact types have no distance; HMA answers 500 here.
+            _ => json!([a.value == b.value, {}]),
+        };
+        out.insert(name.clone(), answer);
+    }
+    Ok(Json(Value::Object(out)))
+}
+
+/// Query parameters.
+#[derive(Deserialize)]
+pub struct TypeParam {
+    signal_type: Option<String>,
+}
+
+fn types_asked(param: Option<&str>) -> ApiResult<Vec<&'static str>> {
+    match param {
+        Some(t) => {
+            signals::signal_type(t)?;
+            Ok(signals::TYPE_NAMES
+                .into_iter()
+                .filter(|n| *n == t)
+                .collect())
+        }
+        None => Ok(signals::TYPE_NAMES.to_vec()),
+    }
+}
+
+/// `GET /m/index/status`: the index this node has loaded (HMA describes
+/// its stored checkpoint instead).
+pub async fn index_status(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Query(params): Query<TypeParam>,
+) -> ApiResult<Json<Value>> {
+    let names = types_asked(params.signal_type.as_deref())?;
+    let view = state.view();
+    let sizes = view.matcher.as_ref().map(|m| m.sizes());
+    let mut out = Map::new();
+    for name in names {
+        let t = signals::signal_type(name)?;
+        let size = sizes.as_ref().and_then(|s| s.get(&t)).copied().unwrap_or(0);
+        out.insert(
+            name.into(),
+            json!({
+                "present": sizes.is_some(),
+                "built_to": if sizes.is_some() { view.synced_at } else { -1 },
+                "size": size,
+            }),
+        );
+    }
+    Ok(Json(Value::Object(out)))
+}
+
+/// `GET /c/signal_type/index`.
+pub async fn signal_type_index(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Query(params): Query<TypeParam>,
+) -> ApiResult<Json<Value>> {
+    let names = types_asked(params.signal_type.as_deref())?;
+    let view = state.view();
+    let sizes = view.matcher.as_ref().map(|m| m.sizes()).unwrap_or_default();
+    let mut out = Map::new();
+    for name in names {
+        let t = signals::signal_type(name)?;
+        let size = sizes.get(&t).copied().unwrap_or(0);
+        out.insert(
+            name.into(),
+            json!({
+                "db_size": size,
+                "index_size": size,
+                "index_out_of_date": false,
+                "newest_db_item": view.synced_at,
+                "index_built_to": view.synced_at,
+            }),
+        );
+    }
+    Ok(Json(Value::Object(out)))
+}
+
+/// `GET /c/signal_type`.
+pub async fn signal_types(_caller: Caller) -> Json<Value> {
+    Json(Value::Array(
+        signals::TYPE_NAMES
+            .iter()
+            .map(|n| json!({"name": n, "enabled_ratio": 1.0}))
+            .collect(),
+    ))
+}
+
+/// `GET /c/content_type`.
+pub async fn content_types(_caller: Caller) -> Json<Value> {
+    Json(json!([{"name": "photo", "enabled": true}, {"name": "video", "enabled": true}]))
+}
+
+// Hashing.
+
+/// `POST /h/hash`: `{"pdq": hex}` (empty when quality < 50) or
+/// `{"video_md5": hex}`.
+pub async fn hash_upload(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Query(params): Query<UploadParams>,
+    multipart: Multipart,
+) -> ApiResult<Json<Value>> {
+    let upload = signals::read_upload(multipart).await?;
+    let names = signals::wanted(&upload.content_type, params.types.as_deref())?;
+    let max_pixels = state.config.max_pixels;
+    let signals = tokio::task::spawn_blocking(move || {
+        signals::hash_upload(&upload.bytes, &names, max_pixels)
+    })
+    .await??;
+    Ok(Json(hash_answer(&signals)))
+}
+
+/// HMA's hash answer.
+pub fn hash_answer(signals: &[Signal]) -> Value {
+    let out: Map<String, Value> = signals
+        .iter()
+        .map(|s| {
+            let hex = match s.quality {
+                Some(q) if q < 50 => String::new(),
+                _ => s.hex(),
+            };
+            (s.name.clone(), Value::String(hex))
+        })
+        .collect();
+    Value::Object(out)
+}
+
+/// `GET /h/hash?url=`: fetches from an allowed host, then hashes.
+pub async fn hash_url(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Query(params): Query<LookupParams>,
+) -> ApiResult<Json<Value>> {
+    let Some(url) = params.url.as_deref() else {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "missing_parameter",
+            "give url (and content_type photo or video)",
+        ));
+    };
+    let content_type = params.content_type.as_deref().unwrap_or("photo");
+    let signals =
+        crate::fetch::hash_url(&state, url, content_type, params.types.as_deref()).await?;
+    Ok(Json(hash_answer(&signals)))
+}

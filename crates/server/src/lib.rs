@@ -1,0 +1,245 @@
+//! The hashwatch HTTP service.
+//!
+//! `serve` opens the store (SQLite or PostgreSQL, migrating it), answers
+//! HTTP at once, loads the index in the background (`/status` is 503 until
+//! it is in) and then follows the store's change log, so a signal added,
+//! disabled or revoked through any node matches (or stops matching) here
+//! within `follow_interval`. Routes:
+//!
+//! - [`hma`]: Meta's HMA 2.0 API, same shapes and status codes, correct
+//!   where HMA errs;
+//! - [`extra`]: bulk upload, bank settings and sharing, audit, matches,
+//!   legal holds, the review queue, dead letters, metrics.
+//!
+//! Every route but `/status/live` needs an API key ([`auth`]); a key sees
+//! only its tenant's banks and those shared with it. Matches go to the
+//! action worker ([`tasks`]), which records them, audits them and runs the
+//! bank's actions.
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod error;
+pub mod extra;
+pub mod fetch;
+pub mod hma;
+pub mod metrics;
+pub mod openapi;
+pub mod signals;
+pub mod state;
+pub mod tasks;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use tokio::sync::mpsc;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+pub use crate::state::{AppState, Config, MIN_RETENTION};
+use crate::state::{Inner, View};
+
+/// Any error that stops the service.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The routes.
+pub fn router(state: AppState) -> Router {
+    let timeout = state.config.request_timeout;
+    let limit = state.config.max_upload_bytes;
+    Router::new()
+        .route("/status/live", get(hma::live))
+        .route("/status", get(hma::status))
+        .route("/c/banks", get(hma::list_banks).post(hma::create_bank))
+        .route(
+            "/c/bank/{name}",
+            get(hma::get_bank)
+                .put(hma::update_bank)
+                .delete(hma::delete_bank),
+        )
+        .route("/c/bank/{name}/signal", post(hma::add_signal))
+        .route("/c/bank/{name}/signals", post(extra::bulk_add))
+        .route("/c/bank/{name}/content", post(hma::add_upload))
+        .route(
+            "/c/bank/{name}/content/{id}",
+            get(hma::get_content)
+                .put(hma::update_content)
+                .delete(hma::delete_content),
+        )
+        .route(
+            "/c/bank/{name}/settings",
+            get(extra::get_settings).put(extra::put_settings),
+        )
+        .route("/c/signal_type", get(hma::signal_types))
+        .route("/c/signal_type/index", get(hma::signal_type_index))
+        .route("/c/content_type", get(hma::content_types))
+        .route("/m/lookup", get(hma::lookup).post(hma::lookup_upload))
+        .route("/m/raw_lookup", get(hma::raw_lookup))
+        .route("/m/compare", post(hma::compare))
+        .route("/m/index/status", get(hma::index_status))
+        .route("/h/hash", get(hma::hash_url).post(hma::hash_upload))
+        .route("/audit", get(extra::audit))
+        .route("/matches", get(extra::matches))
+        .route("/holds", get(extra::list_holds).post(extra::place_hold))
+        .route("/holds/{id}", axum::routing::delete(extra::release_hold))
+        .route("/reviews", get(extra::list_reviews))
+        .route("/reviews/{id}", post(extra::decide_review))
+        .route("/actions/dead-letters", get(extra::dead_letters))
+        .route("/actions/dead-letters/{id}/replay", post(extra::replay))
+        .route("/metrics", get(extra::metrics))
+        .route("/openapi.json", get(openapi_json))
+        .route("/openapi/openapi.json", get(openapi_json))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .with_state(state)
+}
+
+async fn openapi_json(_caller: Caller) -> Json<serde_json::Value> {
+    Json(openapi::document())
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no_route", "no such route; GET /openapi.json lists them")
+}
+
+/// Counts and times every request, and turns the body limit's bare 413
+/// into a JSON error.
+async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    use axum::response::IntoResponse;
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = request.method().clone();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let status = response.status();
+    state.metrics.request(
+        &format!("{method} {route}"),
+        status.as_u16(),
+        started.elapsed(),
+    );
+    tracing::debug!(%method, %route, status = status.as_u16(), micros = started.elapsed().as_micros() as u64, "request");
+    if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE
+        && response
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            != Some("application/json")
+    {
+        return ApiError::new(
+            status,
+            "too_large",
+            format!(
+                "the request is larger than this service's {}-byte limit",
+                state.config.max_upload_bytes
+            ),
+        )
+        .into_response();
+    }
+    response
+}
+
+/// Builds the shared state over an open store, with the action queue's
+/// receiver for [`tasks::act`].
+pub fn state(
+    store: Arc<dyn hashwatch_store::Store + Send + Sync>,
+    config: Config,
+) -> (AppState, mpsc::Receiver<state::Event>) {
+    let (events, receiver) = mpsc::channel(tasks::EVENT_QUEUE);
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap_or_default();
+    let fetcher = fetch::client(Duration::from_secs(10));
+    let inner = Inner {
+        store,
+        config,
+        view: RwLock::new(View::default()),
+        keys: Mutex::new(HashMap::new()),
+        buckets: Mutex::new(HashMap::new()),
+        metrics: metrics::Metrics::default(),
+        events,
+        http,
+        fetcher,
+    };
+    (AppState(Arc::new(inner)), receiver)
+}
+
+/// Runs the service until SIGINT or SIGTERM, then finishes in-flight
+/// requests and recorded matches. `ready` gets the bound address.
+pub async fn serve(config: Config, ready: impl FnOnce(SocketAddr)) -> Result<(), BoxError> {
+    if config.retention < MIN_RETENTION {
+        return Err("retention must be at least 90 days".into());
+    }
+    let db = config.db.clone();
+    let store = tokio::task::spawn_blocking(move || hashwatch_store::open(&db)).await??;
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let address = listener.local_addr()?;
+    let (state, receiver) = state(Arc::from(store), config);
+    let tasks = [
+        tokio::spawn(tasks::follow(state.clone())),
+        tokio::spawn(tasks::deliver(state.clone())),
+        tokio::spawn(tasks::retain(state.clone())),
+    ];
+    let actions = tokio::spawn(tasks::act(state.clone(), receiver));
+    tracing::info!(%address, "listening");
+    ready(address);
+    axum::serve(listener, router(state.clone()))
+        .with_graceful_shutdown(shutdown())
+        .await?;
+    // Requests are done; let the action worker record what they matched.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while (state.events.capacity() < tasks::EVENT_QUEUE
+        || tasks::IN_FLIGHT.load(Ordering::SeqCst) > 0)
+        && Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for t in tasks.into_iter().chain([actions]) {
+        t.abort();
+        let _ = t.await;
+    }
+    // The PostgreSQL client blocks on its own runtime when it closes, which
+    // must not happen on one of this runtime's threads.
+    tokio::task::spawn_blocking(move || drop(state)).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+    tracing::info!("shutting down: finishing in-flight requests");
+}

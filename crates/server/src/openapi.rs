@@ -1,0 +1,71 @@
+//! The OpenAPI description, built from the route table.
+
+use serde_json::{json, Map, Value};
+
+/// (method, path, summary, whether HMA has it).
+pub const ROUTES: &[(&str, &str, &str)] = &[
+    ("get", "/status/live", "Liveness: answers I-AM-ALIVE without a key."),
+    ("get", "/status", "Readiness: 503 INDEX-NOT-LOADED until the index is loaded, INDEX-STALE when it stops following the store."),
+    ("get", "/c/banks", "Banks your tenant sees."),
+    ("post", "/c/banks", "Create a bank: {name, enabled_ratio?, enabled?, kind?: positive|negative}."),
+    ("get", "/c/bank/{name}", "One bank."),
+    ("put", "/c/bank/{name}", "Rename, enable or set a bank's matching ratio."),
+    ("delete", "/c/bank/{name}", "Delete a bank and its content (refused under a legal hold)."),
+    ("post", "/c/bank/{name}/signal", "Add content from hashes: {\"pdq\": hex, …, note?}."),
+    ("post", "/c/bank/{name}/signals", "hashwatch: add many signals in one transaction: {signals: [{signal_type, signal}], category?, source?}."),
+    ("post", "/c/bank/{name}/content", "Add content from an upload (multipart field photo or video; form fields metadata, note; ?types=)."),
+    ("get", "/c/bank/{name}/content/{id}", "One content item (?include_signals=true, ?include_metadata=false)."),
+    ("put", "/c/bank/{name}/content/{id}", "Disable until a time (disable_until_ts: 0 off, 1 on, Unix time) or set the note."),
+    ("delete", "/c/bank/{name}/content/{id}", "Delete a content item of this bank."),
+    ("get", "/c/bank/{name}/settings", "hashwatch: threshold, webhook, review queue and sharing of a bank."),
+    ("put", "/c/bank/{name}/settings", "hashwatch: set threshold, webhook {url, secret}, review and shared_with (admin)."),
+    ("get", "/c/signal_type", "Signal types."),
+    ("get", "/c/signal_type/index", "Index sizes by signal type."),
+    ("get", "/c/content_type", "Content types."),
+    ("get", "/m/lookup", "Look up a hash (?signal_type=&signal=, ?banks=, ?seed=) or a URL from an allowed host (?url=)."),
+    ("post", "/m/lookup", "Look up an upload (multipart photo or video; ?bypass_coinflip=true)."),
+    ("get", "/m/raw_lookup", "Content ids matching a hash (?include_distance=true)."),
+    ("post", "/m/compare", "Compare hash pairs: {\"pdq\": [a, b]}."),
+    ("get", "/m/index/status", "The loaded index by signal type."),
+    ("post", "/h/hash", "Hash an upload (multipart photo or video; ?types=pdq,md5,sha1,sha256)."),
+    ("get", "/h/hash", "Hash a URL from an allowed host (?url=&content_type=)."),
+    ("get", "/audit", "hashwatch: the audit log (?from=&to=&bank=&after=&limit=; admin)."),
+    ("get", "/matches", "hashwatch: match records (?from=&to=&bank=; admin)."),
+    ("get", "/holds", "hashwatch: legal holds (admin)."),
+    ("post", "/holds", "hashwatch: place a legal hold {kind: bank|content|match, target, reason} (admin)."),
+    ("delete", "/holds/{id}", "hashwatch: release a legal hold (admin)."),
+    ("get", "/reviews", "hashwatch: the review queue (?state=open|confirmed|rejected)."),
+    ("post", "/reviews/{id}", "hashwatch: decide a review {decision: confirm|reject, negative_bank?}."),
+    ("get", "/actions/dead-letters", "hashwatch: webhook deliveries that ran out of attempts (admin)."),
+    ("post", "/actions/dead-letters/{id}/replay", "hashwatch: send a dead letter again (admin)."),
+    ("get", "/metrics", "Prometheus metrics."),
+    ("get", "/openapi.json", "This document."),
+];
+
+/// The OpenAPI 3.1 document.
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for (method, path, summary) in ROUTES {
+        let entry = paths
+            .entry(path.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(methods) = entry {
+            let security = if *path == "/status/live" {
+                json!([])
+            } else {
+                json!([{"bearer": []}])
+            };
+            methods.insert(
+                method.to_string(),
+                json!({"summary": summary, "security": security, "responses": {"200": {"description": "OK"}}}),
+            );
+        }
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "hashwatch", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "HMA 2.0-compatible hash matching, with keys, tenants, audit and actions. Errors are {message, code}."},
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "paths": paths,
+    })
+}

@@ -1,0 +1,209 @@
+//! Signals from requests: HMA's type names, hashes given as text, and
+//! uploads hashed on the server.
+
+use axum::extract::Multipart;
+use hashwatch_pdq::Hash256;
+use hashwatch_signals::Digests;
+use hashwatch_store::SignalType;
+
+use crate::error::{ApiError, ApiResult};
+
+/// One signal of a request.
+#[derive(Debug, Clone)]
+pub struct Signal {
+    /// The type's name as the client spelt it (`video_md5` stays
+    /// `video_md5` in answers).
+    pub name: String,
+    /// The stored type.
+    pub signal_type: SignalType,
+    /// The value's bytes.
+    pub value: Vec<u8>,
+    /// PDQ quality, for hashes made here from an image.
+    pub quality: Option<u8>,
+}
+
+impl Signal {
+    /// The value as lower-case hex.
+    pub fn hex(&self) -> String {
+        self.signal_type.format_value(&self.value)
+    }
+
+    /// The PDQ hash, for PDQ signals.
+    pub fn pdq(&self) -> Option<Hash256> {
+        let bytes: [u8; 32] = self.value.as_slice().try_into().ok()?;
+        (self.signal_type == SignalType::Pdq).then(|| Hash256::from_be_bytes(bytes))
+    }
+
+    /// The query the matcher takes.
+    pub fn query(&self) -> hashwatch_matcher::Query {
+        let mut query = hashwatch_matcher::Query::default();
+        match self.pdq() {
+            Some(hash) => query.pdq = Some((hash, self.quality)),
+            None => query.exact.push((self.signal_type, self.value.clone())),
+        }
+        query
+    }
+}
+
+/// Signal type names: HMA's `pdq` and `video_md5`, and hashwatch's `md5`,
+/// `sha1`, `sha256`.
+pub const TYPE_NAMES: [&str; 5] = ["pdq", "video_md5", "md5", "sha1", "sha256"];
+
+/// The stored type of a type name.
+pub fn signal_type(name: &str) -> ApiResult<SignalType> {
+    match name {
+        "pdq" => Ok(SignalType::Pdq),
+        "video_md5" | "md5" => Ok(SignalType::Md5),
+        "sha1" => Ok(SignalType::Sha1),
+        "sha256" => Ok(SignalType::Sha256),
+        _ => Err(ApiError::bad_request(
+            "unknown_signal_type",
+            format!(
+                "unknown signal type {name:?}; use one of {}",
+                TYPE_NAMES.join(", ")
+            ),
+        )),
+    }
+}
+
+/// Parses a hash given as text (either case; spaces around it ignored).
+pub fn parse(name: &str, text: &str) -> ApiResult<Signal> {
+    let signal_type = signal_type(name)?;
+    let value = signal_type.parse_value(text).map_err(|e| {
+        ApiError::bad_request(
+            "invalid_signal",
+            format!("invalid {name} signal {text:?}: {e}"),
+        )
+    })?;
+    Ok(Signal {
+        name: name.to_string(),
+        signal_type,
+        value,
+        quality: None,
+    })
+}
+
+/// An uploaded file: HMA's content type (its form field name) and bytes.
+pub struct Upload {
+    /// `photo` or `video`.
+    pub content_type: String,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+    /// Other form fields (`metadata`, `note`).
+    pub fields: Vec<(String, String)>,
+}
+
+/// Reads a multipart body with exactly one file, in a field named `photo`
+/// or `video`.
+pub async fn read_upload(mut multipart: Multipart) -> ApiResult<Upload> {
+    let mut upload: Option<(String, Vec<u8>)> = None;
+    let mut fields = Vec::new();
+    loop {
+        let field = multipart.next_field().await.map_err(upload_error)?;
+        let Some(field) = field else { break };
+        let name = field.name().unwrap_or_default().to_string();
+        let is_file = field.file_name().is_some();
+        let bytes = field.bytes().await.map_err(upload_error)?;
+        if is_file || name == "photo" || name == "video" {
+            if !matches!(name.as_str(), "photo" | "video") {
+                return Err(ApiError::bad_request(
+                    "bad_content_type",
+                    format!("file field {name:?} is not a content type; send the file as 'photo' or 'video'"),
+                ));
+            }
+            if upload.is_some() {
+                return Err(ApiError::bad_request(
+                    "two_files",
+                    "send exactly one file per request",
+                ));
+            }
+            upload = Some((name, bytes.to_vec()));
+        } else {
+            fields.push((name, String::from_utf8_lossy(&bytes).into_owned()));
+        }
+    }
+    let Some((content_type, bytes)) = upload else {
+        return Err(ApiError::bad_request(
+            "no_file",
+            "no file: send one as multipart form field 'photo' or 'video'",
+        ));
+    };
+    Ok(Upload {
+        content_type,
+        bytes,
+        fields,
+    })
+}
+
+fn upload_error(e: axum::extract::multipart::MultipartError) -> ApiError {
+    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            e.status(),
+            "too_large",
+            "the upload is larger than this service's limit (serve --max-upload-bytes)",
+        )
+    } else {
+        ApiError::bad_request(
+            "bad_upload",
+            format!("cannot read the multipart upload: {}", e.body_text()),
+        )
+    }
+}
+
+/// Which signals to make from an upload: HMA's (PDQ for photos, MD5 for
+/// videos) unless `types` names others.
+pub fn wanted(content_type: &str, types: Option<&str>) -> ApiResult<Vec<String>> {
+    match types.filter(|t| !t.is_empty()) {
+        Some(list) => {
+            let names: Vec<String> = list.split(',').map(|t| t.trim().to_string()).collect();
+            for name in &names {
+                signal_type(name)?;
+                if name == "pdq" && content_type != "photo" {
+                    return Err(ApiError::bad_request(
+                        "bad_signal_type",
+                        "pdq is made from photos only",
+                    ));
+                }
+            }
+            Ok(names)
+        }
+        None if content_type == "photo" => Ok(vec!["pdq".into()]),
+        None => Ok(vec!["video_md5".into()]),
+    }
+}
+
+/// Hashes an upload (blocking: decodes images).
+pub fn hash_upload(bytes: &[u8], names: &[String], max_pixels: u64) -> ApiResult<Vec<Signal>> {
+    let mut out = Vec::new();
+    let digests = Digests::of(bytes);
+    for name in names {
+        let signal_type = signal_type(name)?;
+        let (value, quality) = match signal_type {
+            SignalType::Pdq => {
+                let decoder = hashwatch_media::DecoderBuilder::new()
+                    .max_pixels(max_pixels)
+                    .build();
+                let decoded = decoder.decode(bytes).map_err(|e| {
+                    let status = match e.code() {
+                        "too_many_pixels" => axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                        _ => axum::http::StatusCode::BAD_REQUEST,
+                    };
+                    ApiError::new(status, "bad_image", format!("cannot hash the photo: {e}"))
+                })?;
+                let mut hasher = hashwatch_pdq::Hasher::new();
+                let (pdq, _) = hashwatch_signals::hash_pixels(&mut hasher, &decoded, false);
+                (pdq.hash.to_be_bytes().to_vec(), Some(pdq.quality))
+            }
+            SignalType::Md5 => (digests.md5.to_vec(), None),
+            SignalType::Sha1 => (digests.sha1.to_vec(), None),
+            SignalType::Sha256 => (digests.sha256.to_vec(), None),
+        };
+        out.push(Signal {
+            name: name.clone(),
+            signal_type,
+            value,
+            quality,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,333 @@
+//! Background work: loading and following the index, acting on matches
+//! (records, audit, webhooks, reviews, flood flags), sending webhooks with
+//! retries, and the retention purge.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use hashwatch_store::{unix_now, NewAudit, NewMatch};
+use hmac::{Hmac, Mac};
+use serde_json::json;
+use sha2::Sha256;
+use tokio::sync::mpsc;
+
+use crate::state::{AppState, Event};
+
+/// Matches waiting in the action worker's queue before lookups wait.
+pub const EVENT_QUEUE: usize = 10_000;
+
+/// Loads the index (retrying while the store is unreachable), then applies
+/// the store's changes every `follow_interval`.
+pub async fn follow(state: AppState) {
+    loop {
+        let s = state.clone();
+        match tokio::task::spawn_blocking(move || s.load()).await {
+            Ok(Ok(())) => break,
+            Ok(Err(e)) => tracing::error!(error = %e, "cannot load the index; retrying"),
+            Err(e) => tracing::error!(error = %e, "index load panicked; retrying"),
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    loop {
+        tokio::time::sleep(state.config.follow_interval).await;
+        let s = state.clone();
+        match tokio::task::spawn_blocking(move || s.follow()).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::debug!(changes = n, "index followed the store"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "cannot follow the store"),
+            Err(e) => tracing::error!(error = %e, "follow panicked"),
+        }
+    }
+}
+
+/// Flood counts: entry → (window start, matches in window, flagged).
+#[derive(Default)]
+pub struct Flood(Mutex<HashMap<u64, (Instant, u64, bool)>>);
+
+impl Flood {
+    /// Counts a match; true the first time the entry passes `limit` in the
+    /// current window.
+    fn count(&self, entry: u64, limit: u64, window: Duration) -> bool {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        if map.len() > 1_000_000 {
+            map.retain(|_, (start, _, _)| now.duration_since(*start) < window);
+        }
+        let (start, count, flagged) = map.entry(entry).or_insert((now, 0, false));
+        if now.duration_since(*start) >= window {
+            *start = now;
+            *count = 0;
+            *flagged = false;
+        }
+        *count += 1;
+        if *count > limit && !*flagged {
+            *flagged = true;
+            return true;
+        }
+        false
+    }
+}
+
+/// Events being acted on (for a clean shutdown).
+pub static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+/// Records matches and runs each bank's actions, in batches.
+pub async fn act(state: AppState, mut events: mpsc::Receiver<Event>) {
+    let flood = std::sync::Arc::new(Flood::default());
+    while let Some(first) = events.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < 512 {
+            match events.try_recv() {
+                Ok(e) => batch.push(e),
+                Err(_) => break,
+            }
+        }
+        IN_FLIGHT.fetch_add(batch.len(), Ordering::SeqCst);
+        let n = batch.len();
+        let s = state.clone();
+        let flood = flood.clone();
+        let done = tokio::task::spawn_blocking(move || act_on(&s, &flood, batch)).await;
+        match done {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "cannot record matches"),
+            Err(e) => tracing::error!(error = %e, "match recording panicked"),
+        }
+        IN_FLIGHT.fetch_sub(n, Ordering::SeqCst);
+    }
+}
+
+fn act_on(
+    state: &AppState,
+    flood: &Flood,
+    batch: Vec<Event>,
+) -> Result<(), hashwatch_store::Error> {
+    let mut matches = Vec::new();
+    for event in &batch {
+        let Event::Matched {
+            caller,
+            query,
+            hits,
+        } = event;
+        for h in hits {
+            matches.push(NewMatch {
+                tenant: caller.tenant.clone(),
+                key_id: Some(caller.id),
+                bank: h.bank.clone(),
+                content_id: h.content_id,
+                entry_id: h.entry_id,
+                signal_type: h.signal_type.name().to_string(),
+                query: query.clone(),
+                distance: h.distance,
+            });
+        }
+    }
+    let records = state.records();
+    let ids = records.record_matches(&matches)?;
+    let mut audit = Vec::with_capacity(matches.len());
+    let mut actors = Vec::new();
+    for event in &batch {
+        let Event::Matched { caller, hits, .. } = event;
+        actors.extend(std::iter::repeat_n(caller, hits.len()));
+    }
+    for ((m, id), caller) in matches.iter().zip(&ids).zip(&actors) {
+        audit.push(NewAudit {
+            tenant: m.tenant.clone(),
+            key_id: m.key_id,
+            actor: caller.name.clone(),
+            action: "match".into(),
+            bank: Some(m.bank.clone()),
+            target: Some(m.content_id.to_string()),
+            detail: Some(
+                json!({"match": id, "entry": m.entry_id, "signal_type": m.signal_type, "query": m.query, "distance": m.distance})
+                    .to_string(),
+            ),
+        });
+    }
+    records.audit(&audit)?;
+    let settings = state.view().settings.clone();
+    for (m, id) in matches.iter().zip(&ids) {
+        let Some(bank) = settings.get(&m.bank) else {
+            continue;
+        };
+        if let Some(hook) = &bank.webhook {
+            let body = json!({
+                "event": "match",
+                "match_id": id,
+                "bank": m.bank,
+                "bank_content_id": m.content_id,
+                "entry_id": m.entry_id,
+                "signal_type": m.signal_type,
+                "signal": m.query,
+                "distance": m.distance,
+                "tenant": m.tenant,
+                "at": unix_now(),
+            });
+            records.enqueue_delivery(&m.bank, hook, &body.to_string())?;
+        }
+        if bank.review {
+            records.open_review(m, "match")?;
+        }
+        let config = &state.config;
+        if config.flood_limit > 0
+            && flood.count(m.entry_id, config.flood_limit, config.flood_window)
+        {
+            flag_flood(state, m)?;
+        }
+    }
+    Ok(())
+}
+
+fn flag_flood(state: &AppState, m: &NewMatch) -> Result<(), hashwatch_store::Error> {
+    let records = state.records();
+    tracing::warn!(bank = %m.bank, content = m.content_id, "flood: a signal matched more than the limit");
+    records.open_review(m, "flood")?;
+    let quarantine = state.config.flood_quarantine;
+    if quarantine {
+        records.update_content(&m.bank, m.content_id, Some(0), None)?;
+    }
+    records.audit(&[NewAudit {
+        tenant: state.view().settings.get(&m.bank).map(|s| s.tenant.clone()).unwrap_or_default(),
+        key_id: None,
+        actor: "service".into(),
+        action: if quarantine { "flood.quarantine" } else { "flood.flag" }.into(),
+        bank: Some(m.bank.clone()),
+        target: Some(m.content_id.to_string()),
+        detail: Some(
+            json!({"limit": state.config.flood_limit, "window_seconds": state.config.flood_window.as_secs()})
+                .to_string(),
+        ),
+    }])
+}
+
+/// The `X-Hashwatch-Signature` value: `sha256=` and the hex HMAC of the body.
+pub fn signature(secret: &str, body: &str) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
+        .unwrap_or_else(|_| unreachable_hmac());
+    mac.update(body.as_bytes());
+    let hex: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256={hex}")
+}
+
+fn unreachable_hmac() -> Hmac<Sha256> {
+    // HMAC takes keys of any length; this is never reached.
+    <Hmac<Sha256> as Mac>::new_from_slice(b"k").unwrap_or_else(|_| unreachable_hmac())
+}
+
+/// Sends due webhook deliveries, retrying with doubling delays, then to
+/// the dead letters.
+pub async fn deliver(state: AppState) {
+    loop {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let s = state.clone();
+        let claimed =
+            tokio::task::spawn_blocking(move || s.records().claim_deliveries(32, 60)).await;
+        let due = match claimed {
+            Ok(Ok(due)) => due,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "cannot read webhook deliveries");
+                continue;
+            }
+            Err(_) => continue,
+        };
+        for d in due {
+            let result = state
+                .http
+                .post(&d.url)
+                .header("content-type", "application/json")
+                .header("x-hashwatch-signature", signature(&d.secret, &d.body))
+                .header("x-hashwatch-delivery", d.id.to_string())
+                .body(d.body.clone())
+                .send()
+                .await;
+            let error = match result {
+                Ok(r) if r.status().is_success() => None,
+                Ok(r) => Some(format!("answered {}", r.status())),
+                Err(e) => Some(e.to_string()),
+            };
+            let attempts = d.attempts + 1;
+            let retry_at = error.as_ref().and_then(|_| {
+                (attempts < i64::from(state.config.webhook_attempts)).then(|| {
+                    let delay =
+                        state.config.webhook_backoff.as_secs_f64() * 2f64.powi(attempts as i32 - 1);
+                    unix_now() + delay.min(3600.0).ceil() as i64
+                })
+            });
+            if let Some(e) = &error {
+                state.metrics.webhook_failed();
+                tracing::warn!(delivery = d.id, url = %d.url, error = %e, dead = retry_at.is_none(), "webhook failed");
+            }
+            let s = state.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                s.records()
+                    .delivery_attempted(d.id, error.as_deref(), retry_at)
+            })
+            .await;
+        }
+    }
+}
+
+/// Purges records past the retention period, except held ones; audited.
+pub async fn retain(state: AppState) {
+    loop {
+        let s = state.clone();
+        let purged = tokio::task::spawn_blocking(move || {
+            let cutoff = unix_now() - s.config.retention.as_secs() as i64;
+            let purged = s.records().purge(cutoff)?;
+            s.records().audit(&[NewAudit {
+                tenant: "*".into(),
+                key_id: None,
+                actor: "service".into(),
+                action: "retention.purge".into(),
+                bank: None,
+                target: None,
+                detail: Some(
+                    json!({"cutoff": cutoff, "audit": purged.audit, "matches": purged.matches, "reviews": purged.reviews})
+                        .to_string(),
+                ),
+            }])?;
+            Ok::<_, hashwatch_store::Error>(purged)
+        })
+        .await;
+        match purged {
+            Ok(Ok(p)) => tracing::info!(
+                audit = p.audit,
+                matches = p.matches,
+                reviews = p.reviews,
+                "retention purge"
+            ),
+            Ok(Err(e)) => tracing::error!(error = %e, "retention purge failed"),
+            Err(e) => tracing::error!(error = %e, "retention purge panicked"),
+        }
+        tokio::time::sleep(state.config.purge_interval).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_is_hmac_sha256_of_the_body() {
+        // RFC 4231 test case 2.
+        assert_eq!(
+            signature("Jefe", "what do ya want for nothing?"),
+            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn flood_flags_once_per_window() {
+        let flood = Flood::default();
+        let window = Duration::from_secs(60);
+        let flags: Vec<bool> = (0..5).map(|_| flood.count(7, 3, window)).collect();
+        assert_eq!(flags, [false, false, false, true, false]);
+        assert!(!flood.count(8, 3, window));
+    }
+}

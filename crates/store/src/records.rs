@@ -1,0 +1,1275 @@
+//! The service's records beside the banks: bank settings and sharing, HMA
+//! content (notes, metadata, disabling, grouped signals), API keys, the
+//! audit log, match records, legal holds, the review queue and webhook
+//! deliveries. Written once in portable SQL over [`Sql`], so SQLite and
+//! PostgreSQL behave the same.
+
+use std::collections::HashMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, ErrorKind};
+use crate::model::ChangeKind;
+use crate::sql::{self, Param, Row, Sql, SqlTx};
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// The tenant of banks and keys made without one.
+pub const DEFAULT_TENANT: &str = "default";
+
+/// What an API key may do. Each role may do what the ones below it may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// Hash and look up.
+    Matcher,
+    /// Also add and remove signals and content, manage banks, decide reviews.
+    Curator,
+    /// Also read the audit log, place and release holds, set actions,
+    /// share banks and replay dead letters.
+    Admin,
+}
+
+impl Role {
+    /// The role's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Role::Matcher => "matcher",
+            Role::Curator => "curator",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Parses `admin`, `curator` or `matcher`.
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "admin" => Some(Role::Admin),
+            "curator" => Some(Role::Curator),
+            "matcher" => Some(Role::Matcher),
+            _ => None,
+        }
+    }
+}
+
+/// An API key (its secret is never stored, only its SHA-256).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    /// Id, shown in the audit log.
+    pub id: i64,
+    /// The tenant whose banks the key sees.
+    pub tenant: String,
+    /// A label for people.
+    pub name: String,
+    /// What it may do.
+    pub role: Role,
+    /// Unix time.
+    pub created_at: i64,
+    /// Unix time, once revoked.
+    pub revoked_at: Option<i64>,
+}
+
+/// Where a bank's matches are posted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    /// An `http://` or `https://` URL.
+    pub url: String,
+    /// The HMAC-SHA256 key for the `X-Hashwatch-Signature` header.
+    pub secret: String,
+}
+
+/// A bank's service settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BankSettings {
+    /// The owning tenant.
+    pub tenant: String,
+    /// HMA's `matching_enabled_ratio`: the share of lookups the bank takes
+    /// part in (0 disables matching, 1 always matches).
+    pub enabled_ratio: f64,
+    /// The PDQ threshold for this bank, when not the service's default.
+    pub threshold: Option<u32>,
+    /// Posted on every match.
+    pub webhook: Option<Webhook>,
+    /// Queue every match for a curator's review.
+    pub review: bool,
+    /// Tenants that may read and match against the bank.
+    pub shared_with: Vec<String>,
+}
+
+impl Default for BankSettings {
+    fn default() -> BankSettings {
+        BankSettings {
+            tenant: DEFAULT_TENANT.to_string(),
+            enabled_ratio: 1.0,
+            threshold: None,
+            webhook: None,
+            review: false,
+            shared_with: Vec::new(),
+        }
+    }
+}
+
+impl BankSettings {
+    /// Whether a key of `tenant` may see the bank.
+    pub fn visible_to(&self, tenant: &str) -> bool {
+        self.tenant == tenant || self.shared_with.iter().any(|t| t == tenant)
+    }
+}
+
+/// HMA's content: one or more signals banked together, with a note,
+/// metadata and a disable time. Its id is the id of its first entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Content {
+    /// The content id (its first entry's id).
+    pub id: u64,
+    /// The bank.
+    pub bank: String,
+    /// Free text.
+    pub note: Option<String>,
+    /// A JSON object, as given.
+    pub metadata: Option<String>,
+    /// HMA's `disable_until_ts`: 0 disabled, 1 enabled, otherwise disabled
+    /// until that Unix time.
+    pub disable_until: i64,
+    /// Entries banked with the first one.
+    pub linked: Vec<u64>,
+}
+
+impl Content {
+    /// Whether the content matches at `now`.
+    pub fn enabled_at(disable_until: i64, now: i64) -> bool {
+        disable_until == 1 || (disable_until > 1 && disable_until <= now)
+    }
+}
+
+/// An audit log entry to write.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewAudit {
+    /// The tenant acted for.
+    pub tenant: String,
+    /// The key, when a key acted (`None` for the service itself).
+    pub key_id: Option<i64>,
+    /// The key's name or `service`.
+    pub actor: String,
+    /// What happened: `bank.create`, `content.disable`, `match`, …
+    pub action: String,
+    /// The bank concerned.
+    pub bank: Option<String>,
+    /// The record concerned (content id, key id, hold id, …).
+    pub target: Option<String>,
+    /// JSON with the rest.
+    pub detail: Option<String>,
+}
+
+/// A stored audit entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    /// Increasing id.
+    pub id: i64,
+    /// Unix time.
+    pub at: i64,
+    /// What was written.
+    pub event: NewAudit,
+}
+
+/// A match to record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewMatch {
+    /// The tenant that looked up.
+    pub tenant: String,
+    /// The key that looked up.
+    pub key_id: Option<i64>,
+    /// The bank matched.
+    pub bank: String,
+    /// The content matched.
+    pub content_id: u64,
+    /// The entry matched.
+    pub entry_id: u64,
+    /// The signal type.
+    pub signal_type: String,
+    /// The query's value.
+    pub query: String,
+    /// Distance (0 for exact).
+    pub distance: u32,
+}
+
+/// A stored match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchEvent {
+    /// Id.
+    pub id: i64,
+    /// Unix time.
+    pub at: i64,
+    /// What matched.
+    pub record: NewMatch,
+}
+
+/// What a legal hold keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HoldKind {
+    /// A bank's audit entries and matches.
+    Bank,
+    /// One content item's matches and audit entries.
+    Content,
+    /// One match record.
+    Match,
+}
+
+impl HoldKind {
+    /// `bank`, `content` or `match`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            HoldKind::Bank => "bank",
+            HoldKind::Content => "content",
+            HoldKind::Match => "match",
+        }
+    }
+
+    /// Parses a name.
+    pub fn parse(text: &str) -> Option<HoldKind> {
+        match text {
+            "bank" => Some(HoldKind::Bank),
+            "content" => Some(HoldKind::Content),
+            "match" => Some(HoldKind::Match),
+            _ => None,
+        }
+    }
+}
+
+/// A legal hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hold {
+    /// Id.
+    pub id: i64,
+    /// The tenant that placed it.
+    pub tenant: String,
+    /// What it keeps.
+    pub kind: HoldKind,
+    /// The bank name, content id or match id.
+    pub target: String,
+    /// Why (a case reference).
+    pub reason: String,
+    /// Who placed it.
+    pub placed_by: String,
+    /// Unix time.
+    pub placed_at: i64,
+    /// Unix time, once released.
+    pub released_at: Option<i64>,
+}
+
+/// A match waiting for, or given, a curator's decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Review {
+    /// Id.
+    pub id: i64,
+    /// Unix time queued.
+    pub at: i64,
+    /// Why: `match` or `flood`.
+    pub reason: String,
+    /// The match.
+    pub record: NewMatch,
+    /// `open`, `confirmed` or `rejected`.
+    pub state: String,
+    /// Who decided.
+    pub decided_by: Option<String>,
+    /// Unix time decided.
+    pub decided_at: Option<i64>,
+}
+
+/// A webhook delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// Id.
+    pub id: i64,
+    /// The bank whose match it reports.
+    pub bank: String,
+    /// Where it goes.
+    pub url: String,
+    /// The HMAC key.
+    pub secret: String,
+    /// The JSON body.
+    pub body: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// `pending`, `delivered` or `dead`.
+    pub state: String,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+}
+
+/// What a retention purge removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    /// Audit entries.
+    pub audit: u64,
+    /// Match records.
+    pub matches: u64,
+    /// Closed reviews.
+    pub reviews: u64,
+}
+
+/// Filters for reading the audit log and match records.
+#[derive(Debug, Clone, Default)]
+pub struct RecordQuery {
+    /// Only this tenant's records.
+    pub tenant: Option<String>,
+    /// From this Unix time (inclusive).
+    pub from: Option<i64>,
+    /// Before this Unix time.
+    pub to: Option<i64>,
+    /// Only this bank.
+    pub bank: Option<String>,
+    /// Only ids above this (paging).
+    pub after: Option<i64>,
+    /// At most this many (default 1000).
+    pub limit: Option<i64>,
+}
+
+impl RecordQuery {
+    fn clause(&self) -> (String, Vec<Param>) {
+        let mut sql = String::from(" WHERE 1 = 1");
+        let mut params = Vec::new();
+        if let Some(t) = &self.tenant {
+            // `*`: the service's own entries (retention purges), which every
+            // tenant's administrators may read.
+            sql.push_str(" AND (tenant = ? OR tenant = '*')");
+            params.push(Param::from(t.as_str()));
+        }
+        if let Some(v) = self.from {
+            sql.push_str(" AND at >= ?");
+            params.push(v.into());
+        }
+        if let Some(v) = self.to {
+            sql.push_str(" AND at < ?");
+            params.push(v.into());
+        }
+        if let Some(b) = &self.bank {
+            sql.push_str(" AND bank = ?");
+            params.push(Param::from(b.as_str()));
+        }
+        if let Some(v) = self.after {
+            sql.push_str(" AND id > ?");
+            params.push(v.into());
+        }
+        sql.push_str(" ORDER BY id LIMIT ?");
+        params.push(self.limit.unwrap_or(1000).clamp(1, 100_000).into());
+        (sql, params)
+    }
+}
+
+fn not_found(what: String) -> Error {
+    Error::new(ErrorKind::NotFound(what))
+}
+
+fn secret_hash(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn bank_id(tx: &mut dyn SqlTx, bank: &str) -> Result<i64, Error> {
+    tx.query("SELECT id FROM banks WHERE name = ?", &[bank.into()])?
+        .first()
+        .and_then(|r| r.int(0))
+        .ok_or_else(|| Error::new(ErrorKind::NoSuchBank(bank.to_string())))
+}
+
+const KEY_COLUMNS: &str = "id, tenant, name, role, created_at, revoked_at";
+
+fn row_to_key(r: &Row) -> ApiKey {
+    ApiKey {
+        id: r.int(0).unwrap_or(0),
+        tenant: r.text(1).unwrap_or_default(),
+        name: r.text(2).unwrap_or_default(),
+        role: r
+            .text(3)
+            .and_then(|t| Role::parse(&t))
+            .unwrap_or(Role::Matcher),
+        created_at: r.int(4).unwrap_or(0),
+        revoked_at: r.int(5),
+    }
+}
+
+const MATCH_COLUMNS: &str =
+    "tenant, key_id, bank, content_id, entry_id, signal_type, query, distance";
+
+fn match_params(m: &NewMatch) -> Vec<Param> {
+    vec![
+        m.tenant.as_str().into(),
+        m.key_id.into(),
+        m.bank.as_str().into(),
+        (m.content_id as i64).into(),
+        (m.entry_id as i64).into(),
+        m.signal_type.as_str().into(),
+        m.query.as_str().into(),
+        i64::from(m.distance).into(),
+    ]
+}
+
+/// Reads [`MATCH_COLUMNS`] starting at column `at`.
+fn row_to_match(r: &Row, at: usize) -> NewMatch {
+    NewMatch {
+        tenant: r.text(at).unwrap_or_default(),
+        key_id: r.int(at + 1),
+        bank: r.text(at + 2).unwrap_or_default(),
+        content_id: r.int(at + 3).unwrap_or(0) as u64,
+        entry_id: r.int(at + 4).unwrap_or(0) as u64,
+        signal_type: r.text(at + 5).unwrap_or_default(),
+        query: r.text(at + 6).unwrap_or_default(),
+        distance: r.int(at + 7).unwrap_or(0) as u32,
+    }
+}
+
+const HOLD_COLUMNS: &str = "id, tenant, kind, target, reason, placed_by, placed_at, released_at";
+
+fn row_to_hold(r: &Row) -> Hold {
+    Hold {
+        id: r.int(0).unwrap_or(0),
+        tenant: r.text(1).unwrap_or_default(),
+        kind: r
+            .text(2)
+            .and_then(|k| HoldKind::parse(&k))
+            .unwrap_or(HoldKind::Bank),
+        target: r.text(3).unwrap_or_default(),
+        reason: r.text(4).unwrap_or_default(),
+        placed_by: r.text(5).unwrap_or_default(),
+        placed_at: r.int(6).unwrap_or(0),
+        released_at: r.int(7),
+    }
+}
+
+const REVIEW_COLUMNS: &str = "id, at, reason, state, decided_by, decided_at";
+
+fn row_to_review(r: &Row) -> Review {
+    Review {
+        id: r.int(0).unwrap_or(0),
+        at: r.int(1).unwrap_or(0),
+        reason: r.text(2).unwrap_or_default(),
+        state: r.text(3).unwrap_or_default(),
+        decided_by: r.text(4),
+        decided_at: r.int(5),
+        record: row_to_match(r, 6),
+    }
+}
+
+const DELIVERY_COLUMNS: &str = "id, bank, url, secret, body, attempts, state, last_error";
+
+fn row_to_delivery(r: &Row) -> Delivery {
+    Delivery {
+        id: r.int(0).unwrap_or(0),
+        bank: r.text(1).unwrap_or_default(),
+        url: r.text(2).unwrap_or_default(),
+        secret: r.text(3).unwrap_or_default(),
+        body: r.text(4).unwrap_or_default(),
+        attempts: r.int(5).unwrap_or(0),
+        state: r.text(6).unwrap_or_default(),
+        last_error: r.text(7),
+    }
+}
+
+/// The service's records in a store's database.
+pub struct Records<'a> {
+    sql: &'a dyn Sql,
+}
+
+impl<'a> Records<'a> {
+    /// Records over a backend.
+    pub fn new(sql: &'a dyn Sql) -> Records<'a> {
+        Records { sql }
+    }
+
+    // Banks.
+
+    /// Every bank's settings, by bank name (banks without stored settings
+    /// get the defaults).
+    pub fn bank_settings(&self) -> Result<HashMap<String, BankSettings>, Error> {
+        sql::read(self.sql, |tx| {
+            let mut out = HashMap::new();
+            let rows = tx.query(
+                "SELECT b.name, s.tenant, s.enabled_ratio, s.threshold, s.webhook_url,
+                        s.webhook_secret, s.review
+                 FROM banks b LEFT JOIN bank_settings s ON s.bank_id = b.id",
+                &[],
+            )?;
+            for r in rows {
+                let Some(name) = r.text(0) else { continue };
+                let mut settings = BankSettings::default();
+                if let Some(tenant) = r.text(1) {
+                    settings.tenant = tenant;
+                    settings.enabled_ratio = r.real(2).unwrap_or(1.0);
+                    settings.threshold = r.int(3).map(|t| t as u32);
+                    settings.webhook = match (r.text(4), r.text(5)) {
+                        (Some(url), Some(secret)) => Some(Webhook { url, secret }),
+                        _ => None,
+                    };
+                    settings.review = r.int(6).unwrap_or(0) != 0;
+                }
+                out.insert(name, settings);
+            }
+            for r in tx.query(
+                "SELECT b.name, h.tenant FROM bank_shares h JOIN banks b ON b.id = h.bank_id
+                 ORDER BY h.tenant",
+                &[],
+            )? {
+                if let (Some(name), Some(tenant)) = (r.text(0), r.text(1)) {
+                    if let Some(s) = out.get_mut(&name) {
+                        s.shared_with.push(tenant);
+                    }
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// One bank's settings.
+    pub fn settings_of(&self, bank: &str) -> Result<BankSettings, Error> {
+        self.bank_settings()?
+            .remove(bank)
+            .ok_or_else(|| Error::new(ErrorKind::NoSuchBank(bank.to_string())))
+    }
+
+    /// Stores a bank's settings (and its sharing) and, when `rename` is
+    /// given, renames it; followers on every node see the change.
+    pub fn update_bank(
+        &self,
+        bank: &str,
+        settings: &BankSettings,
+        rename: Option<&str>,
+    ) -> Result<(), Error> {
+        if let Some(new) = rename {
+            if !crate::sqlite::valid_bank_name(new) {
+                return Err(Error::new(ErrorKind::BadBankName(new.to_string())));
+            }
+        }
+        sql::write(self.sql, |tx| {
+            let id = bank_id(tx, bank)?;
+            let (webhook_url, webhook_secret) = match &settings.webhook {
+                Some(w) => (Some(w.url.clone()), Some(w.secret.clone())),
+                None => (None, None),
+            };
+            tx.exec(
+                "INSERT INTO bank_settings
+                    (bank_id, tenant, enabled_ratio, threshold, webhook_url, webhook_secret, review)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (bank_id) DO UPDATE SET tenant = excluded.tenant,
+                    enabled_ratio = excluded.enabled_ratio, threshold = excluded.threshold,
+                    webhook_url = excluded.webhook_url, webhook_secret = excluded.webhook_secret,
+                    review = excluded.review",
+                &[
+                    id.into(),
+                    settings.tenant.as_str().into(),
+                    settings.enabled_ratio.into(),
+                    settings.threshold.map(i64::from).into(),
+                    webhook_url.into(),
+                    webhook_secret.into(),
+                    i64::from(settings.review).into(),
+                ],
+            )?;
+            tx.exec("DELETE FROM bank_shares WHERE bank_id = ?", &[id.into()])?;
+            for tenant in &settings.shared_with {
+                tx.exec(
+                    "INSERT INTO bank_shares (bank_id, tenant) VALUES (?, ?)",
+                    &[id.into(), tenant.as_str().into()],
+                )?;
+            }
+            let mut name = bank.to_string();
+            if let Some(new) = rename.filter(|n| *n != bank) {
+                if !tx
+                    .query("SELECT id FROM banks WHERE name = ?", &[new.into()])?
+                    .is_empty()
+                {
+                    return Err(Error::new(ErrorKind::BankExists(new.to_string())));
+                }
+                tx.exec(
+                    "UPDATE banks SET name = ? WHERE id = ?",
+                    &[new.into(), id.into()],
+                )?;
+                tx.exec(
+                    "UPDATE contents SET bank = ? WHERE bank = ?",
+                    &[new.into(), bank.into()],
+                )?;
+                name = new.to_string();
+            }
+            let previous = (name != bank).then(|| bank.to_string());
+            tx.change(&name, &ChangeKind::BankUpdated { previous })
+        })
+    }
+
+    // Content.
+
+    /// Records a content item (after its entries were imported) and links
+    /// the entries banked with its first one.
+    pub fn create_content(
+        &self,
+        bank: &str,
+        id: u64,
+        linked: &[u64],
+        note: Option<&str>,
+        metadata: Option<&str>,
+    ) -> Result<(), Error> {
+        sql::write(self.sql, |tx| {
+            tx.exec(
+                "INSERT INTO contents (id, bank, note, metadata, disable_until, updated_at)
+                 VALUES (?, ?, ?, ?, 1, ?)",
+                &[
+                    (id as i64).into(),
+                    bank.into(),
+                    note.into(),
+                    metadata.into(),
+                    unix_now().into(),
+                ],
+            )?;
+            for entry in linked {
+                tx.exec(
+                    "INSERT INTO content_links (entry_id, content_id) VALUES (?, ?)",
+                    &[(*entry as i64).into(), (id as i64).into()],
+                )?;
+            }
+            tx.change(bank, &ChangeKind::ContentUpdated { content: id })
+        })
+    }
+
+    /// A content item's record, or the defaults for an entry imported
+    /// without one (its content is itself).
+    pub fn content(&self, bank: &str, id: u64) -> Result<Content, Error> {
+        sql::read(self.sql, |tx| {
+            let rows = tx.query(
+                "SELECT note, metadata, disable_until FROM contents WHERE id = ? AND bank = ?",
+                &[(id as i64).into(), bank.into()],
+            )?;
+            let linked = tx
+                .query(
+                    "SELECT entry_id FROM content_links WHERE content_id = ? ORDER BY entry_id",
+                    &[(id as i64).into()],
+                )?
+                .iter()
+                .filter_map(|r| r.int(0))
+                .map(|v| v as u64)
+                .collect();
+            Ok(match rows.first() {
+                Some(r) => Content {
+                    id,
+                    bank: bank.to_string(),
+                    note: r.text(0),
+                    metadata: r.text(1),
+                    disable_until: r.int(2).unwrap_or(1),
+                    linked,
+                },
+                None => Content {
+                    id,
+                    bank: bank.to_string(),
+                    note: None,
+                    metadata: None,
+                    disable_until: 1,
+                    linked,
+                },
+            })
+        })
+    }
+
+    /// Sets a content item's disable time and note.
+    pub fn update_content(
+        &self,
+        bank: &str,
+        id: u64,
+        disable_until: Option<i64>,
+        note: Option<&str>,
+    ) -> Result<Content, Error> {
+        sql::write(self.sql, |tx| {
+            tx.exec(
+                "INSERT INTO contents (id, bank, note, metadata, disable_until, updated_at)
+                 VALUES (?, ?, NULL, NULL, 1, ?) ON CONFLICT (id) DO NOTHING",
+                &[(id as i64).into(), bank.into(), unix_now().into()],
+            )?;
+            if let Some(until) = disable_until {
+                tx.exec(
+                    "UPDATE contents SET disable_until = ?, updated_at = ? WHERE id = ?",
+                    &[until.into(), unix_now().into(), (id as i64).into()],
+                )?;
+            }
+            if let Some(note) = note {
+                tx.exec(
+                    "UPDATE contents SET note = ? WHERE id = ?",
+                    &[note.into(), (id as i64).into()],
+                )?;
+            }
+            tx.change(bank, &ChangeKind::ContentUpdated { content: id })
+        })?;
+        self.content(bank, id)
+    }
+
+    /// Contents whose `disable_until` is not "enabled", and every link from
+    /// an entry to the content it belongs to: what a matcher node needs.
+    pub fn content_state(&self) -> Result<ContentState, Error> {
+        sql::read(self.sql, |tx| {
+            let disabled = tx
+                .query(
+                    "SELECT id, disable_until FROM contents WHERE disable_until <> 1",
+                    &[],
+                )?
+                .iter()
+                .filter_map(|r| Some((r.int(0)? as u64, r.int(1)?)))
+                .collect();
+            let links = tx
+                .query("SELECT entry_id, content_id FROM content_links", &[])?
+                .iter()
+                .filter_map(|r| Some((r.int(0)? as u64, r.int(1)? as u64)))
+                .collect();
+            Ok(ContentState { disabled, links })
+        })
+    }
+
+    /// One content item's disable time and links, to follow a
+    /// [`ChangeKind::ContentUpdated`].
+    pub fn content_links(&self, id: u64) -> Result<(i64, Vec<u64>), Error> {
+        sql::read(self.sql, |tx| {
+            let until = tx
+                .query(
+                    "SELECT disable_until FROM contents WHERE id = ?",
+                    &[(id as i64).into()],
+                )?
+                .first()
+                .and_then(|r| r.int(0))
+                .unwrap_or(1);
+            let links = tx
+                .query(
+                    "SELECT entry_id FROM content_links WHERE content_id = ?",
+                    &[(id as i64).into()],
+                )?
+                .iter()
+                .filter_map(|r| r.int(0))
+                .map(|v| v as u64)
+                .collect();
+            Ok((until, links))
+        })
+    }
+
+    /// The id of the active entry with this value in a bank.
+    pub fn active_entry(
+        &self,
+        bank: &str,
+        signal_type: crate::SignalType,
+        value: &[u8],
+    ) -> Result<Option<u64>, Error> {
+        sql::read(self.sql, |tx| {
+            Ok(tx
+                .query(
+                    "SELECT e.id FROM entries e JOIN banks b ON b.id = e.bank_id
+                     WHERE b.name = ? AND e.signal_type = ? AND e.value = ? AND e.revoked_at IS NULL",
+                    &[bank.into(), signal_type.name().into(), value.into()],
+                )?
+                .first()
+                .and_then(|r| r.int(0))
+                .map(|v| v as u64))
+        })
+    }
+
+    /// The bank of an active entry.
+    pub fn entry_bank(&self, entry: u64) -> Result<Option<String>, Error> {
+        sql::read(self.sql, |tx| {
+            Ok(tx
+                .query(
+                    "SELECT b.name FROM entries e JOIN banks b ON b.id = e.bank_id
+                     WHERE e.id = ? AND e.revoked_at IS NULL",
+                    &[(entry as i64).into()],
+                )?
+                .first()
+                .and_then(|r| r.text(0)))
+        })
+    }
+
+    // Keys.
+
+    /// Creates a key; returns it with its secret, which is shown once and
+    /// never stored.
+    pub fn create_key(
+        &self,
+        tenant: &str,
+        name: &str,
+        role: Role,
+    ) -> Result<(ApiKey, String), Error> {
+        if tenant.is_empty()
+            || !tenant
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return Err(Error::new(ErrorKind::Invalid(format!(
+                "tenant {tenant:?} is not allowed: use letters, digits, '_' and '-'"
+            ))));
+        }
+        let mut random = [0u8; 24];
+        getrandom::fill(&mut random)
+            .map_err(|e| Error::new(ErrorKind::Invalid(format!("no randomness: {e}"))))?;
+        let secret: String = std::iter::once("hw_".to_string())
+            .chain(random.iter().map(|b| format!("{b:02x}")))
+            .collect();
+        let hash = secret_hash(&secret);
+        let key = sql::write(self.sql, |tx| {
+            let rows = tx.query(
+                &format!(
+                    "INSERT INTO api_keys (tenant, name, role, secret_hash, created_at)
+                     VALUES (?, ?, ?, ?, ?) RETURNING {KEY_COLUMNS}"
+                ),
+                &[
+                    tenant.into(),
+                    name.into(),
+                    role.name().into(),
+                    hash.as_str().into(),
+                    unix_now().into(),
+                ],
+            )?;
+            rows.first()
+                .map(row_to_key)
+                .ok_or_else(|| not_found("key after insert".into()))
+        })?;
+        Ok((key, secret))
+    }
+
+    /// The active key with this secret.
+    pub fn key_for_secret(&self, secret: &str) -> Result<Option<ApiKey>, Error> {
+        let hash = secret_hash(secret);
+        sql::read(self.sql, |tx| {
+            Ok(tx
+                .query(
+                    &format!(
+                        "SELECT {KEY_COLUMNS} FROM api_keys
+                         WHERE secret_hash = ? AND revoked_at IS NULL"
+                    ),
+                    &[hash.as_str().into()],
+                )?
+                .first()
+                .map(row_to_key))
+        })
+    }
+
+    /// Every key, of one tenant or all.
+    pub fn keys(&self, tenant: Option<&str>) -> Result<Vec<ApiKey>, Error> {
+        sql::read(self.sql, |tx| {
+            Ok(tx
+                .query(
+                    &format!(
+                        "SELECT {KEY_COLUMNS} FROM api_keys WHERE (CAST(? AS TEXT) IS NULL OR tenant = ?) ORDER BY id"
+                    ),
+                    &[tenant.into(), tenant.into()],
+                )?
+                .iter()
+                .map(row_to_key)
+                .collect())
+        })
+    }
+
+    /// Revokes a key at once.
+    pub fn revoke_key(&self, id: i64) -> Result<ApiKey, Error> {
+        sql::write(self.sql, |tx| {
+            let rows = tx.query(
+                &format!(
+                    "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL
+                     RETURNING {KEY_COLUMNS}"
+                ),
+                &[unix_now().into(), id.into()],
+            )?;
+            rows.first()
+                .map(row_to_key)
+                .ok_or_else(|| not_found(format!("active key with id {id}")))
+        })
+    }
+
+    // Audit log and match records.
+
+    /// Appends entries to the audit log.
+    pub fn audit(&self, events: &[NewAudit]) -> Result<(), Error> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let at = unix_now();
+        sql::write(self.sql, |tx| {
+            for e in events {
+                tx.exec(
+                    "INSERT INTO audit (at, tenant, key_id, actor, action, bank, target, detail)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    &[
+                        at.into(),
+                        e.tenant.as_str().into(),
+                        e.key_id.into(),
+                        e.actor.as_str().into(),
+                        e.action.as_str().into(),
+                        e.bank.clone().into(),
+                        e.target.clone().into(),
+                        e.detail.clone().into(),
+                    ],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Reads the audit log.
+    pub fn audit_events(&self, query: &RecordQuery) -> Result<Vec<AuditEvent>, Error> {
+        let (clause, params) = query.clause();
+        sql::read(self.sql, |tx| {
+            Ok(tx
+                .query(
+                    &format!(
+                        "SELECT id, at, tenant, key_id, actor, action, bank, target, detail
+                         FROM audit{clause}"
+                    ),
+                    &params,
+                )?
+                .iter()
+                .map(|r| AuditEvent {
+                    id: r.int(0).unwrap_or(0),
+                    at: r.int(1).unwrap_or(0),
+                    event: NewAudit {
+                        tenant: r.text(2).unwrap_or_default(),
+                        key_id: r.int(3),
+                        actor: r.text(4).unwrap_or_default(),
+                        action: r.text(5).unwrap_or_default(),
+                        bank: r.text(6),
+                        target: r.text(7),
+                        detail: r.text(8),
+                    },
+                })
+                .collect())
+        })
+    }
+
+    /// Records matches; returns their ids.
+    pub fn record_matches(&self, matches: &[NewMatch]) -> Result<Vec<i64>, Error> {
+        let at = unix_now();
+        sql::write(self.sql, |tx| {
+            let mut ids = Vec::with_capacity(matches.len());
+            for m in matches {
+                let mut params = vec![Param::from(at)];
+                params.extend(match_params(m));
+                let rows = tx.query(
+                    &format!(
+                        "INSERT INTO match_records (at, {MATCH_COLUMNS})
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+                    ),
+                    &params,
+                )?;
+                ids.extend(rows.first().and_then(|r| r.int(0)));
+            }
+            Ok(ids)
+        })
+    }
+
+    /// Reads match records.
+    pub fn matches(&self, query: &RecordQuery) -> Result<Vec<MatchEvent>, Error> {
+        let (clause, params) = query.clause();
+        sql::read(self.sql, |tx| {
+            Ok(tx
+                .query(
+                    &format!("SELECT id, at, {MATCH_COLUMNS} FROM match_records{clause}"),
+                    &params,
+                )?
+                .iter()
+                .map(|r| MatchEvent {
+                    id: r.int(0).unwrap_or(0),
+                    at: r.int(1).unwrap_or(0),
+                    record: row_to_match(r, 2),
+                })
+                .collect())
+        })
+    }
+
+    // Legal holds and retention.
+
+    /// Places a legal hold.
+    pub fn place_hold(
+        &self,
+        tenant: &str,
+        kind: HoldKind,
+        target: &str,
+        reason: &str,
+        by: &str,
+    ) -> Result<Hold, Error> {
+        sql::write(self.sql, |tx| {
+            tx.query(
+                &format!(
+                    "INSERT INTO holds (tenant, kind, target, reason, placed_by, placed_at)
+                     VALUES (?, ?, ?, ?, ?, ?) RETURNING {HOLD_COLUMNS}"
+                ),
+                &[
+                    tenant.into(),
+                    kind.name().into(),
+                    target.into(),
+                    reason.into(),
+                    by.into(),
+                    unix_now().into(),
+                ],
+            )?
+            .first()
+            .map(row_to_hold)
+            .ok_or_else(|| not_found("hold after insert".into()))
+        })
+    }
+
+    /// Releases a hold of `tenant`'s.
+    pub fn release_hold(&self, tenant: &str, id: i64) -> Result<Hold, Error> {
+        sql::write(self.sql, |tx| {
+            tx.query(
+                &format!(
+                    "UPDATE holds SET released_at = ?
+                     WHERE id = ? AND tenant = ? AND released_at IS NULL RETURNING {HOLD_COLUMNS}"
+                ),
+                &[unix_now().into(), id.into(), tenant.into()],
+            )?
+            .first()
+            .map(row_to_hold)
+            .ok_or_else(|| not_found(format!("active hold with id {id}")))
+        })
+    }
+
+    /// Holds of a tenant (or all), active ones only when asked.
+    pub fn holds(&self, tenant: Option<&str>, active_only: bool) -> Result<Vec<Hold>, Error> {
+        sql::read(self.sql, |tx| {
+            Ok(tx
+                .query(
+                    &format!(
+                        "SELECT {HOLD_COLUMNS} FROM holds
+                         WHERE (CAST(? AS TEXT) IS NULL OR tenant = ?) AND (CAST(? AS BIGINT) = 0 OR released_at IS NULL)
+                         ORDER BY id"
+                    ),
+                    &[tenant.into(), tenant.into(), i64::from(active_only).into()],
+                )?
+                .iter()
+                .map(row_to_hold)
+                .collect())
+        })
+    }
+
+    /// Deletes match records, audit entries and closed reviews older than
+    /// `cutoff` (Unix time), except those an active hold keeps.
+    pub fn purge(&self, cutoff: i64) -> Result<Purged, Error> {
+        const HELD_BANKS: &str =
+            "SELECT target FROM holds WHERE kind = 'bank' AND released_at IS NULL";
+        const HELD_CONTENT: &str =
+            "SELECT target FROM holds WHERE kind = 'content' AND released_at IS NULL";
+        const HELD_MATCHES: &str =
+            "SELECT target FROM holds WHERE kind = 'match' AND released_at IS NULL";
+        sql::write(self.sql, |tx| {
+            let matches = tx.exec(
+                &format!(
+                    "DELETE FROM match_records WHERE at < ?
+                       AND bank NOT IN ({HELD_BANKS})
+                       AND CAST(content_id AS TEXT) NOT IN ({HELD_CONTENT})
+                       AND CAST(id AS TEXT) NOT IN ({HELD_MATCHES})"
+                ),
+                &[cutoff.into()],
+            )?;
+            let audit = tx.exec(
+                &format!(
+                    "DELETE FROM audit WHERE at < ?
+                       AND (bank IS NULL OR bank NOT IN ({HELD_BANKS}))
+                       AND (target IS NULL OR target NOT IN ({HELD_CONTENT}))"
+                ),
+                &[cutoff.into()],
+            )?;
+            let reviews = tx.exec(
+                &format!(
+                    "DELETE FROM reviews WHERE at < ? AND state <> 'open'
+                       AND bank NOT IN ({HELD_BANKS})
+                       AND CAST(content_id AS TEXT) NOT IN ({HELD_CONTENT})"
+                ),
+                &[cutoff.into()],
+            )?;
+            Ok(Purged {
+                audit,
+                matches,
+                reviews,
+            })
+        })
+    }
+
+    // The review queue.
+
+    /// Queues a match for review.
+    pub fn open_review(&self, record: &NewMatch, reason: &str) -> Result<i64, Error> {
+        let mut params = vec![Param::from(unix_now()), reason.into()];
+        params.extend(match_params(record));
+        sql::write(self.sql, |tx| {
+            tx.query(
+                &format!(
+                    "INSERT INTO reviews (at, reason, state, {MATCH_COLUMNS})
+                     VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+                ),
+                &params,
+            )?
+            .first()
+            .and_then(|r| r.int(0))
+            .ok_or_else(|| not_found("review after insert".into()))
+        })
+    }
+
+    /// Reviews of a tenant in a state (`open`, `confirmed`, `rejected`), or
+    /// all states.
+    pub fn reviews(&self, tenant: &str, state: Option<&str>) -> Result<Vec<Review>, Error> {
+        sql::read(self.sql, |tx| {
+            Ok(tx
+                .query(
+                    &format!(
+                        "SELECT {REVIEW_COLUMNS}, {MATCH_COLUMNS} FROM reviews
+                         WHERE tenant = ? AND (CAST(? AS TEXT) IS NULL OR state = ?) ORDER BY id LIMIT 1000"
+                    ),
+                    &[tenant.into(), state.into(), state.into()],
+                )?
+                .iter()
+                .map(row_to_review)
+                .collect())
+        })
+    }
+
+    /// Decides an open review: `confirmed` or `rejected`.
+    pub fn decide_review(
+        &self,
+        tenant: &str,
+        id: i64,
+        state: &str,
+        by: &str,
+    ) -> Result<Review, Error> {
+        sql::write(self.sql, |tx| {
+            tx.query(
+                &format!(
+                    "UPDATE reviews SET state = ?, decided_by = ?, decided_at = ?
+                     WHERE id = ? AND tenant = ? AND state = 'open'
+                     RETURNING {REVIEW_COLUMNS}, {MATCH_COLUMNS}"
+                ),
+                &[
+                    state.into(),
+                    by.into(),
+                    unix_now().into(),
+                    id.into(),
+                    tenant.into(),
+                ],
+            )?
+            .first()
+            .map(row_to_review)
+            .ok_or_else(|| not_found(format!("open review with id {id}")))
+        })
+    }
+
+    // Webhook deliveries.
+
+    /// Queues a webhook delivery, due now.
+    pub fn enqueue_delivery(&self, bank: &str, hook: &Webhook, body: &str) -> Result<i64, Error> {
+        sql::write(self.sql, |tx| {
+            tx.query(
+                "INSERT INTO deliveries (at, bank, url, secret, body, attempts, next_at, state)
+                 VALUES (?, ?, ?, ?, ?, 0, ?, 'pending') RETURNING id",
+                &[
+                    unix_now().into(),
+                    bank.into(),
+                    hook.url.as_str().into(),
+                    hook.secret.as_str().into(),
+                    body.into(),
+                    unix_now().into(),
+                ],
+            )?
+            .first()
+            .and_then(|r| r.int(0))
+            .ok_or_else(|| not_found("delivery after insert".into()))
+        })
+    }
+
+    /// Claims up to `limit` pending deliveries that are due, pushing their
+    /// next attempt `lease` seconds ahead so that another node does not
+    /// send them at the same time.
+    pub fn claim_deliveries(&self, limit: i64, lease: i64) -> Result<Vec<Delivery>, Error> {
+        let now = unix_now();
+        sql::write(self.sql, |tx| {
+            let due = tx.query(
+                &format!(
+                    "SELECT {DELIVERY_COLUMNS} FROM deliveries
+                     WHERE state = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?"
+                ),
+                &[now.into(), limit.into()],
+            )?;
+            for d in &due {
+                tx.exec(
+                    "UPDATE deliveries SET next_at = ? WHERE id = ?",
+                    &[(now + lease).into(), d.int(0).into()],
+                )?;
+            }
+            Ok(due.iter().map(row_to_delivery).collect())
+        })
+    }
+
+    /// Records an attempt: delivered, or failed and due again at `retry_at`
+    /// (`None`: out of attempts, to the dead-letter list).
+    pub fn delivery_attempted(
+        &self,
+        id: i64,
+        error: Option<&str>,
+        retry_at: Option<i64>,
+    ) -> Result<(), Error> {
+        let state = match (error, retry_at) {
+            (None, _) => "delivered",
+            (Some(_), Some(_)) => "pending",
+            (Some(_), None) => "dead",
+        };
+        sql::write(self.sql, |tx| {
+            tx.exec(
+                "UPDATE deliveries SET attempts = attempts + 1, state = ?, last_error = ?,
+                        next_at = ? WHERE id = ?",
+                &[
+                    state.into(),
+                    error.into(),
+                    retry_at.unwrap_or(0).into(),
+                    id.into(),
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Deliveries in a state, for banks in `banks`.
+    pub fn deliveries(&self, state: &str, banks: &[String]) -> Result<Vec<Delivery>, Error> {
+        let all = sql::read(self.sql, |tx| {
+            Ok(tx
+                .query(
+                    &format!(
+                        "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE state = ? ORDER BY id LIMIT 10000"
+                    ),
+                    &[state.into()],
+                )?
+                .iter()
+                .map(row_to_delivery)
+                .collect::<Vec<_>>())
+        })?;
+        Ok(all
+            .into_iter()
+            .filter(|d| banks.contains(&d.bank))
+            .collect())
+    }
+
+    /// Puts a dead delivery back in the queue, due now, with fresh attempts.
+    pub fn replay_delivery(&self, id: i64) -> Result<(), Error> {
+        sql::write(self.sql, |tx| {
+            let n = tx.exec(
+                "UPDATE deliveries SET state = 'pending', attempts = 0, next_at = ?
+                 WHERE id = ? AND state = 'dead'",
+                &[unix_now().into(), id.into()],
+            )?;
+            if n == 0 {
+                return Err(not_found(format!("dead delivery with id {id}")));
+            }
+            Ok(())
+        })
+    }
+}
+
+/// What matcher nodes keep about content.
+#[derive(Debug, Clone, Default)]
+pub struct ContentState {
+    /// Content ids and their `disable_until`, for those not plainly enabled.
+    pub disabled: Vec<(u64, i64)>,
+    /// Entry id → content id, for entries banked with another.
+    pub links: Vec<(u64, u64)>,
+}

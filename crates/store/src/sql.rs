@@ -1,0 +1,187 @@
+//! Portable SQL: the small surface both backends offer so that the
+//! service's records (keys, audit, holds, reviews, deliveries) are written
+//! once. Statements use `?` placeholders; PostgreSQL sees them as `$n`.
+
+use crate::error::Error;
+use crate::model::ChangeKind;
+
+/// A statement parameter. Nulls are typed because PostgreSQL checks a
+/// parameter's type against its column.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    /// A 64-bit integer (also booleans, as 0 and 1).
+    Int(Option<i64>),
+    /// A float.
+    Real(Option<f64>),
+    /// Text.
+    Text(Option<String>),
+    /// Bytes.
+    Blob(Option<Vec<u8>>),
+}
+
+impl From<&[u8]> for Param {
+    fn from(v: &[u8]) -> Param {
+        Param::Blob(Some(v.to_vec()))
+    }
+}
+
+impl From<i64> for Param {
+    fn from(v: i64) -> Param {
+        Param::Int(Some(v))
+    }
+}
+
+impl From<Option<i64>> for Param {
+    fn from(v: Option<i64>) -> Param {
+        Param::Int(v)
+    }
+}
+
+impl From<f64> for Param {
+    fn from(v: f64) -> Param {
+        Param::Real(Some(v))
+    }
+}
+
+impl From<&str> for Param {
+    fn from(v: &str) -> Param {
+        Param::Text(Some(v.to_string()))
+    }
+}
+
+impl From<String> for Param {
+    fn from(v: String) -> Param {
+        Param::Text(Some(v))
+    }
+}
+
+impl From<Option<&str>> for Param {
+    fn from(v: Option<&str>) -> Param {
+        Param::Text(v.map(str::to_string))
+    }
+}
+
+impl From<Option<String>> for Param {
+    fn from(v: Option<String>) -> Param {
+        Param::Text(v)
+    }
+}
+
+/// A value read back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// SQL NULL.
+    Null,
+    /// An integer.
+    Int(i64),
+    /// A float.
+    Real(f64),
+    /// Text.
+    Text(String),
+}
+
+/// One row read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row(pub Vec<Cell>);
+
+impl Row {
+    /// Column `i` as an integer, if it is one.
+    pub fn int(&self, i: usize) -> Option<i64> {
+        match self.0.get(i) {
+            Some(Cell::Int(v)) => Some(*v),
+            Some(Cell::Real(v)) => Some(*v as i64),
+            _ => None,
+        }
+    }
+
+    /// Column `i` as a float, if it is a number.
+    pub fn real(&self, i: usize) -> Option<f64> {
+        match self.0.get(i) {
+            Some(Cell::Real(v)) => Some(*v),
+            Some(Cell::Int(v)) => Some(*v as f64),
+            _ => None,
+        }
+    }
+
+    /// Column `i` as text, if it is text.
+    pub fn text(&self, i: usize) -> Option<String> {
+        match self.0.get(i) {
+            Some(Cell::Text(v)) => Some(v.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// Statements inside one transaction.
+pub trait SqlTx {
+    /// Runs a statement; returns the rows it changed.
+    fn exec(&mut self, sql: &str, params: &[Param]) -> Result<u64, Error>;
+    /// Runs a query (or a statement with `RETURNING`).
+    fn query(&mut self, sql: &str, params: &[Param]) -> Result<Vec<Row>, Error>;
+    /// Appends to the change log, so that followers on every node see the
+    /// write in commit order.
+    fn change(&mut self, bank: &str, kind: &ChangeKind) -> Result<(), Error>;
+}
+
+/// A backend that runs portable statements in transactions.
+pub trait Sql {
+    /// Runs `work` in a write transaction (writers take turns, as imports
+    /// do); commits when it returns `Ok`.
+    fn write(&self, work: &mut dyn FnMut(&mut dyn SqlTx) -> Result<(), Error>)
+        -> Result<(), Error>;
+    /// Runs `work` in a read transaction.
+    fn read(&self, work: &mut dyn FnMut(&mut dyn SqlTx) -> Result<(), Error>) -> Result<(), Error>;
+}
+
+/// `?` placeholders as PostgreSQL's `$1`, `$2`, ….
+pub(crate) fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Runs a write and hands back what it produced.
+pub fn write<T>(
+    sql: &dyn Sql,
+    mut work: impl FnMut(&mut dyn SqlTx) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let mut out = None;
+    sql.write(&mut |tx| {
+        out = Some(work(tx)?);
+        Ok(())
+    })?;
+    out.ok_or_else(|| Error::new(crate::ErrorKind::Invalid("write produced nothing".into())))
+}
+
+/// Runs a read and hands back what it produced.
+pub fn read<T>(
+    sql: &dyn Sql,
+    mut work: impl FnMut(&mut dyn SqlTx) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let mut out = None;
+    sql.read(&mut |tx| {
+        out = Some(work(tx)?);
+        Ok(())
+    })?;
+    out.ok_or_else(|| Error::new(crate::ErrorKind::Invalid("read produced nothing".into())))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_are_numbered_in_order() {
+        assert_eq!(
+            super::numbered("SELECT a FROM t WHERE b = ? AND c > ?"),
+            "SELECT a FROM t WHERE b = $1 AND c > $2"
+        );
+    }
+}
