@@ -4,6 +4,7 @@
 #![allow(missing_docs)]
 
 mod actions;
+mod fetch;
 mod hma;
 mod nodes;
 

@@ -1,0 +1,278 @@
+//! The service's records, on a SQLite file and on a real PostgreSQL
+//! database: keys, audit, matches, holds and the retention purge, reviews,
+//! webhook deliveries, bank settings and content.
+
+use hashwatch_store::{
+    records, unix_now, BankKind, BankSettings, HoldKind, NewAudit, NewEntry, NewMatch, RecordQuery,
+    Role, SignalType, SqliteStore, Store, Webhook,
+};
+use hashwatch_testdata::TestPostgres;
+
+fn a_match(bank: &str, content: u64) -> NewMatch {
+    NewMatch {
+        tenant: "t1".into(),
+        key_id: Some(1),
+        bank: bank.into(),
+        content_id: content,
+        entry_id: content,
+        signal_type: "pdq".into(),
+        query: "00".repeat(32),
+        distance: 3,
+    }
+}
+
+fn audit(bank: Option<&str>, target: Option<&str>) -> NewAudit {
+    NewAudit {
+        tenant: "t1".into(),
+        key_id: Some(1),
+        actor: "tester".into(),
+        action: "test".into(),
+        bank: bank.map(str::to_string),
+        target: target.map(str::to_string),
+        detail: Some("{}".into()),
+    }
+}
+
+fn story(store: &dyn Store) {
+    let records = records(store);
+
+    // Keys: the secret works until revoked, and is not what is stored.
+    let (key, secret) = records.create_key("t1", "ops", Role::Curator).expect("key");
+    assert!(secret.starts_with("hw_") && secret.len() > 40);
+    assert_eq!(
+        records.key_for_secret(&secret).expect("reads"),
+        Some(key.clone())
+    );
+    assert_eq!(records.key_for_secret("hw_wrong").expect("reads"), None);
+    assert!(records.create_key("bad tenant", "x", Role::Admin).is_err());
+    records.revoke_key(key.id).expect("revokes");
+    assert_eq!(records.key_for_secret(&secret).expect("reads"), None);
+    assert!(records.revoke_key(key.id).is_err(), "revoked twice");
+
+    // Bank settings and renames, seen through the change log.
+    store
+        .create_bank("B1", BankKind::Positive, None)
+        .expect("bank");
+    store
+        .create_bank("B2", BankKind::Positive, None)
+        .expect("bank");
+    assert_eq!(
+        records.settings_of("B1").expect("settings"),
+        BankSettings::default()
+    );
+    let settings = BankSettings {
+        tenant: "t1".into(),
+        enabled_ratio: 0.25,
+        threshold: Some(12),
+        webhook: Some(Webhook {
+            url: "http://127.0.0.1:9/h".into(),
+            secret: "s".repeat(16),
+        }),
+        review: true,
+        shared_with: vec!["t2".into()],
+    };
+    let before = store.last_change().expect("seq");
+    records
+        .update_bank("B1", &settings, Some("B1_RENAMED"))
+        .expect("updates");
+    assert!(store.last_change().expect("seq") > before);
+    assert_eq!(
+        records.settings_of("B1_RENAMED").expect("settings"),
+        settings
+    );
+    assert!(records.settings_of("B1").is_err());
+    assert!(
+        records
+            .update_bank("B2", &settings, Some("B1_RENAMED"))
+            .is_err(),
+        "name taken"
+    );
+    assert!(settings.visible_to("t2") && !settings.visible_to("t3"));
+
+    // Content: grouped entries, notes and disabling.
+    let pdq = NewEntry::new(SignalType::Pdq, vec![7; 32]);
+    let md5 = NewEntry::new(SignalType::Md5, vec![8; 16]);
+    store
+        .import("B2", &[pdq, md5], None, &mut |_| {})
+        .expect("imports");
+    let first = records
+        .active_entry("B2", SignalType::Pdq, &[7; 32])
+        .expect("reads")
+        .expect("there");
+    let second = records
+        .active_entry("B2", SignalType::Md5, &[8; 16])
+        .expect("reads")
+        .expect("there");
+    records
+        .create_content("B2", first, &[second], Some("note"), Some("{\"a\":1}"))
+        .expect("content");
+    let content = records.content("B2", first).expect("content");
+    assert_eq!(
+        (content.linked.as_slice(), content.note.as_deref()),
+        (&[second][..], Some("note"))
+    );
+    assert_eq!(
+        records.entry_bank(first).expect("reads").as_deref(),
+        Some("B2")
+    );
+    let updated = records
+        .update_content("B2", first, Some(0), None)
+        .expect("disables");
+    assert_eq!(updated.disable_until, 0);
+    let state = records.content_state().expect("state");
+    assert_eq!(state.disabled, vec![(first, 0)]);
+    assert_eq!(state.links, vec![(second, first)]);
+
+    // Audit and matches, queried by bank and time.
+    records
+        .audit(&[
+            audit(Some("B2"), None),
+            audit(Some("HELD"), None),
+            audit(None, Some("77")),
+        ])
+        .expect("audits");
+    let ids = records
+        .record_matches(&[
+            a_match("B2", 1),
+            a_match("HELD", 2),
+            a_match("B2", 77),
+            a_match("B2", 4),
+        ])
+        .expect("records");
+    assert_eq!(ids.len(), 4);
+    let query = |bank: Option<&str>| RecordQuery {
+        tenant: Some("t1".into()),
+        bank: bank.map(str::to_string),
+        ..RecordQuery::default()
+    };
+    assert_eq!(
+        records
+            .audit_events(&query(Some("B2")))
+            .expect("reads")
+            .len(),
+        1
+    );
+    assert_eq!(records.matches(&query(Some("B2"))).expect("reads").len(), 3);
+    let later = RecordQuery {
+        from: Some(unix_now() + 100),
+        ..query(None)
+    };
+    assert!(records.matches(&later).expect("reads").is_empty());
+    let other_tenant = RecordQuery {
+        tenant: Some("t9".into()),
+        ..RecordQuery::default()
+    };
+    assert!(records.matches(&other_tenant).expect("reads").is_empty());
+
+    // Holds keep records past the purge: a bank's, a content item's and
+    // one match; a released hold keeps nothing.
+    records
+        .place_hold("t1", HoldKind::Bank, "HELD", "case 1", "ops")
+        .expect("holds");
+    records
+        .place_hold("t1", HoldKind::Content, "77", "case 2", "ops")
+        .expect("holds");
+    records
+        .place_hold("t1", HoldKind::Match, &ids[3].to_string(), "case 3", "ops")
+        .expect("holds");
+    let released = records
+        .place_hold("t1", HoldKind::Bank, "B2", "case 4", "ops")
+        .expect("holds");
+    records.release_hold("t1", released.id).expect("releases");
+    assert!(records.release_hold("t1", released.id).is_err());
+    assert!(
+        records.release_hold("t2", 1).is_err(),
+        "another tenant's hold"
+    );
+    assert_eq!(records.holds(Some("t1"), true).expect("reads").len(), 3);
+
+    let nothing = records.purge(unix_now() - 86_400).expect("purges");
+    assert_eq!((nothing.audit, nothing.matches), (0, 0));
+    let purged = records.purge(unix_now() + 10).expect("purges");
+    assert_eq!(purged.matches, 1, "only B2's unheld match 1 goes");
+    let kept: Vec<u64> = records
+        .matches(&query(None))
+        .expect("reads")
+        .iter()
+        .map(|m| m.record.content_id)
+        .collect();
+    assert_eq!(kept, vec![2, 77, 4]);
+    let kept: Vec<(Option<String>, Option<String>)> = records
+        .audit_events(&query(None))
+        .expect("reads")
+        .into_iter()
+        .map(|e| (e.event.bank, e.event.target))
+        .collect();
+    assert_eq!(
+        kept,
+        vec![(Some("HELD".into()), None), (None, Some("77".into()))]
+    );
+
+    // Reviews.
+    let review = records
+        .open_review(&a_match("B2", 5), "match")
+        .expect("queues");
+    assert_eq!(records.reviews("t1", Some("open")).expect("reads").len(), 1);
+    assert!(records.reviews("t2", None).expect("reads").is_empty());
+    let decided = records
+        .decide_review("t1", review, "rejected", "ops")
+        .expect("decides");
+    assert_eq!(
+        (decided.state.as_str(), decided.decided_by.as_deref()),
+        ("rejected", Some("ops"))
+    );
+    assert!(
+        records
+            .decide_review("t1", review, "confirmed", "ops")
+            .is_err(),
+        "decided once"
+    );
+
+    // Deliveries: claimed once, retried, dead, replayed.
+    let hook = Webhook {
+        url: "http://127.0.0.1:9/h".into(),
+        secret: "s".repeat(16),
+    };
+    let id = records.enqueue_delivery("B2", &hook, "{}").expect("queues");
+    let claimed = records.claim_deliveries(10, 60).expect("claims");
+    assert_eq!(claimed.iter().map(|d| d.id).collect::<Vec<_>>(), vec![id]);
+    assert!(
+        records.claim_deliveries(10, 60).expect("claims").is_empty(),
+        "leased"
+    );
+    records
+        .delivery_attempted(id, Some("refused"), None)
+        .expect("records");
+    let dead = records
+        .deliveries("dead", &["B2".to_string()])
+        .expect("reads");
+    assert_eq!((dead.len(), dead[0].attempts), (1, 1));
+    assert!(records
+        .deliveries("dead", &["OTHER".to_string()])
+        .expect("reads")
+        .is_empty());
+    records.replay_delivery(id).expect("replays");
+    assert_eq!(records.claim_deliveries(10, 60).expect("claims").len(), 1);
+    records.delivery_attempted(id, None, None).expect("records");
+    assert_eq!(
+        records
+            .deliveries("delivered", &["B2".to_string()])
+            .expect("reads")
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn records_on_sqlite() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(&dir.path().join("records.db")).expect("opens");
+    story(&store);
+}
+
+#[test]
+fn records_on_postgres() {
+    let db = TestPostgres::new();
+    let store = hashwatch_store::PostgresStore::connect(&db.url).expect("connects");
+    story(&store);
+}
