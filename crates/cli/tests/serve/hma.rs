@@ -351,25 +351,24 @@ fn limits(db: Db) {
     // was sent (reqwest reports the closed connection instead).
     let dir = tempfile::tempdir().expect("temp dir");
     let big = crate::temp_file(&dir, "big.bin", &vec![0u8; 300_000]);
-    for form in [format!("photo=@{}", big.display())] {
-        let out = std::process::Command::new("curl")
-            .args([
-                "-s",
-                "-H",
-                &format!("Authorization: Bearer {key}"),
-                "-F",
-                &form,
-            ])
-            .arg(format!("{}/h/hash", server.base))
-            .args(["-w", "\n%{http_code}"])
-            .output()
-            .expect("curl runs");
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        let (body, status) = text.rsplit_once('\n').expect("status line");
-        assert_eq!(status, "413", "{text}");
-        let body: serde_json::Value = serde_json::from_str(body).expect("a JSON error");
-        assert_eq!(body["code"], "too_large");
-    }
+    let form = format!("photo=@{}", big.display());
+    let out = std::process::Command::new("curl")
+        .args([
+            "-s",
+            "-H",
+            &format!("Authorization: Bearer {key}"),
+            "-F",
+            &form,
+        ])
+        .arg(format!("{}/h/hash", server.base))
+        .args(["-w", "\n%{http_code}"])
+        .output()
+        .expect("curl runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, status) = text.rsplit_once('\n').expect("status line");
+    assert_eq!(status, "413", "{text}");
+    let body: serde_json::Value = serde_json::from_str(body).expect("a JSON error");
+    assert_eq!(body["code"], "too_large");
     let (status, body) = api.upload("/h/hash", "photo", photo);
     assert_eq!(
         (status, body["code"].as_str()),
