@@ -130,6 +130,23 @@ impl LoadedBank {
     }
 }
 
+/// Changes read from the store with what applying them needs; see
+/// [`Matcher::read_changes`].
+pub struct PendingChanges(Vec<(Change, Fetched)>);
+
+impl PendingChanges {
+    /// Whether there is nothing to apply.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+enum Fetched {
+    Nothing,
+    Bank(Bank),
+    Entries(Vec<Entry>),
+}
+
 /// How many changes one round trip asks for.
 const CHANGES_PER_FETCH: usize = 1000;
 
@@ -211,24 +228,87 @@ impl Matcher {
     ) -> Result<usize, Error> {
         let mut applied = 0;
         loop {
-            let changes = store.changes_since(self.cursor, CHANGES_PER_FETCH)?;
-            if changes.is_empty() {
+            let pending = self.read_changes(store)?;
+            if pending.is_empty() {
                 return Ok(applied);
             }
-            for change in changes {
-                self.apply(store, &change)?;
-                self.cursor = change.seq;
-                seen(&change);
-                applied += 1;
-            }
+            applied += self.apply_changes(pending, seen);
         }
+    }
+
+    /// Reads the next changes and what applying them needs (new entries,
+    /// bank records) without changing anything, so that a service can read
+    /// under a shared lock and apply under a short exclusive one.
+    pub fn read_changes(&self, store: &dyn Store) -> Result<PendingChanges, Error> {
+        let changes = store.changes_since(self.cursor, CHANGES_PER_FETCH)?;
+        let mut names = self.names.clone();
+        let mut out = Vec::with_capacity(changes.len());
+        for change in changes {
+            let looked_up = match &change.kind {
+                ChangeKind::BankUpdated {
+                    previous: Some(previous),
+                } => previous.clone(),
+                _ => change.bank.clone(),
+            };
+            let wanted = names.is_empty() || names.contains(&looked_up);
+            let fetched = match &change.kind {
+                _ if !wanted => Fetched::Nothing,
+                ChangeKind::BankCreated(_) | ChangeKind::BankUpdated { .. } => {
+                    match store.bank(&change.bank) {
+                        Ok(bank) => Fetched::Bank(bank),
+                        // Gone again since; a later change says so.
+                        Err(e) if matches!(e.kind(), ErrorKind::NoSuchBank(_)) => Fetched::Nothing,
+                        Err(e) => return Err(e),
+                    }
+                }
+                ChangeKind::Imported { first, last } => {
+                    let mut entries = Vec::new();
+                    store.entries_in(*first, *last, false, &mut |e| entries.push(e))?;
+                    Fetched::Entries(entries)
+                }
+                ChangeKind::Revoked { entry } => {
+                    let mut entries = Vec::new();
+                    store.entries_in(*entry, *entry, true, &mut |e| entries.push(e))?;
+                    Fetched::Entries(entries)
+                }
+                _ => Fetched::Nothing,
+            };
+            if let (true, ChangeKind::BankUpdated { previous: Some(p) }) = (wanted, &change.kind) {
+                if let Some(n) = names.iter_mut().find(|n| *n == p) {
+                    *n = change.bank.clone();
+                }
+            }
+            out.push((change, fetched));
+        }
+        Ok(PendingChanges(out))
+    }
+
+    /// Applies changes read by [`Matcher::read_changes`], in order; returns
+    /// how many there were.
+    pub fn apply_changes(
+        &mut self,
+        pending: PendingChanges,
+        seen: &mut dyn FnMut(&Change),
+    ) -> usize {
+        let mut applied = 0;
+        for (change, fetched) in pending.0 {
+            // Changes already applied (read twice) are skipped.
+            if change.seq <= self.cursor {
+                continue;
+            }
+            self.apply(&change, fetched);
+            self.cursor = change.seq;
+            seen(&change);
+            applied += 1;
+        }
+        applied
     }
 
     fn wanted(&self, bank: &str) -> bool {
         self.names.is_empty() || self.names.iter().any(|n| n == bank)
     }
 
-    fn apply(&mut self, store: &dyn Store, change: &Change) -> Result<(), Error> {
+    fn apply(&mut self, change: &Change, fetched: Fetched) {
         let looked_up = match &change.kind {
             ChangeKind::BankUpdated {
                 previous: Some(previous),
@@ -236,42 +316,31 @@ impl Matcher {
             _ => &change.bank,
         };
         if !self.wanted(looked_up) {
-            return Ok(());
+            return;
         }
         let position = self.banks.iter().position(|b| &b.bank.name == looked_up);
-        match (&change.kind, position) {
-            (ChangeKind::BankUpdated { .. }, Some(i)) => match store.bank(&change.bank) {
-                Ok(bank) => {
-                    if let Some(name) = self.names.iter_mut().find(|n| *n == looked_up) {
-                        *name = bank.name.clone();
-                    }
-                    self.banks[i].bank = bank;
+        match (&change.kind, position, fetched) {
+            (ChangeKind::BankUpdated { .. }, Some(i), Fetched::Bank(bank)) => {
+                if let Some(name) = self.names.iter_mut().find(|n| *n == looked_up) {
+                    *name = bank.name.clone();
                 }
-                // Renamed or deleted again since; a later change says so.
-                Err(e) if matches!(e.kind(), ErrorKind::NoSuchBank(_)) => {}
-                Err(e) => return Err(e),
-            },
-            (ChangeKind::BankCreated(_), None) => match store.bank(&change.bank) {
-                Ok(bank) => self.banks.push(LoadedBank::empty(bank)),
-                // Deleted again since; a later change says so.
-                Err(e) if matches!(e.kind(), ErrorKind::NoSuchBank(_)) => {}
-                Err(e) => return Err(e),
-            },
-            (ChangeKind::BankDeleted, Some(i)) => {
+                self.banks[i].bank = bank;
+            }
+            (ChangeKind::BankCreated(_), None, Fetched::Bank(bank)) => {
+                self.banks.push(LoadedBank::empty(bank));
+            }
+            (ChangeKind::BankDeleted, Some(i), _) => {
                 self.banks.remove(i);
             }
-            (ChangeKind::Imported { first, last }, Some(i)) => {
-                let bank = &mut self.banks[i];
-                store.entries_in(*first, *last, false, &mut |e| bank.add(&e))?;
+            (ChangeKind::Imported { .. }, Some(i), Fetched::Entries(entries)) => {
+                entries.iter().for_each(|e| self.banks[i].add(e));
             }
-            (ChangeKind::Revoked { entry }, Some(i)) => {
-                let bank = &mut self.banks[i];
-                store.entries_in(*entry, *entry, true, &mut |e| bank.remove(&e))?;
+            (ChangeKind::Revoked { .. }, Some(i), Fetched::Entries(entries)) => {
+                entries.iter().for_each(|e| self.banks[i].remove(e));
             }
             // A bank already loaded, or a change to one not loaded.
             _ => {}
         }
-        Ok(())
     }
 
     /// Active entries held in memory, by signal type.

@@ -167,8 +167,7 @@ pub async fn create_bank(
     let answer = bank_json(&name, &settings);
     state
         .db(move |s| {
-            s.store.create_bank(&name, kind, None)?;
-            s.records().update_bank(&name, &settings, None)?;
+            s.records().create_bank(&name, kind, &settings)?;
             s.audit(
                 &caller.0,
                 "bank.create",

@@ -256,50 +256,72 @@ impl AppState {
     }
 
     /// Applies changes committed since the last sync, through any node
-    /// (blocking). Returns how many were applied.
+    /// (blocking). The store is read under the shared lock, so lookups go on
+    /// meanwhile; only applying the changes in memory takes the exclusive
+    /// lock. Returns how many changes were applied.
     pub fn follow(&self) -> Result<usize, hashwatch_store::Error> {
-        let cursor = match self.view().matcher.as_ref() {
-            Some(m) => m.cursor(),
-            None => return Ok(0),
-        };
-        let newest = self.store.last_change()?;
-        if newest <= cursor {
-            self.view
-                .write()
-                .unwrap_or_else(|p| p.into_inner())
-                .synced_at = unix_now();
-            return Ok(0);
-        }
-        let mut view = self.view.write().unwrap_or_else(|p| p.into_inner());
-        let mut settings_changed = false;
-        let mut contents = Vec::new();
-        let Some(matcher) = view.matcher.as_mut() else {
-            return Ok(0);
-        };
-        let applied =
-            matcher.follow_with(self.store.as_ref(), &mut |change| match &change.kind {
+        let mut applied = 0;
+        loop {
+            let pending = {
+                let view = self.view();
+                let Some(matcher) = view.matcher.as_ref() else {
+                    return Ok(0);
+                };
+                if self.store.last_change()? <= matcher.cursor() {
+                    drop(view);
+                    self.view
+                        .write()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .synced_at = unix_now();
+                    return Ok(applied);
+                }
+                matcher.read_changes(self.store.as_ref())?
+            };
+            let mut settings_changed = false;
+            let mut contents = Vec::new();
+            let mut note = |change: &hashwatch_store::Change| match &change.kind {
                 ChangeKind::ContentUpdated { content } => contents.push(*content),
                 ChangeKind::BankCreated(_)
                 | ChangeKind::BankDeleted
                 | ChangeKind::BankUpdated { .. } => settings_changed = true,
                 _ => {}
-            })?;
-        if settings_changed {
-            view.settings = self.records().bank_settings()?;
-        }
-        for content in contents {
-            let (until, links) = self.records().content_links(content)?;
-            if until == 1 {
-                view.disabled.remove(&content);
+            };
+            // Settings and content state are read after the index changes
+            // are in, outside the lock; until they are, a new bank is left
+            // out of lookups (it has no settings yet), never misread.
+            let mut count = 0;
+            {
+                let mut view = self.view.write().unwrap_or_else(|p| p.into_inner());
+                if let Some(matcher) = view.matcher.as_mut() {
+                    count = matcher.apply_changes(pending, &mut note);
+                }
+            }
+            applied += count;
+            let settings = if settings_changed {
+                Some(self.records().bank_settings()?)
             } else {
-                view.disabled.insert(content, until);
+                None
+            };
+            let mut content_states = Vec::with_capacity(contents.len());
+            for content in contents {
+                content_states.push((content, self.records().content_links(content)?));
             }
-            for entry in links {
-                view.links.insert(entry, content);
+            let mut view = self.view.write().unwrap_or_else(|p| p.into_inner());
+            if let Some(settings) = settings {
+                view.settings = settings;
             }
+            for (content, (until, links)) in content_states {
+                if until == 1 {
+                    view.disabled.remove(&content);
+                } else {
+                    view.disabled.insert(content, until);
+                }
+                for entry in links {
+                    view.links.insert(entry, content);
+                }
+            }
+            view.synced_at = unix_now();
         }
-        view.synced_at = unix_now();
-        Ok(applied)
     }
 
     /// Matches a query for a caller: only banks the caller's tenant sees,

@@ -380,6 +380,41 @@ fn bank_id(tx: &mut dyn SqlTx, bank: &str) -> Result<i64, Error> {
         .ok_or_else(|| Error::new(ErrorKind::NoSuchBank(bank.to_string())))
 }
 
+/// Stores a bank's settings and sharing, inside a write.
+fn write_settings(tx: &mut dyn SqlTx, bank: &str, settings: &BankSettings) -> Result<(), Error> {
+    let id = bank_id(tx, bank)?;
+    let (webhook_url, webhook_secret) = match &settings.webhook {
+        Some(w) => (Some(w.url.clone()), Some(w.secret.clone())),
+        None => (None, None),
+    };
+    tx.exec(
+        "INSERT INTO bank_settings
+            (bank_id, tenant, enabled_ratio, threshold, webhook_url, webhook_secret, review)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (bank_id) DO UPDATE SET tenant = excluded.tenant,
+            enabled_ratio = excluded.enabled_ratio, threshold = excluded.threshold,
+            webhook_url = excluded.webhook_url, webhook_secret = excluded.webhook_secret,
+            review = excluded.review",
+        &[
+            id.into(),
+            settings.tenant.as_str().into(),
+            settings.enabled_ratio.into(),
+            settings.threshold.map(i64::from).into(),
+            webhook_url.into(),
+            webhook_secret.into(),
+            i64::from(settings.review).into(),
+        ],
+    )?;
+    tx.exec("DELETE FROM bank_shares WHERE bank_id = ?", &[id.into()])?;
+    for tenant in &settings.shared_with {
+        tx.exec(
+            "INSERT INTO bank_shares (bank_id, tenant) VALUES (?, ?)",
+            &[id.into(), tenant.as_str().into()],
+        )?;
+    }
+    Ok(())
+}
+
 const KEY_COLUMNS: &str = "id, tenant, name, role, created_at, revoked_at";
 
 fn row_to_key(r: &Row) -> ApiKey {
@@ -534,6 +569,34 @@ impl<'a> Records<'a> {
             .ok_or_else(|| Error::new(ErrorKind::NoSuchBank(bank.to_string())))
     }
 
+    /// Creates a bank with its settings in one transaction, so that no
+    /// node ever sees it without its owner.
+    pub fn create_bank(
+        &self,
+        name: &str,
+        kind: crate::BankKind,
+        settings: &BankSettings,
+    ) -> Result<(), Error> {
+        if !crate::sqlite::valid_bank_name(name) {
+            return Err(Error::new(ErrorKind::BadBankName(name.to_string())));
+        }
+        let created_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+        sql::write(self.sql, |tx| {
+            if !tx
+                .query("SELECT id FROM banks WHERE name = ?", &[name.into()])?
+                .is_empty()
+            {
+                return Err(Error::new(ErrorKind::BankExists(name.to_string())));
+            }
+            tx.exec(
+                "INSERT INTO banks (name, kind, created_at) VALUES (?, ?, ?)",
+                &[name.into(), kind.name().into(), created_at.as_str().into()],
+            )?;
+            tx.change(name, &ChangeKind::BankCreated(kind))?;
+            write_settings(tx, name, settings)
+        })
+    }
+
     /// Stores a bank's settings (and its sharing) and, when `rename` is
     /// given, renames it; followers on every node see the change.
     pub fn update_bank(
@@ -549,35 +612,7 @@ impl<'a> Records<'a> {
         }
         sql::write(self.sql, |tx| {
             let id = bank_id(tx, bank)?;
-            let (webhook_url, webhook_secret) = match &settings.webhook {
-                Some(w) => (Some(w.url.clone()), Some(w.secret.clone())),
-                None => (None, None),
-            };
-            tx.exec(
-                "INSERT INTO bank_settings
-                    (bank_id, tenant, enabled_ratio, threshold, webhook_url, webhook_secret, review)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)
-                 ON CONFLICT (bank_id) DO UPDATE SET tenant = excluded.tenant,
-                    enabled_ratio = excluded.enabled_ratio, threshold = excluded.threshold,
-                    webhook_url = excluded.webhook_url, webhook_secret = excluded.webhook_secret,
-                    review = excluded.review",
-                &[
-                    id.into(),
-                    settings.tenant.as_str().into(),
-                    settings.enabled_ratio.into(),
-                    settings.threshold.map(i64::from).into(),
-                    webhook_url.into(),
-                    webhook_secret.into(),
-                    i64::from(settings.review).into(),
-                ],
-            )?;
-            tx.exec("DELETE FROM bank_shares WHERE bank_id = ?", &[id.into()])?;
-            for tenant in &settings.shared_with {
-                tx.exec(
-                    "INSERT INTO bank_shares (bank_id, tenant) VALUES (?, ?)",
-                    &[id.into(), tenant.as_str().into()],
-                )?;
-            }
+            write_settings(tx, bank, settings)?;
             let mut name = bank.to_string();
             if let Some(new) = rename.filter(|n| *n != bank) {
                 if !tx

@@ -213,6 +213,16 @@ fn restart_keeps_everything(db: Db) {
     let api = server.api(&key);
     assert_eq!(api.get("/c/bank/KEPT").1["matching_enabled_ratio"], 0.75);
     assert_eq!(api.get("/c/bank/KEPT/settings").1["threshold"], 10);
+    // The bank's own threshold applies: 10 matches, 11 does not (raw
+    // lookups, so the bank's 0.75 ratio does not draw it out).
+    let raw = |bits| {
+        format!(
+            "/m/raw_lookup?signal_type=pdq&signal={}",
+            crate::nearby(&hash, bits)
+        )
+    };
+    assert_eq!(api.get(&raw(10)).1, json!({"matches": [added["id"]]}));
+    assert_eq!(api.get(&raw(11)).1, json!({"matches": []}));
     let content = api
         .get(&format!(
             "/c/bank/KEPT/content/{}?include_signals=true",
