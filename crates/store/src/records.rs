@@ -649,9 +649,13 @@ impl<'a> Records<'a> {
         metadata: Option<&str>,
     ) -> Result<(), Error> {
         sql::write(self.sql, |tx| {
+            // The content may exist already: the same hash added again
+            // answers the content it belongs to, with the new note kept.
             tx.exec(
                 "INSERT INTO contents (id, bank, note, metadata, disable_until, updated_at)
-                 VALUES (?, ?, ?, ?, 1, ?)",
+                 VALUES (?, ?, ?, ?, 1, ?)
+                 ON CONFLICT (id) DO UPDATE SET note = coalesce(excluded.note, contents.note),
+                    metadata = coalesce(excluded.metadata, contents.metadata)",
                 &[
                     (id as i64).into(),
                     bank.into(),
@@ -662,7 +666,8 @@ impl<'a> Records<'a> {
             )?;
             for entry in linked {
                 tx.exec(
-                    "INSERT INTO content_links (entry_id, content_id) VALUES (?, ?)",
+                    "INSERT INTO content_links (entry_id, content_id) VALUES (?, ?)
+                     ON CONFLICT (entry_id) DO NOTHING",
                     &[(*entry as i64).into(), (id as i64).into()],
                 )?;
             }

@@ -93,6 +93,12 @@ fn hma_routes(db: Db) {
     assert_eq!(status, 200);
     assert_eq!(added["signals"], json!({"pdq": reference}));
     let id = added["id"].as_u64().expect("id");
+    // The same hash again answers the same content.
+    let (status, again) = api.post(
+        "/c/bank/KNOWN_IMAGES/signal",
+        json!({"pdq": reference, "note": "from the corpus"}),
+    );
+    assert_eq!((status, &again["id"]), (200, &added["id"]));
     let (status, body) = api.post("/c/bank/KNOWN_IMAGES/signal", json!({"photodna": "ab"}));
     assert_eq!(
         (status, body["code"].as_str()),
