@@ -4,12 +4,14 @@ use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use hashwatch_exchange::{export_cells, read_list, ReadOptions, EXPORT_COLUMNS};
+use hashwatch_exchange::{
+    export_cells, read_list, write_list, ExportFormat, ReadOptions, EXPORT_COLUMNS,
+};
 use hashwatch_store::{BankKind, EntryRef, ErrorKind};
 use serde_json::Value;
 
-use crate::flags::BankCommand;
 use crate::flags::DbFlags;
+use crate::flags::{BankCommand, ExportFlag, OutputFormat};
 use crate::output::Table;
 use crate::progress::Progress;
 use crate::{db, hashes};
@@ -115,7 +117,28 @@ pub fn run(command: &BankCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
             include_revoked,
             format,
         } => {
-            let table = Table::new(*format, &EXPORT_COLUMNS);
+            let list_format = match format {
+                ExportFlag::Tsv | ExportFlag::Json => None,
+                ExportFlag::Vics => Some(ExportFormat::Vics),
+                ExportFlag::Icse => Some(ExportFormat::Icse),
+                ExportFlag::Pytx => Some(ExportFormat::Pytx),
+                ExportFlag::Plain => Some(ExportFormat::Plain),
+            };
+            if let Some(list_format) = list_format {
+                // These formats group an item's entries, so they are
+                // gathered first.
+                let mut entries = Vec::new();
+                store.entries(name, false, &mut |e| entries.push(e))?;
+                write_list(&mut out, list_format, &entries)?;
+                out.flush()?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            let table_format = if *format == ExportFlag::Json {
+                OutputFormat::Json
+            } else {
+                OutputFormat::Tsv
+            };
+            let table = Table::new(table_format, &EXPORT_COLUMNS);
             table.header(&mut out)?;
             // Streamed: a bank may hold millions of entries.
             let mut written = Ok(());

@@ -203,11 +203,11 @@ pub enum BankCommand {
     /// Print a bank's entries (TSV that `bank import` reads back).
     Export {
         name: String,
-        /// Include revoked entries, with when and why.
+        /// Include revoked entries, with when and why (tsv and json only).
         #[arg(long)]
         include_revoked: bool,
-        #[arg(long, value_enum, default_value_t = OutputFormat::Tsv)]
-        format: OutputFormat,
+        #[arg(long, value_enum, default_value_t = ExportFlag::Tsv)]
+        format: ExportFlag,
     },
     /// Revoke entries by id or hash: they stop matching at once and stay in
     /// the history.
@@ -218,6 +218,23 @@ pub enum BankCommand {
         #[arg(long)]
         reason: String,
     },
+}
+
+/// Bank export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFlag {
+    /// hashwatch's TSV: every field, reads back in.
+    Tsv,
+    /// The same fields as JSON lines.
+    Json,
+    /// Project VIC's VICS JSON, one record per item.
+    Vics,
+    /// ICSE-style `;`-separated CSV, one row per item.
+    Icse,
+    /// python-threatexchange's dataset CSV.
+    Pytx,
+    /// `TYPE VALUE` lines.
+    Plain,
 }
 
 #[derive(Debug, clap::Args)]

@@ -15,7 +15,17 @@
 //!   ignored); the type follows from the length (32 MD5, 40 SHA-1, 64 PDQ)
 //!   unless [`ReadOptions::signal_type`] says otherwise.
 //!
-//! [`write_export`] writes the bank export format that reads back in.
+//! - Project VIC's VICS JSON (`MD5`, `SHA1`, `PhotoDNA` kept as an opaque
+//!   signal, `Category`; `Series`, victim and offender flags and every other
+//!   field kept as metadata);
+//! - ICSE-style `;`-separated CSV, and any table with a column per signal
+//!   type;
+//! - python-threatexchange's dataset CSV and its `TYPE VALUE` lines.
+//!
+//! Columns and fields hashwatch does not use are kept as each entry's
+//! metadata (a JSON object), never dropped. [`write_list`] writes every
+//! format back ([`ExportFormat`]); [`write_export`] writes hashwatch's own
+//! TSV, which carries everything.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -23,5 +33,5 @@
 mod read;
 mod write;
 
-pub use crate::read::{read_list, Error, ListFormat, ReadList, ReadOptions};
-pub use crate::write::{export_cells, write_export, EXPORT_COLUMNS};
+pub use crate::read::{read_list, type_named, Error, ListFormat, ReadList, ReadOptions};
+pub use crate::write::{export_cells, write_export, write_list, ExportFormat, EXPORT_COLUMNS};

@@ -22,6 +22,48 @@ pub struct ReadOptions {
     pub skip_duplicates: bool,
 }
 
+/// Columns hashwatch reads itself; any other column's cells are kept as the
+/// entry's metadata.
+const KNOWN_COLUMNS: [&str; 22] = [
+    "path",
+    "pdq",
+    "quality",
+    "md5",
+    "sha1",
+    "sha256",
+    "photodna",
+    "video_md5",
+    "signal_type",
+    "hash",
+    "value",
+    "signal_value",
+    "signal_str",
+    "content_id",
+    "category",
+    "source",
+    "entry_id",
+    "added_at",
+    "added_version",
+    "revoked_at",
+    "revoke_reason",
+    "metadata",
+];
+
+/// A signal type by the names hash lists use: hashwatch's, HMA's
+/// `video_md5`, ThreatExchange's `HASH_MD5`, VICS's `PhotoDNA`.
+pub fn type_named(name: &str) -> Option<SignalType> {
+    let name = name.trim().to_ascii_lowercase();
+    let name = name.strip_prefix("hash_").unwrap_or(&name);
+    match name {
+        "pdq" => Some(SignalType::Pdq),
+        "md5" | "video_md5" => Some(SignalType::Md5),
+        "sha1" => Some(SignalType::Sha1),
+        "sha256" => Some(SignalType::Sha256),
+        "photodna" => Some(SignalType::PhotoDna),
+        _ => None,
+    }
+}
+
 /// The formats recognised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ListFormat {
@@ -31,8 +73,15 @@ pub enum ListFormat {
     Typed,
     /// A table with the hashes in a named column.
     Column,
-    /// One hex value per line.
+    /// One hex value per line, or `TYPE VALUE` / `TYPE,VALUE` per line (as
+    /// python-threatexchange prints signals).
     Plain,
+    /// A table with a column per signal type (`MD5`, `SHA1`, `PhotoDNA`, …),
+    /// one item per row: ICSE-style `;`-separated CSV, or any CSV/TSV.
+    Wide,
+    /// Project VIC's VICS JSON: records under `value`, with `MD5`, `SHA1`,
+    /// `PhotoDNA`, `Category`, `Series` and the rest kept as metadata.
+    Vics,
 }
 
 /// A list read whole.
@@ -95,7 +144,10 @@ pub fn read_list(path: &Path, options: &ReadOptions) -> Result<ReadList, Error> 
         .ok_or_else(|| fail(None, "empty file: no hashes in it".to_string()))?;
 
     let mut sink = Sink::new(options);
-    let format = if options.column.is_some() || looks_like_header(first) {
+    let format = if first.starts_with('{') || first.starts_with('[') {
+        read_vics(text, &mut sink).map_err(|(line, m)| fail(line, m))?;
+        ListFormat::Vics
+    } else if options.column.is_some() || looks_like_header(first) {
         read_table(text, first, options, &mut sink).map_err(|(line, m)| fail(line, m))?
     } else {
         read_plain(text, options, &mut sink).map_err(|(line, m)| fail(Some(line), m))?;
@@ -113,9 +165,13 @@ pub fn read_list(path: &Path, options: &ReadOptions) -> Result<ReadList, Error> 
     })
 }
 
-/// A header names columns; a hash list's first line is a hash.
+/// A header names columns; a hash list's first line is a hash, or a type
+/// and a hash.
 fn looks_like_header(line: &str) -> bool {
-    let cells: Vec<&str> = line.split(['\t', ',']).map(str::trim).collect();
+    if typed_line(line).is_some() {
+        return false;
+    }
+    let cells: Vec<&str> = line.split(['\t', ',', ';']).map(str::trim).collect();
     cells.len() > 1
         || !cells
             .iter()
@@ -234,7 +290,16 @@ fn read_plain(text: &str, options: &ReadOptions, sink: &mut Sink<'_>) -> Result<
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let (t, value) = parse_value(line, options.signal_type).map_err(|m| (n, m))?;
+        let (t, value) = match typed_line(line) {
+            Some((t, text)) => {
+                if options.signal_type.is_some_and(|only| only != t) {
+                    continue;
+                }
+                parse_value(text, Some(t))
+            }
+            None => parse_value(line, options.signal_type),
+        }
+        .map_err(|m| (n, m))?;
         sink.push(n, NewEntry::new(t, value)).map_err(|m| (n, m))?;
     }
     Ok(())
@@ -262,8 +327,15 @@ fn read_table(
     sink: &mut Sink<'_>,
 ) -> Result<ListFormat, (Option<u64>, String)> {
     let tab = header_line.contains('\t');
+    // ICSE's lists are `;`-separated.
+    let semicolon = !tab && header_line.contains(';') && !header_line.contains(',');
+    let delimiter = match (tab, semicolon) {
+        (true, _) => b'\t',
+        (_, true) => b';',
+        _ => b',',
+    };
     let mut reader = csv::ReaderBuilder::new()
-        .delimiter(if tab { b'\t' } else { b',' })
+        .delimiter(delimiter)
         // TSV has no quoting: a quote is an ordinary character.
         .quoting(!tab)
         .comment(Some(b'#'))
@@ -281,7 +353,7 @@ fn read_table(
             .collect(),
     };
     let has = |name: &str| columns.index.contains_key(name);
-    let value_column = ["hash", "value", "signal_value"]
+    let value_column = ["hash", "value", "signal_value", "signal_str"]
         .into_iter()
         .find(|c| has(c));
     let format = if let Some(column) = &options.column {
@@ -299,6 +371,8 @@ fn read_table(
         ListFormat::HashOutput
     } else if has("signal_type") && value_column.is_some() {
         ListFormat::Typed
+    } else if headers.iter().any(|h| type_named(h).is_some()) {
+        ListFormat::Wide
     } else {
         return Err((
             Some(1),
@@ -316,10 +390,12 @@ fn read_table(
         })?;
         let line = record.position().map(|p| p.line()).unwrap_or(0);
         let at = |m: String| (Some(line), m);
+        let metadata = row_metadata(&headers, &record).map_err(at)?;
         let provenance = |mut e: NewEntry| {
             e.content_id = columns.get(&record, "content_id").map(str::to_string);
             e.category = columns.get(&record, "category").map(str::to_string);
             e.source = columns.get(&record, "source").map(str::to_string);
+            e.metadata.clone_from(&metadata);
             e
         };
         match format {
@@ -344,7 +420,8 @@ fn read_table(
                 let type_name = columns
                     .get(&record, "signal_type")
                     .ok_or_else(|| at("no signal_type".to_string()))?;
-                let t: SignalType = type_name.parse().map_err(at)?;
+                let t = type_named(type_name)
+                    .ok_or_else(|| at(format!("unknown signal type {type_name:?}")))?;
                 if options.signal_type.is_some_and(|only| only != t) {
                     continue;
                 }
@@ -357,7 +434,11 @@ fn read_table(
                 sink.push(line, entry).map_err(at)?;
             }
             ListFormat::HashOutput => {
-                for t in SignalType::ALL {
+                // `hashwatch hash` makes every type but PhotoDNA.
+                for t in SignalType::ALL
+                    .into_iter()
+                    .filter(|t| *t != SignalType::PhotoDna)
+                {
                     if options.signal_type.is_some_and(|only| only != t) {
                         continue;
                     }
@@ -373,7 +454,34 @@ fn read_table(
                     sink.push(line, entry).map_err(at)?;
                 }
             }
-            ListFormat::Plain => {}
+            ListFormat::Wide => {
+                let mut found = false;
+                let content_id = columns
+                    .get(&record, "content_id")
+                    .or_else(|| columns.get(&record, "mediaid"))
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("row {line}"));
+                for (i, header) in headers.iter().enumerate() {
+                    let Some(t) = type_named(header) else {
+                        continue;
+                    };
+                    let Some(cell) = record.get(i).map(str::trim).filter(|c| !c.is_empty()) else {
+                        continue;
+                    };
+                    found = true;
+                    if options.signal_type.is_some_and(|only| only != t) {
+                        continue;
+                    }
+                    let (t, value) = parse_value(cell, Some(t)).map_err(at)?;
+                    let mut entry = provenance(NewEntry::new(t, value));
+                    entry.content_id = Some(content_id.clone());
+                    sink.push(line, entry).map_err(at)?;
+                }
+                if !found {
+                    return Err(at("a row without any hash".to_string()));
+                }
+            }
+            ListFormat::Plain | ListFormat::Vics => {}
         }
     }
     Ok(format)
@@ -389,4 +497,128 @@ fn quality(columns: &Columns, record: &csv::StringRecord) -> Result<Option<u8>, 
                 .ok_or_else(|| format!("quality {q:?} is not a number from 0 to 100"))
         })
         .transpose()
+}
+
+/// `TYPE VALUE` or `TYPE,VALUE` with a known type name.
+fn typed_line(line: &str) -> Option<(SignalType, &str)> {
+    let (name, value) = line.trim().split_once([' ', ',', '\t'])?;
+    let value = value.trim();
+    if value.contains([' ', ',', '\t']) {
+        return None;
+    }
+    Some((type_named(name)?, value))
+}
+
+/// The cells of columns hashwatch does not read, with a `metadata` column's
+/// JSON object merged in, as one JSON object (`None` when empty).
+fn row_metadata(
+    headers: &csv::StringRecord,
+    record: &csv::StringRecord,
+) -> Result<Option<String>, String> {
+    let mut object = serde_json::Map::new();
+    for (header, cell) in headers.iter().zip(record.iter()) {
+        let cell = cell.trim();
+        if cell.is_empty() {
+            continue;
+        }
+        let lower = header.trim().to_ascii_lowercase();
+        if lower == "metadata" {
+            match serde_json::from_str::<serde_json::Value>(cell) {
+                Ok(serde_json::Value::Object(fields)) => object.extend(fields),
+                _ => return Err(format!("metadata {cell:?} is not a JSON object")),
+            }
+        } else if !KNOWN_COLUMNS.contains(&lower.as_str()) && type_named(&lower).is_none() {
+            object.insert(
+                header.trim().to_string(),
+                serde_json::Value::String(cell.to_string()),
+            );
+        }
+    }
+    Ok((!object.is_empty()).then(|| serde_json::Value::Object(object).to_string()))
+}
+
+/// The 1-based line of the first occurrence of `needle`, to point at a bad
+/// value in a JSON file.
+fn line_of(text: &str, needle: &str) -> Option<u64> {
+    let at = text.find(needle)?;
+    Some(1 + text[..at].bytes().filter(|&b| b == b'\n').count() as u64)
+}
+
+/// VICS JSON: `{"value": [records]}` (or a bare list). Each record's `MD5`,
+/// `SHA1`, `PhotoDNA` (and `SHA256`, `PDQ`) become entries of one item;
+/// `Category` becomes the category; `MediaID` the content id; everything
+/// else (Series, victim and offender flags, file names) the metadata.
+fn read_vics(text: &str, sink: &mut Sink<'_>) -> Result<(), (Option<u64>, String)> {
+    use serde_json::Value;
+    let root: Value = serde_json::from_str(text)
+        .map_err(|e| (Some(e.line() as u64), format!("not valid JSON: {e}")))?;
+    let records = match &root {
+        Value::Array(records) => records,
+        Value::Object(o) => o
+            .get("value")
+            .or_else(|| o.get("Media"))
+            .and_then(Value::as_array)
+            .ok_or((
+                None,
+                "a VICS file keeps its records in a \"value\" list".to_string(),
+            ))?,
+        _ => return Err((Some(1), "a VICS file is a JSON object".to_string())),
+    };
+    let only = sink.options.signal_type;
+    for (i, record) in records.iter().enumerate() {
+        let n = i + 1;
+        let Some(fields) = record.as_object() else {
+            return Err((None, format!("record {n} is not a JSON object")));
+        };
+        let text_of = |v: &Value| match v {
+            Value::String(s) => Some(s.trim().to_string()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        };
+        let content_id = fields
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("MediaID"))
+            .and_then(|(_, v)| text_of(v))
+            .unwrap_or_else(|| format!("record {n}"));
+        let category = fields
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("Category"))
+            .and_then(|(_, v)| text_of(v));
+        let mut metadata = serde_json::Map::new();
+        let mut signals = Vec::new();
+        for (key, value) in fields {
+            match type_named(key) {
+                Some(t) => match value {
+                    Value::String(s) if !s.trim().is_empty() => signals.push((t, s.trim())),
+                    Value::Null => {}
+                    Value::String(_) => {}
+                    _ => {
+                        return Err((None, format!("record {n}: {key} is not a string")));
+                    }
+                },
+                None if key.eq_ignore_ascii_case("Category") => {}
+                None => {
+                    metadata.insert(key.clone(), value.clone());
+                }
+            }
+        }
+        if signals.is_empty() {
+            return Err((None, format!("record {n} has no MD5, SHA1 or PhotoDNA")));
+        }
+        let metadata = (!metadata.is_empty()).then(|| Value::Object(metadata).to_string());
+        for (t, value_text) in signals {
+            let line = line_of(text, value_text).unwrap_or(0);
+            if only.is_some_and(|o| o != t) {
+                continue;
+            }
+            let (t, value) = parse_value(value_text, Some(t))
+                .map_err(|m| (Some(line), format!("record {n}: {m}")))?;
+            let mut entry = NewEntry::new(t, value);
+            entry.content_id = Some(content_id.clone());
+            entry.category.clone_from(&category);
+            entry.metadata.clone_from(&metadata);
+            sink.push(line, entry).map_err(|m| (Some(line), m))?;
+        }
+    }
+    Ok(())
 }

@@ -1,11 +1,13 @@
-//! Writing hashwatch's bank export.
+//! Writing hash lists: hashwatch's bank export, VICS JSON, ICSE-style CSV,
+//! python-threatexchange's dataset CSV and plain lists.
 
 use std::io::{self, Write};
 
-use hashwatch_store::Entry;
+use hashwatch_store::{Entry, SignalType};
+use serde_json::{Map, Value};
 
 /// The export's columns, in order.
-pub const EXPORT_COLUMNS: [&str; 11] = [
+pub const EXPORT_COLUMNS: [&str; 12] = [
     "entry_id",
     "signal_type",
     "hash",
@@ -17,10 +19,11 @@ pub const EXPORT_COLUMNS: [&str; 11] = [
     "added_version",
     "revoked_at",
     "revoke_reason",
+    "metadata",
 ];
 
 /// Cells of one entry, in [`EXPORT_COLUMNS`] order; absent values are empty.
-pub fn export_cells(entry: &Entry) -> [String; 11] {
+pub fn export_cells(entry: &Entry) -> [String; 12] {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     [
         entry.id.to_string(),
@@ -38,6 +41,7 @@ pub fn export_cells(entry: &Entry) -> [String; 11] {
         entry.added_version.to_string(),
         opt(&entry.revoked_at),
         opt(&entry.revoke_reason),
+        opt(&entry.signal.metadata),
     ]
 }
 
@@ -53,4 +57,188 @@ pub fn write_export<W: Write>(
         writeln!(out, "{}", cells.join("\t"))?;
     }
     Ok(())
+}
+
+/// The formats a bank can be written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// hashwatch's TSV export (everything, reads back in).
+    Tsv,
+    /// Project VIC's VICS JSON: one record per item.
+    Vics,
+    /// ICSE-style `;`-separated CSV: one row per item.
+    Icse,
+    /// python-threatexchange's dataset CSV
+    /// (`collab,signal_type,signal_str,category,tags`).
+    Pytx,
+    /// `TYPE VALUE` per line.
+    Plain,
+}
+
+/// Entries grouped into items by content id, in order of first appearance
+/// (entries without one are items of their own).
+fn items(entries: &[Entry]) -> Vec<Vec<&Entry>> {
+    let mut order: Vec<Vec<&Entry>> = Vec::new();
+    let mut index = std::collections::HashMap::new();
+    for e in entries {
+        match &e.signal.content_id {
+            Some(id) => {
+                let slot = *index.entry(id.as_str()).or_insert_with(|| {
+                    order.push(Vec::new());
+                    order.len() - 1
+                });
+                order[slot].push(e);
+            }
+            None => order.push(vec![e]),
+        }
+    }
+    order
+}
+
+fn metadata_of(item: &[&Entry]) -> Map<String, Value> {
+    item.iter()
+        .find_map(|e| e.signal.metadata.as_deref())
+        .and_then(|m| serde_json::from_str::<Value>(m).ok())
+        .and_then(|v| match v {
+            Value::Object(o) => Some(o),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+/// The key a signal type has in VICS and ICSE lists.
+fn wide_name(t: SignalType) -> &'static str {
+    match t {
+        SignalType::Md5 => "MD5",
+        SignalType::Sha1 => "SHA1",
+        SignalType::Sha256 => "SHA256",
+        SignalType::PhotoDna => "PhotoDNA",
+        SignalType::Pdq => "PDQ",
+    }
+}
+
+/// Writes entries in `format`. VICS and ICSE group entries into items by
+/// content id and give each item's metadata back as fields or columns.
+pub fn write_list<W: Write>(
+    out: &mut W,
+    format: ExportFormat,
+    entries: &[Entry],
+) -> io::Result<()> {
+    match format {
+        ExportFormat::Tsv => write_export(out, entries.iter().cloned()),
+        ExportFormat::Plain => {
+            for e in entries {
+                writeln!(out, "{} {}", e.signal.signal_type, e.value_hex())?;
+            }
+            Ok(())
+        }
+        ExportFormat::Pytx => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(["collab", "signal_type", "signal_str", "category", "tags"])?;
+            for e in entries {
+                let tags = metadata_of(&[e])
+                    .get("tags")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                let collab = metadata_of(&[e])
+                    .get("collab")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                w.write_record([
+                    collab.as_str(),
+                    e.signal.signal_type.name(),
+                    &e.value_hex(),
+                    e.signal.category.as_deref().unwrap_or_default(),
+                    &tags,
+                ])?;
+            }
+            w.flush()
+        }
+        ExportFormat::Vics => {
+            let records: Vec<Value> = items(entries)
+                .iter()
+                .map(|item| {
+                    let mut record = Map::new();
+                    if let Some(id) = item[0].signal.content_id.as_deref() {
+                        if !id.starts_with("record ") && !id.starts_with("row ") {
+                            let id = id
+                                .parse::<u64>()
+                                .map(Value::from)
+                                .unwrap_or_else(|_| Value::from(id));
+                            record.insert("MediaID".into(), id);
+                        }
+                    }
+                    if let Some(c) = item[0].signal.category.as_deref() {
+                        let c = c
+                            .parse::<i64>()
+                            .map(Value::from)
+                            .unwrap_or_else(|_| Value::from(c));
+                        record.insert("Category".into(), c);
+                    }
+                    for e in item {
+                        record.insert(
+                            wide_name(e.signal.signal_type).into(),
+                            Value::from(e.value_hex()),
+                        );
+                    }
+                    for (k, v) in metadata_of(item) {
+                        record.entry(k).or_insert(v);
+                    }
+                    Value::Object(record)
+                })
+                .collect();
+            let document = serde_json::json!({
+                "odata.metadata": "http://github.com/ICMEC/ProjectVic/DataModels/1.3.xml#Media",
+                "value": records,
+            });
+            serde_json::to_writer_pretty(&mut *out, &document)?;
+            writeln!(out)
+        }
+        ExportFormat::Icse => {
+            let items = items(entries);
+            let mut extra: Vec<String> = Vec::new();
+            for item in &items {
+                for k in metadata_of(item).keys() {
+                    if !extra.contains(k) {
+                        extra.push(k.clone());
+                    }
+                }
+            }
+            let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(out);
+            let mut header: Vec<String> = ["MD5", "SHA1", "SHA256", "PhotoDNA", "PDQ", "Category"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            header.extend(extra.iter().cloned());
+            w.write_record(&header)?;
+            for item in &items {
+                let value_of = |t: SignalType| {
+                    item.iter()
+                        .find(|e| e.signal.signal_type == t)
+                        .map(|e| e.value_hex())
+                        .unwrap_or_default()
+                };
+                let mut row = vec![
+                    value_of(SignalType::Md5),
+                    value_of(SignalType::Sha1),
+                    value_of(SignalType::Sha256),
+                    value_of(SignalType::PhotoDna),
+                    value_of(SignalType::Pdq),
+                    item[0].signal.category.clone().unwrap_or_default(),
+                ];
+                let metadata = metadata_of(item);
+                for k in &extra {
+                    row.push(match metadata.get(k) {
+                        Some(Value::String(s)) => s.clone(),
+                        Some(Value::Null) | None => String::new(),
+                        Some(other) => other.to_string(),
+                    });
+                }
+                w.write_record(&row)?;
+            }
+            w.flush()
+        }
+    }
 }

@@ -47,7 +47,7 @@ impl Signal {
 
 /// Signal type names: HMA's `pdq` and `video_md5`, and hashwatch's `md5`,
 /// `sha1`, `sha256`.
-pub const TYPE_NAMES: [&str; 5] = ["pdq", "video_md5", "md5", "sha1", "sha256"];
+pub const TYPE_NAMES: [&str; 6] = ["pdq", "video_md5", "md5", "sha1", "sha256", "photodna"];
 
 /// The stored type of a type name.
 pub fn signal_type(name: &str) -> ApiResult<SignalType> {
@@ -56,6 +56,7 @@ pub fn signal_type(name: &str) -> ApiResult<SignalType> {
         "video_md5" | "md5" => Ok(SignalType::Md5),
         "sha1" => Ok(SignalType::Sha1),
         "sha256" => Ok(SignalType::Sha256),
+        "photodna" => Ok(SignalType::PhotoDna),
         _ => Err(ApiError::bad_request(
             "unknown_signal_type",
             format!(
@@ -197,6 +198,12 @@ pub fn hash_upload(bytes: &[u8], names: &[String], max_pixels: u64) -> ApiResult
             SignalType::Md5 => (digests.md5.to_vec(), None),
             SignalType::Sha1 => (digests.sha1.to_vec(), None),
             SignalType::Sha256 => (digests.sha256.to_vec(), None),
+            SignalType::PhotoDna => {
+                return Err(ApiError::bad_request(
+                    "bad_signal_type",
+                    "hashwatch does not compute PhotoDNA; give PhotoDNA hashes as signals",
+                ))
+            }
         };
         out.push(Signal {
             name: name.clone(),

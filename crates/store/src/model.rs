@@ -16,6 +16,10 @@ pub enum SignalType {
     Sha1,
     /// SHA-256 of the file bytes, matched exactly.
     Sha256,
+    /// A PhotoDNA hash, kept and matched exactly as given (opaque: hashwatch
+    /// does not compute or compare PhotoDNA), as hash lists such as VICS
+    /// and ICSE carry it.
+    PhotoDna,
 }
 
 /// Why a string is not a value of a signal type.
@@ -32,6 +36,8 @@ pub enum ValueError {
     },
     /// The length fits no known signal type.
     UnknownLength(usize),
+    /// An opaque value (PhotoDNA) that is empty, too long or not printable.
+    Opaque,
 }
 
 impl fmt::Display for ValueError {
@@ -42,6 +48,10 @@ impl fmt::Display for ValueError {
                 f,
                 "a {signal_type} value has {} hex digits, this one has {found}",
                 signal_type.hex_len()
+            ),
+            ValueError::Opaque => write!(
+                f,
+                "a PhotoDNA value is 1-4096 printable characters without spaces (base64 or hex)"
             ),
             ValueError::UnknownLength(n) => write!(
                 f,
@@ -55,11 +65,12 @@ impl std::error::Error for ValueError {}
 
 impl SignalType {
     /// Every type.
-    pub const ALL: [SignalType; 4] = [
+    pub const ALL: [SignalType; 5] = [
         SignalType::Pdq,
         SignalType::Md5,
         SignalType::Sha1,
         SignalType::Sha256,
+        SignalType::PhotoDna,
     ];
 
     /// The type's name, as HMA and the output of hashwatch spell it.
@@ -69,15 +80,17 @@ impl SignalType {
             SignalType::Md5 => "md5",
             SignalType::Sha1 => "sha1",
             SignalType::Sha256 => "sha256",
+            SignalType::PhotoDna => "photodna",
         }
     }
 
-    /// Hex digits in a value.
+    /// Hex digits in a value (0 for opaque PhotoDNA values).
     pub fn hex_len(&self) -> usize {
         match self {
             SignalType::Md5 => 32,
             SignalType::Sha1 => 40,
             SignalType::Pdq | SignalType::Sha256 => 64,
+            SignalType::PhotoDna => 0,
         }
     }
 
@@ -96,6 +109,13 @@ impl SignalType {
     /// stored bytes.
     pub fn parse_value(&self, text: &str) -> Result<Vec<u8>, ValueError> {
         let text = text.trim();
+        if *self == SignalType::PhotoDna {
+            let printable = text.bytes().all(|b| b.is_ascii_graphic());
+            if text.is_empty() || text.len() > 4096 || !printable {
+                return Err(ValueError::Opaque);
+            }
+            return Ok(text.as_bytes().to_vec());
+        }
         if !text.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(ValueError::NotHex);
         }
@@ -108,8 +128,11 @@ impl SignalType {
         Ok(decode_hex(text))
     }
 
-    /// The hex form of stored bytes.
+    /// The hex form of stored bytes (PhotoDNA: the text as given).
     pub fn format_value(&self, value: &[u8]) -> String {
+        if *self == SignalType::PhotoDna {
+            return String::from_utf8_lossy(value).into_owned();
+        }
         value.iter().map(|b| format!("{b:02x}")).collect()
     }
 }
@@ -138,7 +161,7 @@ impl FromStr for SignalType {
         SignalType::ALL
             .into_iter()
             .find(|t| t.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown signal type {s:?} (pdq, md5, sha1, sha256)"))
+            .ok_or_else(|| format!("unknown signal type {s:?} (pdq, md5, sha1, sha256, photodna)"))
     }
 }
 
@@ -198,6 +221,10 @@ pub struct NewEntry {
     pub category: Option<String>,
     /// Where the hash came from.
     pub source: Option<String>,
+    /// Everything else a hash list said about it, as a JSON object (VICS's
+    /// series and victim flags, columns hashwatch does not use), kept so
+    /// that an export gives it back.
+    pub metadata: Option<String>,
 }
 
 impl NewEntry {
@@ -210,6 +237,7 @@ impl NewEntry {
             content_id: None,
             category: None,
             source: None,
+            metadata: None,
         }
     }
 }
@@ -294,7 +322,20 @@ mod tests {
         assert_eq!(SignalType::for_hex_len(40), Some(SignalType::Sha1));
         assert_eq!(SignalType::for_hex_len(63), None);
         assert_eq!("SHA256".parse::<SignalType>(), Ok(SignalType::Sha256));
-        assert!("photodna".parse::<SignalType>().is_err());
+        assert!("tmk".parse::<SignalType>().is_err());
+        // PhotoDNA is opaque: kept as given, refused only when not a token.
+        let pdna = SignalType::PhotoDna
+            .parse_value(" AAEB+/== ")
+            .expect("photodna");
+        assert_eq!(SignalType::PhotoDna.format_value(&pdna), "AAEB+/==");
+        assert_eq!(
+            SignalType::PhotoDna.parse_value("a b"),
+            Err(ValueError::Opaque)
+        );
+        assert_eq!(
+            SignalType::PhotoDna.parse_value(""),
+            Err(ValueError::Opaque)
+        );
     }
 }
 

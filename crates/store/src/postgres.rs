@@ -159,6 +159,7 @@ CREATE TABLE deliveries (
 );
 CREATE INDEX deliveries_due ON deliveries (state, next_at);
 "#,
+    "ALTER TABLE entries ADD COLUMN metadata TEXT;",
 ];
 
 /// An arbitrary constant: migrations on several nodes take turns.
@@ -186,7 +187,7 @@ fn record(tx: &mut impl GenericClient, bank: &str, kind: &ChangeKind) -> Result<
 }
 
 const ENTRY_COLUMNS: &str = "id, signal_type, value, quality, content_id, category, source,
-    added_at, added_version, revoked_at, revoke_reason";
+    added_at, added_version, revoked_at, revoke_reason, metadata";
 
 /// An entry from a row of [`ENTRY_COLUMNS`]; `None` for signal types this
 /// build does not know.
@@ -202,6 +203,7 @@ fn row_to_entry(r: &postgres::Row) -> Option<Entry> {
             content_id: r.get(4),
             category: r.get(5),
             source: r.get(6),
+            metadata: r.get(11),
         },
         added_at: r.get(7),
         added_version: r.get(8),
@@ -393,7 +395,7 @@ impl Store for PostgresStore {
         tx.batch_execute(
             "CREATE TEMP TABLE import_rows (
                 ord BIGINT, signal_type TEXT, value BYTEA, quality SMALLINT,
-                content_id TEXT, category TEXT, source TEXT
+                content_id TEXT, category TEXT, source TEXT, metadata TEXT
              ) ON COMMIT DROP",
         )?;
         // COPY streams the rows in one round trip; row by row would be
@@ -411,7 +413,7 @@ impl Store for PostgresStore {
                 Some(q) => line.push_str(&q.to_string()),
                 None => line.push_str("\\N"),
             }
-            for field in [&e.content_id, &e.category, &e.source] {
+            for field in [&e.content_id, &e.category, &e.source, &e.metadata] {
                 line.push('\t');
                 copy_text(&mut line, field.as_deref());
             }
@@ -427,8 +429,8 @@ impl Store for PostgresStore {
         let version = bank.version + 1;
         let added = tx.execute(
             "INSERT INTO entries (bank_id, signal_type, value, quality, content_id, category, source,
-                                  origin, added_at, added_version)
-             SELECT $1, signal_type, value, quality, content_id, category, source, $2, $3, $4
+                                  origin, added_at, added_version, metadata)
+             SELECT $1, signal_type, value, quality, content_id, category, source, $2, $3, $4, metadata
              FROM import_rows ORDER BY ord
              ON CONFLICT (bank_id, signal_type, value) WHERE revoked_at IS NULL DO NOTHING",
             &[&bank.id, &origin, &now(), &version],

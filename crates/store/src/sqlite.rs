@@ -157,6 +157,7 @@ CREATE TABLE deliveries (
 );
 CREATE INDEX deliveries_due ON deliveries (state, next_at);
 "#,
+    "ALTER TABLE entries ADD COLUMN metadata TEXT;",
 ];
 
 /// Banks in one SQLite file.
@@ -267,7 +268,7 @@ fn record(conn: &Connection, bank: &str, kind: &ChangeKind) -> Result<(), Error>
 }
 
 const ENTRY_COLUMNS: &str = "id, signal_type, value, quality, content_id, category, source,
-    added_at, added_version, revoked_at, revoke_reason";
+    added_at, added_version, revoked_at, revoke_reason, metadata";
 
 /// An entry from a row of [`ENTRY_COLUMNS`]; `None` for signal types this
 /// build does not know (rows from a newer version are passed over rather
@@ -286,6 +287,7 @@ fn row_to_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Entry>> {
             content_id: r.get(4)?,
             category: r.get(5)?,
             source: r.get(6)?,
+            metadata: r.get(11)?,
         },
         added_at: r.get(7)?,
         added_version: r.get(8)?,
@@ -395,8 +397,8 @@ impl Store for SqliteStore {
         {
             let mut insert = tx.prepare(
                 "INSERT OR IGNORE INTO entries
-                    (bank_id, signal_type, value, quality, content_id, category, source, origin, added_at, added_version)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    (bank_id, signal_type, value, quality, content_id, category, source, origin, added_at, added_version, metadata)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?;
             for (i, e) in entries.iter().enumerate() {
                 added += insert.execute(params![
@@ -410,6 +412,7 @@ impl Store for SqliteStore {
                     origin,
                     added_at,
                     version,
+                    e.metadata,
                 ])? as u64;
                 if i % 8192 == 8191 {
                     progress(i + 1);
