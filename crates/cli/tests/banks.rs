@@ -388,3 +388,53 @@ fn banks_in_postgres_behave_as_in_sqlite() {
         4 * parse_tsv(&hashes).len() as u64
     );
 }
+
+/// A VICS list goes into a bank and comes back out with its items,
+/// PhotoDNA and metadata; the same through ICSE.
+#[test]
+fn vics_and_icse_lists_round_trip_through_a_bank() {
+    let env = Env::new();
+    let vics = env.file(
+        "list.json",
+        r#"{"value": [
+            {"MediaID": 5, "Category": 1, "MD5": "900150983cd24fb0d6963f7d28e17f72",
+             "SHA1": "a9993e364706816aba3e25717850c26c9cd0d89d", "PhotoDNA": "AAEBAgME+/8=",
+             "Series": "benign", "VictimIdentified": false},
+            {"MediaID": 6, "Category": 2, "MD5": "d41d8cd98f00b204e9800998ecf8427e"}
+        ]}"#,
+    );
+    env.ok(&["bank", "create", "vics"]);
+    env.ok(&[
+        "bank",
+        "import",
+        "vics",
+        vics.to_str().expect("utf-8"),
+        "--no-progress",
+    ]);
+    assert_eq!(env.active("vics"), 4);
+    let out = env.ok(&["bank", "export", "vics", "--format", "vics"]);
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let first = &doc["value"][0];
+    assert_eq!(first["MediaID"], 5);
+    assert_eq!(first["PhotoDNA"], "AAEBAgME+/8=");
+    assert_eq!(first["Series"], "benign");
+    assert_eq!(first["VictimIdentified"], false);
+    assert_eq!(doc["value"][1]["MD5"], "d41d8cd98f00b204e9800998ecf8427e");
+
+    let icse = env.ok(&["bank", "export", "vics", "--format", "icse"]);
+    let path = env.file("list.csv", &icse);
+    env.ok(&["bank", "create", "again"]);
+    env.ok(&[
+        "bank",
+        "import",
+        "again",
+        path.to_str().expect("utf-8"),
+        "--no-progress",
+    ]);
+    let again = env.ok(&["bank", "export", "again", "--format", "vics"]);
+    let again: serde_json::Value = serde_json::from_str(&again).expect("json");
+    assert_eq!(again["value"][0]["PhotoDNA"], "AAEBAgME+/8=");
+    assert_eq!(again["value"][0]["Series"], "benign");
+    assert_eq!(again["value"][0]["MediaID"], 5);
+    assert_eq!(again["value"].as_array().map(Vec::len), Some(2));
+}

@@ -24,7 +24,7 @@ pub struct ReadOptions {
 
 /// Columns hashwatch reads itself; any other column's cells are kept as the
 /// entry's metadata.
-const KNOWN_COLUMNS: [&str; 22] = [
+const KNOWN_COLUMNS: [&str; 23] = [
     "path",
     "pdq",
     "quality",
@@ -47,6 +47,7 @@ const KNOWN_COLUMNS: [&str; 22] = [
     "revoked_at",
     "revoke_reason",
     "metadata",
+    "mediaid",
 ];
 
 /// A signal type by the names hash lists use: hashwatch's, HMA's

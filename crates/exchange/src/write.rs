@@ -106,6 +106,16 @@ fn metadata_of(item: &[&Entry]) -> Map<String, Value> {
         .unwrap_or_default()
 }
 
+/// An item's id for VICS and ICSE, unless it is one the reader made up
+/// for an item that had none.
+fn media_id(entry: &Entry) -> Option<String> {
+    entry
+        .signal
+        .content_id
+        .clone()
+        .filter(|id| !id.starts_with("record ") && !id.starts_with("row "))
+}
+
 /// The key a signal type has in VICS and ICSE lists.
 fn wide_name(t: SignalType) -> &'static str {
     match t {
@@ -161,14 +171,12 @@ pub fn write_list<W: Write>(
                 .iter()
                 .map(|item| {
                     let mut record = Map::new();
-                    if let Some(id) = item[0].signal.content_id.as_deref() {
-                        if !id.starts_with("record ") && !id.starts_with("row ") {
-                            let id = id
-                                .parse::<u64>()
-                                .map(Value::from)
-                                .unwrap_or_else(|_| Value::from(id));
-                            record.insert("MediaID".into(), id);
-                        }
+                    if let Some(id) = media_id(item[0]) {
+                        let id = id
+                            .parse::<u64>()
+                            .map(Value::from)
+                            .unwrap_or_else(|_| Value::from(id));
+                        record.insert("MediaID".into(), id);
                     }
                     if let Some(c) = item[0].signal.category.as_deref() {
                         let c = c
@@ -207,10 +215,12 @@ pub fn write_list<W: Write>(
                 }
             }
             let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(out);
-            let mut header: Vec<String> = ["MD5", "SHA1", "SHA256", "PhotoDNA", "PDQ", "Category"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect();
+            let mut header: Vec<String> = [
+                "MediaID", "MD5", "SHA1", "SHA256", "PhotoDNA", "PDQ", "Category",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
             header.extend(extra.iter().cloned());
             w.write_record(&header)?;
             for item in &items {
@@ -221,6 +231,7 @@ pub fn write_list<W: Write>(
                         .unwrap_or_default()
                 };
                 let mut row = vec![
+                    media_id(item[0]).unwrap_or_default(),
                     value_of(SignalType::Md5),
                     value_of(SignalType::Sha1),
                     value_of(SignalType::Sha256),
