@@ -33,5 +33,7 @@
 mod read;
 mod write;
 
-pub use crate::read::{read_list, type_named, Error, ListFormat, ReadList, ReadOptions};
+pub use crate::read::{
+    read_bytes, read_list, type_named, Error, ListFormat, ReadList, ReadOptions,
+};
 pub use crate::write::{export_cells, write_export, write_list, ExportFormat, EXPORT_COLUMNS};

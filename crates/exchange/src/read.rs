@@ -124,12 +124,23 @@ impl std::error::Error for Error {}
 /// Reads and validates a whole list. Nothing is returned unless every line
 /// is good.
 pub fn read_list(path: &Path, options: &ReadOptions) -> Result<ReadList, Error> {
+    let bytes = std::fs::read(path).map_err(|e| Error {
+        path: path.to_path_buf(),
+        line: None,
+        message: format!("cannot read: {e}"),
+    })?;
+    read_bytes(path, bytes, options)
+}
+
+/// As [`read_list`], for a list already in memory (an upload); `name` is
+/// what errors call it.
+pub fn read_bytes(name: &Path, bytes: Vec<u8>, options: &ReadOptions) -> Result<ReadList, Error> {
+    let path = name;
     let fail = |line: Option<u64>, message: String| Error {
         path: path.to_path_buf(),
         line,
         message,
     };
-    let bytes = std::fs::read(path).map_err(|e| fail(None, format!("cannot read: {e}")))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
             .iter()

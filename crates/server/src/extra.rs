@@ -75,6 +75,117 @@ pub async fn bulk_add(
     })))
 }
 
+/// Query parameters of a list import.
+#[derive(Deserialize, Default)]
+pub struct ImportParams {
+    skip_duplicates: Option<bool>,
+    category: Option<String>,
+    source: Option<String>,
+    signal_type: Option<String>,
+    column: Option<String>,
+}
+
+/// `POST /c/bank/<name>/import`: a hash list as the body, in any format
+/// `hashwatch bank import` reads (VICS, ICSE, pytx, plain, TSV). The whole
+/// list is checked first; a bad record answers 400 with its line and
+/// nothing is imported.
+pub async fn import_list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(bank): Path<String>,
+    Query(params): Query<ImportParams>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Curator)?;
+    let signal_type = params
+        .signal_type
+        .as_deref()
+        .map(|t| signals::signal_type(t))
+        .transpose()?;
+    let options = hashwatch_exchange::ReadOptions {
+        column: params.column,
+        signal_type,
+        category: params.category,
+        source: params
+            .source
+            .or_else(|| Some(format!("upload by {}", caller.0.name))),
+        skip_duplicates: params.skip_duplicates.unwrap_or(false),
+    };
+    let answer = state
+        .db(move |s| {
+            s.owned_bank(&caller.0, &bank)?;
+            let list = hashwatch_exchange::read_bytes(
+                std::path::Path::new("upload"),
+                body.to_vec(),
+                &options,
+            )
+            .map_err(|e| {
+                let mut error = ApiError::bad_request("bad_list", e.to_string());
+                if let Some(line) = e.line {
+                    error.message = format!("line {line}: {}", e.message);
+                }
+                error
+            })?;
+            let origin = format!("api:{}", caller.0.name);
+            let summary = s
+                .store
+                .import(&bank, &list.entries, Some(&origin), &mut |_| {})?;
+            let answer = json!({
+                "format": format!("{:?}", list.format).to_ascii_lowercase(),
+                "added": summary.added,
+                "already_present": summary.already_present,
+                "skipped_duplicates": list.skipped_duplicates,
+                "version": summary.version,
+            });
+            s.audit(&caller.0, "bank.import", Some(&bank), None, answer.clone())?;
+            Ok(answer)
+        })
+        .await?;
+    Ok(Json(answer))
+}
+
+/// Query parameters of an export.
+#[derive(Deserialize, Default)]
+pub struct ExportParams {
+    format: Option<String>,
+}
+
+/// `GET /c/bank/<name>/export?format=tsv|vics|icse|pytx|plain`.
+pub async fn export_list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(bank): Path<String>,
+    Query(params): Query<ExportParams>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    use hashwatch_exchange::ExportFormat;
+    let (format, content_type) = match params.format.as_deref().unwrap_or("tsv") {
+        "tsv" => (ExportFormat::Tsv, "text/tab-separated-values"),
+        "vics" => (ExportFormat::Vics, "application/json"),
+        "icse" => (ExportFormat::Icse, "text/csv"),
+        "pytx" => (ExportFormat::Pytx, "text/csv"),
+        "plain" => (ExportFormat::Plain, "text/plain"),
+        other => {
+            return Err(ApiError::bad_request(
+                "bad_format",
+                format!("format {other:?} is not tsv, vics, icse, pytx or plain"),
+            ))
+        }
+    };
+    let body = state
+        .db(move |s| {
+            s.visible_bank(&caller.0, &bank)?;
+            let mut entries = Vec::new();
+            s.store.entries(&bank, false, &mut |e| entries.push(e))?;
+            let mut out = Vec::new();
+            hashwatch_exchange::write_list(&mut out, format, &entries)
+                .map_err(ApiError::internal)?;
+            Ok(out)
+        })
+        .await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, content_type)], body).into_response())
+}
+
 fn settings_json(name: &str, kind: BankKind, s: &hashwatch_store::BankSettings) -> Value {
     json!({
         "name": name,

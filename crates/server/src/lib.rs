@@ -67,6 +67,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/c/bank/{name}/signal", post(hma::add_signal))
         .route("/c/bank/{name}/signals", post(extra::bulk_add))
+        .route("/c/bank/{name}/import", post(extra::import_list))
+        .route("/c/bank/{name}/export", get(extra::export_list))
         .route("/c/bank/{name}/content", post(hma::add_upload))
         .route(
             "/c/bank/{name}/content/{id}",

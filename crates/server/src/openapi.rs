@@ -13,6 +13,8 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("delete", "/c/bank/{name}", "Delete a bank and its content (refused under a legal hold)."),
     ("post", "/c/bank/{name}/signal", "Add content from hashes: {\"pdq\": hex, …, note?}."),
     ("post", "/c/bank/{name}/signals", "hashwatch: add many signals in one transaction: {signals: [{signal_type, signal}], category?, source?}."),
+    ("post", "/c/bank/{name}/import", "hashwatch: import a hash list sent as the body (VICS JSON, ICSE CSV, pytx CSV or lines, plain, TSV; ?skip_duplicates=true, ?category=, ?source=); all or nothing."),
+    ("get", "/c/bank/{name}/export", "hashwatch: the bank as a hash list (?format=tsv|vics|icse|pytx|plain)."),
     ("post", "/c/bank/{name}/content", "Add content from an upload (multipart field photo or video; form fields metadata, note; ?types=)."),
     ("get", "/c/bank/{name}/content/{id}", "One content item (?include_signals=true, ?include_metadata=false)."),
     ("put", "/c/bank/{name}/content/{id}", "Disable until a time (disable_until_ts: 0 off, 1 on, Unix time) or set the note."),

@@ -4,6 +4,7 @@
 #![allow(missing_docs)]
 
 mod actions;
+mod exchange;
 mod fetch;
 mod hma;
 mod nodes;
