@@ -100,7 +100,7 @@ pub async fn import_list(
     let signal_type = params
         .signal_type
         .as_deref()
-        .map(|t| signals::signal_type(t))
+        .map(signals::signal_type)
         .transpose()?;
     let options = hashwatch_exchange::ReadOptions {
         column: params.column,
