@@ -99,7 +99,7 @@ fn hma_routes(db: Db) {
         json!({"pdq": reference, "note": "from the corpus"}),
     );
     assert_eq!((status, &again["id"]), (200, &added["id"]));
-    let (status, body) = api.post("/c/bank/KNOWN_IMAGES/signal", json!({"photodna": "ab"}));
+    let (status, body) = api.post("/c/bank/KNOWN_IMAGES/signal", json!({"tmk": "ab"}));
     assert_eq!(
         (status, body["code"].as_str()),
         (400, Some("unknown_signal_type"))
