@@ -764,6 +764,19 @@ pub async fn lookup(
     Ok(Json(by_bank(&hits)))
 }
 
+/// Reads a one-file multipart upload and hashes it off the async threads.
+async fn hash_uploaded(
+    state: &AppState,
+    multipart: Multipart,
+    types: Option<&str>,
+) -> ApiResult<Vec<Signal>> {
+    let upload = signals::read_upload(multipart).await?;
+    let names = signals::wanted(&upload.content_type, types)?;
+    let max_pixels = state.config.max_pixels;
+    tokio::task::spawn_blocking(move || signals::hash_upload(&upload.bytes, &names, max_pixels))
+        .await?
+}
+
 /// `POST /m/lookup`: an uploaded photo or video.
 pub async fn lookup_upload(
     State(state): State<AppState>,
@@ -771,13 +784,7 @@ pub async fn lookup_upload(
     Query(params): Query<UploadParams>,
     multipart: Multipart,
 ) -> ApiResult<Json<Value>> {
-    let upload = signals::read_upload(multipart).await?;
-    let names = signals::wanted(&upload.content_type, params.types.as_deref())?;
-    let max_pixels = state.config.max_pixels;
-    let signals = tokio::task::spawn_blocking(move || {
-        signals::hash_upload(&upload.bytes, &names, max_pixels)
-    })
-    .await??;
+    let signals = hash_uploaded(&state, multipart, params.types.as_deref()).await?;
     let filter = BankFilter {
         only: bank_list(params.banks.as_deref()),
         coinflip: Some(coinflip(
@@ -960,13 +967,7 @@ pub async fn hash_upload(
     Query(params): Query<UploadParams>,
     multipart: Multipart,
 ) -> ApiResult<Json<Value>> {
-    let upload = signals::read_upload(multipart).await?;
-    let names = signals::wanted(&upload.content_type, params.types.as_deref())?;
-    let max_pixels = state.config.max_pixels;
-    let signals = tokio::task::spawn_blocking(move || {
-        signals::hash_upload(&upload.bytes, &names, max_pixels)
-    })
-    .await??;
+    let signals = hash_uploaded(&state, multipart, params.types.as_deref()).await?;
     Ok(Json(hash_answer(&signals)))
 }
 
