@@ -713,16 +713,19 @@ async fn lookup_and_record(
     Ok(hits)
 }
 
+/// HMA's match object: the distance is a string, `-` for exact types.
+fn hit_json(h: &Hit) -> Value {
+    let distance = match h.signal_type {
+        SignalType::Pdq => h.distance.to_string(),
+        _ => "-".to_string(),
+    };
+    json!({"bank_content_id": h.content_id, "distance": distance})
+}
+
 fn by_bank(hits: &[Hit]) -> Value {
     let mut out: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
     for h in hits {
-        let distance = match h.signal_type {
-            SignalType::Pdq => h.distance.to_string(),
-            _ => "-".to_string(),
-        };
-        out.entry(&h.bank)
-            .or_default()
-            .push(json!({"bank_content_id": h.content_id, "distance": distance}));
+        out.entry(&h.bank).or_default().push(hit_json(h));
     }
     json!(out)
 }
@@ -814,15 +817,7 @@ pub async fn raw_lookup(
     };
     let hits = lookup_and_record(&state, &caller, &signal, &filter).await?;
     let matches: Vec<Value> = if truthy(params.include_distance.as_deref(), false) {
-        hits.iter()
-            .map(|h| {
-                let distance = match h.signal_type {
-                    SignalType::Pdq => h.distance.to_string(),
-                    _ => "-".to_string(),
-                };
-                json!({"bank_content_id": h.content_id, "distance": distance})
-            })
-            .collect()
+        hits.iter().map(hit_json).collect()
     } else {
         hits.iter().map(|h| json!(h.content_id)).collect()
     };
