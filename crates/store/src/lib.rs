@@ -37,8 +37,8 @@ mod sqlite;
 
 pub use crate::error::{Error, ErrorKind};
 pub use crate::model::{
-    Bank, BankKind, Change, ChangeKind, Entry, EntryRef, ImportSummary, NewEntry, SignalType,
-    ValueError,
+    value_order, Bank, BankKind, Change, ChangeKind, Entry, EntryRef, ImportSummary, NewEntry,
+    Ordered, SignalType, ValueError,
 };
 pub use crate::postgres::PostgresStore;
 pub use crate::records::{

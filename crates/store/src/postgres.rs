@@ -235,7 +235,42 @@ fn visit_query(
 
 /// Banks in a PostgreSQL database.
 pub struct PostgresStore {
-    client: Mutex<Client>,
+    /// `None` only while being dropped.
+    client: Mutex<Option<Client>>,
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        let slot = self.client.get_mut().unwrap_or_else(|p| p.into_inner());
+        if let Some(client) = slot.take() {
+            // Closing a `postgres::Client` blocks on its own runtime, which
+            // panics when the last reference is dropped on an async
+            // runtime's thread; a plain thread closes it anywhere.
+            let _ = std::thread::spawn(move || drop(client)).join();
+        }
+    }
+}
+
+/// The locked client.
+struct ClientGuard<'a>(MutexGuard<'a, Option<Client>>);
+
+impl std::ops::Deref for ClientGuard<'_> {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        match self.0.as_ref() {
+            Some(client) => client,
+            None => unreachable!("the client is taken only when the store is dropped"),
+        }
+    }
+}
+
+impl std::ops::DerefMut for ClientGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Client {
+        match self.0.as_mut() {
+            Some(client) => client,
+            None => unreachable!("the client is taken only when the store is dropped"),
+        }
+    }
 }
 
 fn now() -> String {
@@ -268,14 +303,14 @@ impl PostgresStore {
         )?;
         tx.commit()?;
         Ok(PostgresStore {
-            client: Mutex::new(client),
+            client: Mutex::new(Some(client)),
         })
     }
 
-    fn client(&self) -> MutexGuard<'_, Client> {
+    fn client(&self) -> ClientGuard<'_> {
         // Transactions roll back when dropped, so a panic elsewhere leaves
         // the connection usable.
-        self.client.lock().unwrap_or_else(|p| p.into_inner())
+        ClientGuard(self.client.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }
 

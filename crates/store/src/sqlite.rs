@@ -8,7 +8,8 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use crate::error::{Error, ErrorKind};
 use crate::model::{
-    Bank, BankKind, Change, ChangeKind, Entry, EntryRef, ImportSummary, NewEntry, SignalType,
+    value_order, Bank, BankKind, Change, ChangeKind, Entry, EntryRef, ImportSummary, NewEntry,
+    SignalType,
 };
 use crate::sql::{Cell, Param, Row, Sql, SqlTx};
 use crate::Store;
@@ -267,6 +268,37 @@ fn record(conn: &Connection, bank: &str, kind: &ChangeKind) -> Result<(), Error>
     Ok(())
 }
 
+/// Rows per `INSERT` in an import.
+const IMPORT_ROWS_PER_INSERT: usize = 64;
+
+/// An `INSERT OR IGNORE` of `rows` entries: ?1-?4 are the import's bank,
+/// origin, time and version; each row has seven placeholders of its own.
+fn import_statement(rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT OR IGNORE INTO entries
+            (bank_id, origin, added_at, added_version,
+             signal_type, value, quality, content_id, category, source, metadata)
+         VALUES ",
+    );
+    for r in 0..rows {
+        let p = 5 + r * 7;
+        if r > 0 {
+            sql.push(',');
+        }
+        sql.push_str(&format!(
+            "(?1, ?2, ?3, ?4, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{})",
+            p,
+            p + 1,
+            p + 2,
+            p + 3,
+            p + 4,
+            p + 5,
+            p + 6
+        ));
+    }
+    sql
+}
+
 const ENTRY_COLUMNS: &str = "id, signal_type, value, quality, content_id, category, source,
     added_at, added_version, revoked_at, revoke_reason, metadata";
 
@@ -393,30 +425,42 @@ impl Store for SqliteStore {
         let bank = SqliteStore::bank_in(&tx, bank)?;
         let version = bank.version + 1;
         let added_at = now();
+        // In index order: each insert lands next to the last one in the
+        // unique index, whose pages stay in the cache, instead of at a random
+        // place in it (1M PDQ: 7.1 s -> 5.5 s). Ids follow value order.
+        let order = value_order(entries);
         let mut added = 0u64;
-        {
-            let mut insert = tx.prepare(
-                "INSERT OR IGNORE INTO entries
-                    (bank_id, signal_type, value, quality, content_id, category, source, origin, added_at, added_version, metadata)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            )?;
-            for (i, e) in entries.iter().enumerate() {
-                added += insert.execute(params![
-                    bank.id,
-                    e.signal_type.name(),
-                    e.value,
-                    e.quality,
-                    e.content_id,
-                    e.category,
-                    e.source,
-                    origin,
-                    added_at,
-                    version,
-                    e.metadata,
-                ])? as u64;
-                if i % 8192 == 8191 {
-                    progress(i + 1);
-                }
+        let mut done = 0;
+        let full_chunk = import_statement(IMPORT_ROWS_PER_INSERT);
+        for rows in order.chunks(IMPORT_ROWS_PER_INSERT) {
+            // Many rows per statement: the statement overhead is paid once
+            // per chunk (1M PDQ: a further 25% off).
+            let mut insert = if rows.len() == IMPORT_ROWS_PER_INSERT {
+                tx.prepare_cached(&full_chunk)?
+            } else {
+                tx.prepare_cached(&import_statement(rows.len()))?
+            };
+            // Placeholders ?1-?4 are the import's constants, shared by all
+            // rows; each row binds its own seven after them.
+            insert.raw_bind_parameter(1, bank.id)?;
+            insert.raw_bind_parameter(2, origin)?;
+            insert.raw_bind_parameter(3, &added_at)?;
+            insert.raw_bind_parameter(4, version)?;
+            for (r, row) in rows.iter().enumerate() {
+                let e = &entries[row.at];
+                let p = 5 + r * 7;
+                insert.raw_bind_parameter(p, e.signal_type.name())?;
+                insert.raw_bind_parameter(p + 1, &e.value)?;
+                insert.raw_bind_parameter(p + 2, e.quality)?;
+                insert.raw_bind_parameter(p + 3, &e.content_id)?;
+                insert.raw_bind_parameter(p + 4, &e.category)?;
+                insert.raw_bind_parameter(p + 5, &e.source)?;
+                insert.raw_bind_parameter(p + 6, &e.metadata)?;
+            }
+            added += insert.raw_execute()? as u64;
+            done += rows.len();
+            if done % 8192 < IMPORT_ROWS_PER_INSERT {
+                progress(done);
             }
         }
         let version = if added > 0 {
