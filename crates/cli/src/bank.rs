@@ -152,39 +152,52 @@ pub fn run(command: &BankCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
         }
         BankCommand::Revoke {
             name,
-            entry,
+            entries,
             reason,
         } => {
             if reason.trim().is_empty() {
                 bail!("give a reason for the revocation: it stays in the history");
             }
-            let refs: Vec<EntryRef> = match entry.parse::<u64>() {
-                Ok(id) if entry.len() < 32 => vec![EntryRef::Id(id)],
-                _ => hashes::parse(entry)
-                    .with_context(|| format!("{entry:?} is neither an entry id nor a hash"))?
-                    .into_iter()
-                    .map(|(t, v)| EntryRef::Value(t, v))
-                    .collect(),
-            };
-            // Bare 64-digit hex may be PDQ or SHA-256: revoke whichever is there.
-            let mut last_err = None;
-            for r in &refs {
-                match store.revoke(name, r, reason) {
-                    Ok(ids) => {
-                        let ids: Vec<String> = ids.iter().map(u64::to_string).collect();
-                        eprintln!("revoked entries {} in {name:?}", ids.join(", "));
-                        return Ok(ExitCode::SUCCESS);
-                    }
-                    Err(e) => last_err = Some(e),
-                }
-            }
-            if let Some(e) = last_err {
-                return Err(e.into());
+            for entry in entries {
+                revoke_one(store.as_ref(), name, entry, reason)?;
             }
         }
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Revokes one entry, given by id or hash.
+fn revoke_one(
+    store: &dyn hashwatch_store::Store,
+    name: &str,
+    entry: &str,
+    reason: &str,
+) -> anyhow::Result<()> {
+    let refs: Vec<EntryRef> = match entry.parse::<u64>() {
+        Ok(id) if entry.len() < 32 => vec![EntryRef::Id(id)],
+        _ => hashes::parse(entry)
+            .with_context(|| format!("{entry:?} is neither an entry id nor a hash"))?
+            .into_iter()
+            .map(|(t, v)| EntryRef::Value(t, v))
+            .collect(),
+    };
+    // Bare 64-digit hex may be PDQ or SHA-256: revoke whichever is there.
+    let mut last_err = None;
+    for r in &refs {
+        match store.revoke(name, r, reason) {
+            Ok(ids) => {
+                let ids: Vec<String> = ids.iter().map(u64::to_string).collect();
+                eprintln!("revoked entries {} in {name:?}", ids.join(", "));
+                return Ok(());
+            }
+            Err(e) => last_err = Some(e),
+        }
+    }
+    match last_err {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
 }
 
 const LIST_COLUMNS: [&str; 7] = [

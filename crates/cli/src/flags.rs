@@ -67,6 +67,97 @@ pub enum Command {
         #[command(subcommand)]
         command: KeyCommand,
     },
+    /// Signed feeds between instances: keys, subscriptions, opinions.
+    ///
+    /// A publisher runs `serve --feed-key FILE`; each bank's additions and
+    /// revocations are then served, signed, at /feeds/BANK. A subscriber
+    /// pins the publisher's public key and pulls the feed into a local bank
+    /// (`feed subscribe`, then `serve` keeps pulling every --feed-interval).
+    Feed {
+        #[command(subcommand)]
+        command: FeedCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FeedCommand {
+    /// Make an Ed25519 signing key; prints the public key to give subscribers.
+    Keygen {
+        /// Where to write the secret key (never overwritten; mode 0600).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print the public key of a signing key file.
+    PublicKey {
+        /// The secret key file.
+        key: PathBuf,
+    },
+    /// Subscribe a local bank to a feed and pull it up to date.
+    ///
+    /// Every page is verified against --public-key before it is read and
+    /// applied with the checkpoint in one transaction, so an interrupted
+    /// pull resumes where it stopped. Subscribing again with the same URL
+    /// updates the bank, key and API key and keeps the checkpoint.
+    Subscribe {
+        /// The feed: http(s)://HOST/feeds/BANK.
+        url: String,
+        /// The local bank to fill (created when missing).
+        #[arg(long)]
+        bank: String,
+        /// The publisher's public key (64 hex digits), obtained out of band.
+        #[arg(long)]
+        public_key: String,
+        /// The API key the publisher gave this instance.
+        #[arg(long, env = "HASHWATCH_FEED_API_KEY")]
+        api_key: Option<String>,
+        /// Events per page.
+        #[arg(long, default_value_t = 5000)]
+        page_size: usize,
+        /// Only record the subscription; `feed sync` or `serve` pulls later.
+        #[arg(long)]
+        no_sync: bool,
+        /// No progress bar.
+        #[arg(long)]
+        no_progress: bool,
+    },
+    /// Pull every subscription (or one) up to date.
+    Sync {
+        /// Only this feed URL.
+        url: Option<String>,
+        /// Events per page.
+        #[arg(long, default_value_t = 5000)]
+        page_size: usize,
+        /// No progress bar.
+        #[arg(long)]
+        no_progress: bool,
+    },
+    /// List subscriptions: checkpoint, last sync, last error.
+    Status {
+        #[arg(long, value_enum, default_value_t = OutputFormat::Tsv)]
+        format: OutputFormat,
+    },
+    /// Tell a publisher what you think of one of its entries.
+    Opinion {
+        /// The feed: http(s)://HOST/feeds/BANK.
+        url: String,
+        /// The hash (TYPE:HEX, or bare hex: 64 digits read as PDQ).
+        hash: String,
+        /// It matched content that is not what the bank is for.
+        #[arg(
+            long,
+            conflicts_with = "true_positive",
+            required_unless_present = "true_positive"
+        )]
+        false_positive: bool,
+        /// It matched what the bank is for.
+        #[arg(long)]
+        true_positive: bool,
+        #[arg(long)]
+        note: Option<String>,
+        /// The API key the publisher gave this instance.
+        #[arg(long, env = "HASHWATCH_FEED_API_KEY")]
+        api_key: Option<String>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -117,6 +208,13 @@ pub struct ServeFlags {
     /// Default PDQ match threshold (banks may set their own).
     #[arg(long, default_value_t = 31)]
     pub threshold: u32,
+    /// Sign and serve every bank's feed at /feeds/BANK with this key (from
+    /// `hashwatch feed keygen`). Without it, no feeds are published.
+    #[arg(long, value_name = "FILE", env = "HASHWATCH_FEED_KEY")]
+    pub feed_key: Option<PathBuf>,
+    /// How often subscriptions (`hashwatch feed subscribe`) are pulled.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    pub feed_interval: std::time::Duration,
     /// Log lines as JSON instead of text.
     #[arg(long)]
     pub log_json: bool,
@@ -213,8 +311,9 @@ pub enum BankCommand {
     /// the history.
     Revoke {
         name: String,
-        /// An entry id, or a hash (TYPE:HEX or bare hex).
-        entry: String,
+        /// Entry ids or hashes (TYPE:HEX or bare hex), each revoked in turn.
+        #[arg(required = true, value_name = "ENTRY")]
+        entries: Vec<String>,
         #[arg(long)]
         reason: String,
     },

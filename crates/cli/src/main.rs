@@ -2,6 +2,7 @@
 
 mod bank;
 mod db;
+mod feed;
 mod flags;
 mod hash;
 mod hashes;
@@ -49,6 +50,7 @@ fn run() -> anyhow::Result<ExitCode> {
         Command::Match(args) => match_cmd::run(&args, &flags.db),
         Command::Serve(args) => serve::run(&args, &flags.db),
         Command::Key { command } => key::run(&command, &flags.db),
+        Command::Feed { command } => feed::run(&command, &flags.db),
     }
 }
 

@@ -53,6 +53,14 @@ impl Progress {
         }
     }
 
+    /// Sets how many there are, once that is known.
+    pub fn set_total(&mut self, total: u64) {
+        self.total = total;
+        if let Some(bar) = &self.bar {
+            bar.set_length(total);
+        }
+    }
+
     /// Sets how many are done (for work counted in items, not files).
     pub fn set(&mut self, done: u64) {
         self.done = done;

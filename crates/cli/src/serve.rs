@@ -47,6 +47,11 @@ pub fn run(flags: &ServeFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
         webhook_backoff: flags.webhook_backoff,
         fetch_allow: flags.fetch_allow.clone(),
         threshold: flags.threshold,
+        feed_key: match &flags.feed_key {
+            Some(path) => Some(std::sync::Arc::new(hashwatch_feed::FeedKey::load(path)?)),
+            None => None,
+        },
+        feed_interval: flags.feed_interval,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -22,6 +22,7 @@
 pub mod auth;
 pub mod error;
 pub mod extra;
+pub mod feeds;
 pub mod fetch;
 pub mod hma;
 pub mod metrics;
@@ -96,6 +97,13 @@ pub fn router(state: AppState) -> Router {
         .route("/reviews/{id}", post(extra::decide_review))
         .route("/actions/dead-letters", get(extra::dead_letters))
         .route("/actions/dead-letters/{id}/replay", post(extra::replay))
+        .route("/feeds/key", get(feeds::public_key))
+        .route("/feeds/subscriptions", get(feeds::subscriptions))
+        .route("/feeds/{bank}", get(feeds::page))
+        .route(
+            "/feeds/{bank}/opinions",
+            get(feeds::opinions).post(feeds::add_opinion),
+        )
         .route("/metrics", get(extra::metrics))
         .route("/openapi.json", get(openapi_json))
         .route("/openapi/openapi.json", get(openapi_json))
@@ -198,6 +206,7 @@ pub async fn serve(config: Config, ready: impl FnOnce(SocketAddr)) -> Result<(),
         tokio::spawn(tasks::follow(state.clone())),
         tokio::spawn(tasks::deliver(state.clone())),
         tokio::spawn(tasks::retain(state.clone())),
+        tokio::spawn(tasks::subscriptions(state.clone())),
     ];
     let actions = tokio::spawn(tasks::act(state.clone(), receiver));
     tracing::info!(%address, "listening");

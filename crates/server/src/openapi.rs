@@ -40,6 +40,11 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("post", "/reviews/{id}", "hashwatch: decide a review {decision: confirm|reject, negative_bank?}."),
     ("get", "/actions/dead-letters", "hashwatch: webhook deliveries that ran out of attempts (admin)."),
     ("post", "/actions/dead-letters/{id}/replay", "hashwatch: send a dead letter again (admin)."),
+    ("get", "/feeds/key", "hashwatch: the Ed25519 public key this instance signs feeds with (pin it out of band)."),
+    ("get", "/feeds/{bank}", "hashwatch: the bank's signed feed page after ?since=N (?limit=, at most 20000): adds and tombstones numbered 1, 2, 3…"),
+    ("post", "/feeds/{bank}/opinions", "hashwatch: tell the publisher an entry is a false or true positive {signal_type, value, opinion: false_positive|true_positive, note?}."),
+    ("get", "/feeds/{bank}/opinions", "hashwatch: subscribers' opinions about the bank's entries (curator of the bank)."),
+    ("get", "/feeds/subscriptions", "hashwatch: this instance's subscriptions, checkpoints and last errors (admin)."),
     ("get", "/metrics", "Prometheus metrics."),
     ("get", "/openapi.json", "This document."),
 ];

@@ -51,6 +51,10 @@ pub struct Config {
     pub fetch_allow: Vec<String>,
     /// Default PDQ match threshold.
     pub threshold: u32,
+    /// The key feeds are signed with (none: this instance publishes none).
+    pub feed_key: Option<Arc<hashwatch_feed::FeedKey>>,
+    /// How often subscriptions to other instances' feeds are pulled.
+    pub feed_interval: Duration,
 }
 
 /// The shortest retention allowed.
@@ -75,6 +79,8 @@ impl Default for Config {
             webhook_backoff: Duration::from_secs(2),
             fetch_allow: Vec::new(),
             threshold: hashwatch_matcher::DEFAULT_THRESHOLD,
+            feed_key: None,
+            feed_interval: Duration::from_secs(60),
         }
     }
 }

@@ -309,6 +309,40 @@ pub async fn retain(state: AppState) {
     }
 }
 
+/// Pulls every subscription's feed each `--feed-interval`.
+pub async fn subscriptions(state: AppState) {
+    loop {
+        tokio::time::sleep(state.config.feed_interval).await;
+        let s = state.clone();
+        let listed = tokio::task::spawn_blocking(move || {
+            hashwatch_store::feeds(s.store.as_ref()).subscriptions()
+        })
+        .await;
+        let Ok(Ok(subscriptions)) = listed else {
+            tracing::warn!("cannot read feed subscriptions");
+            continue;
+        };
+        for sub in subscriptions {
+            let result = crate::feeds::sync(
+                &state.http,
+                state.store.clone(),
+                &sub,
+                crate::feeds::DEFAULT_PAGE,
+                &mut |_| {},
+            )
+            .await;
+            match result {
+                Ok(r) if r.pages > 0 => tracing::info!(
+                    url = %sub.url, bank = %sub.bank, added = r.added, removed = r.removed,
+                    checkpoint = r.checkpoint, "feed synced"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(url = %sub.url, error = %e, "feed sync failed"),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

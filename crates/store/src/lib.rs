@@ -29,6 +29,7 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod feed;
 mod model;
 mod postgres;
 mod records;
@@ -36,6 +37,9 @@ pub mod sql;
 mod sqlite;
 
 pub use crate::error::{Error, ErrorKind};
+pub use crate::feed::{
+    feeds, Applied, FeedEvent, FeedInfo, FeedOp, Feeds, IncomingEvent, Opinion, Subscription,
+};
 pub use crate::model::{
     value_order, Bank, BankKind, Change, ChangeKind, Entry, EntryRef, ImportSummary, NewEntry,
     Ordered, SignalType, ValueError,

@@ -449,6 +449,18 @@ impl ChangeKind {
         }
     }
 
+    /// The publishable events this change adds to its bank's feed: (`add`
+    /// or `remove`, first entry id, how many).
+    pub(crate) fn feed_batch(&self) -> Option<(&'static str, i64, i64)> {
+        match self {
+            ChangeKind::Imported { first, last } => {
+                Some(("add", *first as i64, (*last - *first + 1) as i64))
+            }
+            ChangeKind::Revoked { entry } => Some(("remove", *entry as i64, 1)),
+            _ => None,
+        }
+    }
+
     /// Rebuilds a change from its stored columns; `None` for kinds this
     /// build does not know.
     pub(crate) fn from_columns(

@@ -5,6 +5,7 @@
 
 mod actions;
 mod exchange;
+mod feeds;
 mod fetch;
 mod hma;
 mod nodes;

@@ -1,0 +1,631 @@
+//! Feeds: each bank's publishable log, subscriptions to other instances'
+//! feeds, and the opinions subscribers send back.
+//!
+//! A bank's feed is the sequence of its additions and revocations, numbered
+//! 1, 2, 3… per bank. It is kept as one `feed_log` row per import (a range
+//! of entry ids) or revocation, appended in the transaction that made the
+//! change, so a feed is exactly the bank's history and costs an import one
+//! row, not one per entry. A subscription applies a page of another
+//! instance's feed and moves its checkpoint in one transaction: a page is
+//! applied whole or not at all, and applying it twice changes nothing.
+
+use crate::error::{Error, ErrorKind};
+use crate::model::{ChangeKind, Entry, NewEntry, SignalType};
+use crate::records::unix_now;
+use crate::sql::{self, Param, Row, SqlTx};
+use crate::Store;
+
+/// Appends a change's feed events: count, op, first entry id, bank name.
+pub(crate) const APPEND_SQL: &str =
+    "INSERT INTO feed_log (bank_id, first_seq, count, op, first_entry)
+     SELECT b.id,
+            coalesce((SELECT f.first_seq + f.count FROM feed_log f WHERE f.bank_id = b.id
+                      ORDER BY f.first_seq DESC LIMIT 1), 1),
+            CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT)
+     FROM banks b WHERE b.name = CAST(? AS TEXT)";
+
+/// Rows per `INSERT` when applying a page (11 placeholders each, well
+/// under both databases' limits).
+const APPLY_ROWS_PER_INSERT: usize = 256;
+
+/// What a feed event does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedOp {
+    /// The entry was added.
+    Add,
+    /// The entry was revoked (a tombstone).
+    Remove,
+}
+
+impl FeedOp {
+    /// `add` or `remove`.
+    pub fn name(self) -> &'static str {
+        match self {
+            FeedOp::Add => "add",
+            FeedOp::Remove => "remove",
+        }
+    }
+
+    fn named(name: &str) -> Option<FeedOp> {
+        match name {
+            "add" => Some(FeedOp::Add),
+            "remove" => Some(FeedOp::Remove),
+            _ => None,
+        }
+    }
+}
+
+/// A bank's feed as a publisher describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedInfo {
+    /// The bank's name.
+    pub bank: String,
+    /// Names this bank for its whole life: a bank deleted and created again
+    /// under the same name is a new feed, and subscribers notice.
+    pub feed_id: String,
+    /// The last event's sequence number (0 when there is none).
+    pub head: u64,
+}
+
+/// One event of a published feed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedEvent {
+    /// Its sequence number in the bank's feed.
+    pub seq: u64,
+    /// Add or remove.
+    pub op: FeedOp,
+    /// The entry added or revoked.
+    pub entry: Entry,
+}
+
+/// One event of a page a subscriber applies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncomingEvent {
+    /// Its sequence number in the publisher's feed.
+    pub seq: u64,
+    /// Add or remove.
+    pub op: FeedOp,
+    /// The signal (for a remove, only the type and value count).
+    pub signal: NewEntry,
+    /// Why the publisher revoked it.
+    pub reason: Option<String>,
+}
+
+/// A subscription to another instance's feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    /// Its id.
+    pub id: i64,
+    /// The feed's URL (`…/feeds/BANK`).
+    pub url: String,
+    /// The local bank it fills.
+    pub bank: String,
+    /// The publisher's Ed25519 public key (hex), pinned.
+    pub public_key: String,
+    /// The API key the publisher issued to this instance.
+    pub api_key: Option<String>,
+    /// The publisher's feed id, pinned at the first page.
+    pub feed_id: Option<String>,
+    /// The last sequence number applied.
+    pub checkpoint: u64,
+    /// When a sync last succeeded (Unix seconds).
+    pub synced_at: Option<i64>,
+    /// Why the last sync failed, until one succeeds.
+    pub last_error: Option<String>,
+}
+
+/// What applying a page did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// Entries added (values already active are not counted).
+    pub added: u64,
+    /// Entries revoked.
+    pub removed: u64,
+    /// The checkpoint after the page.
+    pub checkpoint: u64,
+}
+
+/// An opinion a subscriber sent back about an entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opinion {
+    /// Its id.
+    pub id: i64,
+    /// When it arrived (Unix seconds).
+    pub at: i64,
+    /// The publisher's bank it is about.
+    pub bank: String,
+    /// The sender's tenant.
+    pub tenant: String,
+    /// The sender's API key id.
+    pub key_id: Option<i64>,
+    /// The sender's key name.
+    pub actor: String,
+    /// The entry's signal type.
+    pub signal_type: String,
+    /// The entry's value as text (hex).
+    pub value: String,
+    /// `false_positive` or `true_positive`.
+    pub opinion: String,
+    /// Free text.
+    pub note: Option<String>,
+}
+
+/// The feeds of any store.
+pub struct Feeds<'a> {
+    store: &'a dyn Store,
+}
+
+/// The feeds of `store`.
+pub fn feeds(store: &dyn Store) -> Feeds<'_> {
+    Feeds { store }
+}
+
+fn conflict(message: String) -> Error {
+    Error::new(ErrorKind::Invalid(message))
+}
+
+fn subscription_from(r: &Row) -> Subscription {
+    Subscription {
+        id: r.int(0).unwrap_or_default(),
+        url: r.text(1).unwrap_or_default(),
+        bank: r.text(2).unwrap_or_default(),
+        public_key: r.text(3).unwrap_or_default(),
+        api_key: r.text(4),
+        feed_id: r.text(5),
+        checkpoint: r.int(6).unwrap_or_default() as u64,
+        synced_at: r.int(7),
+        last_error: r.text(8),
+    }
+}
+
+const SUBSCRIPTION_COLUMNS: &str =
+    "id, url, bank, public_key, api_key, feed_id, checkpoint, synced_at, last_error";
+
+impl Feeds<'_> {
+    fn info_in(tx: &mut dyn SqlTx, bank: &str) -> Result<(i64, FeedInfo), Error> {
+        let rows = tx.query(
+            "SELECT id, created_at FROM banks WHERE name = CAST(? AS TEXT)",
+            &[bank.into()],
+        )?;
+        let row = rows
+            .first()
+            .ok_or_else(|| Error::new(ErrorKind::NoSuchBank(bank.to_string())))?;
+        let id = row.int(0).unwrap_or_default();
+        let head = tx
+            .query(
+                "SELECT first_seq + count - 1 FROM feed_log WHERE bank_id = ?
+                 ORDER BY first_seq DESC LIMIT 1",
+                &[id.into()],
+            )?
+            .first()
+            .and_then(|r| r.int(0))
+            .unwrap_or(0);
+        let info = FeedInfo {
+            bank: bank.to_string(),
+            feed_id: format!("{id}@{}", row.text(1).unwrap_or_default()),
+            head: head as u64,
+        };
+        Ok((id, info))
+    }
+
+    /// The bank's feed id and head.
+    pub fn info(&self, bank: &str) -> Result<FeedInfo, Error> {
+        let mut info = None;
+        sql::read(self.store, |tx| {
+            info = Some(Feeds::info_in(tx, bank)?.1);
+            Ok(())
+        })?;
+        info.ok_or_else(|| Error::new(ErrorKind::NoSuchBank(bank.to_string())))
+    }
+
+    /// Up to `limit` events after `since`, in order, with the feed's id and
+    /// head as of the read.
+    pub fn events(
+        &self,
+        bank: &str,
+        since: u64,
+        limit: usize,
+    ) -> Result<(FeedInfo, Vec<FeedEvent>), Error> {
+        let mut found = None;
+        sql::read(self.store, |tx| {
+            let (id, info) = Feeds::info_in(tx, bank)?;
+            let next = since as i64 + 1;
+            // The batch holding `since + 1`, and the batches after it.
+            let start = tx
+                .query(
+                    "SELECT first_seq FROM feed_log WHERE bank_id = ? AND first_seq <= ?
+                     ORDER BY first_seq DESC LIMIT 1",
+                    &[id.into(), next.into()],
+                )?
+                .first()
+                .and_then(|r| r.int(0))
+                .unwrap_or(1);
+            let batches = tx.query(
+                "SELECT first_seq, count, op, first_entry FROM feed_log
+                 WHERE bank_id = ? AND first_seq >= ? ORDER BY first_seq LIMIT ?",
+                &[id.into(), start.into(), (limit as i64).into()],
+            )?;
+            found = Some((info, batches));
+            Ok(())
+        })?;
+        let Some((info, batches)) = found else {
+            return Err(Error::new(ErrorKind::NoSuchBank(bank.to_string())));
+        };
+        let mut events = Vec::new();
+        for batch in batches {
+            let (Some(first_seq), Some(count), Some(op), Some(first_entry)) = (
+                batch.int(0),
+                batch.int(1),
+                batch.text(2).as_deref().and_then(FeedOp::named),
+                batch.int(3),
+            ) else {
+                continue;
+            };
+            // Skip what the subscriber has; stop at the page's size.
+            let skip = (since as i64 + 1 - first_seq).max(0);
+            let want = (count - skip).min((limit - events.len()) as i64);
+            if want <= 0 {
+                continue;
+            }
+            let first = (first_entry + skip) as u64;
+            let last = first + want as u64 - 1;
+            let mut seq = (first_seq + skip) as u64;
+            self.store.entries_in(first, last, true, &mut |entry| {
+                events.push(FeedEvent { seq, op, entry });
+                seq += 1;
+            })?;
+            if events.len() >= limit {
+                break;
+            }
+        }
+        Ok((info, events))
+    }
+
+    /// Adds a subscription, or updates the bank, key and API key of the one
+    /// with this URL (keeping its checkpoint).
+    pub fn subscribe(
+        &self,
+        url: &str,
+        bank: &str,
+        public_key: &str,
+        api_key: Option<&str>,
+    ) -> Result<Subscription, Error> {
+        sql::write(self.store, |tx| {
+            let updated = tx.exec(
+                "UPDATE feed_subscriptions SET bank = ?, public_key = ?, api_key = ? WHERE url = ?",
+                &[bank.into(), public_key.into(), api_key.into(), url.into()],
+            )?;
+            if updated == 0 {
+                tx.exec(
+                    "INSERT INTO feed_subscriptions (url, bank, public_key, api_key, created_at)
+                     VALUES (?, ?, ?, ?, ?)",
+                    &[
+                        url.into(),
+                        bank.into(),
+                        public_key.into(),
+                        api_key.into(),
+                        unix_now().into(),
+                    ],
+                )?;
+            }
+            Ok(())
+        })?;
+        self.subscription(url)
+    }
+
+    /// The subscription to `url`.
+    pub fn subscription(&self, url: &str) -> Result<Subscription, Error> {
+        let mut rows = Vec::new();
+        sql::read(self.store, |tx| {
+            rows = tx.query(
+                &format!("SELECT {SUBSCRIPTION_COLUMNS} FROM feed_subscriptions WHERE url = ?"),
+                &[url.into()],
+            )?;
+            Ok(())
+        })?;
+        rows.first()
+            .map(subscription_from)
+            .ok_or_else(|| Error::new(ErrorKind::NotFound(format!("no subscription to {url}"))))
+    }
+
+    /// Every subscription, oldest first.
+    pub fn subscriptions(&self) -> Result<Vec<Subscription>, Error> {
+        let mut rows = Vec::new();
+        sql::read(self.store, |tx| {
+            rows = tx.query(
+                &format!("SELECT {SUBSCRIPTION_COLUMNS} FROM feed_subscriptions ORDER BY id"),
+                &[],
+            )?;
+            Ok(())
+        })?;
+        Ok(rows.iter().map(subscription_from).collect())
+    }
+
+    /// Notes why a sync failed; the checkpoint stays where it was.
+    pub fn sync_failed(&self, id: i64, error: &str) -> Result<(), Error> {
+        sql::write(self.store, |tx| {
+            tx.exec(
+                "UPDATE feed_subscriptions SET last_error = ? WHERE id = ?",
+                &[error.into(), id.into()],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Applies a verified page (events `from..=to` of feed `feed_id`) to a
+    /// subscription's bank and moves its checkpoint to `to`, in one
+    /// transaction. Refuses a page that does not start right after the
+    /// checkpoint or comes from another feed than the one pinned; an empty
+    /// page changes nothing.
+    pub fn apply(
+        &self,
+        subscription: i64,
+        feed_id: &str,
+        from: u64,
+        events: &[IncomingEvent],
+    ) -> Result<Applied, Error> {
+        let mut applied = Applied::default();
+        sql::write(self.store, |tx| {
+            let rows = tx.query(
+                &format!("SELECT {SUBSCRIPTION_COLUMNS} FROM feed_subscriptions WHERE id = ?"),
+                &[subscription.into()],
+            )?;
+            let sub = rows.first().map(subscription_from).ok_or_else(|| {
+                Error::new(ErrorKind::NotFound(format!(
+                    "no subscription {subscription}"
+                )))
+            })?;
+            applied = apply_in(tx, &sub, feed_id, from, events)?;
+            Ok(())
+        })?;
+        Ok(applied)
+    }
+
+    /// Whether `bank` has (or had) an entry with this signal.
+    pub fn knows(&self, bank: &str, signal_type: SignalType, value: &[u8]) -> Result<bool, Error> {
+        let mut found = false;
+        sql::read(self.store, |tx| {
+            found = !tx
+                .query(
+                    "SELECT 1 FROM entries e JOIN banks b ON b.id = e.bank_id
+                     WHERE b.name = CAST(? AS TEXT) AND e.signal_type = ? AND e.value = ? LIMIT 1",
+                    &[bank.into(), signal_type.name().into(), value.into()],
+                )?
+                .is_empty();
+            Ok(())
+        })?;
+        Ok(found)
+    }
+
+    /// Records an opinion about an entry of `bank`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_opinion(
+        &self,
+        bank: &str,
+        tenant: &str,
+        key_id: Option<i64>,
+        actor: &str,
+        signal_type: SignalType,
+        value: &str,
+        opinion: &str,
+        note: Option<&str>,
+    ) -> Result<i64, Error> {
+        let mut id = 0;
+        sql::write(self.store, |tx| {
+            tx.exec(
+                "INSERT INTO feed_opinions
+                    (at, bank, tenant, key_id, actor, signal_type, value, opinion, note)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                &[
+                    unix_now().into(),
+                    bank.into(),
+                    tenant.into(),
+                    key_id.into(),
+                    actor.into(),
+                    signal_type.name().into(),
+                    value.into(),
+                    opinion.into(),
+                    note.into(),
+                ],
+            )?;
+            id = tx
+                .query("SELECT max(id) FROM feed_opinions", &[])?
+                .first()
+                .and_then(|r| r.int(0))
+                .unwrap_or_default();
+            Ok(())
+        })?;
+        Ok(id)
+    }
+
+    /// The opinions about `bank`'s entries, oldest first.
+    pub fn opinions(&self, bank: &str) -> Result<Vec<Opinion>, Error> {
+        let mut rows = Vec::new();
+        sql::read(self.store, |tx| {
+            rows = tx.query(
+                "SELECT id, at, bank, tenant, key_id, actor, signal_type, value, opinion, note
+                 FROM feed_opinions WHERE bank = ? ORDER BY id",
+                &[bank.into()],
+            )?;
+            Ok(())
+        })?;
+        Ok(rows
+            .iter()
+            .map(|r| Opinion {
+                id: r.int(0).unwrap_or_default(),
+                at: r.int(1).unwrap_or_default(),
+                bank: r.text(2).unwrap_or_default(),
+                tenant: r.text(3).unwrap_or_default(),
+                key_id: r.int(4),
+                actor: r.text(5).unwrap_or_default(),
+                signal_type: r.text(6).unwrap_or_default(),
+                value: r.text(7).unwrap_or_default(),
+                opinion: r.text(8).unwrap_or_default(),
+                note: r.text(9),
+            })
+            .collect())
+    }
+}
+
+fn apply_in(
+    tx: &mut dyn SqlTx,
+    sub: &Subscription,
+    feed_id: &str,
+    from: u64,
+    events: &[IncomingEvent],
+) -> Result<Applied, Error> {
+    if let Some(pinned) = sub.feed_id.as_deref().filter(|p| *p != feed_id) {
+        return Err(conflict(format!(
+            "{} now serves feed {feed_id:?}, not {pinned:?}: the publisher's bank was replaced",
+            sub.url
+        )));
+    }
+    if from != sub.checkpoint + 1 {
+        return Err(conflict(format!(
+            "page starts at {from}, but the checkpoint is {}",
+            sub.checkpoint
+        )));
+    }
+    for (i, e) in events.iter().enumerate() {
+        if e.seq != from + i as u64 {
+            return Err(conflict(format!(
+                "event {} of the page has sequence {}, expected {}",
+                i + 1,
+                e.seq,
+                from + i as u64
+            )));
+        }
+    }
+    let mut applied = Applied {
+        checkpoint: sub.checkpoint,
+        ..Applied::default()
+    };
+    let Some(last) = events.last() else {
+        return Ok(applied);
+    };
+    let bank = tx.query(
+        "SELECT id, version FROM banks WHERE name = CAST(? AS TEXT)",
+        &[sub.bank.as_str().into()],
+    )?;
+    let (bank_id, mut version) = bank
+        .first()
+        .and_then(|r| Some((r.int(0)?, r.int(1)?)))
+        .ok_or_else(|| Error::new(ErrorKind::NoSuchBank(sub.bank.clone())))?;
+    let at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    // Runs of adds and of removes, in feed order: each run is one bank
+    // version, as an import or a revocation would be.
+    for run in events.chunk_by(|a, b| a.op == b.op) {
+        version += 1;
+        match run[0].op {
+            FeedOp::Add => {
+                let before = tx
+                    .query("SELECT coalesce(max(id), 0) FROM entries", &[])?
+                    .first()
+                    .and_then(|r| r.int(0))
+                    .unwrap_or(0);
+                for rows in run.chunks(APPLY_ROWS_PER_INSERT) {
+                    insert_rows(tx, bank_id, &sub.url, &at, version, rows)?;
+                }
+                let range = tx.query(
+                    "SELECT min(id), max(id), count(*) FROM entries WHERE id > ? AND bank_id = ?",
+                    &[before.into(), bank_id.into()],
+                )?;
+                if let Some((first, last, added)) = range
+                    .first()
+                    .and_then(|r| Some((r.int(0)?, r.int(1)?, r.int(2)?)))
+                {
+                    applied.added += added as u64;
+                    tx.change(
+                        &sub.bank,
+                        &ChangeKind::Imported {
+                            first: first as u64,
+                            last: last as u64,
+                        },
+                    )?;
+                }
+            }
+            FeedOp::Remove => {
+                for e in run {
+                    let reason = e.reason.as_deref().unwrap_or("revoked by the publisher");
+                    let revoked = tx.query(
+                        "UPDATE entries SET revoked_at = ?, revoke_reason = ?, revoked_version = ?
+                         WHERE bank_id = ? AND signal_type = ? AND value = ? AND revoked_at IS NULL
+                         RETURNING id",
+                        &[
+                            at.as_str().into(),
+                            format!("{reason} (feed {})", sub.url).into(),
+                            version.into(),
+                            bank_id.into(),
+                            e.signal.signal_type.name().into(),
+                            e.signal.value.as_slice().into(),
+                        ],
+                    )?;
+                    for row in revoked {
+                        if let Some(id) = row.int(0) {
+                            applied.removed += 1;
+                            tx.change(&sub.bank, &ChangeKind::Revoked { entry: id as u64 })?;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    tx.exec(
+        "UPDATE banks SET version = ? WHERE id = ?",
+        &[version.into(), bank_id.into()],
+    )?;
+    tx.exec(
+        "UPDATE feed_subscriptions
+         SET checkpoint = ?, feed_id = ?, synced_at = ?, last_error = NULL WHERE id = ?",
+        &[
+            (last.seq as i64).into(),
+            feed_id.into(),
+            unix_now().into(),
+            sub.id.into(),
+        ],
+    )?;
+    applied.checkpoint = last.seq;
+    Ok(applied)
+}
+
+/// Inserts a run of added entries; values already active are skipped.
+fn insert_rows(
+    tx: &mut dyn SqlTx,
+    bank_id: i64,
+    origin: &str,
+    at: &str,
+    version: i64,
+    rows: &[IncomingEvent],
+) -> Result<(), Error> {
+    let mut sql = String::from(
+        "INSERT INTO entries (bank_id, origin, added_at, added_version, signal_type, value,
+                              quality, content_id, category, source, metadata) VALUES ",
+    );
+    let mut params: Vec<Param> = Vec::with_capacity(rows.len() * 11);
+    for (i, e) in rows.iter().enumerate() {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str(
+            "(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), ?, ?, \
+             CAST(CAST(? AS BIGINT) AS SMALLINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT))",
+        );
+        let s = &e.signal;
+        params.extend([
+            bank_id.into(),
+            origin.into(),
+            at.into(),
+            version.into(),
+            s.signal_type.name().into(),
+            s.value.as_slice().into(),
+            Param::Int(s.quality.map(i64::from)),
+            s.content_id.clone().into(),
+            s.category.clone().into(),
+            s.source.clone().into(),
+            s.metadata.clone().into(),
+        ]);
+    }
+    sql.push_str(" ON CONFLICT DO NOTHING");
+    tx.exec(&sql, &params)?;
+    Ok(())
+}
