@@ -61,7 +61,7 @@ pub enum Command {
     /// database, so changes made through any node sharing it match here
     /// within --follow-interval. SIGINT or SIGTERM finishes in-flight
     /// requests, then stops.
-    Serve(ServeFlags),
+    Serve(Box<ServeFlags>),
     /// Manage API keys: create, list, revoke.
     Key {
         #[command(subcommand)]
@@ -215,6 +215,33 @@ pub struct ServeFlags {
     /// How often subscriptions (`hashwatch feed subscribe`) are pulled.
     #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
     pub feed_interval: std::time::Duration,
+    /// Hotline: list an illegal verdict without a supervisor's second
+    /// assessment (four eyes are required by default).
+    #[arg(long)]
+    pub no_four_eyes: bool,
+    /// Hotline: public reports and appeals a minute per client address.
+    #[arg(long, default_value_t = 10)]
+    pub report_rate: u32,
+    /// Hotline: send a notice again this often while the URL is still up.
+    #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
+    pub notice_interval: std::time::Duration,
+    /// Hotline: re-check open takedowns this often.
+    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+    pub recheck_interval: std::time::Duration,
+    /// Hotline: give a takedown up after this long (the URL stays listed).
+    #[arg(long, default_value = "90days", value_parser = humantime::parse_duration)]
+    pub takedown_expiry: std::time::Duration,
+    /// Hotline: the hosting-provider registry (JSON: providers with
+    /// abuse contact, jurisdiction, address ranges and ASNs).
+    #[arg(long, value_name = "FILE")]
+    pub providers: Option<PathBuf>,
+    /// Resolve names from this hosts file instead of the system resolver
+    /// (for closed networks and tests).
+    #[arg(long, value_name = "FILE")]
+    pub hosts: Option<PathBuf>,
+    /// Hotline: who notices come from.
+    #[arg(long, default_value = "hashwatch hotline")]
+    pub hotline_name: String,
     /// Log lines as JSON instead of text.
     #[arg(long)]
     pub log_json: bool,
@@ -227,7 +254,7 @@ pub enum KeyCommand {
         /// A label: who or what uses the key.
         #[arg(long)]
         name: String,
-        /// admin, curator or matcher.
+        /// admin, curator, supervisor, analyst (hotline) or matcher.
         #[arg(long, default_value = "matcher")]
         role: String,
         /// The tenant whose banks the key sees.

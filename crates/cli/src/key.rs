@@ -48,8 +48,9 @@ pub fn run(command: &KeyCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode>
             tenant,
             format,
         } => {
-            let role = Role::parse(role)
-                .with_context(|| format!("role {role:?} is not admin, curator or matcher"))?;
+            let role = Role::parse(role).with_context(|| {
+                format!("role {role:?} is not admin, curator, supervisor, analyst or matcher")
+            })?;
             let (key, secret) = records.create_key(tenant, name, role)?;
             records.audit(&[audit(&key, "key.create")])?;
             match format {

@@ -52,6 +52,26 @@ pub fn run(flags: &ServeFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
             None => None,
         },
         feed_interval: flags.feed_interval,
+        four_eyes: !flags.no_four_eyes,
+        report_rate: flags.report_rate,
+        notice_interval: flags.notice_interval,
+        recheck_interval: flags.recheck_interval,
+        takedown_expiry: flags.takedown_expiry,
+        providers: match &flags.providers {
+            Some(path) => Some(std::sync::Arc::new(
+                hashwatch_hotline::Registry::parse(&read(path)?)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+            )),
+            None => None,
+        },
+        hosts: match &flags.hosts {
+            Some(path) => Some(std::sync::Arc::new(
+                hashwatch_hotline::StaticHosts::parse(&read(path)?)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+            )),
+            None => None,
+        },
+        hotline_name: flags.hotline_name.clone(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -65,4 +85,8 @@ pub fn run(flags: &ServeFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
         }))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn read(path: &std::path::Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
 }

@@ -74,6 +74,15 @@ impl FeedKey {
     pub(crate) fn sign(&self, message: &[u8]) -> String {
         to_hex(&self.key.sign(message).to_bytes())
     }
+
+    /// A hex signature over `context` followed by `body`, for documents
+    /// other than feed pages (blocklists); `context` keeps each kind of
+    /// document's signatures apart.
+    pub fn sign_detached(&self, context: &[u8], body: &[u8]) -> String {
+        let mut message = context.to_vec();
+        message.extend_from_slice(body);
+        self.sign(&message)
+    }
 }
 
 impl PublicKey {
@@ -92,6 +101,20 @@ impl PublicKey {
         self.key
             .verify_strict(message, &Signature::from_bytes(&bytes))
             .or_else(|_| fail("the page's signature does not verify with the pinned key"))
+    }
+}
+
+impl PublicKey {
+    /// Checks a [`FeedKey::sign_detached`] signature.
+    pub fn verify_detached(
+        &self,
+        context: &[u8],
+        body: &[u8],
+        signature: &str,
+    ) -> Result<(), FeedError> {
+        let mut message = context.to_vec();
+        message.extend_from_slice(body);
+        self.verify(&message, signature)
     }
 }
 

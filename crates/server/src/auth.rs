@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use hashwatch_store::{ApiKey, Role};
 
 use crate::error::ApiError;
@@ -45,12 +45,11 @@ fn unauthorized(message: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
 }
 
-fn secret_of(parts: &Parts) -> Option<&str> {
-    if let Some(v) = parts.headers.get("x-api-key") {
+fn secret_of(headers: &HeaderMap) -> Option<&str> {
+    if let Some(v) = headers.get("x-api-key") {
         return v.to_str().ok().map(str::trim);
     }
-    let v = parts
-        .headers
+    let v = headers
         .get(axum::http::header::AUTHORIZATION)?
         .to_str()
         .ok()?;
@@ -61,7 +60,7 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
-        let Some(secret) = secret_of(parts) else {
+        let Some(secret) = secret_of(&parts.headers) else {
             return Err(unauthorized(
                 "an API key is required: send it as 'Authorization: Bearer <key>' (hashwatch key create makes one)",
             ));
@@ -72,6 +71,24 @@ impl FromRequestParts<AppState> for Caller {
         };
         rate_limit(state, &key)?;
         Ok(Caller(key))
+    }
+}
+
+/// The caller on routes open to the public: `None` without a key, the key
+/// when a valid one came, an error for an unknown or revoked one.
+pub async fn optional_caller(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<ApiKey>, ApiError> {
+    let Some(secret) = secret_of(headers) else {
+        return Ok(None);
+    };
+    match key_for(state, secret.to_string()).await? {
+        Some(key) => {
+            rate_limit(state, &key)?;
+            Ok(Some(key))
+        }
+        None => Err(unauthorized("this API key is unknown or revoked")),
     }
 }
 

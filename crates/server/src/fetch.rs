@@ -1,6 +1,8 @@
 //! The guarded fetcher behind `?url=`: only hosts on the allowlist, only
 //! http(s), redirects only within the same host, a size cap and a timeout.
 
+use std::sync::Arc;
+
 use axum::http::StatusCode;
 use futures_util::StreamExt;
 
@@ -13,6 +15,37 @@ const MAX_REDIRECTS: usize = 3;
 
 /// The client used for fetches.
 pub fn client(timeout: std::time::Duration) -> reqwest::Client {
+    client_with(timeout, None)
+}
+
+/// Hands reqwest's connector the addresses a hotline [`Resolver`] gives.
+///
+/// [`Resolver`]: hashwatch_hotline::Resolver
+struct ResolveWith(Arc<dyn hashwatch_hotline::Resolver>);
+
+impl reqwest::dns::Resolve for ResolveWith {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let resolver = self.0.clone();
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let ips = tokio::task::spawn_blocking(move || resolver.resolve(&host))
+                .await
+                .map_err(|e| -> Box<dyn std::error::Error + Send + Sync> { e.to_string().into() })?
+                .map_err(|e| -> Box<dyn std::error::Error + Send + Sync> {
+                    format!("dns: {e}").into()
+                })?;
+            let addrs: reqwest::dns::Addrs =
+                Box::new(ips.into_iter().map(|ip| std::net::SocketAddr::new(ip, 0)));
+            Ok(addrs)
+        })
+    }
+}
+
+/// The fetch client, resolving names through `resolver` when given.
+pub fn client_with(
+    timeout: std::time::Duration,
+    resolver: Option<Arc<dyn hashwatch_hotline::Resolver>>,
+) -> reqwest::Client {
     let policy = reqwest::redirect::Policy::custom(|attempt| {
         let same_host = attempt
             .previous()
@@ -24,11 +57,11 @@ pub fn client(timeout: std::time::Duration) -> reqwest::Client {
             attempt.stop()
         }
     });
-    reqwest::Client::builder()
-        .redirect(policy)
-        .timeout(timeout)
-        .build()
-        .unwrap_or_default()
+    let mut builder = reqwest::Client::builder().redirect(policy).timeout(timeout);
+    if let Some(resolver) = resolver {
+        builder = builder.dns_resolver(Arc::new(ResolveWith(resolver)));
+    }
+    builder.build().unwrap_or_default()
 }
 
 /// Whether `host` is allowed: listed exactly, or under a `*.domain` entry.

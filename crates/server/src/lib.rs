@@ -25,6 +25,7 @@ pub mod extra;
 pub mod feeds;
 pub mod fetch;
 pub mod hma;
+pub mod hotline;
 pub mod metrics;
 pub mod openapi;
 pub mod signals;
@@ -104,6 +105,24 @@ pub fn router(state: AppState) -> Router {
             "/feeds/{bank}/opinions",
             get(feeds::opinions).post(feeds::add_opinion),
         )
+        .route("/hotline/reports", post(hotline::report))
+        .route(
+            "/hotline/reports/{id}/contact",
+            axum::routing::delete(hotline::delete_contact),
+        )
+        .route("/hotline/queue", get(hotline::queue))
+        .route("/hotline/cases/{id}", get(hotline::case))
+        .route("/hotline/cases/{id}/assess", post(hotline::assess))
+        .route("/hotline/cases/{id}/hashes", post(hotline::attach_hashes))
+        .route("/hotline/cases/{id}/bank", post(hotline::hashes_to_bank))
+        .route(
+            "/hotline/appeals",
+            get(hotline::appeals).post(hotline::appeal),
+        )
+        .route("/hotline/appeals/{id}", post(hotline::decide_appeal))
+        .route("/hotline/stats", get(hotline::stats))
+        .route("/blocklist", get(hotline::blocklist))
+        .route("/blocklist/delta", get(hotline::blocklist_delta))
         .route("/metrics", get(extra::metrics))
         .route("/openapi.json", get(openapi_json))
         .route("/openapi/openapi.json", get(openapi_json))
@@ -177,6 +196,14 @@ pub fn state(
         .build()
         .unwrap_or_default();
     let fetcher = fetch::client(Duration::from_secs(10));
+    let resolver: Arc<dyn hashwatch_hotline::Resolver> = match &config.hosts {
+        Some(hosts) => hosts.clone(),
+        None => Arc::new(hashwatch_hotline::SystemResolver),
+    };
+    let checker = fetch::client_with(
+        Duration::from_secs(10),
+        config.hosts.is_some().then(|| resolver.clone()),
+    );
     let inner = Inner {
         store,
         config,
@@ -187,6 +214,9 @@ pub fn state(
         events,
         http,
         fetcher,
+        checker,
+        resolver,
+        report_buckets: Mutex::new(HashMap::new()),
     };
     (AppState(Arc::new(inner)), receiver)
 }
@@ -207,11 +237,14 @@ pub async fn serve(config: Config, ready: impl FnOnce(SocketAddr)) -> Result<(),
         tokio::spawn(tasks::deliver(state.clone())),
         tokio::spawn(tasks::retain(state.clone())),
         tokio::spawn(tasks::subscriptions(state.clone())),
+        tokio::spawn(hotline::takedowns(state.clone())),
     ];
     let actions = tokio::spawn(tasks::act(state.clone(), receiver));
     tracing::info!(%address, "listening");
     ready(address);
-    axum::serve(listener, router(state.clone()))
+    // Client addresses, for the per-address limit on public hotline routes.
+    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
         .await?;
     // Requests are done; let the action worker record what they matched.

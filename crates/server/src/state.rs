@@ -55,6 +55,23 @@ pub struct Config {
     pub feed_key: Option<Arc<hashwatch_feed::FeedKey>>,
     /// How often subscriptions to other instances' feeds are pulled.
     pub feed_interval: Duration,
+    /// An illegal verdict needs a supervisor's second assessment before
+    /// the URL is listed.
+    pub four_eyes: bool,
+    /// Public reports and appeals a minute per client address (0: no limit).
+    pub report_rate: u32,
+    /// How often a notice is sent again while the URL is still up.
+    pub notice_interval: Duration,
+    /// How often open takedowns are re-checked.
+    pub recheck_interval: Duration,
+    /// After how long a takedown is given up (the URL stays listed).
+    pub takedown_expiry: Duration,
+    /// Hosting providers by address range and ASN.
+    pub providers: Option<Arc<hashwatch_hotline::Registry>>,
+    /// Names resolved from a hosts file instead of the system's resolver.
+    pub hosts: Option<Arc<hashwatch_hotline::StaticHosts>>,
+    /// Who notices come from.
+    pub hotline_name: String,
 }
 
 /// The shortest retention allowed.
@@ -81,6 +98,14 @@ impl Default for Config {
             threshold: hashwatch_matcher::DEFAULT_THRESHOLD,
             feed_key: None,
             feed_interval: Duration::from_secs(60),
+            four_eyes: true,
+            report_rate: 10,
+            notice_interval: Duration::from_secs(24 * 3600),
+            recheck_interval: Duration::from_secs(3600),
+            takedown_expiry: Duration::from_secs(90 * 24 * 3600),
+            providers: None,
+            hosts: None,
+            hotline_name: "hashwatch hotline".into(),
         }
     }
 }
@@ -189,6 +214,12 @@ pub struct Inner {
     pub http: reqwest::Client,
     /// The guarded fetcher for `?url=`.
     pub fetcher: reqwest::Client,
+    /// The same guards, resolving through `resolver`: hotline re-checks.
+    pub checker: reqwest::Client,
+    /// Name resolution for hotline attribution and re-checks.
+    pub resolver: Arc<dyn hashwatch_hotline::Resolver>,
+    /// Per-address token buckets for public hotline routes.
+    pub report_buckets: Mutex<HashMap<std::net::IpAddr, (f64, Instant)>>,
 }
 
 impl std::ops::Deref for AppState {

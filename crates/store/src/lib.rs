@@ -30,6 +30,7 @@
 
 mod error;
 mod feed;
+mod hotline;
 mod model;
 mod postgres;
 mod records;
@@ -39,6 +40,9 @@ mod sqlite;
 pub use crate::error::{Error, ErrorKind};
 pub use crate::feed::{
     feeds, Applied, FeedEvent, FeedInfo, FeedOp, Feeds, IncomingEvent, Opinion, Subscription,
+};
+pub use crate::hotline::{
+    hotline, Appeal, BlockChange, Case, CaseHash, Hotline, Intake, NewReport, Verdict,
 };
 pub use crate::model::{
     value_order, Bank, BankKind, Change, ChangeKind, Entry, EntryRef, ImportSummary, NewEntry,

@@ -27,8 +27,13 @@ pub const DEFAULT_TENANT: &str = "default";
 /// What an API key may do. Each role may do what the ones below it may.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Role {
-    /// Hash and look up.
+    /// Hash and look up; read blocklists.
     Matcher,
+    /// Also assess hotline reports and attach hashes to them.
+    Analyst,
+    /// Also give the second assessment, decide appeals, delete reporter
+    /// contacts and put a report's hashes into a bank.
+    Supervisor,
     /// Also add and remove signals and content, manage banks, decide reviews.
     Curator,
     /// Also read the audit log, place and release holds, set actions,
@@ -41,16 +46,20 @@ impl Role {
     pub fn name(&self) -> &'static str {
         match self {
             Role::Matcher => "matcher",
+            Role::Analyst => "analyst",
+            Role::Supervisor => "supervisor",
             Role::Curator => "curator",
             Role::Admin => "admin",
         }
     }
 
-    /// Parses `admin`, `curator` or `matcher`.
+    /// Parses `admin`, `curator`, `supervisor`, `analyst` or `matcher`.
     pub fn parse(text: &str) -> Option<Role> {
         match text {
             "admin" => Some(Role::Admin),
             "curator" => Some(Role::Curator),
+            "supervisor" => Some(Role::Supervisor),
+            "analyst" => Some(Role::Analyst),
             "matcher" => Some(Role::Matcher),
             _ => None,
         }

@@ -8,6 +8,7 @@ mod exchange;
 mod feeds;
 mod fetch;
 mod hma;
+mod hotline;
 mod nodes;
 
 use std::io::{BufRead, BufReader};

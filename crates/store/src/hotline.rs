@@ -1,0 +1,749 @@
+//! The hotline's records: cases (one per canonical URL), the reports that
+//! named them, reporters' contacts (kept apart, deletable), assessments,
+//! notices, appeals, hashes attached to cases, and the blocklist's log.
+//!
+//! A case moves `new` → `assessed` (first of two assessments, when four
+//! eyes are required) → `confirmed` (on the blocklist) → `notice_sent` →
+//! `removed` or `expired`; or `new` → `not_illegal` / `unreachable`; an
+//! upheld appeal ends it as `appeal_upheld`. The blocklist is an
+//! append-only log of adds and removes, so ISPs can ask for what changed.
+
+use crate::error::{Error, ErrorKind};
+use crate::records::unix_now;
+use crate::sql::{self, Param, Row, Sql, SqlTx};
+
+/// A reported URL and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Case {
+    /// Case number.
+    pub id: i64,
+    /// The canonical URL.
+    pub url: String,
+    /// SHA-256 of the canonical URL.
+    pub url_sha256: String,
+    /// Its host.
+    pub host: String,
+    /// Where it stands (see the module docs).
+    pub state: String,
+    /// `illegal`, `not_illegal` or `unreachable`, once final.
+    pub verdict: Option<String>,
+    /// The assessed category.
+    pub category: Option<String>,
+    /// The key that gave the first assessment.
+    pub first_assessor: Option<i64>,
+    /// The first assessment's verdict.
+    pub first_verdict: Option<String>,
+    /// When it was confirmed and listed (Unix seconds).
+    pub confirmed_at: Option<i64>,
+    /// The hosting provider.
+    pub provider: Option<String>,
+    /// The provider's abuse contact.
+    pub abuse: Option<String>,
+    /// The provider's jurisdiction.
+    pub jurisdiction: Option<String>,
+    /// The provider's notice webhook.
+    pub webhook: Option<String>,
+    /// The address the host resolved to.
+    pub ip: Option<String>,
+    /// Notices sent.
+    pub notices: i64,
+    /// The first notice (Unix seconds).
+    pub first_notice_at: Option<i64>,
+    /// The latest notice.
+    pub last_notice_at: Option<i64>,
+    /// The latest re-check.
+    pub last_check_at: Option<i64>,
+    /// What the latest re-check saw.
+    pub last_check: Option<String>,
+    /// When a re-check found it gone.
+    pub removed_at: Option<i64>,
+    /// Reports that named it.
+    pub reports: i64,
+    /// The first report (Unix seconds).
+    pub created_at: i64,
+}
+
+const CASE_COLUMNS: &str = "id, url, url_sha256, host, state, verdict, category, first_assessor,
+    first_verdict, confirmed_at, provider, abuse, jurisdiction, webhook, ip, notices,
+    first_notice_at, last_notice_at, last_check_at, last_check, removed_at, reports, created_at";
+
+fn case_from(r: &Row) -> Case {
+    Case {
+        id: r.int(0).unwrap_or_default(),
+        url: r.text(1).unwrap_or_default(),
+        url_sha256: r.text(2).unwrap_or_default(),
+        host: r.text(3).unwrap_or_default(),
+        state: r.text(4).unwrap_or_default(),
+        verdict: r.text(5),
+        category: r.text(6),
+        first_assessor: r.int(7),
+        first_verdict: r.text(8),
+        confirmed_at: r.int(9),
+        provider: r.text(10),
+        abuse: r.text(11),
+        jurisdiction: r.text(12),
+        webhook: r.text(13),
+        ip: r.text(14),
+        notices: r.int(15).unwrap_or_default(),
+        first_notice_at: r.int(16),
+        last_notice_at: r.int(17),
+        last_check_at: r.int(18),
+        last_check: r.text(19),
+        removed_at: r.int(20),
+        reports: r.int(21).unwrap_or_default(),
+        created_at: r.int(22).unwrap_or_default(),
+    }
+}
+
+/// A report as taken in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewReport {
+    /// The canonical URL.
+    pub url: String,
+    /// Its SHA-256.
+    pub url_sha256: String,
+    /// Its host.
+    pub host: String,
+    /// `public`, or the partner key's name.
+    pub source: String,
+    /// What the reporter said.
+    pub description: Option<String>,
+    /// How to reach the reporter (stored apart; never audited or exported).
+    pub contact: Option<String>,
+}
+
+/// What taking a report did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Intake {
+    /// The report's id.
+    pub report_id: i64,
+    /// Its case (new or existing).
+    pub case: Case,
+    /// The URL had been reported before: linked, not queued again.
+    pub duplicate: bool,
+}
+
+/// An assessment's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Illegal, with a category.
+    Illegal,
+    /// Not illegal.
+    NotIllegal,
+    /// Could not be reached to assess.
+    Unreachable,
+}
+
+impl Verdict {
+    /// Parses `illegal`, `not_illegal` or `unreachable`.
+    pub fn parse(text: &str) -> Option<Verdict> {
+        match text {
+            "illegal" => Some(Verdict::Illegal),
+            "not_illegal" => Some(Verdict::NotIllegal),
+            "unreachable" => Some(Verdict::Unreachable),
+            _ => None,
+        }
+    }
+
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Illegal => "illegal",
+            Verdict::NotIllegal => "not_illegal",
+            Verdict::Unreachable => "unreachable",
+        }
+    }
+}
+
+/// A blocklist change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockChange {
+    /// Its sequence number.
+    pub seq: i64,
+    /// `add` or `remove`.
+    pub op: String,
+    /// The canonical URL.
+    pub url: String,
+    /// Its SHA-256.
+    pub url_sha256: String,
+}
+
+/// A site owner's appeal against a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appeal {
+    /// Its id.
+    pub id: i64,
+    /// The case appealed.
+    pub case_id: i64,
+    /// When (Unix seconds).
+    pub at: i64,
+    /// The owner's reasons.
+    pub reason: String,
+    /// `open`, `upheld` or `rejected`.
+    pub state: String,
+    /// Who decided.
+    pub decided_by: Option<String>,
+}
+
+/// A hash attached to a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseHash {
+    /// The signal type's name.
+    pub signal_type: String,
+    /// The value as text (hex).
+    pub value: String,
+    /// The analyst who attached it.
+    pub added_by: String,
+}
+
+/// The hotline's records in any store.
+pub struct Hotline<'a> {
+    sql: &'a dyn Sql,
+}
+
+/// The hotline records of `sql`.
+pub fn hotline(sql: &dyn Sql) -> Hotline<'_> {
+    Hotline { sql }
+}
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::Invalid(message.into()))
+}
+
+fn last_id(tx: &mut dyn SqlTx, table: &str) -> Result<i64, Error> {
+    // Writers take turns, so the newest row is this transaction's.
+    Ok(tx
+        .query(&format!("SELECT max(id) FROM {table}"), &[])?
+        .first()
+        .and_then(|r| r.int(0))
+        .unwrap_or_default())
+}
+
+fn case_in(tx: &mut dyn SqlTx, id: i64) -> Result<Case, Error> {
+    tx.query(
+        &format!("SELECT {CASE_COLUMNS} FROM hotline_cases WHERE id = ?"),
+        &[id.into()],
+    )?
+    .first()
+    .map(case_from)
+    .ok_or_else(|| Error::new(ErrorKind::NotFound(format!("no hotline case {id}"))))
+}
+
+fn list(tx: &mut dyn SqlTx, case: &Case, op: &str) -> Result<(), Error> {
+    tx.exec(
+        "INSERT INTO blocklist_log (at, url, url_sha256, op) VALUES (?, ?, ?, ?)",
+        &[
+            unix_now().into(),
+            case.url.as_str().into(),
+            case.url_sha256.as_str().into(),
+            op.into(),
+        ],
+    )?;
+    Ok(())
+}
+
+fn set_state(tx: &mut dyn SqlTx, id: i64, state: &str) -> Result<(), Error> {
+    tx.exec(
+        "UPDATE hotline_cases SET state = ? WHERE id = ?",
+        &[state.into(), id.into()],
+    )?;
+    Ok(())
+}
+
+impl Hotline<'_> {
+    fn write<T: Default>(
+        &self,
+        mut work: impl FnMut(&mut dyn SqlTx) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let mut out = T::default();
+        sql::write(self.sql, |tx| {
+            out = work(tx)?;
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    fn read<T: Default>(
+        &self,
+        mut work: impl FnMut(&mut dyn SqlTx) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let mut out = T::default();
+        sql::read(self.sql, |tx| {
+            out = work(tx)?;
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Takes a report: a URL seen before is linked to its case, otherwise a
+    /// new case is opened. The contact goes to its own table.
+    pub fn report(&self, report: &NewReport) -> Result<Intake, Error> {
+        let now = unix_now();
+        let intake = self.write(|tx| {
+            let existing = tx.query(
+                "SELECT id FROM hotline_cases WHERE url = ?",
+                &[report.url.as_str().into()],
+            )?;
+            let (case_id, duplicate) = match existing.first().and_then(|r| r.int(0)) {
+                Some(id) => {
+                    tx.exec(
+                        "UPDATE hotline_cases SET reports = reports + 1 WHERE id = ?",
+                        &[id.into()],
+                    )?;
+                    (id, true)
+                }
+                None => {
+                    tx.exec(
+                        "INSERT INTO hotline_cases (url, url_sha256, host, state, created_at)
+                         VALUES (?, ?, ?, 'new', ?)",
+                        &[
+                            report.url.as_str().into(),
+                            report.url_sha256.as_str().into(),
+                            report.host.as_str().into(),
+                            now.into(),
+                        ],
+                    )?;
+                    (last_id(tx, "hotline_cases")?, false)
+                }
+            };
+            tx.exec(
+                "INSERT INTO hotline_reports (case_id, at, source, description) VALUES (?, ?, ?, ?)",
+                &[
+                    case_id.into(),
+                    now.into(),
+                    report.source.as_str().into(),
+                    report.description.clone().into(),
+                ],
+            )?;
+            let report_id = last_id(tx, "hotline_reports")?;
+            if let Some(contact) = report.contact.as_deref().filter(|c| !c.trim().is_empty()) {
+                tx.exec(
+                    "INSERT INTO hotline_contacts (report_id, contact) VALUES (?, ?)",
+                    &[report_id.into(), contact.into()],
+                )?;
+            }
+            Ok(Some(Intake {
+                report_id,
+                case: case_in(tx, case_id)?,
+                duplicate,
+            }))
+        })?;
+        intake.ok_or_else(|| invalid("the report was not taken"))
+    }
+
+    /// One case.
+    pub fn case(&self, id: i64) -> Result<Case, Error> {
+        self.read(|tx| case_in(tx, id).map(Some))?
+            .ok_or_else(|| Error::new(ErrorKind::NotFound(format!("no hotline case {id}"))))
+    }
+
+    /// What an analyst should look at next: new cases, and (for a
+    /// supervisor) cases awaiting a second assessment by someone else. A
+    /// case assessed to the end is never shown again.
+    pub fn queue(&self, key_id: i64, supervisor: bool, limit: usize) -> Result<Vec<Case>, Error> {
+        self.read(|tx| {
+            let rows = tx.query(
+                &format!(
+                    "SELECT {CASE_COLUMNS} FROM hotline_cases
+                     WHERE state = 'new'
+                        OR (state = 'assessed' AND CAST(? AS BIGINT) = 1 AND first_assessor <> ?)
+                     ORDER BY id LIMIT ?"
+                ),
+                &[
+                    i64::from(supervisor).into(),
+                    key_id.into(),
+                    (limit as i64).into(),
+                ],
+            )?;
+            Ok(rows.iter().map(case_from).collect())
+        })
+    }
+
+    /// Records an assessment. With `four_eyes`, an `illegal` verdict needs
+    /// a second one by a supervisor other than the first assessor before
+    /// the URL is listed; the second assessment decides. Returns the case
+    /// and whether it went on the blocklist.
+    pub fn assess(
+        &self,
+        id: i64,
+        key_id: i64,
+        supervisor: bool,
+        verdict: Verdict,
+        category: Option<&str>,
+        four_eyes: bool,
+    ) -> Result<(Case, bool), Error> {
+        if verdict == Verdict::Illegal && category.is_none_or(|c| c.trim().is_empty()) {
+            return Err(invalid("an illegal verdict needs a category"));
+        }
+        let now = unix_now();
+        let out = self.write(|tx| {
+            let case = case_in(tx, id)?;
+            let finalise = match case.state.as_str() {
+                "new" => !(four_eyes && verdict == Verdict::Illegal),
+                "assessed" => {
+                    if !supervisor {
+                        return Err(invalid("the second assessment needs a supervisor"));
+                    }
+                    if case.first_assessor == Some(key_id) {
+                        return Err(invalid(
+                            "the second assessment must be by someone other than the first",
+                        ));
+                    }
+                    true
+                }
+                other => return Err(invalid(format!("case {id} is already {other}"))),
+            };
+            if finalise {
+                let state = match verdict {
+                    Verdict::Illegal => "confirmed",
+                    Verdict::NotIllegal => "not_illegal",
+                    Verdict::Unreachable => "unreachable",
+                };
+                tx.exec(
+                    "UPDATE hotline_cases SET state = ?, verdict = ?, category = ?, assessed_at = ?,
+                         confirmed_at = ? WHERE id = ?",
+                    &[
+                        state.into(),
+                        verdict.name().into(),
+                        category.into(),
+                        now.into(),
+                        Param::Int((verdict == Verdict::Illegal).then_some(now)),
+                        id.into(),
+                    ],
+                )?;
+            } else {
+                tx.exec(
+                    "UPDATE hotline_cases SET state = 'assessed', first_assessor = ?,
+                         first_verdict = ?, first_category = ?, assessed_at = ? WHERE id = ?",
+                    &[
+                        key_id.into(),
+                        verdict.name().into(),
+                        category.into(),
+                        now.into(),
+                        id.into(),
+                    ],
+                )?;
+            }
+            let case = case_in(tx, id)?;
+            let listed = case.state == "confirmed";
+            if listed {
+                list(tx, &case, "add")?;
+            }
+            Ok(Some((case, listed)))
+        })?;
+        out.ok_or_else(|| invalid("not assessed"))
+    }
+
+    /// Records who hosts a case's URL.
+    pub fn attribute(
+        &self,
+        id: i64,
+        provider: &str,
+        abuse: &str,
+        jurisdiction: &str,
+        webhook: Option<&str>,
+        ip: &str,
+    ) -> Result<(), Error> {
+        self.write(|tx| {
+            tx.exec(
+                "UPDATE hotline_cases SET provider = ?, abuse = ?, jurisdiction = ?, webhook = ?,
+                     ip = ? WHERE id = ?",
+                &[
+                    provider.into(),
+                    abuse.into(),
+                    jurisdiction.into(),
+                    webhook.into(),
+                    ip.into(),
+                    id.into(),
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Cases still being taken down: confirmed or noticed, not yet gone.
+    pub fn open_takedowns(&self) -> Result<Vec<Case>, Error> {
+        self.read(|tx| {
+            let rows = tx.query(
+                &format!(
+                    "SELECT {CASE_COLUMNS} FROM hotline_cases
+                     WHERE state IN ('confirmed', 'notice_sent') ORDER BY id"
+                ),
+                &[],
+            )?;
+            Ok(rows.iter().map(case_from).collect())
+        })
+    }
+
+    /// Records a notice sent (or attempted) to the case's provider.
+    pub fn notice_sent(&self, id: i64, text: &str, delivery: &str) -> Result<Case, Error> {
+        let now = unix_now();
+        let case = self.write(|tx| {
+            let case = case_in(tx, id)?;
+            tx.exec(
+                "INSERT INTO hotline_notices (case_id, at, attempt, text, delivery)
+                 VALUES (?, ?, ?, ?, ?)",
+                &[
+                    id.into(),
+                    now.into(),
+                    (case.notices + 1).into(),
+                    text.into(),
+                    delivery.into(),
+                ],
+            )?;
+            tx.exec(
+                "UPDATE hotline_cases SET state = 'notice_sent', notices = notices + 1,
+                     first_notice_at = coalesce(first_notice_at, ?), last_notice_at = ?
+                 WHERE id = ?",
+                &[now.into(), now.into(), id.into()],
+            )?;
+            case_in(tx, id).map(Some)
+        })?;
+        case.ok_or_else(|| invalid("no notice"))
+    }
+
+    /// Records a re-check; `gone` ends the takedown: the case is removed,
+    /// timed and taken off the blocklist.
+    pub fn checked(&self, id: i64, result: &str, gone: bool) -> Result<Case, Error> {
+        let now = unix_now();
+        let case = self.write(|tx| {
+            tx.exec(
+                "UPDATE hotline_cases SET last_check_at = ?, last_check = ? WHERE id = ?",
+                &[now.into(), result.into(), id.into()],
+            )?;
+            let case = case_in(tx, id)?;
+            if gone && matches!(case.state.as_str(), "confirmed" | "notice_sent") {
+                tx.exec(
+                    "UPDATE hotline_cases SET state = 'removed', removed_at = ? WHERE id = ?",
+                    &[now.into(), id.into()],
+                )?;
+                list(tx, &case, "remove")?;
+            }
+            case_in(tx, id).map(Some)
+        })?;
+        case.ok_or_else(|| invalid("no check"))
+    }
+
+    /// Gives up on a takedown: the case stays listed as `expired`.
+    pub fn expire(&self, id: i64) -> Result<(), Error> {
+        self.write(|tx| set_state(tx, id, "expired"))
+    }
+
+    /// The blocklist's newest sequence number.
+    pub fn blocklist_head(&self) -> Result<i64, Error> {
+        self.read(|tx| {
+            Ok(tx
+                .query("SELECT coalesce(max(seq), 0) FROM blocklist_log", &[])?
+                .first()
+                .and_then(|r| r.int(0))
+                .unwrap_or(0))
+        })
+    }
+
+    /// Blocklist changes after `since`, oldest first.
+    pub fn blocklist_changes(&self, since: i64) -> Result<Vec<BlockChange>, Error> {
+        self.read(|tx| {
+            let rows = tx.query(
+                "SELECT seq, op, url, url_sha256 FROM blocklist_log WHERE seq > ? ORDER BY seq",
+                &[since.into()],
+            )?;
+            Ok(rows
+                .iter()
+                .map(|r| BlockChange {
+                    seq: r.int(0).unwrap_or_default(),
+                    op: r.text(1).unwrap_or_default(),
+                    url: r.text(2).unwrap_or_default(),
+                    url_sha256: r.text(3).unwrap_or_default(),
+                })
+                .collect())
+        })
+    }
+
+    /// The blocklist now: each URL whose last change is an add, with the
+    /// sequence number it is current as of.
+    pub fn blocklist(&self) -> Result<(i64, Vec<BlockChange>), Error> {
+        let changes = self.blocklist_changes(0)?;
+        let head = changes.last().map_or(0, |c| c.seq);
+        let mut current: std::collections::BTreeMap<String, BlockChange> = Default::default();
+        for c in changes {
+            if c.op == "add" {
+                current.insert(c.url.clone(), c);
+            } else {
+                current.remove(&c.url);
+            }
+        }
+        Ok((head, current.into_values().collect()))
+    }
+
+    /// A site owner appeals a listed URL.
+    pub fn appeal(&self, url: &str, reason: &str) -> Result<Appeal, Error> {
+        let now = unix_now();
+        let appeal = self.write(|tx| {
+            let case = tx
+                .query(
+                    &format!("SELECT {CASE_COLUMNS} FROM hotline_cases WHERE url = ?"),
+                    &[url.into()],
+                )?
+                .first()
+                .map(case_from)
+                .filter(|c| matches!(c.state.as_str(), "confirmed" | "notice_sent" | "expired"))
+                .ok_or_else(|| invalid(format!("{url} is not on the blocklist")))?;
+            tx.exec(
+                "INSERT INTO hotline_appeals (case_id, at, reason, state) VALUES (?, ?, ?, 'open')",
+                &[case.id.into(), now.into(), reason.into()],
+            )?;
+            let id = last_id(tx, "hotline_appeals")?;
+            Ok(Some(Appeal {
+                id,
+                case_id: case.id,
+                at: now,
+                reason: reason.to_string(),
+                state: "open".into(),
+                decided_by: None,
+            }))
+        })?;
+        appeal.ok_or_else(|| invalid("no appeal"))
+    }
+
+    /// Appeals, newest first.
+    pub fn appeals(&self) -> Result<Vec<Appeal>, Error> {
+        self.read(|tx| {
+            let rows = tx.query(
+                "SELECT id, case_id, at, reason, state, decided_by FROM hotline_appeals ORDER BY id DESC",
+                &[],
+            )?;
+            Ok(rows
+                .iter()
+                .map(|r| Appeal {
+                    id: r.int(0).unwrap_or_default(),
+                    case_id: r.int(1).unwrap_or_default(),
+                    at: r.int(2).unwrap_or_default(),
+                    reason: r.text(3).unwrap_or_default(),
+                    state: r.text(4).unwrap_or_default(),
+                    decided_by: r.text(5),
+                })
+                .collect())
+        })
+    }
+
+    /// Decides an open appeal; upheld takes the URL off the blocklist.
+    pub fn decide_appeal(&self, id: i64, upheld: bool, by: &str) -> Result<Appeal, Error> {
+        let now = unix_now();
+        self.write(|tx| {
+            let rows = tx.query(
+                "SELECT case_id, state FROM hotline_appeals WHERE id = ?",
+                &[id.into()],
+            )?;
+            let (case_id, state) = rows
+                .first()
+                .and_then(|r| Some((r.int(0)?, r.text(1)?)))
+                .ok_or_else(|| Error::new(ErrorKind::NotFound(format!("no appeal {id}"))))?;
+            if state != "open" {
+                return Err(invalid(format!("appeal {id} is already {state}")));
+            }
+            let decision = if upheld { "upheld" } else { "rejected" };
+            tx.exec(
+                "UPDATE hotline_appeals SET state = ?, decided_by = ?, decided_at = ? WHERE id = ?",
+                &[decision.into(), by.into(), now.into(), id.into()],
+            )?;
+            if upheld {
+                let case = case_in(tx, case_id)?;
+                set_state(tx, case_id, "appeal_upheld")?;
+                list(tx, &case, "remove")?;
+            }
+            Ok(())
+        })?;
+        self.appeals()?
+            .into_iter()
+            .find(|a| a.id == id)
+            .ok_or_else(|| Error::new(ErrorKind::NotFound(format!("no appeal {id}"))))
+    }
+
+    /// Deletes a reporter's contact; whether there was one.
+    pub fn delete_contact(&self, report_id: i64) -> Result<bool, Error> {
+        self.write(|tx| {
+            Ok(tx.exec(
+                "DELETE FROM hotline_contacts WHERE report_id = ?",
+                &[report_id.into()],
+            )? > 0)
+        })
+    }
+
+    /// A reporter's contact, for a supervisor who must reach them.
+    pub fn contact(&self, report_id: i64) -> Result<Option<String>, Error> {
+        self.read(|tx| {
+            Ok(tx
+                .query(
+                    "SELECT contact FROM hotline_contacts WHERE report_id = ?",
+                    &[report_id.into()],
+                )?
+                .first()
+                .and_then(|r| r.text(0)))
+        })
+    }
+
+    /// Removed cases: (provider, jurisdiction, seconds from the first
+    /// notice to removal).
+    pub fn removals(&self) -> Result<Vec<(String, String, i64)>, Error> {
+        self.read(|tx| {
+            let rows = tx.query(
+                "SELECT provider, jurisdiction, removed_at - coalesce(first_notice_at, confirmed_at)
+                 FROM hotline_cases WHERE state = 'removed'",
+                &[],
+            )?;
+            Ok(rows
+                .iter()
+                .map(|r| {
+                    (
+                        r.text(0).unwrap_or_else(|| "unknown".into()),
+                        r.text(1).unwrap_or_else(|| "unknown".into()),
+                        r.int(2).unwrap_or_default(),
+                    )
+                })
+                .collect())
+        })
+    }
+
+    /// Attaches a hash (made on the analyst's machine) to a case.
+    pub fn attach_hash(
+        &self,
+        id: i64,
+        signal_type: &str,
+        value: &str,
+        by: &str,
+    ) -> Result<(), Error> {
+        self.write(|tx| {
+            case_in(tx, id)?;
+            tx.exec(
+                "INSERT INTO hotline_hashes (case_id, signal_type, value, added_by, at)
+                 VALUES (?, ?, ?, ?, ?)",
+                &[
+                    id.into(),
+                    signal_type.into(),
+                    value.into(),
+                    by.into(),
+                    unix_now().into(),
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The hashes attached to a case.
+    pub fn hashes(&self, id: i64) -> Result<Vec<CaseHash>, Error> {
+        self.read(|tx| {
+            let rows = tx.query(
+                "SELECT signal_type, value, added_by FROM hotline_hashes WHERE case_id = ? ORDER BY id",
+                &[id.into()],
+            )?;
+            Ok(rows
+                .iter()
+                .map(|r| CaseHash {
+                    signal_type: r.text(0).unwrap_or_default(),
+                    value: r.text(1).unwrap_or_default(),
+                    added_by: r.text(2).unwrap_or_default(),
+                })
+                .collect())
+        })
+    }
+}
