@@ -77,6 +77,47 @@ pub enum Command {
         #[command(subcommand)]
         command: FeedCommand,
     },
+    /// Hotline tools: canonical URLs, cases, the blocklist, the provider
+    /// registry. Reports, triage, notices and appeals run in `serve`
+    /// (/hotline/… routes).
+    Hotline {
+        #[command(subcommand)]
+        command: HotlineCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HotlineCommand {
+    /// Print URLs in canonical form with their SHA-256 (what the hotline
+    /// files cases under and ISPs match against).
+    Canonical {
+        #[arg(required = true)]
+        urls: Vec<String>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Tsv)]
+        format: OutputFormat,
+    },
+    /// List cases, newest first.
+    Cases {
+        /// Only cases in this state (new, assessed, confirmed, notice_sent,
+        /// removed, expired, not_illegal, unreachable, appeal_upheld).
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Tsv)]
+        format: OutputFormat,
+    },
+    /// Print the blocklist from the database (the service serves it signed).
+    Blocklist {
+        /// `plain` URLs, or their `sha256`.
+        #[arg(long, default_value = "plain", value_parser = ["plain", "sha256"])]
+        format: String,
+    },
+    /// Check a provider registry file; with addresses, say who hosts them.
+    Providers {
+        file: PathBuf,
+        ips: Vec<std::net::IpAddr>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

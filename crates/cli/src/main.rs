@@ -6,6 +6,7 @@ mod feed;
 mod flags;
 mod hash;
 mod hashes;
+mod hotline;
 mod key;
 mod match_cmd;
 mod output;
@@ -51,6 +52,7 @@ fn run() -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(&args, &flags.db),
         Command::Key { command } => key::run(&command, &flags.db),
         Command::Feed { command } => feed::run(&command, &flags.db),
+        Command::Hotline { command } => hotline::run(&command, &flags.db),
     }
 }
 

@@ -268,6 +268,13 @@ async fn pull(
                 sub.url, page.from, report.checkpoint
             ));
         }
+        if page.head < report.checkpoint {
+            return Err(format!(
+                "{} says its feed ends at {}, before this subscription's checkpoint {}: \
+                 the publisher lost history (restored from a backup?)",
+                sub.url, page.head, report.checkpoint
+            ));
+        }
         report.head = page.head;
         if page.events.is_empty() {
             return Ok(report);

@@ -680,10 +680,12 @@ async fn takedown_round(state: &AppState, id: i64) -> ApiResult<()> {
             (format!("answered {}", r.status()), true)
         }
         Ok(r) => (format!("answered {}", r.status()), false),
-        Err(e) if e.is_connect() && e.to_string().contains("dns") => {
-            (format!("does not resolve: {e}"), true)
+        // A name that no longer resolves is gone; a refused or timed-out
+        // connection may be passing, so the notices go on.
+        Err(e) if error_chain(&e).contains("dns") => {
+            (format!("does not resolve: {}", error_chain(&e)), true)
         }
-        Err(e) => (format!("failed: {e}"), false),
+        Err(e) => (format!("failed: {}", error_chain(&e)), false),
     };
     let checked = state
         .db(move |s| {
@@ -731,6 +733,18 @@ async fn takedown_round(state: &AppState, id: i64) -> ApiResult<()> {
         send_notice(state, checked).await?;
     }
     Ok(())
+}
+
+/// An error with its causes, which is where reqwest says what happened.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 async fn attribute(state: &AppState, case: Case) -> ApiResult<Case> {

@@ -337,6 +337,21 @@ impl Hotline<'_> {
             .ok_or_else(|| Error::new(ErrorKind::NotFound(format!("no hotline case {id}"))))
     }
 
+    /// Cases, newest first, in one state or all.
+    pub fn cases(&self, state: Option<&str>, limit: usize) -> Result<Vec<Case>, Error> {
+        self.read(|tx| {
+            let rows = tx.query(
+                &format!(
+                    "SELECT {CASE_COLUMNS} FROM hotline_cases
+                     WHERE CAST(? AS TEXT) IS NULL OR state = CAST(? AS TEXT)
+                     ORDER BY id DESC LIMIT ?"
+                ),
+                &[state.into(), state.into(), (limit as i64).into()],
+            )?;
+            Ok(rows.iter().map(case_from).collect())
+        })
+    }
+
     /// What an analyst should look at next: new cases, and (for a
     /// supervisor) cases awaiting a second assessment by someone else. A
     /// case assessed to the end is never shown again.
@@ -480,6 +495,11 @@ impl Hotline<'_> {
         let now = unix_now();
         let case = self.write(|tx| {
             let case = case_in(tx, id)?;
+            // Taken down, expired or appealed while the notice was on its
+            // way: the record of the case stands as it is.
+            if !matches!(case.state.as_str(), "confirmed" | "notice_sent") {
+                return Ok(Some(case));
+            }
             tx.exec(
                 "INSERT INTO hotline_notices (case_id, at, attempt, text, delivery)
                  VALUES (?, ?, ?, ?, ?)",
@@ -526,7 +546,14 @@ impl Hotline<'_> {
 
     /// Gives up on a takedown: the case stays listed as `expired`.
     pub fn expire(&self, id: i64) -> Result<(), Error> {
-        self.write(|tx| set_state(tx, id, "expired"))
+        self.write(|tx| {
+            tx.exec(
+                "UPDATE hotline_cases SET state = 'expired'
+                 WHERE id = ? AND state IN ('confirmed', 'notice_sent')",
+                &[id.into()],
+            )?;
+            Ok(())
+        })
     }
 
     /// The blocklist's newest sequence number.

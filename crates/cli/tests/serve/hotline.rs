@@ -16,8 +16,8 @@ use serde_json::{json, Value};
 
 use crate::{temp_file, Db, Server};
 
-/// A web server hosting `/abuse.png` (until `gone`) and taking notices at
-/// `/notices`.
+/// A web server hosting `/abuse.png` (until `gone`) and every other page,
+/// and taking notices at `/notices`.
 struct Site {
     port: u16,
     gone: Arc<AtomicBool>,
@@ -54,7 +54,7 @@ impl Site {
                         .expect("lock")
                         .push(String::from_utf8_lossy(&body).into_owned());
                     "200 OK"
-                } else if g.load(Ordering::SeqCst) {
+                } else if path == "/abuse.png" && g.load(Ordering::SeqCst) {
                     "404 Not Found"
                 } else {
                     "200 OK"
@@ -374,6 +374,32 @@ fn hotline_flow(db: Db) {
     for text in [&audit, &exported, &plain, &full, &after, &shown.to_string()] {
         assert!(!text.contains(contact), "the contact leaked: {text}");
     }
+    // The same from the command line.
+    let removed_cases =
+        db.hashwatch(&["hotline", "cases", "--state", "removed", "--format", "json"]);
+    let lines: Vec<Value> = removed_cases
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(
+        (&lines[0]["id"], &lines[0]["provider"]),
+        (&json!(case), &json!("Loopback Hosting"))
+    );
+    assert_eq!(db.hashwatch(&["hotline", "blocklist"]), "");
+    let canonical = db.hashwatch(&[
+        "hotline",
+        "canonical",
+        "--format",
+        "json",
+        &format!("HTTP://BAD.example:{}/./abuse.png#x", site.port),
+    ]);
+    let canonical: Value = serde_json::from_str(canonical.trim()).expect("json");
+    assert_eq!(
+        (&canonical["url"], &canonical["sha256"]),
+        (&json!(url), &json!(sha))
+    );
+
     let contact_path = format!("/hotline/reports/{report_id}/contact");
     assert_eq!(analyst_api.delete(&contact_path).0, 403);
     assert_eq!(supervisor_api.delete(&contact_path).0, 204);
