@@ -80,6 +80,8 @@ pub fn run(command: &FeedCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
                 Some(url) => vec![feeds.subscription(url)?],
                 None => feeds.subscriptions()?,
             };
+            // Partner hotlines' assessments are pulled by `serve`.
+            let subs = subs.into_iter().filter(|s| s.kind == "bank").collect();
             return sync_all(store, subs, *page_size, !no_progress);
         }
         FeedCommand::Status { format } => {

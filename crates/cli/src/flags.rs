@@ -113,6 +113,22 @@ pub enum HotlineCommand {
         #[arg(long, default_value = "plain", value_parser = ["plain", "sha256"])]
         format: String,
     },
+    /// Take a partner hotline's assessments (`https://HOST/hotline/feed`):
+    /// each URL it confirmed becomes a case here with its verdict as the
+    /// first assessment, for a local supervisor to confirm. Pages are
+    /// verified against --public-key; `serve` keeps pulling.
+    Subscribe {
+        url: String,
+        /// The partner's public key (64 hex digits), obtained out of band.
+        #[arg(long)]
+        public_key: String,
+        /// The API key the partner gave this hotline.
+        #[arg(long, env = "HASHWATCH_FEED_API_KEY")]
+        api_key: Option<String>,
+        /// Only record the subscription.
+        #[arg(long)]
+        no_sync: bool,
+    },
     /// Check a provider registry file; with addresses, say who hosts them.
     Providers {
         file: PathBuf,

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use hashwatch_hotline::{canonical_url, Registry};
-use hashwatch_store::hotline;
+use std::sync::Arc;
+
+use hashwatch_store::{feeds, hotline, Store};
 use serde_json::{json, Value};
 
 use crate::db;
@@ -77,6 +79,41 @@ pub fn run(command: &HotlineCommand, db_flags: &DbFlags) -> anyhow::Result<ExitC
                     c.url
                 };
                 writeln!(out, "{line}")?;
+            }
+        }
+        HotlineCommand::Subscribe {
+            url,
+            public_key,
+            api_key,
+            no_sync,
+        } => {
+            let key = hashwatch_feed::PublicKey::parse(public_key)?;
+            let store: Arc<dyn Store + Send + Sync> = Arc::from(db::open(db_flags)?);
+            let sub = feeds(store.as_ref()).subscribe_hotline(
+                url,
+                &key.to_string(),
+                api_key.as_deref(),
+            )?;
+            eprintln!("subscribed to the shared assessments at {url}");
+            if !no_sync {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .enable_all()
+                    .build()?;
+                let http = hashwatch_server::feeds::client();
+                let result = runtime.block_on(hashwatch_server::hotline::sync_shared(
+                    &http,
+                    store.clone(),
+                    &sub,
+                ));
+                drop(runtime);
+                match result {
+                    Ok(taken) => writeln!(out, "{}", json!({"url": url, "taken": taken}))?,
+                    Err(e) => {
+                        eprintln!("hashwatch: {e}");
+                        status = ExitCode::from(1);
+                    }
+                }
             }
         }
         HotlineCommand::Providers { file, ips } => {

@@ -159,6 +159,7 @@ pub fn subscription_json(s: &Subscription) -> Value {
     json!({
         "url": s.url, "bank": s.bank, "public_key": s.public_key, "feed": s.feed_id,
         "checkpoint": s.checkpoint, "synced_at": s.synced_at, "last_error": s.last_error,
+        "kind": s.kind,
     })
 }
 

@@ -545,14 +545,20 @@ pub struct BlocklistQuery {
     since: Option<i64>,
 }
 
-fn signed(state: &AppState, seq: i64, content_type: &str, body: String) -> ApiResult<Response> {
+fn signed(
+    state: &AppState,
+    seq: i64,
+    context: &[u8],
+    content_type: &str,
+    body: String,
+) -> ApiResult<Response> {
     let Some(key) = state.config.feed_key.as_ref() else {
         return Err(ApiError::not_found(
             "no_signing_key",
             "this instance signs nothing: start it with --feed-key",
         ));
     };
-    let signature = key.sign_detached(BLOCKLIST_CONTEXT, body.as_bytes());
+    let signature = key.sign_detached(context, body.as_bytes());
     let mut response = ([(header::CONTENT_TYPE, content_type.to_string())], body).into_response();
     let headers = response.headers_mut();
     for (name, value) in [
@@ -607,12 +613,19 @@ pub async fn blocklist(
         return signed(
             &state,
             seq,
+            BLOCKLIST_CONTEXT,
             "application/json",
             json!({"seq": seq, "urls": urls}).to_string(),
         );
     }
     let body: String = list.iter().map(|c| line_of(&format, c) + "\n").collect();
-    signed(&state, seq, "text/plain; charset=utf-8", body)
+    signed(
+        &state,
+        seq,
+        BLOCKLIST_CONTEXT,
+        "text/plain; charset=utf-8",
+        body,
+    )
 }
 
 /// `GET /blocklist/delta?since=SEQ&format=`: additions and removals since
@@ -639,7 +652,13 @@ pub async fn blocklist_delta(
         };
         let body =
             json!({"since": since, "seq": seq, "added": pick("add"), "removed": pick("remove")});
-        return signed(&state, seq, "application/json", body.to_string());
+        return signed(
+            &state,
+            seq,
+            BLOCKLIST_CONTEXT,
+            "application/json",
+            body.to_string(),
+        );
     }
     let body: String = changes
         .iter()
@@ -651,7 +670,176 @@ pub async fn blocklist_delta(
             )
         })
         .collect();
-    signed(&state, seq, "text/plain; charset=utf-8", body)
+    signed(
+        &state,
+        seq,
+        BLOCKLIST_CONTEXT,
+        "text/plain; charset=utf-8",
+        body,
+    )
+}
+
+/// Prefixed to a shared-assessments page before signing.
+pub const SHARED_CONTEXT: &[u8] = b"hashwatch-hotline-feed-v1\0";
+
+/// The shared-assessments page format.
+pub const SHARED_FORMAT: &str = "hashwatch-hotline-feed/1";
+
+/// `GET /hotline/feed?since=SEQ&limit=`: this hotline's listings and
+/// delistings for partner hotlines, signed like the blocklist. Only URLs
+/// and verdicts travel: no report, no description, no contact.
+pub async fn shared_feed(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<PageQuery>,
+) -> ApiResult<Response> {
+    caller.require(Role::Matcher)?;
+    let since = query.since.unwrap_or(0);
+    let limit = query.limit.unwrap_or(5_000).clamp(1, 20_000);
+    let (head, events) = state
+        .db(move |s| Ok(hotline(s.store.as_ref()).shared_since(since, limit)?))
+        .await?;
+    let events: Vec<Value> = events
+        .iter()
+        .map(|e| {
+            json!({"seq": e.seq, "op": e.op, "url": e.url, "url_sha256": e.url_sha256,
+                   "host": e.host, "category": e.category})
+        })
+        .collect();
+    let body = json!({"format": SHARED_FORMAT, "since": since, "head": head, "events": events});
+    signed(
+        &state,
+        head,
+        SHARED_CONTEXT,
+        "application/json",
+        body.to_string(),
+    )
+}
+
+/// `?since=&limit=`.
+#[derive(Deserialize)]
+pub struct PageQuery {
+    since: Option<i64>,
+    limit: Option<usize>,
+}
+
+#[derive(Deserialize)]
+struct SharedPage {
+    format: String,
+    since: i64,
+    head: i64,
+    events: Vec<SharedEvent>,
+}
+
+#[derive(Deserialize)]
+struct SharedEvent {
+    seq: i64,
+    op: String,
+    url: String,
+    category: Option<String>,
+}
+
+/// Pulls a partner hotline's shared assessments from the subscription's
+/// checkpoint to the partner's head. Every page's signature is checked
+/// against the pinned key before it is read; each page is applied with its
+/// checkpoint in one transaction. Returns the URLs taken in.
+pub async fn sync_shared(
+    http: &reqwest::Client,
+    store: std::sync::Arc<dyn hashwatch_store::Store + Send + Sync>,
+    sub: &hashwatch_store::Subscription,
+) -> Result<u64, String> {
+    let result = pull_shared(http, store.clone(), sub).await;
+    if let Err(error) = &result {
+        let (id, error) = (sub.id, error.clone());
+        let _ = tokio::task::spawn_blocking(move || {
+            hashwatch_store::feeds(store.as_ref()).sync_failed(id, &error)
+        })
+        .await;
+    }
+    result
+}
+
+async fn pull_shared(
+    http: &reqwest::Client,
+    store: std::sync::Arc<dyn hashwatch_store::Store + Send + Sync>,
+    sub: &hashwatch_store::Subscription,
+) -> Result<u64, String> {
+    let key = hashwatch_feed::PublicKey::parse(&sub.public_key).map_err(|e| e.to_string())?;
+    let mut checkpoint = sub.checkpoint as i64;
+    let mut taken = 0;
+    loop {
+        let mut request = http.get(&sub.url).query(&[("since", checkpoint)]);
+        if let Some(api_key) = &sub.api_key {
+            request = request.bearer_auth(api_key);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| format!("cannot fetch {}: {e}", sub.url))?;
+        let status = response.status();
+        let signature = response
+            .headers()
+            .get("x-hashwatch-signature")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| format!("cannot read {}: {e}", sub.url))?;
+        if !status.is_success() {
+            return Err(format!("{} answered {status}", sub.url));
+        }
+        let signature = signature.ok_or_else(|| format!("{} sent an unsigned page", sub.url))?;
+        key.verify_detached(SHARED_CONTEXT, &body, &signature)
+            .map_err(|e| format!("refused a page from {}: {e}", sub.url))?;
+        let page: SharedPage = serde_json::from_slice(&body).map_err(|e| {
+            format!(
+                "{} sent a signed page that is not shared assessments: {e}",
+                sub.url
+            )
+        })?;
+        if page.format != SHARED_FORMAT || page.since != checkpoint {
+            return Err(format!(
+                "{} sent a page for since={}, not {checkpoint}",
+                sub.url, page.since
+            ));
+        }
+        if page.head < checkpoint {
+            return Err(format!(
+                "{} is behind this subscription's checkpoint",
+                sub.url
+            ));
+        }
+        if page.events.is_empty() {
+            return Ok(taken);
+        }
+        let mut events = Vec::with_capacity(page.events.len());
+        for e in page.events {
+            // Canonical again here: a partner's spelling must not make a
+            // second case.
+            let url = canonical_url(&e.url).map_err(|m| format!("event {}: {m}", e.seq))?;
+            events.push(hashwatch_store::SharedAssessment {
+                seq: e.seq,
+                op: e.op,
+                url: url.url,
+                url_sha256: url.sha256,
+                host: url.host,
+                category: e.category,
+            });
+        }
+        let (store, id, from) = (store.clone(), sub.id, checkpoint + 1);
+        let (n, next) = tokio::task::spawn_blocking(move || {
+            hotline(store.as_ref()).apply_shared(id, from, &events)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("cannot apply a page from {}: {e}", sub.url))?;
+        taken += n;
+        checkpoint = next;
+        if checkpoint >= page.head {
+            return Ok(taken);
+        }
+    }
 }
 
 /// One takedown round for a case: attribute it, re-check the URL, and send

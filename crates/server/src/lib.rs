@@ -121,6 +121,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/hotline/appeals/{id}", post(hotline::decide_appeal))
         .route("/hotline/stats", get(hotline::stats))
+        .route("/hotline/feed", get(hotline::shared_feed))
         .route("/blocklist", get(hotline::blocklist))
         .route("/blocklist/delta", get(hotline::blocklist_delta))
         .route("/metrics", get(extra::metrics))

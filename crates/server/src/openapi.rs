@@ -56,6 +56,7 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("get", "/hotline/appeals", "Hotline: appeals (supervisor)."),
     ("post", "/hotline/appeals/{id}", "Hotline: decide an appeal {decision: upheld|rejected}; upheld takes the URL off the blocklist (supervisor)."),
     ("get", "/hotline/stats", "Hotline: median and 90th-percentile time from first notice to removal, by provider and by jurisdiction (analyst)."),
+    ("get", "/hotline/feed", "Hotline: this hotline's listings and delistings for partner hotlines (?since=SEQ), signed; only URLs, categories and verdicts travel."),
     ("get", "/blocklist", "The blocklist (?format=plain|json|sha256), signed: X-Hashwatch-Signature over the body, X-Hashwatch-Seq for the delta."),
     ("get", "/blocklist/delta", "Blocklist changes since ?since=SEQ (+URL/-URL lines, or ?format=json|sha256), signed."),
     ("get", "/metrics", "Prometheus metrics."),

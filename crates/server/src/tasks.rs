@@ -323,6 +323,18 @@ pub async fn subscriptions(state: AppState) {
             continue;
         };
         for sub in subscriptions {
+            if sub.kind == "hotline" {
+                match crate::hotline::sync_shared(&state.http, state.store.clone(), &sub).await {
+                    Ok(n) if n > 0 => {
+                        tracing::info!(url = %sub.url, taken = n, "shared assessments synced")
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(url = %sub.url, error = %e, "shared assessments failed")
+                    }
+                }
+                continue;
+            }
             let result = crate::feeds::sync(
                 &state.http,
                 state.store.clone(),

@@ -112,6 +112,9 @@ pub struct Subscription {
     pub synced_at: Option<i64>,
     /// Why the last sync failed, until one succeeds.
     pub last_error: Option<String>,
+    /// `bank` (a bank's feed into a local bank) or `hotline` (a partner
+    /// hotline's shared assessments).
+    pub kind: String,
 }
 
 /// What applying a page did.
@@ -164,7 +167,7 @@ fn conflict(message: String) -> Error {
     Error::new(ErrorKind::Invalid(message))
 }
 
-fn subscription_from(r: &Row) -> Subscription {
+pub(crate) fn subscription_from(r: &Row) -> Subscription {
     Subscription {
         id: r.int(0).unwrap_or_default(),
         url: r.text(1).unwrap_or_default(),
@@ -175,11 +178,12 @@ fn subscription_from(r: &Row) -> Subscription {
         checkpoint: r.int(6).unwrap_or_default() as u64,
         synced_at: r.int(7),
         last_error: r.text(8),
+        kind: r.text(9).unwrap_or_else(|| "bank".into()),
     }
 }
 
-const SUBSCRIPTION_COLUMNS: &str =
-    "id, url, bank, public_key, api_key, feed_id, checkpoint, synced_at, last_error";
+pub(crate) const SUBSCRIPTION_COLUMNS: &str =
+    "id, url, bank, public_key, api_key, feed_id, checkpoint, synced_at, last_error, kind";
 
 impl Feeds<'_> {
     fn info_in(tx: &mut dyn SqlTx, bank: &str) -> Result<(i64, FeedInfo), Error> {
@@ -290,23 +294,59 @@ impl Feeds<'_> {
         public_key: &str,
         api_key: Option<&str>,
     ) -> Result<Subscription, Error> {
+        self.subscribe_as("bank", url, bank, public_key, api_key)
+    }
+
+    /// Adds (or updates) a subscription to a partner hotline's shared
+    /// assessments (`…/hotline/feed`).
+    pub fn subscribe_hotline(
+        &self,
+        url: &str,
+        public_key: &str,
+        api_key: Option<&str>,
+    ) -> Result<Subscription, Error> {
+        self.subscribe_as("hotline", url, "", public_key, api_key)
+    }
+
+    fn subscribe_as(
+        &self,
+        kind: &str,
+        url: &str,
+        bank: &str,
+        public_key: &str,
+        api_key: Option<&str>,
+    ) -> Result<Subscription, Error> {
         sql::write(self.store, |tx| {
-            let updated = tx.exec(
-                "UPDATE feed_subscriptions SET bank = ?, public_key = ?, api_key = ? WHERE url = ?",
-                &[bank.into(), public_key.into(), api_key.into(), url.into()],
+            let existing = tx.query(
+                "SELECT kind FROM feed_subscriptions WHERE url = ?",
+                &[url.into()],
             )?;
-            if updated == 0 {
-                tx.exec(
-                    "INSERT INTO feed_subscriptions (url, bank, public_key, api_key, created_at)
-                     VALUES (?, ?, ?, ?, ?)",
-                    &[
-                        url.into(),
-                        bank.into(),
-                        public_key.into(),
-                        api_key.into(),
-                        unix_now().into(),
-                    ],
-                )?;
+            match existing.first().and_then(|r| r.text(0)) {
+                Some(k) if k != kind => {
+                    return Err(conflict(format!("{url} is already a {k} subscription")))
+                }
+                Some(_) => {
+                    tx.exec(
+                        "UPDATE feed_subscriptions SET bank = ?, public_key = ?, api_key = ?
+                         WHERE url = ?",
+                        &[bank.into(), public_key.into(), api_key.into(), url.into()],
+                    )?;
+                }
+                None => {
+                    tx.exec(
+                        "INSERT INTO feed_subscriptions
+                             (url, bank, public_key, api_key, created_at, kind)
+                         VALUES (?, ?, ?, ?, ?, ?)",
+                        &[
+                            url.into(),
+                            bank.into(),
+                            public_key.into(),
+                            api_key.into(),
+                            unix_now().into(),
+                            kind.into(),
+                        ],
+                    )?;
+                }
             }
             Ok(())
         })?;
@@ -474,6 +514,12 @@ fn apply_in(
     from: u64,
     events: &[IncomingEvent],
 ) -> Result<Applied, Error> {
+    if sub.kind != "bank" {
+        return Err(conflict(format!(
+            "{} is not a bank feed subscription",
+            sub.url
+        )));
+    }
     if let Some(pinned) = sub.feed_id.as_deref().filter(|p| *p != feed_id) {
         return Err(conflict(format!(
             "{} now serves feed {feed_id:?}, not {pinned:?}: the publisher's bank was replaced",

@@ -168,6 +168,23 @@ pub struct BlockChange {
     pub url_sha256: String,
 }
 
+/// A listing or delisting shared between hotlines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedAssessment {
+    /// Its sequence number (the publisher's blocklist sequence).
+    pub seq: i64,
+    /// `confirmed` (listed as illegal) or `withdrawn` (taken off the list).
+    pub op: String,
+    /// The canonical URL.
+    pub url: String,
+    /// Its SHA-256.
+    pub url_sha256: String,
+    /// Its host.
+    pub host: String,
+    /// The publisher's category.
+    pub category: Option<String>,
+}
+
 /// A site owner's appeal against a listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Appeal {
@@ -250,6 +267,58 @@ fn set_state(tx: &mut dyn SqlTx, id: i64, state: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// Takes a report inside a transaction (see [`Hotline::report`]).
+fn report_in(tx: &mut dyn SqlTx, report: &NewReport) -> Result<Intake, Error> {
+    let now = unix_now();
+    let existing = tx.query(
+        "SELECT id FROM hotline_cases WHERE url = ?",
+        &[report.url.as_str().into()],
+    )?;
+    let (case_id, duplicate) = match existing.first().and_then(|r| r.int(0)) {
+        Some(id) => {
+            tx.exec(
+                "UPDATE hotline_cases SET reports = reports + 1 WHERE id = ?",
+                &[id.into()],
+            )?;
+            (id, true)
+        }
+        None => {
+            tx.exec(
+                "INSERT INTO hotline_cases (url, url_sha256, host, state, created_at)
+                 VALUES (?, ?, ?, 'new', ?)",
+                &[
+                    report.url.as_str().into(),
+                    report.url_sha256.as_str().into(),
+                    report.host.as_str().into(),
+                    now.into(),
+                ],
+            )?;
+            (last_id(tx, "hotline_cases")?, false)
+        }
+    };
+    tx.exec(
+        "INSERT INTO hotline_reports (case_id, at, source, description) VALUES (?, ?, ?, ?)",
+        &[
+            case_id.into(),
+            now.into(),
+            report.source.as_str().into(),
+            report.description.clone().into(),
+        ],
+    )?;
+    let report_id = last_id(tx, "hotline_reports")?;
+    if let Some(contact) = report.contact.as_deref().filter(|c| !c.trim().is_empty()) {
+        tx.exec(
+            "INSERT INTO hotline_contacts (report_id, contact) VALUES (?, ?)",
+            &[report_id.into(), contact.into()],
+        )?;
+    }
+    Ok(Intake {
+        report_id,
+        case: case_in(tx, case_id)?,
+        duplicate,
+    })
+}
+
 impl Hotline<'_> {
     fn write<T: Default>(
         &self,
@@ -278,57 +347,127 @@ impl Hotline<'_> {
     /// Takes a report: a URL seen before is linked to its case, otherwise a
     /// new case is opened. The contact goes to its own table.
     pub fn report(&self, report: &NewReport) -> Result<Intake, Error> {
+        self.write(|tx| report_in(tx, report).map(Some))?
+            .ok_or_else(|| invalid("the report was not taken"))
+    }
+
+    /// Applies a page of a partner hotline's shared assessments (verified
+    /// by the caller) and moves the subscription's checkpoint, in one
+    /// transaction. Each URL the partner confirmed becomes a report from
+    /// the partner; a case nobody here has assessed yet takes the partner's
+    /// verdict as its first assessment, so it goes to a supervisor for the
+    /// second and never to a first-line analyst. Returns the cases opened
+    /// or linked and the new checkpoint.
+    pub fn apply_shared(
+        &self,
+        subscription: i64,
+        from: i64,
+        events: &[SharedAssessment],
+    ) -> Result<(u64, i64), Error> {
         let now = unix_now();
-        let intake = self.write(|tx| {
-            let existing = tx.query(
-                "SELECT id FROM hotline_cases WHERE url = ?",
-                &[report.url.as_str().into()],
+        self.write(|tx| {
+            let rows = tx.query(
+                &format!(
+                    "SELECT {} FROM feed_subscriptions WHERE id = ?",
+                    crate::feed::SUBSCRIPTION_COLUMNS
+                ),
+                &[subscription.into()],
             )?;
-            let (case_id, duplicate) = match existing.first().and_then(|r| r.int(0)) {
-                Some(id) => {
-                    tx.exec(
-                        "UPDATE hotline_cases SET reports = reports + 1 WHERE id = ?",
-                        &[id.into()],
-                    )?;
-                    (id, true)
+            let sub = rows
+                .first()
+                .map(crate::feed::subscription_from)
+                .filter(|s| s.kind == "hotline")
+                .ok_or_else(|| invalid(format!("no hotline subscription {subscription}")))?;
+            if from != sub.checkpoint as i64 + 1 {
+                return Err(invalid(format!(
+                    "page starts at {from}, but the checkpoint is {}",
+                    sub.checkpoint
+                )));
+            }
+            let mut taken = 0;
+            for (i, e) in events.iter().enumerate() {
+                if e.seq != from + i as i64 {
+                    return Err(invalid(format!("event {} is out of sequence", i + 1)));
                 }
-                None => {
+                if e.op != "confirmed" {
+                    continue;
+                }
+                let intake = report_in(
+                    tx,
+                    &NewReport {
+                        url: e.url.clone(),
+                        url_sha256: e.url_sha256.clone(),
+                        host: e.host.clone(),
+                        source: format!("partner-feed:{}", sub.url),
+                        description: Some(format!(
+                            "confirmed illegal by a partner hotline (category {})",
+                            e.category.as_deref().unwrap_or("none")
+                        )),
+                        contact: None,
+                    },
+                )?;
+                if intake.case.state == "new" {
                     tx.exec(
-                        "INSERT INTO hotline_cases (url, url_sha256, host, state, created_at)
-                         VALUES (?, ?, ?, 'new', ?)",
+                        "UPDATE hotline_cases SET state = 'assessed', first_assessor = NULL,
+                             first_verdict = 'illegal', first_category = ?, category = ?,
+                             assessed_at = ? WHERE id = ?",
                         &[
-                            report.url.as_str().into(),
-                            report.url_sha256.as_str().into(),
-                            report.host.as_str().into(),
+                            e.category.clone().into(),
+                            e.category.clone().into(),
                             now.into(),
+                            intake.case.id.into(),
                         ],
                     )?;
-                    (last_id(tx, "hotline_cases")?, false)
                 }
-            };
-            tx.exec(
-                "INSERT INTO hotline_reports (case_id, at, source, description) VALUES (?, ?, ?, ?)",
-                &[
-                    case_id.into(),
-                    now.into(),
-                    report.source.as_str().into(),
-                    report.description.clone().into(),
-                ],
-            )?;
-            let report_id = last_id(tx, "hotline_reports")?;
-            if let Some(contact) = report.contact.as_deref().filter(|c| !c.trim().is_empty()) {
-                tx.exec(
-                    "INSERT INTO hotline_contacts (report_id, contact) VALUES (?, ?)",
-                    &[report_id.into(), contact.into()],
-                )?;
+                taken += 1;
             }
-            Ok(Some(Intake {
-                report_id,
-                case: case_in(tx, case_id)?,
-                duplicate,
-            }))
-        })?;
-        intake.ok_or_else(|| invalid("the report was not taken"))
+            let checkpoint = events.last().map_or(sub.checkpoint as i64, |e| e.seq);
+            tx.exec(
+                "UPDATE feed_subscriptions SET checkpoint = ?, synced_at = ?, last_error = NULL
+                 WHERE id = ?",
+                &[checkpoint.into(), now.into(), subscription.into()],
+            )?;
+            Ok((taken, checkpoint))
+        })
+    }
+
+    /// Shared assessments after `since`: every listing (`confirmed`, with
+    /// its category) and delisting (`withdrawn`), oldest first, with the
+    /// newest sequence number.
+    pub fn shared_since(
+        &self,
+        since: i64,
+        limit: usize,
+    ) -> Result<(i64, Vec<SharedAssessment>), Error> {
+        self.read(|tx| {
+            let head = tx
+                .query("SELECT coalesce(max(seq), 0) FROM blocklist_log", &[])?
+                .first()
+                .and_then(|r| r.int(0))
+                .unwrap_or(0);
+            let rows = tx.query(
+                "SELECT l.seq, l.op, l.url, l.url_sha256, c.host, c.category
+                 FROM blocklist_log l LEFT JOIN hotline_cases c ON c.url = l.url
+                 WHERE l.seq > ? ORDER BY l.seq LIMIT ?",
+                &[since.into(), (limit as i64).into()],
+            )?;
+            let events = rows
+                .iter()
+                .map(|r| SharedAssessment {
+                    seq: r.int(0).unwrap_or_default(),
+                    op: if r.text(1).as_deref() == Some("add") {
+                        "confirmed".into()
+                    } else {
+                        "withdrawn".into()
+                    },
+                    url: r.text(2).unwrap_or_default(),
+                    url_sha256: r.text(3).unwrap_or_default(),
+                    host: r.text(4).unwrap_or_default(),
+                    category: r.text(5),
+                })
+                .collect();
+            Ok((head, events))
+        })
     }
 
     /// One case.
@@ -361,7 +500,8 @@ impl Hotline<'_> {
                 &format!(
                     "SELECT {CASE_COLUMNS} FROM hotline_cases
                      WHERE state = 'new'
-                        OR (state = 'assessed' AND CAST(? AS BIGINT) = 1 AND first_assessor <> ?)
+                        OR (state = 'assessed' AND CAST(? AS BIGINT) = 1
+                            AND (first_assessor IS NULL OR first_assessor <> ?))
                      ORDER BY id LIMIT ?"
                 ),
                 &[

@@ -42,7 +42,8 @@ pub use crate::feed::{
     feeds, Applied, FeedEvent, FeedInfo, FeedOp, Feeds, IncomingEvent, Opinion, Subscription,
 };
 pub use crate::hotline::{
-    hotline, Appeal, BlockChange, Case, CaseHash, Hotline, Intake, NewReport, Verdict,
+    hotline, Appeal, BlockChange, Case, CaseHash, Hotline, Intake, NewReport, SharedAssessment,
+    Verdict,
 };
 pub use crate::model::{
     value_order, Bank, BankKind, Change, ChangeKind, Entry, EntryRef, ImportSummary, NewEntry,

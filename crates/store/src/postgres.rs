@@ -283,6 +283,9 @@ CREATE TABLE blocklist_log (
     op         TEXT NOT NULL
 );
 "#,
+    // A subscription follows a bank's feed or a partner hotline's shared
+    // assessments.
+    "ALTER TABLE feed_subscriptions ADD COLUMN kind TEXT NOT NULL DEFAULT 'bank';",
 ];
 
 /// An arbitrary constant: migrations on several nodes take turns.

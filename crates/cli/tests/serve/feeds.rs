@@ -18,7 +18,7 @@ const HASHES: usize = 100_000;
 const REVOKED: usize = 1_000;
 
 /// Runs `hashwatch --db … ARGS` whatever its exit status.
-fn run(db: &Db, args: &[&str]) -> Output {
+pub fn run(db: &Db, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_hashwatch"))
         .env_remove("HASHWATCH_DB")
         .arg("--db")
@@ -35,7 +35,7 @@ fn keygen(db: &Db, path: &Path) -> String {
 }
 
 /// The subscription to `url`, as `feed status --format json` shows it.
-fn status(db: &Db, url: &str) -> Value {
+pub fn status(db: &Db, url: &str) -> Value {
     db.hashwatch(&["feed", "status", "--format", "json"])
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).expect("json line"))

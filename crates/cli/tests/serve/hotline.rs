@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use crate::feeds::{run, status};
 use crate::{temp_file, Db, Server};
 
 /// A web server hosting `/abuse.png` (until `gone`) and every other page,
@@ -398,6 +399,79 @@ fn hotline_flow(db: Db) {
     assert_eq!(
         (&canonical["url"], &canonical["sha256"]),
         (&json!(url), &json!(sha))
+    );
+
+    // Another hotline takes this one's assessments over the signed feed:
+    // not with the wrong key, exactly once with the right one, and each
+    // confirmed URL waits there for a local supervisor's confirmation.
+    let partner = match &db {
+        Db::Sqlite(_) => Db::sqlite(),
+        Db::Postgres(_) => Db::postgres(),
+    };
+    let feed = format!("{}/hotline/feed", server.base);
+    let wrong_key = partner
+        .hashwatch(&[
+            "feed",
+            "keygen",
+            "--out",
+            &dir.path().join("wrong.key").to_string_lossy(),
+        ])
+        .trim()
+        .to_string();
+    let refused = run(
+        &partner,
+        &[
+            "hotline",
+            "subscribe",
+            &feed,
+            "--public-key",
+            &wrong_key,
+            "--api-key",
+            &isp,
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("does not verify"));
+    assert_eq!(status(&partner, &feed)["checkpoint"], 0);
+    assert_eq!(
+        partner.hashwatch(&["hotline", "cases"]).lines().count(),
+        1,
+        "only the header"
+    );
+    let taken = partner.hashwatch(&[
+        "hotline",
+        "subscribe",
+        &feed,
+        "--public-key",
+        &public_key,
+        "--api-key",
+        &isp,
+    ]);
+    let taken: Value = serde_json::from_str(taken.trim()).expect("json");
+    assert_eq!(taken["taken"], 2);
+    let shared = partner.hashwatch(&[
+        "hotline", "cases", "--state", "assessed", "--format", "json",
+    ]);
+    let shared: Vec<Value> = shared
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    let mut urls: Vec<&str> = shared.iter().filter_map(|c| c["url"].as_str()).collect();
+    urls.sort_unstable();
+    assert_eq!(urls, [url.as_str(), other.as_str()]);
+    assert!(shared.iter().any(|c| c["category"] == "A1"));
+    let again = partner.hashwatch(&[
+        "hotline",
+        "subscribe",
+        &feed,
+        "--public-key",
+        &public_key,
+        "--api-key",
+        &isp,
+    ]);
+    assert_eq!(
+        serde_json::from_str::<Value>(again.trim()).expect("json")["taken"],
+        0
     );
 
     let contact_path = format!("/hotline/reports/{report_id}/contact");
