@@ -227,34 +227,12 @@ async fn pull(
         ..SyncReport::default()
     };
     loop {
-        let mut request = http
-            .get(&sub.url)
-            .query(&[("since", report.checkpoint), ("limit", page_size as u64)]);
-        if let Some(api_key) = &sub.api_key {
-            request = request.bearer_auth(api_key);
-        }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| format!("cannot fetch {}: {e}", sub.url))?;
-        let status = response.status();
-        if response
-            .content_length()
-            .is_some_and(|n| n > MAX_PAGE_BYTES as u64)
-        {
-            return Err(format!(
-                "{} sent a page over {MAX_PAGE_BYTES} bytes",
-                sub.url
-            ));
-        }
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| format!("cannot read a page from {}: {e}", sub.url))?;
-        if !status.is_success() {
-            let text = String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned();
-            return Err(format!("{} answered {status}: {text}", sub.url));
-        }
+        let (body, _) = get_page(
+            http,
+            sub,
+            &[("since", report.checkpoint), ("limit", page_size as u64)],
+        )
+        .await?;
         let page = verify_page(&body, &key)
             .map_err(|e| format!("refused a page from {}: {e}", sub.url))?;
         if let Some(pinned) = sub.feed_id.as_deref().filter(|p| *p != page.feed) {
@@ -332,4 +310,46 @@ pub async fn send_opinion(
     } else {
         Err(format!("{url} answered {status}: {body}"))
     }
+}
+
+/// GETs one page of a feed a subscription follows, with its API key: the
+/// body and the detached signature header, if any. Refuses oversized pages
+/// and error answers.
+pub async fn get_page(
+    http: &reqwest::Client,
+    sub: &Subscription,
+    query: &[(&str, u64)],
+) -> Result<(Bytes, Option<String>), String> {
+    let mut request = http.get(&sub.url).query(query);
+    if let Some(api_key) = &sub.api_key {
+        request = request.bearer_auth(api_key);
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|e| format!("cannot fetch {}: {e}", sub.url))?;
+    let status = response.status();
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_PAGE_BYTES as u64)
+    {
+        return Err(format!(
+            "{} sent a page over {MAX_PAGE_BYTES} bytes",
+            sub.url
+        ));
+    }
+    let signature = response
+        .headers()
+        .get("x-hashwatch-signature")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| format!("cannot read a page from {}: {e}", sub.url))?;
+    if !status.is_success() {
+        let text = String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned();
+        return Err(format!("{} answered {status}: {text}", sub.url));
+    }
+    Ok((body, signature))
 }

@@ -768,27 +768,8 @@ async fn pull_shared(
     let mut checkpoint = sub.checkpoint as i64;
     let mut taken = 0;
     loop {
-        let mut request = http.get(&sub.url).query(&[("since", checkpoint)]);
-        if let Some(api_key) = &sub.api_key {
-            request = request.bearer_auth(api_key);
-        }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| format!("cannot fetch {}: {e}", sub.url))?;
-        let status = response.status();
-        let signature = response
-            .headers()
-            .get("x-hashwatch-signature")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| format!("cannot read {}: {e}", sub.url))?;
-        if !status.is_success() {
-            return Err(format!("{} answered {status}", sub.url));
-        }
+        let since = u64::try_from(checkpoint).unwrap_or(0);
+        let (body, signature) = crate::feeds::get_page(http, sub, &[("since", since)]).await?;
         let signature = signature.ok_or_else(|| format!("{} sent an unsigned page", sub.url))?;
         key.verify_detached(SHARED_CONTEXT, &body, &signature)
             .map_err(|e| format!("refused a page from {}: {e}", sub.url))?;
