@@ -372,7 +372,29 @@ fn hotline_flow(db: Db) {
     assert!(audit.contains("hotline.notice") && audit.contains("hotline.removed"));
     assert!(audit.contains("hotline.appeal_decided") && audit.contains("blocklist.remove"));
     let exported = db.hashwatch(&["bank", "export", "confirmed"]);
-    for text in [&audit, &exported, &plain, &full, &after, &shown.to_string()] {
+    let fetch = |path: &str| {
+        reqwest::blocking::Client::new()
+            .get(format!("{}{path}", server.base))
+            .bearer_auth(&isp)
+            .send()
+            .and_then(|r| r.text())
+            .expect("fetches")
+    };
+    let (shared_feed, bank_feed) = (fetch("/hotline/feed"), fetch("/feeds/confirmed"));
+    assert!(
+        shared_feed.contains(&url) && bank_feed.contains(&near),
+        "both feeds carry data"
+    );
+    for text in [
+        &audit,
+        &exported,
+        &plain,
+        &full,
+        &after,
+        &shown.to_string(),
+        &shared_feed,
+        &bank_feed,
+    ] {
         assert!(!text.contains(contact), "the contact leaked: {text}");
     }
     // The same from the command line.
