@@ -122,13 +122,7 @@ fn rate_limit(state: &AppState, key: &ApiKey) -> Result<(), ApiError> {
     if rate <= 0.0 {
         return Ok(());
     }
-    let mut buckets = state.buckets.lock().unwrap_or_else(|p| p.into_inner());
-    let now = Instant::now();
-    let (tokens, last) = buckets.entry(key.id).or_insert((rate, now));
-    *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * rate).min(rate);
-    *last = now;
-    if *tokens >= 1.0 {
-        *tokens -= 1.0;
+    if take_token(&state.buckets, key.id, rate, rate) {
         Ok(())
     } else {
         state.metrics.rate_limited();
@@ -142,5 +136,30 @@ fn rate_limit(state: &AppState, key: &ApiKey) -> Result<(), ApiError> {
         );
         e.retry_after = Some(1);
         Err(e)
+    }
+}
+
+/// Takes a token from `key`'s bucket (holding up to `capacity`, refilled at
+/// `per_second`); false when it is empty. A map grown past 100,000 keys
+/// (a flood of made-up ones) starts over rather than grow without bound.
+pub fn take_token<K: std::hash::Hash + Eq>(
+    buckets: &std::sync::Mutex<std::collections::HashMap<K, (f64, Instant)>>,
+    key: K,
+    capacity: f64,
+    per_second: f64,
+) -> bool {
+    let mut buckets = buckets.lock().unwrap_or_else(|p| p.into_inner());
+    if buckets.len() > 100_000 {
+        buckets.clear();
+    }
+    let now = Instant::now();
+    let (tokens, last) = buckets.entry(key).or_insert((capacity, now));
+    *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * per_second).min(capacity);
+    *last = now;
+    if *tokens >= 1.0 {
+        *tokens -= 1.0;
+        true
+    } else {
+        false
     }
 }

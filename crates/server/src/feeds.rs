@@ -206,12 +206,23 @@ pub async fn sync(
     progress: &mut (dyn FnMut(&SyncReport) + Send),
 ) -> Result<SyncReport, String> {
     let result = pull(http, store.clone(), subscription, page_size, progress).await;
-    if let Err(error) = &result {
-        let (id, error) = (subscription.id, error.clone());
-        let _ = tokio::task::spawn_blocking(move || feeds(store.as_ref()).sync_failed(id, &error))
-            .await;
-    }
+    note_failure(store, subscription.id, &result).await;
     result
+}
+
+/// Records a failed sync on its subscription (the checkpoint stays).
+pub async fn note_failure<T>(
+    store: Arc<dyn Store + Send + Sync>,
+    subscription: i64,
+    result: &Result<T, String>,
+) {
+    if let Err(error) = result {
+        let error = error.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            feeds(store.as_ref()).sync_failed(subscription, &error)
+        })
+        .await;
+    }
 }
 
 async fn pull(

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
-use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, Query, State};
@@ -50,20 +49,12 @@ fn public_rate_limit(state: &AppState, address: IpAddr) -> ApiResult<()> {
     if per_minute <= 0.0 {
         return Ok(());
     }
-    let mut buckets = state
-        .report_buckets
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
-    if buckets.len() > 100_000 {
-        buckets.clear();
-    }
-    let now = Instant::now();
-    let (tokens, last) = buckets.entry(address).or_insert((per_minute, now));
-    *tokens =
-        (*tokens + now.duration_since(*last).as_secs_f64() * per_minute / 60.0).min(per_minute);
-    *last = now;
-    if *tokens >= 1.0 {
-        *tokens -= 1.0;
+    if auth::take_token(
+        &state.report_buckets,
+        address,
+        per_minute,
+        per_minute / 60.0,
+    ) {
         return Ok(());
     }
     state.metrics.rate_limited();
@@ -749,13 +740,7 @@ pub async fn sync_shared(
     sub: &hashwatch_store::Subscription,
 ) -> Result<u64, String> {
     let result = pull_shared(http, store.clone(), sub).await;
-    if let Err(error) = &result {
-        let (id, error) = (sub.id, error.clone());
-        let _ = tokio::task::spawn_blocking(move || {
-            hashwatch_store::feeds(store.as_ref()).sync_failed(id, &error)
-        })
-        .await;
-    }
+    crate::feeds::note_failure(store, sub.id, &result).await;
     result
 }
 
