@@ -319,6 +319,26 @@ fn report_in(tx: &mut dyn SqlTx, report: &NewReport) -> Result<Intake, Error> {
     })
 }
 
+/// Appeals newest first, or the one with `id`.
+fn appeals_in(tx: &mut dyn SqlTx, id: Option<i64>) -> Result<Vec<Appeal>, Error> {
+    let rows = tx.query(
+        "SELECT id, case_id, at, reason, state, decided_by FROM hotline_appeals
+         WHERE CAST(? AS BIGINT) IS NULL OR id = CAST(? AS BIGINT) ORDER BY id DESC",
+        &[Param::Int(id), Param::Int(id)],
+    )?;
+    Ok(rows
+        .iter()
+        .map(|r| Appeal {
+            id: r.int(0).unwrap_or_default(),
+            case_id: r.int(1).unwrap_or_default(),
+            at: r.int(2).unwrap_or_default(),
+            reason: r.text(3).unwrap_or_default(),
+            state: r.text(4).unwrap_or_default(),
+            decided_by: r.text(5),
+        })
+        .collect())
+}
+
 impl Hotline<'_> {
     fn write<T: Default>(
         &self,
@@ -774,23 +794,7 @@ impl Hotline<'_> {
 
     /// Appeals, newest first.
     pub fn appeals(&self) -> Result<Vec<Appeal>, Error> {
-        self.read(|tx| {
-            let rows = tx.query(
-                "SELECT id, case_id, at, reason, state, decided_by FROM hotline_appeals ORDER BY id DESC",
-                &[],
-            )?;
-            Ok(rows
-                .iter()
-                .map(|r| Appeal {
-                    id: r.int(0).unwrap_or_default(),
-                    case_id: r.int(1).unwrap_or_default(),
-                    at: r.int(2).unwrap_or_default(),
-                    reason: r.text(3).unwrap_or_default(),
-                    state: r.text(4).unwrap_or_default(),
-                    decided_by: r.text(5),
-                })
-                .collect())
-        })
+        self.read(|tx| appeals_in(tx, None))
     }
 
     /// Decides an open appeal; upheld takes the URL off the blocklist.
@@ -820,9 +824,8 @@ impl Hotline<'_> {
             }
             Ok(())
         })?;
-        self.appeals()?
-            .into_iter()
-            .find(|a| a.id == id)
+        self.read(|tx| appeals_in(tx, Some(id)))?
+            .pop()
             .ok_or_else(|| Error::new(ErrorKind::NotFound(format!("no appeal {id}"))))
     }
 
