@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it. Installs build dependencies first,
 # and makes sure a PostgreSQL server answers (starting a throwaway one from
-# Debian's packages when none does). The conformance tests read Meta's
-# reference hashes from ../shared/corpus/images-v1 (or $HASHWATCH_CORPUS).
+# Debian's packages when none does). Everything the tests read is in the
+# repository: Meta's reference hashes are in tests/corpus/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh

@@ -24,8 +24,7 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(3.0);
-    let corpus =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/images-v1/images");
+    let corpus = hashwatch_testdata::corpus_images();
     let peer = Peer::find();
     if peer.is_none() {
         println!("peer: python3 with pdqhash, pillow and numpy not found; printing hashwatch figures only");

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use hashwatch_exchange::{
-    export_cells, read_list, write_list, ExportFormat, ReadOptions, EXPORT_COLUMNS,
+    export_cells, read_list, write_list, ExportFormat, ListFormat, ReadOptions, EXPORT_COLUMNS,
 };
 use hashwatch_store::{BankKind, EntryRef, ErrorKind};
 use serde_json::Value;
@@ -98,6 +98,16 @@ pub fn run(command: &BankCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
                 "imported {} entries into {:?} (version {}); {} already present",
                 summary.added, name, summary.version, summary.already_present
             );
+            if list.shared_rows > 0 {
+                let what = match list.format {
+                    ListFormat::HashOutput => "files",
+                    _ => "items",
+                };
+                note += &format!(
+                    "; {} {what} shared a hash with an earlier row (each is its own item)",
+                    list.shared_rows
+                );
+            }
             if list.skipped_duplicates > 0 {
                 note += &format!(
                     "; {} repeated in the file, skipped",

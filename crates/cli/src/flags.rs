@@ -445,6 +445,16 @@ pub struct MatchFlags {
     #[arg(long)]
     pub dihedral: bool,
 
+    /// One line per query and known item: its nearest match (an exact
+    /// digest before PDQ at the same distance), instead of one per signal.
+    #[arg(long)]
+    pub per_item: bool,
+
+    /// Also print a line for each query that matched nothing (with an
+    /// empty bank), so every query is accounted for.
+    #[arg(long)]
+    pub unmatched: bool,
+
     #[arg(long, value_enum, default_value_t = OutputFormat::Tsv)]
     pub format: OutputFormat,
 

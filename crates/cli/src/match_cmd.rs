@@ -4,10 +4,12 @@ use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use hashwatch_matcher::{MatchOptions, Matcher, Outcome, Query};
+use std::collections::{HashMap, HashSet};
+
+use hashwatch_matcher::{MatchOptions, MatchRecord, Matcher, Outcome, Query};
 use hashwatch_pdq::{Hash256, Hasher};
 use hashwatch_signals::{SignalHasher, SignalHasherBuilder};
-use hashwatch_store::SignalType;
+use hashwatch_store::{SignalType, Store};
 use serde_json::{json, Value};
 
 use crate::flags::{DbFlags, MatchFlags};
@@ -17,10 +19,11 @@ use crate::progress::Progress;
 use crate::walk::{self, Entry};
 use crate::{db, hashes, parallel};
 
-const COLUMNS: [&str; 7] = [
+const COLUMNS: [&str; 8] = [
     "query",
     "bank",
     "entry_id",
+    "item",
     "signal_type",
     "hash",
     "distance",
@@ -101,7 +104,7 @@ pub fn run(flags: &MatchFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
     let columns = if flags.dihedral {
         &COLUMNS[..]
     } else {
-        &COLUMNS[..6]
+        &COLUMNS[..7]
     };
     let table = Table::new(flags.format, columns);
     let mut out = BufWriter::new(io::stdout().lock());
@@ -131,12 +134,24 @@ pub fn run(flags: &MatchFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
                 }
                 Ok(outcome) => {
                     report_notices(flags, &label, &outcome, &progress);
-                    for m in outcome.matches {
+                    let mut matches = outcome.matches;
+                    let items = items_of(&*store, &matches).map_err(io::Error::other)?;
+                    if flags.per_item {
+                        matches = nearest_per_item(matches, &items);
+                    }
+                    if matches.is_empty() && flags.unmatched {
+                        let mut row = vec![Value::from(label.clone())];
+                        row.resize(columns.len(), Value::from(""));
+                        table.row(&mut out, row)?;
+                    }
+                    for m in matches {
                         matched = true;
+                        let item = items.get(&m.entry_id).cloned().flatten();
                         let mut row = vec![
                             Value::from(label.clone()),
                             Value::from(m.bank),
                             Value::from(m.entry_id),
+                            Value::from(item.unwrap_or_default()),
                             Value::from(m.signal_type.name()),
                             Value::from(m.hash),
                             Value::from(m.distance),
@@ -161,6 +176,48 @@ pub fn run(flags: &MatchFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
     } else {
         1
     }))
+}
+
+/// The item (content id) of each matched entry, read from the store: the
+/// index holds only ids and hashes.
+fn items_of(
+    store: &dyn Store,
+    matches: &[MatchRecord],
+) -> Result<HashMap<u64, Option<String>>, hashwatch_store::Error> {
+    let mut items = HashMap::new();
+    for m in matches {
+        if items.contains_key(&m.entry_id) {
+            continue;
+        }
+        let mut item = None;
+        store.entries_in(m.entry_id, m.entry_id, true, &mut |e| {
+            item = e.signal.content_id
+        })?;
+        items.insert(m.entry_id, item);
+    }
+    Ok(items)
+}
+
+/// Keeps each (bank, item)'s nearest match, in the matcher's order
+/// (nearest first). Entries without an item stand for themselves.
+fn nearest_per_item(
+    matches: Vec<MatchRecord>,
+    items: &HashMap<u64, Option<String>>,
+) -> Vec<MatchRecord> {
+    let mut matches = matches;
+    // Exact digests first among equals: they say the file is the same.
+    matches.sort_by_key(|m| (m.distance, m.signal_type == SignalType::Pdq));
+    let mut seen = HashSet::new();
+    matches
+        .into_iter()
+        .filter(|m| {
+            let item = match items.get(&m.entry_id).cloned().flatten() {
+                Some(item) => item,
+                None => format!("entry {}", m.entry_id),
+            };
+            seen.insert((m.bank.clone(), item))
+        })
+        .collect()
 }
 
 fn lookup(

@@ -64,7 +64,7 @@ fn s(p: &Path) -> &str {
 }
 
 fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/images")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/images")
 }
 
 #[test]

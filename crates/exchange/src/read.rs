@@ -96,6 +96,9 @@ pub struct ReadList {
     pub skipped_revoked: usize,
     /// Repeated values skipped (only with `skip_duplicates`).
     pub skipped_duplicates: usize,
+    /// Rows (items) that share a value with an earlier row of another item:
+    /// two files with one picture. They are kept, each as its own item.
+    pub shared_rows: usize,
 }
 
 /// Why a list cannot be read: the file, the line (1-based) when one is to
@@ -177,6 +180,7 @@ pub fn read_bytes(name: &Path, bytes: Vec<u8>, options: &ReadOptions) -> Result<
         format,
         skipped_revoked: sink.skipped_revoked,
         skipped_duplicates: sink.skipped_duplicates,
+        shared_rows: sink.shared_rows,
     })
 }
 
@@ -201,6 +205,7 @@ struct Sink<'a> {
     lines: Vec<u64>,
     skipped_revoked: usize,
     skipped_duplicates: usize,
+    shared_rows: usize,
 }
 
 impl<'a> Sink<'a> {
@@ -211,6 +216,7 @@ impl<'a> Sink<'a> {
             lines: Vec::with_capacity(capacity),
             skipped_revoked: 0,
             skipped_duplicates: 0,
+            shared_rows: 0,
         }
     }
 
@@ -227,20 +233,31 @@ impl<'a> Sink<'a> {
     }
 
     /// Finds repeated values by sorting (no hashing of untrusted input, no
-    /// copy of the values): refuses the file naming the earliest line that
-    /// repeats an earlier one, or with `skip_duplicates` keeps each value's
-    /// first occurrence, in file order.
+    /// copy of the values). A value an earlier row gave for another item
+    /// (two files with one picture) is kept: each item gets its entry, and
+    /// the row is counted in `shared_rows`. A value repeated for the same
+    /// item (or in a list without items) refuses the file, naming the
+    /// earliest such line, or with `skip_duplicates` keeps the first.
     fn dedup(&mut self) -> Result<(), (u64, String)> {
-        // (a repeat, the first occurrence of its value)
+        // (a repeat, the first occurrence of its value for that item)
         let mut repeats: Vec<(usize, usize)> = Vec::new();
-        let mut first = 0;
-        for place in value_order(&self.entries) {
-            if place.repeat {
-                repeats.push((place.at, first));
-            } else {
-                first = place.at;
+        let mut shared_lines: Vec<u64> = Vec::new();
+        let order = value_order(&self.entries);
+        let mut group: Vec<usize> = Vec::new();
+        for (i, place) in order.iter().enumerate() {
+            group.push(place.at);
+            let group_ends = order.get(i + 1).is_none_or(|next| !next.repeat);
+            if !group_ends {
+                continue;
             }
+            if group.len() > 1 {
+                self.sort_out(&group, &mut repeats, &mut shared_lines);
+            }
+            group.clear();
         }
+        shared_lines.sort_unstable();
+        shared_lines.dedup();
+        self.shared_rows = shared_lines.len();
         if repeats.is_empty() {
             return Ok(());
         }
@@ -267,6 +284,42 @@ impl<'a> Sink<'a> {
         let mut keep = drop.iter().map(|d| !d);
         self.lines.retain(|_| keep.next().unwrap_or(true));
         Ok(())
+    }
+
+    /// Splits the positions of one value (in file order) into repeats for
+    /// an item that already has it, and rows of other items sharing it.
+    fn sort_out(
+        &self,
+        group: &[usize],
+        repeats: &mut Vec<(usize, usize)>,
+        shared_lines: &mut Vec<u64>,
+    ) {
+        // By item, then file order: an item's repeats follow its first.
+        let mut by_item = group.to_vec();
+        by_item.sort_by(|&a, &b| {
+            (&self.entries[a].content_id, a).cmp(&(&self.entries[b].content_id, b))
+        });
+        // Entries without an item (a plain list) sort first and are
+        // repeats of each other.
+        let mut first = by_item[0];
+        let mut local = Vec::new();
+        for pair in by_item.windows(2) {
+            let (previous, at) = (pair[0], pair[1]);
+            if self.entries[at].content_id == self.entries[previous].content_id {
+                local.push((at, first));
+            } else {
+                first = at;
+            }
+        }
+        local.sort_unstable();
+        let earliest = group[0];
+        for &at in &group[1..] {
+            debug_assert!(at > earliest);
+            if local.binary_search_by_key(&at, |(r, _)| *r).is_err() {
+                shared_lines.push(self.lines[at]);
+            }
+        }
+        repeats.extend(local);
     }
 }
 

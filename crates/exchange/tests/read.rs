@@ -230,3 +230,74 @@ fn bad_lines_are_named_and_refuse_the_whole_file() {
     .expect("reads");
     assert_eq!((list.entries.len(), list.skipped_duplicates), (2, 1));
 }
+
+/// Two files with one picture (the same image at two sizes, a re-save with
+/// other metadata) are two items sharing a hash, not a malformed list.
+#[test]
+fn rows_of_hash_output_sharing_a_hash_are_kept_as_items() {
+    let dir = Dir::new();
+    let header = "path\tpdq\tquality\tmd5\tsha1\tsha256\twidth\theight\n";
+    let other_md5 = "0cc175b9c0f1b6a831c399e269772661";
+    let text = format!(
+        "{header}\
+         big.png\t{PDQ_A}\t100\t{MD5}\t{SHA1}\t{SHA256}\t3840\t2160\n\
+         unrelated.png\t{PDQ_B}\t100\t{other_md5}\t{}\t{}\t10\t10\n\
+         small.png\t{PDQ_A}\t100\t{}\t{}\t{}\t1920\t1080\n\
+         copy.png\t{PDQ_A}\t100\t{MD5}\t{SHA1}\t{SHA256}\t3840\t2160\n",
+        "1".repeat(40),
+        "1".repeat(64),
+        "2".repeat(32),
+        "2".repeat(40),
+        "2".repeat(64),
+    );
+    let list = read(&dir.file("known.tsv", &text));
+    assert_eq!(list.format, ListFormat::HashOutput);
+    assert_eq!(list.entries.len(), 16, "four signals of each of four files");
+    assert_eq!(
+        list.shared_rows, 2,
+        "small.png and copy.png share with big.png"
+    );
+    assert_eq!(list.skipped_duplicates, 0);
+    let items_with_a: Vec<&str> = list
+        .entries
+        .iter()
+        .filter(|e| {
+            e.signal_type == SignalType::Pdq && SignalType::Pdq.format_value(&e.value) == PDQ_A
+        })
+        .filter_map(|e| e.content_id.as_deref())
+        .collect();
+    assert_eq!(items_with_a, ["big.png", "small.png", "copy.png"]);
+
+    // The same file listed twice is still a repeat, named by its line.
+    let twice = format!(
+        "{header}a.png\t{PDQ_A}\t100\t{MD5}\t{SHA1}\t{SHA256}\t1\t1\n\
+         b.png\t{PDQ_B}\t100\t{other_md5}\t{}\t{}\t1\t1\n\
+         a.png\t{PDQ_A}\t100\t{MD5}\t{SHA1}\t{SHA256}\t1\t1\n",
+        "1".repeat(40),
+        "1".repeat(64),
+    );
+    let (line, message) = error(&dir.file("twice.tsv", &twice), &ReadOptions::default());
+    assert_eq!(line, Some(4), "{message}");
+    assert!(message.contains("repeats line 2"), "{message}");
+
+    // A malformed value is still refused with its line.
+    let bad = format!("{header}a.png\t{PDQ_A}\t100\tnot-hex\t{SHA1}\t{SHA256}\t1\t1\n");
+    let (line, message) = error(&dir.file("bad.tsv", &bad), &ReadOptions::default());
+    assert_eq!(line, Some(2), "{message}");
+}
+
+/// One row is one item in every table format with items: an ICSE-style
+/// list with two rows of one MD5 keeps both.
+#[test]
+fn rows_of_a_wide_table_sharing_a_hash_are_two_items() {
+    let dir = Dir::new();
+    let list = read(&dir.file("icse.csv", &format!("MD5;Category\n{MD5};1\n{MD5};2\n")));
+    assert_eq!(list.entries.len(), 2);
+    assert_eq!(list.shared_rows, 1);
+    let items: Vec<&str> = list
+        .entries
+        .iter()
+        .filter_map(|e| e.content_id.as_deref())
+        .collect();
+    assert_eq!(items, ["row 2", "row 3"]);
+}

@@ -135,6 +135,7 @@ pub async fn import_list(
                 "added": summary.added,
                 "already_present": summary.already_present,
                 "skipped_duplicates": list.skipped_duplicates,
+                "shared_rows": list.shared_rows,
                 "version": summary.version,
             });
             s.audit(&caller.0, "bank.import", Some(&bank), None, answer.clone())?;

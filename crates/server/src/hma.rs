@@ -1,5 +1,5 @@
 //! Meta's HMA 2.0 routes, with HMA's request and response shapes
-//! (`../shared/hma-api.md`), answered correctly where HMA answers 500 or
+//! (as Meta's HMA 2.0 answered when run beside it), answered correctly where HMA answers 500 or
 //! acts across banks. Handlers parse, check the caller, call the state and
 //! shape the answer.
 

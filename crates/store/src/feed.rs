@@ -634,7 +634,8 @@ fn apply_in(
     Ok(applied)
 }
 
-/// Inserts a run of added entries; values already active are skipped.
+/// Inserts a run of added entries; values already active for the same
+/// item are skipped.
 fn insert_rows(
     tx: &mut dyn SqlTx,
     bank_id: i64,

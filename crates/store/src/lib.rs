@@ -88,8 +88,9 @@ pub trait Store: sql::Sql {
     /// Deletes a bank with all its entries and history.
     fn delete_bank(&self, name: &str) -> Result<(), Error>;
 
-    /// Adds entries in one transaction. Values already active in the bank
-    /// are skipped and counted. `progress` is called with the number of
+    /// Adds entries in one transaction. A value already active in the bank
+    /// for the same item (`content_id`) is skipped and counted; the same
+    /// value for another item is that item's own entry. `progress` is called with the number of
     /// entries written so far.
     fn import(
         &self,

@@ -331,7 +331,8 @@ pub enum EntryRef {
 pub struct ImportSummary {
     /// Entries added.
     pub added: u64,
-    /// Entries skipped because the value was already active in the bank.
+    /// Entries skipped because the value was already active in the bank
+    /// for the same item.
     pub already_present: u64,
     /// The bank's version after the import.
     pub version: i64,

@@ -286,6 +286,12 @@ CREATE TABLE blocklist_log (
     // A subscription follows a bank's feed or a partner hotline's shared
     // assessments.
     "ALTER TABLE feed_subscriptions ADD COLUMN kind TEXT NOT NULL DEFAULT 'bank';",
+    // One value may belong to several items of a bank (two files with one
+    // picture): unique per item, not per value.
+    "DROP INDEX entries_active_value;
+     CREATE UNIQUE INDEX entries_active_item
+         ON entries (bank_id, signal_type, value, (coalesce(content_id, '')))
+         WHERE revoked_at IS NULL;",
 ];
 
 /// An arbitrary constant: migrations on several nodes take turns.
@@ -599,7 +605,8 @@ impl Store for PostgresStore {
                                   origin, added_at, added_version, metadata)
              SELECT $1, signal_type, value, quality, content_id, category, source, $2, $3, $4, metadata
              FROM import_rows ORDER BY ord
-             ON CONFLICT (bank_id, signal_type, value) WHERE revoked_at IS NULL DO NOTHING",
+             ON CONFLICT (bank_id, signal_type, value, (coalesce(content_id, '')))
+                 WHERE revoked_at IS NULL DO NOTHING",
             &[&bank.id, &origin, &now(), &version],
         )?;
         let version = if added > 0 {

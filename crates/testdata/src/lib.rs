@@ -1,13 +1,17 @@
-//! Test support shared by the workspace's tests and benchmarks: the location
-//! of the shared reference corpus (benign images with Meta's reference PDQ
-//! hashes), a reader for its TSV files, seeded random hashes, and fresh
-//! PostgreSQL databases.
+//! Test support shared by the workspace's tests and benchmarks: the
+//! repository's conformance corpus (benign images with Meta's reference PDQ
+//! hashes, [`corpus`]), a reader for its TSV files, seeded random hashes,
+//! and fresh PostgreSQL databases.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+mod corpus;
+
+pub use crate::corpus::{corpus, corpus_images, synthetic_pixels};
 
 use hashwatch_pdq::Hash256;
 
@@ -57,28 +61,6 @@ impl Rng {
 
 /// A TSV row keyed by column name.
 pub type Row = HashMap<String, String>;
-
-/// `images-v1` of the shared corpus: `$HASHWATCH_CORPUS`, or
-/// `../shared/corpus/images-v1` beside the checkout. Panics with a clear
-/// message when it is missing: conformance cannot be checked without it.
-pub fn corpus() -> PathBuf {
-    let dir = std::env::var_os("HASHWATCH_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/images-v1")
-        });
-    assert!(
-        dir.join("pdq.tsv").is_file(),
-        "reference corpus not found at {} (set HASHWATCH_CORPUS to its images-v1 folder)",
-        dir.display()
-    );
-    dir
-}
-
-/// The corpus's image folder.
-pub fn corpus_images() -> PathBuf {
-    corpus().join("images")
-}
 
 /// Parses TSV text with a header line. Panics on a row with the wrong
 /// number of cells.
