@@ -438,3 +438,120 @@ fn vics_and_icse_lists_round_trip_through_a_bank() {
     assert_eq!(again["value"][0]["MediaID"], 5);
     assert_eq!(again["value"].as_array().map(Vec::len), Some(2));
 }
+
+fn example(folder: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(folder)
+}
+
+/// The README's flow on a folder holding one picture twice (a copy with
+/// other metadata): the import succeeds, says so, and a match names both
+/// items.
+#[test]
+fn importing_hash_output_with_repeated_pictures_keeps_every_file() {
+    let env = Env::new();
+    let known = example("known");
+    let hashes = env.ok(&["hash", "--no-progress", s(&known)]);
+    let rows = parse_tsv(&hashes);
+    let pdq_of = |name: &str| {
+        rows.iter()
+            .find(|r| r["path"].ends_with(name))
+            .map(|r| r["pdq"].clone())
+            .expect("hashed")
+    };
+    assert_eq!(pdq_of("coffee.jpg"), pdq_of("coffee-copy.jpg"));
+    let list = env.file("known.tsv", &hashes);
+    let out = env.run(&[
+        "bank",
+        "import",
+        "known",
+        s(&list),
+        "--create",
+        "--no-progress",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("1 files shared a hash with an earlier row"),
+        "{stderr}"
+    );
+    assert_eq!(env.active("known"), 4 * rows.len() as u64);
+
+    let out = env.ok(&["match", "--no-progress", s(&known.join("coffee.jpg"))]);
+    let matches = parse_tsv(&out);
+    let mut pdq_items: Vec<&str> = matches
+        .iter()
+        .filter(|r| r["signal_type"] == "pdq")
+        .map(|r| r["item"].as_str())
+        .collect();
+    pdq_items.sort();
+    assert_eq!(pdq_items.len(), 2, "{out}");
+    assert!(pdq_items[0].ends_with("coffee-copy.jpg") && pdq_items[1].ends_with("coffee.jpg"));
+    // The digests are the file's own: only coffee.jpg has them.
+    assert!(matches
+        .iter()
+        .filter(|r| r["signal_type"] != "pdq")
+        .all(|r| r["item"].ends_with("/coffee.jpg")));
+
+    // Importing the same list again adds nothing: every item has its value.
+    let out = env.run(&["bank", "import", "known", s(&list), "--no-progress"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("imported 0 entries"), "{stderr}");
+}
+
+/// What `scripts/example.sh` shows: each edited copy among the uploads
+/// matches the picture it was made from, through the right variant, and
+/// the unrelated uploads match nothing.
+#[test]
+fn example_uploads_match_the_known_pictures_they_were_made_from() {
+    let env = Env::new();
+    let hashes = env.ok(&["hash", "--no-progress", s(&example("known"))]);
+    let list = env.file("known.tsv", &hashes);
+    env.ok(&[
+        "bank",
+        "import",
+        "known",
+        s(&list),
+        "--create",
+        "--no-progress",
+    ]);
+    let out = env.run(&[
+        "match",
+        "--dihedral",
+        "--per-item",
+        "--unmatched",
+        "--no-progress",
+        s(&example("uploads")),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let rows = parse_tsv(&String::from_utf8_lossy(&out.stdout));
+    let file = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
+    let mut found: Vec<(String, String, String)> = rows
+        .iter()
+        .map(|r| (file(&r["query"]), file(&r["item"]), r["variant"].clone()))
+        .collect();
+    found.sort();
+    let want = [
+        ("astronaut-border.jpg", "astronaut.jpg", "original"),
+        ("astronaut-recompressed.jpg", "astronaut.jpg", "original"),
+        ("brick.jpg", "", ""),
+        ("camera-cropped.jpg", "camera.jpg", "original"),
+        ("chelsea-resized.jpg", "chelsea.jpg", "original"),
+        ("coffee-rotated.jpg", "coffee-copy.jpg", "rot270"),
+        ("coffee-rotated.jpg", "coffee.jpg", "rot270"),
+        ("coins.jpg", "", ""),
+        ("horse.jpg", "", ""),
+        ("moon.jpg", "", ""),
+        ("rocket-mirrored.jpg", "rocket.jpg", "flipy"),
+    ];
+    let want: Vec<(String, String, String)> = want
+        .iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect();
+    assert_eq!(found, want);
+    assert!(rows
+        .iter()
+        .filter(|r| !r["bank"].is_empty())
+        .all(|r| r["distance"].parse::<u32>().is_ok_and(|d| d <= 31)));
+}

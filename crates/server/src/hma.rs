@@ -286,16 +286,10 @@ fn add_content(
     let Some((first, rest)) = signals.split_first() else {
         return Err(ApiError::bad_request("no_signals", "no signals given"));
     };
-    state
-        .store
-        .import(bank, &[entry(first)], Some(&origin), &mut |_| {})?;
-    let id = existing_id(state, bank, first)?;
+    let id = entry_id_for(state, bank, &entry(first), &origin)?;
     let mut linked = Vec::new();
     for s in rest {
-        state
-            .store
-            .import(bank, &[entry(s)], Some(&origin), &mut |_| {})?;
-        let other = existing_id(state, bank, s)?;
+        let other = entry_id_for(state, bank, &entry(s), &origin)?;
         if other != id {
             linked.push(other);
         }
@@ -319,12 +313,19 @@ fn add_content(
     Ok(json!({"id": id, "signals": signals_json}))
 }
 
-/// The id of the active entry with this signal (just imported, or there
-/// before: adding a known hash again answers the existing content).
-fn existing_id(state: &AppState, bank: &str, signal: &Signal) -> ApiResult<u64> {
+/// The id of the bank's active entry with this signal: one already there
+/// (adding a known hash again answers the existing content, whichever item
+/// it was imported for), else the one imported now.
+fn entry_id_for(state: &AppState, bank: &str, entry: &NewEntry, origin: &str) -> ApiResult<u64> {
+    let records = state.records();
+    if let Some(id) = records.active_entry(bank, entry.signal_type, &entry.value)? {
+        return Ok(id);
+    }
     state
-        .records()
-        .active_entry(bank, signal.signal_type, &signal.value)?
+        .store
+        .import(bank, std::slice::from_ref(entry), Some(origin), &mut |_| {})?;
+    records
+        .active_entry(bank, entry.signal_type, &entry.value)?
         .ok_or_else(|| ApiError::internal("entry missing after import"))
 }
 

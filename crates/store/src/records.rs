@@ -799,7 +799,7 @@ impl<'a> Records<'a> {
         })
     }
 
-    /// The id of the active entry with this value in a bank.
+    /// The id of the oldest active entry with this value in a bank.
     pub fn active_entry(
         &self,
         bank: &str,
@@ -810,7 +810,8 @@ impl<'a> Records<'a> {
             Ok(tx
                 .query(
                     "SELECT e.id FROM entries e JOIN banks b ON b.id = e.bank_id
-                     WHERE b.name = ? AND e.signal_type = ? AND e.value = ? AND e.revoked_at IS NULL",
+                     WHERE b.name = ? AND e.signal_type = ? AND e.value = ? AND e.revoked_at IS NULL
+                     ORDER BY e.id LIMIT 1",
                     &[bank.into(), signal_type.name().into(), value.into()],
                 )?
                 .first()

@@ -176,6 +176,55 @@ fn imports_skip_values_already_active_and_bump_the_version(store: &dyn Store) {
     );
 }
 
+/// Two files with one picture are two items with one value: each keeps its
+/// entry, while the same item (or a value without an item) is added once.
+fn one_value_belongs_to_each_item_that_has_it(store: &dyn Store) {
+    store
+        .create_bank("items", BankKind::Positive, None)
+        .expect("creates");
+    let for_item = |item: Option<&str>| {
+        let mut e = NewEntry::new(SignalType::Pdq, vec![0x5a; 32]);
+        e.content_id = item.map(str::to_string);
+        e
+    };
+    let first = store
+        .import(
+            "items",
+            &[for_item(Some("big.png")), for_item(Some("small.png"))],
+            None,
+            &mut |_| {},
+        )
+        .expect("imports");
+    assert_eq!((first.added, first.already_present), (2, 0));
+    let again = store
+        .import(
+            "items",
+            &[for_item(Some("small.png")), for_item(None), for_item(None)],
+            None,
+            &mut |_| {},
+        )
+        .expect("imports");
+    assert_eq!((again.added, again.already_present), (1, 2));
+    let items: Vec<Option<String>> = all(store, "items", false)
+        .into_iter()
+        .map(|e| e.signal.content_id)
+        .collect();
+    assert_eq!(items.len(), 3);
+    for item in [Some("big.png"), Some("small.png"), None] {
+        assert!(items.contains(&item.map(str::to_string)), "{item:?}");
+    }
+    // Revoking the value revokes it for every item.
+    let revoked = store
+        .revoke(
+            "items",
+            &EntryRef::Value(SignalType::Pdq, vec![0x5a; 32]),
+            "test",
+        )
+        .expect("revokes");
+    assert_eq!(revoked.len(), 3);
+    assert!(all(store, "items", false).is_empty());
+}
+
 fn revoked_entries_stay_in_history(backend: &dyn Backend) {
     {
         let store = backend.open();
@@ -247,6 +296,10 @@ fn the_store_story_holds_on_both_backends() {
     for (name, backend) in backends() {
         eprintln!("backend: {name}");
         imports_skip_values_already_active_and_bump_the_version(&*backend.open());
+    }
+    for (name, backend) in backends() {
+        eprintln!("backend: {name}");
+        one_value_belongs_to_each_item_that_has_it(&*backend.open());
     }
     for (name, backend) in backends() {
         eprintln!("backend: {name}");
