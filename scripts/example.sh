@@ -44,7 +44,8 @@ awk -F'\t' '
         item = $col["item"]; sub(".*/", "", item)
         how = $col["signal_type"] == "pdq" ? "PDQ distance " $col["distance"] : "identical file (" $col["signal_type"] ")"
         variant = $col["variant"]
-        if (variant != "" && variant != "original") how = how ", as " variant
+        if (variant ~ /^rot/) how = how ", a turned copy (" variant ")"
+        else if (variant ~ /^flip/) how = how ", a mirrored copy (" variant ")"
         printf "  %-28s MATCH  %-18s %s\n", upload, item, how
     }' "$work/matches.tsv"
 

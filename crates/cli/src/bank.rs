@@ -99,12 +99,14 @@ pub fn run(command: &BankCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
                 summary.added, name, summary.version, summary.already_present
             );
             if list.shared_rows > 0 {
-                let what = match list.format {
-                    ListFormat::HashOutput => "files",
+                let what = match (list.format, list.shared_rows) {
+                    (ListFormat::HashOutput, 1) => "file",
+                    (ListFormat::HashOutput, _) => "files",
+                    (_, 1) => "item",
                     _ => "items",
                 };
                 note += &format!(
-                    "; {} {what} shared a hash with an earlier row (each is its own item)",
+                    "; {} {what} shared a hash with an earlier row (each is kept as its own item)",
                     list.shared_rows
                 );
             }

@@ -473,7 +473,7 @@ fn importing_hash_output_with_repeated_pictures_keeps_every_file() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(
-        stderr.contains("1 files shared a hash with an earlier row"),
+        stderr.contains("1 file shared a hash with an earlier row"),
         "{stderr}"
     );
     assert_eq!(env.active("known"), 4 * rows.len() as u64);
