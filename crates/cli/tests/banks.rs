@@ -49,6 +49,22 @@ impl Env {
         path
     }
 
+    /// `hashwatch hash FOLDER > list; bank import BANK list --create`: the
+    /// listing and the import's output.
+    fn import_folder(&self, bank: &str, folder: &Path) -> (String, Output) {
+        let hashes = self.ok(&["hash", "--no-progress", s(folder)]);
+        let list = self.file(&format!("{bank}.tsv"), &hashes);
+        let args = [
+            "bank",
+            "import",
+            bank,
+            s(&list),
+            "--create",
+            "--no-progress",
+        ];
+        (hashes, self.run(&args))
+    }
+
     fn active(&self, bank: &str) -> u64 {
         let list = self.ok(&["bank", "list", "--format", "json"]);
         list.lines()
@@ -452,7 +468,7 @@ fn example(folder: &str) -> PathBuf {
 fn importing_hash_output_with_repeated_pictures_keeps_every_file() {
     let env = Env::new();
     let known = example("known");
-    let hashes = env.ok(&["hash", "--no-progress", s(&known)]);
+    let (hashes, out) = env.import_folder("known", &known);
     let rows = parse_tsv(&hashes);
     let pdq_of = |name: &str| {
         rows.iter()
@@ -461,15 +477,6 @@ fn importing_hash_output_with_repeated_pictures_keeps_every_file() {
             .expect("hashed")
     };
     assert_eq!(pdq_of("coffee.jpg"), pdq_of("coffee-copy.jpg"));
-    let list = env.file("known.tsv", &hashes);
-    let out = env.run(&[
-        "bank",
-        "import",
-        "known",
-        s(&list),
-        "--create",
-        "--no-progress",
-    ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(
@@ -495,7 +502,7 @@ fn importing_hash_output_with_repeated_pictures_keeps_every_file() {
         .all(|r| r["item"].ends_with("/coffee.jpg")));
 
     // Importing the same list again adds nothing: every item has its value.
-    let out = env.run(&["bank", "import", "known", s(&list), "--no-progress"]);
+    let (_, out) = env.import_folder("known", &known);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("imported 0 entries"), "{stderr}");
 }
@@ -506,16 +513,8 @@ fn importing_hash_output_with_repeated_pictures_keeps_every_file() {
 #[test]
 fn example_uploads_match_the_known_pictures_they_were_made_from() {
     let env = Env::new();
-    let hashes = env.ok(&["hash", "--no-progress", s(&example("known"))]);
-    let list = env.file("known.tsv", &hashes);
-    env.ok(&[
-        "bank",
-        "import",
-        "known",
-        s(&list),
-        "--create",
-        "--no-progress",
-    ]);
+    let (_, out) = env.import_folder("known", &example("known"));
+    assert!(out.status.success());
     let out = env.run(&[
         "match",
         "--dihedral",
