@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 echo "building hashwatch (the first build takes a few minutes) ..." >&2
 cargo build --release --quiet -p hashwatch
-hashwatch=target/release/hashwatch
+hashwatch="${CARGO_TARGET_DIR:-target}/release/hashwatch"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -6,8 +6,8 @@ reference hashes come from.
     scripts/make-corpus.py --check     # compare them instead; exit 1 on a difference
     scripts/make-corpus.py --images    # re-create the committed images from scikit-image
 
-Needs `pip install pdqhash pillow numpy` (and scikit-image for --images);
-`scripts/make-corpus.sh` makes a virtual environment with them and runs this.
+Needs `pip install pdqhash pillow numpy` (and scikit-image for --images),
+best in a virtual environment (the README shows how).
 
 The reference is Meta's PDQ C++ through the `pdqhash` binding, fed as
 python-threatexchange feeds it (`pytx_pipeline.py`): Pillow decodes, without

@@ -140,8 +140,9 @@ pub fn run(flags: &MatchFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
                         matches = nearest_per_item(matches, &items);
                     }
                     if matches.is_empty() && flags.unmatched {
+                        // Numbers are null, not "", in JSON lines.
                         let mut row = vec![Value::from(label.clone())];
-                        row.resize(columns.len(), Value::from(""));
+                        row.resize(columns.len(), Value::Null);
                         table.row(&mut out, row)?;
                     }
                     for m in matches {

@@ -505,6 +505,26 @@ fn importing_hash_output_with_repeated_pictures_keeps_every_file() {
     let (_, out) = env.import_folder("known", &known);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("imported 0 entries"), "{stderr}");
+
+    // A list without items names the shared hash once, so it reads back.
+    for format in ["plain", "pytx"] {
+        let export = env.ok(&["bank", "export", "known", "--format", format]);
+        let file = env.file(&format!("known.{format}"), &export);
+        let out = env.run(&[
+            "bank",
+            "import",
+            format,
+            s(&file),
+            "--create",
+            "--no-progress",
+        ]);
+        assert!(
+            out.status.success(),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(env.active(format), 4 * rows.len() as u64 - 1, "{format}");
+    }
 }
 
 /// What `scripts/example.sh` shows: each edited copy among the uploads

@@ -127,6 +127,15 @@ fn wide_name(t: SignalType) -> &'static str {
     }
 }
 
+/// The first entry of each value: lists without items (plain, pytx) name a
+/// value shared by several items once, so that they read back.
+fn once_per_value(entries: &[Entry]) -> impl Iterator<Item = &Entry> {
+    let mut seen = std::collections::HashSet::new();
+    entries
+        .iter()
+        .filter(move |e| seen.insert((e.signal.signal_type, e.signal.value.as_slice())))
+}
+
 /// Writes entries in `format`. VICS and ICSE group entries into items by
 /// content id and give each item's metadata back as fields or columns.
 pub fn write_list<W: Write>(
@@ -137,7 +146,7 @@ pub fn write_list<W: Write>(
     match format {
         ExportFormat::Tsv => write_export(out, entries.iter().cloned()),
         ExportFormat::Plain => {
-            for e in entries {
+            for e in once_per_value(entries) {
                 writeln!(out, "{} {}", e.signal.signal_type, e.value_hex())?;
             }
             Ok(())
@@ -145,7 +154,7 @@ pub fn write_list<W: Write>(
         ExportFormat::Pytx => {
             let mut w = csv::Writer::from_writer(out);
             w.write_record(["collab", "signal_type", "signal_str", "category", "tags"])?;
-            for e in entries {
+            for e in once_per_value(entries) {
                 let tags = metadata_of(&[e])
                     .get("tags")
                     .and_then(Value::as_str)

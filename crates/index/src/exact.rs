@@ -29,7 +29,10 @@ impl ExactIndex {
     /// Adds `id` under `value` (once).
     pub fn insert(&mut self, id: u64, value: &[u8]) {
         let ids = self.by_value.entry(value.into()).or_default();
-        if !ids.contains(&id) {
+        // Ids mostly arrive in increasing order (a load, a followed import),
+        // so a value shared by many items costs no scan of its ids.
+        let new = ids.last().is_none_or(|&last| last < id) || !ids.contains(&id);
+        if new {
             ids.push(id);
             self.len += 1;
         }

@@ -81,9 +81,17 @@ fn materialize(source: &Path) -> PathBuf {
         key.write(&read(path));
     }
     let target = std::env::temp_dir().join(format!("hashwatch-corpus-{:016x}", key.0));
-    if target.join("pdq.tsv").is_file() {
+    let complete = |dir: &Path| {
+        crate::read_tsv_if_present(&dir.join("pdq.tsv")).is_some_and(|rows| {
+            rows.iter()
+                .all(|r| dir.join("images").join(&r["file"]).is_file())
+        })
+    };
+    if complete(&target) {
         return target;
     }
+    // Part of it was cleaned away (temporary folders age out): made again.
+    let _ = std::fs::remove_dir_all(&target);
 
     let staging = std::env::temp_dir().join(format!(
         "hashwatch-corpus-{:016x}.{}.tmp",

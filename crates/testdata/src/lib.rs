@@ -81,6 +81,11 @@ pub fn parse_tsv(text: &str) -> Vec<Row> {
         .collect()
 }
 
+/// As [`read_tsv`], or `None` when the file cannot be read.
+pub fn read_tsv_if_present(path: &Path) -> Option<Vec<Row>> {
+    std::fs::read_to_string(path).ok().map(|t| parse_tsv(&t))
+}
+
 /// Reads and parses a TSV file with a header line.
 pub fn read_tsv(path: &Path) -> Vec<Row> {
     let text = std::fs::read_to_string(path)
