@@ -1,10 +1,9 @@
 //! `hashwatch match`: hash queries, look them up, print matches in order.
 
+use std::collections::{HashMap, HashSet};
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-
-use std::collections::{HashMap, HashSet};
 
 use hashwatch_matcher::{MatchOptions, MatchRecord, Matcher, Outcome, Query};
 use hashwatch_pdq::{Hash256, Hasher};
@@ -111,6 +110,7 @@ pub fn run(flags: &MatchFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
     table.header(&mut out)?;
     let mut progress = Progress::new(items.len() as u64, !flags.no_progress);
     let (mut matched, mut failed) = (false, false);
+    let mut item_of = HashMap::new();
     let result = parallel::ordered(
         &items,
         flags.threads,
@@ -135,9 +135,9 @@ pub fn run(flags: &MatchFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
                 Ok(outcome) => {
                     report_notices(flags, &label, &outcome, &progress);
                     let mut matches = outcome.matches;
-                    let items = items_of(&*store, &matches).map_err(io::Error::other)?;
+                    look_up_items(&*store, &matches, &mut item_of).map_err(io::Error::other)?;
                     if flags.per_item {
-                        matches = nearest_per_item(matches, &items);
+                        matches = nearest_per_item(matches, &item_of);
                     }
                     if matches.is_empty() && flags.unmatched {
                         // Numbers are null, not "", in JSON lines.
@@ -147,7 +147,7 @@ pub fn run(flags: &MatchFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
                     }
                     for m in matches {
                         matched = true;
-                        let item = items.get(&m.entry_id).cloned().flatten();
+                        let item = item_of.get(&m.entry_id).cloned().flatten();
                         let mut row = vec![
                             Value::from(label.clone()),
                             Value::from(m.bank),
@@ -179,13 +179,14 @@ pub fn run(flags: &MatchFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
     }))
 }
 
-/// The item (content id) of each matched entry, read from the store: the
-/// index holds only ids and hashes.
-fn items_of(
+/// Adds the item (content id) of each matched entry not yet in `items`,
+/// read from the store (the index holds only ids and hashes); kept across
+/// queries, so a hash that many uploads match is read once.
+fn look_up_items(
     store: &dyn Store,
     matches: &[MatchRecord],
-) -> Result<HashMap<u64, Option<String>>, hashwatch_store::Error> {
-    let mut items = HashMap::new();
+    items: &mut HashMap<u64, Option<String>>,
+) -> Result<(), hashwatch_store::Error> {
     for m in matches {
         if items.contains_key(&m.entry_id) {
             continue;
@@ -196,7 +197,7 @@ fn items_of(
         })?;
         items.insert(m.entry_id, item);
     }
-    Ok(items)
+    Ok(())
 }
 
 /// Keeps each (bank, item)'s nearest match, in the matcher's order
