@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use hashwatch_store::{unix_now, BankKind, BankSettings, EntryRef, NewEntry, Role, SignalType};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::auth::Caller;
@@ -376,6 +376,47 @@ pub async fn add_signal(
     Ok(Json(answer))
 }
 
+/// HMA's user metadata of a content item, as its upload form's
+/// `metadata` field gives it: only these keys, with these types (`collab`,
+/// provenance that only exchanges fill in, is dropped as HMA drops it).
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContentMetadata {
+    /// The uploader's own id for the content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    content_id: Option<String>,
+    /// Where the content came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    content_uri: Option<String>,
+    /// Anything else the uploader keeps, as a JSON object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    json: Option<Map<String, Value>>,
+}
+
+impl ContentMetadata {
+    /// The stored form of a `metadata` field: `None` when it says nothing.
+    fn parse(text: &str) -> ApiResult<Option<String>> {
+        let bad = |why: String| ApiError::bad_request("bad_metadata", why);
+        let mut value: Value =
+            serde_json::from_str(text).map_err(|e| bad(format!("metadata is not JSON: {e}")))?;
+        let Some(object) = value.as_object_mut() else {
+            return Err(bad("metadata must be a JSON object".into()));
+        };
+        object.remove("collab");
+        let metadata: ContentMetadata =
+            serde_json::from_value(value).map_err(|e| bad(format!("invalid metadata: {e}")))?;
+        if metadata.content_id.is_none()
+            && metadata.content_uri.is_none()
+            && metadata.json.is_none()
+        {
+            return Ok(None);
+        }
+        serde_json::to_string(&metadata)
+            .map(Some)
+            .map_err(ApiError::internal)
+    }
+}
+
 /// Query parameters.
 #[derive(Deserialize, Default)]
 pub struct UploadParams {
@@ -402,18 +443,7 @@ pub async fn add_upload(
     for (name, value) in &upload.fields {
         match name.as_str() {
             "note" => note = Some(value.clone()),
-            "metadata" => {
-                let parsed: Value = serde_json::from_str(value).map_err(|e| {
-                    ApiError::bad_request("bad_metadata", format!("metadata is not JSON: {e}"))
-                })?;
-                if !parsed.is_object() {
-                    return Err(ApiError::bad_request(
-                        "bad_metadata",
-                        "metadata must be a JSON object",
-                    ));
-                }
-                metadata = Some(parsed.to_string());
-            }
+            "metadata" => metadata = ContentMetadata::parse(value)?,
             _ => {}
         }
     }
@@ -506,11 +536,13 @@ pub async fn get_content(
                 out.insert("signals".into(), Value::Object(signals));
             }
             if include_metadata {
-                if let Some(m) = content
+                let metadata = content
                     .metadata
                     .as_deref()
-                    .and_then(|m| serde_json::from_str::<Value>(m).ok())
-                {
+                    .map(serde_json::from_str::<Value>)
+                    .transpose()
+                    .map_err(ApiError::internal)?;
+                if let Some(m) = metadata {
                     out.insert(
                         "metadata".into(),
                         json!({
@@ -592,8 +624,9 @@ pub async fn update_content(
             let metadata = content
                 .metadata
                 .as_deref()
-                .and_then(|m| serde_json::from_str::<Value>(m).ok())
-                .unwrap_or(json!({}));
+                .map(serde_json::from_str::<Value>)
+                .transpose()
+                .map_err(ApiError::internal)?;
             Ok(json!({
                 "id": id,
                 "bank": bank_json(&bank, &settings),

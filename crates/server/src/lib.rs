@@ -128,6 +128,10 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi_json))
         .route("/openapi/openapi.json", get(openapi_json))
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            read_your_writes,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(DefaultBodyLimit::max(limit))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
@@ -184,6 +188,27 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
     response
 }
 
+/// A change this node answered is in its index before the answer leaves:
+/// the caller's next lookup here sees it (other nodes follow within their
+/// `follow_interval`).
+async fn read_your_writes(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let writes = !matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    let response = next.run(request).await;
+    if writes && response.status().is_success() {
+        let follower = state.clone();
+        match tokio::task::spawn_blocking(move || follower.follow()).await {
+            Ok(Ok(_)) => {}
+            // The write is committed; the background follower applies it.
+            Ok(Err(e)) => tracing::warn!(error = %e, "cannot follow the store after a write"),
+            Err(e) => tracing::error!(error = %e, "follow after a write panicked"),
+        }
+    }
+    response
+}
+
 /// Builds the shared state over an open store, with the action queue's
 /// receiver for [`tasks::act`].
 pub fn state(
@@ -218,6 +243,7 @@ pub fn state(
         checker,
         resolver,
         report_buckets: Mutex::new(HashMap::new()),
+        following: Mutex::new(()),
     };
     (AppState(Arc::new(inner)), receiver)
 }

@@ -220,6 +220,9 @@ pub struct Inner {
     pub resolver: Arc<dyn hashwatch_hotline::Resolver>,
     /// Per-address token buckets for public hotline routes.
     pub report_buckets: Mutex<HashMap<std::net::IpAddr, (f64, Instant)>>,
+    /// Held while following the change log: the background follower and
+    /// a request catching up after its own write take turns.
+    pub following: Mutex<()>,
 }
 
 impl std::ops::Deref for AppState {
@@ -297,6 +300,7 @@ impl AppState {
     /// meanwhile; only applying the changes in memory takes the exclusive
     /// lock. Returns how many changes were applied.
     pub fn follow(&self) -> Result<usize, hashwatch_store::Error> {
+        let _turn = self.following.lock().unwrap_or_else(|p| p.into_inner());
         let mut applied = 0;
         loop {
             let pending = {
