@@ -3,7 +3,7 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use hashwatch_store::ErrorKind;
+use hashwatch_store::{ErrorClass, ErrorKind};
 
 /// An error answer.
 #[derive(Debug)]
@@ -61,17 +61,22 @@ impl ApiError {
 
 impl From<hashwatch_store::Error> for ApiError {
     fn from(e: hashwatch_store::Error) -> ApiError {
-        match e.kind() {
-            ErrorKind::NoSuchBank(name) => ApiError::no_bank(name),
-            ErrorKind::BankExists(_) => {
+        match (e.kind(), e.class()) {
+            (ErrorKind::NoSuchBank(name), _) => ApiError::no_bank(name),
+            // HMA answers a taken bank name with 403.
+            (ErrorKind::BankExists(_), _) => {
                 ApiError::new(StatusCode::FORBIDDEN, "bank_exists", e.to_string())
             }
-            ErrorKind::BadBankName(_) => ApiError::bad_request("bad_bank_name", e.to_string()),
-            ErrorKind::NoSuchEntry(_) | ErrorKind::NotFound(_) => {
-                ApiError::not_found("not_found", e.to_string())
+            (ErrorKind::BadBankName(_), _) => ApiError::bad_request("bad_bank_name", e.to_string()),
+            (ErrorKind::Held(_), _) => {
+                ApiError::new(StatusCode::CONFLICT, "legal_hold", e.to_string())
             }
-            ErrorKind::Invalid(_) => ApiError::bad_request("invalid", e.to_string()),
-            _ => ApiError::internal(e),
+            (_, ErrorClass::NotFound) => ApiError::not_found("not_found", e.to_string()),
+            (_, ErrorClass::Conflict) => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
+            }
+            (_, ErrorClass::Invalid) => ApiError::bad_request("invalid", e.to_string()),
+            (_, ErrorClass::Backend) => ApiError::internal(e),
         }
     }
 }

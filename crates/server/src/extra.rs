@@ -14,7 +14,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::hma::json_body;
 use crate::signals;
-use crate::state::AppState;
+use crate::state::{audit_row, AppState};
 
 #[derive(Deserialize)]
 struct BulkSignal {
@@ -570,33 +570,39 @@ pub async fn decide_review(
                     ));
                 }
             }
-            let review =
-                s.records()
-                    .decide_review(&caller.0.tenant, id, decided, &caller.0.name)?;
-            let record = &review.record;
-            if review.reason == "flood" && decided == "confirmed" {
-                s.records()
-                    .update_content(&record.bank, record.content_id, Some(1), None)?;
-            }
-            if let (Some(negative), "rejected") = (&body.negative_bank, decided) {
-                let signal = signals::parse(&record.signal_type, &record.query)?;
-                s.store.import(
-                    negative,
-                    &[NewEntry {
-                        source: Some(format!("review {id}")),
-                        ..NewEntry::new(signal.signal_type, signal.value)
-                    }],
-                    Some(&format!("api:{}", caller.0.name)),
-                    &mut |_| {},
-                )?;
-            }
-            s.audit(
-                &caller.0,
-                &format!("review.{}", body.decision),
-                Some(&record.bank),
-                Some(record.content_id.to_string()),
-                json!({"review": id, "negative_bank": body.negative_bank}),
-            )?;
+            // The decision and all it sets off commit together, or none of it.
+            let review = s.records().write(|r| {
+                let review = r.decide_review(&caller.0.tenant, id, decided, &caller.0.name)?;
+                let record = &review.record;
+                if review.reason == "flood" && decided == "confirmed" {
+                    r.update_content(&record.bank, record.content_id, Some(1), None)?;
+                }
+                if let (Some(negative), "rejected") = (&body.negative_bank, decided) {
+                    let signal =
+                        signals::parse(&record.signal_type, &record.query).map_err(|e| {
+                            hashwatch_store::Error::backend(format!(
+                                "review {id} holds a signal that does not decode: {}",
+                                e.message
+                            ))
+                        })?;
+                    r.import(
+                        negative,
+                        &[NewEntry {
+                            source: Some(format!("review {id}")),
+                            ..NewEntry::new(signal.signal_type, signal.value)
+                        }],
+                        Some(&format!("api:{}", caller.0.name)),
+                    )?;
+                }
+                r.audit(&[audit_row(
+                    &caller.0,
+                    &format!("review.{}", body.decision),
+                    Some(&record.bank),
+                    Some(record.content_id.to_string()),
+                    json!({"review": id, "negative_bank": body.negative_bank}),
+                )])?;
+                Ok(review)
+            })?;
             Ok(review)
         })
         .await?;

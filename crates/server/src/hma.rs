@@ -10,14 +10,16 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
-use hashwatch_store::{unix_now, BankKind, BankSettings, EntryRef, NewEntry, Role, SignalType};
+use hashwatch_store::{
+    unix_now, BankKind, BankSettings, EntryRef, NewEntry, Records, Role, SignalType,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::signals::{self, Signal};
-use crate::state::{AppState, BankFilter, Event, Hit};
+use crate::state::{audit_row, AppState, BankFilter, Event, Hit};
 
 /// Parses a JSON body. `not_json` is the status for a body that is not
 /// JSON at all (HMA answers 415 on some routes and 422 on others).
@@ -246,20 +248,17 @@ pub async fn delete_bank(
                 Err(e) if e.status == StatusCode::NOT_FOUND => return Ok(()),
                 Err(e) => return Err(e),
             }
-            let held = s
-                .records()
-                .holds(None, true)?
-                .into_iter()
-                .any(|h| h.kind == hashwatch_store::HoldKind::Bank && h.target == name);
-            if held {
-                return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "legal_hold",
-                    format!("bank {name:?} is under a legal hold; release the hold first"),
-                ));
-            }
-            s.store.delete_bank(&name)?;
-            s.audit(&caller.0, "bank.delete", Some(&name), None, json!({}))
+            s.records().write(|r| {
+                r.delete_bank_unless_held(&name)?;
+                r.audit(&[audit_row(
+                    &caller.0,
+                    "bank.delete",
+                    Some(&name),
+                    None,
+                    json!({}),
+                )])
+            })?;
+            Ok(())
         })
         .await?;
     Ok(Json(json!({"message": "Done"})))
@@ -267,8 +266,8 @@ pub async fn delete_bank(
 
 // Content.
 
-/// Imports a content item's signals: the first alone (its id is the
-/// content id), the rest linked to it.
+/// Banks a content item in one transaction with its audit row: the first
+/// signal's entry is the content id, the others are linked to it.
 fn add_content(
     state: &AppState,
     caller: &hashwatch_store::ApiKey,
@@ -286,47 +285,50 @@ fn add_content(
     let Some((first, rest)) = signals.split_first() else {
         return Err(ApiError::bad_request("no_signals", "no signals given"));
     };
-    let id = entry_id_for(state, bank, &entry(first), &origin)?;
-    let mut linked = Vec::new();
-    for s in rest {
-        let other = entry_id_for(state, bank, &entry(s), &origin)?;
-        if other != id {
-            linked.push(other);
-        }
-    }
-    if note.is_some() || metadata.is_some() || !linked.is_empty() {
-        state
-            .records()
-            .create_content(bank, id, &linked, note, metadata)?;
-    }
     let signals_json: Map<String, Value> = signals
         .iter()
         .map(|s| (s.name.clone(), Value::String(s.hex())))
         .collect();
-    state.audit(
-        caller,
-        "content.add",
-        Some(bank),
-        Some(id.to_string()),
-        json!({"signals": signals_json, "note": note}),
-    )?;
+    let id = state.records().write(|r| {
+        let id = entry_id_for(r, bank, &entry(first), &origin)?;
+        let mut linked = Vec::new();
+        for s in rest {
+            let other = entry_id_for(r, bank, &entry(s), &origin)?;
+            if other != id {
+                linked.push(other);
+            }
+        }
+        if note.is_some() || metadata.is_some() || !linked.is_empty() {
+            r.create_content(bank, id, &linked, note, metadata)?;
+        }
+        r.audit(&[audit_row(
+            caller,
+            "content.add",
+            Some(bank),
+            Some(id.to_string()),
+            json!({"signals": signals_json, "note": note}),
+        )])?;
+        Ok(id)
+    })?;
     Ok(json!({"id": id, "signals": signals_json}))
 }
 
 /// The id of the bank's active entry with this signal: one already there
 /// (adding a known hash again answers the existing content, whichever item
 /// it was imported for), else the one imported now.
-fn entry_id_for(state: &AppState, bank: &str, entry: &NewEntry, origin: &str) -> ApiResult<u64> {
-    let records = state.records();
+fn entry_id_for(
+    records: &Records<'_>,
+    bank: &str,
+    entry: &NewEntry,
+    origin: &str,
+) -> Result<u64, hashwatch_store::Error> {
     if let Some(id) = records.active_entry(bank, entry.signal_type, &entry.value)? {
         return Ok(id);
     }
-    state
-        .store
-        .import(bank, std::slice::from_ref(entry), Some(origin), &mut |_| {})?;
+    records.import(bank, std::slice::from_ref(entry), Some(origin))?;
     records
         .active_entry(bank, entry.signal_type, &entry.value)?
-        .ok_or_else(|| ApiError::internal("entry missing after import"))
+        .ok_or_else(|| hashwatch_store::Error::backend("entry missing after import"))
 }
 
 /// `POST /c/bank/<name>/signal`: JSON `{"<type>": "<hash>", …, "note"}`.
@@ -611,16 +613,17 @@ pub async fn update_content(
         .db(move |s| {
             let settings = s.owned_bank(&caller.0, &bank)?;
             content_entries(s, &bank, id)?;
-            let content = s
-                .records()
-                .update_content(&bank, id, until, note.as_deref())?;
-            s.audit(
-                &caller.0,
-                "content.update",
-                Some(&bank),
-                Some(id.to_string()),
-                json!({"disable_until_ts": until, "note": note}),
-            )?;
+            let content = s.records().write(|r| {
+                let content = r.update_content(&bank, id, until, note.as_deref())?;
+                r.audit(&[audit_row(
+                    &caller.0,
+                    "content.update",
+                    Some(&bank),
+                    Some(id.to_string()),
+                    json!({"disable_until_ts": until, "note": note}),
+                )])?;
+                Ok(content)
+            })?;
             let metadata = content
                 .metadata
                 .as_deref()
@@ -656,17 +659,18 @@ pub async fn delete_content(
                 Err(e) if e.status == StatusCode::NOT_FOUND => return Ok(0),
                 Err(e) => return Err(e),
             };
-            for e in &entries {
-                s.store
-                    .revoke(&bank, &EntryRef::Id(e.id), "deleted through the API")?;
-            }
-            s.audit(
-                &caller.0,
-                "content.delete",
-                Some(&bank),
-                Some(id.to_string()),
-                json!({}),
-            )?;
+            s.records().write(|r| {
+                for e in &entries {
+                    r.revoke(&bank, &EntryRef::Id(e.id), "deleted through the API")?;
+                }
+                r.audit(&[audit_row(
+                    &caller.0,
+                    "content.delete",
+                    Some(&bank),
+                    Some(id.to_string()),
+                    json!({}),
+                )])
+            })?;
             Ok(1)
         })
         .await?;

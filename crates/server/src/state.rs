@@ -190,6 +190,26 @@ pub enum Event {
     },
 }
 
+/// The audit row of a caller's change, to write in the change's own
+/// transaction.
+pub fn audit_row(
+    caller: &ApiKey,
+    action: &str,
+    bank: Option<&str>,
+    target: Option<String>,
+    detail: serde_json::Value,
+) -> NewAudit {
+    NewAudit {
+        tenant: caller.tenant.clone(),
+        key_id: Some(caller.id),
+        actor: caller.name.clone(),
+        action: action.to_string(),
+        bank: bank.map(str::to_string),
+        target,
+        detail: Some(detail.to_string()),
+    }
+}
+
 /// Shared state.
 #[derive(Clone)]
 pub struct AppState(pub Arc<Inner>);
@@ -252,7 +272,8 @@ impl AppState {
         self.view.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Writes audit entries for a caller.
+    /// Writes audit entries for a caller, in a transaction of their own
+    /// (for a change, write [`audit_row`] with the change instead).
     pub fn audit(
         &self,
         caller: &ApiKey,
@@ -261,15 +282,8 @@ impl AppState {
         target: Option<String>,
         detail: serde_json::Value,
     ) -> ApiResult<()> {
-        self.records().audit(&[NewAudit {
-            tenant: caller.tenant.clone(),
-            key_id: Some(caller.id),
-            actor: caller.name.clone(),
-            action: action.to_string(),
-            bank: bank.map(str::to_string),
-            target,
-            detail: Some(detail.to_string()),
-        }])?;
+        self.records()
+            .audit(&[audit_row(caller, action, bank, target, detail)])?;
         Ok(())
     }
 

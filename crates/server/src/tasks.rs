@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use hashwatch_store::{unix_now, NewAudit, NewMatch};
+use hashwatch_store::{unix_now, NewAudit, NewMatch, Records};
 use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
@@ -123,64 +123,71 @@ fn act_on(
             });
         }
     }
-    let records = state.records();
-    let ids = records.record_matches(&matches)?;
-    let mut audit = Vec::with_capacity(matches.len());
-    let mut actors = Vec::new();
-    for event in &batch {
-        let Event::Matched { caller, hits, .. } = event;
-        actors.extend(std::iter::repeat_n(caller, hits.len()));
-    }
-    for ((m, id), caller) in matches.iter().zip(&ids).zip(&actors) {
-        audit.push(NewAudit {
-            tenant: m.tenant.clone(),
-            key_id: m.key_id,
-            actor: caller.name.clone(),
-            action: "match".into(),
-            bank: Some(m.bank.clone()),
-            target: Some(m.content_id.to_string()),
-            detail: Some(
-                json!({"match": id, "entry": m.entry_id, "signal_type": m.signal_type, "query": m.query, "distance": m.distance})
-                    .to_string(),
-            ),
-        });
-    }
-    records.audit(&audit)?;
     let settings = state.view().settings.clone();
-    for (m, id) in matches.iter().zip(&ids) {
-        let Some(bank) = settings.get(&m.bank) else {
-            continue;
-        };
-        if let Some(hook) = &bank.webhook {
-            let body = json!({
-                "event": "match",
-                "match_id": id,
-                "bank": m.bank,
-                "bank_content_id": m.content_id,
-                "entry_id": m.entry_id,
-                "signal_type": m.signal_type,
-                "signal": m.query,
-                "distance": m.distance,
-                "tenant": m.tenant,
-                "at": unix_now(),
+    // A batch's match records, their audit rows, deliveries and reviews
+    // commit together: none is ever written without the others.
+    state.records().write(|records| {
+        let ids = records.record_matches(&matches)?;
+        let mut audit = Vec::with_capacity(matches.len());
+        let mut actors = Vec::new();
+        for event in &batch {
+            let Event::Matched { caller, hits, .. } = event;
+            actors.extend(std::iter::repeat_n(caller, hits.len()));
+        }
+        for ((m, id), caller) in matches.iter().zip(&ids).zip(&actors) {
+            audit.push(NewAudit {
+                tenant: m.tenant.clone(),
+                key_id: m.key_id,
+                actor: caller.name.clone(),
+                action: "match".into(),
+                bank: Some(m.bank.clone()),
+                target: Some(m.content_id.to_string()),
+                detail: Some(
+                    json!({"match": id, "entry": m.entry_id, "signal_type": m.signal_type, "query": m.query, "distance": m.distance})
+                        .to_string(),
+                ),
             });
-            records.enqueue_delivery(&m.bank, hook, &body.to_string())?;
         }
-        if bank.review {
-            records.open_review(m, "match")?;
+        records.audit(&audit)?;
+        for (m, id) in matches.iter().zip(&ids) {
+            let Some(bank) = settings.get(&m.bank) else {
+                continue;
+            };
+            if let Some(hook) = &bank.webhook {
+                let body = json!({
+                    "event": "match",
+                    "match_id": id,
+                    "bank": m.bank,
+                    "bank_content_id": m.content_id,
+                    "entry_id": m.entry_id,
+                    "signal_type": m.signal_type,
+                    "signal": m.query,
+                    "distance": m.distance,
+                    "tenant": m.tenant,
+                    "at": unix_now(),
+                });
+                records.enqueue_delivery(&m.bank, hook, &body.to_string())?;
+            }
+            if bank.review {
+                records.open_review(m, "match")?;
+            }
+            let config = &state.config;
+            if config.flood_limit > 0
+                && flood.count(m.entry_id, config.flood_limit, config.flood_window)
+            {
+                flag_flood(state, records, &bank.tenant, m)?;
+            }
         }
-        let config = &state.config;
-        if config.flood_limit > 0
-            && flood.count(m.entry_id, config.flood_limit, config.flood_window)
-        {
-            flag_flood(state, m)?;
-        }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
-fn flag_flood(state: &AppState, m: &NewMatch) -> Result<(), hashwatch_store::Error> {
-    let records = state.records();
+fn flag_flood(
+    state: &AppState,
+    records: &Records<'_>,
+    tenant: &str,
+    m: &NewMatch,
+) -> Result<(), hashwatch_store::Error> {
     tracing::warn!(bank = %m.bank, content = m.content_id, "flood: a signal matched more than the limit");
     records.open_review(m, "flood")?;
     let quarantine = state.config.flood_quarantine;
@@ -188,7 +195,7 @@ fn flag_flood(state: &AppState, m: &NewMatch) -> Result<(), hashwatch_store::Err
         records.update_content(&m.bank, m.content_id, Some(0), None)?;
     }
     records.audit(&[NewAudit {
-        tenant: state.view().settings.get(&m.bank).map(|s| s.tenant.clone()).unwrap_or_default(),
+        tenant: tenant.to_string(),
         key_id: None,
         actor: "service".into(),
         action: if quarantine { "flood.quarantine" } else { "flood.flag" }.into(),

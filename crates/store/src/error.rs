@@ -24,6 +24,14 @@ pub enum ErrorKind {
     NotFound(String),
     /// A request that cannot be carried out as asked.
     Invalid(String),
+    /// A request that clashes with the record's current state (already
+    /// decided, already taken, out of sequence).
+    Conflict(String),
+    /// A legal hold keeps the record (its name or id).
+    Held(String),
+    /// The store broke one of its own promises (a row it just wrote is
+    /// missing, a stored value does not decode): not the caller's fault.
+    Backend(String),
     /// The database file is from a newer hashwatch.
     TooNew {
         /// The file's schema version.
@@ -39,6 +47,19 @@ pub enum ErrorKind {
     Io(std::io::Error),
 }
 
+/// The four answers a caller can act on, whatever the detail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// The record is not there (HTTP 404).
+    NotFound,
+    /// The record's state does not allow it now (HTTP 409).
+    Conflict,
+    /// The request is wrong as asked (HTTP 400).
+    Invalid,
+    /// The store or its database failed (HTTP 500).
+    Backend,
+}
+
 impl Error {
     pub(crate) fn new(kind: ErrorKind) -> Error {
         Error { kind }
@@ -47,6 +68,29 @@ impl Error {
     /// What went wrong.
     pub fn kind(&self) -> &ErrorKind {
         &self.kind
+    }
+
+    /// Which of the four answers this is.
+    pub fn class(&self) -> ErrorClass {
+        match &self.kind {
+            ErrorKind::NoSuchBank(_) | ErrorKind::NoSuchEntry(_) | ErrorKind::NotFound(_) => {
+                ErrorClass::NotFound
+            }
+            ErrorKind::BankExists(_) | ErrorKind::Conflict(_) | ErrorKind::Held(_) => {
+                ErrorClass::Conflict
+            }
+            ErrorKind::BadBankName(_) | ErrorKind::Invalid(_) => ErrorClass::Invalid,
+            ErrorKind::Backend(_)
+            | ErrorKind::TooNew { .. }
+            | ErrorKind::Database(_)
+            | ErrorKind::Postgres(_)
+            | ErrorKind::Io(_) => ErrorClass::Backend,
+        }
+    }
+
+    /// A broken promise of the store's own (see [`ErrorKind::Backend`]).
+    pub fn backend(why: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Backend(why.into()))
     }
 }
 
@@ -73,7 +117,11 @@ impl fmt::Display for Error {
             ),
             ErrorKind::NoSuchEntry(what) => write!(f, "no active entry {what}"),
             ErrorKind::NotFound(what) => write!(f, "no {what}"),
-            ErrorKind::Invalid(why) => f.write_str(why),
+            ErrorKind::Invalid(why) | ErrorKind::Conflict(why) => f.write_str(why),
+            ErrorKind::Backend(why) => write!(f, "store failure: {why}"),
+            ErrorKind::Held(what) => {
+                write!(f, "{what} is under a legal hold; release the hold first")
+            }
             ErrorKind::TooNew { found, known } => write!(
                 f,
                 "database schema version {found} is newer than this hashwatch knows ({known}); upgrade hashwatch"

@@ -164,7 +164,7 @@ pub fn feeds(store: &dyn Store) -> Feeds<'_> {
 }
 
 fn conflict(message: String) -> Error {
-    Error::new(ErrorKind::Invalid(message))
+    Error::new(ErrorKind::Conflict(message))
 }
 
 pub(crate) fn subscription_from(r: &Row) -> Subscription {

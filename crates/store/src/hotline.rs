@@ -368,7 +368,7 @@ impl Hotline<'_> {
     /// new case is opened. The contact goes to its own table.
     pub fn report(&self, report: &NewReport) -> Result<Intake, Error> {
         self.write(|tx| report_in(tx, report).map(Some))?
-            .ok_or_else(|| invalid("the report was not taken"))
+            .ok_or_else(|| Error::backend("the report was not taken"))
     }
 
     /// Applies a page of a partner hotline's shared assessments (verified
@@ -397,7 +397,11 @@ impl Hotline<'_> {
                 .first()
                 .map(crate::feed::subscription_from)
                 .filter(|s| s.kind == "hotline")
-                .ok_or_else(|| invalid(format!("no hotline subscription {subscription}")))?;
+                .ok_or_else(|| {
+                    Error::new(ErrorKind::NotFound(format!(
+                        "hotline subscription {subscription}"
+                    )))
+                })?;
             if from != sub.checkpoint as i64 + 1 {
                 return Err(invalid(format!(
                     "page starts at {from}, but the checkpoint is {}",
@@ -407,7 +411,10 @@ impl Hotline<'_> {
             let mut taken = 0;
             for (i, e) in events.iter().enumerate() {
                 if e.seq != from + i as i64 {
-                    return Err(invalid(format!("event {} is out of sequence", i + 1)));
+                    return Err(Error::new(ErrorKind::Conflict(format!(
+                        "event {} is out of sequence",
+                        i + 1
+                    ))));
                 }
                 if e.op != "confirmed" {
                     continue;
@@ -566,7 +573,11 @@ impl Hotline<'_> {
                     }
                     true
                 }
-                other => return Err(invalid(format!("case {id} is already {other}"))),
+                other => {
+                    return Err(Error::new(ErrorKind::Conflict(format!(
+                        "case {id} is already {other}"
+                    ))))
+                }
             };
             if finalise {
                 let state = match verdict {
@@ -606,7 +617,7 @@ impl Hotline<'_> {
             }
             Ok(Some((case, listed)))
         })?;
-        out.ok_or_else(|| invalid("not assessed"))
+        out.ok_or_else(|| Error::backend("the assessment was not recorded"))
     }
 
     /// Records who hosts a case's URL.
@@ -679,7 +690,7 @@ impl Hotline<'_> {
             )?;
             case_in(tx, id).map(Some)
         })?;
-        case.ok_or_else(|| invalid("no notice"))
+        case.ok_or_else(|| Error::backend("the notice was not recorded"))
     }
 
     /// Records a re-check; `gone` ends the takedown: the case is removed,
@@ -701,7 +712,7 @@ impl Hotline<'_> {
             }
             case_in(tx, id).map(Some)
         })?;
-        case.ok_or_else(|| invalid("no check"))
+        case.ok_or_else(|| Error::backend("the re-check was not recorded"))
     }
 
     /// Gives up on a takedown: the case stays listed as `expired`.
@@ -774,7 +785,9 @@ impl Hotline<'_> {
                 .first()
                 .map(case_from)
                 .filter(|c| matches!(c.state.as_str(), "confirmed" | "notice_sent" | "expired"))
-                .ok_or_else(|| invalid(format!("{url} is not on the blocklist")))?;
+                .ok_or_else(|| {
+                    Error::new(ErrorKind::NotFound(format!("{url} on the blocklist")))
+                })?;
             tx.exec(
                 "INSERT INTO hotline_appeals (case_id, at, reason, state) VALUES (?, ?, ?, 'open')",
                 &[case.id.into(), now.into(), reason.into()],
@@ -789,7 +802,7 @@ impl Hotline<'_> {
                 decided_by: None,
             }))
         })?;
-        appeal.ok_or_else(|| invalid("no appeal"))
+        appeal.ok_or_else(|| Error::backend("the appeal was not recorded"))
     }
 
     /// Appeals, newest first.
@@ -810,7 +823,9 @@ impl Hotline<'_> {
                 .and_then(|r| Some((r.int(0)?, r.text(1)?)))
                 .ok_or_else(|| Error::new(ErrorKind::NotFound(format!("no appeal {id}"))))?;
             if state != "open" {
-                return Err(invalid(format!("appeal {id} is already {state}")));
+                return Err(Error::new(ErrorKind::Conflict(format!(
+                    "appeal {id} is already {state}"
+                ))));
             }
             let decision = if upheld { "upheld" } else { "rejected" };
             tx.exec(

@@ -29,6 +29,8 @@
 #![forbid(unsafe_code)]
 
 mod error;
+#[cfg(feature = "faults")]
+pub mod faults;
 mod feed;
 mod hotline;
 mod model;
@@ -37,7 +39,7 @@ mod records;
 pub mod sql;
 mod sqlite;
 
-pub use crate::error::{Error, ErrorKind};
+pub use crate::error::{Error, ErrorClass, ErrorKind};
 pub use crate::feed::{
     feeds, Applied, FeedEvent, FeedInfo, FeedOp, Feeds, IncomingEvent, Opinion, Subscription,
 };

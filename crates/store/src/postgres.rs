@@ -502,6 +502,137 @@ fn copy_text(out: &mut String, value: Option<&str>) {
     }
 }
 
+/// Deletes a bank with its entries inside a write.
+fn delete_bank_in(tx: &mut postgres::Transaction<'_>, name: &str) -> Result<(), Error> {
+    let bank = bank_in(tx, name, true)?;
+    tx.execute("DELETE FROM entries WHERE bank_id = $1", &[&bank.id])?;
+    tx.execute("DELETE FROM banks WHERE id = $1", &[&bank.id])?;
+    record(tx, &bank.name, &ChangeKind::BankDeleted)
+}
+
+/// Adds entries inside a write.
+fn import_in(
+    tx: &mut postgres::Transaction<'_>,
+    bank: &str,
+    entries: &[NewEntry],
+    origin: Option<&str>,
+    progress: &mut dyn FnMut(usize),
+) -> Result<ImportSummary, Error> {
+    let bank = bank_in(tx, bank, true)?;
+    // A transaction may import more than once (a content item's signals
+    // one by one): the staging table is made once and emptied each time.
+    tx.batch_execute(
+        "CREATE TEMP TABLE IF NOT EXISTS import_rows (
+            ord BIGINT, signal_type TEXT, value BYTEA, quality SMALLINT,
+            content_id TEXT, category TEXT, source TEXT, metadata TEXT
+         ) ON COMMIT DROP;
+         TRUNCATE import_rows",
+    )?;
+    // COPY streams the rows in one round trip; row by row would be
+    // network-bound.
+    let mut writer = tx.copy_in("COPY import_rows FROM STDIN")?;
+    let mut line = String::new();
+    for (i, e) in entries.iter().enumerate() {
+        line.clear();
+        let _ = write!(line, "{i}\t{}\t\\\\x", e.signal_type.name());
+        for b in &e.value {
+            let _ = write!(line, "{b:02x}");
+        }
+        line.push('\t');
+        match e.quality {
+            Some(q) => line.push_str(&q.to_string()),
+            None => line.push_str("\\N"),
+        }
+        for field in [&e.content_id, &e.category, &e.source, &e.metadata] {
+            line.push('\t');
+            copy_text(&mut line, field.as_deref());
+        }
+        line.push('\n');
+        writer
+            .write_all(line.as_bytes())
+            .map_err(|e| Error::new(ErrorKind::Io(e)))?;
+        if i % 8192 == 8191 {
+            progress(i + 1);
+        }
+    }
+    writer.finish()?;
+    let version = bank.version + 1;
+    let added = tx.execute(
+        "INSERT INTO entries (bank_id, signal_type, value, quality, content_id, category, source,
+                              origin, added_at, added_version, metadata)
+         SELECT $1, signal_type, value, quality, content_id, category, source, $2, $3, $4, metadata
+         FROM import_rows ORDER BY ord
+         ON CONFLICT (bank_id, signal_type, value, (coalesce(content_id, '')))
+             WHERE revoked_at IS NULL DO NOTHING",
+        &[&bank.id, &origin, &now(), &version],
+    )?;
+    let version = if added > 0 {
+        tx.execute(
+            "UPDATE banks SET version = $1 WHERE id = $2",
+            &[&version, &bank.id],
+        )?;
+        // Writers take turns, so this import's ids are one range.
+        let range = tx.query_one(
+            "SELECT min(id), max(id) FROM entries WHERE bank_id = $1 AND added_version = $2",
+            &[&bank.id, &version],
+        )?;
+        let range = ChangeKind::Imported {
+            first: range.get::<_, i64>(0) as u64,
+            last: range.get::<_, i64>(1) as u64,
+        };
+        record(tx, &bank.name, &range)?;
+        version
+    } else {
+        bank.version
+    };
+    Ok(ImportSummary {
+        added,
+        already_present: entries.len() as u64 - added,
+        version,
+    })
+}
+
+/// Revokes entries inside a write.
+fn revoke_in(
+    tx: &mut postgres::Transaction<'_>,
+    bank: &str,
+    which: &EntryRef,
+    reason: &str,
+) -> Result<Vec<u64>, Error> {
+    let bank = bank_in(tx, bank, true)?;
+    let rows = match which {
+        EntryRef::Id(id) => tx.query(
+            "SELECT id FROM entries WHERE bank_id = $1 AND id = $2 AND revoked_at IS NULL",
+            &[&bank.id, &(*id as i64)],
+        )?,
+        EntryRef::Value(t, value) => tx.query(
+            "SELECT id FROM entries
+             WHERE bank_id = $1 AND signal_type = $2 AND value = $3 AND revoked_at IS NULL",
+            &[&bank.id, &t.name(), value],
+        )?,
+    };
+    let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+    if ids.is_empty() {
+        return Err(Error::new(ErrorKind::NoSuchEntry(crate::sqlite::describe(
+            which, &bank.name,
+        ))));
+    }
+    let version = bank.version + 1;
+    tx.execute(
+        "UPDATE entries SET revoked_at = $1, revoke_reason = $2, revoked_version = $3
+         WHERE id = ANY($4)",
+        &[&now(), &reason, &version, &ids],
+    )?;
+    tx.execute(
+        "UPDATE banks SET version = $1 WHERE id = $2",
+        &[&version, &bank.id],
+    )?;
+    for id in &ids {
+        record(tx, &bank.name, &ChangeKind::Revoked { entry: *id as u64 })?;
+    }
+    Ok(ids.into_iter().map(|id| id as u64).collect())
+}
+
 impl Store for PostgresStore {
     fn create_bank(
         &self,
@@ -545,14 +676,7 @@ impl Store for PostgresStore {
     }
 
     fn delete_bank(&self, name: &str) -> Result<(), Error> {
-        let mut client = self.client();
-        let mut tx = begin_write(&mut client)?;
-        let bank = bank_in(&mut tx, name, true)?;
-        tx.execute("DELETE FROM entries WHERE bank_id = $1", &[&bank.id])?;
-        tx.execute("DELETE FROM banks WHERE id = $1", &[&bank.id])?;
-        record(&mut tx, &bank.name, &ChangeKind::BankDeleted)?;
-        tx.commit()?;
-        Ok(())
+        crate::sql::write(self, |tx| tx.delete_bank(name))
     }
 
     fn import(
@@ -562,121 +686,13 @@ impl Store for PostgresStore {
         origin: Option<&str>,
         progress: &mut dyn FnMut(usize),
     ) -> Result<ImportSummary, Error> {
-        let mut client = self.client();
-        let mut tx = begin_write(&mut client)?;
-        let bank = bank_in(&mut tx, bank, true)?;
-        tx.batch_execute(
-            "CREATE TEMP TABLE import_rows (
-                ord BIGINT, signal_type TEXT, value BYTEA, quality SMALLINT,
-                content_id TEXT, category TEXT, source TEXT, metadata TEXT
-             ) ON COMMIT DROP",
-        )?;
-        // COPY streams the rows in one round trip; row by row would be
-        // network-bound.
-        let mut writer = tx.copy_in("COPY import_rows FROM STDIN")?;
-        let mut line = String::new();
-        for (i, e) in entries.iter().enumerate() {
-            line.clear();
-            let _ = write!(line, "{i}\t{}\t\\\\x", e.signal_type.name());
-            for b in &e.value {
-                let _ = write!(line, "{b:02x}");
-            }
-            line.push('\t');
-            match e.quality {
-                Some(q) => line.push_str(&q.to_string()),
-                None => line.push_str("\\N"),
-            }
-            for field in [&e.content_id, &e.category, &e.source, &e.metadata] {
-                line.push('\t');
-                copy_text(&mut line, field.as_deref());
-            }
-            line.push('\n');
-            writer
-                .write_all(line.as_bytes())
-                .map_err(|e| Error::new(ErrorKind::Io(e)))?;
-            if i % 8192 == 8191 {
-                progress(i + 1);
-            }
-        }
-        writer.finish()?;
-        let version = bank.version + 1;
-        let added = tx.execute(
-            "INSERT INTO entries (bank_id, signal_type, value, quality, content_id, category, source,
-                                  origin, added_at, added_version, metadata)
-             SELECT $1, signal_type, value, quality, content_id, category, source, $2, $3, $4, metadata
-             FROM import_rows ORDER BY ord
-             ON CONFLICT (bank_id, signal_type, value, (coalesce(content_id, '')))
-                 WHERE revoked_at IS NULL DO NOTHING",
-            &[&bank.id, &origin, &now(), &version],
-        )?;
-        let version = if added > 0 {
-            tx.execute(
-                "UPDATE banks SET version = $1 WHERE id = $2",
-                &[&version, &bank.id],
-            )?;
-            // Writers take turns, so this import's ids are one range.
-            let range = tx.query_one(
-                "SELECT min(id), max(id) FROM entries WHERE bank_id = $1 AND added_version = $2",
-                &[&bank.id, &version],
-            )?;
-            let range = ChangeKind::Imported {
-                first: range.get::<_, i64>(0) as u64,
-                last: range.get::<_, i64>(1) as u64,
-            };
-            record(&mut tx, &bank.name, &range)?;
-            version
-        } else {
-            bank.version
-        };
-        tx.commit()?;
+        let summary = crate::sql::write(self, |tx| tx.import(bank, entries, origin, progress))?;
         progress(entries.len());
-        Ok(ImportSummary {
-            added,
-            already_present: entries.len() as u64 - added,
-            version,
-        })
+        Ok(summary)
     }
 
     fn revoke(&self, bank: &str, which: &EntryRef, reason: &str) -> Result<Vec<u64>, Error> {
-        let mut client = self.client();
-        let mut tx = begin_write(&mut client)?;
-        let bank = bank_in(&mut tx, bank, true)?;
-        let rows = match which {
-            EntryRef::Id(id) => tx.query(
-                "SELECT id FROM entries WHERE bank_id = $1 AND id = $2 AND revoked_at IS NULL",
-                &[&bank.id, &(*id as i64)],
-            )?,
-            EntryRef::Value(t, value) => tx.query(
-                "SELECT id FROM entries
-                 WHERE bank_id = $1 AND signal_type = $2 AND value = $3 AND revoked_at IS NULL",
-                &[&bank.id, &t.name(), value],
-            )?,
-        };
-        let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
-        if ids.is_empty() {
-            return Err(Error::new(ErrorKind::NoSuchEntry(crate::sqlite::describe(
-                which, &bank.name,
-            ))));
-        }
-        let version = bank.version + 1;
-        tx.execute(
-            "UPDATE entries SET revoked_at = $1, revoke_reason = $2, revoked_version = $3
-             WHERE id = ANY($4)",
-            &[&now(), &reason, &version, &ids],
-        )?;
-        tx.execute(
-            "UPDATE banks SET version = $1 WHERE id = $2",
-            &[&version, &bank.id],
-        )?;
-        for id in &ids {
-            record(
-                &mut tx,
-                &bank.name,
-                &ChangeKind::Revoked { entry: *id as u64 },
-            )?;
-        }
-        tx.commit()?;
-        Ok(ids.into_iter().map(|id| id as u64).collect())
+        crate::sql::write(self, |tx| tx.revoke(bank, which, reason))
     }
 
     fn entries(
@@ -801,6 +817,24 @@ impl SqlTx for PostgresTx<'_, '_> {
 
     fn change(&mut self, bank: &str, kind: &ChangeKind) -> Result<(), Error> {
         record(self.0, bank, kind)
+    }
+
+    fn import(
+        &mut self,
+        bank: &str,
+        entries: &[NewEntry],
+        origin: Option<&str>,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<ImportSummary, Error> {
+        import_in(self.0, bank, entries, origin, progress)
+    }
+
+    fn revoke(&mut self, bank: &str, which: &EntryRef, reason: &str) -> Result<Vec<u64>, Error> {
+        revoke_in(self.0, bank, which, reason)
+    }
+
+    fn delete_bank(&mut self, name: &str) -> Result<(), Error> {
+        delete_bank_in(self.0, name)
     }
 }
 

@@ -4,13 +4,14 @@
 //! deliveries. Written once in portable SQL over [`Sql`], so SQLite and
 //! PostgreSQL behave the same.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, ErrorKind};
-use crate::model::ChangeKind;
+use crate::model::{ChangeKind, EntryRef, ImportSummary, NewEntry};
 use crate::sql::{self, Param, Row, Sql, SqlTx};
 
 /// Seconds since the Unix epoch.
@@ -517,15 +518,94 @@ fn row_to_delivery(r: &Row) -> Delivery {
     }
 }
 
-/// The service's records in a store's database.
+/// The service's records in a store's database: each method its own
+/// transaction, or, inside [`Records::write`], one step of the caller's.
 pub struct Records<'a> {
-    sql: &'a dyn Sql,
+    target: Target<'a>,
+}
+
+enum Target<'a> {
+    Store(&'a dyn Sql),
+    Within(RefCell<&'a mut dyn SqlTx>),
 }
 
 impl<'a> Records<'a> {
     /// Records over a backend.
     pub fn new(sql: &'a dyn Sql) -> Records<'a> {
-        Records { sql }
+        Records {
+            target: Target::Store(sql),
+        }
+    }
+
+    /// Runs `work` as one transaction: every record and bank change it
+    /// makes commits together when it returns `Ok`, or none does.
+    pub fn write<T>(
+        &self,
+        mut work: impl FnMut(&Records<'_>) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        self.write_tx(|tx| {
+            let within = Records {
+                target: Target::Within(RefCell::new(tx)),
+            };
+            work(&within)
+        })
+    }
+
+    fn write_tx<T>(
+        &self,
+        mut work: impl FnMut(&mut dyn SqlTx) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        match &self.target {
+            Target::Store(sql) => sql::write(*sql, work),
+            Target::Within(tx) => work(&mut **tx.borrow_mut()),
+        }
+    }
+
+    fn read_tx<T>(
+        &self,
+        mut work: impl FnMut(&mut dyn SqlTx) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        match &self.target {
+            Target::Store(sql) => sql::read(*sql, work),
+            Target::Within(tx) => work(&mut **tx.borrow_mut()),
+        }
+    }
+
+    // Entries, as steps of a transaction.
+
+    /// [`crate::Store::import`] with the other changes of this write.
+    pub fn import(
+        &self,
+        bank: &str,
+        entries: &[NewEntry],
+        origin: Option<&str>,
+    ) -> Result<ImportSummary, Error> {
+        self.write_tx(|tx| tx.import(bank, entries, origin, &mut |_| {}))
+    }
+
+    /// [`crate::Store::revoke`] with the other changes of this write.
+    pub fn revoke(&self, bank: &str, which: &EntryRef, reason: &str) -> Result<Vec<u64>, Error> {
+        self.write_tx(|tx| tx.revoke(bank, which, reason))
+    }
+
+    /// [`crate::Store::delete_bank`] with the other changes of this write.
+    pub fn delete_bank(&self, name: &str) -> Result<(), Error> {
+        self.write_tx(|tx| tx.delete_bank(name))
+    }
+
+    /// Deletes a bank unless an active legal hold keeps it; the check and
+    /// the deletion are one transaction, so a hold placed meanwhile wins.
+    pub fn delete_bank_unless_held(&self, name: &str) -> Result<(), Error> {
+        self.write_tx(|tx| {
+            let held = tx.query(
+                "SELECT id FROM holds WHERE kind = 'bank' AND target = ? AND released_at IS NULL",
+                &[name.into()],
+            )?;
+            if !held.is_empty() {
+                return Err(Error::new(ErrorKind::Held(format!("bank {name:?}"))));
+            }
+            tx.delete_bank(name)
+        })
     }
 
     // Banks.
@@ -533,7 +613,7 @@ impl<'a> Records<'a> {
     /// Every bank's settings, by bank name (banks without stored settings
     /// get the defaults).
     pub fn bank_settings(&self) -> Result<HashMap<String, BankSettings>, Error> {
-        sql::read(self.sql, |tx| {
+        self.read_tx(|tx| {
             let mut out = HashMap::new();
             let rows = tx.query(
                 "SELECT b.name, s.tenant, s.enabled_ratio, s.threshold, s.webhook_url,
@@ -590,7 +670,7 @@ impl<'a> Records<'a> {
             return Err(Error::new(ErrorKind::BadBankName(name.to_string())));
         }
         let created_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
-        sql::write(self.sql, |tx| {
+        self.write_tx(|tx| {
             if !tx
                 .query("SELECT id FROM banks WHERE name = ?", &[name.into()])?
                 .is_empty()
@@ -619,7 +699,7 @@ impl<'a> Records<'a> {
                 return Err(Error::new(ErrorKind::BadBankName(new.to_string())));
             }
         }
-        sql::write(self.sql, |tx| {
+        self.write_tx(|tx| {
             let id = bank_id(tx, bank)?;
             write_settings(tx, bank, settings)?;
             let mut name = bank.to_string();
@@ -657,7 +737,7 @@ impl<'a> Records<'a> {
         note: Option<&str>,
         metadata: Option<&str>,
     ) -> Result<(), Error> {
-        sql::write(self.sql, |tx| {
+        self.write_tx(|tx| {
             // The content may exist already: the same hash added again
             // answers the content it belongs to, with the new note kept.
             tx.exec(
@@ -687,7 +767,7 @@ impl<'a> Records<'a> {
     /// A content item's record, or the defaults for an entry imported
     /// without one (its content is itself).
     pub fn content(&self, bank: &str, id: u64) -> Result<Content, Error> {
-        sql::read(self.sql, |tx| {
+        self.read_tx(|tx| {
             let rows = tx.query(
                 "SELECT note, metadata, disable_until FROM contents WHERE id = ? AND bank = ?",
                 &[(id as i64).into(), bank.into()],
@@ -730,7 +810,7 @@ impl<'a> Records<'a> {
         disable_until: Option<i64>,
         note: Option<&str>,
     ) -> Result<Content, Error> {
-        sql::write(self.sql, |tx| {
+        self.write_tx(|tx| {
             tx.exec(
                 "INSERT INTO contents (id, bank, note, metadata, disable_until, updated_at)
                  VALUES (?, ?, NULL, NULL, 1, ?) ON CONFLICT (id) DO NOTHING",
@@ -756,7 +836,7 @@ impl<'a> Records<'a> {
     /// Contents whose `disable_until` is not "enabled", and every link from
     /// an entry to the content it belongs to: what a matcher node needs.
     pub fn content_state(&self) -> Result<ContentState, Error> {
-        sql::read(self.sql, |tx| {
+        self.read_tx(|tx| {
             let disabled = tx
                 .query(
                     "SELECT id, disable_until FROM contents WHERE disable_until <> 1",
@@ -777,7 +857,7 @@ impl<'a> Records<'a> {
     /// One content item's disable time and links, to follow a
     /// [`ChangeKind::ContentUpdated`].
     pub fn content_links(&self, id: u64) -> Result<(i64, Vec<u64>), Error> {
-        sql::read(self.sql, |tx| {
+        self.read_tx(|tx| {
             let until = tx
                 .query(
                     "SELECT disable_until FROM contents WHERE id = ?",
@@ -806,7 +886,7 @@ impl<'a> Records<'a> {
         signal_type: crate::SignalType,
         value: &[u8],
     ) -> Result<Option<u64>, Error> {
-        sql::read(self.sql, |tx| {
+        self.read_tx(|tx| {
             Ok(tx
                 .query(
                     "SELECT e.id FROM entries e JOIN banks b ON b.id = e.bank_id
@@ -822,7 +902,7 @@ impl<'a> Records<'a> {
 
     /// The bank of an active entry.
     pub fn entry_bank(&self, entry: u64) -> Result<Option<String>, Error> {
-        sql::read(self.sql, |tx| {
+        self.read_tx(|tx| {
             Ok(tx
                 .query(
                     "SELECT b.name FROM entries e JOIN banks b ON b.id = e.bank_id
@@ -854,13 +934,12 @@ impl<'a> Records<'a> {
             ))));
         }
         let mut random = [0u8; 24];
-        getrandom::fill(&mut random)
-            .map_err(|e| Error::new(ErrorKind::Invalid(format!("no randomness: {e}"))))?;
+        getrandom::fill(&mut random).map_err(|e| Error::backend(format!("no randomness: {e}")))?;
         let secret: String = std::iter::once("hw_".to_string())
             .chain(random.iter().map(|b| format!("{b:02x}")))
             .collect();
         let hash = secret_hash(&secret);
-        let key = sql::write(self.sql, |tx| {
+        let key = self.write_tx(|tx| {
             let rows = tx.query(
                 &format!(
                     "INSERT INTO api_keys (tenant, name, role, secret_hash, created_at)
@@ -884,7 +963,7 @@ impl<'a> Records<'a> {
     /// The active key with this secret.
     pub fn key_for_secret(&self, secret: &str) -> Result<Option<ApiKey>, Error> {
         let hash = secret_hash(secret);
-        sql::read(self.sql, |tx| {
+        self.read_tx(|tx| {
             Ok(tx
                 .query(
                     &format!(
@@ -900,7 +979,7 @@ impl<'a> Records<'a> {
 
     /// Every key, of one tenant or all.
     pub fn keys(&self, tenant: Option<&str>) -> Result<Vec<ApiKey>, Error> {
-        sql::read(self.sql, |tx| {
+        self.read_tx(|tx| {
             Ok(tx
                 .query(
                     &format!(
@@ -916,7 +995,7 @@ impl<'a> Records<'a> {
 
     /// Revokes a key at once.
     pub fn revoke_key(&self, id: i64) -> Result<ApiKey, Error> {
-        sql::write(self.sql, |tx| {
+        self.write_tx(|tx| {
             let rows = tx.query(
                 &format!(
                     "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL
@@ -938,7 +1017,7 @@ impl<'a> Records<'a> {
             return Ok(());
         }
         let at = unix_now();
-        sql::write(self.sql, |tx| {
+        self.write_tx(|tx| {
             for e in events {
                 tx.exec(
                     "INSERT INTO audit (at, tenant, key_id, actor, action, bank, target, detail)
@@ -962,7 +1041,7 @@ impl<'a> Records<'a> {
     /// Reads the audit log.
     pub fn audit_events(&self, query: &RecordQuery) -> Result<Vec<AuditEvent>, Error> {
         let (clause, params) = query.clause();
-        sql::read(self.sql, |tx| {
+        self.read_tx(|tx| {
             Ok(tx
                 .query(
                     &format!(
@@ -992,7 +1071,7 @@ impl<'a> Records<'a> {
     /// Records matches; returns their ids.
     pub fn record_matches(&self, matches: &[NewMatch]) -> Result<Vec<i64>, Error> {
         let at = unix_now();
-        sql::write(self.sql, |tx| {
+        self.write_tx(|tx| {
             let mut ids = Vec::with_capacity(matches.len());
             for m in matches {
                 let mut params = vec![Param::from(at)];
@@ -1013,7 +1092,7 @@ impl<'a> Records<'a> {
     /// Reads match records.
     pub fn matches(&self, query: &RecordQuery) -> Result<Vec<MatchEvent>, Error> {
         let (clause, params) = query.clause();
-        sql::read(self.sql, |tx| {
+        self.read_tx(|tx| {
             Ok(tx
                 .query(
                     &format!("SELECT id, at, {MATCH_COLUMNS} FROM match_records{clause}"),
@@ -1040,7 +1119,7 @@ impl<'a> Records<'a> {
         reason: &str,
         by: &str,
     ) -> Result<Hold, Error> {
-        sql::write(self.sql, |tx| {
+        self.write_tx(|tx| {
             tx.query(
                 &format!(
                     "INSERT INTO holds (tenant, kind, target, reason, placed_by, placed_at)
@@ -1063,7 +1142,7 @@ impl<'a> Records<'a> {
 
     /// Releases a hold of `tenant`'s.
     pub fn release_hold(&self, tenant: &str, id: i64) -> Result<Hold, Error> {
-        sql::write(self.sql, |tx| {
+        self.write_tx(|tx| {
             tx.query(
                 &format!(
                     "UPDATE holds SET released_at = ?
@@ -1079,7 +1158,7 @@ impl<'a> Records<'a> {
 
     /// Holds of a tenant (or all), active ones only when asked.
     pub fn holds(&self, tenant: Option<&str>, active_only: bool) -> Result<Vec<Hold>, Error> {
-        sql::read(self.sql, |tx| {
+        self.read_tx(|tx| {
             Ok(tx
                 .query(
                     &format!(
@@ -1104,7 +1183,7 @@ impl<'a> Records<'a> {
             "SELECT target FROM holds WHERE kind = 'content' AND released_at IS NULL";
         const HELD_MATCHES: &str =
             "SELECT target FROM holds WHERE kind = 'match' AND released_at IS NULL";
-        sql::write(self.sql, |tx| {
+        self.write_tx(|tx| {
             let matches = tx.exec(
                 &format!(
                     "DELETE FROM match_records WHERE at < ?
@@ -1144,7 +1223,7 @@ impl<'a> Records<'a> {
     pub fn open_review(&self, record: &NewMatch, reason: &str) -> Result<i64, Error> {
         let mut params = vec![Param::from(unix_now()), reason.into()];
         params.extend(match_params(record));
-        sql::write(self.sql, |tx| {
+        self.write_tx(|tx| {
             tx.query(
                 &format!(
                     "INSERT INTO reviews (at, reason, state, {MATCH_COLUMNS})
@@ -1161,7 +1240,7 @@ impl<'a> Records<'a> {
     /// Reviews of a tenant in a state (`open`, `confirmed`, `rejected`), or
     /// all states.
     pub fn reviews(&self, tenant: &str, state: Option<&str>) -> Result<Vec<Review>, Error> {
-        sql::read(self.sql, |tx| {
+        self.read_tx(|tx| {
             Ok(tx
                 .query(
                     &format!(
@@ -1184,7 +1263,7 @@ impl<'a> Records<'a> {
         state: &str,
         by: &str,
     ) -> Result<Review, Error> {
-        sql::write(self.sql, |tx| {
+        self.write_tx(|tx| {
             tx.query(
                 &format!(
                     "UPDATE reviews SET state = ?, decided_by = ?, decided_at = ?
@@ -1209,7 +1288,7 @@ impl<'a> Records<'a> {
 
     /// Queues a webhook delivery, due now.
     pub fn enqueue_delivery(&self, bank: &str, hook: &Webhook, body: &str) -> Result<i64, Error> {
-        sql::write(self.sql, |tx| {
+        self.write_tx(|tx| {
             tx.query(
                 "INSERT INTO deliveries (at, bank, url, secret, body, attempts, next_at, state)
                  VALUES (?, ?, ?, ?, ?, 0, ?, 'pending') RETURNING id",
@@ -1233,7 +1312,7 @@ impl<'a> Records<'a> {
     /// send them at the same time.
     pub fn claim_deliveries(&self, limit: i64, lease: i64) -> Result<Vec<Delivery>, Error> {
         let now = unix_now();
-        sql::write(self.sql, |tx| {
+        self.write_tx(|tx| {
             let due = tx.query(
                 &format!(
                     "SELECT {DELIVERY_COLUMNS} FROM deliveries
@@ -1264,7 +1343,7 @@ impl<'a> Records<'a> {
             (Some(_), Some(_)) => "pending",
             (Some(_), None) => "dead",
         };
-        sql::write(self.sql, |tx| {
+        self.write_tx(|tx| {
             tx.exec(
                 "UPDATE deliveries SET attempts = attempts + 1, state = ?, last_error = ?,
                         next_at = ? WHERE id = ?",
@@ -1281,7 +1360,7 @@ impl<'a> Records<'a> {
 
     /// Deliveries in a state, for banks in `banks`.
     pub fn deliveries(&self, state: &str, banks: &[String]) -> Result<Vec<Delivery>, Error> {
-        let all = sql::read(self.sql, |tx| {
+        let all = self.read_tx(|tx| {
             Ok(tx
                 .query(
                     &format!(
@@ -1301,7 +1380,7 @@ impl<'a> Records<'a> {
 
     /// Puts a dead delivery back in the queue, due now, with fresh attempts.
     pub fn replay_delivery(&self, id: i64) -> Result<(), Error> {
-        sql::write(self.sql, |tx| {
+        self.write_tx(|tx| {
             let n = tx.exec(
                 "UPDATE deliveries SET state = 'pending', attempts = 0, next_at = ?
                  WHERE id = ? AND state = 'dead'",

@@ -3,7 +3,7 @@
 //! once. Statements use `?` placeholders; PostgreSQL sees them as `$n`.
 
 use crate::error::Error;
-use crate::model::ChangeKind;
+use crate::model::{ChangeKind, EntryRef, ImportSummary, NewEntry};
 
 /// A statement parameter. Nulls are typed because PostgreSQL checks a
 /// parameter's type against its column.
@@ -121,6 +121,18 @@ pub trait SqlTx {
     /// Appends to the change log, so that followers on every node see the
     /// write in commit order.
     fn change(&mut self, bank: &str, kind: &ChangeKind) -> Result<(), Error>;
+    /// [`crate::Store::import`], as one step of this transaction.
+    fn import(
+        &mut self,
+        bank: &str,
+        entries: &[NewEntry],
+        origin: Option<&str>,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<ImportSummary, Error>;
+    /// [`crate::Store::revoke`], as one step of this transaction.
+    fn revoke(&mut self, bank: &str, which: &EntryRef, reason: &str) -> Result<Vec<u64>, Error>;
+    /// [`crate::Store::delete_bank`], as one step of this transaction.
+    fn delete_bank(&mut self, name: &str) -> Result<(), Error>;
 }
 
 /// A backend that runs portable statements in transactions.
@@ -159,7 +171,7 @@ pub fn write<T>(
         out = Some(work(tx)?);
         Ok(())
     })?;
-    out.ok_or_else(|| Error::new(crate::ErrorKind::Invalid("write produced nothing".into())))
+    out.ok_or_else(|| Error::backend("write produced nothing"))
 }
 
 /// Runs a read and hands back what it produced.
@@ -172,7 +184,7 @@ pub fn read<T>(
         out = Some(work(tx)?);
         Ok(())
     })?;
-    out.ok_or_else(|| Error::new(crate::ErrorKind::Invalid("read produced nothing".into())))
+    out.ok_or_else(|| Error::backend("read produced nothing"))
 }
 
 #[cfg(test)]

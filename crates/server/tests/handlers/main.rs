@@ -4,13 +4,14 @@
 #![allow(missing_docs)]
 
 mod content;
+mod rollback;
 
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use hashwatch_server::{AppState, Config};
-use hashwatch_store::{records, Role, SqliteStore};
+use hashwatch_store::{records, Role, SqliteStore, Store};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
@@ -25,8 +26,13 @@ pub struct Service {
 
 impl Service {
     pub fn new() -> Service {
+        Service::over(|path| Arc::new(SqliteStore::open(path).expect("opens")))
+    }
+
+    /// A service over the store `open` makes at a SQLite path.
+    pub fn over(open: impl FnOnce(&std::path::Path) -> Arc<dyn Store + Send + Sync>) -> Service {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = SqliteStore::open(&dir.path().join("hashwatch.db")).expect("opens");
+        let store = open(&dir.path().join("hashwatch.db"));
         let config = Config {
             db: dir
                 .path()
@@ -35,7 +41,7 @@ impl Service {
                 .into_owned(),
             ..Config::default()
         };
-        let (state, events) = hashwatch_server::state(Arc::new(store), config);
+        let (state, events) = hashwatch_server::state(store, config);
         state.load().expect("index loads");
         Service {
             state,

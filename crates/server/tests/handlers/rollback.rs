@@ -1,0 +1,245 @@
+//! Each multi-step change is one transaction: failing any one of its steps
+//! leaves the store exactly as it was, audit log included.
+
+use std::sync::Arc;
+
+use axum::http::{Method, StatusCode};
+use hashwatch_store::faults::FailingStore;
+use hashwatch_store::{records, sql, BankKind, NewMatch, Role, SqliteStore, Store};
+use serde_json::{json, Value};
+
+use crate::Service;
+
+/// Row counts of every table a change may touch.
+fn snapshot(store: &dyn Store) -> Vec<(String, i64)> {
+    let tables = [
+        "banks",
+        "entries WHERE revoked_at IS NULL",
+        "entries",
+        "contents",
+        "content_links",
+        "audit",
+        "reviews WHERE state = 'open'",
+        "changes",
+        "holds",
+    ];
+    sql::read(store, |tx| {
+        let mut out = Vec::new();
+        for t in tables {
+            let n = tx.query(&format!("SELECT count(*) FROM {t}"), &[])?[0]
+                .int(0)
+                .unwrap_or(-1);
+            out.push((t.to_string(), n));
+        }
+        Ok(out)
+    })
+    .expect("counts")
+}
+
+struct Faulty {
+    service: Service,
+    store: Arc<FailingStore<SqliteStore>>,
+}
+
+fn faulty() -> Faulty {
+    let mut kept = None;
+    let service = Service::over(|path| {
+        let store = Arc::new(FailingStore::new(SqliteStore::open(path).expect("opens")));
+        kept = Some(store.clone());
+        store
+    });
+    Faulty {
+        service,
+        store: kept.expect("store"),
+    }
+}
+
+/// Sends `request` with each of its write steps failing in turn, checking
+/// that every failure is a 500 that changed nothing, until it succeeds;
+/// returns the successful answer and how many steps it took.
+async fn fails_cleanly_at_every_step<F, Fut>(faulty: &Faulty, mut request: F) -> (Value, usize)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = (StatusCode, Value)>,
+{
+    for n in 1.. {
+        let before = snapshot(faulty.store.inner());
+        faulty.store.fail_at(n);
+        let (status, answer) = request().await;
+        if status.is_success() {
+            let steps = faulty.store.steps();
+            faulty.store.fail_at(0);
+            assert!(n > steps, "step {n} was to fail but the change succeeded");
+            assert!(steps >= 2, "a multi-step change took {steps} step");
+            return (answer, steps);
+        }
+        assert_eq!(
+            status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "step {n}: {answer}"
+        );
+        assert_eq!(
+            snapshot(faulty.store.inner()),
+            before,
+            "failing step {n} left part of the change behind"
+        );
+    }
+    unreachable!()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn adding_content_with_three_signals_is_all_or_nothing() {
+    let faulty = faulty();
+    let key = faulty.service.key(Role::Curator, "default");
+    faulty
+        .service
+        .json(Method::POST, "/c/banks", &key, json!({"name": "KNOWN"}))
+        .await;
+    let body = json!({
+        "pdq": "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22",
+        "video_md5": "d41d8cd98f00b204e9800998ecf8427e",
+        "sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "note": "three signals, one content",
+    });
+    let (answer, steps) = fails_cleanly_at_every_step(&faulty, || {
+        faulty
+            .service
+            .json(Method::POST, "/c/bank/KNOWN/signal", &key, body.clone())
+    })
+    .await;
+    assert!(steps >= 5, "{steps} steps");
+    let id = answer["id"].as_u64().expect("id");
+    let (_, record) = faulty
+        .service
+        .get(
+            &format!("/c/bank/KNOWN/content/{id}?include_signals=true"),
+            &key,
+        )
+        .await;
+    assert_eq!(
+        record["signals"].as_object().map(|o| o.len()),
+        Some(3),
+        "{record}"
+    );
+    let audit = records(faulty.store.as_ref())
+        .audit_events(&Default::default())
+        .expect("audit");
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|a| a.event.action == "content.add")
+            .count(),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deciding_a_review_applies_everything_or_nothing() {
+    let faulty = faulty();
+    let key = faulty.service.key(Role::Curator, "default");
+    let store: &dyn Store = faulty.store.as_ref();
+    for (name, kind) in [("KNOWN", "positive"), ("FALSE_POSITIVES", "negative")] {
+        let (status, answer) = faulty
+            .service
+            .json(
+                Method::POST,
+                "/c/banks",
+                &key,
+                json!({"name": name, "kind": kind}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+    }
+    assert_eq!(
+        store.bank("FALSE_POSITIVES").expect("bank").kind,
+        BankKind::Negative
+    );
+    let hash = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
+    let (_, added) = faulty
+        .service
+        .json(
+            Method::POST,
+            "/c/bank/KNOWN/signal",
+            &key,
+            json!({"pdq": hash}),
+        )
+        .await;
+    let content_id = added["id"].as_u64().expect("id");
+    let review = records(store)
+        .open_review(
+            &NewMatch {
+                tenant: "default".into(),
+                key_id: None,
+                bank: "KNOWN".into(),
+                content_id,
+                entry_id: content_id,
+                signal_type: "pdq".into(),
+                query: hash.into(),
+                distance: 0,
+            },
+            "match",
+        )
+        .expect("review");
+    let path = format!("/reviews/{review}");
+    let (answer, _) = fails_cleanly_at_every_step(&faulty, || {
+        faulty.service.json(
+            Method::POST,
+            &path,
+            &key,
+            json!({"decision": "reject", "negative_bank": "FALSE_POSITIVES"}),
+        )
+    })
+    .await;
+    assert_eq!(answer["state"], "rejected", "{answer}");
+    assert_eq!(store.bank("FALSE_POSITIVES").expect("bank").active, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deleting_a_bank_is_all_or_nothing_and_a_hold_stops_it() {
+    let faulty = faulty();
+    let admin = faulty.service.key(Role::Admin, "default");
+    for name in ["KEPT", "GONE"] {
+        faulty
+            .service
+            .json(Method::POST, "/c/banks", &admin, json!({"name": name}))
+            .await;
+        faulty
+            .service
+            .json(
+                Method::POST,
+                &format!("/c/bank/{name}/signal"),
+                &admin,
+                json!({"video_md5": "d41d8cd98f00b204e9800998ecf8427e"}),
+            )
+            .await;
+    }
+    let (status, hold) = faulty
+        .service
+        .json(
+            Method::POST,
+            "/holds",
+            &admin,
+            json!({"kind": "bank", "target": "KEPT", "reason": "case 17"}),
+        )
+        .await;
+    assert!(status.is_success(), "{hold}");
+    let before = snapshot(faulty.store.inner());
+    let (status, answer) = faulty
+        .service
+        .call(Method::DELETE, "/c/bank/KEPT", &admin, None, Vec::new())
+        .await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (StatusCode::CONFLICT, Some("legal_hold"))
+    );
+    assert_eq!(snapshot(faulty.store.inner()), before);
+
+    fails_cleanly_at_every_step(&faulty, || {
+        faulty
+            .service
+            .call(Method::DELETE, "/c/bank/GONE", &admin, None, Vec::new())
+    })
+    .await;
+    assert!(faulty.store.bank("GONE").is_err());
+    assert!(faulty.store.bank("KEPT").is_ok());
+}
