@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use hashwatch_store::{value_order, NewEntry, SignalType, ValueError};
+use hashwatch_model::{value_order, NewEntry, SignalType, ValueError};
 
 /// How to read a list.
 #[derive(Debug, Clone, Default)]

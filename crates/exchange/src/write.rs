@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use hashwatch_store::{Entry, SignalType};
+use hashwatch_model::{Entry, SignalType};
 use serde_json::{Map, Value};
 
 /// The export's columns, in order.

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use hashwatch_exchange::{read_list, write_list, ExportFormat, ListFormat, ReadOptions};
-use hashwatch_store::{Entry, NewEntry, SignalType};
+use hashwatch_model::{Entry, NewEntry, SignalType};
 use serde_json::{json, Value};
 
 const MD5: &str = "900150983cd24fb0d6963f7d28e17f72";

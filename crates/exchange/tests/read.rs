@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use hashwatch_exchange::{read_list, ListFormat, ReadOptions};
-use hashwatch_store::SignalType;
+use hashwatch_model::SignalType;
 
 const PDQ_A: &str = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
 const PDQ_B: &str = "d8f8f0cce0f4a84f0e370a22028f67f0b36e2ed596623e1d33e6b39c4e9c9b22";

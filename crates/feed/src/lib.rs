@@ -2,7 +2,7 @@
 //! follows it exactly.
 //!
 //! A bank's feed is its additions and tombstones numbered 1, 2, 3… (kept by
-//! the store, see [`hashwatch_store::Feeds`]). A publisher serves it in
+//! the store, see hashwatch-store's `Feeds`). A publisher serves it in
 //! pages; each page is JSON signed with the publisher's Ed25519 key
 //! ([`FeedKey`]) and says which feed it belongs to, which events it holds
 //! (`from..=to`) and how far the feed goes (`head`). A subscriber pins the

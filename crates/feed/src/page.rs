@@ -1,6 +1,6 @@
 //! The page format: what a publisher signs and a subscriber verifies.
 
-use hashwatch_store::{FeedEvent, FeedInfo, FeedOp, IncomingEvent, NewEntry, SignalType};
+use hashwatch_model::{FeedEvent, FeedInfo, FeedOp, IncomingEvent, NewEntry, SignalType};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -202,7 +202,7 @@ fn incoming(e: PageEvent) -> Result<IncomingEvent, FeedError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hashwatch_store::Entry;
+    use hashwatch_model::Entry;
 
     fn event(seq: u64, op: FeedOp, hex: &str) -> FeedEvent {
         let value = SignalType::Pdq.parse_value(hex).expect("hex");

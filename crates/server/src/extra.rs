@@ -57,14 +57,17 @@ pub async fn bulk_add(
         .db(move |s| {
             s.owned_bank(&caller.0, &bank)?;
             let origin = format!("api:{}", caller.0.name);
-            let summary = s.store.import(&bank, &entries, Some(&origin), &mut |_| {})?;
-            s.audit(
-                &caller.0,
-                "signals.bulk_add",
-                Some(&bank),
-                None,
-                json!({"added": summary.added, "already_present": summary.already_present, "version": summary.version}),
-            )?;
+            let summary = s.records().write(|r| {
+                let summary = r.import(&bank, &entries, Some(&origin))?;
+                r.audit(&[audit_row(
+                    &caller.0,
+                    "signals.bulk_add",
+                    Some(&bank),
+                    None,
+                    json!({"added": summary.added, "already_present": summary.already_present, "version": summary.version}),
+                )])?;
+                Ok(summary)
+            })?;
             Ok(summary)
         })
         .await?;
@@ -127,18 +130,25 @@ pub async fn import_list(
                 error
             })?;
             let origin = format!("api:{}", caller.0.name);
-            let summary = s
-                .store
-                .import(&bank, &list.entries, Some(&origin), &mut |_| {})?;
-            let answer = json!({
-                "format": format!("{:?}", list.format).to_ascii_lowercase(),
-                "added": summary.added,
-                "already_present": summary.already_present,
-                "skipped_duplicates": list.skipped_duplicates,
-                "shared_rows": list.shared_rows,
-                "version": summary.version,
-            });
-            s.audit(&caller.0, "bank.import", Some(&bank), None, answer.clone())?;
+            let answer = s.records().write(|r| {
+                let summary = r.import(&bank, &list.entries, Some(&origin))?;
+                let answer = json!({
+                    "format": format!("{:?}", list.format).to_ascii_lowercase(),
+                    "added": summary.added,
+                    "already_present": summary.already_present,
+                    "skipped_duplicates": list.skipped_duplicates,
+                    "shared_rows": list.shared_rows,
+                    "version": summary.version,
+                });
+                r.audit(&[audit_row(
+                    &caller.0,
+                    "bank.import",
+                    Some(&bank),
+                    None,
+                    answer.clone(),
+                )])?;
+                Ok(answer)
+            })?;
             Ok(answer)
         })
         .await?;
@@ -292,16 +302,18 @@ pub async fn put_settings(
                     .cloned()
                     .collect();
             }
-            s.records().update_bank(&name, &settings, None)?;
             let bank = s.store.bank(&name)?;
             let answer = settings_json(&name, bank.kind, &settings);
-            s.audit(
-                &caller.0,
-                "bank.settings",
-                Some(&name),
-                None,
-                answer.clone(),
-            )?;
+            s.records().write(|r| {
+                r.update_bank(&name, &settings, None)?;
+                r.audit(&[audit_row(
+                    &caller.0,
+                    "bank.settings",
+                    Some(&name),
+                    None,
+                    answer.clone(),
+                )])
+            })?;
             Ok(answer)
         })
         .await?;
@@ -433,21 +445,24 @@ pub async fn place_hold(
             if kind == HoldKind::Bank {
                 s.owned_bank(&caller.0, &body.target)?;
             }
-            let hold = s.records().place_hold(
-                &caller.0.tenant,
-                kind,
-                &body.target,
-                &body.reason,
-                &caller.0.name,
-            )?;
             let bank = (kind == HoldKind::Bank).then_some(body.target.as_str());
-            s.audit(
-                &caller.0,
-                "hold.place",
-                bank,
-                Some(hold.id.to_string()),
-                hold_json(&hold),
-            )?;
+            let hold = s.records().write(|r| {
+                let hold = r.place_hold(
+                    &caller.0.tenant,
+                    kind,
+                    &body.target,
+                    &body.reason,
+                    &caller.0.name,
+                )?;
+                r.audit(&[audit_row(
+                    &caller.0,
+                    "hold.place",
+                    bank,
+                    Some(hold.id.to_string()),
+                    hold_json(&hold),
+                )])?;
+                Ok(hold)
+            })?;
             Ok(hold)
         })
         .await?;
@@ -474,15 +489,18 @@ pub async fn release_hold(
     caller.require(Role::Admin)?;
     let hold = state
         .db(move |s| {
-            let hold = s.records().release_hold(&caller.0.tenant, id)?;
-            let bank = (hold.kind == HoldKind::Bank).then_some(hold.target.as_str());
-            s.audit(
-                &caller.0,
-                "hold.release",
-                bank,
-                Some(id.to_string()),
-                hold_json(&hold),
-            )?;
+            let hold = s.records().write(|r| {
+                let hold = r.release_hold(&caller.0.tenant, id)?;
+                let bank = (hold.kind == HoldKind::Bank).then_some(hold.target.as_str());
+                r.audit(&[audit_row(
+                    &caller.0,
+                    "hold.release",
+                    bank,
+                    Some(id.to_string()),
+                    hold_json(&hold),
+                )])?;
+                Ok(hold)
+            })?;
             Ok(hold)
         })
         .await?;
@@ -652,14 +670,17 @@ pub async fn replay(
                     format!("no dead letter {id}"),
                 ));
             };
-            s.records().replay_delivery(id)?;
-            s.audit(
-                &caller.0,
-                "webhook.replay",
-                Some(&d.bank),
-                Some(id.to_string()),
-                json!({}),
-            )
+            s.records().write(|r| {
+                r.replay_delivery(id)?;
+                r.audit(&[audit_row(
+                    &caller.0,
+                    "webhook.replay",
+                    Some(&d.bank),
+                    Some(id.to_string()),
+                    json!({}),
+                )])
+            })?;
+            Ok(())
         })
         .await?;
     Ok(Json(json!({ "replayed": id })))

@@ -169,14 +169,17 @@ pub async fn create_bank(
     let answer = bank_json(&name, &settings);
     state
         .db(move |s| {
-            s.records().create_bank(&name, kind, &settings)?;
-            s.audit(
-                &caller.0,
-                "bank.create",
-                Some(&name),
-                None,
-                json!({"kind": kind.name(), "enabled_ratio": settings.enabled_ratio}),
-            )
+            s.records().write(|r| {
+                r.create_bank(&name, kind, &settings)?;
+                r.audit(&[audit_row(
+                    &caller.0,
+                    "bank.create",
+                    Some(&name),
+                    None,
+                    json!({"kind": kind.name(), "enabled_ratio": settings.enabled_ratio}),
+                )])
+            })?;
+            Ok(())
         })
         .await?;
     Ok((StatusCode::CREATED, Json(answer)))
@@ -218,15 +221,17 @@ pub async fn update_bank(
                 settings.enabled_ratio = r;
             }
             let rename = body.name.as_deref().filter(|n| *n != name);
-            s.records().update_bank(&name, &settings, rename)?;
             let new_name = rename.unwrap_or(&name).to_string();
-            s.audit(
-                &caller.0,
-                "bank.update",
-                Some(&new_name),
-                None,
-                json!({"previous_name": name, "enabled_ratio": settings.enabled_ratio}),
-            )?;
+            s.records().write(|r| {
+                r.update_bank(&name, &settings, rename)?;
+                r.audit(&[audit_row(
+                    &caller.0,
+                    "bank.update",
+                    Some(&new_name),
+                    None,
+                    json!({"previous_name": name, "enabled_ratio": settings.enabled_ratio}),
+                )])
+            })?;
             Ok((new_name, settings))
         })
         .await?;

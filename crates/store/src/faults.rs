@@ -10,9 +10,11 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::Error;
-use crate::model::{Bank, BankKind, Change, ChangeKind, Entry, EntryRef, ImportSummary, NewEntry};
 use crate::sql::{Param, Row, Sql, SqlTx};
 use crate::Store;
+use hashwatch_model::{
+    Bank, BankKind, Change, ChangeKind, Entry, EntryRef, ImportSummary, NewEntry,
+};
 
 /// A store whose `fail_at`-th write step fails (0: none does).
 pub struct FailingStore<S> {

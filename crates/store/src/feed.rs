@@ -10,10 +10,12 @@
 //! applied whole or not at all, and applying it twice changes nothing.
 
 use crate::error::{Error, ErrorKind};
-use crate::model::{ChangeKind, Entry, NewEntry, SignalType};
-use crate::records::unix_now;
 use crate::sql::{self, Param, Row, SqlTx};
 use crate::Store;
+use hashwatch_model::{
+    unix_now, Applied, ChangeKind, FeedEvent, FeedInfo, FeedOp, IncomingEvent, Opinion, SignalType,
+    Subscription,
+};
 
 /// Appends a change's feed events: count, op, first entry id, bank name.
 pub(crate) const APPEND_SQL: &str =
@@ -27,131 +29,6 @@ pub(crate) const APPEND_SQL: &str =
 /// Rows per `INSERT` when applying a page (11 placeholders each, well
 /// under both databases' limits).
 const APPLY_ROWS_PER_INSERT: usize = 256;
-
-/// What a feed event does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FeedOp {
-    /// The entry was added.
-    Add,
-    /// The entry was revoked (a tombstone).
-    Remove,
-}
-
-impl FeedOp {
-    /// `add` or `remove`.
-    pub fn name(self) -> &'static str {
-        match self {
-            FeedOp::Add => "add",
-            FeedOp::Remove => "remove",
-        }
-    }
-
-    fn named(name: &str) -> Option<FeedOp> {
-        match name {
-            "add" => Some(FeedOp::Add),
-            "remove" => Some(FeedOp::Remove),
-            _ => None,
-        }
-    }
-}
-
-/// A bank's feed as a publisher describes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FeedInfo {
-    /// The bank's name.
-    pub bank: String,
-    /// Names this bank for its whole life: a bank deleted and created again
-    /// under the same name is a new feed, and subscribers notice.
-    pub feed_id: String,
-    /// The last event's sequence number (0 when there is none).
-    pub head: u64,
-}
-
-/// One event of a published feed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FeedEvent {
-    /// Its sequence number in the bank's feed.
-    pub seq: u64,
-    /// Add or remove.
-    pub op: FeedOp,
-    /// The entry added or revoked.
-    pub entry: Entry,
-}
-
-/// One event of a page a subscriber applies.
-#[derive(Debug, Clone, PartialEq)]
-pub struct IncomingEvent {
-    /// Its sequence number in the publisher's feed.
-    pub seq: u64,
-    /// Add or remove.
-    pub op: FeedOp,
-    /// The signal (for a remove, only the type and value count).
-    pub signal: NewEntry,
-    /// Why the publisher revoked it.
-    pub reason: Option<String>,
-}
-
-/// A subscription to another instance's feed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Subscription {
-    /// Its id.
-    pub id: i64,
-    /// The feed's URL (`…/feeds/BANK`).
-    pub url: String,
-    /// The local bank it fills.
-    pub bank: String,
-    /// The publisher's Ed25519 public key (hex), pinned.
-    pub public_key: String,
-    /// The API key the publisher issued to this instance.
-    pub api_key: Option<String>,
-    /// The publisher's feed id, pinned at the first page.
-    pub feed_id: Option<String>,
-    /// The last sequence number applied.
-    pub checkpoint: u64,
-    /// When a sync last succeeded (Unix seconds).
-    pub synced_at: Option<i64>,
-    /// Why the last sync failed, until one succeeds.
-    pub last_error: Option<String>,
-    /// `bank` (a bank's feed into a local bank) or `hotline` (a partner
-    /// hotline's shared assessments).
-    pub kind: String,
-}
-
-/// What applying a page did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Applied {
-    /// Entries added (values already active are not counted).
-    pub added: u64,
-    /// Entries revoked.
-    pub removed: u64,
-    /// The checkpoint after the page.
-    pub checkpoint: u64,
-}
-
-/// An opinion a subscriber sent back about an entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Opinion {
-    /// Its id.
-    pub id: i64,
-    /// When it arrived (Unix seconds).
-    pub at: i64,
-    /// The publisher's bank it is about.
-    pub bank: String,
-    /// The sender's tenant.
-    pub tenant: String,
-    /// The sender's API key id.
-    pub key_id: Option<i64>,
-    /// The sender's key name.
-    pub actor: String,
-    /// The entry's signal type.
-    pub signal_type: String,
-    /// The entry's value as text (hex).
-    pub value: String,
-    /// `false_positive` or `true_positive`.
-    pub opinion: String,
-    /// Free text.
-    pub note: Option<String>,
-}
 
 /// The feeds of any store.
 pub struct Feeds<'a> {
@@ -182,8 +59,11 @@ pub(crate) fn subscription_from(r: &Row) -> Subscription {
     }
 }
 
+/// A bank subscription names its bank as it is called now, or nothing once
+/// the bank is gone (a bank made later under that name does not inherit it).
 pub(crate) const SUBSCRIPTION_COLUMNS: &str =
-    "id, url, bank, public_key, api_key, feed_id, checkpoint, synced_at, last_error, kind";
+    "id, url, coalesce((SELECT b.name FROM banks b WHERE b.id = feed_subscriptions.bank_id), ''),
+     public_key, api_key, feed_id, checkpoint, synced_at, last_error, kind";
 
 impl Feeds<'_> {
     fn info_in(tx: &mut dyn SqlTx, bank: &str) -> Result<(i64, FeedInfo), Error> {
@@ -260,7 +140,7 @@ impl Feeds<'_> {
             let (Some(first_seq), Some(count), Some(op), Some(first_entry)) = (
                 batch.int(0),
                 batch.int(1),
-                batch.text(2).as_deref().and_then(FeedOp::named),
+                batch.text(2).as_deref().and_then(FeedOp::parse),
                 batch.int(3),
             ) else {
                 continue;
@@ -327,16 +207,24 @@ impl Feeds<'_> {
                 }
                 Some(_) => {
                     tx.exec(
-                        "UPDATE feed_subscriptions SET bank = ?, public_key = ?, api_key = ?
+                        "UPDATE feed_subscriptions SET bank = ?, public_key = ?, api_key = ?,
+                             bank_id = (SELECT id FROM banks WHERE name = CAST(? AS TEXT))
                          WHERE url = ?",
-                        &[bank.into(), public_key.into(), api_key.into(), url.into()],
+                        &[
+                            bank.into(),
+                            public_key.into(),
+                            api_key.into(),
+                            bank.into(),
+                            url.into(),
+                        ],
                     )?;
                 }
                 None => {
                     tx.exec(
                         "INSERT INTO feed_subscriptions
-                             (url, bank, public_key, api_key, created_at, kind)
-                         VALUES (?, ?, ?, ?, ?, ?)",
+                             (url, bank, public_key, api_key, created_at, kind, bank_id)
+                         VALUES (?, ?, ?, ?, ?, ?,
+                                 (SELECT id FROM banks WHERE name = CAST(? AS TEXT)))",
                         &[
                             url.into(),
                             bank.into(),
@@ -344,6 +232,7 @@ impl Feeds<'_> {
                             api_key.into(),
                             unix_now().into(),
                             kind.into(),
+                            bank.into(),
                         ],
                     )?;
                 }
@@ -454,8 +343,9 @@ impl Feeds<'_> {
         sql::write(self.store, |tx| {
             tx.exec(
                 "INSERT INTO feed_opinions
-                    (at, bank, tenant, key_id, actor, signal_type, value, opinion, note)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (at, bank, tenant, key_id, actor, signal_type, value, opinion, note, bank_id)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,
+                         (SELECT id FROM banks WHERE name = CAST(? AS TEXT)))",
                 &[
                     unix_now().into(),
                     bank.into(),
@@ -466,6 +356,7 @@ impl Feeds<'_> {
                     value.into(),
                     opinion.into(),
                     note.into(),
+                    bank.into(),
                 ],
             )?;
             id = tx
@@ -483,8 +374,10 @@ impl Feeds<'_> {
         let mut rows = Vec::new();
         sql::read(self.store, |tx| {
             rows = tx.query(
-                "SELECT id, at, bank, tenant, key_id, actor, signal_type, value, opinion, note
-                 FROM feed_opinions WHERE bank = ? ORDER BY id",
+                "SELECT o.id, o.at, b.name, o.tenant, o.key_id, o.actor, o.signal_type, o.value,
+                        o.opinion, o.note
+                 FROM feed_opinions o JOIN banks b ON b.id = o.bank_id
+                 WHERE b.name = ? ORDER BY o.id",
                 &[bank.into()],
             )?;
             Ok(())
@@ -556,7 +449,16 @@ fn apply_in(
     let (bank_id, mut version) = bank
         .first()
         .and_then(|r| Some((r.int(0)?, r.int(1)?)))
-        .ok_or_else(|| Error::new(ErrorKind::NoSuchBank(sub.bank.clone())))?;
+        .ok_or_else(|| {
+            if sub.bank.is_empty() {
+                Error::new(ErrorKind::NotFound(format!(
+                    "bank for subscription {}: it was deleted; subscribe again",
+                    sub.url
+                )))
+            } else {
+                Error::new(ErrorKind::NoSuchBank(sub.bank.clone()))
+            }
+        })?;
     let at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     // Runs of adds and of removes, in feed order: each run is one bank
     // version, as an import or a revocation would be.

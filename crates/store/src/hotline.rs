@@ -9,8 +9,8 @@
 //! append-only log of adds and removes, so ISPs can ask for what changed.
 
 use crate::error::{Error, ErrorKind};
-use crate::records::unix_now;
 use crate::sql::{self, Param, Row, Sql, SqlTx};
+use hashwatch_model::unix_now;
 
 /// A reported URL and what became of it.
 #[derive(Debug, Clone, PartialEq, Eq)]

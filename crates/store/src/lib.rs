@@ -28,36 +28,35 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod changes;
 mod error;
 #[cfg(feature = "faults")]
 pub mod faults;
 mod feed;
 mod hotline;
-mod model;
 mod postgres;
 mod records;
 pub mod sql;
 mod sqlite;
 
 pub use crate::error::{Error, ErrorClass, ErrorKind};
-pub use crate::feed::{
-    feeds, Applied, FeedEvent, FeedInfo, FeedOp, Feeds, IncomingEvent, Opinion, Subscription,
-};
+pub use crate::feed::{feeds, Feeds};
 pub use crate::hotline::{
     hotline, Appeal, BlockChange, Case, CaseHash, Hotline, Intake, NewReport, SharedAssessment,
     Verdict,
 };
-pub use crate::model::{
-    value_order, Bank, BankKind, Change, ChangeKind, Entry, EntryRef, ImportSummary, NewEntry,
-    Ordered, SignalType, ValueError,
-};
 pub use crate::postgres::PostgresStore;
-pub use crate::records::{
-    unix_now, ApiKey, AuditEvent, BankSettings, Content, ContentState, Delivery, Hold, HoldKind,
-    MatchEvent, NewAudit, NewMatch, Purged, RecordQuery, Records, Review, Role, Webhook,
-    DEFAULT_TENANT,
-};
+pub use crate::records::Records;
+// The vocabulary, re-exported so that code written against the store keeps
+// its paths; new code names `hashwatch_model`.
 pub use crate::sqlite::SqliteStore;
+pub use hashwatch_model::{
+    unix_now, value_order, ApiKey, Applied, AuditEvent, Bank, BankKind, BankSettings, Change,
+    ChangeKind, Content, ContentState, Delivery, Entry, EntryRef, FeedEvent, FeedInfo, FeedOp,
+    Hold, HoldKind, ImportSummary, IncomingEvent, MatchEvent, NewAudit, NewEntry, NewMatch,
+    Opinion, Ordered, Purged, RecordQuery, Review, Role, SignalType, Subscription, ValueError,
+    Webhook, DEFAULT_TENANT,
+};
 
 /// Opens the store a `--db` value names: a `postgres://` or
 /// `postgresql://` URL, or else a SQLite file path.

@@ -3,7 +3,7 @@
 //! once. Statements use `?` placeholders; PostgreSQL sees them as `$n`.
 
 use crate::error::Error;
-use crate::model::{ChangeKind, EntryRef, ImportSummary, NewEntry};
+use hashwatch_model::{ChangeKind, EntryRef, ImportSummary, NewEntry};
 
 /// A statement parameter. Nulls are typed because PostgreSQL checks a
 /// parameter's type against its column.

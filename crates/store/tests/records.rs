@@ -276,3 +276,106 @@ fn records_on_postgres() {
     let store = hashwatch_store::PostgresStore::connect(&db.url).expect("connects");
     story(&store);
 }
+
+/// Holds, dead letters, subscriptions and opinions belong to a bank, not to
+/// its name: a rename carries them, and a new bank under a deleted bank's
+/// name inherits none of them.
+fn records_follow_the_bank(store: &dyn Store) {
+    let records = records(store);
+    let feeds = hashwatch_store::feeds(store);
+    let settings = BankSettings {
+        tenant: "t1".into(),
+        ..BankSettings::default()
+    };
+    records
+        .create_bank("held", BankKind::Positive, &settings)
+        .expect("creates");
+    let hold = records
+        .place_hold("t1", HoldKind::Bank, "held", "case 17", "tester")
+        .expect("holds");
+    let hook = Webhook {
+        url: "http://127.0.0.1:9/hook".into(),
+        secret: "s".into(),
+    };
+    let delivery = records
+        .enqueue_delivery("held", &hook, "{}")
+        .expect("queues");
+    records
+        .delivery_attempted(delivery, Some("refused"), None)
+        .expect("dead");
+    feeds
+        .subscribe(
+            "https://partner.example/feeds/x",
+            "held",
+            &"0".repeat(64),
+            None,
+        )
+        .expect("subscribes");
+    feeds
+        .add_opinion(
+            "held",
+            "t1",
+            None,
+            "tester",
+            SignalType::Md5,
+            &"0".repeat(32),
+            "false_positive",
+            None,
+        )
+        .expect("opinion");
+
+    // Renamed: everything comes along, and the hold still stops a delete.
+    records
+        .update_bank("held", &settings, Some("renamed"))
+        .expect("renames");
+    let holds = records.holds(Some("t1"), true).expect("holds");
+    assert_eq!(holds.len(), 1);
+    assert_eq!(holds[0].target, "renamed");
+    let held = records
+        .delete_bank_unless_held("renamed")
+        .expect_err("held");
+    assert_eq!(held.class(), hashwatch_store::ErrorClass::Conflict);
+    assert!(store.bank("renamed").is_ok());
+    let dead = records
+        .deliveries("dead", &["renamed".to_string()])
+        .expect("dead letters");
+    assert_eq!(dead.iter().map(|d| d.id).collect::<Vec<_>>(), [delivery]);
+    assert_eq!(dead[0].bank, "renamed");
+    let subs = feeds.subscriptions().expect("subscriptions");
+    assert_eq!(subs[0].bank, "renamed");
+    assert_eq!(feeds.opinions("renamed").expect("opinions").len(), 1);
+
+    // Released and deleted: a new bank named "held" (or "renamed") starts
+    // with nothing of the old one's.
+    records.release_hold("t1", hold.id).expect("released");
+    records.delete_bank_unless_held("renamed").expect("deletes");
+    for name in ["held", "renamed"] {
+        records
+            .create_bank(name, BankKind::Positive, &settings)
+            .expect("creates");
+        assert!(records
+            .deliveries("dead", &[name.to_string()])
+            .expect("dead letters")
+            .is_empty());
+        assert!(feeds.opinions(name).expect("opinions").is_empty());
+        records
+            .delete_bank_unless_held(name)
+            .expect("nothing holds it");
+    }
+    let subs = feeds.subscriptions().expect("subscriptions");
+    assert_eq!(subs[0].bank, "", "the subscription's bank is gone");
+}
+
+#[test]
+fn records_follow_the_bank_on_sqlite() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(&dir.path().join("records.db")).expect("opens");
+    records_follow_the_bank(&store);
+}
+
+#[test]
+fn records_follow_the_bank_on_postgres() {
+    let db = TestPostgres::new();
+    let store = hashwatch_store::PostgresStore::connect(&db.url).expect("connects");
+    records_follow_the_bank(&store);
+}

@@ -1,0 +1,30 @@
+//! hashwatch's shared vocabulary: the types every other crate speaks, with
+//! the rules that belong to the types themselves and nothing heavier (no
+//! database, no HTTP, no media decoding).
+//!
+//! - [`bank`]: signal types and how their values are written, banks,
+//!   entries, the change log that followers replay;
+//! - [`service`]: API keys and the roles they carry, tenants, bank settings
+//!   and sharing, HMA content, audit and match records, legal holds,
+//!   reviews and webhook deliveries;
+//! - [`feed`]: the events of a bank's feed, subscriptions and opinions.
+//!
+//! Storage of all of these is `hashwatch-store`'s; what a lookup sees is
+//! `hashwatch-matcher`'s.
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod bank;
+pub mod feed;
+pub mod service;
+
+pub use crate::bank::{
+    value_order, Bank, BankKind, Change, ChangeKind, Entry, EntryRef, ImportSummary, NewEntry,
+    Ordered, SignalType, ValueError,
+};
+pub use crate::feed::{Applied, FeedEvent, FeedInfo, FeedOp, IncomingEvent, Opinion, Subscription};
+pub use crate::service::{
+    unix_now, ApiKey, AuditEvent, BankSettings, Content, ContentState, Delivery, Hold, HoldKind,
+    MatchEvent, NewAudit, NewMatch, Purged, RecordQuery, Review, Role, Webhook, DEFAULT_TENANT,
+};

@@ -1,0 +1,340 @@
+//! The service's records: keys and roles, bank settings and sharing, HMA
+//! content, the audit log, match records, legal holds, reviews and webhook
+//! deliveries.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// The tenant of banks and keys made without one.
+pub const DEFAULT_TENANT: &str = "default";
+
+/// What an API key may do. Each role may do what the ones below it may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// Hash and look up; read blocklists.
+    Matcher,
+    /// Also assess hotline reports and attach hashes to them.
+    Analyst,
+    /// Also give the second assessment, decide appeals, delete reporter
+    /// contacts and put a report's hashes into a bank.
+    Supervisor,
+    /// Also add and remove signals and content, manage banks, decide reviews.
+    Curator,
+    /// Also read the audit log, place and release holds, set actions,
+    /// share banks and replay dead letters.
+    Admin,
+}
+
+impl Role {
+    /// The role's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Role::Matcher => "matcher",
+            Role::Analyst => "analyst",
+            Role::Supervisor => "supervisor",
+            Role::Curator => "curator",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Parses `admin`, `curator`, `supervisor`, `analyst` or `matcher`.
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "admin" => Some(Role::Admin),
+            "curator" => Some(Role::Curator),
+            "supervisor" => Some(Role::Supervisor),
+            "analyst" => Some(Role::Analyst),
+            "matcher" => Some(Role::Matcher),
+            _ => None,
+        }
+    }
+}
+
+/// An API key (its secret is never stored, only its SHA-256).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    /// Id, shown in the audit log.
+    pub id: i64,
+    /// The tenant whose banks the key sees.
+    pub tenant: String,
+    /// A label for people.
+    pub name: String,
+    /// What it may do.
+    pub role: Role,
+    /// Unix time.
+    pub created_at: i64,
+    /// Unix time, once revoked.
+    pub revoked_at: Option<i64>,
+}
+
+/// Where a bank's matches are posted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    /// An `http://` or `https://` URL.
+    pub url: String,
+    /// The HMAC-SHA256 key for the `X-Hashwatch-Signature` header.
+    pub secret: String,
+}
+
+/// A bank's service settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BankSettings {
+    /// The owning tenant.
+    pub tenant: String,
+    /// HMA's `matching_enabled_ratio`: the share of lookups the bank takes
+    /// part in (0 disables matching, 1 always matches).
+    pub enabled_ratio: f64,
+    /// The PDQ threshold for this bank, when not the service's default.
+    pub threshold: Option<u32>,
+    /// Posted on every match.
+    pub webhook: Option<Webhook>,
+    /// Queue every match for a curator's review.
+    pub review: bool,
+    /// Tenants that may read and match against the bank.
+    pub shared_with: Vec<String>,
+}
+
+impl Default for BankSettings {
+    fn default() -> BankSettings {
+        BankSettings {
+            tenant: DEFAULT_TENANT.to_string(),
+            enabled_ratio: 1.0,
+            threshold: None,
+            webhook: None,
+            review: false,
+            shared_with: Vec::new(),
+        }
+    }
+}
+
+impl BankSettings {
+    /// Whether a key of `tenant` may see the bank.
+    pub fn visible_to(&self, tenant: &str) -> bool {
+        self.tenant == tenant || self.shared_with.iter().any(|t| t == tenant)
+    }
+}
+
+/// HMA's content: one or more signals banked together, with a note,
+/// metadata and a disable time. Its id is the id of its first entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Content {
+    /// The content id (its first entry's id).
+    pub id: u64,
+    /// The bank.
+    pub bank: String,
+    /// Free text.
+    pub note: Option<String>,
+    /// A JSON object, as given.
+    pub metadata: Option<String>,
+    /// HMA's `disable_until_ts`: 0 disabled, 1 enabled, otherwise disabled
+    /// until that Unix time.
+    pub disable_until: i64,
+    /// Entries banked with the first one.
+    pub linked: Vec<u64>,
+}
+
+impl Content {
+    /// Whether the content matches at `now`.
+    pub fn enabled_at(disable_until: i64, now: i64) -> bool {
+        disable_until == 1 || (disable_until > 1 && disable_until <= now)
+    }
+}
+
+/// An audit log entry to write.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewAudit {
+    /// The tenant acted for.
+    pub tenant: String,
+    /// The key, when a key acted (`None` for the service itself).
+    pub key_id: Option<i64>,
+    /// The key's name or `service`.
+    pub actor: String,
+    /// What happened: `bank.create`, `content.disable`, `match`, …
+    pub action: String,
+    /// The bank concerned.
+    pub bank: Option<String>,
+    /// The record concerned (content id, key id, hold id, …).
+    pub target: Option<String>,
+    /// JSON with the rest.
+    pub detail: Option<String>,
+}
+
+/// A stored audit entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    /// Increasing id.
+    pub id: i64,
+    /// Unix time.
+    pub at: i64,
+    /// What was written.
+    pub event: NewAudit,
+}
+
+/// A match to record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewMatch {
+    /// The tenant that looked up.
+    pub tenant: String,
+    /// The key that looked up.
+    pub key_id: Option<i64>,
+    /// The bank matched.
+    pub bank: String,
+    /// The content matched.
+    pub content_id: u64,
+    /// The entry matched.
+    pub entry_id: u64,
+    /// The signal type.
+    pub signal_type: String,
+    /// The query's value.
+    pub query: String,
+    /// Distance (0 for exact).
+    pub distance: u32,
+}
+
+/// A stored match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchEvent {
+    /// Id.
+    pub id: i64,
+    /// Unix time.
+    pub at: i64,
+    /// What matched.
+    pub record: NewMatch,
+}
+
+/// What a legal hold keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HoldKind {
+    /// A bank's audit entries and matches.
+    Bank,
+    /// One content item's matches and audit entries.
+    Content,
+    /// One match record.
+    Match,
+}
+
+impl HoldKind {
+    /// `bank`, `content` or `match`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            HoldKind::Bank => "bank",
+            HoldKind::Content => "content",
+            HoldKind::Match => "match",
+        }
+    }
+
+    /// Parses a name.
+    pub fn parse(text: &str) -> Option<HoldKind> {
+        match text {
+            "bank" => Some(HoldKind::Bank),
+            "content" => Some(HoldKind::Content),
+            "match" => Some(HoldKind::Match),
+            _ => None,
+        }
+    }
+}
+
+/// A legal hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hold {
+    /// Id.
+    pub id: i64,
+    /// The tenant that placed it.
+    pub tenant: String,
+    /// What it keeps.
+    pub kind: HoldKind,
+    /// The bank name, content id or match id.
+    pub target: String,
+    /// Why (a case reference).
+    pub reason: String,
+    /// Who placed it.
+    pub placed_by: String,
+    /// Unix time.
+    pub placed_at: i64,
+    /// Unix time, once released.
+    pub released_at: Option<i64>,
+}
+
+/// A match waiting for, or given, a curator's decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Review {
+    /// Id.
+    pub id: i64,
+    /// Unix time queued.
+    pub at: i64,
+    /// Why: `match` or `flood`.
+    pub reason: String,
+    /// The match.
+    pub record: NewMatch,
+    /// `open`, `confirmed` or `rejected`.
+    pub state: String,
+    /// Who decided.
+    pub decided_by: Option<String>,
+    /// Unix time decided.
+    pub decided_at: Option<i64>,
+}
+
+/// A webhook delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// Id.
+    pub id: i64,
+    /// The bank whose match it reports.
+    pub bank: String,
+    /// Where it goes.
+    pub url: String,
+    /// The HMAC key.
+    pub secret: String,
+    /// The JSON body.
+    pub body: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// `pending`, `delivered` or `dead`.
+    pub state: String,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+}
+
+/// What a retention purge removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    /// Audit entries.
+    pub audit: u64,
+    /// Match records.
+    pub matches: u64,
+    /// Closed reviews.
+    pub reviews: u64,
+}
+
+/// Filters for reading the audit log and match records.
+#[derive(Debug, Clone, Default)]
+pub struct RecordQuery {
+    /// Only this tenant's records.
+    pub tenant: Option<String>,
+    /// From this Unix time (inclusive).
+    pub from: Option<i64>,
+    /// Before this Unix time.
+    pub to: Option<i64>,
+    /// Only this bank.
+    pub bank: Option<String>,
+    /// Only ids above this (paging).
+    pub after: Option<i64>,
+    /// At most this many (default 1000).
+    pub limit: Option<i64>,
+}
+
+/// What matcher nodes keep about content.
+#[derive(Debug, Clone, Default)]
+pub struct ContentState {
+    /// Content ids and their `disable_until`, for those not plainly enabled.
+    pub disabled: Vec<(u64, i64)>,
+    /// Entry id → content id, for entries banked with another.
+    pub links: Vec<(u64, u64)>,
+}
