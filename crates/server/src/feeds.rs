@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::hma::json_body;
+use crate::request::json_body;
 use crate::signals;
 use crate::state::AppState;
 

@@ -8,8 +8,10 @@
 //!
 //! - [`hma`]: Meta's HMA 2.0 API, same shapes and status codes, correct
 //!   where HMA errs;
-//! - [`extra`]: bulk upload, bank settings and sharing, audit, matches,
-//!   legal holds, the review queue, dead letters, metrics.
+//! - hashwatch's own: [`lists`] (bulk upload, list import and export),
+//!   [`settings`] (bank settings and sharing), [`records`] (audit log and
+//!   match records), [`holds`], [`reviews`], [`dead_letters`], [`metrics`],
+//!   [`feeds`] and [`hotline`].
 //!
 //! Every route but `/status/live` needs an API key ([`auth`]); a key sees
 //! only its tenant's banks and those shared with it. Matches go to the
@@ -20,14 +22,20 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod dead_letters;
 pub mod error;
-pub mod extra;
 pub mod feeds;
 pub mod fetch;
 pub mod hma;
+pub mod holds;
 pub mod hotline;
+pub mod lists;
 pub mod metrics;
 pub mod openapi;
+pub mod records;
+pub mod request;
+pub mod reviews;
+pub mod settings;
 pub mod signals;
 pub mod state;
 pub mod tasks;
@@ -68,9 +76,9 @@ pub fn router(state: AppState) -> Router {
                 .delete(hma::delete_bank),
         )
         .route("/c/bank/{name}/signal", post(hma::add_signal))
-        .route("/c/bank/{name}/signals", post(extra::bulk_add))
-        .route("/c/bank/{name}/import", post(extra::import_list))
-        .route("/c/bank/{name}/export", get(extra::export_list))
+        .route("/c/bank/{name}/signals", post(lists::bulk_add))
+        .route("/c/bank/{name}/import", post(lists::import_list))
+        .route("/c/bank/{name}/export", get(lists::export_list))
         .route("/c/bank/{name}/content", post(hma::add_upload))
         .route(
             "/c/bank/{name}/content/{id}",
@@ -80,7 +88,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/c/bank/{name}/settings",
-            get(extra::get_settings).put(extra::put_settings),
+            get(settings::get_settings).put(settings::put_settings),
         )
         .route("/c/signal_type", get(hma::signal_types))
         .route("/c/signal_type/index", get(hma::signal_type_index))
@@ -90,14 +98,17 @@ pub fn router(state: AppState) -> Router {
         .route("/m/compare", post(hma::compare))
         .route("/m/index/status", get(hma::index_status))
         .route("/h/hash", get(hma::hash_url).post(hma::hash_upload))
-        .route("/audit", get(extra::audit))
-        .route("/matches", get(extra::matches))
-        .route("/holds", get(extra::list_holds).post(extra::place_hold))
-        .route("/holds/{id}", axum::routing::delete(extra::release_hold))
-        .route("/reviews", get(extra::list_reviews))
-        .route("/reviews/{id}", post(extra::decide_review))
-        .route("/actions/dead-letters", get(extra::dead_letters))
-        .route("/actions/dead-letters/{id}/replay", post(extra::replay))
+        .route("/audit", get(records::audit))
+        .route("/matches", get(records::matches))
+        .route("/holds", get(holds::list_holds).post(holds::place_hold))
+        .route("/holds/{id}", axum::routing::delete(holds::release_hold))
+        .route("/reviews", get(reviews::list_reviews))
+        .route("/reviews/{id}", post(reviews::decide_review))
+        .route("/actions/dead-letters", get(dead_letters::dead_letters))
+        .route(
+            "/actions/dead-letters/{id}/replay",
+            post(dead_letters::replay),
+        )
         .route("/feeds/key", get(feeds::public_key))
         .route("/feeds/subscriptions", get(feeds::subscriptions))
         .route("/feeds/{bank}", get(feeds::page))
@@ -124,7 +135,7 @@ pub fn router(state: AppState) -> Router {
         .route("/hotline/feed", get(hotline::shared_feed))
         .route("/blocklist", get(hotline::blocklist))
         .route("/blocklist/delta", get(hotline::blocklist_delta))
-        .route("/metrics", get(extra::metrics))
+        .route("/metrics", get(metrics::metrics))
         .route("/openapi.json", get(openapi_json))
         .route("/openapi/openapi.json", get(openapi_json))
         .fallback(not_found)

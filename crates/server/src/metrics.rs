@@ -3,6 +3,11 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::extract::State;
+
+use crate::auth::Caller;
+use crate::state::AppState;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -141,4 +146,16 @@ impl Metrics {
         let _ = writeln!(out, "# HELP hashwatch_index_loaded 1 once the index is loaded.\n# TYPE hashwatch_index_loaded gauge\nhashwatch_index_loaded {}", u8::from(loaded));
         out
     }
+}
+
+/// `GET /metrics`: Prometheus text.
+pub async fn metrics(State(state): State<AppState>, _caller: Caller) -> String {
+    let view = state.view();
+    let (sizes, bytes) = match view.matcher.as_ref() {
+        Some(m) => (m.sizes(), m.heap_bytes()),
+        None => Default::default(),
+    };
+    let mut index: Vec<(&str, usize)> = sizes.iter().map(|(t, n)| (t.name(), *n)).collect();
+    index.sort();
+    state.metrics.render(&index, bytes, view.matcher.is_some())
 }

@@ -1,0 +1,197 @@
+//! Hash lists through the API: many signals in one request, a whole
+//! list in any format `hashwatch bank import` reads, and exports.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use hashwatch_store::{NewEntry, Role};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::request::json_body;
+use crate::signals;
+use crate::state::{audit_row, AppState};
+
+#[derive(Deserialize)]
+struct BulkSignal {
+    signal_type: String,
+    signal: String,
+}
+
+#[derive(Deserialize)]
+struct BulkBody {
+    signals: Vec<BulkSignal>,
+    category: Option<String>,
+    source: Option<String>,
+}
+
+/// `POST /c/bank/<name>/signals`: many signals in one transaction. Every
+/// signal is checked first; one bad signal refuses the whole request, and
+/// an answered request is durable.
+pub async fn bulk_add(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(bank): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Curator)?;
+    let body: BulkBody = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
+    let mut entries = Vec::with_capacity(body.signals.len());
+    for (i, s) in body.signals.iter().enumerate() {
+        let signal = signals::parse(&s.signal_type, &s.signal).map_err(|mut e| {
+            e.message = format!("signal {i}: {}", e.message);
+            e
+        })?;
+        entries.push(NewEntry {
+            category: body.category.clone(),
+            source: body.source.clone(),
+            ..NewEntry::new(signal.signal_type, signal.value)
+        });
+    }
+    let summary = state
+        .db(move |s| {
+            s.owned_bank(&caller.0, &bank)?;
+            let origin = format!("api:{}", caller.0.name);
+            let summary = s.records().write(|r| {
+                let summary = r.import(&bank, &entries, Some(&origin))?;
+                r.audit(&[audit_row(
+                    &caller.0,
+                    "signals.bulk_add",
+                    Some(&bank),
+                    None,
+                    json!({"added": summary.added, "already_present": summary.already_present, "version": summary.version}),
+                )])?;
+                Ok(summary)
+            })?;
+            Ok(summary)
+        })
+        .await?;
+    Ok(Json(json!({
+        "added": summary.added,
+        "already_present": summary.already_present,
+        "version": summary.version,
+    })))
+}
+
+/// Query parameters of a list import.
+#[derive(Deserialize, Default)]
+pub struct ImportParams {
+    skip_duplicates: Option<bool>,
+    category: Option<String>,
+    source: Option<String>,
+    signal_type: Option<String>,
+    column: Option<String>,
+}
+
+/// `POST /c/bank/<name>/import`: a hash list as the body, in any format
+/// `hashwatch bank import` reads (VICS, ICSE, pytx, plain, TSV). The whole
+/// list is checked first; a bad record answers 400 with its line and
+/// nothing is imported.
+pub async fn import_list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(bank): Path<String>,
+    Query(params): Query<ImportParams>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Curator)?;
+    let signal_type = params
+        .signal_type
+        .as_deref()
+        .map(signals::signal_type)
+        .transpose()?;
+    let options = hashwatch_exchange::ReadOptions {
+        column: params.column,
+        signal_type,
+        category: params.category,
+        source: params
+            .source
+            .or_else(|| Some(format!("upload by {}", caller.0.name))),
+        skip_duplicates: params.skip_duplicates.unwrap_or(false),
+    };
+    let answer = state
+        .db(move |s| {
+            s.owned_bank(&caller.0, &bank)?;
+            let list = hashwatch_exchange::read_bytes(
+                std::path::Path::new("upload"),
+                body.to_vec(),
+                &options,
+            )
+            .map_err(|e| {
+                let mut error = ApiError::bad_request("bad_list", e.to_string());
+                if let Some(line) = e.line {
+                    error.message = format!("line {line}: {}", e.message);
+                }
+                error
+            })?;
+            let origin = format!("api:{}", caller.0.name);
+            let answer = s.records().write(|r| {
+                let summary = r.import(&bank, &list.entries, Some(&origin))?;
+                let answer = json!({
+                    "format": format!("{:?}", list.format).to_ascii_lowercase(),
+                    "added": summary.added,
+                    "already_present": summary.already_present,
+                    "skipped_duplicates": list.skipped_duplicates,
+                    "shared_rows": list.shared_rows,
+                    "version": summary.version,
+                });
+                r.audit(&[audit_row(
+                    &caller.0,
+                    "bank.import",
+                    Some(&bank),
+                    None,
+                    answer.clone(),
+                )])?;
+                Ok(answer)
+            })?;
+            Ok(answer)
+        })
+        .await?;
+    Ok(Json(answer))
+}
+
+/// Query parameters of an export.
+#[derive(Deserialize, Default)]
+pub struct ExportParams {
+    format: Option<String>,
+}
+
+/// `GET /c/bank/<name>/export?format=tsv|vics|icse|pytx|plain`.
+pub async fn export_list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(bank): Path<String>,
+    Query(params): Query<ExportParams>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    use hashwatch_exchange::ExportFormat;
+    let (format, content_type) = match params.format.as_deref().unwrap_or("tsv") {
+        "tsv" => (ExportFormat::Tsv, "text/tab-separated-values"),
+        "vics" => (ExportFormat::Vics, "application/json"),
+        "icse" => (ExportFormat::Icse, "text/csv"),
+        "pytx" => (ExportFormat::Pytx, "text/csv"),
+        "plain" => (ExportFormat::Plain, "text/plain"),
+        other => {
+            return Err(ApiError::bad_request(
+                "bad_format",
+                format!("format {other:?} is not tsv, vics, icse, pytx or plain"),
+            ))
+        }
+    };
+    let body = state
+        .db(move |s| {
+            s.visible_bank(&caller.0, &bank)?;
+            let mut entries = Vec::new();
+            s.store.entries(&bank, false, &mut |e| entries.push(e))?;
+            let mut out = Vec::new();
+            hashwatch_exchange::write_list(&mut out, format, &entries)
+                .map_err(ApiError::internal)?;
+            Ok(out)
+        })
+        .await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, content_type)], body).into_response())
+}

@@ -1,0 +1,91 @@
+//! The audit log and match records, as a tenant's administrators read them.
+
+use axum::extract::{Query, State};
+use axum::Json;
+use hashwatch_store::{RecordQuery, Role};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::auth::Caller;
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+/// Time range, bank and paging for records.
+#[derive(Deserialize)]
+pub struct RecordParams {
+    from: Option<i64>,
+    to: Option<i64>,
+    bank: Option<String>,
+    after: Option<i64>,
+    limit: Option<i64>,
+}
+
+impl RecordParams {
+    fn query(&self, tenant: &str) -> RecordQuery {
+        RecordQuery {
+            tenant: Some(tenant.to_string()),
+            from: self.from,
+            to: self.to,
+            bank: self.bank.clone(),
+            after: self.after,
+            limit: self.limit,
+        }
+    }
+}
+
+/// `GET /audit?from=&to=&bank=&after=&limit=` (Unix times).
+pub async fn audit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<RecordParams>,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Admin)?;
+    let events = state
+        .db(move |s| Ok(s.records().audit_events(&params.query(&caller.0.tenant))?))
+        .await?;
+    let events: Vec<Value> = events
+        .iter()
+        .map(|e| {
+            json!({
+                "id": e.id,
+                "at": e.at,
+                "key_id": e.event.key_id,
+                "actor": e.event.actor,
+                "action": e.event.action,
+                "bank": e.event.bank,
+                "target": e.event.target,
+                "detail": e.event.detail.as_deref().and_then(|d| serde_json::from_str::<Value>(d).ok()),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "events": events })))
+}
+
+/// `GET /matches?from=&to=&bank=`.
+pub async fn matches(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<RecordParams>,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Admin)?;
+    let found = state
+        .db(move |s| Ok(s.records().matches(&params.query(&caller.0.tenant))?))
+        .await?;
+    let found: Vec<Value> = found
+        .iter()
+        .map(|m| {
+            json!({
+                "id": m.id,
+                "at": m.at,
+                "key_id": m.record.key_id,
+                "bank": m.record.bank,
+                "content_id": m.record.content_id,
+                "entry_id": m.record.entry_id,
+                "signal_type": m.record.signal_type,
+                "query": m.record.query,
+                "distance": m.record.distance,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "matches": found })))
+}

@@ -1,0 +1,135 @@
+//! The review queue: matches (and floods) waiting for a curator's decision.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use hashwatch_store::{BankKind, NewEntry, Role};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::request::json_body;
+use crate::signals;
+use crate::state::{audit_row, AppState};
+
+fn review_json(r: &hashwatch_store::Review) -> Value {
+    json!({
+        "id": r.id,
+        "at": r.at,
+        "reason": r.reason,
+        "state": r.state,
+        "bank": r.record.bank,
+        "content_id": r.record.content_id,
+        "entry_id": r.record.entry_id,
+        "signal_type": r.record.signal_type,
+        "query": r.record.query,
+        "distance": r.record.distance,
+        "decided_by": r.decided_by,
+        "decided_at": r.decided_at,
+    })
+}
+
+/// Query parameters.
+#[derive(Deserialize)]
+pub struct ReviewParams {
+    state: Option<String>,
+}
+
+/// `GET /reviews?state=open`.
+pub async fn list_reviews(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<ReviewParams>,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Curator)?;
+    let reviews = state
+        .db(move |s| {
+            Ok(s.records()
+                .reviews(&caller.0.tenant, params.state.as_deref())?)
+        })
+        .await?;
+    Ok(Json(
+        json!({ "reviews": reviews.iter().map(review_json).collect::<Vec<_>>() }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct Decision {
+    decision: String,
+    /// On rejection: a negative bank to add the query's hash to.
+    negative_bank: Option<String>,
+}
+
+/// `POST /reviews/<id>`: `{decision: confirm|reject, negative_bank?}`. A
+/// confirmed flood review re-enables the quarantined content; a rejection
+/// can add the query's hash to a negative bank, so it stops matching.
+pub async fn decide_review(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Curator)?;
+    let body: Decision = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
+    let decided = match body.decision.as_str() {
+        "confirm" => "confirmed",
+        "reject" => "rejected",
+        _ => {
+            return Err(ApiError::bad_request(
+                "bad_decision",
+                "decision must be confirm or reject",
+            ))
+        }
+    };
+    let review = state
+        .db(move |s| {
+            if let Some(negative) = &body.negative_bank {
+                s.owned_bank(&caller.0, negative)?;
+                if s.store.bank(negative)?.kind != BankKind::Negative {
+                    return Err(ApiError::bad_request(
+                        "not_negative",
+                        format!("bank {negative:?} is not a negative bank"),
+                    ));
+                }
+            }
+            // The decision and all it sets off commit together, or none of it.
+            let review = s.records().write(|r| {
+                let review = r.decide_review(&caller.0.tenant, id, decided, &caller.0.name)?;
+                let record = &review.record;
+                if review.reason == "flood" && decided == "confirmed" {
+                    r.update_content(&record.bank, record.content_id, Some(1), None)?;
+                }
+                if let (Some(negative), "rejected") = (&body.negative_bank, decided) {
+                    let signal =
+                        signals::parse(&record.signal_type, &record.query).map_err(|e| {
+                            hashwatch_store::Error::backend(format!(
+                                "review {id} holds a signal that does not decode: {}",
+                                e.message
+                            ))
+                        })?;
+                    r.import(
+                        negative,
+                        &[NewEntry {
+                            source: Some(format!("review {id}")),
+                            ..NewEntry::new(signal.signal_type, signal.value)
+                        }],
+                        Some(&format!("api:{}", caller.0.name)),
+                    )?;
+                }
+                r.audit(&[audit_row(
+                    &caller.0,
+                    &format!("review.{}", body.decision),
+                    Some(&record.bank),
+                    Some(record.content_id.to_string()),
+                    json!({"review": id, "negative_bank": body.negative_bank}),
+                )])?;
+                Ok(review)
+            })?;
+            Ok(review)
+        })
+        .await?;
+    Ok(Json(review_json(&review)))
+}

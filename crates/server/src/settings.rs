@@ -1,0 +1,137 @@
+//! A bank's service settings: threshold, webhook, review and sharing.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use hashwatch_store::{BankKind, Role, Webhook};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::request::json_body;
+use crate::state::{audit_row, AppState};
+
+fn settings_json(name: &str, kind: BankKind, s: &hashwatch_store::BankSettings) -> Value {
+    json!({
+        "name": name,
+        "kind": kind.name(),
+        "tenant": s.tenant,
+        "matching_enabled_ratio": s.enabled_ratio,
+        "threshold": s.threshold,
+        "webhook": s.webhook.as_ref().map(|w| json!({"url": w.url})),
+        "review": s.review,
+        "shared_with": s.shared_with,
+    })
+}
+
+/// `GET /c/bank/<name>/settings`.
+pub async fn get_settings(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let answer = state
+        .db(move |s| {
+            let settings = s.visible_bank(&caller.0, &name)?;
+            let bank = s.store.bank(&name)?;
+            Ok(settings_json(&name, bank.kind, &settings))
+        })
+        .await?;
+    Ok(Json(answer))
+}
+
+#[derive(Deserialize)]
+struct SettingsBody {
+    /// `null` clears it.
+    #[serde(default, with = "double_option")]
+    threshold: Option<Option<u32>>,
+    #[serde(default, with = "double_option")]
+    webhook: Option<Option<WebhookBody>>,
+    review: Option<bool>,
+    shared_with: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+struct WebhookBody {
+    url: String,
+    secret: String,
+}
+
+/// Tells a missing field (`None`) from an explicit `null` (`Some(None)`).
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
+/// `PUT /c/bank/<name>/settings`: threshold, webhook, review, sharing.
+pub async fn put_settings(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    caller.require(Role::Admin)?;
+    let body: SettingsBody = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
+    if let Some(Some(t)) = body.threshold {
+        if t > 256 {
+            return Err(ApiError::bad_request(
+                "bad_threshold",
+                "threshold must be 0-256",
+            ));
+        }
+    }
+    if let Some(Some(w)) = &body.webhook {
+        if !(w.url.starts_with("http://") || w.url.starts_with("https://")) || w.secret.len() < 16 {
+            return Err(ApiError::bad_request(
+                "bad_webhook",
+                "webhook needs an http(s) url and a secret of at least 16 characters",
+            ));
+        }
+    }
+    let answer = state
+        .db(move |s| {
+            let mut settings = s.owned_bank(&caller.0, &name)?;
+            if let Some(t) = body.threshold {
+                settings.threshold = t;
+            }
+            if let Some(w) = &body.webhook {
+                settings.webhook = w.as_ref().map(|w| Webhook {
+                    url: w.url.clone(),
+                    secret: w.secret.clone(),
+                });
+            }
+            if let Some(r) = body.review {
+                settings.review = r;
+            }
+            if let Some(shared) = &body.shared_with {
+                settings.shared_with = shared
+                    .iter()
+                    .filter(|t| **t != caller.0.tenant)
+                    .cloned()
+                    .collect();
+            }
+            let bank = s.store.bank(&name)?;
+            let answer = settings_json(&name, bank.kind, &settings);
+            s.records().write(|r| {
+                r.update_bank(&name, &settings, None)?;
+                r.audit(&[audit_row(
+                    &caller.0,
+                    "bank.settings",
+                    Some(&name),
+                    None,
+                    answer.clone(),
+                )])
+            })?;
+            Ok(answer)
+        })
+        .await?;
+    Ok(Json(answer))
+}
