@@ -44,19 +44,19 @@ fn conflict(message: String) -> Error {
     Error::new(ErrorKind::Conflict(message))
 }
 
-pub(crate) fn subscription_from(r: &Row) -> Subscription {
-    Subscription {
-        id: r.int(0).unwrap_or_default(),
-        url: r.text(1).unwrap_or_default(),
-        bank: r.text(2).unwrap_or_default(),
-        public_key: r.text(3).unwrap_or_default(),
-        api_key: r.text(4),
-        feed_id: r.text(5),
-        checkpoint: r.int(6).unwrap_or_default() as u64,
-        synced_at: r.int(7),
-        last_error: r.text(8),
-        kind: r.text(9).unwrap_or_else(|| "bank".into()),
-    }
+pub(crate) fn subscription_from(r: &Row) -> Result<Subscription, Error> {
+    Ok(Subscription {
+        id: r.req_int(0)?,
+        url: r.req_text(1)?,
+        bank: r.req_text(2)?,
+        public_key: r.req_text(3)?,
+        api_key: r.text(4)?,
+        feed_id: r.text(5)?,
+        checkpoint: r.req_int(6)? as u64,
+        synced_at: r.int(7)?,
+        last_error: r.text(8)?,
+        kind: r.req_text(9)?,
+    })
 }
 
 /// A bank subscription names its bank as it is called now, or nothing once
@@ -74,7 +74,7 @@ impl Feeds<'_> {
         let row = rows
             .first()
             .ok_or_else(|| Error::new(ErrorKind::NoSuchBank(bank.to_string())))?;
-        let id = row.int(0).unwrap_or_default();
+        let id = row.req_int(0)?;
         let head = tx
             .query(
                 "SELECT first_seq + count - 1 FROM feed_log WHERE bank_id = ?
@@ -82,11 +82,13 @@ impl Feeds<'_> {
                 &[id.into()],
             )?
             .first()
-            .and_then(|r| r.int(0))
+            .map(|r| r.int(0))
+            .transpose()?
+            .flatten()
             .unwrap_or(0);
         let info = FeedInfo {
             bank: bank.to_string(),
-            feed_id: format!("{id}@{}", row.text(1).unwrap_or_default()),
+            feed_id: format!("{id}@{}", row.req_text(1)?),
             head: head as u64,
         };
         Ok((id, info))
@@ -122,7 +124,9 @@ impl Feeds<'_> {
                     &[id.into(), next.into()],
                 )?
                 .first()
-                .and_then(|r| r.int(0))
+                .map(|r| r.int(0))
+                .transpose()?
+                .flatten()
                 .unwrap_or(1);
             let batches = tx.query(
                 "SELECT first_seq, count, op, first_entry FROM feed_log
@@ -138,10 +142,10 @@ impl Feeds<'_> {
         let mut events = Vec::new();
         for batch in batches {
             let (Some(first_seq), Some(count), Some(op), Some(first_entry)) = (
-                batch.int(0),
-                batch.int(1),
-                batch.text(2).as_deref().and_then(FeedOp::parse),
-                batch.int(3),
+                batch.int(0)?,
+                batch.int(1)?,
+                batch.text(2)?.as_deref().and_then(FeedOp::parse),
+                batch.int(3)?,
             ) else {
                 continue;
             };
@@ -201,7 +205,7 @@ impl Feeds<'_> {
                 "SELECT kind FROM feed_subscriptions WHERE url = ?",
                 &[url.into()],
             )?;
-            match existing.first().and_then(|r| r.text(0)) {
+            match existing.first().map(|r| r.text(0)).transpose()?.flatten() {
                 Some(k) if k != kind => {
                     return Err(conflict(format!("{url} is already a {k} subscription")))
                 }
@@ -254,6 +258,7 @@ impl Feeds<'_> {
         })?;
         rows.first()
             .map(subscription_from)
+            .transpose()?
             .ok_or_else(|| Error::new(ErrorKind::NotFound(format!("no subscription to {url}"))))
     }
 
@@ -267,7 +272,10 @@ impl Feeds<'_> {
             )?;
             Ok(())
         })?;
-        Ok(rows.iter().map(subscription_from).collect())
+        Ok(rows
+            .iter()
+            .map(subscription_from)
+            .collect::<Result<_, _>>()?)
     }
 
     /// Notes why a sync failed; the checkpoint stays where it was.
@@ -299,11 +307,15 @@ impl Feeds<'_> {
                 &format!("SELECT {SUBSCRIPTION_COLUMNS} FROM feed_subscriptions WHERE id = ?"),
                 &[subscription.into()],
             )?;
-            let sub = rows.first().map(subscription_from).ok_or_else(|| {
-                Error::new(ErrorKind::NotFound(format!(
-                    "no subscription {subscription}"
-                )))
-            })?;
+            let sub = rows
+                .first()
+                .map(subscription_from)
+                .transpose()?
+                .ok_or_else(|| {
+                    Error::new(ErrorKind::NotFound(format!(
+                        "no subscription {subscription}"
+                    )))
+                })?;
             applied = apply_in(tx, &sub, feed_id, from, events)?;
             Ok(())
         })?;
@@ -341,11 +353,13 @@ impl Feeds<'_> {
     ) -> Result<i64, Error> {
         let mut id = 0;
         sql::write(self.store, |tx| {
-            tx.exec(
+            id = crate::hotline::insert_returning_id(
+                tx,
                 "INSERT INTO feed_opinions
                     (at, bank, tenant, key_id, actor, signal_type, value, opinion, note, bank_id)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,
-                         (SELECT id FROM banks WHERE name = CAST(? AS TEXT)))",
+                         (SELECT id FROM banks WHERE name = CAST(? AS TEXT)))
+                 RETURNING id",
                 &[
                     unix_now().into(),
                     bank.into(),
@@ -359,11 +373,6 @@ impl Feeds<'_> {
                     bank.into(),
                 ],
             )?;
-            id = tx
-                .query("SELECT max(id) FROM feed_opinions", &[])?
-                .first()
-                .and_then(|r| r.int(0))
-                .unwrap_or_default();
             Ok(())
         })?;
         Ok(id)
@@ -384,19 +393,21 @@ impl Feeds<'_> {
         })?;
         Ok(rows
             .iter()
-            .map(|r| Opinion {
-                id: r.int(0).unwrap_or_default(),
-                at: r.int(1).unwrap_or_default(),
-                bank: r.text(2).unwrap_or_default(),
-                tenant: r.text(3).unwrap_or_default(),
-                key_id: r.int(4),
-                actor: r.text(5).unwrap_or_default(),
-                signal_type: r.text(6).unwrap_or_default(),
-                value: r.text(7).unwrap_or_default(),
-                opinion: r.text(8).unwrap_or_default(),
-                note: r.text(9),
+            .map(|r| -> Result<_, Error> {
+                Ok(Opinion {
+                    id: r.req_int(0)?,
+                    at: r.req_int(1)?,
+                    bank: r.req_text(2)?,
+                    tenant: r.req_text(3)?,
+                    key_id: r.int(4)?,
+                    actor: r.req_text(5)?,
+                    signal_type: r.req_text(6)?,
+                    value: r.req_text(7)?,
+                    opinion: r.req_text(8)?,
+                    note: r.text(9)?,
+                })
             })
-            .collect())
+            .collect::<Result<_, _>>()?)
     }
 }
 
@@ -448,7 +459,8 @@ fn apply_in(
     )?;
     let (bank_id, mut version) = bank
         .first()
-        .and_then(|r| Some((r.int(0)?, r.int(1)?)))
+        .map(|r| Ok::<_, Error>((r.req_int(0)?, r.req_int(1)?)))
+        .transpose()?
         .ok_or_else(|| {
             if sub.bank.is_empty() {
                 Error::new(ErrorKind::NotFound(format!(
@@ -469,7 +481,9 @@ fn apply_in(
                 let before = tx
                     .query("SELECT coalesce(max(id), 0) FROM entries", &[])?
                     .first()
-                    .and_then(|r| r.int(0))
+                    .map(|r| r.int(0))
+                    .transpose()?
+                    .flatten()
                     .unwrap_or(0);
                 for rows in run.chunks(APPLY_ROWS_PER_INSERT) {
                     insert_rows(tx, bank_id, &sub.url, &at, version, rows)?;
@@ -480,7 +494,8 @@ fn apply_in(
                 )?;
                 if let Some((first, last, added)) = range
                     .first()
-                    .and_then(|r| Some((r.int(0)?, r.int(1)?, r.int(2)?)))
+                    .map(|r| Ok::<_, Error>((r.req_int(0)?, r.req_int(1)?, r.req_int(2)?)))
+                    .transpose()?
                 {
                     applied.added += added as u64;
                     tx.change(
@@ -509,7 +524,7 @@ fn apply_in(
                         ],
                     )?;
                     for row in revoked {
-                        if let Some(id) = row.int(0) {
+                        if let Some(id) = row.int(0)? {
                             applied.removed += 1;
                             tx.change(&sub.bank, &ChangeKind::Revoked { entry: id as u64 })?;
                         }

@@ -67,32 +67,32 @@ const CASE_COLUMNS: &str = "id, url, url_sha256, host, state, verdict, category,
     first_verdict, confirmed_at, provider, abuse, jurisdiction, webhook, ip, notices,
     first_notice_at, last_notice_at, last_check_at, last_check, removed_at, reports, created_at";
 
-fn case_from(r: &Row) -> Case {
-    Case {
-        id: r.int(0).unwrap_or_default(),
-        url: r.text(1).unwrap_or_default(),
-        url_sha256: r.text(2).unwrap_or_default(),
-        host: r.text(3).unwrap_or_default(),
-        state: r.text(4).unwrap_or_default(),
-        verdict: r.text(5),
-        category: r.text(6),
-        first_assessor: r.int(7),
-        first_verdict: r.text(8),
-        confirmed_at: r.int(9),
-        provider: r.text(10),
-        abuse: r.text(11),
-        jurisdiction: r.text(12),
-        webhook: r.text(13),
-        ip: r.text(14),
-        notices: r.int(15).unwrap_or_default(),
-        first_notice_at: r.int(16),
-        last_notice_at: r.int(17),
-        last_check_at: r.int(18),
-        last_check: r.text(19),
-        removed_at: r.int(20),
-        reports: r.int(21).unwrap_or_default(),
-        created_at: r.int(22).unwrap_or_default(),
-    }
+fn case_from(r: &Row) -> Result<Case, Error> {
+    Ok(Case {
+        id: r.req_int(0)?,
+        url: r.req_text(1)?,
+        url_sha256: r.req_text(2)?,
+        host: r.req_text(3)?,
+        state: r.req_text(4)?,
+        verdict: r.text(5)?,
+        category: r.text(6)?,
+        first_assessor: r.int(7)?,
+        first_verdict: r.text(8)?,
+        confirmed_at: r.int(9)?,
+        provider: r.text(10)?,
+        abuse: r.text(11)?,
+        jurisdiction: r.text(12)?,
+        webhook: r.text(13)?,
+        ip: r.text(14)?,
+        notices: r.req_int(15)?,
+        first_notice_at: r.int(16)?,
+        last_notice_at: r.int(17)?,
+        last_check_at: r.int(18)?,
+        last_check: r.text(19)?,
+        removed_at: r.int(20)?,
+        reports: r.req_int(21)?,
+        created_at: r.req_int(22)?,
+    })
 }
 
 /// A report as taken in.
@@ -227,13 +227,16 @@ fn invalid(message: impl Into<String>) -> Error {
     Error::new(ErrorKind::Invalid(message.into()))
 }
 
-fn last_id(tx: &mut dyn SqlTx, table: &str) -> Result<i64, Error> {
-    // Writers take turns, so the newest row is this transaction's.
-    Ok(tx
-        .query(&format!("SELECT max(id) FROM {table}"), &[])?
+/// Runs an `INSERT … RETURNING id` and answers the new row's id.
+pub(crate) fn insert_returning_id(
+    tx: &mut dyn SqlTx,
+    sql: &str,
+    params: &[Param],
+) -> Result<i64, Error> {
+    tx.query(sql, params)?
         .first()
-        .and_then(|r| r.int(0))
-        .unwrap_or_default())
+        .ok_or_else(|| Error::backend("an insert returned no id"))?
+        .req_int(0)
 }
 
 fn case_in(tx: &mut dyn SqlTx, id: i64) -> Result<Case, Error> {
@@ -243,6 +246,7 @@ fn case_in(tx: &mut dyn SqlTx, id: i64) -> Result<Case, Error> {
     )?
     .first()
     .map(case_from)
+    .transpose()?
     .ok_or_else(|| Error::new(ErrorKind::NotFound(format!("no hotline case {id}"))))
 }
 
@@ -274,7 +278,7 @@ fn report_in(tx: &mut dyn SqlTx, report: &NewReport) -> Result<Intake, Error> {
         "SELECT id FROM hotline_cases WHERE url = ?",
         &[report.url.as_str().into()],
     )?;
-    let (case_id, duplicate) = match existing.first().and_then(|r| r.int(0)) {
+    let (case_id, duplicate) = match existing.first().map(|r| r.int(0)).transpose()?.flatten() {
         Some(id) => {
             tx.exec(
                 "UPDATE hotline_cases SET reports = reports + 1 WHERE id = ?",
@@ -283,9 +287,10 @@ fn report_in(tx: &mut dyn SqlTx, report: &NewReport) -> Result<Intake, Error> {
             (id, true)
         }
         None => {
-            tx.exec(
+            let id = insert_returning_id(
+                tx,
                 "INSERT INTO hotline_cases (url, url_sha256, host, state, created_at)
-                 VALUES (?, ?, ?, 'new', ?)",
+                 VALUES (?, ?, ?, 'new', ?) RETURNING id",
                 &[
                     report.url.as_str().into(),
                     report.url_sha256.as_str().into(),
@@ -293,11 +298,13 @@ fn report_in(tx: &mut dyn SqlTx, report: &NewReport) -> Result<Intake, Error> {
                     now.into(),
                 ],
             )?;
-            (last_id(tx, "hotline_cases")?, false)
+            (id, false)
         }
     };
-    tx.exec(
-        "INSERT INTO hotline_reports (case_id, at, source, description) VALUES (?, ?, ?, ?)",
+    let report_id = insert_returning_id(
+        tx,
+        "INSERT INTO hotline_reports (case_id, at, source, description) VALUES (?, ?, ?, ?)
+         RETURNING id",
         &[
             case_id.into(),
             now.into(),
@@ -305,7 +312,6 @@ fn report_in(tx: &mut dyn SqlTx, report: &NewReport) -> Result<Intake, Error> {
             report.description.clone().into(),
         ],
     )?;
-    let report_id = last_id(tx, "hotline_reports")?;
     if let Some(contact) = report.contact.as_deref().filter(|c| !c.trim().is_empty()) {
         tx.exec(
             "INSERT INTO hotline_contacts (report_id, contact) VALUES (?, ?)",
@@ -328,15 +334,17 @@ fn appeals_in(tx: &mut dyn SqlTx, id: Option<i64>) -> Result<Vec<Appeal>, Error>
     )?;
     Ok(rows
         .iter()
-        .map(|r| Appeal {
-            id: r.int(0).unwrap_or_default(),
-            case_id: r.int(1).unwrap_or_default(),
-            at: r.int(2).unwrap_or_default(),
-            reason: r.text(3).unwrap_or_default(),
-            state: r.text(4).unwrap_or_default(),
-            decided_by: r.text(5),
+        .map(|r| -> Result<_, Error> {
+            Ok(Appeal {
+                id: r.req_int(0)?,
+                case_id: r.req_int(1)?,
+                at: r.req_int(2)?,
+                reason: r.req_text(3)?,
+                state: r.req_text(4)?,
+                decided_by: r.text(5)?,
+            })
         })
-        .collect())
+        .collect::<Result<_, _>>()?)
 }
 
 impl Hotline<'_> {
@@ -396,6 +404,7 @@ impl Hotline<'_> {
             let sub = rows
                 .first()
                 .map(crate::feed::subscription_from)
+                .transpose()?
                 .filter(|s| s.kind == "hotline")
                 .ok_or_else(|| {
                     Error::new(ErrorKind::NotFound(format!(
@@ -470,7 +479,9 @@ impl Hotline<'_> {
             let head = tx
                 .query("SELECT coalesce(max(seq), 0) FROM blocklist_log", &[])?
                 .first()
-                .and_then(|r| r.int(0))
+                .map(|r| r.int(0))
+                .transpose()?
+                .flatten()
                 .unwrap_or(0);
             let rows = tx.query(
                 "SELECT l.seq, l.op, l.url, l.url_sha256, c.host, c.category
@@ -480,19 +491,21 @@ impl Hotline<'_> {
             )?;
             let events = rows
                 .iter()
-                .map(|r| SharedAssessment {
-                    seq: r.int(0).unwrap_or_default(),
-                    op: if r.text(1).as_deref() == Some("add") {
-                        "confirmed".into()
-                    } else {
-                        "withdrawn".into()
-                    },
-                    url: r.text(2).unwrap_or_default(),
-                    url_sha256: r.text(3).unwrap_or_default(),
-                    host: r.text(4).unwrap_or_default(),
-                    category: r.text(5),
+                .map(|r| -> Result<_, Error> {
+                    Ok(SharedAssessment {
+                        seq: r.req_int(0)?,
+                        op: if r.text(1)?.as_deref() == Some("add") {
+                            "confirmed".into()
+                        } else {
+                            "withdrawn".into()
+                        },
+                        url: r.req_text(2)?,
+                        url_sha256: r.req_text(3)?,
+                        host: r.req_text(4)?,
+                        category: r.text(5)?,
+                    })
                 })
-                .collect();
+                .collect::<Result<_, _>>()?;
             Ok((head, events))
         })
     }
@@ -514,7 +527,7 @@ impl Hotline<'_> {
                 ),
                 &[state.into(), state.into(), (limit as i64).into()],
             )?;
-            Ok(rows.iter().map(case_from).collect())
+            Ok(rows.iter().map(case_from).collect::<Result<_, _>>()?)
         })
     }
 
@@ -537,7 +550,7 @@ impl Hotline<'_> {
                     (limit as i64).into(),
                 ],
             )?;
-            Ok(rows.iter().map(case_from).collect())
+            Ok(rows.iter().map(case_from).collect::<Result<_, _>>()?)
         })
     }
 
@@ -657,7 +670,7 @@ impl Hotline<'_> {
                 ),
                 &[],
             )?;
-            Ok(rows.iter().map(case_from).collect())
+            Ok(rows.iter().map(case_from).collect::<Result<_, _>>()?)
         })
     }
 
@@ -733,7 +746,9 @@ impl Hotline<'_> {
             Ok(tx
                 .query("SELECT coalesce(max(seq), 0) FROM blocklist_log", &[])?
                 .first()
-                .and_then(|r| r.int(0))
+                .map(|r| r.int(0))
+                .transpose()?
+                .flatten()
                 .unwrap_or(0))
         })
     }
@@ -747,13 +762,15 @@ impl Hotline<'_> {
             )?;
             Ok(rows
                 .iter()
-                .map(|r| BlockChange {
-                    seq: r.int(0).unwrap_or_default(),
-                    op: r.text(1).unwrap_or_default(),
-                    url: r.text(2).unwrap_or_default(),
-                    url_sha256: r.text(3).unwrap_or_default(),
+                .map(|r| -> Result<_, Error> {
+                    Ok(BlockChange {
+                        seq: r.req_int(0)?,
+                        op: r.req_text(1)?,
+                        url: r.req_text(2)?,
+                        url_sha256: r.req_text(3)?,
+                    })
                 })
-                .collect())
+                .collect::<Result<_, _>>()?)
         })
     }
 
@@ -784,15 +801,17 @@ impl Hotline<'_> {
                 )?
                 .first()
                 .map(case_from)
+                .transpose()?
                 .filter(|c| matches!(c.state.as_str(), "confirmed" | "notice_sent" | "expired"))
                 .ok_or_else(|| {
                     Error::new(ErrorKind::NotFound(format!("{url} on the blocklist")))
                 })?;
-            tx.exec(
-                "INSERT INTO hotline_appeals (case_id, at, reason, state) VALUES (?, ?, ?, 'open')",
+            let id = insert_returning_id(
+                tx,
+                "INSERT INTO hotline_appeals (case_id, at, reason, state)
+                 VALUES (?, ?, ?, 'open') RETURNING id",
                 &[case.id.into(), now.into(), reason.into()],
             )?;
-            let id = last_id(tx, "hotline_appeals")?;
             Ok(Some(Appeal {
                 id,
                 case_id: case.id,
@@ -820,7 +839,8 @@ impl Hotline<'_> {
             )?;
             let (case_id, state) = rows
                 .first()
-                .and_then(|r| Some((r.int(0)?, r.text(1)?)))
+                .map(|r| Ok::<_, Error>((r.req_int(0)?, r.req_text(1)?)))
+                .transpose()?
                 .ok_or_else(|| Error::new(ErrorKind::NotFound(format!("no appeal {id}"))))?;
             if state != "open" {
                 return Err(Error::new(ErrorKind::Conflict(format!(
@@ -863,7 +883,9 @@ impl Hotline<'_> {
                     &[report_id.into()],
                 )?
                 .first()
-                .and_then(|r| r.text(0)))
+                .map(|r| r.text(0))
+                .transpose()?
+                .flatten())
         })
     }
 
@@ -879,13 +901,13 @@ impl Hotline<'_> {
             Ok(rows
                 .iter()
                 .map(|r| {
-                    (
-                        r.text(0).unwrap_or_else(|| "unknown".into()),
-                        r.text(1).unwrap_or_else(|| "unknown".into()),
-                        r.int(2).unwrap_or_default(),
-                    )
+                    Ok((
+                        r.text(0)?.unwrap_or_else(|| "unknown".into()),
+                        r.text(1)?.unwrap_or_else(|| "unknown".into()),
+                        r.req_int(2)?,
+                    ))
                 })
-                .collect())
+                .collect::<Result<_, Error>>()?)
         })
     }
 
@@ -923,12 +945,14 @@ impl Hotline<'_> {
             )?;
             Ok(rows
                 .iter()
-                .map(|r| CaseHash {
-                    signal_type: r.text(0).unwrap_or_default(),
-                    value: r.text(1).unwrap_or_default(),
-                    added_by: r.text(2).unwrap_or_default(),
+                .map(|r| -> Result<_, Error> {
+ Ok(CaseHash {
+                    signal_type: r.req_text(0)?,
+                    value: r.req_text(1)?,
+                    added_by: r.req_text(2)?,
                 })
-                .collect())
+})
+                .collect::<Result<_, _>>()?)
         })
     }
 }

@@ -69,7 +69,9 @@ fn secret_hash(secret: &str) -> String {
 fn bank_id(tx: &mut dyn SqlTx, bank: &str) -> Result<i64, Error> {
     tx.query("SELECT id FROM banks WHERE name = ?", &[bank.into()])?
         .first()
-        .and_then(|r| r.int(0))
+        .map(|r| r.int(0))
+        .transpose()?
+        .flatten()
         .ok_or_else(|| Error::new(ErrorKind::NoSuchBank(bank.to_string())))
 }
 
@@ -110,18 +112,19 @@ fn write_settings(tx: &mut dyn SqlTx, bank: &str, settings: &BankSettings) -> Re
 
 const KEY_COLUMNS: &str = "id, tenant, name, role, created_at, revoked_at";
 
-fn row_to_key(r: &Row) -> ApiKey {
-    ApiKey {
-        id: r.int(0).unwrap_or(0),
-        tenant: r.text(1).unwrap_or_default(),
-        name: r.text(2).unwrap_or_default(),
-        role: r
-            .text(3)
-            .and_then(|t| Role::parse(&t))
-            .unwrap_or(Role::Matcher),
-        created_at: r.int(4).unwrap_or(0),
-        revoked_at: r.int(5),
-    }
+fn row_to_key(r: &Row) -> Result<ApiKey, Error> {
+    Ok(ApiKey {
+        id: r.req_int(0)?,
+        tenant: r.req_text(1)?,
+        name: r.req_text(2)?,
+        role: {
+            let name = r.req_text(3)?;
+            Role::parse(&name)
+                .ok_or_else(|| Error::backend(format!("key with unknown role {name:?}")))?
+        },
+        created_at: r.req_int(4)?,
+        revoked_at: r.int(5)?,
+    })
 }
 
 const MATCH_COLUMNS: &str =
@@ -141,17 +144,17 @@ fn match_params(m: &NewMatch) -> Vec<Param> {
 }
 
 /// Reads [`MATCH_COLUMNS`] starting at column `at`.
-fn row_to_match(r: &Row, at: usize) -> NewMatch {
-    NewMatch {
-        tenant: r.text(at).unwrap_or_default(),
-        key_id: r.int(at + 1),
-        bank: r.text(at + 2).unwrap_or_default(),
-        content_id: r.int(at + 3).unwrap_or(0) as u64,
-        entry_id: r.int(at + 4).unwrap_or(0) as u64,
-        signal_type: r.text(at + 5).unwrap_or_default(),
-        query: r.text(at + 6).unwrap_or_default(),
-        distance: r.int(at + 7).unwrap_or(0) as u32,
-    }
+fn row_to_match(r: &Row, at: usize) -> Result<NewMatch, Error> {
+    Ok(NewMatch {
+        tenant: r.req_text(at)?,
+        key_id: r.int(at + 1)?,
+        bank: r.req_text(at + 2)?,
+        content_id: r.req_int(at + 3)? as u64,
+        entry_id: r.req_int(at + 4)? as u64,
+        signal_type: r.req_text(at + 5)?,
+        query: r.req_text(at + 6)?,
+        distance: r.req_int(at + 7)? as u32,
+    })
 }
 
 /// A bank hold names its bank as it is called now (the name it was placed
@@ -162,51 +165,52 @@ const HOLD_COLUMNS: &str = "id, tenant, kind,
          ELSE target END,
     reason, placed_by, placed_at, released_at";
 
-fn row_to_hold(r: &Row) -> Hold {
-    Hold {
-        id: r.int(0).unwrap_or(0),
-        tenant: r.text(1).unwrap_or_default(),
-        kind: r
-            .text(2)
-            .and_then(|k| HoldKind::parse(&k))
-            .unwrap_or(HoldKind::Bank),
-        target: r.text(3).unwrap_or_default(),
-        reason: r.text(4).unwrap_or_default(),
-        placed_by: r.text(5).unwrap_or_default(),
-        placed_at: r.int(6).unwrap_or(0),
-        released_at: r.int(7),
-    }
+fn row_to_hold(r: &Row) -> Result<Hold, Error> {
+    Ok(Hold {
+        id: r.req_int(0)?,
+        tenant: r.req_text(1)?,
+        kind: {
+            let name = r.req_text(2)?;
+            HoldKind::parse(&name)
+                .ok_or_else(|| Error::backend(format!("hold of unknown kind {name:?}")))?
+        },
+        target: r.req_text(3)?,
+        reason: r.req_text(4)?,
+        placed_by: r.req_text(5)?,
+        placed_at: r.req_int(6)?,
+        released_at: r.int(7)?,
+    })
 }
 
 const REVIEW_COLUMNS: &str = "id, at, reason, state, decided_by, decided_at";
 
-fn row_to_review(r: &Row) -> Review {
-    Review {
-        id: r.int(0).unwrap_or(0),
-        at: r.int(1).unwrap_or(0),
-        reason: r.text(2).unwrap_or_default(),
-        state: r.text(3).unwrap_or_default(),
-        decided_by: r.text(4),
-        decided_at: r.int(5),
-        record: row_to_match(r, 6),
-    }
+fn row_to_review(r: &Row) -> Result<Review, Error> {
+    Ok(Review {
+        id: r.req_int(0)?,
+        at: r.req_int(1)?,
+        reason: r.req_text(2)?,
+        state: r.req_text(3)?,
+        decided_by: r.text(4)?,
+        decided_at: r.int(5)?,
+        record: row_to_match(r, 6)?,
+    })
 }
 
 const DELIVERY_COLUMNS: &str = "id,
     coalesce((SELECT b.name FROM banks b WHERE b.id = deliveries.bank_id), bank),
     url, secret, body, attempts, state, last_error";
 
-fn row_to_delivery(r: &Row) -> Delivery {
-    Delivery {
-        id: r.int(0).unwrap_or(0),
-        bank: r.text(1).unwrap_or_default(),
-        url: r.text(2).unwrap_or_default(),
-        secret: r.text(3).unwrap_or_default(),
-        body: r.text(4).unwrap_or_default(),
-        attempts: r.int(5).unwrap_or(0),
-        state: r.text(6).unwrap_or_default(),
-        last_error: r.text(7),
-    }
+fn row_to_delivery(r: &Row) -> Result<Delivery, Error> {
+    Ok(Delivery {
+        id: r.req_int(0)?,
+        bank: r.req_text(1)?,
+        url: r.req_text(2)?,
+        secret: r.req_text(3)?,
+        body: r.req_text(4)?,
+        attempts: r.req_int(5)?,
+        state: r.req_text(6)?,
+        last_error: r.text(7)?,
+    })
 }
 
 /// The service's records in a store's database: each method its own
@@ -314,17 +318,17 @@ impl<'a> Records<'a> {
                 &[],
             )?;
             for r in rows {
-                let Some(name) = r.text(0) else { continue };
+                let Some(name) = r.text(0)? else { continue };
                 let mut settings = BankSettings::default();
-                if let Some(tenant) = r.text(1) {
+                if let Some(tenant) = r.text(1)? {
                     settings.tenant = tenant;
-                    settings.enabled_ratio = r.real(2).unwrap_or(1.0);
-                    settings.threshold = r.int(3).map(|t| t as u32);
-                    settings.webhook = match (r.text(4), r.text(5)) {
+                    settings.enabled_ratio = r.req_real(2)?;
+                    settings.threshold = r.int(3)?.map(|t| t as u32);
+                    settings.webhook = match (r.text(4)?, r.text(5)?) {
                         (Some(url), Some(secret)) => Some(Webhook { url, secret }),
                         _ => None,
                     };
-                    settings.review = r.int(6).unwrap_or(0) != 0;
+                    settings.review = r.req_int(6)? != 0;
                 }
                 out.insert(name, settings);
             }
@@ -333,7 +337,7 @@ impl<'a> Records<'a> {
                  ORDER BY h.tenant",
                 &[],
             )? {
-                if let (Some(name), Some(tenant)) = (r.text(0), r.text(1)) {
+                if let (Some(name), Some(tenant)) = (r.text(0)?, r.text(1)?) {
                     if let Some(s) = out.get_mut(&name) {
                         s.shared_with.push(tenant);
                     }
@@ -470,16 +474,15 @@ impl<'a> Records<'a> {
                     &[(id as i64).into()],
                 )?
                 .iter()
-                .filter_map(|r| r.int(0))
-                .map(|v| v as u64)
-                .collect();
+                .map(|r| r.req_int(0).map(|v| v as u64))
+                .collect::<Result<_, _>>()?;
             Ok(match rows.first() {
                 Some(r) => Content {
                     id,
                     bank: bank.to_string(),
-                    note: r.text(0),
-                    metadata: r.text(1),
-                    disable_until: r.int(2).unwrap_or(1),
+                    note: r.text(0)?,
+                    metadata: r.text(1)?,
+                    disable_until: r.req_int(2)?,
                     linked,
                 },
                 None => Content {
@@ -535,13 +538,13 @@ impl<'a> Records<'a> {
                     &[],
                 )?
                 .iter()
-                .filter_map(|r| Some((r.int(0)? as u64, r.int(1)?)))
-                .collect();
+                .map(|r| Ok((r.req_int(0)? as u64, r.req_int(1)?)))
+                .collect::<Result<_, Error>>()?;
             let links = tx
                 .query("SELECT entry_id, content_id FROM content_links", &[])?
                 .iter()
-                .filter_map(|r| Some((r.int(0)? as u64, r.int(1)? as u64)))
-                .collect();
+                .map(|r| Ok((r.req_int(0)? as u64, r.req_int(1)? as u64)))
+                .collect::<Result<_, Error>>()?;
             Ok(ContentState { disabled, links })
         })
     }
@@ -556,7 +559,9 @@ impl<'a> Records<'a> {
                     &[(id as i64).into()],
                 )?
                 .first()
-                .and_then(|r| r.int(0))
+                .map(|r| r.int(0))
+                .transpose()?
+                .flatten()
                 .unwrap_or(1);
             let links = tx
                 .query(
@@ -564,9 +569,8 @@ impl<'a> Records<'a> {
                     &[(id as i64).into()],
                 )?
                 .iter()
-                .filter_map(|r| r.int(0))
-                .map(|v| v as u64)
-                .collect();
+                .map(|r| r.req_int(0).map(|v| v as u64))
+                .collect::<Result<_, _>>()?;
             Ok((until, links))
         })
     }
@@ -587,7 +591,9 @@ impl<'a> Records<'a> {
                     &[bank.into(), signal_type.name().into(), value.into()],
                 )?
                 .first()
-                .and_then(|r| r.int(0))
+                .map(|r| r.int(0))
+                .transpose()?
+                .flatten()
                 .map(|v| v as u64))
         })
     }
@@ -602,7 +608,9 @@ impl<'a> Records<'a> {
                     &[(entry as i64).into()],
                 )?
                 .first()
-                .and_then(|r| r.text(0)))
+                .map(|r| r.text(0))
+                .transpose()?
+                .flatten())
         })
     }
 
@@ -647,6 +655,7 @@ impl<'a> Records<'a> {
             )?;
             rows.first()
                 .map(row_to_key)
+                .transpose()?
                 .ok_or_else(|| Error::backend("key after insert"))
         })?;
         Ok((key, secret))
@@ -665,7 +674,8 @@ impl<'a> Records<'a> {
                     &[hash.as_str().into()],
                 )?
                 .first()
-                .map(row_to_key))
+                .map(row_to_key)
+                .transpose()?)
         })
     }
 
@@ -681,7 +691,7 @@ impl<'a> Records<'a> {
                 )?
                 .iter()
                 .map(row_to_key)
-                .collect())
+                .collect::<Result<_, _>>()?)
         })
     }
 
@@ -697,6 +707,7 @@ impl<'a> Records<'a> {
             )?;
             rows.first()
                 .map(row_to_key)
+                .transpose()?
                 .ok_or_else(|| not_found(format!("active key with id {id}")))
         })
     }
@@ -743,20 +754,22 @@ impl<'a> Records<'a> {
                     &params,
                 )?
                 .iter()
-                .map(|r| AuditEvent {
-                    id: r.int(0).unwrap_or(0),
-                    at: r.int(1).unwrap_or(0),
-                    event: NewAudit {
-                        tenant: r.text(2).unwrap_or_default(),
-                        key_id: r.int(3),
-                        actor: r.text(4).unwrap_or_default(),
-                        action: r.text(5).unwrap_or_default(),
-                        bank: r.text(6),
-                        target: r.text(7),
-                        detail: r.text(8),
-                    },
+                .map(|r| -> Result<_, Error> {
+                    Ok(AuditEvent {
+                        id: r.req_int(0)?,
+                        at: r.req_int(1)?,
+                        event: NewAudit {
+                            tenant: r.req_text(2)?,
+                            key_id: r.int(3)?,
+                            actor: r.req_text(4)?,
+                            action: r.req_text(5)?,
+                            bank: r.text(6)?,
+                            target: r.text(7)?,
+                            detail: r.text(8)?,
+                        },
+                    })
                 })
-                .collect())
+                .collect::<Result<_, _>>()?)
         })
     }
 
@@ -775,7 +788,7 @@ impl<'a> Records<'a> {
                     ),
                     &params,
                 )?;
-                ids.extend(rows.first().and_then(|r| r.int(0)));
+                ids.extend(rows.first().map(|r| r.int(0)).transpose()?.flatten());
             }
             Ok(ids)
         })
@@ -791,12 +804,14 @@ impl<'a> Records<'a> {
                     &params,
                 )?
                 .iter()
-                .map(|r| MatchEvent {
-                    id: r.int(0).unwrap_or(0),
-                    at: r.int(1).unwrap_or(0),
-                    record: row_to_match(r, 2),
+                .map(|r| -> Result<_, Error> {
+                    Ok(MatchEvent {
+                        id: r.req_int(0)?,
+                        at: r.req_int(1)?,
+                        record: row_to_match(r, 2)?,
+                    })
                 })
-                .collect())
+                .collect::<Result<_, _>>()?)
         })
     }
 
@@ -839,6 +854,7 @@ impl<'a> Records<'a> {
             )?
             .first()
             .map(row_to_hold)
+            .transpose()?
             .ok_or_else(|| Error::backend("hold after insert"))
         })
     }
@@ -855,6 +871,7 @@ impl<'a> Records<'a> {
             )?
             .first()
             .map(row_to_hold)
+            .transpose()?
             .ok_or_else(|| not_found(format!("active hold with id {id}")))
         })
     }
@@ -873,7 +890,7 @@ impl<'a> Records<'a> {
                 )?
                 .iter()
                 .map(row_to_hold)
-                .collect())
+                .collect::<Result<_, _>>()?)
         })
     }
 
@@ -939,7 +956,9 @@ impl<'a> Records<'a> {
                 &params,
             )?
             .first()
-            .and_then(|r| r.int(0))
+            .map(|r| r.int(0))
+            .transpose()?
+            .flatten()
             .ok_or_else(|| Error::backend("review after insert"))
         })
     }
@@ -958,7 +977,7 @@ impl<'a> Records<'a> {
                 )?
                 .iter()
                 .map(row_to_review)
-                .collect())
+                .collect::<Result<_, _>>()?)
         })
     }
 
@@ -987,6 +1006,7 @@ impl<'a> Records<'a> {
             )?
             .first()
             .map(row_to_review)
+            .transpose()?
             .ok_or_else(|| not_found(format!("open review with id {id}")))
         })
     }
@@ -1013,7 +1033,9 @@ impl<'a> Records<'a> {
                 ],
             )?
             .first()
-            .and_then(|r| r.int(0))
+            .map(|r| r.int(0))
+            .transpose()?
+            .flatten()
             .ok_or_else(|| Error::backend("delivery after insert"))
         })
     }
@@ -1034,10 +1056,10 @@ impl<'a> Records<'a> {
             for d in &due {
                 tx.exec(
                     "UPDATE deliveries SET next_at = ? WHERE id = ?",
-                    &[(now + lease).into(), d.int(0).into()],
+                    &[(now + lease).into(), d.int(0)?.into()],
                 )?;
             }
-            Ok(due.iter().map(row_to_delivery).collect())
+            Ok(due.iter().map(row_to_delivery).collect::<Result<_, _>>()?)
         })
     }
 
@@ -1084,7 +1106,7 @@ impl<'a> Records<'a> {
                 )?
                 .iter()
                 .map(row_to_delivery)
-                .collect::<Vec<_>>())
+                .collect::<Result<Vec<_>, _>>()?)
         })?;
         Ok(all
             .into_iter()

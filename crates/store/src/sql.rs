@@ -85,30 +85,61 @@ pub enum Cell {
 pub struct Row(pub Vec<Cell>);
 
 impl Row {
-    /// Column `i` as an integer, if it is one.
-    pub fn int(&self, i: usize) -> Option<i64> {
-        match self.0.get(i) {
-            Some(Cell::Int(v)) => Some(*v),
-            Some(Cell::Real(v)) => Some(*v as i64),
-            _ => None,
+    fn cell(&self, i: usize) -> Result<&Cell, Error> {
+        self.0
+            .get(i)
+            .ok_or_else(|| Error::backend(format!("a row has no column {i}")))
+    }
+
+    fn mismatch(&self, i: usize, wanted: &str) -> Error {
+        Error::backend(format!(
+            "column {i} holds {:?} where {wanted} belongs",
+            self.0.get(i)
+        ))
+    }
+
+    /// Column `i` as an integer, `None` for NULL; any other value is an
+    /// error, never a default.
+    pub fn int(&self, i: usize) -> Result<Option<i64>, Error> {
+        match self.cell(i)? {
+            Cell::Null => Ok(None),
+            Cell::Int(v) => Ok(Some(*v)),
+            _ => Err(self.mismatch(i, "an integer")),
         }
     }
 
-    /// Column `i` as a float, if it is a number.
-    pub fn real(&self, i: usize) -> Option<f64> {
-        match self.0.get(i) {
-            Some(Cell::Real(v)) => Some(*v),
-            Some(Cell::Int(v)) => Some(*v as f64),
-            _ => None,
+    /// Column `i` as a number, `None` for NULL.
+    pub fn real(&self, i: usize) -> Result<Option<f64>, Error> {
+        match self.cell(i)? {
+            Cell::Null => Ok(None),
+            Cell::Real(v) => Ok(Some(*v)),
+            Cell::Int(v) => Ok(Some(*v as f64)),
+            Cell::Text(_) => Err(self.mismatch(i, "a number")),
         }
     }
 
-    /// Column `i` as text, if it is text.
-    pub fn text(&self, i: usize) -> Option<String> {
-        match self.0.get(i) {
-            Some(Cell::Text(v)) => Some(v.clone()),
-            _ => None,
+    /// Column `i` as text, `None` for NULL.
+    pub fn text(&self, i: usize) -> Result<Option<String>, Error> {
+        match self.cell(i)? {
+            Cell::Null => Ok(None),
+            Cell::Text(v) => Ok(Some(v.clone())),
+            _ => Err(self.mismatch(i, "text")),
         }
+    }
+
+    /// Column `i`, an integer that may not be NULL.
+    pub fn req_int(&self, i: usize) -> Result<i64, Error> {
+        self.int(i)?.ok_or_else(|| self.mismatch(i, "an integer"))
+    }
+
+    /// Column `i`, a number that may not be NULL.
+    pub fn req_real(&self, i: usize) -> Result<f64, Error> {
+        self.real(i)?.ok_or_else(|| self.mismatch(i, "a number"))
+    }
+
+    /// Column `i`, text that may not be NULL.
+    pub fn req_text(&self, i: usize) -> Result<String, Error> {
+        self.text(i)?.ok_or_else(|| self.mismatch(i, "text"))
     }
 }
 

@@ -473,13 +473,15 @@ impl Store for SqliteStore {
              FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![seq as i64, limit as i64], |r| {
+            let seq: i64 = r.get(0)?;
+            let bank: String = r.get(1)?;
             let kind: String = r.get(2)?;
             let bank_kind: Option<String> = r.get(3)?;
             Ok(
                 ChangeKind::from_columns(&kind, bank_kind.as_deref(), r.get(4)?, r.get(5)?).map(
                     |kind| Change {
-                        seq: r.get::<_, i64>(0).unwrap_or(0) as u64,
-                        bank: r.get(1).unwrap_or_default(),
+                        seq: seq as u64,
+                        bank,
                         kind,
                     },
                 ),

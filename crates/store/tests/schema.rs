@@ -14,10 +14,7 @@ fn columns(store: &dyn Store, query: &str) -> Schema {
     sql::read(store, |tx| {
         let mut out = Schema::new();
         for r in tx.query(query, &[])? {
-            let (Some(table), Some(column), Some(not_null)) = (r.text(0), r.text(1), r.int(2))
-            else {
-                panic!("unexpected row {r:?}");
-            };
+            let (table, column, not_null) = (r.req_text(0)?, r.req_text(1)?, r.req_int(2)?);
             let column = if not_null != 0 {
                 format!("{column} NOT NULL")
             } else {
@@ -35,11 +32,10 @@ fn columns(store: &dyn Store, query: &str) -> Schema {
 
 fn names(store: &dyn Store, query: &str) -> Vec<String> {
     let mut out: Vec<String> = sql::read(store, |tx| {
-        Ok(tx
-            .query(query, &[])?
+        tx.query(query, &[])?
             .iter()
-            .filter_map(|r| r.text(0))
-            .collect())
+            .map(|r| r.req_text(0))
+            .collect()
     })
     .expect("reads the indexes");
     out.sort();

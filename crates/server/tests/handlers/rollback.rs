@@ -26,9 +26,7 @@ fn snapshot(store: &dyn Store) -> Vec<(String, i64)> {
     sql::read(store, |tx| {
         let mut out = Vec::new();
         for t in tables {
-            let n = tx.query(&format!("SELECT count(*) FROM {t}"), &[])?[0]
-                .int(0)
-                .unwrap_or(-1);
+            let n = tx.query(&format!("SELECT count(*) FROM {t}"), &[])?[0].req_int(0)?;
             out.push((t.to_string(), n));
         }
         Ok(out)
