@@ -15,6 +15,8 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod live;
+
 use std::collections::HashMap;
 
 use hashwatch_index::{ExactIndex, PdqIndex};

@@ -43,7 +43,7 @@ pub mod tasks;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
@@ -55,8 +55,8 @@ use tokio::sync::mpsc;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::state::Inner;
 pub use crate::state::{AppState, Config, MIN_RETENTION};
-use crate::state::{Inner, View};
 
 /// Any error that stops the service.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -244,7 +244,7 @@ pub fn state(
     let inner = Inner {
         store,
         config,
-        view: RwLock::new(View::default()),
+        view: hashwatch_matcher::live::LiveView::new(),
         keys: Mutex::new(HashMap::new()),
         buckets: Mutex::new(HashMap::new()),
         metrics: metrics::Metrics::default(),
@@ -254,7 +254,6 @@ pub fn state(
         checker,
         resolver,
         report_buckets: Mutex::new(HashMap::new()),
-        following: Mutex::new(()),
     };
     (AppState(Arc::new(inner)), receiver)
 }

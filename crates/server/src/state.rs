@@ -3,14 +3,13 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
-use hashwatch_matcher::{MatchOptions, Matcher, Outcome, Query};
-use hashwatch_store::{
-    records, unix_now, ApiKey, BankKind, BankSettings, ChangeKind, Content, NewAudit, Records,
-    Store,
-};
+pub use hashwatch_matcher::live::{BankFilter, Hit, View};
+use hashwatch_matcher::live::{LiveView, NotLoaded};
+use hashwatch_matcher::Query;
+use hashwatch_store::{records, ApiKey, BankSettings, NewAudit, Records, Store};
 use tokio::sync::mpsc;
 
 use crate::error::{ApiError, ApiResult};
@@ -110,72 +109,6 @@ impl Default for Config {
     }
 }
 
-/// What the matcher node holds in memory.
-#[derive(Default)]
-pub struct View {
-    /// The index; `None` until the first load finishes.
-    pub matcher: Option<Matcher>,
-    /// Bank settings by bank name.
-    pub settings: HashMap<String, BankSettings>,
-    /// Content id → `disable_until`, for content not plainly enabled.
-    pub disabled: HashMap<u64, i64>,
-    /// Entry id → content id, for entries banked with another.
-    pub links: HashMap<u64, u64>,
-    /// Unix time of the last successful sync with the store.
-    pub synced_at: i64,
-}
-
-impl View {
-    /// The content an entry belongs to.
-    pub fn content_of(&self, entry: u64) -> u64 {
-        self.links.get(&entry).copied().unwrap_or(entry)
-    }
-
-    /// Whether a content item matches now.
-    pub fn enabled(&self, content: u64, now: i64) -> bool {
-        self.disabled
-            .get(&content)
-            .is_none_or(|until| Content::enabled_at(*until, now))
-    }
-
-    /// The banks a tenant sees, by name.
-    pub fn visible(&self, tenant: &str) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .settings
-            .iter()
-            .filter(|(_, s)| s.visible_to(tenant))
-            .map(|(n, _)| n.clone())
-            .collect();
-        names.sort();
-        names
-    }
-}
-
-/// A match found for a caller, with HMA's content id.
-#[derive(Debug, Clone)]
-pub struct Hit {
-    /// The bank.
-    pub bank: String,
-    /// HMA's `bank_content_id`.
-    pub content_id: u64,
-    /// The entry.
-    pub entry_id: u64,
-    /// The signal type matched.
-    pub signal_type: hashwatch_store::SignalType,
-    /// Distance (0 for exact).
-    pub distance: u32,
-}
-
-/// Which banks take part in a lookup.
-#[derive(Debug, Clone, Default)]
-pub struct BankFilter {
-    /// Only these banks (`?banks=A,B`).
-    pub only: Option<Vec<String>>,
-    /// HMA's coinflip: banks with a lower `matching_enabled_ratio` sit the
-    /// lookup out. `None` ignores ratios (raw lookups).
-    pub coinflip: Option<f64>,
-}
-
 /// Something that happened on a lookup, for the action worker.
 #[derive(Debug)]
 pub enum Event {
@@ -220,8 +153,8 @@ pub struct Inner {
     pub store: Arc<dyn Store + Send + Sync>,
     /// Settings.
     pub config: Config,
-    /// The resident index and settings.
-    pub view: RwLock<View>,
+    /// The resident index and what lookups are matched under.
+    pub view: LiveView,
     /// Keys by secret hash, with when they were read.
     pub keys: Mutex<HashMap<String, (Option<ApiKey>, Instant)>>,
     /// Per-key token buckets: (tokens, last refill).
@@ -240,9 +173,6 @@ pub struct Inner {
     pub resolver: Arc<dyn hashwatch_hotline::Resolver>,
     /// Per-address token buckets for public hotline routes.
     pub report_buckets: Mutex<HashMap<std::net::IpAddr, (f64, Instant)>>,
-    /// Held while following the change log: the background follower and
-    /// a request catching up after its own write take turns.
-    pub following: Mutex<()>,
 }
 
 impl std::ops::Deref for AppState {
@@ -269,7 +199,7 @@ impl AppState {
 
     /// A read view.
     pub fn view(&self) -> RwLockReadGuard<'_, View> {
-        self.view.read().unwrap_or_else(|p| p.into_inner())
+        self.view.read()
     }
 
     /// Writes audit entries for a caller, in a transaction of their own
@@ -290,19 +220,10 @@ impl AppState {
     /// Loads the index and settings from the store (blocking).
     pub fn load(&self) -> Result<(), hashwatch_store::Error> {
         let started = Instant::now();
-        let matcher = Matcher::load(self.store.as_ref(), &[], &mut |_| {})?;
-        let settings = self.records().bank_settings()?;
-        let content = self.records().content_state()?;
-        let mut view = self.view.write().unwrap_or_else(|p| p.into_inner());
-        view.settings = settings;
-        view.disabled = content.disabled.into_iter().collect();
-        view.links = content.links.into_iter().collect();
-        view.matcher = Some(matcher);
-        view.synced_at = unix_now();
-        let sizes = view.matcher.as_ref().map(|m| m.sizes()).unwrap_or_default();
+        let loaded = self.view.load(self.store.as_ref())?;
         tracing::info!(
-            entries = sizes.values().sum::<usize>(),
-            banks = view.settings.len(),
+            entries = loaded.entries,
+            banks = loaded.banks,
             seconds = started.elapsed().as_secs_f64(),
             "index loaded"
         );
@@ -310,128 +231,27 @@ impl AppState {
     }
 
     /// Applies changes committed since the last sync, through any node
-    /// (blocking). The store is read under the shared lock, so lookups go on
-    /// meanwhile; only applying the changes in memory takes the exclusive
-    /// lock. Returns how many changes were applied.
+    /// (blocking); returns how many were applied.
     pub fn follow(&self) -> Result<usize, hashwatch_store::Error> {
-        let _turn = self.following.lock().unwrap_or_else(|p| p.into_inner());
-        let mut applied = 0;
-        loop {
-            let pending = {
-                let view = self.view();
-                let Some(matcher) = view.matcher.as_ref() else {
-                    return Ok(0);
-                };
-                if self.store.last_change()? <= matcher.cursor() {
-                    drop(view);
-                    self.view
-                        .write()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .synced_at = unix_now();
-                    return Ok(applied);
-                }
-                matcher.read_changes(self.store.as_ref())?
-            };
-            let mut settings_changed = false;
-            let mut contents = Vec::new();
-            let mut note = |change: &hashwatch_store::Change| match &change.kind {
-                ChangeKind::ContentUpdated { content } => contents.push(*content),
-                ChangeKind::BankCreated(_)
-                | ChangeKind::BankDeleted
-                | ChangeKind::BankUpdated { .. } => settings_changed = true,
-                _ => {}
-            };
-            // Settings and content state are read after the index changes
-            // are in, outside the lock; until they are, a new bank is left
-            // out of lookups (it has no settings yet), never misread.
-            let mut count = 0;
-            {
-                let mut view = self.view.write().unwrap_or_else(|p| p.into_inner());
-                if let Some(matcher) = view.matcher.as_mut() {
-                    count = matcher.apply_changes(pending, &mut note);
-                }
-            }
-            applied += count;
-            let settings = if settings_changed {
-                Some(self.records().bank_settings()?)
-            } else {
-                None
-            };
-            let mut content_states = Vec::with_capacity(contents.len());
-            for content in contents {
-                content_states.push((content, self.records().content_links(content)?));
-            }
-            let mut view = self.view.write().unwrap_or_else(|p| p.into_inner());
-            if let Some(settings) = settings {
-                view.settings = settings;
-            }
-            for (content, (until, links)) in content_states {
-                if until == 1 {
-                    view.disabled.remove(&content);
-                } else {
-                    view.disabled.insert(content, until);
-                }
-                for entry in links {
-                    view.links.insert(entry, content);
-                }
-            }
-            view.synced_at = unix_now();
-        }
+        self.view.follow(self.store.as_ref())
     }
 
-    /// Matches a query for a caller: only banks the caller's tenant sees,
-    /// each at its own threshold, skipping disabled content.
+    /// Matches a query for a caller (see [`View::lookup`]).
     pub fn lookup(
         &self,
         caller: &ApiKey,
         query: &Query,
         filter: &BankFilter,
     ) -> ApiResult<Vec<Hit>> {
-        let view = self.view();
-        let Some(matcher) = view.matcher.as_ref() else {
-            return Err(ApiError::new(
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "index_not_loaded",
-                "the index is still loading; try again shortly",
-            ));
-        };
-        let options = MatchOptions {
-            threshold: self.config.threshold,
-            ..MatchOptions::default()
-        };
-        let outcome: Outcome = matcher.lookup_with(query, &options, &|bank| {
-            let settings = view.settings.get(&bank.name)?;
-            if !settings.visible_to(&caller.tenant) {
-                return None;
-            }
-            if let Some(only) = &filter.only {
-                if !only.iter().any(|n| n == &bank.name) {
-                    return None;
-                }
-            }
-            if let Some(coinflip) = filter.coinflip {
-                // A negative bank always takes part: a known false positive
-                // stays known whatever the draw.
-                if bank.kind == BankKind::Positive && settings.enabled_ratio < coinflip {
-                    return None;
-                }
-            }
-            Some(settings.threshold.unwrap_or(self.config.threshold))
-        });
-        let now = unix_now();
-        let hits = outcome
-            .matches
-            .into_iter()
-            .map(|m| Hit {
-                content_id: view.content_of(m.entry_id),
-                bank: m.bank,
-                entry_id: m.entry_id,
-                signal_type: m.signal_type,
-                distance: m.distance,
+        self.view()
+            .lookup(&caller.tenant, query, filter, self.config.threshold)
+            .map_err(|NotLoaded| {
+                ApiError::new(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "index_not_loaded",
+                    "the index is still loading; try again shortly",
+                )
             })
-            .filter(|h| view.enabled(h.content_id, now))
-            .collect();
-        Ok(hits)
     }
 
     /// A bank's settings if the caller's tenant may see it.

@@ -1,0 +1,252 @@
+//! What a matching service holds in memory and what one lookup there may
+//! see: the banks of the caller's tenant and those shared with it, each at
+//! its own threshold, HMA's per-bank coinflip, and content that is not
+//! disabled. [`LiveView`] keeps it in step with the store's change log.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, RwLock, RwLockReadGuard};
+
+use hashwatch_store::{
+    records, unix_now, BankKind, BankSettings, Change, ChangeKind, Content, Error, SignalType,
+    Store,
+};
+
+use crate::{MatchOptions, Matcher, Query};
+
+/// The index and what lookups are matched under.
+#[derive(Default)]
+pub struct View {
+    /// The index; `None` until the first load finishes.
+    pub matcher: Option<Matcher>,
+    /// Bank settings by bank name.
+    pub settings: HashMap<String, BankSettings>,
+    /// Content id → `disable_until`, for content not plainly enabled.
+    pub disabled: HashMap<u64, i64>,
+    /// Entry id → content id, for entries banked with another.
+    pub links: HashMap<u64, u64>,
+    /// Unix time of the last successful sync with the store.
+    pub synced_at: i64,
+}
+
+/// A match found for a caller, with HMA's content id.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    /// The bank.
+    pub bank: String,
+    /// HMA's `bank_content_id`.
+    pub content_id: u64,
+    /// The entry.
+    pub entry_id: u64,
+    /// The signal type matched.
+    pub signal_type: SignalType,
+    /// Distance (0 for exact).
+    pub distance: u32,
+}
+
+/// Which banks take part in a lookup.
+#[derive(Debug, Clone, Default)]
+pub struct BankFilter {
+    /// Only these banks (`?banks=A,B`).
+    pub only: Option<Vec<String>>,
+    /// HMA's coinflip: banks with a lower `matching_enabled_ratio` sit the
+    /// lookup out. `None` ignores ratios (raw lookups).
+    pub coinflip: Option<f64>,
+}
+
+/// The index has not finished loading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotLoaded;
+
+impl View {
+    /// The content an entry belongs to.
+    pub fn content_of(&self, entry: u64) -> u64 {
+        self.links.get(&entry).copied().unwrap_or(entry)
+    }
+
+    /// Whether a content item matches now.
+    pub fn enabled(&self, content: u64, now: i64) -> bool {
+        self.disabled
+            .get(&content)
+            .is_none_or(|until| Content::enabled_at(*until, now))
+    }
+
+    /// The banks a tenant sees, by name.
+    pub fn visible(&self, tenant: &str) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .settings
+            .iter()
+            .filter(|(_, s)| s.visible_to(tenant))
+            .map(|(n, _)| n.clone())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Matches a query for a key of `tenant`: only banks the tenant sees
+    /// (and `filter` lets through), each at its own threshold or
+    /// `default_threshold`, skipping disabled content. A bank without
+    /// settings yet (made a moment ago, not followed in full) takes no part.
+    pub fn lookup(
+        &self,
+        tenant: &str,
+        query: &Query,
+        filter: &BankFilter,
+        default_threshold: u32,
+    ) -> Result<Vec<Hit>, NotLoaded> {
+        let matcher = self.matcher.as_ref().ok_or(NotLoaded)?;
+        let options = MatchOptions {
+            threshold: default_threshold,
+            ..MatchOptions::default()
+        };
+        let outcome = matcher.lookup_with(query, &options, &|bank| {
+            let settings = self.settings.get(&bank.name)?;
+            if !settings.visible_to(tenant) {
+                return None;
+            }
+            if let Some(only) = &filter.only {
+                if !only.iter().any(|n| n == &bank.name) {
+                    return None;
+                }
+            }
+            if let Some(coinflip) = filter.coinflip {
+                // A negative bank always takes part: a known false positive
+                // stays known whatever the draw.
+                if bank.kind == BankKind::Positive && settings.enabled_ratio < coinflip {
+                    return None;
+                }
+            }
+            Some(settings.threshold.unwrap_or(default_threshold))
+        });
+        let now = unix_now();
+        Ok(outcome
+            .matches
+            .into_iter()
+            .map(|m| Hit {
+                content_id: self.content_of(m.entry_id),
+                bank: m.bank,
+                entry_id: m.entry_id,
+                signal_type: m.signal_type,
+                distance: m.distance,
+            })
+            .filter(|h| self.enabled(h.content_id, now))
+            .collect())
+    }
+}
+
+/// What a load brought in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Loaded {
+    /// Active entries in the index.
+    pub entries: usize,
+    /// Banks with settings.
+    pub banks: usize,
+}
+
+/// A [`View`] shared by a service's requests and kept in step with the
+/// store: loaded once, then followed.
+#[derive(Default)]
+pub struct LiveView {
+    view: RwLock<View>,
+    // The background follower and a request catching up after its own
+    // write take turns.
+    following: Mutex<()>,
+}
+
+impl LiveView {
+    /// An empty view: lookups answer [`NotLoaded`] until [`LiveView::load`].
+    pub fn new() -> LiveView {
+        LiveView::default()
+    }
+
+    /// The view, for reading.
+    pub fn read(&self) -> RwLockReadGuard<'_, View> {
+        self.view.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, View> {
+        self.view.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Loads the index, bank settings and content state (blocking).
+    pub fn load(&self, store: &dyn Store) -> Result<Loaded, Error> {
+        let _turn = self.following.lock().unwrap_or_else(|p| p.into_inner());
+        let matcher = Matcher::load(store, &[], &mut |_| {})?;
+        let settings = records(store).bank_settings()?;
+        let content = records(store).content_state()?;
+        let mut view = self.write();
+        view.settings = settings;
+        view.disabled = content.disabled.into_iter().collect();
+        view.links = content.links.into_iter().collect();
+        let entries = matcher.sizes().values().sum();
+        view.matcher = Some(matcher);
+        view.synced_at = unix_now();
+        Ok(Loaded {
+            entries,
+            banks: view.settings.len(),
+        })
+    }
+
+    /// Applies changes committed since the last sync, through any node
+    /// (blocking). The store is read under the shared lock, so lookups go on
+    /// meanwhile; only applying the changes in memory takes the exclusive
+    /// lock. Returns how many changes were applied.
+    pub fn follow(&self, store: &dyn Store) -> Result<usize, Error> {
+        let _turn = self.following.lock().unwrap_or_else(|p| p.into_inner());
+        let mut applied = 0;
+        loop {
+            let pending = {
+                let view = self.read();
+                let Some(matcher) = view.matcher.as_ref() else {
+                    return Ok(0);
+                };
+                if store.last_change()? <= matcher.cursor() {
+                    drop(view);
+                    self.write().synced_at = unix_now();
+                    return Ok(applied);
+                }
+                matcher.read_changes(store)?
+            };
+            let mut settings_changed = false;
+            let mut contents = Vec::new();
+            let mut note = |change: &Change| match &change.kind {
+                ChangeKind::ContentUpdated { content } => contents.push(*content),
+                ChangeKind::BankCreated(_)
+                | ChangeKind::BankDeleted
+                | ChangeKind::BankUpdated { .. } => settings_changed = true,
+                _ => {}
+            };
+            // Settings and content state are read after the index changes
+            // are in, outside the lock; until they are, a new bank is left
+            // out of lookups (it has no settings yet), never misread.
+            let count = match self.write().matcher.as_mut() {
+                Some(matcher) => matcher.apply_changes(pending, &mut note),
+                None => 0,
+            };
+            applied += count;
+            let settings = if settings_changed {
+                Some(records(store).bank_settings()?)
+            } else {
+                None
+            };
+            let mut content_states = Vec::with_capacity(contents.len());
+            for content in contents {
+                content_states.push((content, records(store).content_links(content)?));
+            }
+            let mut view = self.write();
+            if let Some(settings) = settings {
+                view.settings = settings;
+            }
+            for (content, (until, links)) in content_states {
+                if until == 1 {
+                    view.disabled.remove(&content);
+                } else {
+                    view.disabled.insert(content, until);
+                }
+                for entry in links {
+                    view.links.insert(entry, content);
+                }
+            }
+            view.synced_at = unix_now();
+        }
+    }
+}
