@@ -57,7 +57,7 @@ pub fn run(command: &HotlineCommand, db_flags: &DbFlags) -> anyhow::Result<ExitC
             for c in hotline(store.as_ref()).cases(state.as_deref(), *limit)? {
                 let row: Vec<Value> = vec![
                     json!(c.id),
-                    json!(c.state),
+                    json!(c.state.name()),
                     json!(c.url),
                     json!(c.category),
                     json!(c.provider),

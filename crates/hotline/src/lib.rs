@@ -1,5 +1,6 @@
-//! Hotline logic that needs no database and no network: what a reported
-//! URL canonically is ([`canonical_url`]), who hosts it ([`Registry`],
+//! Hotline logic that needs no database and no network: the case state
+//! machine and the four-eyes rule ([`case`]), what a reported URL
+//! canonically is ([`canonical_url`]), who hosts it ([`Registry`],
 //! through a [`Resolver`]), what a notice says ([`notice_text`]), and how
 //! long removals take ([`percentile`]).
 //!
@@ -10,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 mod canonical;
+pub mod case;
 mod notice;
 mod providers;
 mod resolve;

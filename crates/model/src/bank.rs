@@ -206,6 +206,17 @@ pub struct Bank {
     pub revoked: u64,
 }
 
+impl Bank {
+    /// Whether `name` may name a bank: 1-64 letters, digits, `_`, `-` and
+    /// `.` (safe in URLs, file names and feed ids).
+    pub fn valid_name(name: &str) -> bool {
+        (1..=64).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+    }
+}
+
 /// An entry to add.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewEntry {

@@ -7,7 +7,8 @@
 //! - [`service`]: API keys and the roles they carry, tenants, bank settings
 //!   and sharing, HMA content, audit and match records, legal holds,
 //!   reviews and webhook deliveries;
-//! - [`feed`]: the events of a bank's feed, subscriptions and opinions.
+//! - [`feed`]: the events of a bank's feed, subscriptions and opinions;
+//! - [`hotline`]: where a reported URL's case stands, and verdicts.
 //!
 //! Storage of all of these is `hashwatch-store`'s; what a lookup sees is
 //! `hashwatch-matcher`'s.
@@ -17,6 +18,7 @@
 
 pub mod bank;
 pub mod feed;
+pub mod hotline;
 pub mod service;
 
 pub use crate::bank::{
@@ -24,7 +26,9 @@ pub use crate::bank::{
     Ordered, SignalType, ValueError,
 };
 pub use crate::feed::{Applied, FeedEvent, FeedInfo, FeedOp, IncomingEvent, Opinion, Subscription};
+pub use crate::hotline::{CaseState, Verdict};
 pub use crate::service::{
-    unix_now, ApiKey, AuditEvent, BankSettings, Content, ContentState, Delivery, Hold, HoldKind,
-    MatchEvent, NewAudit, NewMatch, Purged, RecordQuery, Review, Role, Webhook, DEFAULT_TENANT,
+    unix_now, valid_tenant, ApiKey, AuditEvent, BankSettings, Content, ContentState, Delivery,
+    Hold, HoldKind, KeySecret, MatchEvent, NewAudit, NewMatch, Purged, RecordQuery, Review, Role,
+    Webhook, DEFAULT_TENANT,
 };

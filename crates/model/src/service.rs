@@ -57,6 +57,41 @@ impl Role {
     }
 }
 
+/// Whether `name` may name a tenant: letters, digits, `_` and `-`.
+pub fn valid_tenant(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// A new API key's secret: `hw_` and 48 hex digits of randomness. It is
+/// shown once; only [`KeySecret::hash_of`] it is ever stored.
+pub struct KeySecret(pub String);
+
+impl KeySecret {
+    /// A fresh secret from the system's randomness.
+    pub fn generate() -> Result<KeySecret, getrandom::Error> {
+        let mut random = [0u8; 24];
+        getrandom::fill(&mut random)?;
+        Ok(KeySecret(
+            std::iter::once("hw_".to_string())
+                .chain(random.iter().map(|b| format!("{b:02x}")))
+                .collect(),
+        ))
+    }
+
+    /// What is stored for a secret, and looked up when one is presented:
+    /// its SHA-256 as hex.
+    pub fn hash_of(secret: &str) -> String {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(secret.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
 /// An API key (its secret is never stored, only its SHA-256).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiKey {

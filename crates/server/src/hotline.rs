@@ -12,8 +12,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hashwatch_hotline::{canonical_url, notice_text, percentile, Notice};
 use hashwatch_store::{
-    hotline, unix_now, ApiKey, BlockChange, Case, NewAudit, NewEntry, NewReport, Role, Verdict,
-    DEFAULT_TENANT,
+    hotline, unix_now, ApiKey, BlockChange, Case, CaseState, NewAudit, NewEntry, NewReport, Role,
+    Verdict, DEFAULT_TENANT,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -32,7 +32,7 @@ pub const BLOCKLIST_CONTEXT: &[u8] = b"hashwatch-blocklist-v1\0";
 
 fn case_json(c: &Case) -> Value {
     json!({
-        "id": c.id, "url": c.url, "url_sha256": c.url_sha256, "host": c.host, "state": c.state,
+        "id": c.id, "url": c.url, "url_sha256": c.url_sha256, "host": c.host, "state": c.state.name(),
         "verdict": c.verdict, "category": c.category, "first_verdict": c.first_verdict,
         "confirmed_at": c.confirmed_at, "provider": c.provider, "abuse": c.abuse,
         "jurisdiction": c.jurisdiction, "ip": c.ip, "notices": c.notices,
@@ -156,7 +156,7 @@ pub async fn report(
     if partner {
         answer["case_id"] = json!(intake.case.id);
         answer["duplicate"] = json!(intake.duplicate);
-        answer["state"] = json!(intake.case.state);
+        answer["state"] = json!(intake.case.state.name());
     }
     Ok((StatusCode::CREATED, Json(answer)))
 }
@@ -237,7 +237,7 @@ pub async fn assess(
                 "hotline.assess",
                 None,
                 Some(format!("case:{id}")),
-                json!({"verdict": verdict.name(), "category": body.category, "state": case.state}),
+                json!({"verdict": verdict.name(), "category": body.category, "state": case.state.name()}),
             )?;
             if listed {
                 s.audit(
@@ -820,7 +820,7 @@ async fn takedown_round(state: &AppState, id: i64) -> ApiResult<()> {
     let case = state
         .db(move |s| Ok(hotline(s.store.as_ref()).case(id)?))
         .await?;
-    if !matches!(case.state.as_str(), "confirmed" | "notice_sent") {
+    if !hashwatch_hotline::case::takedown_open(case.state) {
         return Ok(());
     }
     let case = if case.provider.is_none() {
@@ -844,7 +844,7 @@ async fn takedown_round(state: &AppState, id: i64) -> ApiResult<()> {
     let checked = state
         .db(move |s| {
             let case = hotline(s.store.as_ref()).checked(id, &result, gone)?;
-            if case.state == "removed" {
+            if case.state == CaseState::Removed {
                 s.records().audit(&[
                     system_audit(
                         "hotline.removed",
@@ -861,7 +861,7 @@ async fn takedown_round(state: &AppState, id: i64) -> ApiResult<()> {
             Ok(case)
         })
         .await?;
-    if checked.state != "notice_sent" && checked.state != "confirmed" {
+    if !hashwatch_hotline::case::takedown_open(checked.state) {
         return Ok(());
     }
     let now = unix_now();

@@ -10,7 +10,8 @@
 
 use crate::error::{Error, ErrorKind};
 use crate::sql::{self, Param, Row, Sql, SqlTx};
-use hashwatch_model::unix_now;
+use hashwatch_hotline::case::{self as rules, Assessed, Assessment, Refused};
+use hashwatch_model::{unix_now, CaseState, Verdict};
 
 /// A reported URL and what became of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,8 +24,8 @@ pub struct Case {
     pub url_sha256: String,
     /// Its host.
     pub host: String,
-    /// Where it stands (see the module docs).
-    pub state: String,
+    /// Where it stands.
+    pub state: CaseState,
     /// `illegal`, `not_illegal` or `unreachable`, once final.
     pub verdict: Option<String>,
     /// The assessed category.
@@ -73,7 +74,11 @@ fn case_from(r: &Row) -> Result<Case, Error> {
         url: r.req_text(1)?,
         url_sha256: r.req_text(2)?,
         host: r.req_text(3)?,
-        state: r.req_text(4)?,
+        state: {
+            let name = r.req_text(4)?;
+            CaseState::parse(&name)
+                .ok_or_else(|| Error::backend(format!("case in unknown state {name:?}")))?
+        },
         verdict: r.text(5)?,
         category: r.text(6)?,
         first_assessor: r.int(7)?,
@@ -121,38 +126,6 @@ pub struct Intake {
     pub case: Case,
     /// The URL had been reported before: linked, not queued again.
     pub duplicate: bool,
-}
-
-/// An assessment's verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// Illegal, with a category.
-    Illegal,
-    /// Not illegal.
-    NotIllegal,
-    /// Could not be reached to assess.
-    Unreachable,
-}
-
-impl Verdict {
-    /// Parses `illegal`, `not_illegal` or `unreachable`.
-    pub fn parse(text: &str) -> Option<Verdict> {
-        match text {
-            "illegal" => Some(Verdict::Illegal),
-            "not_illegal" => Some(Verdict::NotIllegal),
-            "unreachable" => Some(Verdict::Unreachable),
-            _ => None,
-        }
-    }
-
-    /// Its name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Verdict::Illegal => "illegal",
-            Verdict::NotIllegal => "not_illegal",
-            Verdict::Unreachable => "unreachable",
-        }
-    }
 }
 
 /// A blocklist change.
@@ -263,10 +236,10 @@ fn list(tx: &mut dyn SqlTx, case: &Case, op: &str) -> Result<(), Error> {
     Ok(())
 }
 
-fn set_state(tx: &mut dyn SqlTx, id: i64, state: &str) -> Result<(), Error> {
+fn set_state(tx: &mut dyn SqlTx, id: i64, state: CaseState) -> Result<(), Error> {
     tx.exec(
         "UPDATE hotline_cases SET state = ? WHERE id = ?",
-        &[state.into(), id.into()],
+        &[state.name().into(), id.into()],
     )?;
     Ok(())
 }
@@ -442,7 +415,7 @@ impl Hotline<'_> {
                         contact: None,
                     },
                 )?;
-                if intake.case.state == "new" {
+                if intake.case.state == CaseState::New {
                     tx.exec(
                         "UPDATE hotline_cases SET state = 'assessed', first_assessor = NULL,
                              first_verdict = 'illegal', first_category = ?, category = ?,
@@ -567,64 +540,54 @@ impl Hotline<'_> {
         category: Option<&str>,
         four_eyes: bool,
     ) -> Result<(Case, bool), Error> {
-        if verdict == Verdict::Illegal && category.is_none_or(|c| c.trim().is_empty()) {
-            return Err(invalid("an illegal verdict needs a category"));
-        }
         let now = unix_now();
+        let assessment = Assessment {
+            assessor: key_id,
+            supervisor,
+            verdict,
+            category,
+        };
         let out = self.write(|tx| {
             let case = case_in(tx, id)?;
-            let finalise = match case.state.as_str() {
-                "new" => !(four_eyes && verdict == Verdict::Illegal),
-                "assessed" => {
-                    if !supervisor {
-                        return Err(invalid("the second assessment needs a supervisor"));
+            let outcome = rules::assess(case.state, case.first_assessor, &assessment, four_eyes)
+                .map_err(|refused| match refused {
+                    Refused::AlreadyDecided(_) => {
+                        Error::new(ErrorKind::Conflict(format!("case {id}: {refused}")))
                     }
-                    if case.first_assessor == Some(key_id) {
-                        return Err(invalid(
-                            "the second assessment must be by someone other than the first",
-                        ));
-                    }
-                    true
+                    _ => invalid(refused.to_string()),
+                })?;
+            match outcome {
+                Assessed::Decided { state, .. } => {
+                    tx.exec(
+                        "UPDATE hotline_cases SET state = ?, verdict = ?, category = ?,
+                             assessed_at = ?, confirmed_at = ? WHERE id = ?",
+                        &[
+                            state.name().into(),
+                            verdict.name().into(),
+                            category.into(),
+                            now.into(),
+                            Param::Int((state == CaseState::Confirmed).then_some(now)),
+                            id.into(),
+                        ],
+                    )?;
                 }
-                other => {
-                    return Err(Error::new(ErrorKind::Conflict(format!(
-                        "case {id} is already {other}"
-                    ))))
+                Assessed::FirstOpinion => {
+                    tx.exec(
+                        "UPDATE hotline_cases SET state = ?, first_assessor = ?,
+                             first_verdict = ?, first_category = ?, assessed_at = ? WHERE id = ?",
+                        &[
+                            CaseState::Assessed.name().into(),
+                            key_id.into(),
+                            verdict.name().into(),
+                            category.into(),
+                            now.into(),
+                            id.into(),
+                        ],
+                    )?;
                 }
-            };
-            if finalise {
-                let state = match verdict {
-                    Verdict::Illegal => "confirmed",
-                    Verdict::NotIllegal => "not_illegal",
-                    Verdict::Unreachable => "unreachable",
-                };
-                tx.exec(
-                    "UPDATE hotline_cases SET state = ?, verdict = ?, category = ?, assessed_at = ?,
-                         confirmed_at = ? WHERE id = ?",
-                    &[
-                        state.into(),
-                        verdict.name().into(),
-                        category.into(),
-                        now.into(),
-                        Param::Int((verdict == Verdict::Illegal).then_some(now)),
-                        id.into(),
-                    ],
-                )?;
-            } else {
-                tx.exec(
-                    "UPDATE hotline_cases SET state = 'assessed', first_assessor = ?,
-                         first_verdict = ?, first_category = ?, assessed_at = ? WHERE id = ?",
-                    &[
-                        key_id.into(),
-                        verdict.name().into(),
-                        category.into(),
-                        now.into(),
-                        id.into(),
-                    ],
-                )?;
             }
             let case = case_in(tx, id)?;
-            let listed = case.state == "confirmed";
+            let listed = matches!(outcome, Assessed::Decided { listed: true, .. });
             if listed {
                 list(tx, &case, "add")?;
             }
@@ -681,7 +644,7 @@ impl Hotline<'_> {
             let case = case_in(tx, id)?;
             // Taken down, expired or appealed while the notice was on its
             // way: the record of the case stands as it is.
-            if !matches!(case.state.as_str(), "confirmed" | "notice_sent") {
+            if !rules::takedown_open(case.state) {
                 return Ok(Some(case));
             }
             tx.exec(
@@ -716,10 +679,10 @@ impl Hotline<'_> {
                 &[now.into(), result.into(), id.into()],
             )?;
             let case = case_in(tx, id)?;
-            if gone && matches!(case.state.as_str(), "confirmed" | "notice_sent") {
+            if let Some(state) = rules::after_check(case.state, gone) {
                 tx.exec(
-                    "UPDATE hotline_cases SET state = 'removed', removed_at = ? WHERE id = ?",
-                    &[now.into(), id.into()],
+                    "UPDATE hotline_cases SET state = ?, removed_at = ? WHERE id = ?",
+                    &[state.name().into(), now.into(), id.into()],
                 )?;
                 list(tx, &case, "remove")?;
             }
@@ -802,7 +765,7 @@ impl Hotline<'_> {
                 .first()
                 .map(case_from)
                 .transpose()?
-                .filter(|c| matches!(c.state.as_str(), "confirmed" | "notice_sent" | "expired"))
+                .filter(|c| rules::listed(c.state))
                 .ok_or_else(|| {
                     Error::new(ErrorKind::NotFound(format!("{url} on the blocklist")))
                 })?;
@@ -854,7 +817,7 @@ impl Hotline<'_> {
             )?;
             if upheld {
                 let case = case_in(tx, case_id)?;
-                set_state(tx, case_id, "appeal_upheld")?;
+                set_state(tx, case_id, CaseState::AppealUpheld)?;
                 list(tx, &case, "remove")?;
             }
             Ok(())

@@ -43,7 +43,6 @@ pub use crate::error::{Error, ErrorClass, ErrorKind};
 pub use crate::feed::{feeds, Feeds};
 pub use crate::hotline::{
     hotline, Appeal, BlockChange, Case, CaseHash, Hotline, Intake, NewReport, SharedAssessment,
-    Verdict,
 };
 pub use crate::postgres::PostgresStore;
 pub use crate::records::Records;
@@ -51,11 +50,11 @@ pub use crate::records::Records;
 // its paths; new code names `hashwatch_model`.
 pub use crate::sqlite::SqliteStore;
 pub use hashwatch_model::{
-    unix_now, value_order, ApiKey, Applied, AuditEvent, Bank, BankKind, BankSettings, Change,
-    ChangeKind, Content, ContentState, Delivery, Entry, EntryRef, FeedEvent, FeedInfo, FeedOp,
-    Hold, HoldKind, ImportSummary, IncomingEvent, MatchEvent, NewAudit, NewEntry, NewMatch,
+    unix_now, value_order, ApiKey, Applied, AuditEvent, Bank, BankKind, BankSettings, CaseState,
+    Change, ChangeKind, Content, ContentState, Delivery, Entry, EntryRef, FeedEvent, FeedInfo,
+    FeedOp, Hold, HoldKind, ImportSummary, IncomingEvent, MatchEvent, NewAudit, NewEntry, NewMatch,
     Opinion, Ordered, Purged, RecordQuery, Review, Role, SignalType, Subscription, ValueError,
-    Webhook, DEFAULT_TENANT,
+    Verdict, Webhook, DEFAULT_TENANT,
 };
 
 /// Opens the store a `--db` value names: a `postgres://` or

@@ -375,7 +375,7 @@ impl Store for PostgresStore {
         kind: BankKind,
         description: Option<&str>,
     ) -> Result<Bank, Error> {
-        if !crate::sqlite::valid_bank_name(name) {
+        if !hashwatch_model::Bank::valid_name(name) {
             return Err(Error::new(ErrorKind::BadBankName(name.to_string())));
         }
         let mut client = self.client();

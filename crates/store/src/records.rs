@@ -8,14 +8,12 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::time::SystemTime;
 
-use sha2::{Digest, Sha256};
-
 use crate::error::{Error, ErrorKind};
 use crate::sql::{self, Param, Row, Sql, SqlTx};
 use hashwatch_model::{
-    unix_now, ApiKey, AuditEvent, BankSettings, ChangeKind, Content, ContentState, Delivery,
-    EntryRef, Hold, HoldKind, ImportSummary, MatchEvent, NewAudit, NewEntry, NewMatch, Purged,
-    RecordQuery, Review, Role, Webhook,
+    unix_now, valid_tenant, ApiKey, AuditEvent, BankSettings, ChangeKind, Content, ContentState,
+    Delivery, EntryRef, Hold, HoldKind, ImportSummary, KeySecret, MatchEvent, NewAudit, NewEntry,
+    NewMatch, Purged, RecordQuery, Review, Role, Webhook,
 };
 
 /// A query's `WHERE … ORDER BY … LIMIT` and its parameters.
@@ -57,13 +55,6 @@ impl Clause for RecordQuery {
 
 fn not_found(what: String) -> Error {
     Error::new(ErrorKind::NotFound(what))
-}
-
-fn secret_hash(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 fn bank_id(tx: &mut dyn SqlTx, bank: &str) -> Result<i64, Error> {
@@ -362,7 +353,7 @@ impl<'a> Records<'a> {
         kind: crate::BankKind,
         settings: &BankSettings,
     ) -> Result<(), Error> {
-        if !crate::sqlite::valid_bank_name(name) {
+        if !hashwatch_model::Bank::valid_name(name) {
             return Err(Error::new(ErrorKind::BadBankName(name.to_string())));
         }
         let created_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
@@ -391,7 +382,7 @@ impl<'a> Records<'a> {
         rename: Option<&str>,
     ) -> Result<(), Error> {
         if let Some(new) = rename {
-            if !crate::sqlite::valid_bank_name(new) {
+            if !hashwatch_model::Bank::valid_name(new) {
                 return Err(Error::new(ErrorKind::BadBankName(new.to_string())));
             }
         }
@@ -624,21 +615,14 @@ impl<'a> Records<'a> {
         name: &str,
         role: Role,
     ) -> Result<(ApiKey, String), Error> {
-        if tenant.is_empty()
-            || !tenant
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        {
+        if !valid_tenant(tenant) {
             return Err(Error::new(ErrorKind::Invalid(format!(
                 "tenant {tenant:?} is not allowed: use letters, digits, '_' and '-'"
             ))));
         }
-        let mut random = [0u8; 24];
-        getrandom::fill(&mut random).map_err(|e| Error::backend(format!("no randomness: {e}")))?;
-        let secret: String = std::iter::once("hw_".to_string())
-            .chain(random.iter().map(|b| format!("{b:02x}")))
-            .collect();
-        let hash = secret_hash(&secret);
+        let KeySecret(secret) =
+            KeySecret::generate().map_err(|e| Error::backend(format!("no randomness: {e}")))?;
+        let hash = KeySecret::hash_of(&secret);
         let key = self.write_tx(|tx| {
             let rows = tx.query(
                 &format!(
@@ -663,7 +647,7 @@ impl<'a> Records<'a> {
 
     /// The active key with this secret.
     pub fn key_for_secret(&self, secret: &str) -> Result<Option<ApiKey>, Error> {
-        let hash = secret_hash(secret);
+        let hash = KeySecret::hash_of(secret);
         self.read_tx(|tx| {
             Ok(tx
                 .query(

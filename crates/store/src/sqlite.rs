@@ -37,13 +37,6 @@ fn now() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
 }
 
-pub(crate) fn valid_bank_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
-}
-
 fn kind_from(text: &str) -> BankKind {
     if text == "negative" {
         BankKind::Negative
@@ -365,7 +358,7 @@ impl Store for SqliteStore {
         kind: BankKind,
         description: Option<&str>,
     ) -> Result<Bank, Error> {
-        if !valid_bank_name(name) {
+        if !Bank::valid_name(name) {
             return Err(Error::new(ErrorKind::BadBankName(name.to_string())));
         }
         let mut conn = self.conn();

@@ -379,3 +379,38 @@ fn records_follow_the_bank_on_postgres() {
     let store = hashwatch_store::PostgresStore::connect(&db.url).expect("connects");
     records_follow_the_bank(&store);
 }
+
+/// A stored value that does not decode is an error, never a default: a key
+/// with a role this build does not know is not read as a matcher key.
+fn undecodable_rows_are_errors(store: &dyn Store) {
+    let records = records(store);
+    let (key, secret) = records.create_key("t1", "ops", Role::Admin).expect("key");
+    hashwatch_store::sql::write(store, |tx| {
+        tx.exec(
+            "UPDATE api_keys SET role = 'owner' WHERE id = ?",
+            &[key.id.into()],
+        )
+        .map(|_| ())
+    })
+    .expect("writes");
+    let read = records
+        .key_for_secret(&secret)
+        .expect_err("does not decode");
+    assert_eq!(read.class(), hashwatch_store::ErrorClass::Backend);
+    assert!(read.to_string().contains("owner"), "{read}");
+    assert!(records.keys(None).is_err());
+}
+
+#[test]
+fn undecodable_rows_are_errors_on_sqlite() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(&dir.path().join("records.db")).expect("opens");
+    undecodable_rows_are_errors(&store);
+}
+
+#[test]
+fn undecodable_rows_are_errors_on_postgres() {
+    let db = TestPostgres::new();
+    let store = hashwatch_store::PostgresStore::connect(&db.url).expect("connects");
+    undecodable_rows_are_errors(&store);
+}

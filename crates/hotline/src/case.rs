@@ -1,0 +1,245 @@
+//! The case state machine: pure transitions over [`CaseState`]. The store
+//! applies them inside the transaction that reads and writes the case, so
+//! two analysts assessing at once cannot both win.
+
+use hashwatch_model::{CaseState, Verdict};
+
+/// One analyst's assessment of a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Assessment<'a> {
+    /// The key that assessed.
+    pub assessor: i64,
+    /// Whether that key may give the second opinion.
+    pub supervisor: bool,
+    /// What it found.
+    pub verdict: Verdict,
+    /// The category, for an illegal verdict.
+    pub category: Option<&'a str>,
+}
+
+/// What an assessment does to a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Assessed {
+    /// The first of two opinions: the case waits for a supervisor.
+    FirstOpinion,
+    /// The case is decided: its new state, and whether the URL is listed.
+    Decided {
+        /// The state it moves to.
+        state: CaseState,
+        /// Whether the URL goes on the blocklist.
+        listed: bool,
+    },
+}
+
+/// Why an assessment is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// An illegal verdict without a category.
+    NoCategory,
+    /// The second opinion needs a supervisor.
+    NotSupervisor,
+    /// The second opinion must be someone else's.
+    SameAssessor,
+    /// The case is past assessment.
+    AlreadyDecided(CaseState),
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refused::NoCategory => f.write_str("an illegal verdict needs a category"),
+            Refused::NotSupervisor => f.write_str("the second assessment needs a supervisor"),
+            Refused::SameAssessor => {
+                f.write_str("the second assessment must be by someone other than the first")
+            }
+            Refused::AlreadyDecided(state) => write!(f, "the case is already {state}"),
+        }
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// The four-eyes rule and the verdicts' outcomes. With `four_eyes`, an
+/// illegal verdict on a new case is only a first opinion; a supervisor
+/// other than the first assessor then decides, whatever the first said.
+pub fn assess(
+    state: CaseState,
+    first_assessor: Option<i64>,
+    assessment: &Assessment<'_>,
+    four_eyes: bool,
+) -> Result<Assessed, Refused> {
+    if assessment.verdict == Verdict::Illegal
+        && assessment.category.is_none_or(|c| c.trim().is_empty())
+    {
+        return Err(Refused::NoCategory);
+    }
+    match state {
+        CaseState::New if four_eyes && assessment.verdict == Verdict::Illegal => {
+            return Ok(Assessed::FirstOpinion)
+        }
+        CaseState::New => {}
+        CaseState::Assessed => {
+            if !assessment.supervisor {
+                return Err(Refused::NotSupervisor);
+            }
+            if first_assessor == Some(assessment.assessor) {
+                return Err(Refused::SameAssessor);
+            }
+        }
+        other => return Err(Refused::AlreadyDecided(other)),
+    }
+    let state = match assessment.verdict {
+        Verdict::Illegal => CaseState::Confirmed,
+        Verdict::NotIllegal => CaseState::NotIllegal,
+        Verdict::Unreachable => CaseState::Unreachable,
+    };
+    Ok(Assessed::Decided {
+        state,
+        listed: state == CaseState::Confirmed,
+    })
+}
+
+/// Whether the provider is still being asked to take the URL down: notices
+/// go out and re-checks run.
+pub fn takedown_open(state: CaseState) -> bool {
+    matches!(state, CaseState::Confirmed | CaseState::NoticeSent)
+}
+
+/// The state a re-check moves a case to: `removed` (and off the
+/// blocklist) when the material is gone during a takedown, else unchanged.
+pub fn after_check(state: CaseState, gone: bool) -> Option<CaseState> {
+    (gone && takedown_open(state)).then_some(CaseState::Removed)
+}
+
+/// Whether the URL is on the blocklist, so that an appeal can be made.
+pub fn listed(state: CaseState) -> bool {
+    matches!(
+        state,
+        CaseState::Confirmed | CaseState::NoticeSent | CaseState::Expired
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn by(assessor: i64, supervisor: bool, verdict: Verdict) -> Assessment<'static> {
+        Assessment {
+            assessor,
+            supervisor,
+            verdict,
+            category: (verdict == Verdict::Illegal).then_some("A1"),
+        }
+    }
+
+    #[test]
+    fn four_eyes_needs_a_second_supervisor() {
+        let first = by(1, false, Verdict::Illegal);
+        assert_eq!(
+            assess(CaseState::New, None, &first, true),
+            Ok(Assessed::FirstOpinion)
+        );
+        assert_eq!(
+            assess(
+                CaseState::Assessed,
+                Some(1),
+                &by(2, false, Verdict::Illegal),
+                true
+            ),
+            Err(Refused::NotSupervisor)
+        );
+        assert_eq!(
+            assess(
+                CaseState::Assessed,
+                Some(1),
+                &by(1, true, Verdict::Illegal),
+                true
+            ),
+            Err(Refused::SameAssessor)
+        );
+        assert_eq!(
+            assess(
+                CaseState::Assessed,
+                Some(1),
+                &by(2, true, Verdict::NotIllegal),
+                true
+            ),
+            Ok(Assessed::Decided {
+                state: CaseState::NotIllegal,
+                listed: false
+            })
+        );
+        assert_eq!(
+            assess(
+                CaseState::Assessed,
+                Some(1),
+                &by(2, true, Verdict::Illegal),
+                true
+            ),
+            Ok(Assessed::Decided {
+                state: CaseState::Confirmed,
+                listed: true
+            })
+        );
+    }
+
+    #[test]
+    fn without_four_eyes_one_assessment_decides() {
+        assert_eq!(
+            assess(CaseState::New, None, &by(1, false, Verdict::Illegal), false),
+            Ok(Assessed::Decided {
+                state: CaseState::Confirmed,
+                listed: true
+            })
+        );
+        // Not illegal needs no second opinion even with four eyes.
+        assert_eq!(
+            assess(
+                CaseState::New,
+                None,
+                &by(1, false, Verdict::Unreachable),
+                true
+            ),
+            Ok(Assessed::Decided {
+                state: CaseState::Unreachable,
+                listed: false
+            })
+        );
+    }
+
+    #[test]
+    fn decided_cases_and_missing_categories_are_refused() {
+        for state in [
+            CaseState::Confirmed,
+            CaseState::Removed,
+            CaseState::AppealUpheld,
+        ] {
+            assert_eq!(
+                assess(state, None, &by(1, true, Verdict::NotIllegal), true),
+                Err(Refused::AlreadyDecided(state))
+            );
+        }
+        let bare = Assessment {
+            category: Some("  "),
+            ..by(1, true, Verdict::Illegal)
+        };
+        assert_eq!(
+            assess(CaseState::New, None, &bare, false),
+            Err(Refused::NoCategory)
+        );
+    }
+
+    #[test]
+    fn re_checks_end_only_open_takedowns() {
+        assert_eq!(
+            after_check(CaseState::NoticeSent, true),
+            Some(CaseState::Removed)
+        );
+        assert_eq!(after_check(CaseState::Confirmed, false), None);
+        assert_eq!(after_check(CaseState::Expired, true), None);
+        assert!(listed(CaseState::Expired) && !listed(CaseState::Removed));
+        for state in CaseState::ALL {
+            assert_eq!(CaseState::parse(state.name()), Some(state));
+        }
+    }
+}
