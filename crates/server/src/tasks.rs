@@ -49,7 +49,7 @@ pub struct Flood(Mutex<HashMap<u64, (Instant, u64, bool)>>);
 impl Flood {
     /// Counts a match; true the first time the entry passes `limit` in the
     /// current window.
-    fn count(&self, entry: u64, limit: u64, window: Duration) -> bool {
+    pub fn count(&self, entry: u64, limit: u64, window: Duration) -> bool {
         let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         if map.len() > 1_000_000 {
@@ -98,7 +98,10 @@ pub async fn act(state: AppState, mut events: mpsc::Receiver<Event>) {
     }
 }
 
-fn act_on(
+/// Records one batch of matches and runs each bank's actions for them, in
+/// one transaction: match records, audit rows, webhook deliveries, reviews
+/// and flood flags commit together or not at all.
+pub fn act_on(
     state: &AppState,
     flood: &Flood,
     batch: Vec<Event>,

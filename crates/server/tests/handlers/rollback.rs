@@ -8,6 +8,9 @@ use hashwatch_store::faults::FailingStore;
 use hashwatch_store::{records, sql, BankKind, NewMatch, Role, SqliteStore, Store};
 use serde_json::{json, Value};
 
+use hashwatch_server::state::Event;
+use hashwatch_server::tasks::{act_on, Flood};
+
 use crate::Service;
 
 /// Row counts of every table a change may touch.
@@ -240,4 +243,104 @@ async fn deleting_a_bank_is_all_or_nothing_and_a_hold_stops_it() {
     .await;
     assert!(faulty.store.bank("GONE").is_err());
     assert!(faulty.store.bank("KEPT").is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn recording_matches_with_their_actions_is_all_or_nothing() {
+    let faulty = faulty();
+    let admin = faulty.service.key(Role::Admin, "default");
+    faulty
+        .service
+        .json(Method::POST, "/c/banks", &admin, json!({"name": "KNOWN"}))
+        .await;
+    let (status, answer) = faulty
+        .service
+        .json(
+            Method::PUT,
+            "/c/bank/KNOWN/settings",
+            &admin,
+            json!({"review": true, "webhook": {"url": "http://127.0.0.1:9/hook", "secret": "a-secret-of-16-chars"}}),
+        )
+        .await;
+    assert!(status.is_success(), "{answer}");
+    let md5 = "d41d8cd98f00b204e9800998ecf8427e";
+    faulty
+        .service
+        .json(
+            Method::POST,
+            "/c/bank/KNOWN/signal",
+            &admin,
+            json!({"video_md5": md5}),
+        )
+        .await;
+    let state = &faulty.service.state;
+    let caller = records(faulty.store.as_ref())
+        .keys(None)
+        .expect("keys")
+        .remove(0);
+    let query = hashwatch_matcher::Query {
+        exact: vec![(
+            hashwatch_store::SignalType::Md5,
+            hashwatch_store::SignalType::Md5
+                .parse_value(md5)
+                .expect("md5"),
+        )],
+        ..Default::default()
+    };
+    let hits = state
+        .lookup(&caller, &query, &Default::default())
+        .expect("loaded");
+    assert_eq!(hits.len(), 1);
+    let batch = || {
+        vec![Event::Matched {
+            caller: caller.clone(),
+            query: md5.to_string(),
+            hits: hits.clone(),
+        }]
+    };
+    let flood = Flood::default();
+    let counts = |store: &dyn Store| {
+        let mut all = snapshot(store);
+        all.extend(
+            sql::read(store, |tx| {
+                let mut out = Vec::new();
+                for t in ["match_records", "deliveries"] {
+                    out.push((
+                        t.to_string(),
+                        tx.query(&format!("SELECT count(*) FROM {t}"), &[])?[0].req_int(0)?,
+                    ));
+                }
+                Ok(out)
+            })
+            .expect("counts"),
+        );
+        all
+    };
+    for n in 1.. {
+        let before = counts(faulty.store.inner());
+        faulty.store.fail_at(n);
+        match act_on(state, &flood, batch()) {
+            Ok(()) => {
+                let steps = faulty.store.steps();
+                faulty.store.fail_at(0);
+                assert!(steps >= 4, "{steps} steps");
+                break;
+            }
+            Err(_) => assert_eq!(
+                counts(faulty.store.inner()),
+                before,
+                "failing step {n} left part of the batch behind"
+            ),
+        }
+    }
+    let after = counts(faulty.store.inner());
+    let count = |name: &str| {
+        after
+            .iter()
+            .find(|(t, _)| t.starts_with(name))
+            .map(|(_, n)| *n)
+    };
+    assert_eq!(count("match_records"), Some(1));
+    assert_eq!(count("deliveries"), Some(1));
+    assert_eq!(count("reviews"), Some(1));
 }
