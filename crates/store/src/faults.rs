@@ -135,24 +135,6 @@ impl<S: Store> Store for FailingStore<S> {
         self.inner.bank(name)
     }
 
-    fn delete_bank(&self, name: &str) -> Result<(), Error> {
-        crate::sql::write(self, |tx| tx.delete_bank(name))
-    }
-
-    fn import(
-        &self,
-        bank: &str,
-        entries: &[NewEntry],
-        origin: Option<&str>,
-        progress: &mut dyn FnMut(usize),
-    ) -> Result<ImportSummary, Error> {
-        crate::sql::write(self, |tx| tx.import(bank, entries, origin, progress))
-    }
-
-    fn revoke(&self, bank: &str, which: &EntryRef, reason: &str) -> Result<Vec<u64>, Error> {
-        crate::sql::write(self, |tx| tx.revoke(bank, which, reason))
-    }
-
     fn entries(
         &self,
         bank: &str,

@@ -272,10 +272,7 @@ impl Feeds<'_> {
             )?;
             Ok(())
         })?;
-        Ok(rows
-            .iter()
-            .map(subscription_from)
-            .collect::<Result<_, _>>()?)
+        rows.iter().map(subscription_from).collect::<Result<_, _>>()
     }
 
     /// Notes why a sync failed; the checkpoint stays where it was.
@@ -391,8 +388,7 @@ impl Feeds<'_> {
             )?;
             Ok(())
         })?;
-        Ok(rows
-            .iter()
+        rows.iter()
             .map(|r| -> Result<_, Error> {
                 Ok(Opinion {
                     id: r.req_int(0)?,
@@ -407,7 +403,7 @@ impl Feeds<'_> {
                     note: r.text(9)?,
                 })
             })
-            .collect::<Result<_, _>>()?)
+            .collect::<Result<_, _>>()
     }
 }
 

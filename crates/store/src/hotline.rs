@@ -305,8 +305,7 @@ fn appeals_in(tx: &mut dyn SqlTx, id: Option<i64>) -> Result<Vec<Appeal>, Error>
          WHERE CAST(? AS BIGINT) IS NULL OR id = CAST(? AS BIGINT) ORDER BY id DESC",
         &[Param::Int(id), Param::Int(id)],
     )?;
-    Ok(rows
-        .iter()
+    rows.iter()
         .map(|r| -> Result<_, Error> {
             Ok(Appeal {
                 id: r.req_int(0)?,
@@ -317,7 +316,7 @@ fn appeals_in(tx: &mut dyn SqlTx, id: Option<i64>) -> Result<Vec<Appeal>, Error>
                 decided_by: r.text(5)?,
             })
         })
-        .collect::<Result<_, _>>()?)
+        .collect::<Result<_, _>>()
 }
 
 impl Hotline<'_> {
@@ -500,7 +499,7 @@ impl Hotline<'_> {
                 ),
                 &[state.into(), state.into(), (limit as i64).into()],
             )?;
-            Ok(rows.iter().map(case_from).collect::<Result<_, _>>()?)
+            rows.iter().map(case_from).collect::<Result<_, _>>()
         })
     }
 
@@ -523,7 +522,7 @@ impl Hotline<'_> {
                     (limit as i64).into(),
                 ],
             )?;
-            Ok(rows.iter().map(case_from).collect::<Result<_, _>>()?)
+            rows.iter().map(case_from).collect::<Result<_, _>>()
         })
     }
 
@@ -633,7 +632,7 @@ impl Hotline<'_> {
                 ),
                 &[],
             )?;
-            Ok(rows.iter().map(case_from).collect::<Result<_, _>>()?)
+            rows.iter().map(case_from).collect::<Result<_, _>>()
         })
     }
 
@@ -723,8 +722,7 @@ impl Hotline<'_> {
                 "SELECT seq, op, url, url_sha256 FROM blocklist_log WHERE seq > ? ORDER BY seq",
                 &[since.into()],
             )?;
-            Ok(rows
-                .iter()
+            rows.iter()
                 .map(|r| -> Result<_, Error> {
                     Ok(BlockChange {
                         seq: r.req_int(0)?,
@@ -733,7 +731,7 @@ impl Hotline<'_> {
                         url_sha256: r.req_text(3)?,
                     })
                 })
-                .collect::<Result<_, _>>()?)
+                .collect::<Result<_, _>>()
         })
     }
 
@@ -861,8 +859,7 @@ impl Hotline<'_> {
                  FROM hotline_cases WHERE state = 'removed'",
                 &[],
             )?;
-            Ok(rows
-                .iter()
+            rows.iter()
                 .map(|r| {
                     Ok((
                         r.text(0)?.unwrap_or_else(|| "unknown".into()),
@@ -870,7 +867,7 @@ impl Hotline<'_> {
                         r.req_int(2)?,
                     ))
                 })
-                .collect::<Result<_, Error>>()?)
+                .collect::<Result<_, Error>>()
         })
     }
 
@@ -906,7 +903,7 @@ impl Hotline<'_> {
                 "SELECT signal_type, value, added_by FROM hotline_hashes WHERE case_id = ? ORDER BY id",
                 &[id.into()],
             )?;
-            Ok(rows
+            rows
                 .iter()
                 .map(|r| -> Result<_, Error> {
  Ok(CaseHash {
@@ -915,7 +912,7 @@ impl Hotline<'_> {
                     added_by: r.req_text(2)?,
                 })
 })
-                .collect::<Result<_, _>>()?)
+                .collect::<Result<_, _>>()
         })
     }
 }

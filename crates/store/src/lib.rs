@@ -86,7 +86,9 @@ pub trait Store: sql::Sql {
     fn bank(&self, name: &str) -> Result<Bank, Error>;
 
     /// Deletes a bank with all its entries and history.
-    fn delete_bank(&self, name: &str) -> Result<(), Error>;
+    fn delete_bank(&self, name: &str) -> Result<(), Error> {
+        sql::write(self, |tx| tx.delete_bank(name))
+    }
 
     /// Adds entries in one transaction. A value already active in the bank
     /// for the same item (`content_id`) is skipped and counted; the same
@@ -98,10 +100,16 @@ pub trait Store: sql::Sql {
         entries: &[NewEntry],
         origin: Option<&str>,
         progress: &mut dyn FnMut(usize),
-    ) -> Result<ImportSummary, Error>;
+    ) -> Result<ImportSummary, Error> {
+        let summary = sql::write(self, |tx| tx.import(bank, entries, origin, progress))?;
+        progress(entries.len());
+        Ok(summary)
+    }
 
     /// Revokes active entries by id or by value; returns the ids revoked.
-    fn revoke(&self, bank: &str, which: &EntryRef, reason: &str) -> Result<Vec<u64>, Error>;
+    fn revoke(&self, bank: &str, which: &EntryRef, reason: &str) -> Result<Vec<u64>, Error> {
+        sql::write(self, |tx| tx.revoke(bank, which, reason))
+    }
 
     /// Visits a bank's entries in id order, revoked ones too when asked.
     fn entries(

@@ -649,24 +649,23 @@ impl<'a> Records<'a> {
     pub fn key_for_secret(&self, secret: &str) -> Result<Option<ApiKey>, Error> {
         let hash = KeySecret::hash_of(secret);
         self.read_tx(|tx| {
-            Ok(tx
-                .query(
-                    &format!(
-                        "SELECT {KEY_COLUMNS} FROM api_keys
+            tx.query(
+                &format!(
+                    "SELECT {KEY_COLUMNS} FROM api_keys
                          WHERE secret_hash = ? AND revoked_at IS NULL"
-                    ),
-                    &[hash.as_str().into()],
-                )?
-                .first()
-                .map(row_to_key)
-                .transpose()?)
+                ),
+                &[hash.as_str().into()],
+            )?
+            .first()
+            .map(row_to_key)
+            .transpose()
         })
     }
 
     /// Every key, of one tenant or all.
     pub fn keys(&self, tenant: Option<&str>) -> Result<Vec<ApiKey>, Error> {
         self.read_tx(|tx| {
-            Ok(tx
+            tx
                 .query(
                     &format!(
                         "SELECT {KEY_COLUMNS} FROM api_keys WHERE (CAST(? AS TEXT) IS NULL OR tenant = ?) ORDER BY id"
@@ -675,7 +674,7 @@ impl<'a> Records<'a> {
                 )?
                 .iter()
                 .map(row_to_key)
-                .collect::<Result<_, _>>()?)
+                .collect::<Result<_, _>>()
         })
     }
 
@@ -729,31 +728,30 @@ impl<'a> Records<'a> {
     pub fn audit_events(&self, query: &RecordQuery) -> Result<Vec<AuditEvent>, Error> {
         let (clause, params) = query.clause();
         self.read_tx(|tx| {
-            Ok(tx
-                .query(
-                    &format!(
-                        "SELECT id, at, tenant, key_id, actor, action, bank, target, detail
+            tx.query(
+                &format!(
+                    "SELECT id, at, tenant, key_id, actor, action, bank, target, detail
                          FROM audit{clause}"
-                    ),
-                    &params,
-                )?
-                .iter()
-                .map(|r| -> Result<_, Error> {
-                    Ok(AuditEvent {
-                        id: r.req_int(0)?,
-                        at: r.req_int(1)?,
-                        event: NewAudit {
-                            tenant: r.req_text(2)?,
-                            key_id: r.int(3)?,
-                            actor: r.req_text(4)?,
-                            action: r.req_text(5)?,
-                            bank: r.text(6)?,
-                            target: r.text(7)?,
-                            detail: r.text(8)?,
-                        },
-                    })
+                ),
+                &params,
+            )?
+            .iter()
+            .map(|r| -> Result<_, Error> {
+                Ok(AuditEvent {
+                    id: r.req_int(0)?,
+                    at: r.req_int(1)?,
+                    event: NewAudit {
+                        tenant: r.req_text(2)?,
+                        key_id: r.int(3)?,
+                        actor: r.req_text(4)?,
+                        action: r.req_text(5)?,
+                        bank: r.text(6)?,
+                        target: r.text(7)?,
+                        detail: r.text(8)?,
+                    },
                 })
-                .collect::<Result<_, _>>()?)
+            })
+            .collect::<Result<_, _>>()
         })
     }
 
@@ -782,20 +780,19 @@ impl<'a> Records<'a> {
     pub fn matches(&self, query: &RecordQuery) -> Result<Vec<MatchEvent>, Error> {
         let (clause, params) = query.clause();
         self.read_tx(|tx| {
-            Ok(tx
-                .query(
-                    &format!("SELECT id, at, {MATCH_COLUMNS} FROM match_records{clause}"),
-                    &params,
-                )?
-                .iter()
-                .map(|r| -> Result<_, Error> {
-                    Ok(MatchEvent {
-                        id: r.req_int(0)?,
-                        at: r.req_int(1)?,
-                        record: row_to_match(r, 2)?,
-                    })
+            tx.query(
+                &format!("SELECT id, at, {MATCH_COLUMNS} FROM match_records{clause}"),
+                &params,
+            )?
+            .iter()
+            .map(|r| -> Result<_, Error> {
+                Ok(MatchEvent {
+                    id: r.req_int(0)?,
+                    at: r.req_int(1)?,
+                    record: row_to_match(r, 2)?,
                 })
-                .collect::<Result<_, _>>()?)
+            })
+            .collect::<Result<_, _>>()
         })
     }
 
@@ -863,7 +860,7 @@ impl<'a> Records<'a> {
     /// Holds of a tenant (or all), active ones only when asked.
     pub fn holds(&self, tenant: Option<&str>, active_only: bool) -> Result<Vec<Hold>, Error> {
         self.read_tx(|tx| {
-            Ok(tx
+            tx
                 .query(
                     &format!(
                         "SELECT {HOLD_COLUMNS} FROM holds
@@ -874,7 +871,7 @@ impl<'a> Records<'a> {
                 )?
                 .iter()
                 .map(row_to_hold)
-                .collect::<Result<_, _>>()?)
+                .collect::<Result<_, _>>()
         })
     }
 
@@ -951,7 +948,7 @@ impl<'a> Records<'a> {
     /// all states.
     pub fn reviews(&self, tenant: &str, state: Option<&str>) -> Result<Vec<Review>, Error> {
         self.read_tx(|tx| {
-            Ok(tx
+            tx
                 .query(
                     &format!(
                         "SELECT {REVIEW_COLUMNS}, {MATCH_COLUMNS} FROM reviews
@@ -961,7 +958,7 @@ impl<'a> Records<'a> {
                 )?
                 .iter()
                 .map(row_to_review)
-                .collect::<Result<_, _>>()?)
+                .collect::<Result<_, _>>()
         })
     }
 
@@ -1043,7 +1040,7 @@ impl<'a> Records<'a> {
                     &[(now + lease).into(), d.int(0)?.into()],
                 )?;
             }
-            Ok(due.iter().map(row_to_delivery).collect::<Result<_, _>>()?)
+            due.iter().map(row_to_delivery).collect::<Result<_, _>>()
         })
     }
 
@@ -1079,18 +1076,17 @@ impl<'a> Records<'a> {
     /// a deleted bank's deliveries belong to no bank).
     pub fn deliveries(&self, state: &str, banks: &[String]) -> Result<Vec<Delivery>, Error> {
         let all = self.read_tx(|tx| {
-            Ok(tx
-                .query(
-                    &format!(
-                        "SELECT {DELIVERY_COLUMNS} FROM deliveries
+            tx.query(
+                &format!(
+                    "SELECT {DELIVERY_COLUMNS} FROM deliveries
                          WHERE state = ? AND bank_id IN (SELECT id FROM banks)
                          ORDER BY id LIMIT 10000"
-                    ),
-                    &[state.into()],
-                )?
-                .iter()
-                .map(row_to_delivery)
-                .collect::<Result<Vec<_>, _>>()?)
+                ),
+                &[state.into()],
+            )?
+            .iter()
+            .map(row_to_delivery)
+            .collect::<Result<Vec<_>, _>>()
         })?;
         Ok(all
             .into_iter()

@@ -193,8 +193,8 @@ pub(crate) fn numbered(sql: &str) -> String {
 }
 
 /// Runs a write and hands back what it produced.
-pub fn write<T>(
-    sql: &dyn Sql,
+pub fn write<T, S: Sql + ?Sized>(
+    sql: &S,
     mut work: impl FnMut(&mut dyn SqlTx) -> Result<T, Error>,
 ) -> Result<T, Error> {
     let mut out = None;
@@ -206,8 +206,8 @@ pub fn write<T>(
 }
 
 /// Runs a read and hands back what it produced.
-pub fn read<T>(
-    sql: &dyn Sql,
+pub fn read<T, S: Sql + ?Sized>(
+    sql: &S,
     mut work: impl FnMut(&mut dyn SqlTx) -> Result<T, Error>,
 ) -> Result<T, Error> {
     let mut out = None;

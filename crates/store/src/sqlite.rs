@@ -395,26 +395,6 @@ impl Store for SqliteStore {
         SqliteStore::bank_in(&self.conn(), name)
     }
 
-    fn delete_bank(&self, name: &str) -> Result<(), Error> {
-        crate::sql::write(self, |tx| tx.delete_bank(name))
-    }
-
-    fn import(
-        &self,
-        bank: &str,
-        entries: &[NewEntry],
-        origin: Option<&str>,
-        progress: &mut dyn FnMut(usize),
-    ) -> Result<ImportSummary, Error> {
-        let summary = crate::sql::write(self, |tx| tx.import(bank, entries, origin, progress))?;
-        progress(entries.len());
-        Ok(summary)
-    }
-
-    fn revoke(&self, bank: &str, which: &EntryRef, reason: &str) -> Result<Vec<u64>, Error> {
-        crate::sql::write(self, |tx| tx.revoke(bank, which, reason))
-    }
-
     fn entries(
         &self,
         bank: &str,

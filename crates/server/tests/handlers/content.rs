@@ -13,7 +13,7 @@ fn lookup(hash: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_write_is_seen_by_the_same_nodes_next_lookup() {
-    let service = Service::new();
+    let service = Service::on_sqlite();
     let key = service.key(Role::Curator, "default");
     let (_, hash) = corpus_image("sk_camera.png");
     let (status, _) = service
@@ -51,7 +51,7 @@ async fn a_write_is_seen_by_the_same_nodes_next_lookup() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn upload_metadata_is_kept_and_checked_as_hma_does() {
-    let service = Service::new();
+    let service = Service::on_sqlite();
     let key = service.key(Role::Curator, "default");
     service
         .json(Method::POST, "/c/banks", &key, json!({"name": "KNOWN"}))

@@ -25,7 +25,7 @@ pub struct Service {
 }
 
 impl Service {
-    pub fn new() -> Service {
+    pub fn on_sqlite() -> Service {
         Service::over(|path| Arc::new(SqliteStore::open(path).expect("opens")))
     }
 
