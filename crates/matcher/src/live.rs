@@ -204,7 +204,13 @@ impl LiveView {
                     self.write().synced_at = unix_now();
                     return Ok(applied);
                 }
-                matcher.read_changes(store)?
+                let pending = matcher.read_changes(store)?;
+                // Changes this build cannot read (a newer node's kinds) are
+                // left for the next follow rather than waited on here.
+                if pending.is_empty() {
+                    return Ok(applied);
+                }
+                pending
             };
             let mut settings_changed = false;
             let mut contents = Vec::new();

@@ -203,10 +203,14 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
 /// the caller's next lookup here sees it (other nodes follow within their
 /// `follow_interval`).
 async fn read_your_writes(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    // Lookups and hashing (`/m/…`, `/h/…`) change nothing, whatever their
+    // method.
+    let path = request.uri().path();
     let writes = !matches!(
         *request.method(),
         axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
-    );
+    ) && !path.starts_with("/m/")
+        && !path.starts_with("/h/");
     let response = next.run(request).await;
     if writes && response.status().is_success() {
         let follower = state.clone();

@@ -488,10 +488,12 @@ fn apply_in(
                     "SELECT min(id), max(id), count(*) FROM entries WHERE id > ? AND bank_id = ?",
                     &[before.into(), bank_id.into()],
                 )?;
-                if let Some((first, last, added)) = range
+                // Every add of the run already here: min and max are NULL.
+                let row = range
                     .first()
-                    .map(|r| Ok::<_, Error>((r.req_int(0)?, r.req_int(1)?, r.req_int(2)?)))
-                    .transpose()?
+                    .ok_or_else(|| Error::backend("an aggregate returned no row"))?;
+                if let (Some(first), Some(last), added) =
+                    (row.int(0)?, row.int(1)?, row.req_int(2)?)
                 {
                     applied.added += added as u64;
                     tx.change(

@@ -567,7 +567,12 @@ impl Sql for PostgresStore {
 
     fn read(&self, work: &mut dyn FnMut(&mut dyn SqlTx) -> Result<(), Error>) -> Result<(), Error> {
         let mut client = self.client();
-        let mut tx = client.transaction()?;
+        // One snapshot for every query of the read, as SQLite gives.
+        let mut tx = client
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()?;
         work(&mut PostgresTx(&mut tx))?;
         tx.commit()?;
         Ok(())

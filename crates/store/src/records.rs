@@ -770,7 +770,11 @@ impl<'a> Records<'a> {
                     ),
                     &params,
                 )?;
-                ids.extend(rows.first().map(|r| r.int(0)).transpose()?.flatten());
+                ids.push(
+                    rows.first()
+                        .ok_or_else(|| Error::backend("a match record returned no id"))?
+                        .req_int(0)?,
+                );
             }
             Ok(ids)
         })

@@ -364,6 +364,18 @@ fn records_follow_the_bank(store: &dyn Store) {
     }
     let subs = feeds.subscriptions().expect("subscriptions");
     assert_eq!(subs[0].bank, "", "the subscription's bank is gone");
+
+    // A hold on a name no bank has keeps that name's old records; a bank
+    // made later under the name is another bank and is not held.
+    records
+        .place_hold("t1", HoldKind::Bank, "gone", "case 18", "tester")
+        .expect("holds the records of a deleted bank");
+    records
+        .create_bank("gone", BankKind::Positive, &settings)
+        .expect("creates");
+    records
+        .delete_bank_unless_held("gone")
+        .expect("the new bank is not the held one");
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! metadata is kept with HMA's shapes and validation.
 
 use axum::http::{Method, StatusCode};
-use hashwatch_store::Role;
+use hashwatch_store::{records, Role, SignalType};
 use serde_json::{json, Value};
 
 use crate::{corpus_image, Service};
@@ -41,7 +41,8 @@ async fn a_write_is_seen_by_the_same_nodes_next_lookup() {
     service
         .json(Method::PUT, &content, &key, json!({"disable_until_ts": 1}))
         .await;
-    assert_ne!(service.get(&lookup(&hash), &key).await.1, json!({}));
+    let found = service.get(&lookup(&hash), &key).await.1;
+    assert_eq!(found["KNOWN"][0]["bank_content_id"], json!(id), "{found}");
     let (status, deleted) = service
         .call(Method::DELETE, &content, &key, None, Vec::new())
         .await;
@@ -115,24 +116,36 @@ async fn upload_metadata_is_kept_and_checked_as_hma_does() {
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad} → {answer}");
     }
+    let astronaut_hash = SignalType::Pdq
+        .parse_value(&corpus_image("sk_astronaut.png").1)
+        .expect("hex");
     assert_eq!(
-        service
-            .get(&lookup(&corpus_image("sk_astronaut.png").1), &key)
-            .await
-            .1,
-        json!({}),
+        records(service.state.store.as_ref())
+            .active_entry("KNOWN", SignalType::Pdq, &astronaut_hash)
+            .expect("reads"),
+        None,
         "a refused upload banks nothing"
     );
 
     // Content added without metadata: HMA answers user_metadata null.
-    let (_, plain) = service
+    let (status, plain) = service
         .upload("/c/bank/KNOWN/content", &key, "photo", &astronaut, &[])
         .await;
-    let path = format!("/c/bank/KNOWN/content/{}", plain["id"]);
-    let (_, record) = service.get(&path, &key).await;
+    assert_eq!(status, StatusCode::OK, "{plain}");
+    let path = format!(
+        "/c/bank/KNOWN/content/{}",
+        plain["id"].as_u64().expect("id")
+    );
+    let (status, record) = service.get(&path, &key).await;
+    assert_eq!(status, StatusCode::OK, "{record}");
     assert!(record.get("metadata").is_none(), "{record}");
-    let (_, updated) = service
+    let (status, updated) = service
         .json(Method::PUT, &path, &key, json!({"disable_until_ts": 1}))
         .await;
-    assert_eq!(updated["user_metadata"], Value::Null, "{updated}");
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(
+        updated.get("user_metadata"),
+        Some(&Value::Null),
+        "{updated}"
+    );
 }

@@ -63,10 +63,15 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = (StatusCode, Value)>,
 {
-    for n in 1.. {
+    for n in 1..500 {
         let before = snapshot(faulty.store.inner());
         faulty.store.fail_at(n);
         let (status, answer) = request().await;
+        assert!(
+            status.is_success() || faulty.store.steps() >= n,
+            "failed at step {} before the injected failure at {n}: {answer}",
+            faulty.store.steps()
+        );
         if status.is_success() {
             let steps = faulty.store.steps();
             faulty.store.fail_at(0);
@@ -85,7 +90,7 @@ where
             "failing step {n} left part of the change behind"
         );
     }
-    unreachable!()
+    panic!("the change never succeeded")
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -316,10 +321,15 @@ async fn recording_matches_with_their_actions_is_all_or_nothing() {
         );
         all
     };
-    for n in 1.. {
+    for n in 1..500 {
         let before = counts(faulty.store.inner());
         faulty.store.fail_at(n);
-        match act_on(state, &flood, batch()) {
+        let result = act_on(state, &flood, batch());
+        assert!(
+            result.is_ok() || faulty.store.steps() >= n,
+            "failed before the injected failure at {n}: {result:?}"
+        );
+        match result {
             Ok(()) => {
                 let steps = faulty.store.steps();
                 faulty.store.fail_at(0);
