@@ -243,7 +243,14 @@ impl<'a> Records<'a> {
     ) -> Result<T, Error> {
         match &self.target {
             Target::Store(sql) => sql::write(*sql, work),
-            Target::Within(tx) => work(&mut **tx.borrow_mut()),
+            Target::Within(tx) => {
+                // Only reachable by using the outer `Records` inside a nested
+                // `write`: an error, not a panic.
+                let mut tx = tx.try_borrow_mut().map_err(|_| {
+                    Error::backend("a transaction's records used inside a nested write")
+                })?;
+                work(&mut **tx)
+            }
         }
     }
 
@@ -253,7 +260,14 @@ impl<'a> Records<'a> {
     ) -> Result<T, Error> {
         match &self.target {
             Target::Store(sql) => sql::read(*sql, work),
-            Target::Within(tx) => work(&mut **tx.borrow_mut()),
+            Target::Within(tx) => {
+                // Only reachable by using the outer `Records` inside a nested
+                // `write`: an error, not a panic.
+                let mut tx = tx.try_borrow_mut().map_err(|_| {
+                    Error::backend("a transaction's records used inside a nested write")
+                })?;
+                work(&mut **tx)
+            }
         }
     }
 
