@@ -11,6 +11,10 @@
 //! last follow): entries added, revoked, banks created and deleted, through
 //! this process or any other sharing the database. Each change touches only
 //! what it names; nothing is rebuilt.
+//!
+//! [`live`] owns what one lookup in a service may see: its tenant's banks
+//! and those shared with it, each bank's threshold, HMA's coinflip, and
+//! content that is not disabled, kept in step with the change log.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]

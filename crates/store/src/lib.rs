@@ -13,6 +13,10 @@
 //! file, [`PostgresStore`] in a PostgreSQL database that several nodes can
 //! share, with the same behaviour; [`open`] picks one from a `--db` value.
 //! Imports are all or nothing: a crash mid-import leaves the bank as it was.
+//! [`Records::write`] makes several changes (bank entries, the service's
+//! records, their audit rows) one transaction. The vocabulary these speak
+//! is `hashwatch-model`'s; the rules that decide them are the domain
+//! crates' (`hashwatch-hotline`'s case transitions, for one).
 //!
 //! ```
 //! use hashwatch_store::{BankKind, NewEntry, SignalType, SqliteStore, Store};
