@@ -195,13 +195,20 @@ pub async fn update_bank(
     let ratio = ratio_of(&body)?;
     let (new_name, settings) = state
         .db(move |s| {
-            let mut settings = s.owned_bank(&caller.0, &name)?;
-            if let Some(r) = ratio {
-                settings.enabled_ratio = r;
-            }
+            s.owned_bank(&caller.0, &name)?;
             let rename = body.name.as_deref().filter(|n| *n != name);
             let new_name = rename.unwrap_or(&name).to_string();
-            s.records().write(|r| {
+            // Read, changed and written in one transaction (see settings).
+            let settings = s.records().write(|r| {
+                let mut settings = r.settings_of(&name)?;
+                if settings.tenant != caller.0.tenant {
+                    return Err(hashwatch_store::Error::conflict(format!(
+                        "bank {name:?} changed owner meanwhile"
+                    )));
+                }
+                if let Some(ratio) = ratio {
+                    settings.enabled_ratio = ratio;
+                }
                 r.update_bank(&name, &settings, rename)?;
                 r.audit(&[audit_row(
                     &caller.0,
@@ -209,7 +216,8 @@ pub async fn update_bank(
                     Some(&new_name),
                     None,
                     json!({"previous_name": name, "enabled_ratio": settings.enabled_ratio}),
-                )])
+                )])?;
+                Ok(settings)
             })?;
             Ok((new_name, settings))
         })

@@ -98,29 +98,37 @@ pub async fn put_settings(
     }
     let answer = state
         .db(move |s| {
-            let mut settings = s.owned_bank(&caller.0, &name)?;
-            if let Some(t) = body.threshold {
-                settings.threshold = t;
-            }
-            if let Some(w) = &body.webhook {
-                settings.webhook = w.as_ref().map(|w| Webhook {
-                    url: w.url.clone(),
-                    secret: w.secret.clone(),
-                });
-            }
-            if let Some(r) = body.review {
-                settings.review = r;
-            }
-            if let Some(shared) = &body.shared_with {
-                settings.shared_with = shared
-                    .iter()
-                    .filter(|t| **t != caller.0.tenant)
-                    .cloned()
-                    .collect();
-            }
-            let bank = s.store.bank(&name)?;
-            let answer = settings_json(&name, bank.kind, &settings);
-            s.records().write(|r| {
+            s.owned_bank(&caller.0, &name)?;
+            let kind = s.store.bank(&name)?.kind;
+            // Read, changed and written in one transaction: a concurrent
+            // change to the bank's other settings is not lost.
+            let answer = s.records().write(|r| {
+                let mut settings = r.settings_of(&name)?;
+                if settings.tenant != caller.0.tenant {
+                    return Err(hashwatch_store::Error::conflict(format!(
+                        "bank {name:?} changed owner meanwhile"
+                    )));
+                }
+                if let Some(t) = body.threshold {
+                    settings.threshold = t;
+                }
+                if let Some(w) = &body.webhook {
+                    settings.webhook = w.as_ref().map(|w| Webhook {
+                        url: w.url.clone(),
+                        secret: w.secret.clone(),
+                    });
+                }
+                if let Some(r) = body.review {
+                    settings.review = r;
+                }
+                if let Some(shared) = &body.shared_with {
+                    settings.shared_with = shared
+                        .iter()
+                        .filter(|t| **t != caller.0.tenant)
+                        .cloned()
+                        .collect();
+                }
+                let answer = settings_json(&name, kind, &settings);
                 r.update_bank(&name, &settings, None)?;
                 r.audit(&[audit_row(
                     &caller.0,
@@ -128,7 +136,8 @@ pub async fn put_settings(
                     Some(&name),
                     None,
                     answer.clone(),
-                )])
+                )])?;
+                Ok(answer)
             })?;
             Ok(answer)
         })

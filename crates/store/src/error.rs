@@ -88,6 +88,11 @@ impl Error {
         }
     }
 
+    /// A clash with the record's current state (see [`ErrorKind::Conflict`]).
+    pub fn conflict(why: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Conflict(why.into()))
+    }
+
     /// A broken promise of the store's own (see [`ErrorKind::Backend`]).
     pub fn backend(why: impl Into<String>) -> Error {
         Error::new(ErrorKind::Backend(why.into()))
