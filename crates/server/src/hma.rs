@@ -20,7 +20,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::request::json_body;
 use crate::signals::{self, Signal};
-use crate::state::{audit_row, AppState, BankFilter, Event, Hit};
+use crate::state::{audit_row, owned_settings_in, AppState, BankFilter, Event, Hit};
 
 fn bank_json(name: &str, settings: &BankSettings) -> Value {
     json!({ "name": name, "matching_enabled_ratio": settings.enabled_ratio })
@@ -200,12 +200,7 @@ pub async fn update_bank(
             let new_name = rename.unwrap_or(&name).to_string();
             // Read, changed and written in one transaction (see settings).
             let settings = s.records().write(|r| {
-                let mut settings = r.settings_of(&name)?;
-                if settings.tenant != caller.0.tenant {
-                    return Err(hashwatch_store::Error::conflict(format!(
-                        "bank {name:?} changed owner meanwhile"
-                    )));
-                }
+                let mut settings = owned_settings_in(r, &caller.0, &name)?;
                 if let Some(ratio) = ratio {
                     settings.enabled_ratio = ratio;
                 }

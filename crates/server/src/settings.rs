@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::request::json_body;
-use crate::state::{audit_row, AppState};
+use crate::state::{audit_row, owned_settings_in, AppState};
 
 fn settings_json(name: &str, kind: BankKind, s: &hashwatch_store::BankSettings) -> Value {
     json!({
@@ -103,12 +103,7 @@ pub async fn put_settings(
             // Read, changed and written in one transaction: a concurrent
             // change to the bank's other settings is not lost.
             let answer = s.records().write(|r| {
-                let mut settings = r.settings_of(&name)?;
-                if settings.tenant != caller.0.tenant {
-                    return Err(hashwatch_store::Error::conflict(format!(
-                        "bank {name:?} changed owner meanwhile"
-                    )));
-                }
+                let mut settings = owned_settings_in(r, &caller.0, &name)?;
                 if let Some(t) = body.threshold {
                     settings.threshold = t;
                 }
