@@ -1,13 +1,13 @@
-//! `hashwatch feed …`: keys, subscriptions and opinions; the pulling and
-//! verifying live in `hashwatch-server` and `hashwatch-feed`.
+//! `hashwatch feed …`: keys, subscriptions and opinions. The pulling and
+//! verifying are hashwatch-feed's, over hashwatch-outbound's transport,
+//! into the store.
 
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
-use hashwatch_feed::{FeedKey, PublicKey};
-use hashwatch_server::feeds::{self, SyncReport};
+use hashwatch_feed::{FeedKey, PublicKey, PullError, Pulled, SyncReport};
 use hashwatch_store::{feeds as store_feeds, BankKind, ErrorKind, Store, Subscription};
 use serde_json::{json, Value};
 
@@ -90,11 +90,16 @@ pub fn run(command: &FeedCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
             let mut out = std::io::stdout().lock();
             table.header(&mut out)?;
             for s in store_feeds(store.as_ref()).subscriptions()? {
-                let row = feeds::subscription_json(&s);
-                table.row(
-                    &mut out,
-                    STATUS_COLUMNS.iter().map(|c| row[c].clone()).collect(),
-                )?;
+                let row = vec![
+                    json!(s.url),
+                    json!(s.bank),
+                    json!(s.public_key),
+                    json!(s.feed_id),
+                    json!(s.checkpoint),
+                    json!(s.synced_at),
+                    json!(s.last_error),
+                ];
+                table.row(&mut out, row)?;
             }
             out.flush()?;
         }
@@ -118,8 +123,8 @@ pub fn run(command: &FeedCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
                 "note": note,
             });
             let answer = runtime()?
-                .block_on(feeds::send_opinion(
-                    &feeds::client(),
+                .block_on(hashwatch_outbound::send_opinion(
+                    &hashwatch_outbound::feed_client(),
                     url,
                     api_key.as_deref(),
                     &opinion,
@@ -131,7 +136,8 @@ pub fn run(command: &FeedCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+/// The runtime outbound requests run on.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -147,21 +153,27 @@ fn sync_all(
     bar: bool,
 ) -> anyhow::Result<ExitCode> {
     let runtime = runtime()?;
-    let http = feeds::client();
     let mut failed = false;
     for sub in subs {
         let mut progress = Progress::new(0, bar);
         let start = sub.checkpoint;
-        let result = runtime.block_on(feeds::sync(
-            &http,
-            store.clone(),
+        let result = pull(
+            &runtime,
+            store.as_ref(),
             &sub,
             page_size,
             &mut |r: &SyncReport| {
                 progress.set_total(r.head.saturating_sub(start));
                 progress.set(r.checkpoint - start);
             },
-        ));
+        )
+        .and_then(|pulled| match pulled {
+            Pulled::Bank(report) => Ok(report),
+            Pulled::Assessments(_) => Err(PullError::Refused(format!(
+                "{} is a partner hotline's feed, not a bank's",
+                sub.url
+            ))),
+        });
         progress.finish();
         match result {
             Ok(r) => {
@@ -184,4 +196,20 @@ fn sync_all(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Pulls one subscription to its publisher's head on this thread (its
+/// requests run on `runtime`), noting a failure on the subscription.
+pub fn pull(
+    runtime: &tokio::runtime::Runtime,
+    store: &dyn Store,
+    sub: &Subscription,
+    page_size: usize,
+    progress: &mut dyn FnMut(&SyncReport),
+) -> Result<Pulled, PullError> {
+    let transport = hashwatch_outbound::FeedTransport::new(
+        hashwatch_outbound::feed_client(),
+        runtime.handle().clone(),
+    );
+    hashwatch_feed::pull(&transport, &store_feeds(store), sub, page_size, progress)
 }

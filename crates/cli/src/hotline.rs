@@ -5,6 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use hashwatch_feed::Pulled;
 use hashwatch_hotline::{canonical_url, Registry};
 use std::sync::Arc;
 
@@ -96,19 +97,25 @@ pub fn run(command: &HotlineCommand, db_flags: &DbFlags) -> anyhow::Result<ExitC
             )?;
             eprintln!("subscribed to the shared assessments at {url}");
             if !no_sync {
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(1)
-                    .enable_all()
-                    .build()?;
-                let http = hashwatch_server::feeds::client();
-                let result = runtime.block_on(hashwatch_server::hotline::sync_shared(
-                    &http,
-                    store.clone(),
+                let runtime = crate::feed::runtime()?;
+                let result = crate::feed::pull(
+                    &runtime,
+                    store.as_ref(),
                     &sub,
-                ));
+                    hashwatch_feed::pull::DEFAULT_PAGE,
+                    &mut |_| {},
+                );
+                // The store (a PostgreSQL client in particular) closes off
+                // the runtime.
                 drop(runtime);
                 match result {
-                    Ok(taken) => writeln!(out, "{}", json!({"url": url, "taken": taken}))?,
+                    Ok(Pulled::Assessments(taken)) => {
+                        writeln!(out, "{}", json!({"url": url, "taken": taken}))?
+                    }
+                    Ok(Pulled::Bank(_)) => {
+                        eprintln!("hashwatch: {url} is a bank's feed, not a partner hotline's");
+                        status = ExitCode::from(1);
+                    }
                     Err(e) => {
                         eprintln!("hashwatch: {e}");
                         status = ExitCode::from(1);

@@ -13,15 +13,27 @@
 //! The signature covers the exact bytes of the `page` object as served,
 //! after the domain tag [`SIGNING_CONTEXT`], so nothing has to be
 //! re-serialised to check it.
+//!
+//! A hotline's shared assessments ([`AssessmentsPage`]) travel the same
+//! way to partner hotlines, signed detached. [`pull()`] follows either kind
+//! of subscription over a [`Transport`] into a [`Subscriber`], so the rules
+//! of following (verify first, no gaps, no replays, no other feed, no lost
+//! history) live here and the network and database stay outside.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod assessments;
 mod key;
 mod page;
+pub mod pull;
 
+pub use crate::assessments::{
+    AssessmentEvent, AssessmentsPage, ASSESSMENTS_CONTEXT, ASSESSMENTS_FORMAT,
+};
 pub use crate::key::{FeedKey, PublicKey};
 pub use crate::page::{sign_page, verify_page, Page, PageEvent, VerifiedPage, FORMAT};
+pub use crate::pull::{pull, Fetched, PullError, Pulled, Subscriber, SyncReport, Transport};
 
 /// Prefixed to a page's bytes before signing, so a feed signature can
 /// never be replayed as a signature over anything else.

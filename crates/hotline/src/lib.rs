@@ -1,11 +1,12 @@
 //! Hotline logic that needs no database and no network: the case state
 //! machine and the four-eyes rule ([`case`]), what a reported URL
 //! canonically is ([`canonical_url`]), who hosts it ([`Registry`],
-//! through a [`Resolver`]), what a notice says ([`notice_text`]), and how
-//! long removals take ([`percentile`]).
+//! through a [`Resolver`]), when notices go, what a re-check means and when
+//! a takedown is given up ([`takedown`]), what a notice says
+//! ([`notice_text`]), and how long removals take ([`percentile`]).
 //!
-//! The store keeps the cases; the server runs intake, triage, notices and
-//! re-checks over these pieces.
+//! The store keeps the cases; the server's handlers and takedown worker do
+//! the I/O around these decisions.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -15,6 +16,7 @@ pub mod case;
 mod notice;
 mod providers;
 mod resolve;
+pub mod takedown;
 
 pub use crate::canonical::{canonical_url, CanonicalUrl};
 pub use crate::notice::{notice_text, Notice};

@@ -26,7 +26,9 @@ pub use crate::bank::{
     Ordered, SignalType, ValueError,
 };
 pub use crate::feed::{Applied, FeedEvent, FeedInfo, FeedOp, IncomingEvent, Opinion, Subscription};
-pub use crate::hotline::{CaseState, Verdict};
+pub use crate::hotline::{
+    Appeal, BlockChange, Case, CaseHash, CaseState, Intake, NewReport, SharedAssessment, Verdict,
+};
 pub use crate::service::{
     unix_now, valid_tenant, ApiKey, AuditEvent, BankSettings, Content, ContentState, Delivery,
     Hold, HoldKind, KeySecret, MatchEvent, NewAudit, NewMatch, Purged, RecordQuery, Review, Role,

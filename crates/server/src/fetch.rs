@@ -1,68 +1,12 @@
 //! The guarded fetcher behind `?url=`: only hosts on the allowlist, only
 //! http(s), redirects only within the same host, a size cap and a timeout.
 
-use std::sync::Arc;
-
 use axum::http::StatusCode;
-use futures_util::StreamExt;
+use hashwatch_outbound::{read_capped, ReadError};
 
 use crate::error::{ApiError, ApiResult};
 use crate::signals::{self, Signal};
 use crate::state::AppState;
-
-/// Redirects followed within one host.
-const MAX_REDIRECTS: usize = 3;
-
-/// The client used for fetches.
-pub fn client(timeout: std::time::Duration) -> reqwest::Client {
-    client_with(timeout, None)
-}
-
-/// Hands reqwest's connector the addresses a hotline [`Resolver`] gives.
-///
-/// [`Resolver`]: hashwatch_hotline::Resolver
-struct ResolveWith(Arc<dyn hashwatch_hotline::Resolver>);
-
-impl reqwest::dns::Resolve for ResolveWith {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let resolver = self.0.clone();
-        let host = name.as_str().to_string();
-        Box::pin(async move {
-            let ips = tokio::task::spawn_blocking(move || resolver.resolve(&host))
-                .await
-                .map_err(|e| -> Box<dyn std::error::Error + Send + Sync> { e.to_string().into() })?
-                .map_err(|e| -> Box<dyn std::error::Error + Send + Sync> {
-                    format!("dns: {e}").into()
-                })?;
-            let addrs: reqwest::dns::Addrs =
-                Box::new(ips.into_iter().map(|ip| std::net::SocketAddr::new(ip, 0)));
-            Ok(addrs)
-        })
-    }
-}
-
-/// The fetch client, resolving names through `resolver` when given.
-pub fn client_with(
-    timeout: std::time::Duration,
-    resolver: Option<Arc<dyn hashwatch_hotline::Resolver>>,
-) -> reqwest::Client {
-    let policy = reqwest::redirect::Policy::custom(|attempt| {
-        let same_host = attempt
-            .previous()
-            .first()
-            .is_some_and(|first| first.host_str() == attempt.url().host_str());
-        if same_host && attempt.previous().len() <= MAX_REDIRECTS {
-            attempt.follow()
-        } else {
-            attempt.stop()
-        }
-    });
-    let mut builder = reqwest::Client::builder().redirect(policy).timeout(timeout);
-    if let Some(resolver) = resolver {
-        builder = builder.dns_resolver(Arc::new(ResolveWith(resolver)));
-    }
-    builder.build().unwrap_or_default()
-}
 
 /// Whether `host` is allowed: listed exactly, or under a `*.domain` entry.
 pub fn allowed(allow: &[String], host: &str) -> bool {
@@ -131,24 +75,14 @@ pub async fn hash_url(
         ));
     }
     let cap = state.config.max_upload_bytes;
-    if response.content_length().is_some_and(|n| n as usize > cap) {
-        return Err(too_large(cap));
-    }
-    let mut bytes = Vec::new();
-    let mut stream = response.bytes_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                "fetch_failed",
-                format!("reading {url}: {e}"),
-            )
-        })?;
-        if bytes.len() + chunk.len() > cap {
-            return Err(too_large(cap));
-        }
-        bytes.extend_from_slice(&chunk);
-    }
+    let bytes = read_capped(response, cap).await.map_err(|e| match e {
+        ReadError::TooLarge(_) => too_large(cap),
+        ReadError::Failed(why) => ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "fetch_failed",
+            format!("reading {url}: {why}"),
+        ),
+    })?;
     let max_pixels = state.config.max_pixels;
     tokio::task::spawn_blocking(move || signals::hash_upload(&bytes, &names, max_pixels)).await?
 }

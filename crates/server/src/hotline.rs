@@ -1,34 +1,34 @@
 //! The hotline over HTTP: public and partner reports, triage, hashes on
-//! cases, appeals, removal statistics and the signed blocklist. The
-//! takedown loop (attribution, notices, re-checks) is [`takedowns`].
+//! cases, appeals, removal statistics and the assessments shared with
+//! partner hotlines. The blocklist is [`crate::blocklist`]; the takedown
+//! worker (attribution, notices, re-checks) is [`crate::takedowns`].
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::Json;
-use hashwatch_hotline::{canonical_url, notice_text, percentile, Notice};
+use hashwatch_feed::pull::{DEFAULT_PAGE, MAX_PAGE};
+use hashwatch_feed::{AssessmentsPage, ASSESSMENTS_CONTEXT};
+use hashwatch_hotline::{canonical_url, percentile};
 use hashwatch_store::{
-    hotline, unix_now, ApiKey, BlockChange, Case, CaseState, NewAudit, NewEntry, NewReport, Role,
-    Verdict, DEFAULT_TENANT,
+    hotline, ApiKey, Case, NewAudit, NewEntry, NewReport, Role, Verdict, DEFAULT_TENANT,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::{self, Caller};
+use crate::blocklist::signed;
 use crate::error::{ApiError, ApiResult};
 use crate::request::json_body;
 use crate::signals;
-use crate::state::{AppState, BankFilter};
+use crate::state::{audit_row, AppState, BankFilter};
 
 /// Largest report or appeal body.
 const MAX_REPORT_BYTES: usize = 16 << 10;
-
-/// Prefixed to a blocklist body before signing.
-pub const BLOCKLIST_CONTEXT: &[u8] = b"hashwatch-blocklist-v1\0";
 
 fn case_json(c: &Case) -> Value {
     json!({
@@ -92,7 +92,7 @@ async fn public_body<T: serde::de::DeserializeOwned>(
     Ok((caller, parsed))
 }
 
-fn system_audit(action: &str, target: String, detail: Value) -> NewAudit {
+pub(crate) fn system_audit(action: &str, target: String, detail: Value) -> NewAudit {
     NewAudit {
         tenant: DEFAULT_TENANT.into(),
         key_id: None,
@@ -127,17 +127,19 @@ pub async fn report(
         .as_ref()
         .map_or_else(|| "public".to_string(), |k| format!("partner:{}", k.name));
     let partner = caller.is_some();
+    let report = NewReport {
+        url: url.url,
+        url_sha256: url.sha256,
+        host: url.host,
+        source,
+        description: body.description,
+        contact: body.contact,
+    };
     let intake = state
         .db(move |s| {
-            let intake = hotline(s.store.as_ref()).report(&NewReport {
-                url: url.url.clone(),
-                url_sha256: url.sha256.clone(),
-                host: url.host.clone(),
-                source: source.clone(),
-                description: body.description.clone(),
-                contact: body.contact.clone(),
-            })?;
-            s.records().audit(&[NewAudit {
+            Ok(s.records().write(|r| {
+            let intake = r.hotline().report(&report)?;
+            r.audit(&[NewAudit {
                 tenant: caller.as_ref().map_or(DEFAULT_TENANT.into(), |k| k.tenant.clone()),
                 key_id: caller.as_ref().map(|k| k.id),
                 actor: caller.as_ref().map_or("public".into(), |k| k.name.clone()),
@@ -145,11 +147,12 @@ pub async fn report(
                 bank: None,
                 target: Some(format!("case:{}", intake.case.id)),
                 detail: Some(
-                    json!({"report": intake.report_id, "duplicate": intake.duplicate, "source": source})
+                    json!({"report": intake.report_id, "duplicate": intake.duplicate, "source": report.source})
                         .to_string(),
                 ),
             }])?;
             Ok(intake)
+            })?)
         })
         .await?;
     let mut answer = json!({ "report_id": intake.report_id });
@@ -224,37 +227,35 @@ pub async fn assess(
     let (case, listed) = state
         .db(move |s| {
             let key = &caller.0;
-            let (case, listed) = hotline(s.store.as_ref()).assess(
-                id,
-                key.id,
-                key.role >= Role::Supervisor,
-                verdict,
-                body.category.as_deref(),
-                four_eyes,
-            )?;
-            s.audit(
-                key,
-                "hotline.assess",
-                None,
-                Some(format!("case:{id}")),
-                json!({"verdict": verdict.name(), "category": body.category, "state": case.state.name()}),
-            )?;
-            if listed {
-                s.audit(
-                    key,
-                    "blocklist.add",
-                    None,
-                    Some(format!("case:{id}")),
-                    json!({}),
+            Ok(s.records().write(|r| {
+                let (case, listed) = r.hotline().assess(
+                    id,
+                    key.id,
+                    key.role >= Role::Supervisor,
+                    verdict,
+                    body.category.as_deref(),
+                    four_eyes,
                 )?;
-            }
-            Ok((case, listed))
+                let target = Some(format!("case:{id}"));
+                let mut rows = vec![audit_row(
+                    key,
+                    "hotline.assess",
+                    None,
+                    target.clone(),
+                    json!({"verdict": verdict.name(), "category": body.category, "state": case.state.name()}),
+                )];
+                if listed {
+                    rows.push(audit_row(key, "blocklist.add", None, target, json!({})));
+                }
+                r.audit(&rows)?;
+                Ok((case, listed))
+            })?)
         })
         .await?;
     if listed {
         // The first notice goes now, not at the next round.
         let s = state.clone();
-        tokio::spawn(async move { takedown(&s, case.id).await });
+        tokio::spawn(async move { crate::takedowns::round(&s, case.id).await });
     }
     Ok(Json(json!({ "case": case_json(&case), "listed": listed })))
 }
@@ -300,18 +301,20 @@ pub async fn attach_hashes(
     let count = parsed.len();
     state
         .db(move |s| {
-            let h = hotline(s.store.as_ref());
-            for signal in &parsed {
-                let value = signal.signal_type.format_value(&signal.value);
-                h.attach_hash(id, signal.signal_type.name(), &value, &caller.0.name)?;
-            }
-            s.audit(
-                &caller.0,
-                "hotline.hashes",
-                None,
-                Some(format!("case:{id}")),
-                json!({ "hashes": count }),
-            )
+            Ok(s.records().write(|r| {
+                let h = r.hotline();
+                for signal in &parsed {
+                    let value = signal.signal_type.format_value(&signal.value);
+                    h.attach_hash(id, signal.signal_type.name(), &value, &caller.0.name)?;
+                }
+                r.audit(&[audit_row(
+                    &caller.0,
+                    "hotline.hashes",
+                    None,
+                    Some(format!("case:{id}")),
+                    json!({ "hashes": count }),
+                )])
+            })?)
         })
         .await?;
     Ok(Json(json!({ "attached": count, "matches": matches })))
@@ -357,17 +360,17 @@ pub async fn hashes_to_bank(
                 return Err(ApiError::bad_request("no_hashes", "the case has no hashes"));
             }
             let origin = format!("hotline:{id}");
-            let summary = s
-                .store
-                .import(&body.bank, &entries, Some(&origin), &mut |_| {})?;
-            s.audit(
-                &caller.0,
-                "hotline.to_bank",
-                Some(&body.bank),
-                Some(format!("case:{id}")),
-                json!({"added": summary.added}),
-            )?;
-            Ok(summary)
+            Ok(s.records().write(|r| {
+                let summary = r.import(&body.bank, &entries, Some(&origin))?;
+                r.audit(&[audit_row(
+                    &caller.0,
+                    "hotline.to_bank",
+                    Some(&body.bank),
+                    Some(format!("case:{id}")),
+                    json!({"added": summary.added}),
+                )])?;
+                Ok(summary)
+            })?)
         })
         .await?;
     Ok(Json(
@@ -393,13 +396,15 @@ pub async fn appeal(
     let url = canonical_url(&body.url).map_err(|m| ApiError::bad_request("bad_url", m))?;
     let appeal = state
         .db(move |s| {
-            let appeal = hotline(s.store.as_ref()).appeal(&url.url, &body.reason)?;
-            s.records().audit(&[system_audit(
-                "hotline.appeal",
-                format!("case:{}", appeal.case_id),
-                json!({"appeal": appeal.id}),
-            )])?;
-            Ok(appeal)
+            Ok(s.records().write(|r| {
+                let appeal = r.hotline().appeal(&url.url, &body.reason)?;
+                r.audit(&[system_audit(
+                    "hotline.appeal",
+                    format!("case:{}", appeal.case_id),
+                    json!({"appeal": appeal.id}),
+                )])?;
+                Ok(appeal)
+            })?)
         })
         .await?;
     Ok((StatusCode::CREATED, Json(json!({ "appeal_id": appeal.id }))))
@@ -449,25 +454,28 @@ pub async fn decide_appeal(
     };
     let appeal = state
         .db(move |s| {
-            let appeal = hotline(s.store.as_ref()).decide_appeal(id, upheld, &caller.0.name)?;
-            let target = Some(format!("case:{}", appeal.case_id));
-            s.audit(
-                &caller.0,
-                "hotline.appeal_decided",
-                None,
-                target.clone(),
-                json!({"appeal": id, "decision": appeal.state}),
-            )?;
-            if upheld {
-                s.audit(
+            Ok(s.records().write(|r| {
+                let appeal = r.hotline().decide_appeal(id, upheld, &caller.0.name)?;
+                let target = Some(format!("case:{}", appeal.case_id));
+                let mut rows = vec![audit_row(
                     &caller.0,
-                    "blocklist.remove",
+                    "hotline.appeal_decided",
                     None,
-                    target,
-                    json!({"why": "appeal upheld"}),
-                )?;
-            }
-            Ok(appeal)
+                    target.clone(),
+                    json!({"appeal": id, "decision": appeal.state}),
+                )];
+                if upheld {
+                    rows.push(audit_row(
+                        &caller.0,
+                        "blocklist.remove",
+                        None,
+                        target,
+                        json!({"why": "appeal upheld"}),
+                    ));
+                }
+                r.audit(&rows)?;
+                Ok(appeal)
+            })?)
         })
         .await?;
     Ok(Json(json!({ "id": appeal.id, "state": appeal.state })))
@@ -482,15 +490,17 @@ pub async fn delete_contact(
     caller.require(Role::Supervisor)?;
     let deleted = state
         .db(move |s| {
-            let deleted = hotline(s.store.as_ref()).delete_contact(id)?;
-            s.audit(
-                &caller.0,
-                "hotline.contact_deleted",
-                None,
-                Some(format!("report:{id}")),
-                json!({}),
-            )?;
-            Ok(deleted)
+            Ok(s.records().write(|r| {
+                let deleted = r.hotline().delete_contact(id)?;
+                r.audit(&[audit_row(
+                    &caller.0,
+                    "hotline.contact_deleted",
+                    None,
+                    Some(format!("report:{id}")),
+                    json!({}),
+                )])?;
+                Ok(deleted)
+            })?)
         })
         .await?;
     Ok(if deleted {
@@ -529,153 +539,6 @@ pub async fn stats(State(state): State<AppState>, caller: Caller) -> ApiResult<J
     })))
 }
 
-/// `?format=&since=`.
-#[derive(Deserialize)]
-pub struct BlocklistQuery {
-    format: Option<String>,
-    since: Option<i64>,
-}
-
-fn signed(
-    state: &AppState,
-    seq: i64,
-    context: &[u8],
-    content_type: &str,
-    body: String,
-) -> ApiResult<Response> {
-    let Some(key) = state.config.feed_key.as_ref() else {
-        return Err(ApiError::not_found(
-            "no_signing_key",
-            "this instance signs nothing: start it with --feed-key",
-        ));
-    };
-    let signature = key.sign_detached(context, body.as_bytes());
-    let mut response = ([(header::CONTENT_TYPE, content_type.to_string())], body).into_response();
-    let headers = response.headers_mut();
-    for (name, value) in [
-        ("x-hashwatch-signature", signature),
-        ("x-hashwatch-key", key.public_key().to_string()),
-        ("x-hashwatch-seq", seq.to_string()),
-    ] {
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            headers.insert(name, v);
-        }
-    }
-    Ok(response)
-}
-
-fn line_of(format: &str, c: &BlockChange) -> String {
-    if format == "sha256" {
-        c.url_sha256.clone()
-    } else {
-        c.url.clone()
-    }
-}
-
-fn list_format(query: &BlocklistQuery) -> ApiResult<String> {
-    let format = query.format.clone().unwrap_or_else(|| "plain".into());
-    if !matches!(format.as_str(), "plain" | "json" | "sha256") {
-        return Err(ApiError::bad_request(
-            "bad_format",
-            "format must be plain, json or sha256",
-        ));
-    }
-    Ok(format)
-}
-
-/// `GET /blocklist?format=plain|json|sha256`: every listed URL (or its
-/// SHA-256), signed with the instance's key (`X-Hashwatch-Signature` over
-/// the body; `X-Hashwatch-Seq` to ask for the delta from).
-pub async fn blocklist(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(query): Query<BlocklistQuery>,
-) -> ApiResult<Response> {
-    caller.require(Role::Matcher)?;
-    let format = list_format(&query)?;
-    let (seq, list) = state
-        .db(|s| Ok(hotline(s.store.as_ref()).blocklist()?))
-        .await?;
-    if format == "json" {
-        let urls: Vec<Value> = list
-            .iter()
-            .map(|c| json!({"url": c.url, "sha256": c.url_sha256}))
-            .collect();
-        return signed(
-            &state,
-            seq,
-            BLOCKLIST_CONTEXT,
-            "application/json",
-            json!({"seq": seq, "urls": urls}).to_string(),
-        );
-    }
-    let body: String = list.iter().map(|c| line_of(&format, c) + "\n").collect();
-    signed(
-        &state,
-        seq,
-        BLOCKLIST_CONTEXT,
-        "text/plain; charset=utf-8",
-        body,
-    )
-}
-
-/// `GET /blocklist/delta?since=SEQ&format=`: additions and removals since
-/// a sequence number (`+URL` / `-URL` lines, or JSON), signed.
-pub async fn blocklist_delta(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(query): Query<BlocklistQuery>,
-) -> ApiResult<Response> {
-    caller.require(Role::Matcher)?;
-    let format = list_format(&query)?;
-    let since = query.since.unwrap_or(0);
-    let changes = state
-        .db(move |s| Ok(hotline(s.store.as_ref()).blocklist_changes(since)?))
-        .await?;
-    let seq = changes.last().map_or(since, |c| c.seq);
-    if format == "json" {
-        let pick = |op: &str| -> Vec<Value> {
-            changes
-                .iter()
-                .filter(|c| c.op == op)
-                .map(|c| json!({"url": c.url, "sha256": c.url_sha256, "seq": c.seq}))
-                .collect()
-        };
-        let body =
-            json!({"since": since, "seq": seq, "added": pick("add"), "removed": pick("remove")});
-        return signed(
-            &state,
-            seq,
-            BLOCKLIST_CONTEXT,
-            "application/json",
-            body.to_string(),
-        );
-    }
-    let body: String = changes
-        .iter()
-        .map(|c| {
-            format!(
-                "{}{}\n",
-                if c.op == "add" { '+' } else { '-' },
-                line_of(&format, c)
-            )
-        })
-        .collect();
-    signed(
-        &state,
-        seq,
-        BLOCKLIST_CONTEXT,
-        "text/plain; charset=utf-8",
-        body,
-    )
-}
-
-/// Prefixed to a shared-assessments page before signing.
-pub const SHARED_CONTEXT: &[u8] = b"hashwatch-hotline-feed-v1\0";
-
-/// The shared-assessments page format.
-pub const SHARED_FORMAT: &str = "hashwatch-hotline-feed/1";
-
 /// `GET /hotline/feed?since=SEQ&limit=`: this hotline's listings and
 /// delistings for partner hotlines, signed like the blocklist. Only URLs
 /// and verdicts travel: no report, no description, no contact.
@@ -686,25 +549,14 @@ pub async fn shared_feed(
 ) -> ApiResult<Response> {
     caller.require(Role::Matcher)?;
     let since = query.since.unwrap_or(0);
-    let limit = query.limit.unwrap_or(5_000).clamp(1, 20_000);
+    let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
     let (head, events) = state
         .db(move |s| Ok(hotline(s.store.as_ref()).shared_since(since, limit)?))
         .await?;
-    let events: Vec<Value> = events
-        .iter()
-        .map(|e| {
-            json!({"seq": e.seq, "op": e.op, "url": e.url, "url_sha256": e.url_sha256,
-                   "host": e.host, "category": e.category})
-        })
-        .collect();
-    let body = json!({"format": SHARED_FORMAT, "since": since, "head": head, "events": events});
-    signed(
-        &state,
-        head,
-        SHARED_CONTEXT,
-        "application/json",
-        body.to_string(),
-    )
+    let page = AssessmentsPage::new(since, head, &events);
+    let body = serde_json::to_string(&page)
+        .map_err(|e| ApiError::internal(format!("cannot write a page: {e}")))?;
+    signed(&state, head, ASSESSMENTS_CONTEXT, "application/json", body)
 }
 
 /// `?since=&limit=`.
@@ -712,293 +564,4 @@ pub async fn shared_feed(
 pub struct PageQuery {
     since: Option<i64>,
     limit: Option<usize>,
-}
-
-#[derive(Deserialize)]
-struct SharedPage {
-    format: String,
-    since: i64,
-    head: i64,
-    events: Vec<SharedEvent>,
-}
-
-#[derive(Deserialize)]
-struct SharedEvent {
-    seq: i64,
-    op: String,
-    url: String,
-    category: Option<String>,
-}
-
-/// Pulls a partner hotline's shared assessments from the subscription's
-/// checkpoint to the partner's head. Every page's signature is checked
-/// against the pinned key before it is read; each page is applied with its
-/// checkpoint in one transaction. Returns the URLs taken in.
-pub async fn sync_shared(
-    http: &reqwest::Client,
-    store: std::sync::Arc<dyn hashwatch_store::Store + Send + Sync>,
-    sub: &hashwatch_store::Subscription,
-) -> Result<u64, String> {
-    let result = pull_shared(http, store.clone(), sub).await;
-    crate::feeds::note_failure(store, sub.id, &result).await;
-    result
-}
-
-async fn pull_shared(
-    http: &reqwest::Client,
-    store: std::sync::Arc<dyn hashwatch_store::Store + Send + Sync>,
-    sub: &hashwatch_store::Subscription,
-) -> Result<u64, String> {
-    let key = hashwatch_feed::PublicKey::parse(&sub.public_key).map_err(|e| e.to_string())?;
-    let mut checkpoint = sub.checkpoint as i64;
-    let mut taken = 0;
-    loop {
-        let since = u64::try_from(checkpoint).unwrap_or(0);
-        let (body, signature) = crate::feeds::get_page(http, sub, &[("since", since)]).await?;
-        let signature = signature.ok_or_else(|| format!("{} sent an unsigned page", sub.url))?;
-        key.verify_detached(SHARED_CONTEXT, &body, &signature)
-            .map_err(|e| format!("refused a page from {}: {e}", sub.url))?;
-        let page: SharedPage = serde_json::from_slice(&body).map_err(|e| {
-            format!(
-                "{} sent a signed page that is not shared assessments: {e}",
-                sub.url
-            )
-        })?;
-        if page.format != SHARED_FORMAT || page.since != checkpoint {
-            return Err(format!(
-                "{} sent a page for since={}, not {checkpoint}",
-                sub.url, page.since
-            ));
-        }
-        if page.head < checkpoint {
-            return Err(format!(
-                "{} is behind this subscription's checkpoint",
-                sub.url
-            ));
-        }
-        if page.events.is_empty() {
-            return Ok(taken);
-        }
-        let mut events = Vec::with_capacity(page.events.len());
-        for e in page.events {
-            // Canonical again here: a partner's spelling must not make a
-            // second case.
-            let url = canonical_url(&e.url).map_err(|m| format!("event {}: {m}", e.seq))?;
-            events.push(hashwatch_store::SharedAssessment {
-                seq: e.seq,
-                op: e.op,
-                url: url.url,
-                url_sha256: url.sha256,
-                host: url.host,
-                category: e.category,
-            });
-        }
-        let (store, id, from) = (store.clone(), sub.id, checkpoint + 1);
-        let (n, next) = tokio::task::spawn_blocking(move || {
-            hotline(store.as_ref()).apply_shared(id, from, &events)
-        })
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("cannot apply a page from {}: {e}", sub.url))?;
-        taken += n;
-        checkpoint = next;
-        if checkpoint >= page.head {
-            return Ok(taken);
-        }
-    }
-}
-
-/// One takedown round for a case: attribute it, re-check the URL, and send
-/// a notice when one is due.
-pub async fn takedown(state: &AppState, id: i64) {
-    if let Err(e) = takedown_round(state, id).await {
-        tracing::warn!(case = id, error = %e.message, "takedown round failed");
-    }
-}
-
-async fn takedown_round(state: &AppState, id: i64) -> ApiResult<()> {
-    let case = state
-        .db(move |s| Ok(hotline(s.store.as_ref()).case(id)?))
-        .await?;
-    if !hashwatch_hotline::case::takedown_open(case.state) {
-        return Ok(());
-    }
-    let case = if case.provider.is_none() {
-        attribute(state, case).await?
-    } else {
-        case
-    };
-    // Re-check first: a URL already gone needs no notice.
-    let (result, gone) = match state.checker.get(&case.url).send().await {
-        Ok(r) if matches!(r.status().as_u16(), 404 | 410) => {
-            (format!("answered {}", r.status()), true)
-        }
-        Ok(r) => (format!("answered {}", r.status()), false),
-        // A name that no longer resolves is gone; a refused or timed-out
-        // connection may be passing, so the notices go on.
-        Err(e) if error_chain(&e).contains("dns") => {
-            (format!("does not resolve: {}", error_chain(&e)), true)
-        }
-        Err(e) => (format!("failed: {}", error_chain(&e)), false),
-    };
-    let checked = state
-        .db(move |s| {
-            let case = hotline(s.store.as_ref()).checked(id, &result, gone)?;
-            if case.state == CaseState::Removed {
-                s.records().audit(&[
-                    system_audit(
-                        "hotline.removed",
-                        format!("case:{id}"),
-                        json!({"check": result}),
-                    ),
-                    system_audit(
-                        "blocklist.remove",
-                        format!("case:{id}"),
-                        json!({"why": "removed"}),
-                    ),
-                ])?;
-            }
-            Ok(case)
-        })
-        .await?;
-    if !hashwatch_hotline::case::takedown_open(checked.state) {
-        return Ok(());
-    }
-    let now = unix_now();
-    let confirmed = checked.confirmed_at.unwrap_or(now);
-    if now - confirmed > state.config.takedown_expiry.as_secs() as i64 {
-        state
-            .db(move |s| {
-                hotline(s.store.as_ref()).expire(id)?;
-                s.records().audit(&[system_audit(
-                    "hotline.expired",
-                    format!("case:{id}"),
-                    json!({}),
-                )])?;
-                Ok(())
-            })
-            .await?;
-        return Ok(());
-    }
-    let due = checked
-        .last_notice_at
-        .is_none_or(|at| now - at >= state.config.notice_interval.as_secs() as i64);
-    if due {
-        send_notice(state, checked).await?;
-    }
-    Ok(())
-}
-
-/// An error with its causes, which is where reqwest says what happened.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
-async fn attribute(state: &AppState, case: Case) -> ApiResult<Case> {
-    let resolver = state.resolver.clone();
-    let host = case.host.clone();
-    let ips = tokio::task::spawn_blocking(move || resolver.resolve(&host)).await?;
-    let (provider, abuse, jurisdiction, webhook, ip) = match ips {
-        Ok(ips) => {
-            let found = ips.iter().find_map(|ip| {
-                state
-                    .config
-                    .providers
-                    .as_ref()?
-                    .provider_for(*ip)
-                    .map(|p| (p.clone(), *ip))
-            });
-            match found {
-                Some((p, ip)) => (p.name, p.abuse, p.jurisdiction, p.webhook, ip.to_string()),
-                None => unknown(ips.first().map(ToString::to_string).unwrap_or_default()),
-            }
-        }
-        Err(_) => unknown(String::new()),
-    };
-    let id = case.id;
-    state
-        .db(move |s| {
-            let h = hotline(s.store.as_ref());
-            h.attribute(
-                id,
-                &provider,
-                &abuse,
-                &jurisdiction,
-                webhook.as_deref(),
-                &ip,
-            )?;
-            s.records().audit(&[system_audit(
-                "hotline.attributed",
-                format!("case:{id}"),
-                json!({"provider": provider, "jurisdiction": jurisdiction, "ip": ip}),
-            )])?;
-            Ok(h.case(id)?)
-        })
-        .await
-}
-
-fn unknown(ip: String) -> (String, String, String, Option<String>, String) {
-    ("unknown".into(), String::new(), "unknown".into(), None, ip)
-}
-
-async fn send_notice(state: &AppState, case: Case) -> ApiResult<()> {
-    let notice = Notice {
-        case: case.id,
-        url: case.url.clone(),
-        category: case.category.clone(),
-        provider: case.provider.clone().unwrap_or_default(),
-        abuse: case.abuse.clone().unwrap_or_default(),
-        jurisdiction: case.jurisdiction.clone().unwrap_or_default(),
-        attempt: case.notices + 1,
-        confirmed_at: case.confirmed_at.unwrap_or_default(),
-        hotline: state.config.hotline_name.clone(),
-    };
-    let text = notice_text(&notice);
-    let delivery = match &case.webhook {
-        Some(url) => {
-            let body = json!({"notice": notice, "text": text});
-            match state.http.post(url).json(&body).send().await {
-                Ok(r) if r.status().is_success() => format!("webhook {url}: {}", r.status()),
-                Ok(r) => format!("webhook {url} answered {}", r.status()),
-                Err(e) => format!("webhook {url} failed: {e}"),
-            }
-        }
-        None => "email text ready; no webhook".to_string(),
-    };
-    let id = case.id;
-    state
-        .db(move |s| {
-            let case = hotline(s.store.as_ref()).notice_sent(id, &text, &delivery)?;
-            s.records().audit(&[system_audit(
-                "hotline.notice",
-                format!("case:{id}"),
-                json!({"attempt": case.notices, "provider": case.provider, "delivery": delivery}),
-            )])?;
-            Ok(())
-        })
-        .await
-}
-
-/// Runs a takedown round for every open case each `--recheck-interval`.
-pub async fn takedowns(state: AppState) {
-    loop {
-        tokio::time::sleep(state.config.recheck_interval).await;
-        let s = state.clone();
-        let open =
-            tokio::task::spawn_blocking(move || hotline(s.store.as_ref()).open_takedowns()).await;
-        let Ok(Ok(cases)) = open else {
-            tracing::warn!("cannot read open takedowns");
-            continue;
-        };
-        for case in cases {
-            takedown(&state, case.id).await;
-        }
-    }
 }

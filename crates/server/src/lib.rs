@@ -11,17 +11,20 @@
 //! - hashwatch's own: [`lists`] (bulk upload, list import and export),
 //!   [`settings`] (bank settings and sharing), [`records`] (audit log and
 //!   match records), [`holds`], [`reviews`], [`dead_letters`], [`metrics`],
-//!   [`feeds`] and [`hotline`].
+//!   [`feeds`], [`hotline`] and [`blocklist`].
 //!
 //! Every route but `/status/live` needs an API key ([`auth`]); a key sees
 //! only its tenant's banks and those shared with it. Matches go to the
 //! action worker ([`tasks`]), which records them, audits them and runs the
-//! bank's actions.
+//! bank's actions. Background workers ([`tasks`], [`takedowns`]) call the
+//! domain crates; every request to another machine goes through
+//! hashwatch-outbound.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod blocklist;
 pub mod dead_letters;
 pub mod error;
 pub mod feeds;
@@ -38,6 +41,7 @@ pub mod reviews;
 pub mod settings;
 pub mod signals;
 pub mod state;
+pub mod takedowns;
 pub mod tasks;
 
 use std::collections::HashMap;
@@ -133,8 +137,8 @@ pub fn router(state: AppState) -> Router {
         .route("/hotline/appeals/{id}", post(hotline::decide_appeal))
         .route("/hotline/stats", get(hotline::stats))
         .route("/hotline/feed", get(hotline::shared_feed))
-        .route("/blocklist", get(hotline::blocklist))
-        .route("/blocklist/delta", get(hotline::blocklist_delta))
+        .route("/blocklist", get(blocklist::blocklist))
+        .route("/blocklist/delta", get(blocklist::blocklist_delta))
         .route("/metrics", get(metrics::metrics))
         .route("/openapi.json", get(openapi_json))
         .route("/openapi/openapi.json", get(openapi_json))
@@ -231,20 +235,15 @@ pub fn state(
     config: Config,
 ) -> (AppState, mpsc::Receiver<state::Event>) {
     let (events, receiver) = mpsc::channel(tasks::EVENT_QUEUE);
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap_or_default();
-    let fetcher = fetch::client(Duration::from_secs(10));
+    let http = hashwatch_outbound::webhook_client();
+    let fetcher = hashwatch_outbound::fetch_client(Duration::from_secs(10), None);
     let resolver: Arc<dyn hashwatch_hotline::Resolver> = match &config.hosts {
         Some(hosts) => hosts.clone(),
         None => Arc::new(hashwatch_hotline::SystemResolver),
     };
-    let checker = fetch::client_with(
-        Duration::from_secs(10),
-        config.hosts.is_some().then(|| resolver.clone()),
-    );
+    // Re-checks resolve through the hotline's resolver, so a name that is
+    // gone is told apart by type.
+    let checker = hashwatch_outbound::fetch_client(Duration::from_secs(10), Some(resolver.clone()));
     let inner = Inner {
         store,
         config,
@@ -278,7 +277,7 @@ pub async fn serve(config: Config, ready: impl FnOnce(SocketAddr)) -> Result<(),
         tokio::spawn(tasks::deliver(state.clone())),
         tokio::spawn(tasks::retain(state.clone())),
         tokio::spawn(tasks::subscriptions(state.clone())),
-        tokio::spawn(hotline::takedowns(state.clone())),
+        tokio::spawn(takedowns::takedowns(state.clone())),
     ];
     let actions = tokio::spawn(tasks::act(state.clone(), receiver));
     tracing::info!(%address, "listening");

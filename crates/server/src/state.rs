@@ -219,21 +219,6 @@ impl AppState {
         self.view.read()
     }
 
-    /// Writes audit entries for a caller, in a transaction of their own
-    /// (for a change, write [`audit_row`] with the change instead).
-    pub fn audit(
-        &self,
-        caller: &ApiKey,
-        action: &str,
-        bank: Option<&str>,
-        target: Option<String>,
-        detail: serde_json::Value,
-    ) -> ApiResult<()> {
-        self.records()
-            .audit(&[audit_row(caller, action, bank, target, detail)])?;
-        Ok(())
-    }
-
     /// Loads the index and settings from the store (blocking).
     pub fn load(&self) -> Result<(), hashwatch_store::Error> {
         let started = Instant::now();

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use hashwatch_feed::Pulled;
 use hashwatch_store::{unix_now, NewAudit, NewMatch, Records};
 use hmac::{Hmac, Mac};
 use serde_json::json;
@@ -289,8 +290,9 @@ pub async fn retain(state: AppState) {
         let s = state.clone();
         let purged = tokio::task::spawn_blocking(move || {
             let cutoff = unix_now() - s.config.retention.as_secs() as i64;
-            let purged = s.records().purge(cutoff)?;
-            s.records().audit(&[NewAudit {
+            s.records().write(|r| {
+            let purged = r.purge(cutoff)?;
+            r.audit(&[NewAudit {
                 tenant: "*".into(),
                 key_id: None,
                 actor: "service".into(),
@@ -302,7 +304,8 @@ pub async fn retain(state: AppState) {
                         .to_string(),
                 ),
             }])?;
-            Ok::<_, hashwatch_store::Error>(purged)
+            Ok(purged)
+            })
         })
         .await;
         match purged {
@@ -319,8 +322,10 @@ pub async fn retain(state: AppState) {
     }
 }
 
-/// Pulls every subscription's feed each `--feed-interval`.
+/// Pulls every subscription's feed each `--feed-interval`, with
+/// hashwatch-feed's puller over HTTP into the store.
 pub async fn subscriptions(state: AppState) {
+    let client = hashwatch_outbound::feed_client();
     loop {
         tokio::time::sleep(state.config.feed_interval).await;
         let s = state.clone();
@@ -333,33 +338,31 @@ pub async fn subscriptions(state: AppState) {
             continue;
         };
         for sub in subscriptions {
-            if sub.kind == "hotline" {
-                match crate::hotline::sync_shared(&state.http, state.store.clone(), &sub).await {
-                    Ok(n) if n > 0 => {
-                        tracing::info!(url = %sub.url, taken = n, "shared assessments synced")
-                    }
-                    Ok(_) => {}
-                    Err(e) => {
-                        tracing::warn!(url = %sub.url, error = %e, "shared assessments failed")
-                    }
-                }
-                continue;
-            }
-            let result = crate::feeds::sync(
-                &state.http,
-                state.store.clone(),
-                &sub,
-                crate::feeds::DEFAULT_PAGE,
-                &mut |_| {},
-            )
+            let (store, client) = (state.store.clone(), client.clone());
+            let runtime = tokio::runtime::Handle::current();
+            let (url, bank) = (sub.url.clone(), sub.bank.clone());
+            let pulled = tokio::task::spawn_blocking(move || {
+                let transport = hashwatch_outbound::FeedTransport::new(client, runtime);
+                hashwatch_feed::pull(
+                    &transport,
+                    &hashwatch_store::feeds(store.as_ref()),
+                    &sub,
+                    hashwatch_feed::pull::DEFAULT_PAGE,
+                    &mut |_| {},
+                )
+            })
             .await;
-            match result {
-                Ok(r) if r.pages > 0 => tracing::info!(
-                    url = %sub.url, bank = %sub.bank, added = r.added, removed = r.removed,
+            match pulled {
+                Ok(Ok(Pulled::Bank(r))) if r.pages > 0 => tracing::info!(
+                    %url, %bank, added = r.added, removed = r.removed,
                     checkpoint = r.checkpoint, "feed synced"
                 ),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(url = %sub.url, error = %e, "feed sync failed"),
+                Ok(Ok(Pulled::Assessments(n))) if n > 0 => {
+                    tracing::info!(%url, taken = n, "shared assessments synced")
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(%url, error = %e, "feed sync failed"),
+                Err(e) => tracing::error!(%url, error = %e, "feed sync panicked"),
             }
         }
     }

@@ -10,7 +10,7 @@
 //! applied whole or not at all, and applying it twice changes nothing.
 
 use crate::error::{Error, ErrorKind};
-use crate::sql::{self, Param, Row, SqlTx};
+use crate::sql::{self, Param, Row, Sql, SqlTx};
 use crate::Store;
 use hashwatch_model::{
     unix_now, Applied, ChangeKind, FeedEvent, FeedInfo, FeedOp, IncomingEvent, Opinion, SignalType,
@@ -32,12 +32,26 @@ const APPLY_ROWS_PER_INSERT: usize = 256;
 
 /// The feeds of any store.
 pub struct Feeds<'a> {
+    /// Where feed pages read entries from.
     store: &'a dyn Store,
+    /// Where everything else is read and written: the store itself, or the
+    /// transaction of a [`crate::Records::write`].
+    sql: &'a dyn Sql,
 }
 
-/// The feeds of `store`.
+/// The feeds of `store`, each method its own transaction.
 pub fn feeds(store: &dyn Store) -> Feeds<'_> {
-    Feeds { store }
+    Feeds { store, sql: store }
+}
+
+impl<'a> Feeds<'a> {
+    /// The feeds of `store` whose changes are steps of `records`' write.
+    pub fn within(store: &'a dyn Store, records: &'a dyn Sql) -> Feeds<'a> {
+        Feeds {
+            store,
+            sql: records,
+        }
+    }
 }
 
 fn conflict(message: String) -> Error {
@@ -97,7 +111,7 @@ impl Feeds<'_> {
     /// The bank's feed id and head.
     pub fn info(&self, bank: &str) -> Result<FeedInfo, Error> {
         let mut info = None;
-        sql::read(self.store, |tx| {
+        sql::read(self.sql, |tx| {
             info = Some(Feeds::info_in(tx, bank)?.1);
             Ok(())
         })?;
@@ -113,7 +127,7 @@ impl Feeds<'_> {
         limit: usize,
     ) -> Result<(FeedInfo, Vec<FeedEvent>), Error> {
         let mut found = None;
-        sql::read(self.store, |tx| {
+        sql::read(self.sql, |tx| {
             let (id, info) = Feeds::info_in(tx, bank)?;
             let next = since as i64 + 1;
             // The batch holding `since + 1`, and the batches after it.
@@ -200,7 +214,7 @@ impl Feeds<'_> {
         public_key: &str,
         api_key: Option<&str>,
     ) -> Result<Subscription, Error> {
-        sql::write(self.store, |tx| {
+        sql::write(self.sql, |tx| {
             let existing = tx.query(
                 "SELECT kind FROM feed_subscriptions WHERE url = ?",
                 &[url.into()],
@@ -249,7 +263,7 @@ impl Feeds<'_> {
     /// The subscription to `url`.
     pub fn subscription(&self, url: &str) -> Result<Subscription, Error> {
         let mut rows = Vec::new();
-        sql::read(self.store, |tx| {
+        sql::read(self.sql, |tx| {
             rows = tx.query(
                 &format!("SELECT {SUBSCRIPTION_COLUMNS} FROM feed_subscriptions WHERE url = ?"),
                 &[url.into()],
@@ -265,7 +279,7 @@ impl Feeds<'_> {
     /// Every subscription, oldest first.
     pub fn subscriptions(&self) -> Result<Vec<Subscription>, Error> {
         let mut rows = Vec::new();
-        sql::read(self.store, |tx| {
+        sql::read(self.sql, |tx| {
             rows = tx.query(
                 &format!("SELECT {SUBSCRIPTION_COLUMNS} FROM feed_subscriptions ORDER BY id"),
                 &[],
@@ -277,7 +291,7 @@ impl Feeds<'_> {
 
     /// Notes why a sync failed; the checkpoint stays where it was.
     pub fn sync_failed(&self, id: i64, error: &str) -> Result<(), Error> {
-        sql::write(self.store, |tx| {
+        sql::write(self.sql, |tx| {
             tx.exec(
                 "UPDATE feed_subscriptions SET last_error = ? WHERE id = ?",
                 &[error.into(), id.into()],
@@ -299,7 +313,7 @@ impl Feeds<'_> {
         events: &[IncomingEvent],
     ) -> Result<Applied, Error> {
         let mut applied = Applied::default();
-        sql::write(self.store, |tx| {
+        sql::write(self.sql, |tx| {
             let rows = tx.query(
                 &format!("SELECT {SUBSCRIPTION_COLUMNS} FROM feed_subscriptions WHERE id = ?"),
                 &[subscription.into()],
@@ -322,7 +336,7 @@ impl Feeds<'_> {
     /// Whether `bank` has (or had) an entry with this signal.
     pub fn knows(&self, bank: &str, signal_type: SignalType, value: &[u8]) -> Result<bool, Error> {
         let mut found = false;
-        sql::read(self.store, |tx| {
+        sql::read(self.sql, |tx| {
             found = !tx
                 .query(
                     "SELECT 1 FROM entries e JOIN banks b ON b.id = e.bank_id
@@ -349,7 +363,7 @@ impl Feeds<'_> {
         note: Option<&str>,
     ) -> Result<i64, Error> {
         let mut id = 0;
-        sql::write(self.store, |tx| {
+        sql::write(self.sql, |tx| {
             id = crate::hotline::insert_returning_id(
                 tx,
                 "INSERT INTO feed_opinions
@@ -378,7 +392,7 @@ impl Feeds<'_> {
     /// The opinions about `bank`'s entries, oldest first.
     pub fn opinions(&self, bank: &str) -> Result<Vec<Opinion>, Error> {
         let mut rows = Vec::new();
-        sql::read(self.store, |tx| {
+        sql::read(self.sql, |tx| {
             rows = tx.query(
                 "SELECT o.id, o.at, b.name, o.tenant, o.key_id, o.actor, o.signal_type, o.value,
                         o.opinion, o.note
@@ -590,4 +604,34 @@ fn insert_rows(
     sql.push_str(" ON CONFLICT DO NOTHING");
     tx.exec(&sql, &params)?;
     Ok(())
+}
+
+/// The store's side of hashwatch-feed's puller: verified pages go into the
+/// subscription's bank (or, for a partner hotline, its cases) with their
+/// checkpoint in one transaction.
+impl hashwatch_feed::Subscriber for Feeds<'_> {
+    fn apply_page(
+        &self,
+        subscription: i64,
+        page: &hashwatch_feed::VerifiedPage,
+    ) -> Result<Applied, String> {
+        self.apply(subscription, &page.feed, page.from, &page.events)
+            .map_err(|e| e.to_string())
+    }
+
+    fn apply_assessments(
+        &self,
+        subscription: i64,
+        from: i64,
+        events: &[hashwatch_model::SharedAssessment],
+    ) -> Result<(u64, i64), String> {
+        crate::hotline(self.sql)
+            .apply_shared(subscription, from, events)
+            .map_err(|e| e.to_string())
+    }
+
+    fn pull_failed(&self, subscription: i64, error: &str) -> Result<(), String> {
+        self.sync_failed(subscription, error)
+            .map_err(|e| e.to_string())
+    }
 }

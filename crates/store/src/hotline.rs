@@ -11,58 +11,10 @@
 use crate::error::{Error, ErrorKind};
 use crate::sql::{self, Param, Row, Sql, SqlTx};
 use hashwatch_hotline::case::{self as rules, Assessed, Assessment, Refused};
-use hashwatch_model::{unix_now, CaseState, Verdict};
-
-/// A reported URL and what became of it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Case {
-    /// Case number.
-    pub id: i64,
-    /// The canonical URL.
-    pub url: String,
-    /// SHA-256 of the canonical URL.
-    pub url_sha256: String,
-    /// Its host.
-    pub host: String,
-    /// Where it stands.
-    pub state: CaseState,
-    /// `illegal`, `not_illegal` or `unreachable`, once final.
-    pub verdict: Option<String>,
-    /// The assessed category.
-    pub category: Option<String>,
-    /// The key that gave the first assessment.
-    pub first_assessor: Option<i64>,
-    /// The first assessment's verdict.
-    pub first_verdict: Option<String>,
-    /// When it was confirmed and listed (Unix seconds).
-    pub confirmed_at: Option<i64>,
-    /// The hosting provider.
-    pub provider: Option<String>,
-    /// The provider's abuse contact.
-    pub abuse: Option<String>,
-    /// The provider's jurisdiction.
-    pub jurisdiction: Option<String>,
-    /// The provider's notice webhook.
-    pub webhook: Option<String>,
-    /// The address the host resolved to.
-    pub ip: Option<String>,
-    /// Notices sent.
-    pub notices: i64,
-    /// The first notice (Unix seconds).
-    pub first_notice_at: Option<i64>,
-    /// The latest notice.
-    pub last_notice_at: Option<i64>,
-    /// The latest re-check.
-    pub last_check_at: Option<i64>,
-    /// What the latest re-check saw.
-    pub last_check: Option<String>,
-    /// When a re-check found it gone.
-    pub removed_at: Option<i64>,
-    /// Reports that named it.
-    pub reports: i64,
-    /// The first report (Unix seconds).
-    pub created_at: i64,
-}
+use hashwatch_model::{
+    unix_now, Appeal, BlockChange, Case, CaseHash, CaseState, Intake, NewReport, SharedAssessment,
+    Verdict,
+};
 
 const CASE_COLUMNS: &str = "id, url, url_sha256, host, state, verdict, category, first_assessor,
     first_verdict, confirmed_at, provider, abuse, jurisdiction, webhook, ip, notices,
@@ -98,92 +50,6 @@ fn case_from(r: &Row) -> Result<Case, Error> {
         reports: r.req_int(21)?,
         created_at: r.req_int(22)?,
     })
-}
-
-/// A report as taken in.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewReport {
-    /// The canonical URL.
-    pub url: String,
-    /// Its SHA-256.
-    pub url_sha256: String,
-    /// Its host.
-    pub host: String,
-    /// `public`, or the partner key's name.
-    pub source: String,
-    /// What the reporter said.
-    pub description: Option<String>,
-    /// How to reach the reporter (stored apart; never audited or exported).
-    pub contact: Option<String>,
-}
-
-/// What taking a report did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Intake {
-    /// The report's id.
-    pub report_id: i64,
-    /// Its case (new or existing).
-    pub case: Case,
-    /// The URL had been reported before: linked, not queued again.
-    pub duplicate: bool,
-}
-
-/// A blocklist change.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BlockChange {
-    /// Its sequence number.
-    pub seq: i64,
-    /// `add` or `remove`.
-    pub op: String,
-    /// The canonical URL.
-    pub url: String,
-    /// Its SHA-256.
-    pub url_sha256: String,
-}
-
-/// A listing or delisting shared between hotlines.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SharedAssessment {
-    /// Its sequence number (the publisher's blocklist sequence).
-    pub seq: i64,
-    /// `confirmed` (listed as illegal) or `withdrawn` (taken off the list).
-    pub op: String,
-    /// The canonical URL.
-    pub url: String,
-    /// Its SHA-256.
-    pub url_sha256: String,
-    /// Its host.
-    pub host: String,
-    /// The publisher's category.
-    pub category: Option<String>,
-}
-
-/// A site owner's appeal against a listing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Appeal {
-    /// Its id.
-    pub id: i64,
-    /// The case appealed.
-    pub case_id: i64,
-    /// When (Unix seconds).
-    pub at: i64,
-    /// The owner's reasons.
-    pub reason: String,
-    /// `open`, `upheld` or `rejected`.
-    pub state: String,
-    /// Who decided.
-    pub decided_by: Option<String>,
-}
-
-/// A hash attached to a case.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CaseHash {
-    /// The signal type's name.
-    pub signal_type: String,
-    /// The value as text (hex).
-    pub value: String,
-    /// The analyst who attached it.
-    pub added_by: String,
 }
 
 /// The hotline's records in any store.

@@ -45,20 +45,19 @@ mod sqlite;
 
 pub use crate::error::{Error, ErrorClass, ErrorKind};
 pub use crate::feed::{feeds, Feeds};
-pub use crate::hotline::{
-    hotline, Appeal, BlockChange, Case, CaseHash, Hotline, Intake, NewReport, SharedAssessment,
-};
+pub use crate::hotline::{hotline, Hotline};
 pub use crate::postgres::PostgresStore;
 pub use crate::records::Records;
 // The vocabulary, re-exported so that code written against the store keeps
 // its paths; new code names `hashwatch_model`.
 pub use crate::sqlite::SqliteStore;
 pub use hashwatch_model::{
-    unix_now, value_order, ApiKey, Applied, AuditEvent, Bank, BankKind, BankSettings, CaseState,
-    Change, ChangeKind, Content, ContentState, Delivery, Entry, EntryRef, FeedEvent, FeedInfo,
-    FeedOp, Hold, HoldKind, ImportSummary, IncomingEvent, MatchEvent, NewAudit, NewEntry, NewMatch,
-    Opinion, Ordered, Purged, RecordQuery, Review, Role, SignalType, Subscription, ValueError,
-    Verdict, Webhook, DEFAULT_TENANT,
+    unix_now, value_order, ApiKey, Appeal, Applied, AuditEvent, Bank, BankKind, BankSettings,
+    BlockChange, Case, CaseHash, CaseState, Change, ChangeKind, Content, ContentState, Delivery,
+    Entry, EntryRef, FeedEvent, FeedInfo, FeedOp, Hold, HoldKind, ImportSummary, IncomingEvent,
+    Intake, MatchEvent, NewAudit, NewEntry, NewMatch, NewReport, Opinion, Ordered, Purged,
+    RecordQuery, Review, Role, SharedAssessment, SignalType, Subscription, ValueError, Verdict,
+    Webhook, DEFAULT_TENANT,
 };
 
 /// Opens the store a `--db` value names: a `postgres://` or

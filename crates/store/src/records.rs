@@ -215,6 +215,22 @@ enum Target<'a> {
     Within(RefCell<&'a mut dyn SqlTx>),
 }
 
+/// Records are SQL too, so the domains' records ([`crate::Hotline`],
+/// [`crate::Feeds`]) made from a `Records` inside [`Records::write`] run as
+/// steps of that one transaction.
+impl Sql for Records<'_> {
+    fn write(
+        &self,
+        work: &mut dyn FnMut(&mut dyn SqlTx) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        self.write_tx(work)
+    }
+
+    fn read(&self, work: &mut dyn FnMut(&mut dyn SqlTx) -> Result<(), Error>) -> Result<(), Error> {
+        self.read_tx(work)
+    }
+}
+
 impl<'a> Records<'a> {
     /// Records over a backend.
     pub fn new(sql: &'a dyn Sql) -> Records<'a> {
@@ -269,6 +285,17 @@ impl<'a> Records<'a> {
                 work(&mut **tx)
             }
         }
+    }
+
+    /// The hotline's records, as steps of this write when inside one.
+    pub fn hotline(&self) -> crate::Hotline<'_> {
+        crate::hotline(self)
+    }
+
+    /// A store's feeds whose changes are steps of this write when inside
+    /// one (pages are still read from `store`).
+    pub fn feeds<'s>(&'s self, store: &'s dyn crate::Store) -> crate::Feeds<'s> {
+        crate::Feeds::within(store, self)
     }
 
     // Entries, as steps of a transaction.

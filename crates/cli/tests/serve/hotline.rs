@@ -107,7 +107,7 @@ fn signed_get(server: &Server, key: &str, path: &str, public_key: &str) -> (Stri
     let body = response.text().expect("body");
     let key = hashwatch_feed::PublicKey::parse(public_key).expect("key");
     key.verify_detached(
-        hashwatch_server::hotline::BLOCKLIST_CONTEXT,
+        hashwatch_server::blocklist::BLOCKLIST_CONTEXT,
         body.as_bytes(),
         &signature,
     )
@@ -115,7 +115,7 @@ fn signed_get(server: &Server, key: &str, path: &str, public_key: &str) -> (Stri
     let tampered = body.replace("bad", "good");
     assert!(
         key.verify_detached(
-            hashwatch_server::hotline::BLOCKLIST_CONTEXT,
+            hashwatch_server::blocklist::BLOCKLIST_CONTEXT,
             tampered.as_bytes(),
             &signature
         )

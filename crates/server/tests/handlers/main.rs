@@ -6,9 +6,11 @@
 mod content;
 mod rollback;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode};
 use hashwatch_server::{AppState, Config};
 use hashwatch_store::{records, Role, SqliteStore, Store};
@@ -69,6 +71,9 @@ impl Service {
         let mut request = Request::builder()
             .method(method)
             .uri(path)
+            // What `serve` adds to every connection: public routes limit
+            // by the client's address.
+            .extension(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40_000))))
             .header("X-API-Key", key);
         if let Some(t) = content_type {
             request = request.header("content-type", t);

@@ -25,6 +25,14 @@ fn snapshot(store: &dyn Store) -> Vec<(String, i64)> {
         "reviews WHERE state = 'open'",
         "changes",
         "holds",
+        "hotline_cases",
+        "hotline_cases WHERE first_verdict IS NOT NULL",
+        "hotline_cases WHERE state IN ('confirmed', 'notice_sent')",
+        "hotline_reports",
+        "hotline_contacts",
+        "hotline_appeals WHERE state = 'open'",
+        "blocklist_log",
+        "feed_opinions",
     ];
     sql::read(store, |tx| {
         let mut out = Vec::new();
@@ -353,4 +361,160 @@ async fn recording_matches_with_their_actions_is_all_or_nothing() {
     assert_eq!(count("match_records"), Some(1));
     assert_eq!(count("deliveries"), Some(1));
     assert_eq!(count("reviews"), Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_report_is_taken_with_its_audit_row_or_not_at_all() {
+    let faulty = faulty();
+    let partner = faulty.service.key(Role::Matcher, "default");
+    let body = json!({"url": "http://files.example.net/a.jpg", "contact": "me@example.org"});
+    let (answer, steps) = fails_cleanly_at_every_step(&faulty, || {
+        faulty
+            .service
+            .json(Method::POST, "/hotline/reports", &partner, body.clone())
+    })
+    .await;
+    assert!(steps >= 4, "{steps} steps");
+    assert_eq!(answer["duplicate"], json!(false), "{answer}");
+    let audit = records(faulty.store.inner())
+        .audit_events(&Default::default())
+        .expect("audit");
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|a| a.event.action == "hotline.report")
+            .count(),
+        1
+    );
+}
+
+/// A case reported and assessed illegal once, awaiting a supervisor.
+async fn case_awaiting_second_opinion(faulty: &Faulty) -> i64 {
+    let partner = faulty.service.key(Role::Matcher, "default");
+    let analyst = faulty.service.key(Role::Analyst, "default");
+    let (status, answer) = faulty
+        .service
+        .json(
+            Method::POST,
+            "/hotline/reports",
+            &partner,
+            json!({"url": "http://files.example.net/b.jpg"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let id = answer["case_id"].as_i64().expect("case id");
+    let (status, answer) = faulty
+        .service
+        .json(
+            Method::POST,
+            &format!("/hotline/cases/{id}/assess"),
+            &analyst,
+            json!({"verdict": "illegal", "category": "A1"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["listed"], json!(false), "{answer}");
+    id
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_assessment_lists_with_its_audit_rows_or_not_at_all() {
+    let faulty = faulty();
+    let id = case_awaiting_second_opinion(&faulty).await;
+    let supervisor = faulty.service.key(Role::Supervisor, "default");
+    let assess = format!("/hotline/cases/{id}/assess");
+    let (answer, steps) = fails_cleanly_at_every_step(&faulty, || {
+        faulty.service.json(
+            Method::POST,
+            &assess,
+            &supervisor,
+            json!({"verdict": "illegal", "category": "A1"}),
+        )
+    })
+    .await;
+    assert!(steps >= 3, "{steps} steps");
+    assert_eq!(answer["listed"], json!(true), "{answer}");
+    let audit = records(faulty.store.inner())
+        .audit_events(&Default::default())
+        .expect("audit");
+    for action in ["hotline.assess", "blocklist.add"] {
+        assert!(
+            audit.iter().any(|a| a.event.action == action
+                && a.event.key_id.is_some()
+                && a.event.target.as_deref() == Some(format!("case:{id}").as_str())),
+            "no {action} row"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upheld_appeal_delists_with_its_audit_rows_or_not_at_all() {
+    let faulty = faulty();
+    let id = case_awaiting_second_opinion(&faulty).await;
+    let supervisor = faulty.service.key(Role::Supervisor, "default");
+    let (status, answer) = faulty
+        .service
+        .json(
+            Method::POST,
+            &format!("/hotline/cases/{id}/assess"),
+            &supervisor,
+            json!({"verdict": "illegal", "category": "A1"}),
+        )
+        .await;
+    assert_eq!(answer["listed"], json!(true), "{status} {answer}");
+    let (status, answer) = faulty
+        .service
+        .json(
+            Method::POST,
+            "/hotline/appeals",
+            &faulty.service.key(Role::Matcher, "default"),
+            json!({"url": "http://files.example.net/b.jpg", "reason": "it is my holiday photo"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let appeal = answer["appeal_id"].as_i64().expect("appeal id");
+    let decide = format!("/hotline/appeals/{appeal}");
+    let (answer, _) = fails_cleanly_at_every_step(&faulty, || {
+        faulty.service.json(
+            Method::POST,
+            &decide,
+            &supervisor,
+            json!({"decision": "upheld"}),
+        )
+    })
+    .await;
+    assert_eq!(answer["state"], json!("upheld"), "{answer}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_opinion_is_kept_with_its_audit_row_or_not_at_all() {
+    let faulty = faulty();
+    let curator = faulty.service.key(Role::Curator, "default");
+    let md5 = "d41d8cd98f00b204e9800998ecf8427e";
+    let (status, answer) = faulty
+        .service
+        .json(Method::POST, "/c/banks", &curator, json!({"name": "KNOWN"}))
+        .await;
+    assert!(status.is_success(), "{answer}");
+    let (status, answer) = faulty
+        .service
+        .json(
+            Method::POST,
+            "/c/bank/KNOWN/signal",
+            &curator,
+            json!({ "md5": md5 }),
+        )
+        .await;
+    assert!(status.is_success(), "{answer}");
+    let body = json!({"signal_type": "md5", "value": md5, "opinion": "false_positive"});
+    let (answer, _) = fails_cleanly_at_every_step(&faulty, || {
+        faulty.service.json(
+            Method::POST,
+            "/feeds/KNOWN/opinions",
+            &curator,
+            body.clone(),
+        )
+    })
+    .await;
+    assert!(answer["id"].as_i64().is_some(), "{answer}");
 }

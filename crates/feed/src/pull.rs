@@ -1,0 +1,277 @@
+//! Following another instance's feed: page by page from the subscription's
+//! checkpoint to the publisher's head.
+//!
+//! The rules are here; the network and the database are not. A
+//! [`Transport`] GETs a page (hashwatch-outbound has the HTTP one), a
+//! [`Subscriber`] applies what was verified (hashwatch-store's `Feeds` is
+//! the database one). Every page is verified against the pinned key before
+//! anything in it is read, must start right after the checkpoint, must come
+//! from the feed pinned at the first page, and must not say the publisher's
+//! head is behind the checkpoint. A page is applied with its checkpoint in
+//! one step of the subscriber; an empty, failed or refused page moves
+//! nothing. A failed pull is noted on the subscription.
+
+use hashwatch_model::{Applied, SharedAssessment, Subscription};
+
+use crate::{verify_page, AssessmentsPage, PublicKey, VerifiedPage};
+
+/// Events per page unless the subscriber asks for fewer.
+pub const DEFAULT_PAGE: usize = 5_000;
+
+/// The most events a page holds.
+pub const MAX_PAGE: usize = 20_000;
+
+/// The largest page body a subscriber reads.
+pub const MAX_PAGE_BYTES: usize = 64 << 20;
+
+/// A page as it came over the wire.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fetched {
+    /// The body, at most [`MAX_PAGE_BYTES`].
+    pub body: Vec<u8>,
+    /// The detached signature the publisher sent beside it, if any.
+    pub signature: Option<String>,
+}
+
+/// Gets pages from a publisher.
+pub trait Transport {
+    /// GETs `url` with `query`, authenticated with `api_key` when there is
+    /// one: the body of a successful answer (refusing one over
+    /// [`MAX_PAGE_BYTES`]) and its signature header.
+    fn get_page(
+        &self,
+        url: &str,
+        api_key: Option<&str>,
+        query: &[(&str, u64)],
+    ) -> Result<Fetched, String>;
+}
+
+/// Where verified pages go: the subscriber's records.
+pub trait Subscriber {
+    /// Applies a verified page of a bank feed to the subscription's bank
+    /// and moves its checkpoint, as one transaction.
+    fn apply_page(&self, subscription: i64, page: &VerifiedPage) -> Result<Applied, String>;
+
+    /// Applies a verified page of a partner hotline's assessments (events
+    /// after `from - 1`) and moves the checkpoint, as one transaction:
+    /// the URLs taken in and the new checkpoint.
+    fn apply_assessments(
+        &self,
+        subscription: i64,
+        from: i64,
+        events: &[SharedAssessment],
+    ) -> Result<(u64, i64), String>;
+
+    /// Notes why a pull failed (the checkpoint stays).
+    fn pull_failed(&self, subscription: i64, error: &str) -> Result<(), String>;
+}
+
+/// What one pull of a bank feed did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Pages applied.
+    pub pages: u64,
+    /// Entries added.
+    pub added: u64,
+    /// Entries revoked.
+    pub removed: u64,
+    /// The checkpoint now.
+    pub checkpoint: u64,
+    /// The publisher's head at the last page.
+    pub head: u64,
+}
+
+/// Why a pull stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PullError {
+    /// The publisher could not be reached or answered with an error.
+    Transport(String),
+    /// A page was refused: bad signature, another feed, a gap, a replay,
+    /// history lost.
+    Refused(String),
+    /// The subscriber could not apply a verified page.
+    Apply(String),
+}
+
+impl std::fmt::Display for PullError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PullError::Transport(m) | PullError::Refused(m) | PullError::Apply(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for PullError {}
+
+/// What a pull of either kind of subscription did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pulled {
+    /// A bank feed.
+    Bank(SyncReport),
+    /// A partner hotline's assessments: the URLs taken in.
+    Assessments(u64),
+}
+
+/// Pulls a subscription of either kind to the publisher's head, noting a
+/// failure on the subscription. `progress` sees each applied bank page.
+pub fn pull(
+    transport: &dyn Transport,
+    subscriber: &dyn Subscriber,
+    subscription: &Subscription,
+    page_size: usize,
+    progress: &mut dyn FnMut(&SyncReport),
+) -> Result<Pulled, PullError> {
+    let result = if subscription.kind == "hotline" {
+        pull_assessments(transport, subscriber, subscription).map(Pulled::Assessments)
+    } else {
+        pull_bank(transport, subscriber, subscription, page_size, progress).map(Pulled::Bank)
+    };
+    if let Err(error) = &result {
+        // The failure is also the answer; a failure to note it must not
+        // hide it.
+        let _ = subscriber.pull_failed(subscription.id, &error.to_string());
+    }
+    result
+}
+
+fn pinned_key(sub: &Subscription) -> Result<PublicKey, PullError> {
+    PublicKey::parse(&sub.public_key).map_err(|e| PullError::Refused(e.to_string()))
+}
+
+/// Pulls a bank feed from the checkpoint to the publisher's head.
+pub fn pull_bank(
+    transport: &dyn Transport,
+    subscriber: &dyn Subscriber,
+    sub: &Subscription,
+    page_size: usize,
+    progress: &mut dyn FnMut(&SyncReport),
+) -> Result<SyncReport, PullError> {
+    let key = pinned_key(sub)?;
+    let page_size = page_size.clamp(1, MAX_PAGE) as u64;
+    let mut report = SyncReport {
+        checkpoint: sub.checkpoint,
+        ..SyncReport::default()
+    };
+    loop {
+        let fetched = transport
+            .get_page(
+                &sub.url,
+                sub.api_key.as_deref(),
+                &[("since", report.checkpoint), ("limit", page_size)],
+            )
+            .map_err(PullError::Transport)?;
+        let page = verify_page(&fetched.body, &key)
+            .map_err(|e| PullError::Refused(format!("refused a page from {}: {e}", sub.url)))?;
+        check_bank_page(sub, report.checkpoint, &page)?;
+        report.head = page.head;
+        if page.events.is_empty() {
+            return Ok(report);
+        }
+        let applied = subscriber
+            .apply_page(sub.id, &page)
+            .map_err(|e| PullError::Apply(format!("cannot apply a page from {}: {e}", sub.url)))?;
+        if applied.checkpoint <= report.checkpoint {
+            return Err(PullError::Apply(format!(
+                "a page from {} did not move the checkpoint {}",
+                sub.url, report.checkpoint
+            )));
+        }
+        report.pages += 1;
+        report.added += applied.added;
+        report.removed += applied.removed;
+        report.checkpoint = applied.checkpoint;
+        progress(&report);
+        if report.checkpoint >= report.head {
+            return Ok(report);
+        }
+    }
+}
+
+/// Whether a verified page may be applied after `checkpoint`.
+fn check_bank_page(
+    sub: &Subscription,
+    checkpoint: u64,
+    page: &VerifiedPage,
+) -> Result<(), PullError> {
+    if let Some(pinned) = sub.feed_id.as_deref().filter(|p| *p != page.feed) {
+        return Err(PullError::Refused(format!(
+            "{} now serves feed {:?}, not {pinned:?}: the publisher's bank was replaced",
+            sub.url, page.feed
+        )));
+    }
+    if page.from != checkpoint + 1 {
+        return Err(PullError::Refused(format!(
+            "{} sent a page from {}, but the checkpoint is {checkpoint}",
+            sub.url, page.from
+        )));
+    }
+    if page.head < checkpoint {
+        return Err(PullError::Refused(format!(
+            "{} says its feed ends at {}, before this subscription's checkpoint {checkpoint}: \
+             the publisher lost history (restored from a backup?)",
+            sub.url, page.head
+        )));
+    }
+    Ok(())
+}
+
+/// Pulls a partner hotline's shared assessments from the checkpoint to the
+/// partner's head; answers the URLs taken in.
+pub fn pull_assessments(
+    transport: &dyn Transport,
+    subscriber: &dyn Subscriber,
+    sub: &Subscription,
+) -> Result<u64, PullError> {
+    let key = pinned_key(sub)?;
+    let mut checkpoint = i64::try_from(sub.checkpoint).map_err(|_| {
+        PullError::Refused(format!("checkpoint {} is out of range", sub.checkpoint))
+    })?;
+    let mut taken = 0;
+    loop {
+        let fetched = transport
+            .get_page(
+                &sub.url,
+                sub.api_key.as_deref(),
+                &[("since", checkpoint as u64)],
+            )
+            .map_err(PullError::Transport)?;
+        let signature = fetched
+            .signature
+            .ok_or_else(|| PullError::Refused(format!("{} sent an unsigned page", sub.url)))?;
+        let page = AssessmentsPage::verify(&fetched.body, &signature, &key)
+            .map_err(|e| PullError::Refused(format!("refused a page from {}: {e}", sub.url)))?;
+        if page.since != checkpoint {
+            return Err(PullError::Refused(format!(
+                "{} sent a page for since={}, not {checkpoint}",
+                sub.url, page.since
+            )));
+        }
+        if page.head < checkpoint {
+            return Err(PullError::Refused(format!(
+                "{} says its assessments end at {}, before this subscription's checkpoint \
+                 {checkpoint}",
+                sub.url, page.head
+            )));
+        }
+        if page.events.is_empty() {
+            return Ok(taken);
+        }
+        let events = page
+            .assessments()
+            .map_err(|e| PullError::Refused(format!("{}: {e}", sub.url)))?;
+        let (n, next) = subscriber
+            .apply_assessments(sub.id, checkpoint + 1, &events)
+            .map_err(|e| PullError::Apply(format!("cannot apply a page from {}: {e}", sub.url)))?;
+        if next <= checkpoint {
+            return Err(PullError::Apply(format!(
+                "a page from {} did not move the checkpoint {checkpoint}",
+                sub.url
+            )));
+        }
+        taken += n;
+        checkpoint = next;
+        if checkpoint >= page.head {
+            return Ok(taken);
+        }
+    }
+}

@@ -1,0 +1,284 @@
+//! Every request hashwatch makes to other machines goes through here, so
+//! the rules for leaving the process are in one place: which client each
+//! purpose uses (redirects, timeouts), name resolution through one
+//! [`Resolver`], and bodies read through a cap.
+//!
+//! - [`FeedTransport`]: hashwatch-feed's [`Transport`] over HTTP, for
+//!   pulling bank feeds and partner hotlines' assessments;
+//! - [`recheck`]: a hotline re-check of a listed URL, as a typed
+//!   [`Recheck`] (a name that does not resolve is told apart by type, not
+//!   by the words of an error message);
+//! - [`read_capped`]: a response body, refused past a size whether or not
+//!   the server said its length;
+//! - [`webhook_client`], [`feed_client`], [`fetch_client`]: the clients.
+//!
+//! [`Resolver`]: hashwatch_hotline::Resolver
+//! [`Transport`]: hashwatch_feed::Transport
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use hashwatch_feed::pull::MAX_PAGE_BYTES;
+use hashwatch_feed::{Fetched, Transport};
+use hashwatch_hotline::takedown::Recheck;
+use hashwatch_hotline::Resolver;
+
+/// Redirects followed within one host by [`fetch_client`].
+const MAX_REDIRECTS: usize = 3;
+
+/// A host name the resolver could not resolve; reqwest carries it as the
+/// source of its connect error, where [`recheck`] finds it by type.
+#[derive(Debug)]
+pub struct NotResolved(pub String);
+
+impl std::fmt::Display for NotResolved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NotResolved {}
+
+/// Hands reqwest's connector the addresses a [`Resolver`] gives.
+struct ResolveWith(Arc<dyn Resolver>);
+
+impl reqwest::dns::Resolve for ResolveWith {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let resolver = self.0.clone();
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let ips = tokio::task::spawn_blocking(move || resolver.resolve(&host))
+                .await
+                .map_err(|e| -> Box<dyn std::error::Error + Send + Sync> { e.to_string().into() })?
+                .map_err(|e| -> Box<dyn std::error::Error + Send + Sync> {
+                    Box::new(NotResolved(e))
+                })?;
+            let addrs: reqwest::dns::Addrs =
+                Box::new(ips.into_iter().map(|ip| std::net::SocketAddr::new(ip, 0)));
+            Ok(addrs)
+        })
+    }
+}
+
+fn build(builder: reqwest::ClientBuilder) -> reqwest::Client {
+    // Building fails only when the TLS backend cannot start, which no
+    // request could survive either; the default client fails the same way
+    // at its first request, with the reason.
+    builder.build().unwrap_or_default()
+}
+
+/// For webhooks and provider notices: no redirects (a hook that moved is
+/// an error for its owner to see), ten seconds.
+pub fn webhook_client() -> reqwest::Client {
+    build(
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10)),
+    )
+}
+
+/// For feeds: no redirects (a feed moved elsewhere is an error to look
+/// at, not to follow), one minute per page.
+pub fn feed_client() -> reqwest::Client {
+    build(
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(60)),
+    )
+}
+
+/// For fetching media (`?url=`) and re-checking listed URLs: redirects
+/// only within the same host and at most three, names resolved through
+/// `resolver` when given.
+pub fn fetch_client(timeout: Duration, resolver: Option<Arc<dyn Resolver>>) -> reqwest::Client {
+    let policy = reqwest::redirect::Policy::custom(|attempt| {
+        let same_host = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.host_str() == attempt.url().host_str());
+        if same_host && attempt.previous().len() <= MAX_REDIRECTS {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    });
+    let mut builder = reqwest::Client::builder().redirect(policy).timeout(timeout);
+    if let Some(resolver) = resolver {
+        builder = builder.dns_resolver(Arc::new(ResolveWith(resolver)));
+    }
+    build(builder)
+}
+
+/// Why a body was not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadError {
+    /// It is larger than the cap (in bytes).
+    TooLarge(usize),
+    /// The connection failed while reading.
+    Failed(String),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::TooLarge(cap) => write!(f, "the body is larger than {cap} bytes"),
+            ReadError::Failed(why) => write!(f, "reading the body failed: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+/// Reads a response's body, refusing it as soon as it passes `cap` bytes:
+/// at once when the server declares a larger length, and while streaming
+/// when it does not (chunked).
+pub async fn read_capped(response: reqwest::Response, cap: usize) -> Result<Vec<u8>, ReadError> {
+    if response.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(ReadError::TooLarge(cap));
+    }
+    let mut bytes = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ReadError::Failed(error_chain(&e)))?;
+        if bytes.len() + chunk.len() > cap {
+            return Err(ReadError::TooLarge(cap));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+/// An error with its causes, which is where reqwest says what happened.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+fn not_resolved(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut source = Some(e);
+    while let Some(cause) = source {
+        if let Some(gone) = cause.downcast_ref::<NotResolved>() {
+            return Some(gone.0.clone());
+        }
+        source = cause.source();
+    }
+    None
+}
+
+/// GETs a listed URL once with a [`fetch_client`] that resolves through
+/// the hotline's resolver, and says what it saw.
+pub async fn recheck(client: &reqwest::Client, url: &str) -> Recheck {
+    match client.get(url).send().await {
+        Ok(response) => Recheck::Answered(response.status().as_u16()),
+        Err(e) => match not_resolved(&e) {
+            Some(why) => Recheck::NotResolved(why),
+            None => Recheck::Failed(error_chain(&e)),
+        },
+    }
+}
+
+/// POSTs `body` as JSON and says how it went, for the case's record.
+pub async fn post_json(client: &reqwest::Client, url: &str, body: &serde_json::Value) -> String {
+    match client.post(url).json(body).send().await {
+        Ok(r) if r.status().is_success() => format!("webhook {url}: {}", r.status()),
+        Ok(r) => format!("webhook {url} answered {}", r.status()),
+        Err(e) => format!("webhook {url} failed: {}", error_chain(&e)),
+    }
+}
+
+/// Sends an opinion about one of a feed's entries to its publisher
+/// (`POST <feed url>/opinions`); returns the publisher's answer.
+pub async fn send_opinion(
+    client: &reqwest::Client,
+    feed_url: &str,
+    api_key: Option<&str>,
+    opinion: &serde_json::Value,
+) -> Result<serde_json::Value, String> {
+    let url = format!("{}/opinions", feed_url.trim_end_matches('/'));
+    let mut request = client.post(&url).json(opinion);
+    if let Some(key) = api_key {
+        request = request.bearer_auth(key);
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach {url}: {}", error_chain(&e)))?;
+    let status = response.status();
+    let body = read_capped(response, 1 << 20)
+        .await
+        .map_err(|e| format!("{url}: {e}"))?;
+    let body: serde_json::Value = serde_json::from_slice(&body)
+        .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&body).into()));
+    if status.is_success() {
+        Ok(body)
+    } else {
+        Err(format!("{url} answered {status}: {body}"))
+    }
+}
+
+/// Feed pages over HTTP. The puller is synchronous (it runs beside the
+/// store's blocking writes), so each GET runs on `runtime` and is waited
+/// for: call it from a thread that may block (a `spawn_blocking` task or a
+/// plain thread), never from an async task.
+pub struct FeedTransport {
+    client: reqwest::Client,
+    runtime: tokio::runtime::Handle,
+}
+
+impl FeedTransport {
+    /// A transport over `client`, its requests run on `runtime`.
+    pub fn new(client: reqwest::Client, runtime: tokio::runtime::Handle) -> FeedTransport {
+        FeedTransport { client, runtime }
+    }
+
+    async fn get(
+        &self,
+        url: &str,
+        api_key: Option<&str>,
+        query: &[(&str, u64)],
+    ) -> Result<Fetched, String> {
+        let mut request = self.client.get(url).query(query);
+        if let Some(api_key) = api_key {
+            request = request.bearer_auth(api_key);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| format!("cannot fetch {url}: {}", error_chain(&e)))?;
+        let status = response.status();
+        let signature = response
+            .headers()
+            .get("x-hashwatch-signature")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = read_capped(response, MAX_PAGE_BYTES)
+            .await
+            .map_err(|e| format!("a page from {url}: {e}"))?;
+        if !status.is_success() {
+            let text = String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned();
+            return Err(format!("{url} answered {status}: {text}"));
+        }
+        Ok(Fetched { body, signature })
+    }
+}
+
+impl Transport for FeedTransport {
+    fn get_page(
+        &self,
+        url: &str,
+        api_key: Option<&str>,
+        query: &[(&str, u64)],
+    ) -> Result<Fetched, String> {
+        self.runtime.block_on(self.get(url, api_key, query))
+    }
+}

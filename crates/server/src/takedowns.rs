@@ -1,0 +1,162 @@
+//! The takedown worker: for each open case, attribute the URL, re-check
+//! it, and send a notice when one is due, or give up past the expiry. The
+//! decisions are hashwatch-hotline's ([`hashwatch_hotline::takedown`]); the
+//! requests go through hashwatch-outbound; each step's change commits with
+//! its audit row.
+
+use hashwatch_hotline::notice_text;
+use hashwatch_hotline::takedown::{self, Next, Schedule};
+use hashwatch_store::{hotline, unix_now, Case, CaseState};
+use serde_json::json;
+
+use crate::error::ApiResult;
+use crate::hotline::system_audit;
+use crate::state::AppState;
+
+/// One takedown round for a case: attribute it, re-check the URL, and send
+/// a notice when one is due. A failure is logged; the next round retries.
+pub async fn round(state: &AppState, id: i64) {
+    if let Err(e) = try_round(state, id).await {
+        tracing::warn!(case = id, error = %e.message, "takedown round failed");
+    }
+}
+
+/// Runs a takedown round for every open case each `--recheck-interval`.
+pub async fn takedowns(state: AppState) {
+    loop {
+        tokio::time::sleep(state.config.recheck_interval).await;
+        let s = state.clone();
+        let open =
+            tokio::task::spawn_blocking(move || hotline(s.store.as_ref()).open_takedowns()).await;
+        let Ok(Ok(cases)) = open else {
+            tracing::warn!("cannot read open takedowns");
+            continue;
+        };
+        for case in cases {
+            round(&state, case.id).await;
+        }
+    }
+}
+
+async fn try_round(state: &AppState, id: i64) -> ApiResult<()> {
+    let case = state
+        .db(move |s| Ok(hotline(s.store.as_ref()).case(id)?))
+        .await?;
+    if !hashwatch_hotline::case::takedown_open(case.state) {
+        return Ok(());
+    }
+    let case = if case.provider.is_none() {
+        attribute(state, case).await?
+    } else {
+        case
+    };
+    // Re-check first: a URL already gone needs no notice.
+    let check = hashwatch_outbound::recheck(&state.checker, &case.url).await;
+    let (result, gone) = (check.describe(), check.gone());
+    let checked = state
+        .db(move |s| {
+            Ok(s.records().write(|r| {
+                let case = r.hotline().checked(id, &result, gone)?;
+                if case.state == CaseState::Removed {
+                    r.audit(&[
+                        system_audit(
+                            "hotline.removed",
+                            format!("case:{id}"),
+                            json!({"check": result}),
+                        ),
+                        system_audit(
+                            "blocklist.remove",
+                            format!("case:{id}"),
+                            json!({"why": "removed"}),
+                        ),
+                    ])?;
+                }
+                Ok(case)
+            })?)
+        })
+        .await?;
+    if !hashwatch_hotline::case::takedown_open(checked.state) {
+        return Ok(());
+    }
+    let schedule = Schedule {
+        notice_interval: state.config.notice_interval,
+        expiry: state.config.takedown_expiry,
+    };
+    match schedule.next(&checked, unix_now(), &state.config.hotline_name) {
+        Next::Wait => Ok(()),
+        Next::Expire => {
+            state
+                .db(move |s| {
+                    Ok(s.records().write(|r| {
+                        r.hotline().expire(id)?;
+                        r.audit(&[system_audit(
+                            "hotline.expired",
+                            format!("case:{id}"),
+                            json!({}),
+                        )])
+                    })?)
+                })
+                .await
+        }
+        Next::Notify(notice) => send_notice(state, &checked, notice).await,
+    }
+}
+
+async fn attribute(state: &AppState, case: Case) -> ApiResult<Case> {
+    let resolver = state.resolver.clone();
+    let host = case.host.clone();
+    let addresses = tokio::task::spawn_blocking(move || resolver.resolve(&host))
+        .await?
+        .unwrap_or_default();
+    let found = takedown::attribute(&addresses, state.config.providers.as_deref());
+    let id = case.id;
+    state
+        .db(move |s| {
+            Ok(s.records().write(|r| {
+                let h = r.hotline();
+                h.attribute(
+                    id,
+                    &found.provider,
+                    &found.abuse,
+                    &found.jurisdiction,
+                    found.webhook.as_deref(),
+                    &found.ip,
+                )?;
+                r.audit(&[system_audit(
+                    "hotline.attributed",
+                    format!("case:{id}"),
+                    json!({"provider": found.provider, "jurisdiction": found.jurisdiction, "ip": found.ip}),
+                )])?;
+                h.case(id)
+            })?)
+        })
+        .await
+}
+
+async fn send_notice(
+    state: &AppState,
+    case: &Case,
+    notice: hashwatch_hotline::Notice,
+) -> ApiResult<()> {
+    let text = notice_text(&notice);
+    let delivery = match &case.webhook {
+        Some(url) => {
+            let body = json!({"notice": notice, "text": text});
+            hashwatch_outbound::post_json(&state.http, url, &body).await
+        }
+        None => "email text ready; no webhook".to_string(),
+    };
+    let id = case.id;
+    state
+        .db(move |s| {
+            Ok(s.records().write(|r| {
+                let case = r.hotline().notice_sent(id, &text, &delivery)?;
+                r.audit(&[system_audit(
+                    "hotline.notice",
+                    format!("case:{id}"),
+                    json!({"attempt": case.notices, "provider": case.provider, "delivery": delivery}),
+                )])
+            })?)
+        })
+        .await
+}
