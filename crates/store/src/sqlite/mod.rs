@@ -1,5 +1,7 @@
 //! The SQLite store: one file, WAL journal, every change in a transaction.
 
+mod sql;
+
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 use std::time::SystemTime;
@@ -17,15 +19,15 @@ use hashwatch_model::{
 
 /// Schema migrations (`migrations/sqlite/`), in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
-    include_str!("../migrations/sqlite/0001_banks_and_entries.sql"),
-    include_str!("../migrations/sqlite/0002_change_log.sql"),
-    include_str!("../migrations/sqlite/0003_service_records.sql"),
-    include_str!("../migrations/sqlite/0004_entry_metadata.sql"),
-    include_str!("../migrations/sqlite/0005_feeds.sql"),
-    include_str!("../migrations/sqlite/0006_hotline.sql"),
-    include_str!("../migrations/sqlite/0007_subscription_kinds.sql"),
-    include_str!("../migrations/sqlite/0008_one_value_per_item.sql"),
-    include_str!("../migrations/sqlite/0009_records_follow_bank_ids.sql"),
+    include_str!("../../migrations/sqlite/0001_banks_and_entries.sql"),
+    include_str!("../../migrations/sqlite/0002_change_log.sql"),
+    include_str!("../../migrations/sqlite/0003_service_records.sql"),
+    include_str!("../../migrations/sqlite/0004_entry_metadata.sql"),
+    include_str!("../../migrations/sqlite/0005_feeds.sql"),
+    include_str!("../../migrations/sqlite/0006_hotline.sql"),
+    include_str!("../../migrations/sqlite/0007_subscription_kinds.sql"),
+    include_str!("../../migrations/sqlite/0008_one_value_per_item.sql"),
+    include_str!("../../migrations/sqlite/0009_records_follow_bank_ids.sql"),
 ];
 
 /// Banks in one SQLite file.
@@ -465,94 +467,5 @@ impl Store for SqliteStore {
             out.extend(row?);
         }
         Ok(out)
-    }
-}
-
-fn sqlite_param(p: &Param) -> rusqlite::types::Value {
-    use rusqlite::types::Value;
-    match p {
-        Param::Int(Some(v)) => Value::Integer(*v),
-        Param::Real(Some(v)) => Value::Real(*v),
-        Param::Text(Some(v)) => Value::Text(v.clone()),
-        Param::Blob(Some(v)) => Value::Blob(v.clone()),
-        Param::Int(None) | Param::Real(None) | Param::Text(None) | Param::Blob(None) => Value::Null,
-    }
-}
-
-struct SqliteTx<'a>(&'a rusqlite::Transaction<'a>);
-
-impl SqlTx for SqliteTx<'_> {
-    fn exec(&mut self, sql: &str, params: &[Param]) -> Result<u64, Error> {
-        let n = self
-            .0
-            .prepare_cached(sql)?
-            .execute(rusqlite::params_from_iter(params.iter().map(sqlite_param)))?;
-        Ok(n as u64)
-    }
-
-    fn query(&mut self, sql: &str, params: &[Param]) -> Result<Vec<Row>, Error> {
-        use rusqlite::types::ValueRef;
-        let mut stmt = self.0.prepare_cached(sql)?;
-        let columns = stmt.column_count();
-        let mut rows = stmt.query(rusqlite::params_from_iter(params.iter().map(sqlite_param)))?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
-            let mut cells = Vec::with_capacity(columns);
-            for i in 0..columns {
-                cells.push(match r.get_ref(i)? {
-                    ValueRef::Null => Cell::Null,
-                    ValueRef::Integer(v) => Cell::Int(v),
-                    ValueRef::Real(v) => Cell::Real(v),
-                    ValueRef::Text(t) | ValueRef::Blob(t) => {
-                        Cell::Text(String::from_utf8_lossy(t).into_owned())
-                    }
-                });
-            }
-            out.push(Row(cells));
-        }
-        Ok(out)
-    }
-
-    fn change(&mut self, bank: &str, kind: &ChangeKind) -> Result<(), Error> {
-        record(self.0, bank, kind)
-    }
-
-    fn import(
-        &mut self,
-        bank: &str,
-        entries: &[NewEntry],
-        origin: Option<&str>,
-        progress: &mut dyn FnMut(usize),
-    ) -> Result<ImportSummary, Error> {
-        import_in(self.0, bank, entries, origin, progress)
-    }
-
-    fn revoke(&mut self, bank: &str, which: &EntryRef, reason: &str) -> Result<Vec<u64>, Error> {
-        revoke_in(self.0, bank, which, reason)
-    }
-
-    fn delete_bank(&mut self, name: &str) -> Result<(), Error> {
-        delete_bank_in(self.0, name)
-    }
-}
-
-impl Sql for SqliteStore {
-    fn write(
-        &self,
-        work: &mut dyn FnMut(&mut dyn SqlTx) -> Result<(), Error>,
-    ) -> Result<(), Error> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        work(&mut SqliteTx(&tx))?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    fn read(&self, work: &mut dyn FnMut(&mut dyn SqlTx) -> Result<(), Error>) -> Result<(), Error> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        work(&mut SqliteTx(&tx))?;
-        tx.commit()?;
-        Ok(())
     }
 }

@@ -1,0 +1,154 @@
+//! Legal holds, and the retention purge they stop.
+
+use super::*;
+
+/// A bank hold names its bank as it is called now (the name it was placed
+/// under once the bank is gone).
+const HOLD_COLUMNS: &str = "id, tenant, kind,
+    CASE WHEN kind = 'bank'
+         THEN coalesce((SELECT b.name FROM banks b WHERE b.id = holds.bank_id), target)
+         ELSE target END,
+    reason, placed_by, placed_at, released_at";
+
+fn row_to_hold(r: &Row) -> Result<Hold, Error> {
+    Ok(Hold {
+        id: r.req_int(0)?,
+        tenant: r.req_text(1)?,
+        kind: {
+            let name = r.req_text(2)?;
+            HoldKind::parse(&name)
+                .ok_or_else(|| Error::backend(format!("hold of unknown kind {name:?}")))?
+        },
+        target: r.req_text(3)?,
+        reason: r.req_text(4)?,
+        placed_by: r.req_text(5)?,
+        placed_at: r.req_int(6)?,
+        released_at: r.int(7)?,
+    })
+}
+
+impl Records<'_> {
+    /// Places a legal hold.
+    pub fn place_hold(
+        &self,
+        tenant: &str,
+        kind: HoldKind,
+        target: &str,
+        reason: &str,
+        by: &str,
+    ) -> Result<Hold, Error> {
+        self.write_tx(|tx| {
+            // A bank hold follows the bank by id from now on; one on a name
+            // no bank has (a deleted bank's records) keeps those by name.
+            let bank_id = match kind {
+                HoldKind::Bank => match bank_id(tx, target) {
+                    Ok(id) => Some(id),
+                    Err(e) if matches!(e.kind(), ErrorKind::NoSuchBank(_)) => None,
+                    Err(e) => return Err(e),
+                },
+                HoldKind::Content | HoldKind::Match => None,
+            };
+            tx.query(
+                &format!(
+                    "INSERT INTO holds (tenant, kind, target, reason, placed_by, placed_at, bank_id)
+                     VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {HOLD_COLUMNS}"
+                ),
+                &[
+                    tenant.into(),
+                    kind.name().into(),
+                    target.into(),
+                    reason.into(),
+                    by.into(),
+                    unix_now().into(),
+                    bank_id.into(),
+                ],
+            )?
+            .first()
+            .map(row_to_hold)
+            .transpose()?
+            .ok_or_else(|| Error::backend("hold after insert"))
+        })
+    }
+
+    /// Releases a hold of `tenant`'s.
+    pub fn release_hold(&self, tenant: &str, id: i64) -> Result<Hold, Error> {
+        self.write_tx(|tx| {
+            tx.query(
+                &format!(
+                    "UPDATE holds SET released_at = ?
+                     WHERE id = ? AND tenant = ? AND released_at IS NULL RETURNING {HOLD_COLUMNS}"
+                ),
+                &[unix_now().into(), id.into(), tenant.into()],
+            )?
+            .first()
+            .map(row_to_hold)
+            .transpose()?
+            .ok_or_else(|| not_found(format!("active hold with id {id}")))
+        })
+    }
+
+    /// Holds of a tenant (or all), active ones only when asked.
+    pub fn holds(&self, tenant: Option<&str>, active_only: bool) -> Result<Vec<Hold>, Error> {
+        self.read_tx(|tx| {
+            tx
+                .query(
+                    &format!(
+                        "SELECT {HOLD_COLUMNS} FROM holds
+                         WHERE (CAST(? AS TEXT) IS NULL OR tenant = ?) AND (CAST(? AS BIGINT) = 0 OR released_at IS NULL)
+                         ORDER BY id"
+                    ),
+                    &[tenant.into(), tenant.into(), i64::from(active_only).into()],
+                )?
+                .iter()
+                .map(row_to_hold)
+                .collect::<Result<_, _>>()
+        })
+    }
+
+    /// Deletes match records, audit entries and closed reviews older than
+    /// `cutoff` (Unix time), except those an active hold keeps.
+    pub fn purge(&self, cutoff: i64) -> Result<Purged, Error> {
+        // A held bank's records under the name it was held under and under
+        // the name it has now.
+        const HELD_BANKS: &str =
+            "SELECT target FROM holds WHERE kind = 'bank' AND released_at IS NULL
+             UNION SELECT b.name FROM holds h JOIN banks b ON b.id = h.bank_id
+             WHERE h.kind = 'bank' AND h.released_at IS NULL";
+        const HELD_CONTENT: &str =
+            "SELECT target FROM holds WHERE kind = 'content' AND released_at IS NULL";
+        const HELD_MATCHES: &str =
+            "SELECT target FROM holds WHERE kind = 'match' AND released_at IS NULL";
+        self.write_tx(|tx| {
+            let matches = tx.exec(
+                &format!(
+                    "DELETE FROM match_records WHERE at < ?
+                       AND bank NOT IN ({HELD_BANKS})
+                       AND CAST(content_id AS TEXT) NOT IN ({HELD_CONTENT})
+                       AND CAST(id AS TEXT) NOT IN ({HELD_MATCHES})"
+                ),
+                &[cutoff.into()],
+            )?;
+            let audit = tx.exec(
+                &format!(
+                    "DELETE FROM audit WHERE at < ?
+                       AND (bank IS NULL OR bank NOT IN ({HELD_BANKS}))
+                       AND (target IS NULL OR target NOT IN ({HELD_CONTENT}))"
+                ),
+                &[cutoff.into()],
+            )?;
+            let reviews = tx.exec(
+                &format!(
+                    "DELETE FROM reviews WHERE at < ? AND state <> 'open'
+                       AND bank NOT IN ({HELD_BANKS})
+                       AND CAST(content_id AS TEXT) NOT IN ({HELD_CONTENT})"
+                ),
+                &[cutoff.into()],
+            )?;
+            Ok(Purged {
+                audit,
+                matches,
+                reviews,
+            })
+        })
+    }
+}

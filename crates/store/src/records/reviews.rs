@@ -1,0 +1,88 @@
+//! The review queue: matches a person confirms or rejects.
+
+use super::audit::{match_params, row_to_match, MATCH_COLUMNS};
+use super::*;
+
+const REVIEW_COLUMNS: &str = "id, at, reason, state, decided_by, decided_at";
+
+fn row_to_review(r: &Row) -> Result<Review, Error> {
+    Ok(Review {
+        id: r.req_int(0)?,
+        at: r.req_int(1)?,
+        reason: r.req_text(2)?,
+        state: r.req_text(3)?,
+        decided_by: r.text(4)?,
+        decided_at: r.int(5)?,
+        record: row_to_match(r, 6)?,
+    })
+}
+
+impl Records<'_> {
+    /// Queues a match for review.
+    pub fn open_review(&self, record: &NewMatch, reason: &str) -> Result<i64, Error> {
+        let mut params = vec![Param::from(unix_now()), reason.into()];
+        params.extend(match_params(record));
+        self.write_tx(|tx| {
+            tx.query(
+                &format!(
+                    "INSERT INTO reviews (at, reason, state, {MATCH_COLUMNS})
+                     VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+                ),
+                &params,
+            )?
+            .first()
+            .map(|r| r.int(0))
+            .transpose()?
+            .flatten()
+            .ok_or_else(|| Error::backend("review after insert"))
+        })
+    }
+
+    /// Reviews of a tenant in a state (`open`, `confirmed`, `rejected`), or
+    /// all states.
+    pub fn reviews(&self, tenant: &str, state: Option<&str>) -> Result<Vec<Review>, Error> {
+        self.read_tx(|tx| {
+            tx
+                .query(
+                    &format!(
+                        "SELECT {REVIEW_COLUMNS}, {MATCH_COLUMNS} FROM reviews
+                         WHERE tenant = ? AND (CAST(? AS TEXT) IS NULL OR state = ?) ORDER BY id LIMIT 1000"
+                    ),
+                    &[tenant.into(), state.into(), state.into()],
+                )?
+                .iter()
+                .map(row_to_review)
+                .collect::<Result<_, _>>()
+        })
+    }
+
+    /// Decides an open review: `confirmed` or `rejected`.
+    pub fn decide_review(
+        &self,
+        tenant: &str,
+        id: i64,
+        state: &str,
+        by: &str,
+    ) -> Result<Review, Error> {
+        self.write_tx(|tx| {
+            tx.query(
+                &format!(
+                    "UPDATE reviews SET state = ?, decided_by = ?, decided_at = ?
+                     WHERE id = ? AND tenant = ? AND state = 'open'
+                     RETURNING {REVIEW_COLUMNS}, {MATCH_COLUMNS}"
+                ),
+                &[
+                    state.into(),
+                    by.into(),
+                    unix_now().into(),
+                    id.into(),
+                    tenant.into(),
+                ],
+            )?
+            .first()
+            .map(row_to_review)
+            .transpose()?
+            .ok_or_else(|| not_found(format!("open review with id {id}")))
+        })
+    }
+}
