@@ -16,7 +16,8 @@ use crate::state::AppState;
 pub const BLOCKLIST_CONTEXT: &[u8] = b"hashwatch-blocklist-v1\0";
 
 /// `?format=&since=`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BlocklistQuery {
     format: Option<String>,
     since: Option<i64>,
@@ -72,6 +73,13 @@ fn list_format(query: &BlocklistQuery) -> ApiResult<String> {
 /// `GET /blocklist?format=plain|json|sha256`: every listed URL (or its
 /// SHA-256), signed with the instance's key (`X-Hashwatch-Signature` over
 /// the body; `X-Hashwatch-Seq` to ask for the delta from).
+#[utoipa::path(
+    get,
+    path = "/blocklist",
+    tag = "blocklist",
+    params(BlocklistQuery),
+    responses((status = 200, description = "success: plain text or JSON, by `format`", body = String), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn blocklist(
     State(state): State<AppState>,
     caller: Caller,
@@ -107,6 +115,13 @@ pub async fn blocklist(
 
 /// `GET /blocklist/delta?since=SEQ&format=`: additions and removals since
 /// a sequence number (`+URL` / `-URL` lines, or JSON), signed.
+#[utoipa::path(
+    get,
+    path = "/blocklist/delta",
+    tag = "blocklist",
+    params(BlocklistQuery),
+    responses((status = 200, description = "success: plain text or JSON, by `format`", body = String), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn blocklist_delta(
     State(state): State<AppState>,
     caller: Caller,

@@ -22,6 +22,12 @@ fn delivery_json(d: &hashwatch_store::Delivery) -> Value {
 }
 
 /// `GET /actions/dead-letters`: webhook deliveries that ran out of attempts.
+#[utoipa::path(
+    get,
+    path = "/actions/dead-letters",
+    tag = "actions",
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn dead_letters(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     caller.require(Role::Admin)?;
     let dead = state
@@ -36,6 +42,13 @@ pub async fn dead_letters(State(state): State<AppState>, caller: Caller) -> ApiR
 }
 
 /// `POST /actions/dead-letters/<id>/replay`.
+#[utoipa::path(
+    post,
+    path = "/actions/dead-letters/{id}/replay",
+    tag = "actions",
+    params(("id" = i64, Path, description = "the record's id")),
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn replay(
     State(state): State<AppState>,
     caller: Caller,

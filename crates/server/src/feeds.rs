@@ -20,13 +20,21 @@ use crate::signals;
 use crate::state::{audit_row, AppState};
 
 /// `?since=&limit=`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     since: Option<u64>,
     limit: Option<usize>,
 }
 
 /// `GET /feeds/<bank>?since=N&limit=L`: the signed page of events after N.
+#[utoipa::path(
+    get,
+    path = "/feeds/{bank}",
+    tag = "feeds",
+    params(("bank" = String, Path, description = "the bank's name"), PageQuery),
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn page(
     State(state): State<AppState>,
     caller: Caller,
@@ -52,6 +60,12 @@ pub async fn page(
 }
 
 /// `GET /feeds/key`: the public key subscribers pin (check it out of band).
+#[utoipa::path(
+    get,
+    path = "/feeds/key",
+    tag = "feeds",
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn public_key(State(state): State<AppState>, _caller: Caller) -> ApiResult<Json<Value>> {
     match &state.config.feed_key {
         Some(key) => Ok(Json(json!({ "public_key": key.public_key().to_string() }))),
@@ -62,7 +76,7 @@ pub async fn public_key(State(state): State<AppState>, _caller: Caller) -> ApiRe
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct OpinionBody {
     signal_type: String,
     value: String,
@@ -72,6 +86,14 @@ struct OpinionBody {
 
 /// `POST /feeds/<bank>/opinions`: a subscriber says an entry is a false
 /// (or true) positive; the publisher sees it in `GET` and the audit log.
+#[utoipa::path(
+    post,
+    path = "/feeds/{bank}/opinions",
+    tag = "feeds",
+    params(("bank" = String, Path, description = "the bank's name")),
+    request_body = OpinionBody,
+    responses((status = 201, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn add_opinion(
     State(state): State<AppState>,
     caller: Caller,
@@ -124,6 +146,13 @@ pub async fn add_opinion(
 
 /// `GET /feeds/<bank>/opinions`: what subscribers said, for the bank's
 /// curators.
+#[utoipa::path(
+    get,
+    path = "/feeds/{bank}/opinions",
+    tag = "feeds",
+    params(("bank" = String, Path, description = "the bank's name")),
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn opinions(
     State(state): State<AppState>,
     caller: Caller,
@@ -159,6 +188,12 @@ pub fn subscription_json(s: &Subscription) -> Value {
 
 /// `GET /feeds/subscriptions`: this instance's subscriptions and where
 /// each one stands.
+#[utoipa::path(
+    get,
+    path = "/feeds/subscriptions",
+    tag = "feeds",
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn subscriptions(
     State(state): State<AppState>,
     caller: Caller,

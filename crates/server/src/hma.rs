@@ -49,12 +49,25 @@ fn hma_bank_name(name: &str) -> ApiResult<()> {
 // Status.
 
 /// `GET /status/live`: the process answers.
+#[utoipa::path(
+    get,
+    path = "/status/live",
+    tag = "status",
+    responses((status = 200, description = "success", body = String, content_type = "text/plain"), (status = "default", description = "an error", body = crate::openapi::ErrorBody)),
+    security(())
+)]
 pub async fn live() -> Html<&'static str> {
     Html("I-AM-ALIVE")
 }
 
 /// `GET /status`: 503 until the index is loaded or when it has not synced
 /// for a while.
+#[utoipa::path(
+    get,
+    path = "/status",
+    tag = "status",
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn status(State(state): State<AppState>, _caller: Caller) -> Response {
     let view = state.view();
     if view.matcher.is_none() {
@@ -70,6 +83,12 @@ pub async fn status(State(state): State<AppState>, _caller: Caller) -> Response 
 // Banks.
 
 /// `GET /c/banks`.
+#[utoipa::path(
+    get,
+    path = "/c/banks",
+    tag = "banks",
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn list_banks(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     let settings = state.db(|s| Ok(s.records().bank_settings()?)).await?;
     let mut names: Vec<&String> = settings
@@ -86,7 +105,7 @@ pub async fn list_banks(State(state): State<AppState>, caller: Caller) -> ApiRes
     )))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct BankBody {
     name: Option<String>,
     enabled_ratio: Option<f64>,
@@ -113,6 +132,13 @@ fn ratio_of(body: &BankBody) -> ApiResult<Option<f64>> {
 }
 
 /// `POST /c/banks`.
+#[utoipa::path(
+    post,
+    path = "/c/banks",
+    tag = "banks",
+    request_body = BankBody,
+    responses((status = 201, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn create_bank(
     State(state): State<AppState>,
     caller: Caller,
@@ -165,6 +191,13 @@ pub async fn create_bank(
 }
 
 /// `GET /c/bank/<name>`.
+#[utoipa::path(
+    get,
+    path = "/c/bank/{name}",
+    tag = "banks",
+    params(("name" = String, Path, description = "the bank's name")),
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn get_bank(
     State(state): State<AppState>,
     caller: Caller,
@@ -180,6 +213,14 @@ pub async fn get_bank(
 }
 
 /// `PUT /c/bank/<name>`: rename, enable or set the ratio.
+#[utoipa::path(
+    put,
+    path = "/c/bank/{name}",
+    tag = "banks",
+    params(("name" = String, Path, description = "the bank's name")),
+    request_body = BankBody,
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn update_bank(
     State(state): State<AppState>,
     caller: Caller,
@@ -222,6 +263,13 @@ pub async fn update_bank(
 
 /// `DELETE /c/bank/<name>`: answers `Done` for unknown banks, as HMA does;
 /// refuses a bank under legal hold.
+#[utoipa::path(
+    delete,
+    path = "/c/bank/{name}",
+    tag = "banks",
+    params(("name" = String, Path, description = "the bank's name")),
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn delete_bank(
     State(state): State<AppState>,
     caller: Caller,
@@ -319,6 +367,14 @@ fn entry_id_for(
 }
 
 /// `POST /c/bank/<name>/signal`: JSON `{"<type>": "<hash>", …, "note"}`.
+#[utoipa::path(
+    post,
+    path = "/c/bank/{name}/signal",
+    tag = "content",
+    params(("name" = String, Path, description = "the bank's name")),
+    request_body(content = Object, content_type = "application/json"),
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn add_signal(
     State(state): State<AppState>,
     caller: Caller,
@@ -407,7 +463,8 @@ impl ContentMetadata {
 }
 
 /// Query parameters.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadParams {
     /// hashwatch: which signals to make (`pdq,md5,sha256`).
     types: Option<String>,
@@ -417,6 +474,14 @@ pub struct UploadParams {
 }
 
 /// `POST /c/bank/<name>/content`: an uploaded photo or video.
+#[utoipa::path(
+    post,
+    path = "/c/bank/{name}/content",
+    tag = "content",
+    params(("name" = String, Path, description = "the bank's name"), UploadParams),
+    request_body(content = crate::openapi::Upload, content_type = "multipart/form-data"),
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn add_upload(
     State(state): State<AppState>,
     caller: Caller,
@@ -453,7 +518,8 @@ pub async fn add_upload(
 }
 
 /// Query parameters.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ContentParams {
     include_signals: Option<String>,
     include_metadata: Option<String>,
@@ -494,6 +560,13 @@ fn hma_name(t: SignalType) -> &'static str {
 }
 
 /// `GET /c/bank/<name>/content/<id>`.
+#[utoipa::path(
+    get,
+    path = "/c/bank/{name}/content/{id}",
+    tag = "content",
+    params(("name" = String, Path, description = "the bank's name"), ("id" = u64, Path, description = "the record's id"), ContentParams),
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn get_content(
     State(state): State<AppState>,
     caller: Caller,
@@ -582,6 +655,14 @@ fn disable_until(value: &Value) -> ApiResult<i64> {
 }
 
 /// `PUT /c/bank/<name>/content/<id>`: disable until a time, set the note.
+#[utoipa::path(
+    put,
+    path = "/c/bank/{name}/content/{id}",
+    tag = "content",
+    params(("name" = String, Path, description = "the bank's name"), ("id" = u64, Path, description = "the record's id")),
+    request_body(content = Object, content_type = "application/json"),
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn update_content(
     State(state): State<AppState>,
     caller: Caller,
@@ -632,6 +713,13 @@ pub async fn update_content(
 }
 
 /// `DELETE /c/bank/<name>/content/<id>`: only content of that bank.
+#[utoipa::path(
+    delete,
+    path = "/c/bank/{name}/content/{id}",
+    tag = "content",
+    params(("name" = String, Path, description = "the bank's name"), ("id" = u64, Path, description = "the record's id")),
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn delete_content(
     State(state): State<AppState>,
     caller: Caller,
@@ -667,7 +755,8 @@ pub async fn delete_content(
 // Matching.
 
 /// Query parameters.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LookupParams {
     signal_type: Option<String>,
     signal: Option<String>,
@@ -767,6 +856,13 @@ fn required(params: &LookupParams, status: StatusCode) -> ApiResult<Signal> {
 }
 
 /// `GET /m/lookup?signal_type=&signal=` (or `?url=` for allowed hosts).
+#[utoipa::path(
+    get,
+    path = "/m/lookup",
+    tag = "matching",
+    params(LookupParams),
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn lookup(
     State(state): State<AppState>,
     caller: Caller,
@@ -806,6 +902,14 @@ async fn hash_uploaded(
 }
 
 /// `POST /m/lookup`: an uploaded photo or video.
+#[utoipa::path(
+    post,
+    path = "/m/lookup",
+    tag = "matching",
+    params(UploadParams),
+    request_body(content = crate::openapi::Upload, content_type = "multipart/form-data"),
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn lookup_upload(
     State(state): State<AppState>,
     caller: Caller,
@@ -830,6 +934,13 @@ pub async fn lookup_upload(
 
 /// `GET /m/raw_lookup`: content ids, ignoring bank ratios (disabled
 /// content stays out, unlike HMA).
+#[utoipa::path(
+    get,
+    path = "/m/raw_lookup",
+    tag = "matching",
+    params(LookupParams),
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn raw_lookup(
     State(state): State<AppState>,
     caller: Caller,
@@ -850,6 +961,13 @@ pub async fn raw_lookup(
 }
 
 /// `POST /m/compare`: `{"<type>": [a, b]}` → `{"<type>": [match, {distance}]}`.
+#[utoipa::path(
+    post,
+    path = "/m/compare",
+    tag = "matching",
+    request_body(content = Object, content_type = "application/json"),
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn compare(
     State(state): State<AppState>,
     _caller: Caller,
@@ -891,7 +1009,8 @@ pub async fn compare(
 }
 
 /// Query parameters.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TypeParam {
     signal_type: Option<String>,
 }
@@ -911,6 +1030,13 @@ fn types_asked(param: Option<&str>) -> ApiResult<Vec<&'static str>> {
 
 /// `GET /m/index/status`: the index this node has loaded (HMA describes
 /// its stored checkpoint instead).
+#[utoipa::path(
+    get,
+    path = "/m/index/status",
+    tag = "matching",
+    params(TypeParam),
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn index_status(
     State(state): State<AppState>,
     _caller: Caller,
@@ -936,6 +1062,13 @@ pub async fn index_status(
 }
 
 /// `GET /c/signal_type/index`.
+#[utoipa::path(
+    get,
+    path = "/c/signal_type/index",
+    tag = "matching",
+    params(TypeParam),
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn signal_type_index(
     State(state): State<AppState>,
     _caller: Caller,
@@ -963,6 +1096,12 @@ pub async fn signal_type_index(
 }
 
 /// `GET /c/signal_type`.
+#[utoipa::path(
+    get,
+    path = "/c/signal_type",
+    tag = "matching",
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn signal_types(_caller: Caller) -> Json<Value> {
     Json(Value::Array(
         signals::TYPE_NAMES
@@ -973,6 +1112,12 @@ pub async fn signal_types(_caller: Caller) -> Json<Value> {
 }
 
 /// `GET /c/content_type`.
+#[utoipa::path(
+    get,
+    path = "/c/content_type",
+    tag = "matching",
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn content_types(_caller: Caller) -> Json<Value> {
     Json(json!([{"name": "photo", "enabled": true}, {"name": "video", "enabled": true}]))
 }
@@ -981,6 +1126,14 @@ pub async fn content_types(_caller: Caller) -> Json<Value> {
 
 /// `POST /h/hash`: `{"pdq": hex}` (empty when quality < 50) or
 /// `{"video_md5": hex}`.
+#[utoipa::path(
+    post,
+    path = "/h/hash",
+    tag = "hashing",
+    params(UploadParams),
+    request_body(content = crate::openapi::Upload, content_type = "multipart/form-data"),
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn hash_upload(
     State(state): State<AppState>,
     _caller: Caller,
@@ -1007,6 +1160,13 @@ pub fn hash_answer(signals: &[Signal]) -> Value {
 }
 
 /// `GET /h/hash?url=`: fetches from an allowed host, then hashes.
+#[utoipa::path(
+    get,
+    path = "/h/hash",
+    tag = "hashing",
+    params(LookupParams),
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn hash_url(
     State(state): State<AppState>,
     _caller: Caller,

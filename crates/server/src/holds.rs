@@ -25,7 +25,7 @@ fn hold_json(h: &hashwatch_store::Hold) -> Value {
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct HoldBody {
     kind: String,
     target: String,
@@ -33,6 +33,13 @@ struct HoldBody {
 }
 
 /// `POST /holds`: `{kind: bank|content|match, target, reason}`.
+#[utoipa::path(
+    post,
+    path = "/holds",
+    tag = "records",
+    request_body = HoldBody,
+    responses((status = 201, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn place_hold(
     State(state): State<AppState>,
     caller: Caller,
@@ -83,6 +90,12 @@ pub async fn place_hold(
 }
 
 /// `GET /holds`.
+#[utoipa::path(
+    get,
+    path = "/holds",
+    tag = "records",
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn list_holds(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     caller.require(Role::Admin)?;
     let holds = state
@@ -94,6 +107,13 @@ pub async fn list_holds(State(state): State<AppState>, caller: Caller) -> ApiRes
 }
 
 /// `DELETE /holds/<id>`: releases a hold.
+#[utoipa::path(
+    delete,
+    path = "/holds/{id}",
+    tag = "records",
+    params(("id" = i64, Path, description = "the record's id")),
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn release_hold(
     State(state): State<AppState>,
     caller: Caller,

@@ -104,7 +104,7 @@ pub(crate) fn system_audit(action: &str, target: String, detail: Value) -> NewAu
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ReportBody {
     url: String,
     description: Option<String>,
@@ -115,6 +115,14 @@ struct ReportBody {
 /// per address) or by a partner hotline (with a key). A URL reported before
 /// is linked to its case and not queued again. The reporter's contact is
 /// stored apart and never audited, exported or listed.
+#[utoipa::path(
+    post,
+    path = "/hotline/reports",
+    tag = "hotline",
+    request_body = ReportBody,
+    responses((status = 201, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody)),
+    security((), ("api_key" = []))
+)]
 pub async fn report(
     State(state): State<AppState>,
     ConnectInfo(address): ConnectInfo<SocketAddr>,
@@ -167,6 +175,12 @@ pub async fn report(
 /// `GET /hotline/queue`: what the caller should assess next. Assessed
 /// cases never come back; ones awaiting a second assessment go to other
 /// supervisors.
+#[utoipa::path(
+    get,
+    path = "/hotline/queue",
+    tag = "hotline",
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn queue(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     caller.require(Role::Analyst)?;
     let supervisor = caller.0.role >= Role::Supervisor;
@@ -179,6 +193,13 @@ pub async fn queue(State(state): State<AppState>, caller: Caller) -> ApiResult<J
 }
 
 /// `GET /hotline/cases/<id>`: a case with its hashes.
+#[utoipa::path(
+    get,
+    path = "/hotline/cases/{id}",
+    tag = "hotline",
+    params(("id" = i64, Path, description = "the record's id")),
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn case(
     State(state): State<AppState>,
     caller: Caller,
@@ -199,7 +220,7 @@ pub async fn case(
     Ok(Json(answer))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct AssessBody {
     verdict: String,
     category: Option<String>,
@@ -208,6 +229,14 @@ struct AssessBody {
 /// `POST /hotline/cases/<id>/assess`: `{verdict: illegal|not_illegal|
 /// unreachable, category?}`. With four eyes (the default), an illegal
 /// verdict is listed only after a supervisor's second assessment.
+#[utoipa::path(
+    post,
+    path = "/hotline/cases/{id}/assess",
+    tag = "hotline",
+    params(("id" = i64, Path, description = "the record's id")),
+    request_body = AssessBody,
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn assess(
     State(state): State<AppState>,
     caller: Caller,
@@ -260,12 +289,12 @@ pub async fn assess(
     Ok(Json(json!({ "case": case_json(&case), "listed": listed })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct HashesBody {
     hashes: Vec<HashBody>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct HashBody {
     signal_type: String,
     value: String,
@@ -274,6 +303,14 @@ struct HashBody {
 /// `POST /hotline/cases/<id>/hashes`: hashes an analyst made on their own
 /// machine (`hashwatch hash`), attached to the case; answers with what
 /// they match in the banks the caller sees.
+#[utoipa::path(
+    post,
+    path = "/hotline/cases/{id}/hashes",
+    tag = "hotline",
+    params(("id" = i64, Path, description = "the record's id")),
+    request_body = HashesBody,
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn attach_hashes(
     State(state): State<AppState>,
     caller: Caller,
@@ -320,13 +357,21 @@ pub async fn attach_hashes(
     Ok(Json(json!({ "attached": count, "matches": matches })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ToBankBody {
     bank: String,
 }
 
 /// `POST /hotline/cases/<id>/bank`: puts a confirmed illegal case's hashes
 /// into a bank in one step.
+#[utoipa::path(
+    post,
+    path = "/hotline/cases/{id}/bank",
+    tag = "hotline",
+    params(("id" = i64, Path, description = "the record's id")),
+    request_body = ToBankBody,
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn hashes_to_bank(
     State(state): State<AppState>,
     caller: Caller,
@@ -378,7 +423,7 @@ pub async fn hashes_to_bank(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct AppealBody {
     url: String,
     reason: String,
@@ -386,6 +431,14 @@ struct AppealBody {
 
 /// `POST /hotline/appeals`: a site owner appeals a listed URL (public,
 /// limited per address).
+#[utoipa::path(
+    post,
+    path = "/hotline/appeals",
+    tag = "hotline",
+    request_body = AppealBody,
+    responses((status = 201, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody)),
+    security((), ("api_key" = []))
+)]
 pub async fn appeal(
     State(state): State<AppState>,
     ConnectInfo(address): ConnectInfo<SocketAddr>,
@@ -411,6 +464,12 @@ pub async fn appeal(
 }
 
 /// `GET /hotline/appeals`: appeals, newest first.
+#[utoipa::path(
+    get,
+    path = "/hotline/appeals",
+    tag = "hotline",
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn appeals(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     caller.require(Role::Supervisor)?;
     let list = state
@@ -426,13 +485,21 @@ pub async fn appeals(State(state): State<AppState>, caller: Caller) -> ApiResult
     Ok(Json(json!({ "appeals": list })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct DecisionBody {
     decision: String,
 }
 
 /// `POST /hotline/appeals/<id>`: `{decision: upheld|rejected}`; upheld
 /// takes the URL off the blocklist.
+#[utoipa::path(
+    post,
+    path = "/hotline/appeals/{id}",
+    tag = "hotline",
+    params(("id" = i64, Path, description = "the record's id")),
+    request_body = DecisionBody,
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn decide_appeal(
     State(state): State<AppState>,
     caller: Caller,
@@ -482,6 +549,13 @@ pub async fn decide_appeal(
 }
 
 /// `DELETE /hotline/reports/<id>/contact`: forgets a reporter's contact.
+#[utoipa::path(
+    delete,
+    path = "/hotline/reports/{id}/contact",
+    tag = "hotline",
+    params(("id" = i64, Path, description = "the record's id")),
+    responses((status = 204, description = "done"), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn delete_contact(
     State(state): State<AppState>,
     caller: Caller,
@@ -512,6 +586,12 @@ pub async fn delete_contact(
 
 /// `GET /hotline/stats`: time from first notice to removal, median and
 /// 90th percentile, by provider and by jurisdiction.
+#[utoipa::path(
+    get,
+    path = "/hotline/stats",
+    tag = "hotline",
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn stats(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     caller.require(Role::Analyst)?;
     let removals = state
@@ -542,6 +622,13 @@ pub async fn stats(State(state): State<AppState>, caller: Caller) -> ApiResult<J
 /// `GET /hotline/feed?since=SEQ&limit=`: this hotline's listings and
 /// delistings for partner hotlines, signed like the blocklist. Only URLs
 /// and verdicts travel: no report, no description, no contact.
+#[utoipa::path(
+    get,
+    path = "/hotline/feed",
+    tag = "hotline",
+    params(PageQuery),
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn shared_feed(
     State(state): State<AppState>,
     caller: Caller,
@@ -560,7 +647,8 @@ pub async fn shared_feed(
 }
 
 /// `?since=&limit=`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     since: Option<i64>,
     limit: Option<usize>,

@@ -53,9 +53,11 @@ use std::time::{Duration, Instant};
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use tokio::sync::mpsc;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -65,83 +67,70 @@ pub use crate::state::{AppState, Config, MIN_RETENTION};
 /// Any error that stops the service.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// The routes.
+/// Every route with its description: each handler is registered with
+/// its `#[utoipa::path]` annotation, from which [`openapi::document`] is
+/// generated.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(hma::live))
+        .routes(routes!(hma::status))
+        .routes(routes!(hma::list_banks, hma::create_bank))
+        .routes(routes!(hma::get_bank, hma::update_bank, hma::delete_bank))
+        .routes(routes!(hma::add_signal))
+        .routes(routes!(lists::bulk_add))
+        .routes(routes!(lists::import_list))
+        .routes(routes!(lists::export_list))
+        .routes(routes!(hma::add_upload))
+        .routes(routes!(
+            hma::get_content,
+            hma::update_content,
+            hma::delete_content
+        ))
+        .routes(routes!(settings::get_settings, settings::put_settings))
+        .routes(routes!(hma::signal_types))
+        .routes(routes!(hma::signal_type_index))
+        .routes(routes!(hma::content_types))
+        .routes(routes!(hma::lookup, hma::lookup_upload))
+        .routes(routes!(hma::raw_lookup))
+        .routes(routes!(hma::compare))
+        .routes(routes!(hma::index_status))
+        .routes(routes!(hma::hash_url, hma::hash_upload))
+        .routes(routes!(records::audit))
+        .routes(routes!(records::matches))
+        .routes(routes!(holds::list_holds, holds::place_hold))
+        .routes(routes!(holds::release_hold))
+        .routes(routes!(reviews::list_reviews))
+        .routes(routes!(reviews::decide_review))
+        .routes(routes!(dead_letters::dead_letters))
+        .routes(routes!(dead_letters::replay))
+        .routes(routes!(feeds::public_key))
+        .routes(routes!(feeds::subscriptions))
+        .routes(routes!(feeds::page))
+        .routes(routes!(feeds::opinions, feeds::add_opinion))
+        .routes(routes!(hotline::report))
+        .routes(routes!(hotline::delete_contact))
+        .routes(routes!(hotline::queue))
+        .routes(routes!(hotline::case))
+        .routes(routes!(hotline::assess))
+        .routes(routes!(hotline::attach_hashes))
+        .routes(routes!(hotline::hashes_to_bank))
+        .routes(routes!(hotline::appeals, hotline::appeal))
+        .routes(routes!(hotline::decide_appeal))
+        .routes(routes!(hotline::stats))
+        .routes(routes!(hotline::shared_feed))
+        .routes(routes!(blocklist::blocklist))
+        .routes(routes!(blocklist::blocklist_delta))
+        .routes(routes!(metrics::metrics))
+        .routes(routes!(openapi_json))
+        .routes(routes!(openapi_json_as_hma))
+}
+
+/// The service: [`routes`] with the fallback, limits and middleware.
 pub fn router(state: AppState) -> Router {
     let timeout = state.config.request_timeout;
     let limit = state.config.max_upload_bytes;
-    Router::new()
-        .route("/status/live", get(hma::live))
-        .route("/status", get(hma::status))
-        .route("/c/banks", get(hma::list_banks).post(hma::create_bank))
-        .route(
-            "/c/bank/{name}",
-            get(hma::get_bank)
-                .put(hma::update_bank)
-                .delete(hma::delete_bank),
-        )
-        .route("/c/bank/{name}/signal", post(hma::add_signal))
-        .route("/c/bank/{name}/signals", post(lists::bulk_add))
-        .route("/c/bank/{name}/import", post(lists::import_list))
-        .route("/c/bank/{name}/export", get(lists::export_list))
-        .route("/c/bank/{name}/content", post(hma::add_upload))
-        .route(
-            "/c/bank/{name}/content/{id}",
-            get(hma::get_content)
-                .put(hma::update_content)
-                .delete(hma::delete_content),
-        )
-        .route(
-            "/c/bank/{name}/settings",
-            get(settings::get_settings).put(settings::put_settings),
-        )
-        .route("/c/signal_type", get(hma::signal_types))
-        .route("/c/signal_type/index", get(hma::signal_type_index))
-        .route("/c/content_type", get(hma::content_types))
-        .route("/m/lookup", get(hma::lookup).post(hma::lookup_upload))
-        .route("/m/raw_lookup", get(hma::raw_lookup))
-        .route("/m/compare", post(hma::compare))
-        .route("/m/index/status", get(hma::index_status))
-        .route("/h/hash", get(hma::hash_url).post(hma::hash_upload))
-        .route("/audit", get(records::audit))
-        .route("/matches", get(records::matches))
-        .route("/holds", get(holds::list_holds).post(holds::place_hold))
-        .route("/holds/{id}", axum::routing::delete(holds::release_hold))
-        .route("/reviews", get(reviews::list_reviews))
-        .route("/reviews/{id}", post(reviews::decide_review))
-        .route("/actions/dead-letters", get(dead_letters::dead_letters))
-        .route(
-            "/actions/dead-letters/{id}/replay",
-            post(dead_letters::replay),
-        )
-        .route("/feeds/key", get(feeds::public_key))
-        .route("/feeds/subscriptions", get(feeds::subscriptions))
-        .route("/feeds/{bank}", get(feeds::page))
-        .route(
-            "/feeds/{bank}/opinions",
-            get(feeds::opinions).post(feeds::add_opinion),
-        )
-        .route("/hotline/reports", post(hotline::report))
-        .route(
-            "/hotline/reports/{id}/contact",
-            axum::routing::delete(hotline::delete_contact),
-        )
-        .route("/hotline/queue", get(hotline::queue))
-        .route("/hotline/cases/{id}", get(hotline::case))
-        .route("/hotline/cases/{id}/assess", post(hotline::assess))
-        .route("/hotline/cases/{id}/hashes", post(hotline::attach_hashes))
-        .route("/hotline/cases/{id}/bank", post(hotline::hashes_to_bank))
-        .route(
-            "/hotline/appeals",
-            get(hotline::appeals).post(hotline::appeal),
-        )
-        .route("/hotline/appeals/{id}", post(hotline::decide_appeal))
-        .route("/hotline/stats", get(hotline::stats))
-        .route("/hotline/feed", get(hotline::shared_feed))
-        .route("/blocklist", get(blocklist::blocklist))
-        .route("/blocklist/delta", get(blocklist::blocklist_delta))
-        .route("/metrics", get(metrics::metrics))
-        .route("/openapi.json", get(openapi_json))
-        .route("/openapi/openapi.json", get(openapi_json))
+    let (routes, _) = routes().split_for_parts();
+    routes
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -156,7 +145,25 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn openapi_json(_caller: Caller) -> Json<serde_json::Value> {
+/// `GET /openapi.json`: this document.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "status",
+    responses((status = 200, description = "the OpenAPI 3.1 document", body = Object))
+)]
+async fn openapi_json(_caller: Caller) -> Json<&'static serde_json::Value> {
+    Json(openapi::document())
+}
+
+/// `GET /openapi/openapi.json`: this document where HMA serves its own.
+#[utoipa::path(
+    get,
+    path = "/openapi/openapi.json",
+    tag = "status",
+    responses((status = 200, description = "the OpenAPI 3.1 document", body = Object))
+)]
+async fn openapi_json_as_hma(_caller: Caller) -> Json<&'static serde_json::Value> {
     Json(openapi::document())
 }
 

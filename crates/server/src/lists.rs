@@ -15,13 +15,13 @@ use crate::request::json_body;
 use crate::signals;
 use crate::state::{audit_row, AppState};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct BulkSignal {
     signal_type: String,
     signal: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct BulkBody {
     signals: Vec<BulkSignal>,
     category: Option<String>,
@@ -31,6 +31,14 @@ struct BulkBody {
 /// `POST /c/bank/<name>/signals`: many signals in one transaction. Every
 /// signal is checked first; one bad signal refuses the whole request, and
 /// an answered request is durable.
+#[utoipa::path(
+    post,
+    path = "/c/bank/{name}/signals",
+    tag = "banks",
+    params(("name" = String, Path, description = "the bank's name")),
+    request_body = BulkBody,
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn bulk_add(
     State(state): State<AppState>,
     caller: Caller,
@@ -78,7 +86,8 @@ pub async fn bulk_add(
 }
 
 /// Query parameters of a list import.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportParams {
     skip_duplicates: Option<bool>,
     category: Option<String>,
@@ -91,6 +100,14 @@ pub struct ImportParams {
 /// `hashwatch bank import` reads (VICS, ICSE, pytx, plain, TSV). The whole
 /// list is checked first; a bad record answers 400 with its line and
 /// nothing is imported.
+#[utoipa::path(
+    post,
+    path = "/c/bank/{name}/import",
+    tag = "banks",
+    params(("name" = String, Path, description = "the bank's name"), ImportParams),
+    request_body(content = String, content_type = "text/plain", description = "a hash list in any format `bank import` reads"),
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn import_list(
     State(state): State<AppState>,
     caller: Caller,
@@ -155,12 +172,20 @@ pub async fn import_list(
 }
 
 /// Query parameters of an export.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportParams {
     format: Option<String>,
 }
 
 /// `GET /c/bank/<name>/export?format=tsv|vics|icse|pytx|plain`.
+#[utoipa::path(
+    get,
+    path = "/c/bank/{name}/export",
+    tag = "banks",
+    params(("name" = String, Path, description = "the bank's name"), ExportParams),
+    responses((status = 200, description = "success", body = String, content_type = "text/plain"), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn export_list(
     State(state): State<AppState>,
     caller: Caller,

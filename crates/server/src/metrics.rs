@@ -149,6 +149,12 @@ impl Metrics {
 }
 
 /// `GET /metrics`: Prometheus text.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "status",
+    responses((status = 200, description = "success", body = String, content_type = "text/plain"), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn metrics(State(state): State<AppState>, _caller: Caller) -> String {
     let view = state.view();
     let (sizes, bytes) = match view.matcher.as_ref() {

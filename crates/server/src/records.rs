@@ -11,7 +11,8 @@ use crate::error::ApiResult;
 use crate::state::AppState;
 
 /// Time range, bank and paging for records.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RecordParams {
     from: Option<i64>,
     to: Option<i64>,
@@ -34,6 +35,13 @@ impl RecordParams {
 }
 
 /// `GET /audit?from=&to=&bank=&after=&limit=` (Unix times).
+#[utoipa::path(
+    get,
+    path = "/audit",
+    tag = "records",
+    params(RecordParams),
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn audit(
     State(state): State<AppState>,
     caller: Caller,
@@ -62,6 +70,13 @@ pub async fn audit(
 }
 
 /// `GET /matches?from=&to=&bank=`.
+#[utoipa::path(
+    get,
+    path = "/matches",
+    tag = "records",
+    params(RecordParams),
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn matches(
     State(state): State<AppState>,
     caller: Caller,

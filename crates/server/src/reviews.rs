@@ -32,12 +32,20 @@ fn review_json(r: &hashwatch_store::Review) -> Value {
 }
 
 /// Query parameters.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReviewParams {
     state: Option<String>,
 }
 
 /// `GET /reviews?state=open`.
+#[utoipa::path(
+    get,
+    path = "/reviews",
+    tag = "reviews",
+    params(ReviewParams),
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn list_reviews(
     State(state): State<AppState>,
     caller: Caller,
@@ -55,7 +63,7 @@ pub async fn list_reviews(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct Decision {
     decision: String,
     /// On rejection: a negative bank to add the query's hash to.
@@ -65,6 +73,14 @@ struct Decision {
 /// `POST /reviews/<id>`: `{decision: confirm|reject, negative_bank?}`. A
 /// confirmed flood review re-enables the quarantined content; a rejection
 /// can add the query's hash to a negative bank, so it stops matching.
+#[utoipa::path(
+    post,
+    path = "/reviews/{id}",
+    tag = "reviews",
+    params(("id" = i64, Path, description = "the record's id")),
+    request_body = Decision,
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn decide_review(
     State(state): State<AppState>,
     caller: Caller,

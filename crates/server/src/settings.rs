@@ -27,6 +27,13 @@ fn settings_json(name: &str, kind: BankKind, s: &hashwatch_store::BankSettings) 
 }
 
 /// `GET /c/bank/<name>/settings`.
+#[utoipa::path(
+    get,
+    path = "/c/bank/{name}/settings",
+    tag = "banks",
+    params(("name" = String, Path, description = "the bank's name")),
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn get_settings(
     State(state): State<AppState>,
     caller: Caller,
@@ -42,7 +49,7 @@ pub async fn get_settings(
     Ok(Json(answer))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct SettingsBody {
     /// `null` clears it.
     #[serde(default, with = "double_option")]
@@ -53,7 +60,7 @@ struct SettingsBody {
     shared_with: Option<Vec<String>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct WebhookBody {
     url: String,
     secret: String,
@@ -71,6 +78,14 @@ mod double_option {
 }
 
 /// `PUT /c/bank/<name>/settings`: threshold, webhook, review, sharing.
+#[utoipa::path(
+    put,
+    path = "/c/bank/{name}/settings",
+    tag = "banks",
+    params(("name" = String, Path, description = "the bank's name")),
+    request_body = SettingsBody,
+    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
 pub async fn put_settings(
     State(state): State<AppState>,
     caller: Caller,

@@ -4,6 +4,7 @@
 #![allow(missing_docs)]
 
 mod content;
+mod openapi;
 mod rollback;
 
 use std::net::SocketAddr;
@@ -33,9 +34,17 @@ impl Service {
 
     /// A service over the store `open` makes at a SQLite path.
     pub fn over(open: impl FnOnce(&std::path::Path) -> Arc<dyn Store + Send + Sync>) -> Service {
+        Service::configured(open, |_| {})
+    }
+
+    /// [`Service::over`] with a configuration of the test's own.
+    pub fn configured(
+        open: impl FnOnce(&std::path::Path) -> Arc<dyn Store + Send + Sync>,
+        configure: impl FnOnce(&mut Config),
+    ) -> Service {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = open(&dir.path().join("hashwatch.db"));
-        let config = Config {
+        let mut config = Config {
             db: dir
                 .path()
                 .join("hashwatch.db")
@@ -43,6 +52,7 @@ impl Service {
                 .into_owned(),
             ..Config::default()
         };
+        configure(&mut config);
         let (state, events) = hashwatch_server::state(store, config);
         state.load().expect("index loads");
         Service {

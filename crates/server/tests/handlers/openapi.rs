@@ -1,0 +1,127 @@
+//! The OpenAPI document and the router come from one registration: every
+//! documented operation is served, and no other method is served on a
+//! documented path.
+
+use axum::http::{Method, StatusCode};
+use hashwatch_store::Role;
+use serde_json::{json, Value};
+
+use crate::Service;
+
+const METHODS: [&str; 5] = ["get", "post", "put", "delete", "patch"];
+
+/// A concrete path for a template: parameters filled with values no
+/// record has, so no route finds anything to change.
+fn concrete(template: &str) -> String {
+    template
+        .replace("{name}", "NO_SUCH_BANK")
+        .replace("{bank}", "NO_SUCH_BANK")
+        .replace("{id}", "987654321")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_documented_operation_is_served_and_nothing_else_on_its_path() {
+    let service = Service::on_sqlite();
+    let admin = service.key(Role::Admin, "default");
+    let (status, document) = service.get("/openapi.json", &admin).await;
+    assert_eq!(status, StatusCode::OK, "{document}");
+    assert_eq!(document["openapi"].as_str().map(|v| &v[..2]), Some("3."));
+    let paths = document["paths"].as_object().expect("paths");
+    assert!(paths.len() >= 45, "{} paths", paths.len());
+    let mut operations = 0;
+    for (template, item) in paths {
+        let path = concrete(template);
+        for method in METHODS {
+            let documented = item.get(method).is_some();
+            let (status, answer) = service
+                .call(
+                    Method::from_bytes(method.to_uppercase().as_bytes()).expect("method"),
+                    &path,
+                    &admin,
+                    Some("application/json"),
+                    b"{}".to_vec(),
+                )
+                .await;
+            if documented {
+                operations += 1;
+                assert_ne!(
+                    status,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {template} is documented but not served"
+                );
+                assert_ne!(
+                    answer["code"],
+                    json!("no_route"),
+                    "{method} {template} is documented but not served"
+                );
+                assert!(
+                    status.as_u16() < 500 || status == StatusCode::SERVICE_UNAVAILABLE,
+                    "{method} {template} answered {status}: {answer}"
+                );
+            } else {
+                assert_eq!(
+                    status,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {template} is served ({status}) but not documented"
+                );
+            }
+        }
+    }
+    assert!(operations >= 55, "{operations} operations");
+    // A path the document does not name is not served.
+    let (status, answer) = service.get("/c/bankz", &admin).await;
+    assert_eq!(
+        (status, &answer["code"]),
+        (StatusCode::NOT_FOUND, &json!("no_route"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_document_describes_requests_by_their_types_and_keys_by_route() {
+    let service = Service::on_sqlite();
+    let admin = service.key(Role::Admin, "default");
+    let (_, document) = service.get("/openapi.json", &admin).await;
+    let schemas = document["components"]["schemas"]
+        .as_object()
+        .expect("schemas");
+    for name in [
+        "AssessBody",
+        "BankBody",
+        "BulkBody",
+        "HoldBody",
+        "SettingsBody",
+        "ErrorBody",
+    ] {
+        assert!(schemas.contains_key(name), "no schema {name}");
+    }
+    let assess = &document["paths"]["/hotline/cases/{id}/assess"]["post"];
+    assert_eq!(
+        assess["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+        json!("#/components/schemas/AssessBody")
+    );
+    let verdict = &schemas["AssessBody"]["properties"]["verdict"];
+    assert_eq!(verdict["type"], json!("string"), "{verdict}");
+    let lookup = &document["paths"]["/m/lookup"]["get"]["parameters"];
+    let names: Vec<&str> = lookup
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    for name in ["signal_type", "signal", "url"] {
+        assert!(names.contains(&name), "/m/lookup has no {name}: {names:?}");
+    }
+    // Keys everywhere, none for liveness, optional for public reports.
+    assert!(document["security"]
+        .as_array()
+        .is_some_and(|s| !s.is_empty()));
+    assert_eq!(
+        document["paths"]["/status/live"]["get"]["security"],
+        json!([{}])
+    );
+    let report: &Value = &document["paths"]["/hotline/reports"]["post"]["security"];
+    assert!(
+        report.as_array().is_some_and(|s| s.contains(&json!({}))),
+        "{report}"
+    );
+}
