@@ -90,15 +90,18 @@ pub fn run(command: &FeedCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
             let mut out = std::io::stdout().lock();
             table.header(&mut out)?;
             for s in store_feeds(store.as_ref()).subscriptions()? {
-                let row = vec![
-                    json!(s.url),
-                    json!(s.bank),
-                    json!(s.public_key),
-                    json!(s.feed_id),
-                    json!(s.checkpoint),
-                    json!(s.synced_at),
-                    json!(s.last_error),
-                ];
+                let row = STATUS_COLUMNS
+                    .iter()
+                    .map(|column| match *column {
+                        "url" => json!(s.url),
+                        "bank" => json!(s.bank),
+                        "public_key" => json!(s.public_key),
+                        "feed" => json!(s.feed_id),
+                        "checkpoint" => json!(s.checkpoint),
+                        "synced_at" => json!(s.synced_at),
+                        _ => json!(s.last_error),
+                    })
+                    .collect();
                 table.row(&mut out, row)?;
             }
             out.flush()?;

@@ -1,7 +1,7 @@
-//! Every request hashwatch makes to other machines goes through here, so
-//! the rules for leaving the process are in one place: which client each
-//! purpose uses (redirects, timeouts), name resolution through one
-//! [`Resolver`], and bodies read through a cap.
+//! Every request hashwatch makes to other machines is sent with a client
+//! built here, so the rules for leaving the process are in one place:
+//! which client each purpose uses (redirects, timeouts), name resolution
+//! through one [`Resolver`], and bodies read through a cap.
 //!
 //! - [`FeedTransport`]: hashwatch-feed's [`Transport`] over HTTP, for
 //!   pulling bank feeds and partner hotlines' assessments;
@@ -18,6 +18,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -233,12 +234,24 @@ pub async fn send_opinion(
 pub struct FeedTransport {
     client: reqwest::Client,
     runtime: tokio::runtime::Handle,
+    stopping: Option<Arc<AtomicBool>>,
 }
 
 impl FeedTransport {
     /// A transport over `client`, its requests run on `runtime`.
     pub fn new(client: reqwest::Client, runtime: tokio::runtime::Handle) -> FeedTransport {
-        FeedTransport { client, runtime }
+        FeedTransport {
+            client,
+            runtime,
+            stopping: None,
+        }
+    }
+
+    /// Refuses every page once `stopping` is set, so that a pull running
+    /// on a blocking thread ends at its next page when the service stops.
+    pub fn stopping(mut self, stopping: Arc<AtomicBool>) -> FeedTransport {
+        self.stopping = Some(stopping);
+        self
     }
 
     async fn get(
@@ -279,6 +292,13 @@ impl Transport for FeedTransport {
         api_key: Option<&str>,
         query: &[(&str, u64)],
     ) -> Result<Fetched, String> {
+        if self
+            .stopping
+            .as_ref()
+            .is_some_and(|s| s.load(Ordering::SeqCst))
+        {
+            return Err(format!("not fetching {url}: the service is stopping"));
+        }
         self.runtime.block_on(self.get(url, api_key, query))
     }
 }

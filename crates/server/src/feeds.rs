@@ -10,8 +10,9 @@ use axum::Json;
 use hashwatch_feed::pull::{DEFAULT_PAGE, MAX_PAGE};
 use hashwatch_feed::sign_page;
 use hashwatch_store::{feeds, Role, Subscription};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -64,11 +65,16 @@ pub async fn page(
     get,
     path = "/feeds/key",
     tag = "feeds",
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = FeedPublicKey), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
-pub async fn public_key(State(state): State<AppState>, _caller: Caller) -> ApiResult<Json<Value>> {
+pub async fn public_key(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> ApiResult<Json<FeedPublicKey>> {
     match &state.config.feed_key {
-        Some(key) => Ok(Json(json!({ "public_key": key.public_key().to_string() }))),
+        Some(key) => Ok(Json(FeedPublicKey {
+            public_key: key.public_key().to_string(),
+        })),
         None => Err(ApiError::not_found(
             "no_feed_key",
             "this instance publishes no feeds: start it with --feed-key",
@@ -92,7 +98,7 @@ struct OpinionBody {
     tag = "feeds",
     params(("bank" = String, Path, description = "the bank's name")),
     request_body = OpinionBody,
-    responses((status = 201, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 201, description = "success", body = OpinionTaken), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn add_opinion(
     State(state): State<AppState>,
@@ -100,7 +106,7 @@ pub async fn add_opinion(
     Path(bank): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<OpinionTaken>)> {
     let body: OpinionBody = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
     if !matches!(body.opinion.as_str(), "false_positive" | "true_positive") {
         return Err(ApiError::bad_request(
@@ -120,7 +126,7 @@ pub async fn add_opinion(
             }
             let value = signal.signal_type.format_value(&signal.value);
             Ok(s.records().write(|r| {
-                let id = r.feeds(s.store.as_ref()).add_opinion(
+                let id = r.feeds().add_opinion(
                     &bank,
                     &caller.0.tenant,
                     Some(caller.0.id),
@@ -141,7 +147,7 @@ pub async fn add_opinion(
             })?)
         })
         .await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+    Ok((StatusCode::CREATED, Json(OpinionTaken { id })))
 }
 
 /// `GET /feeds/<bank>/opinions`: what subscribers said, for the bank's
@@ -151,13 +157,13 @@ pub async fn add_opinion(
     path = "/feeds/{bank}/opinions",
     tag = "feeds",
     params(("bank" = String, Path, description = "the bank's name")),
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = Opinions), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn opinions(
     State(state): State<AppState>,
     caller: Caller,
     Path(bank): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Opinions>> {
     caller.require(Role::Curator)?;
     let list = state
         .db(move |s| {
@@ -165,25 +171,91 @@ pub async fn opinions(
             Ok(feeds(s.store.as_ref()).opinions(&bank)?)
         })
         .await?;
-    let list: Vec<Value> = list
-        .into_iter()
-        .map(|o| {
-            json!({
-                "id": o.id, "at": o.at, "bank": o.bank, "tenant": o.tenant, "actor": o.actor,
-                "signal_type": o.signal_type, "value": o.value, "opinion": o.opinion, "note": o.note,
+    Ok(Json(Opinions {
+        opinions: list
+            .into_iter()
+            .map(|o| OpinionView {
+                id: o.id,
+                at: o.at,
+                bank: o.bank,
+                tenant: o.tenant,
+                actor: o.actor,
+                signal_type: o.signal_type,
+                value: o.value,
+                opinion: o.opinion,
+                note: o.note,
             })
-        })
-        .collect();
-    Ok(Json(json!({ "opinions": list })))
+            .collect(),
+    }))
 }
 
-/// The JSON form of a subscription (never its API key).
-pub fn subscription_json(s: &Subscription) -> Value {
-    json!({
-        "url": s.url, "bank": s.bank, "public_key": s.public_key, "feed": s.feed_id,
-        "checkpoint": s.checkpoint, "synced_at": s.synced_at, "last_error": s.last_error,
-        "kind": s.kind,
-    })
+/// The public key feeds are signed with.
+#[derive(Serialize, ToSchema)]
+pub struct FeedPublicKey {
+    /// Ed25519, 64 hex digits.
+    public_key: String,
+}
+
+/// An opinion recorded.
+#[derive(Serialize, ToSchema)]
+pub struct OpinionTaken {
+    id: i64,
+}
+
+/// What subscribers said about a bank's entries, oldest first.
+#[derive(Serialize, ToSchema)]
+pub struct Opinions {
+    opinions: Vec<OpinionView>,
+}
+
+/// A subscriber's opinion about an entry.
+#[derive(Serialize, ToSchema)]
+pub struct OpinionView {
+    id: i64,
+    at: i64,
+    bank: String,
+    tenant: String,
+    actor: String,
+    signal_type: String,
+    value: String,
+    /// `false_positive` or `true_positive`.
+    opinion: String,
+    note: Option<String>,
+}
+
+/// This instance's subscriptions.
+#[derive(Serialize, ToSchema)]
+pub struct Subscriptions {
+    subscriptions: Vec<SubscriptionView>,
+}
+
+/// A subscription and where it stands (never its API key).
+#[derive(Serialize, ToSchema)]
+pub struct SubscriptionView {
+    url: String,
+    bank: String,
+    public_key: String,
+    feed: Option<String>,
+    checkpoint: u64,
+    synced_at: Option<i64>,
+    last_error: Option<String>,
+    /// `bank` or `hotline`.
+    kind: String,
+}
+
+impl From<Subscription> for SubscriptionView {
+    fn from(s: Subscription) -> SubscriptionView {
+        SubscriptionView {
+            url: s.url,
+            bank: s.bank,
+            public_key: s.public_key,
+            feed: s.feed_id,
+            checkpoint: s.checkpoint,
+            synced_at: s.synced_at,
+            last_error: s.last_error,
+            kind: s.kind,
+        }
+    }
 }
 
 /// `GET /feeds/subscriptions`: this instance's subscriptions and where
@@ -192,17 +264,17 @@ pub fn subscription_json(s: &Subscription) -> Value {
     get,
     path = "/feeds/subscriptions",
     tag = "feeds",
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = Subscriptions), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn subscriptions(
     State(state): State<AppState>,
     caller: Caller,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Subscriptions>> {
     caller.require(Role::Admin)?;
     let list = state
         .db(|s| Ok(feeds(s.store.as_ref()).subscriptions()?))
         .await?;
-    Ok(Json(json!({
-        "subscriptions": list.iter().map(subscription_json).collect::<Vec<_>>()
-    })))
+    Ok(Json(Subscriptions {
+        subscriptions: list.into_iter().map(Into::into).collect(),
+    }))
 }

@@ -3,7 +3,6 @@
 //! partner hotlines. The blocklist is [`crate::blocklist`]; the takedown
 //! worker (attribution, notices, re-checks) is [`crate::takedowns`].
 
-use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 
 use axum::body::Bytes;
@@ -13,33 +12,202 @@ use axum::response::Response;
 use axum::Json;
 use hashwatch_feed::pull::{DEFAULT_PAGE, MAX_PAGE};
 use hashwatch_feed::{AssessmentsPage, ASSESSMENTS_CONTEXT};
-use hashwatch_hotline::{canonical_url, percentile};
+use hashwatch_hotline::canonical_url;
 use hashwatch_store::{
     hotline, ApiKey, Case, NewAudit, NewEntry, NewReport, Role, Verdict, DEFAULT_TENANT,
 };
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
 
 use crate::auth::{self, Caller};
 use crate::blocklist::signed;
 use crate::error::{ApiError, ApiResult};
 use crate::request::json_body;
 use crate::signals;
-use crate::state::{audit_row, AppState, BankFilter};
+use crate::state::{audit_row, system_audit, AppState, BankFilter};
 
 /// Largest report or appeal body.
 const MAX_REPORT_BYTES: usize = 16 << 10;
 
-fn case_json(c: &Case) -> Value {
-    json!({
-        "id": c.id, "url": c.url, "url_sha256": c.url_sha256, "host": c.host, "state": c.state.name(),
-        "verdict": c.verdict, "category": c.category, "first_verdict": c.first_verdict,
-        "confirmed_at": c.confirmed_at, "provider": c.provider, "abuse": c.abuse,
-        "jurisdiction": c.jurisdiction, "ip": c.ip, "notices": c.notices,
-        "first_notice_at": c.first_notice_at, "last_notice_at": c.last_notice_at,
-        "last_check_at": c.last_check_at, "last_check": c.last_check,
-        "removed_at": c.removed_at, "reports": c.reports, "created_at": c.created_at,
-    })
+/// A case as the hotline's staff see it (never the reporters' contacts).
+#[derive(Serialize, ToSchema)]
+pub struct CaseView {
+    id: i64,
+    url: String,
+    url_sha256: String,
+    host: String,
+    /// `new`, `assessed`, `confirmed`, `notice_sent`, `removed`, `expired`,
+    /// `not_illegal`, `unreachable` or `appeal_upheld`.
+    state: &'static str,
+    verdict: Option<String>,
+    category: Option<String>,
+    first_verdict: Option<String>,
+    confirmed_at: Option<i64>,
+    provider: Option<String>,
+    abuse: Option<String>,
+    jurisdiction: Option<String>,
+    ip: Option<String>,
+    notices: i64,
+    first_notice_at: Option<i64>,
+    last_notice_at: Option<i64>,
+    last_check_at: Option<i64>,
+    last_check: Option<String>,
+    removed_at: Option<i64>,
+    reports: i64,
+    created_at: i64,
+}
+
+impl From<&Case> for CaseView {
+    fn from(c: &Case) -> CaseView {
+        CaseView {
+            id: c.id,
+            url: c.url.clone(),
+            url_sha256: c.url_sha256.clone(),
+            host: c.host.clone(),
+            state: c.state.name(),
+            verdict: c.verdict.clone(),
+            category: c.category.clone(),
+            first_verdict: c.first_verdict.clone(),
+            confirmed_at: c.confirmed_at,
+            provider: c.provider.clone(),
+            abuse: c.abuse.clone(),
+            jurisdiction: c.jurisdiction.clone(),
+            ip: c.ip.clone(),
+            notices: c.notices,
+            first_notice_at: c.first_notice_at,
+            last_notice_at: c.last_notice_at,
+            last_check_at: c.last_check_at,
+            last_check: c.last_check.clone(),
+            removed_at: c.removed_at,
+            reports: c.reports,
+            created_at: c.created_at,
+        }
+    }
+}
+
+/// `POST /hotline/reports`'s answer; a partner also learns the case.
+#[derive(Serialize, ToSchema)]
+pub struct ReportTaken {
+    report_id: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    case_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duplicate: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<&'static str>,
+}
+
+/// Cases to assess.
+#[derive(Serialize, ToSchema)]
+pub struct Queue {
+    cases: Vec<CaseView>,
+}
+
+/// A case with the hashes attached to it.
+#[derive(Serialize, ToSchema)]
+pub struct CaseWithHashes {
+    #[serde(flatten)]
+    case: CaseView,
+    hashes: Vec<CaseHashView>,
+}
+
+/// A hash attached to a case.
+#[derive(Serialize, ToSchema)]
+pub struct CaseHashView {
+    signal_type: String,
+    value: String,
+    added_by: String,
+}
+
+/// What an assessment did.
+#[derive(Serialize, ToSchema)]
+pub struct Assessed {
+    case: CaseView,
+    /// Whether the URL went on the blocklist.
+    listed: bool,
+}
+
+/// Hashes attached, and what they match in the banks the caller sees.
+#[derive(Serialize, ToSchema)]
+pub struct Attached {
+    attached: usize,
+    matches: Vec<HashMatch>,
+}
+
+/// An attached hash that matches a bank entry.
+#[derive(Serialize, ToSchema)]
+pub struct HashMatch {
+    signal_type: &'static str,
+    value: String,
+    bank: String,
+    entry_id: u64,
+    distance: u32,
+}
+
+/// A case's hashes put into a bank.
+#[derive(Serialize, ToSchema)]
+pub struct AddedToBank {
+    added: u64,
+    already_present: u64,
+}
+
+/// `POST /hotline/appeals`'s answer.
+#[derive(Serialize, ToSchema)]
+pub struct AppealTaken {
+    appeal_id: i64,
+}
+
+/// An appeal against a listing.
+#[derive(Serialize, ToSchema)]
+pub struct AppealView {
+    id: i64,
+    case_id: i64,
+    at: i64,
+    reason: String,
+    /// `open`, `upheld` or `rejected`.
+    state: String,
+    decided_by: Option<String>,
+}
+
+/// Appeals, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct Appeals {
+    appeals: Vec<AppealView>,
+}
+
+/// An appeal decided.
+#[derive(Serialize, ToSchema)]
+pub struct AppealDecided {
+    id: i64,
+    state: String,
+}
+
+/// Time from first notice to removal, per provider and per jurisdiction.
+#[derive(Serialize, ToSchema)]
+pub struct RemovalStats {
+    by_provider: Vec<RemovalGroup>,
+    by_jurisdiction: Vec<RemovalGroup>,
+}
+
+/// Removal times of one provider or jurisdiction.
+#[derive(Serialize, ToSchema)]
+pub struct RemovalGroup {
+    name: String,
+    removed: usize,
+    median_seconds: Option<i64>,
+    p90_seconds: Option<i64>,
+}
+
+impl From<hashwatch_hotline::RemovalGroup> for RemovalGroup {
+    fn from(g: hashwatch_hotline::RemovalGroup) -> RemovalGroup {
+        RemovalGroup {
+            name: g.name,
+            removed: g.removed,
+            median_seconds: g.median_seconds,
+            p90_seconds: g.p90_seconds,
+        }
+    }
 }
 
 /// A token bucket per client address for the routes open to the public:
@@ -92,18 +260,6 @@ async fn public_body<T: serde::de::DeserializeOwned>(
     Ok((caller, parsed))
 }
 
-pub(crate) fn system_audit(action: &str, target: String, detail: Value) -> NewAudit {
-    NewAudit {
-        tenant: DEFAULT_TENANT.into(),
-        key_id: None,
-        actor: "hotline".into(),
-        action: action.into(),
-        bank: None,
-        target: Some(target),
-        detail: Some(detail.to_string()),
-    }
-}
-
 #[derive(Deserialize, utoipa::ToSchema)]
 struct ReportBody {
     url: String,
@@ -120,15 +276,15 @@ struct ReportBody {
     path = "/hotline/reports",
     tag = "hotline",
     request_body = ReportBody,
-    responses((status = 201, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody)),
-    security((), ("api_key" = []))
+    responses((status = 201, description = "created", body = ReportTaken), (status = "default", description = "an error", body = crate::openapi::ErrorBody)),
+    security((), ("api_key" = []), ("bearer" = []))
 )]
 pub async fn report(
     State(state): State<AppState>,
     ConnectInfo(address): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<ReportTaken>)> {
     let (caller, body): (_, ReportBody) = public_body(&state, address, &headers, &body).await?;
     let url = canonical_url(&body.url).map_err(|m| ApiError::bad_request("bad_url", m))?;
     let source = caller
@@ -163,12 +319,12 @@ pub async fn report(
             })?)
         })
         .await?;
-    let mut answer = json!({ "report_id": intake.report_id });
-    if partner {
-        answer["case_id"] = json!(intake.case.id);
-        answer["duplicate"] = json!(intake.duplicate);
-        answer["state"] = json!(intake.case.state.name());
-    }
+    let answer = ReportTaken {
+        report_id: intake.report_id,
+        case_id: partner.then_some(intake.case.id),
+        duplicate: partner.then_some(intake.duplicate),
+        state: partner.then_some(intake.case.state.name()),
+    };
     Ok((StatusCode::CREATED, Json(answer)))
 }
 
@@ -179,17 +335,17 @@ pub async fn report(
     get,
     path = "/hotline/queue",
     tag = "hotline",
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = Queue), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
-pub async fn queue(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+pub async fn queue(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Queue>> {
     caller.require(Role::Analyst)?;
     let supervisor = caller.0.role >= Role::Supervisor;
     let cases = state
         .db(move |s| Ok(hotline(s.store.as_ref()).queue(caller.0.id, supervisor, 100)?))
         .await?;
-    Ok(Json(
-        json!({ "cases": cases.iter().map(case_json).collect::<Vec<_>>() }),
-    ))
+    Ok(Json(Queue {
+        cases: cases.iter().map(CaseView::from).collect(),
+    }))
 }
 
 /// `GET /hotline/cases/<id>`: a case with its hashes.
@@ -198,13 +354,13 @@ pub async fn queue(State(state): State<AppState>, caller: Caller) -> ApiResult<J
     path = "/hotline/cases/{id}",
     tag = "hotline",
     params(("id" = i64, Path, description = "the record's id")),
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = CaseWithHashes), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn case(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CaseWithHashes>> {
     caller.require(Role::Analyst)?;
     let (case, hashes) = state
         .db(move |s| {
@@ -212,12 +368,17 @@ pub async fn case(
             Ok((h.case(id)?, h.hashes(id)?))
         })
         .await?;
-    let mut answer = case_json(&case);
-    answer["hashes"] = hashes
-        .iter()
-        .map(|h| json!({"signal_type": h.signal_type, "value": h.value, "added_by": h.added_by}))
-        .collect();
-    Ok(Json(answer))
+    Ok(Json(CaseWithHashes {
+        case: CaseView::from(&case),
+        hashes: hashes
+            .into_iter()
+            .map(|h| CaseHashView {
+                signal_type: h.signal_type,
+                value: h.value,
+                added_by: h.added_by,
+            })
+            .collect(),
+    }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -235,7 +396,7 @@ struct AssessBody {
     tag = "hotline",
     params(("id" = i64, Path, description = "the record's id")),
     request_body = AssessBody,
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = Assessed), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn assess(
     State(state): State<AppState>,
@@ -243,7 +404,7 @@ pub async fn assess(
     Path(id): Path<i64>,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Assessed>> {
     caller.require(Role::Analyst)?;
     let body: AssessBody = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
     let verdict = Verdict::parse(&body.verdict).ok_or_else(|| {
@@ -286,7 +447,10 @@ pub async fn assess(
         let s = state.clone();
         tokio::spawn(async move { crate::takedowns::round(&s, case.id).await });
     }
-    Ok(Json(json!({ "case": case_json(&case), "listed": listed })))
+    Ok(Json(Assessed {
+        case: CaseView::from(&case),
+        listed,
+    }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -309,7 +473,7 @@ struct HashBody {
     tag = "hotline",
     params(("id" = i64, Path, description = "the record's id")),
     request_body = HashesBody,
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = Attached), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn attach_hashes(
     State(state): State<AppState>,
@@ -317,7 +481,7 @@ pub async fn attach_hashes(
     Path(id): Path<i64>,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Attached>> {
     caller.require(Role::Analyst)?;
     let body: HashesBody = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
     let mut parsed = Vec::with_capacity(body.hashes.len());
@@ -328,11 +492,13 @@ pub async fn attach_hashes(
     for signal in &parsed {
         let hits = state.lookup(&caller.0, &signal.query(), &BankFilter::default())?;
         for hit in hits {
-            matches.push(json!({
-                "signal_type": signal.signal_type.name(),
-                "value": signal.signal_type.format_value(&signal.value),
-                "bank": hit.bank, "entry_id": hit.entry_id, "distance": hit.distance,
-            }));
+            matches.push(HashMatch {
+                signal_type: signal.signal_type.name(),
+                value: signal.signal_type.format_value(&signal.value),
+                bank: hit.bank,
+                entry_id: hit.entry_id,
+                distance: hit.distance,
+            });
         }
     }
     let count = parsed.len();
@@ -354,7 +520,10 @@ pub async fn attach_hashes(
             })?)
         })
         .await?;
-    Ok(Json(json!({ "attached": count, "matches": matches })))
+    Ok(Json(Attached {
+        attached: count,
+        matches,
+    }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -370,7 +539,7 @@ struct ToBankBody {
     tag = "hotline",
     params(("id" = i64, Path, description = "the record's id")),
     request_body = ToBankBody,
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = AddedToBank), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn hashes_to_bank(
     State(state): State<AppState>,
@@ -378,7 +547,7 @@ pub async fn hashes_to_bank(
     Path(id): Path<i64>,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AddedToBank>> {
     caller.require(Role::Supervisor)?;
     let body: ToBankBody = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
     let summary = state
@@ -418,9 +587,10 @@ pub async fn hashes_to_bank(
             })?)
         })
         .await?;
-    Ok(Json(
-        json!({ "added": summary.added, "already_present": summary.already_present }),
-    ))
+    Ok(Json(AddedToBank {
+        added: summary.added,
+        already_present: summary.already_present,
+    }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -436,15 +606,15 @@ struct AppealBody {
     path = "/hotline/appeals",
     tag = "hotline",
     request_body = AppealBody,
-    responses((status = 201, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody)),
-    security((), ("api_key" = []))
+    responses((status = 201, description = "created", body = AppealTaken), (status = "default", description = "an error", body = crate::openapi::ErrorBody)),
+    security((), ("api_key" = []), ("bearer" = []))
 )]
 pub async fn appeal(
     State(state): State<AppState>,
     ConnectInfo(address): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<AppealTaken>)> {
     let (_, body): (_, AppealBody) = public_body(&state, address, &headers, &body).await?;
     let url = canonical_url(&body.url).map_err(|m| ApiError::bad_request("bad_url", m))?;
     let appeal = state
@@ -460,7 +630,12 @@ pub async fn appeal(
             })?)
         })
         .await?;
-    Ok((StatusCode::CREATED, Json(json!({ "appeal_id": appeal.id }))))
+    Ok((
+        StatusCode::CREATED,
+        Json(AppealTaken {
+            appeal_id: appeal.id,
+        }),
+    ))
 }
 
 /// `GET /hotline/appeals`: appeals, newest first.
@@ -468,21 +643,26 @@ pub async fn appeal(
     get,
     path = "/hotline/appeals",
     tag = "hotline",
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = Appeals), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
-pub async fn appeals(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+pub async fn appeals(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Appeals>> {
     caller.require(Role::Supervisor)?;
     let list = state
         .db(|s| Ok(hotline(s.store.as_ref()).appeals()?))
         .await?;
-    let list: Vec<Value> = list
-        .iter()
-        .map(|a| {
-            json!({"id": a.id, "case_id": a.case_id, "at": a.at, "reason": a.reason,
-                        "state": a.state, "decided_by": a.decided_by})
-        })
-        .collect();
-    Ok(Json(json!({ "appeals": list })))
+    Ok(Json(Appeals {
+        appeals: list
+            .into_iter()
+            .map(|a| AppealView {
+                id: a.id,
+                case_id: a.case_id,
+                at: a.at,
+                reason: a.reason,
+                state: a.state,
+                decided_by: a.decided_by,
+            })
+            .collect(),
+    }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -498,7 +678,7 @@ struct DecisionBody {
     tag = "hotline",
     params(("id" = i64, Path, description = "the record's id")),
     request_body = DecisionBody,
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = AppealDecided), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn decide_appeal(
     State(state): State<AppState>,
@@ -506,7 +686,7 @@ pub async fn decide_appeal(
     Path(id): Path<i64>,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AppealDecided>> {
     caller.require(Role::Supervisor)?;
     let body: DecisionBody = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
     let upheld = match body.decision.as_str() {
@@ -545,7 +725,10 @@ pub async fn decide_appeal(
             })?)
         })
         .await?;
-    Ok(Json(json!({ "id": appeal.id, "state": appeal.state })))
+    Ok(Json(AppealDecided {
+        id: appeal.id,
+        state: appeal.state,
+    }))
 }
 
 /// `DELETE /hotline/reports/<id>/contact`: forgets a reporter's contact.
@@ -590,33 +773,18 @@ pub async fn delete_contact(
     get,
     path = "/hotline/stats",
     tag = "hotline",
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = RemovalStats), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
-pub async fn stats(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+pub async fn stats(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<RemovalStats>> {
     caller.require(Role::Analyst)?;
     let removals = state
         .db(|s| Ok(hotline(s.store.as_ref()).removals()?))
         .await?;
-    let group = |key: &dyn Fn(&(String, String, i64)) -> String| -> Vec<Value> {
-        let mut groups: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-        for r in &removals {
-            groups.entry(key(r)).or_default().push(r.2);
-        }
-        groups
-            .into_iter()
-            .map(|(name, seconds)| {
-                json!({
-                    "name": name, "removed": seconds.len(),
-                    "median_seconds": percentile(&seconds, 50.0),
-                    "p90_seconds": percentile(&seconds, 90.0),
-                })
-            })
-            .collect()
-    };
-    Ok(Json(json!({
-        "by_provider": group(&|r| r.0.clone()),
-        "by_jurisdiction": group(&|r| r.1.clone()),
-    })))
+    let times = hashwatch_hotline::removal_times(&removals);
+    Ok(Json(RemovalStats {
+        by_provider: times.by_provider.into_iter().map(Into::into).collect(),
+        by_jurisdiction: times.by_jurisdiction.into_iter().map(Into::into).collect(),
+    }))
 }
 
 /// `GET /hotline/feed?since=SEQ&limit=`: this hotline's listings and

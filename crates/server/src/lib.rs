@@ -264,6 +264,7 @@ pub fn state(
         checker,
         resolver,
         report_buckets: Mutex::new(HashMap::new()),
+        stopping: Arc::default(),
     };
     (AppState(Arc::new(inner)), receiver)
 }
@@ -302,6 +303,7 @@ pub async fn serve(config: Config, ready: impl FnOnce(SocketAddr)) -> Result<(),
     {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    state.stopping.store(true, Ordering::SeqCst);
     for t in tasks.into_iter().chain([actions]) {
         t.abort();
         let _ = t.await;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 pub use hashwatch_matcher::live::{BankFilter, Hit, View};
 use hashwatch_matcher::live::{LiveView, NotLoaded};
 use hashwatch_matcher::Query;
-use hashwatch_store::{records, ApiKey, BankSettings, NewAudit, Records, Store};
+use hashwatch_store::{records, ApiKey, BankSettings, NewAudit, Records, Store, DEFAULT_TENANT};
 use tokio::sync::mpsc;
 
 use crate::error::{ApiError, ApiResult};
@@ -143,6 +143,20 @@ pub fn audit_row(
     }
 }
 
+/// The audit row of a change the service made on its own (the hotline's
+/// intake and takedown worker), to write in the change's transaction.
+pub fn system_audit(action: &str, target: String, detail: serde_json::Value) -> NewAudit {
+    NewAudit {
+        tenant: DEFAULT_TENANT.into(),
+        key_id: None,
+        actor: "hotline".into(),
+        action: action.into(),
+        bank: None,
+        target: Some(target),
+        detail: Some(detail.to_string()),
+    }
+}
+
 /// A bank's settings read inside a write, for changing them there: the
 /// bank must still be the caller's tenant's (ownership was checked before
 /// the write; this catches a change of owner in between).
@@ -190,6 +204,9 @@ pub struct Inner {
     pub resolver: Arc<dyn hashwatch_hotline::Resolver>,
     /// Per-address token buckets for public hotline routes.
     pub report_buckets: Mutex<HashMap<std::net::IpAddr, (f64, Instant)>>,
+    /// Set when the service stops: work on blocking threads (feed pulls)
+    /// ends at its next step.
+    pub stopping: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::ops::Deref for AppState {

@@ -10,8 +10,7 @@ use hashwatch_store::{hotline, unix_now, Case, CaseState};
 use serde_json::json;
 
 use crate::error::ApiResult;
-use crate::hotline::system_audit;
-use crate::state::AppState;
+use crate::state::{system_audit, AppState};
 
 /// One takedown round for a case: attribute it, re-check the URL, and send
 /// a notice when one is due. A failure is logged; the next round retries.

@@ -340,9 +340,11 @@ pub async fn subscriptions(state: AppState) {
         for sub in subscriptions {
             let (store, client) = (state.store.clone(), client.clone());
             let runtime = tokio::runtime::Handle::current();
-            let (url, bank) = (sub.url.clone(), sub.bank.clone());
+            let stopping = state.stopping.clone();
+            let (url, kind) = (sub.url.clone(), sub.kind.clone());
             let pulled = tokio::task::spawn_blocking(move || {
-                let transport = hashwatch_outbound::FeedTransport::new(client, runtime);
+                let transport =
+                    hashwatch_outbound::FeedTransport::new(client, runtime).stopping(stopping);
                 hashwatch_feed::pull(
                     &transport,
                     &hashwatch_store::feeds(store.as_ref()),
@@ -354,15 +356,15 @@ pub async fn subscriptions(state: AppState) {
             .await;
             match pulled {
                 Ok(Ok(Pulled::Bank(r))) if r.pages > 0 => tracing::info!(
-                    %url, %bank, added = r.added, removed = r.removed,
+                    %url, added = r.added, removed = r.removed,
                     checkpoint = r.checkpoint, "feed synced"
                 ),
                 Ok(Ok(Pulled::Assessments(n))) if n > 0 => {
                     tracing::info!(%url, taken = n, "shared assessments synced")
                 }
                 Ok(Ok(_)) => {}
-                Ok(Err(e)) => tracing::warn!(%url, error = %e, "feed sync failed"),
-                Err(e) => tracing::error!(%url, error = %e, "feed sync panicked"),
+                Ok(Err(e)) => tracing::warn!(%url, %kind, error = %e, "feed sync failed"),
+                Err(e) => tracing::error!(%url, %kind, error = %e, "feed sync panicked"),
             }
         }
     }

@@ -8,6 +8,7 @@
 //! re-route pass straight through.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use crate::error::Error;
 use crate::sql::{Param, Row, Sql, SqlTx};
@@ -21,6 +22,10 @@ pub struct FailingStore<S> {
     inner: S,
     fail_at: AtomicUsize,
     steps: AtomicUsize,
+    /// Write transactions begun since the last arming.
+    writes: AtomicUsize,
+    /// Which of them the injected failure fired in.
+    fired_in: Mutex<Option<usize>>,
 }
 
 impl<S: Store> FailingStore<S> {
@@ -30,13 +35,25 @@ impl<S: Store> FailingStore<S> {
             inner,
             fail_at: AtomicUsize::new(0),
             steps: AtomicUsize::new(0),
+            writes: AtomicUsize::new(0),
+            fired_in: Mutex::new(None),
         }
     }
 
     /// From now, the `n`-th write step fails (counting from 1; 0: none).
     pub fn fail_at(&self, n: usize) {
         self.steps.store(0, Ordering::SeqCst);
+        self.writes.store(0, Ordering::SeqCst);
+        *self.fired_in.lock().unwrap_or_else(|p| p.into_inner()) = None;
         self.fail_at.store(n, Ordering::SeqCst);
+    }
+
+    /// The write transaction (1 for the first since the last
+    /// [`FailingStore::fail_at`]) in which the injected failure fired, if
+    /// it did. A change that succeeds although its own transaction's
+    /// failure fired swallowed an error.
+    pub fn fired_in(&self) -> Option<usize> {
+        *self.fired_in.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Write steps taken since the last [`FailingStore::fail_at`].
@@ -52,6 +69,8 @@ impl<S: Store> FailingStore<S> {
     fn step(&self) -> Result<(), Error> {
         let n = self.steps.fetch_add(1, Ordering::SeqCst) + 1;
         if n == self.fail_at.load(Ordering::SeqCst) {
+            *self.fired_in.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some(self.writes.load(Ordering::SeqCst));
             return Err(Error::backend(format!(
                 "injected failure at write step {n}"
             )));
@@ -108,6 +127,7 @@ impl<S: Store> Sql for FailingStore<S> {
         &self,
         work: &mut dyn FnMut(&mut dyn SqlTx) -> Result<(), Error>,
     ) -> Result<(), Error> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
         self.inner
             .write(&mut |tx| work(&mut Counting { store: self, tx }))
     }

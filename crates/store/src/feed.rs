@@ -32,8 +32,9 @@ const APPLY_ROWS_PER_INSERT: usize = 256;
 
 /// The feeds of any store.
 pub struct Feeds<'a> {
-    /// Where feed pages read entries from.
-    store: &'a dyn Store,
+    /// Where feed pages read entries from; none inside a write, where a
+    /// page is never read.
+    store: Option<&'a dyn Store>,
     /// Where everything else is read and written: the store itself, or the
     /// transaction of a [`crate::Records::write`].
     sql: &'a dyn Sql,
@@ -41,14 +42,17 @@ pub struct Feeds<'a> {
 
 /// The feeds of `store`, each method its own transaction.
 pub fn feeds(store: &dyn Store) -> Feeds<'_> {
-    Feeds { store, sql: store }
+    Feeds {
+        store: Some(store),
+        sql: store,
+    }
 }
 
 impl<'a> Feeds<'a> {
-    /// The feeds of `store` whose changes are steps of `records`' write.
-    pub fn within(store: &'a dyn Store, records: &'a dyn Sql) -> Feeds<'a> {
+    /// The feeds whose changes are steps of `records`' write.
+    pub fn within(records: &'a dyn Sql) -> Feeds<'a> {
         Feeds {
-            store,
+            store: None,
             sql: records,
         }
     }
@@ -172,7 +176,10 @@ impl Feeds<'_> {
             let first = (first_entry + skip) as u64;
             let last = first + want as u64 - 1;
             let mut seq = (first_seq + skip) as u64;
-            self.store.entries_in(first, last, true, &mut |entry| {
+            let store = self
+                .store
+                .ok_or_else(|| Error::backend("a feed page is read inside a write"))?;
+            store.entries_in(first, last, true, &mut |entry| {
                 events.push(FeedEvent { seq, op, entry });
                 seq += 1;
             })?;

@@ -48,6 +48,17 @@ fn snapshot(store: &dyn Store) -> Vec<(String, i64)> {
 struct Faulty {
     service: Service,
     store: Arc<FailingStore<SqliteStore>>,
+    /// A loopback port nobody listens on.
+    closed_port: u16,
+}
+
+impl Faulty {
+    /// A reported URL: its host resolves to loopback, at a port where
+    /// nothing answers, so a re-check finds it still up (as on a passing
+    /// outage) and a listing stays listed.
+    fn url(&self, file: &str) -> String {
+        format!("http://files.example.net:{}/{file}", self.closed_port)
+    }
 }
 
 fn faulty() -> Faulty {
@@ -59,18 +70,20 @@ fn faulty() -> Faulty {
             store
         },
         |config| {
-            // Reported URLs resolve to loopback, where nothing answers on
-            // port 80: a re-check finds them still up (not gone), as on a
-            // passing outage, so a listing stays listed.
             config.hosts = Some(Arc::new(
                 hashwatch_hotline::StaticHosts::parse("127.0.0.1 files.example.net\n")
                     .expect("hosts"),
             ));
         },
     );
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
     Faulty {
         service,
         store: kept.expect("store"),
+        closed_port,
     }
 }
 
@@ -95,8 +108,13 @@ where
             faulty.store.fail_at(0);
             // It failed at each earlier step and got past this one: it
             // takes n - 1 steps. (Counting steps after the answer would
-            // also count work the change set off in the background.)
+            // also count work the change set off in the background, whose
+            // own transactions come after the change's.)
             let steps = n - 1;
+            assert!(
+                faulty.store.fired_in().is_none_or(|write| write > 1),
+                "the change succeeded although its step {n} failed: an error was swallowed"
+            );
             assert!(steps >= 2, "a multi-step change took {steps} step");
             return (answer, steps);
         }
@@ -380,7 +398,7 @@ async fn recording_matches_with_their_actions_is_all_or_nothing() {
 async fn a_report_is_taken_with_its_audit_row_or_not_at_all() {
     let faulty = faulty();
     let partner = faulty.service.key(Role::Matcher, "default");
-    let body = json!({"url": "http://files.example.net/a.jpg", "contact": "me@example.org"});
+    let body = json!({"url": faulty.url("a.jpg"), "contact": "me@example.org"});
     let (answer, steps) = fails_cleanly_at_every_step(&faulty, || {
         faulty
             .service
@@ -411,7 +429,7 @@ async fn case_awaiting_second_opinion(faulty: &Faulty) -> i64 {
             Method::POST,
             "/hotline/reports",
             &partner,
-            json!({"url": "http://files.example.net/b.jpg"}),
+            json!({"url": faulty.url("b.jpg")}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");
@@ -503,7 +521,7 @@ async fn an_upheld_appeal_delists_with_its_audit_rows_or_not_at_all() {
             Method::POST,
             "/hotline/appeals",
             &faulty.service.key(Role::Matcher, "default"),
-            json!({"url": "http://files.example.net/b.jpg", "reason": "it is my holiday photo"}),
+            json!({"url": faulty.url("b.jpg"), "reason": "it is my holiday photo"}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");
@@ -552,4 +570,108 @@ async fn an_opinion_is_kept_with_its_audit_row_or_not_at_all() {
     })
     .await;
     assert!(answer["id"].as_i64().is_some(), "{answer}");
+}
+
+/// A case confirmed illegal (by two assessors) and listed, its takedown
+/// round done.
+async fn listed_case(faulty: &Faulty) -> i64 {
+    let id = case_awaiting_second_opinion(faulty).await;
+    let supervisor = faulty.service.key(Role::Supervisor, "default");
+    let (status, answer) = faulty
+        .service
+        .json(
+            Method::POST,
+            &format!("/hotline/cases/{id}/assess"),
+            &supervisor,
+            json!({"verdict": "illegal", "category": "A1"}),
+        )
+        .await;
+    assert_eq!(answer["listed"], json!(true), "{status} {answer}");
+    takedown_round_done(faulty).await;
+    id
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hashes_attached_and_banked_from_a_case_commit_with_their_audit_rows_or_not_at_all() {
+    let faulty = faulty();
+    let id = listed_case(&faulty).await;
+    let supervisor = faulty.service.key(Role::Supervisor, "default");
+    let admin = faulty.service.key(Role::Admin, "default");
+    let (status, answer) = faulty
+        .service
+        .json(Method::POST, "/c/banks", &admin, json!({"name": "HOTLINE"}))
+        .await;
+    assert!(status.is_success(), "{answer}");
+    let hashes = json!({"hashes": [
+        {"signal_type": "md5", "value": "d41d8cd98f00b204e9800998ecf8427e"},
+        {"signal_type": "sha256",
+         "value": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+    ]});
+    let attach = format!("/hotline/cases/{id}/hashes");
+    let (answer, steps) = fails_cleanly_at_every_step(&faulty, || {
+        faulty
+            .service
+            .json(Method::POST, &attach, &supervisor, hashes.clone())
+    })
+    .await;
+    assert!(steps >= 3, "{steps} steps");
+    assert_eq!(answer["attached"], json!(2), "{answer}");
+    let to_bank = format!("/hotline/cases/{id}/bank");
+    let (answer, _) = fails_cleanly_at_every_step(&faulty, || {
+        faulty.service.json(
+            Method::POST,
+            &to_bank,
+            &supervisor,
+            json!({"bank": "HOTLINE"}),
+        )
+    })
+    .await;
+    assert_eq!(answer["added"], json!(2), "{answer}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_appeal_is_taken_with_its_audit_row_or_not_at_all() {
+    let faulty = faulty();
+    listed_case(&faulty).await;
+    let partner = faulty.service.key(Role::Matcher, "default");
+    let body = json!({"url": faulty.url("b.jpg"), "reason": "my holiday photo"});
+    let (answer, _) = fails_cleanly_at_every_step(&faulty, || {
+        faulty
+            .service
+            .json(Method::POST, "/hotline/appeals", &partner, body.clone())
+    })
+    .await;
+    assert!(answer["appeal_id"].as_i64().is_some(), "{answer}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forgetting_a_contact_commits_with_its_audit_row_or_not_at_all() {
+    let faulty = faulty();
+    let partner = faulty.service.key(Role::Matcher, "default");
+    let supervisor = faulty.service.key(Role::Supervisor, "default");
+    let (status, answer) = faulty
+        .service
+        .json(
+            Method::POST,
+            "/hotline/reports",
+            &partner,
+            json!({"url": faulty.url("c.jpg"), "contact": "me@example.org"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let report = answer["report_id"].as_i64().expect("report id");
+    let path = format!("/hotline/reports/{report}/contact");
+    let (_, steps) = fails_cleanly_at_every_step(&faulty, || {
+        faulty
+            .service
+            .call(Method::DELETE, &path, &supervisor, None, Vec::new())
+    })
+    .await;
+    assert!(steps >= 2, "{steps} steps");
+    let audit = records(faulty.store.inner())
+        .audit_events(&Default::default())
+        .expect("audit");
+    assert!(audit
+        .iter()
+        .any(|a| a.event.action == "hotline.contact_deleted"));
 }

@@ -102,6 +102,19 @@ impl Sql for Records<'_> {
     }
 }
 
+/// Runs `work` on the transaction of the write this `Records` belongs to.
+fn within<T>(
+    tx: &RefCell<&mut dyn SqlTx>,
+    mut work: impl FnMut(&mut dyn SqlTx) -> Result<T, Error>,
+) -> Result<T, Error> {
+    // Only reachable by using the outer `Records` inside a nested `write`:
+    // an error, not a panic.
+    let mut tx = tx
+        .try_borrow_mut()
+        .map_err(|_| Error::backend("a transaction's records used inside a nested write"))?;
+    work(&mut **tx)
+}
+
 impl<'a> Records<'a> {
     /// Records over a backend.
     pub fn new(sql: &'a dyn Sql) -> Records<'a> {
@@ -126,35 +139,18 @@ impl<'a> Records<'a> {
 
     fn write_tx<T>(
         &self,
-        mut work: impl FnMut(&mut dyn SqlTx) -> Result<T, Error>,
+        work: impl FnMut(&mut dyn SqlTx) -> Result<T, Error>,
     ) -> Result<T, Error> {
         match &self.target {
             Target::Store(sql) => sql::write(*sql, work),
-            Target::Within(tx) => {
-                // Only reachable by using the outer `Records` inside a nested
-                // `write`: an error, not a panic.
-                let mut tx = tx.try_borrow_mut().map_err(|_| {
-                    Error::backend("a transaction's records used inside a nested write")
-                })?;
-                work(&mut **tx)
-            }
+            Target::Within(tx) => within(tx, work),
         }
     }
 
-    fn read_tx<T>(
-        &self,
-        mut work: impl FnMut(&mut dyn SqlTx) -> Result<T, Error>,
-    ) -> Result<T, Error> {
+    fn read_tx<T>(&self, work: impl FnMut(&mut dyn SqlTx) -> Result<T, Error>) -> Result<T, Error> {
         match &self.target {
             Target::Store(sql) => sql::read(*sql, work),
-            Target::Within(tx) => {
-                // Only reachable by using the outer `Records` inside a nested
-                // `write`: an error, not a panic.
-                let mut tx = tx.try_borrow_mut().map_err(|_| {
-                    Error::backend("a transaction's records used inside a nested write")
-                })?;
-                work(&mut **tx)
-            }
+            Target::Within(tx) => within(tx, work),
         }
     }
 
@@ -163,10 +159,11 @@ impl<'a> Records<'a> {
         crate::hotline(self)
     }
 
-    /// A store's feeds whose changes are steps of this write when inside
-    /// one (pages are still read from `store`).
-    pub fn feeds<'s>(&'s self, store: &'s dyn crate::Store) -> crate::Feeds<'s> {
-        crate::Feeds::within(store, self)
+    /// The feeds' records (subscriptions, opinions), as steps of this
+    /// write when inside one. Feed pages are read from the store itself
+    /// ([`crate::feeds`]), never inside a write.
+    pub fn feeds(&self) -> crate::Feeds<'_> {
+        crate::Feeds::within(self)
     }
 
     // Entries, as steps of a transaction.
