@@ -302,20 +302,24 @@ pub async fn report(
     let intake = state
         .db(move |s| {
             Ok(s.records().write(|r| {
-            let intake = r.hotline().report(&report)?;
-            r.audit(&[NewAudit {
-                tenant: caller.as_ref().map_or(DEFAULT_TENANT.into(), |k| k.tenant.clone()),
-                key_id: caller.as_ref().map(|k| k.id),
-                actor: caller.as_ref().map_or("public".into(), |k| k.name.clone()),
-                action: "hotline.report".into(),
-                bank: None,
-                target: Some(format!("case:{}", intake.case.id)),
-                detail: Some(
-                    json!({"report": intake.report_id, "duplicate": intake.duplicate, "source": report.source})
-                        .to_string(),
-                ),
-            }])?;
-            Ok(intake)
+                let intake = r.hotline().report(&report)?;
+                let detail = json!({
+                    "report": intake.report_id,
+                    "duplicate": intake.duplicate,
+                    "source": report.source,
+                });
+                r.audit(&[NewAudit {
+                    tenant: caller
+                        .as_ref()
+                        .map_or(DEFAULT_TENANT.into(), |k| k.tenant.clone()),
+                    key_id: caller.as_ref().map(|k| k.id),
+                    actor: caller.as_ref().map_or("public".into(), |k| k.name.clone()),
+                    action: "hotline.report".into(),
+                    bank: None,
+                    target: Some(format!("case:{}", intake.case.id)),
+                    detail: Some(detail.to_string()),
+                }])?;
+                Ok(intake)
             })?)
         })
         .await?;

@@ -291,20 +291,23 @@ pub async fn retain(state: AppState) {
         let purged = tokio::task::spawn_blocking(move || {
             let cutoff = unix_now() - s.config.retention.as_secs() as i64;
             s.records().write(|r| {
-            let purged = r.purge(cutoff)?;
-            r.audit(&[NewAudit {
-                tenant: "*".into(),
-                key_id: None,
-                actor: "service".into(),
-                action: "retention.purge".into(),
-                bank: None,
-                target: None,
-                detail: Some(
-                    json!({"cutoff": cutoff, "audit": purged.audit, "matches": purged.matches, "reviews": purged.reviews})
-                        .to_string(),
-                ),
-            }])?;
-            Ok(purged)
+                let purged = r.purge(cutoff)?;
+                let detail = json!({
+                    "cutoff": cutoff,
+                    "audit": purged.audit,
+                    "matches": purged.matches,
+                    "reviews": purged.reviews,
+                });
+                r.audit(&[NewAudit {
+                    tenant: "*".into(),
+                    key_id: None,
+                    actor: "service".into(),
+                    action: "retention.purge".into(),
+                    bank: None,
+                    target: None,
+                    detail: Some(detail.to_string()),
+                }])?;
+                Ok(purged)
             })
         })
         .await;

@@ -502,19 +502,8 @@ async fn takedown_round_done(faulty: &Faulty) {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_upheld_appeal_delists_with_its_audit_rows_or_not_at_all() {
     let faulty = faulty();
-    let id = case_awaiting_second_opinion(&faulty).await;
+    listed_case(&faulty).await;
     let supervisor = faulty.service.key(Role::Supervisor, "default");
-    let (status, answer) = faulty
-        .service
-        .json(
-            Method::POST,
-            &format!("/hotline/cases/{id}/assess"),
-            &supervisor,
-            json!({"verdict": "illegal", "category": "A1"}),
-        )
-        .await;
-    assert_eq!(answer["listed"], json!(true), "{status} {answer}");
-    takedown_round_done(&faulty).await;
     let (status, answer) = faulty
         .service
         .json(
