@@ -3,22 +3,52 @@
 use axum::extract::{Path, State};
 use axum::Json;
 use hashwatch_store::Role;
+use serde::Serialize;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::{audit_row, AppState};
 
-fn delivery_json(d: &hashwatch_store::Delivery) -> Value {
-    json!({
-        "id": d.id,
-        "bank": d.bank,
-        "url": d.url,
-        "attempts": d.attempts,
-        "state": d.state,
-        "last_error": d.last_error,
-        "body": serde_json::from_str::<Value>(&d.body).unwrap_or(Value::Null),
-    })
+/// A webhook delivery that ran out of attempts.
+#[derive(Serialize, ToSchema)]
+pub struct DeadLetter {
+    id: i64,
+    bank: String,
+    url: String,
+    attempts: i64,
+    state: String,
+    last_error: Option<String>,
+    /// The body that was to be delivered (null if it was not JSON).
+    #[schema(value_type = Object)]
+    body: Value,
+}
+
+impl From<&hashwatch_store::Delivery> for DeadLetter {
+    fn from(d: &hashwatch_store::Delivery) -> DeadLetter {
+        DeadLetter {
+            id: d.id,
+            bank: d.bank.clone(),
+            url: d.url.clone(),
+            attempts: d.attempts,
+            state: d.state.clone(),
+            last_error: d.last_error.clone(),
+            body: serde_json::from_str::<Value>(&d.body).unwrap_or(Value::Null),
+        }
+    }
+}
+
+/// Dead letters of the caller's tenant's banks.
+#[derive(Serialize, ToSchema)]
+pub struct DeadLetters {
+    dead_letters: Vec<DeadLetter>,
+}
+
+/// A dead letter sent again.
+#[derive(Serialize, ToSchema)]
+pub struct Replayed {
+    replayed: i64,
 }
 
 /// `GET /actions/dead-letters`: webhook deliveries that ran out of attempts.
@@ -26,9 +56,12 @@ fn delivery_json(d: &hashwatch_store::Delivery) -> Value {
     get,
     path = "/actions/dead-letters",
     tag = "actions",
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = DeadLetters), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
-pub async fn dead_letters(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+pub async fn dead_letters(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<DeadLetters>> {
     caller.require(Role::Admin)?;
     let dead = state
         .db(move |s| {
@@ -36,9 +69,9 @@ pub async fn dead_letters(State(state): State<AppState>, caller: Caller) -> ApiR
             Ok(s.records().deliveries("dead", &mine)?)
         })
         .await?;
-    Ok(Json(
-        json!({ "dead_letters": dead.iter().map(delivery_json).collect::<Vec<_>>() }),
-    ))
+    Ok(Json(DeadLetters {
+        dead_letters: dead.iter().map(DeadLetter::from).collect(),
+    }))
 }
 
 /// `POST /actions/dead-letters/<id>/replay`.
@@ -47,13 +80,13 @@ pub async fn dead_letters(State(state): State<AppState>, caller: Caller) -> ApiR
     path = "/actions/dead-letters/{id}/replay",
     tag = "actions",
     params(("id" = i64, Path, description = "the record's id")),
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = Replayed), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn replay(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Replayed>> {
     caller.require(Role::Admin)?;
     state
         .db(move |s| {
@@ -78,5 +111,5 @@ pub async fn replay(
             Ok(())
         })
         .await?;
-    Ok(Json(json!({ "replayed": id })))
+    Ok(Json(Replayed { replayed: id }))
 }

@@ -5,24 +5,51 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use hashwatch_store::{HoldKind, Role};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::request::json_body;
 use crate::state::{audit_row, AppState};
 
-fn hold_json(h: &hashwatch_store::Hold) -> Value {
-    json!({
-        "id": h.id,
-        "kind": h.kind.name(),
-        "target": h.target,
-        "reason": h.reason,
-        "placed_by": h.placed_by,
-        "placed_at": h.placed_at,
-        "released_at": h.released_at,
-    })
+/// A legal hold.
+#[derive(Serialize, ToSchema)]
+pub struct HoldView {
+    id: i64,
+    /// `bank`, `content` or `match`.
+    kind: &'static str,
+    target: String,
+    reason: String,
+    placed_by: String,
+    placed_at: i64,
+    released_at: Option<i64>,
+}
+
+impl From<&hashwatch_store::Hold> for HoldView {
+    fn from(h: &hashwatch_store::Hold) -> HoldView {
+        HoldView {
+            id: h.id,
+            kind: h.kind.name(),
+            target: h.target.clone(),
+            reason: h.reason.clone(),
+            placed_by: h.placed_by.clone(),
+            placed_at: h.placed_at,
+            released_at: h.released_at,
+        }
+    }
+}
+
+/// The tenant's holds.
+#[derive(Serialize, ToSchema)]
+pub struct Holds {
+    holds: Vec<HoldView>,
+}
+
+/// A hold as the audit log keeps it.
+fn hold_detail(h: &hashwatch_store::Hold) -> Value {
+    serde_json::to_value(HoldView::from(h)).unwrap_or(Value::Null)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -38,14 +65,14 @@ struct HoldBody {
     path = "/holds",
     tag = "records",
     request_body = HoldBody,
-    responses((status = 201, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 201, description = "success", body = HoldView), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn place_hold(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<HoldView>)> {
     caller.require(Role::Admin)?;
     let body: HoldBody = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
     let Some(kind) = HoldKind::parse(&body.kind) else {
@@ -79,14 +106,14 @@ pub async fn place_hold(
                     "hold.place",
                     bank,
                     Some(hold.id.to_string()),
-                    hold_json(&hold),
+                    hold_detail(&hold),
                 )])?;
                 Ok(hold)
             })?;
             Ok(hold)
         })
         .await?;
-    Ok((StatusCode::CREATED, Json(hold_json(&hold))))
+    Ok((StatusCode::CREATED, Json(HoldView::from(&hold))))
 }
 
 /// `GET /holds`.
@@ -94,16 +121,16 @@ pub async fn place_hold(
     get,
     path = "/holds",
     tag = "records",
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = Holds), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
-pub async fn list_holds(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+pub async fn list_holds(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Holds>> {
     caller.require(Role::Admin)?;
     let holds = state
         .db(move |s| Ok(s.records().holds(Some(&caller.0.tenant), false)?))
         .await?;
-    Ok(Json(
-        json!({ "holds": holds.iter().map(hold_json).collect::<Vec<_>>() }),
-    ))
+    Ok(Json(Holds {
+        holds: holds.iter().map(HoldView::from).collect(),
+    }))
 }
 
 /// `DELETE /holds/<id>`: releases a hold.
@@ -112,13 +139,13 @@ pub async fn list_holds(State(state): State<AppState>, caller: Caller) -> ApiRes
     path = "/holds/{id}",
     tag = "records",
     params(("id" = i64, Path, description = "the record's id")),
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = HoldView), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn release_hold(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<HoldView>> {
     caller.require(Role::Admin)?;
     let hold = state
         .db(move |s| {
@@ -130,12 +157,12 @@ pub async fn release_hold(
                     "hold.release",
                     bank,
                     Some(id.to_string()),
-                    hold_json(&hold),
+                    hold_detail(&hold),
                 )])?;
                 Ok(hold)
             })?;
             Ok(hold)
         })
         .await?;
-    Ok(Json(hold_json(&hold)))
+    Ok(Json(HoldView::from(&hold)))
 }

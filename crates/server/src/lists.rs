@@ -6,8 +6,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use hashwatch_store::{NewEntry, Role};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -28,6 +29,29 @@ struct BulkBody {
     source: Option<String>,
 }
 
+/// What a bulk add did.
+#[derive(Serialize, ToSchema)]
+pub struct Added {
+    added: u64,
+    already_present: u64,
+    /// The bank's version after the change.
+    version: i64,
+}
+
+/// What a list import did.
+#[derive(Serialize, ToSchema)]
+pub struct Imported {
+    /// The format the list was read as.
+    format: String,
+    added: u64,
+    already_present: u64,
+    /// Repeated rows skipped (with `skip_duplicates=true`).
+    skipped_duplicates: usize,
+    /// Rows whose hash an earlier row of another item had (each kept).
+    shared_rows: usize,
+    version: i64,
+}
+
 /// `POST /c/bank/<name>/signals`: many signals in one transaction. Every
 /// signal is checked first; one bad signal refuses the whole request, and
 /// an answered request is durable.
@@ -37,7 +61,7 @@ struct BulkBody {
     tag = "banks",
     params(("name" = String, Path, description = "the bank's name")),
     request_body = BulkBody,
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = Added), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn bulk_add(
     State(state): State<AppState>,
@@ -45,7 +69,7 @@ pub async fn bulk_add(
     Path(bank): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Added>> {
     caller.require(Role::Curator)?;
     let body: BulkBody = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
     let mut entries = Vec::with_capacity(body.signals.len());
@@ -78,11 +102,11 @@ pub async fn bulk_add(
             Ok(summary)
         })
         .await?;
-    Ok(Json(json!({
-        "added": summary.added,
-        "already_present": summary.already_present,
-        "version": summary.version,
-    })))
+    Ok(Json(Added {
+        added: summary.added,
+        already_present: summary.already_present,
+        version: summary.version,
+    }))
 }
 
 /// Query parameters of a list import.
@@ -106,7 +130,7 @@ pub struct ImportParams {
     tag = "banks",
     params(("name" = String, Path, description = "the bank's name"), ImportParams),
     request_body(content = String, content_type = "text/plain", description = "a hash list in any format `bank import` reads"),
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = Imported), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn import_list(
     State(state): State<AppState>,
@@ -114,7 +138,7 @@ pub async fn import_list(
     Path(bank): Path<String>,
     Query(params): Query<ImportParams>,
     body: Bytes,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Imported>> {
     caller.require(Role::Curator)?;
     let signal_type = params
         .signal_type
@@ -148,20 +172,20 @@ pub async fn import_list(
             let origin = format!("api:{}", caller.0.name);
             let answer = s.records().write(|r| {
                 let summary = r.import(&bank, &list.entries, Some(&origin))?;
-                let answer = json!({
-                    "format": format!("{:?}", list.format).to_ascii_lowercase(),
-                    "added": summary.added,
-                    "already_present": summary.already_present,
-                    "skipped_duplicates": list.skipped_duplicates,
-                    "shared_rows": list.shared_rows,
-                    "version": summary.version,
-                });
+                let answer = Imported {
+                    format: format!("{:?}", list.format).to_ascii_lowercase(),
+                    added: summary.added,
+                    already_present: summary.already_present,
+                    skipped_duplicates: list.skipped_duplicates,
+                    shared_rows: list.shared_rows,
+                    version: summary.version,
+                };
                 r.audit(&[audit_row(
                     &caller.0,
                     "bank.import",
                     Some(&bank),
                     None,
-                    answer.clone(),
+                    serde_json::to_value(&answer).unwrap_or(Value::Null),
                 )])?;
                 Ok(answer)
             })?;

@@ -3,8 +3,9 @@
 use axum::extract::{Query, State};
 use axum::Json;
 use hashwatch_store::{RecordQuery, Role};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::ApiResult;
@@ -34,39 +35,82 @@ impl RecordParams {
     }
 }
 
+/// Audit entries, oldest first.
+#[derive(Serialize, ToSchema)]
+pub struct AuditLog {
+    events: Vec<AuditView>,
+}
+
+/// One audit entry.
+#[derive(Serialize, ToSchema)]
+pub struct AuditView {
+    id: i64,
+    at: i64,
+    key_id: Option<i64>,
+    actor: String,
+    action: String,
+    bank: Option<String>,
+    target: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    detail: Option<Value>,
+}
+
+/// Match records.
+#[derive(Serialize, ToSchema)]
+pub struct MatchRecords {
+    matches: Vec<MatchView>,
+}
+
+/// One recorded match.
+#[derive(Serialize, ToSchema)]
+pub struct MatchView {
+    id: i64,
+    at: i64,
+    key_id: Option<i64>,
+    bank: String,
+    content_id: u64,
+    entry_id: u64,
+    signal_type: String,
+    query: String,
+    distance: u32,
+}
+
 /// `GET /audit?from=&to=&bank=&after=&limit=` (Unix times).
 #[utoipa::path(
     get,
     path = "/audit",
     tag = "records",
     params(RecordParams),
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = AuditLog), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn audit(
     State(state): State<AppState>,
     caller: Caller,
     Query(params): Query<RecordParams>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AuditLog>> {
     caller.require(Role::Admin)?;
     let events = state
         .db(move |s| Ok(s.records().audit_events(&params.query(&caller.0.tenant))?))
         .await?;
-    let events: Vec<Value> = events
-        .iter()
-        .map(|e| {
-            json!({
-                "id": e.id,
-                "at": e.at,
-                "key_id": e.event.key_id,
-                "actor": e.event.actor,
-                "action": e.event.action,
-                "bank": e.event.bank,
-                "target": e.event.target,
-                "detail": e.event.detail.as_deref().and_then(|d| serde_json::from_str::<Value>(d).ok()),
+    Ok(Json(AuditLog {
+        events: events
+            .into_iter()
+            .map(|e| AuditView {
+                id: e.id,
+                at: e.at,
+                key_id: e.event.key_id,
+                actor: e.event.actor,
+                action: e.event.action,
+                bank: e.event.bank,
+                target: e.event.target,
+                detail: e
+                    .event
+                    .detail
+                    .as_deref()
+                    .and_then(|d| serde_json::from_str::<Value>(d).ok()),
             })
-        })
-        .collect();
-    Ok(Json(json!({ "events": events })))
+            .collect(),
+    }))
 }
 
 /// `GET /matches?from=&to=&bank=`.
@@ -75,32 +119,31 @@ pub async fn audit(
     path = "/matches",
     tag = "records",
     params(RecordParams),
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = MatchRecords), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn matches(
     State(state): State<AppState>,
     caller: Caller,
     Query(params): Query<RecordParams>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<MatchRecords>> {
     caller.require(Role::Admin)?;
     let found = state
         .db(move |s| Ok(s.records().matches(&params.query(&caller.0.tenant))?))
         .await?;
-    let found: Vec<Value> = found
-        .iter()
-        .map(|m| {
-            json!({
-                "id": m.id,
-                "at": m.at,
-                "key_id": m.record.key_id,
-                "bank": m.record.bank,
-                "content_id": m.record.content_id,
-                "entry_id": m.record.entry_id,
-                "signal_type": m.record.signal_type,
-                "query": m.record.query,
-                "distance": m.record.distance,
+    Ok(Json(MatchRecords {
+        matches: found
+            .into_iter()
+            .map(|m| MatchView {
+                id: m.id,
+                at: m.at,
+                key_id: m.record.key_id,
+                bank: m.record.bank,
+                content_id: m.record.content_id,
+                entry_id: m.record.entry_id,
+                signal_type: m.record.signal_type,
+                query: m.record.query,
+                distance: m.record.distance,
             })
-        })
-        .collect();
-    Ok(Json(json!({ "matches": found })))
+            .collect(),
+    }))
 }

@@ -5,8 +5,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use hashwatch_store::{BankKind, NewEntry, Role};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -14,21 +15,47 @@ use crate::request::json_body;
 use crate::signals;
 use crate::state::{audit_row, AppState};
 
-fn review_json(r: &hashwatch_store::Review) -> Value {
-    json!({
-        "id": r.id,
-        "at": r.at,
-        "reason": r.reason,
-        "state": r.state,
-        "bank": r.record.bank,
-        "content_id": r.record.content_id,
-        "entry_id": r.record.entry_id,
-        "signal_type": r.record.signal_type,
-        "query": r.record.query,
-        "distance": r.record.distance,
-        "decided_by": r.decided_by,
-        "decided_at": r.decided_at,
-    })
+/// A match waiting for (or given) a person's decision.
+#[derive(Serialize, ToSchema)]
+pub struct ReviewView {
+    id: i64,
+    at: i64,
+    reason: String,
+    /// `open`, `confirmed` or `rejected`.
+    state: String,
+    bank: String,
+    content_id: u64,
+    entry_id: u64,
+    signal_type: String,
+    query: String,
+    distance: u32,
+    decided_by: Option<String>,
+    decided_at: Option<i64>,
+}
+
+impl From<&hashwatch_store::Review> for ReviewView {
+    fn from(r: &hashwatch_store::Review) -> ReviewView {
+        ReviewView {
+            id: r.id,
+            at: r.at,
+            reason: r.reason.clone(),
+            state: r.state.clone(),
+            bank: r.record.bank.clone(),
+            content_id: r.record.content_id,
+            entry_id: r.record.entry_id,
+            signal_type: r.record.signal_type.clone(),
+            query: r.record.query.clone(),
+            distance: r.record.distance,
+            decided_by: r.decided_by.clone(),
+            decided_at: r.decided_at,
+        }
+    }
+}
+
+/// The review queue.
+#[derive(Serialize, ToSchema)]
+pub struct Reviews {
+    reviews: Vec<ReviewView>,
 }
 
 /// Query parameters.
@@ -44,13 +71,13 @@ pub struct ReviewParams {
     path = "/reviews",
     tag = "reviews",
     params(ReviewParams),
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = Reviews), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn list_reviews(
     State(state): State<AppState>,
     caller: Caller,
     Query(params): Query<ReviewParams>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Reviews>> {
     caller.require(Role::Curator)?;
     let reviews = state
         .db(move |s| {
@@ -58,9 +85,9 @@ pub async fn list_reviews(
                 .reviews(&caller.0.tenant, params.state.as_deref())?)
         })
         .await?;
-    Ok(Json(
-        json!({ "reviews": reviews.iter().map(review_json).collect::<Vec<_>>() }),
-    ))
+    Ok(Json(Reviews {
+        reviews: reviews.iter().map(ReviewView::from).collect(),
+    }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -79,7 +106,7 @@ struct Decision {
     tag = "reviews",
     params(("id" = i64, Path, description = "the record's id")),
     request_body = Decision,
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = ReviewView), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn decide_review(
     State(state): State<AppState>,
@@ -87,7 +114,7 @@ pub async fn decide_review(
     Path(id): Path<i64>,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ReviewView>> {
     caller.require(Role::Curator)?;
     let body: Decision = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
     let decided = match body.decision.as_str() {
@@ -147,5 +174,5 @@ pub async fn decide_review(
             Ok(review)
         })
         .await?;
-    Ok(Json(review_json(&review)))
+    Ok(Json(ReviewView::from(&review)))
 }

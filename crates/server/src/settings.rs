@@ -5,25 +5,51 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use hashwatch_store::{BankKind, Role, Webhook};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::request::json_body;
 use crate::state::{audit_row, owned_settings_in, AppState};
 
-fn settings_json(name: &str, kind: BankKind, s: &hashwatch_store::BankSettings) -> Value {
-    json!({
-        "name": name,
-        "kind": kind.name(),
-        "tenant": s.tenant,
-        "matching_enabled_ratio": s.enabled_ratio,
-        "threshold": s.threshold,
-        "webhook": s.webhook.as_ref().map(|w| json!({"url": w.url})),
-        "review": s.review,
-        "shared_with": s.shared_with,
-    })
+/// A bank's settings (a webhook's secret is never shown).
+#[derive(Serialize, ToSchema)]
+pub struct SettingsView {
+    name: String,
+    /// `positive` or `negative`.
+    kind: &'static str,
+    tenant: String,
+    matching_enabled_ratio: f64,
+    threshold: Option<u32>,
+    webhook: Option<WebhookView>,
+    review: bool,
+    shared_with: Vec<String>,
+}
+
+/// Where a bank's matches are posted.
+#[derive(Serialize, ToSchema)]
+pub struct WebhookView {
+    url: String,
+}
+
+impl SettingsView {
+    fn new(name: &str, kind: BankKind, s: &hashwatch_store::BankSettings) -> SettingsView {
+        SettingsView {
+            name: name.to_string(),
+            kind: kind.name(),
+            tenant: s.tenant.clone(),
+            matching_enabled_ratio: s.enabled_ratio,
+            threshold: s.threshold,
+            webhook: s
+                .webhook
+                .as_ref()
+                .map(|w| WebhookView { url: w.url.clone() }),
+            review: s.review,
+            shared_with: s.shared_with.clone(),
+        }
+    }
 }
 
 /// `GET /c/bank/<name>/settings`.
@@ -32,18 +58,18 @@ fn settings_json(name: &str, kind: BankKind, s: &hashwatch_store::BankSettings) 
     path = "/c/bank/{name}/settings",
     tag = "banks",
     params(("name" = String, Path, description = "the bank's name")),
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = SettingsView), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn get_settings(
     State(state): State<AppState>,
     caller: Caller,
     Path(name): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<SettingsView>> {
     let answer = state
         .db(move |s| {
             let settings = s.visible_bank(&caller.0, &name)?;
             let bank = s.store.bank(&name)?;
-            Ok(settings_json(&name, bank.kind, &settings))
+            Ok(SettingsView::new(&name, bank.kind, &settings))
         })
         .await?;
     Ok(Json(answer))
@@ -84,7 +110,7 @@ mod double_option {
     tag = "banks",
     params(("name" = String, Path, description = "the bank's name")),
     request_body = SettingsBody,
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = SettingsView), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn put_settings(
     State(state): State<AppState>,
@@ -92,7 +118,7 @@ pub async fn put_settings(
     Path(name): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<SettingsView>> {
     caller.require(Role::Admin)?;
     let body: SettingsBody = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
     if let Some(Some(t)) = body.threshold {
@@ -138,14 +164,14 @@ pub async fn put_settings(
                         .cloned()
                         .collect();
                 }
-                let answer = settings_json(&name, kind, &settings);
+                let answer = SettingsView::new(&name, kind, &settings);
                 r.update_bank(&name, &settings, None)?;
                 r.audit(&[audit_row(
                     &caller.0,
                     "bank.settings",
                     Some(&name),
                     None,
-                    answer.clone(),
+                    serde_json::to_value(&answer).unwrap_or(Value::Null),
                 )])?;
                 Ok(answer)
             })?;
