@@ -15,6 +15,7 @@ use hashwatch_store::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
+use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -22,9 +23,195 @@ use crate::request::json_body;
 use crate::signals::{self, Signal};
 use crate::state::{audit_row, owned_settings_in, AppState, BankFilter, Event, Hit};
 
-fn bank_json(name: &str, settings: &BankSettings) -> Value {
-    json!({ "name": name, "matching_enabled_ratio": settings.enabled_ratio })
+/// A bank as HMA answers it.
+#[derive(Serialize, ToSchema)]
+pub struct HmaBank {
+    name: String,
+    matching_enabled_ratio: f64,
 }
+
+impl HmaBank {
+    fn new(name: &str, settings: &BankSettings) -> HmaBank {
+        HmaBank {
+            name: name.to_string(),
+            matching_enabled_ratio: settings.enabled_ratio,
+        }
+    }
+}
+
+/// HMA's acknowledgement.
+#[derive(Serialize, ToSchema)]
+pub struct Done {
+    /// `Done`.
+    message: &'static str,
+}
+
+/// A content item added: its id and the signals it holds, by type.
+#[derive(Serialize, ToSchema)]
+pub struct ContentAdded {
+    id: u64,
+    #[schema(value_type = Object)]
+    signals: Map<String, Value>,
+}
+
+/// A content item as HMA answers `GET`.
+#[derive(Serialize, ToSchema)]
+pub struct ContentView {
+    id: u64,
+    bank: HmaBank,
+    disable_until_ts: i64,
+    /// Always null: media are never stored.
+    original_media_uri: Option<String>,
+    /// With `include_signals=true`: hex by signal type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    signals: Option<Map<String, Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<ContentMetadataView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
+}
+
+/// HMA's content metadata, as given on upload.
+#[derive(Serialize, ToSchema)]
+pub struct ContentMetadataView {
+    #[schema(value_type = Option<String>)]
+    content_id: Option<Value>,
+    #[schema(value_type = Option<String>)]
+    content_uri: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    json: Option<Value>,
+    /// Always null: collaboration metadata is not kept.
+    #[schema(value_type = Option<Object>)]
+    collab: Option<Value>,
+}
+
+/// A content item as HMA answers `PUT`.
+#[derive(Serialize, ToSchema)]
+pub struct ContentUpdated {
+    id: u64,
+    bank: HmaBank,
+    disable_until_ts: i64,
+    /// Always empty.
+    #[schema(value_type = Object)]
+    collab_metadata: Map<String, Value>,
+    original_media_uri: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    user_metadata: Option<Value>,
+    note: Option<String>,
+}
+
+/// Whether a content item was deleted.
+#[derive(Serialize, ToSchema)]
+pub struct Deleted {
+    /// 1 when it was, 0 when the bank had no such item.
+    deleted: u8,
+}
+
+/// A match as HMA answers it: the distance is a string, `-` for exact
+/// types.
+#[derive(Serialize, ToSchema)]
+pub struct LookupMatch {
+    bank_content_id: u64,
+    distance: String,
+}
+
+/// Matches by bank name.
+#[derive(Serialize, ToSchema)]
+#[serde(transparent)]
+pub struct ByBank(BTreeMap<String, Vec<LookupMatch>>);
+
+/// Matches by signal type, then by bank name.
+#[derive(Serialize, ToSchema)]
+#[serde(transparent)]
+pub struct BySignal(BTreeMap<String, ByBank>);
+
+/// A hash lookup's matches by bank; a fetched URL's by signal type too.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum LookupAnswer {
+    /// For `signal_type` and `signal`.
+    ByBank(ByBank),
+    /// For `url`.
+    BySignal(BySignal),
+}
+
+/// `raw_lookup`'s answer.
+#[derive(Serialize, ToSchema)]
+pub struct RawLookup {
+    matches: Vec<RawMatch>,
+}
+
+/// A content id, or with `include_distance=true` a match.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum RawMatch {
+    /// The content id.
+    Id(u64),
+    /// The content id and distance.
+    Match(LookupMatch),
+}
+
+/// By signal type: `[matched, {distance}]` (no distance for exact types).
+#[derive(Serialize, ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = Object)]
+pub struct Compared(BTreeMap<String, (bool, Distance)>);
+
+/// A comparison's distance, for PDQ.
+#[derive(Serialize, ToSchema)]
+pub struct Distance {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    distance: Option<u32>,
+}
+
+/// The loaded index by signal type.
+#[derive(Serialize, ToSchema)]
+#[serde(transparent)]
+pub struct IndexStatuses(BTreeMap<String, IndexStatus>);
+
+/// One signal type's index on this node.
+#[derive(Serialize, ToSchema)]
+pub struct IndexStatus {
+    present: bool,
+    /// Unix time it follows the store to, -1 before it is loaded.
+    built_to: i64,
+    size: usize,
+}
+
+/// Index sizes by signal type.
+#[derive(Serialize, ToSchema)]
+#[serde(transparent)]
+pub struct TypeIndexes(BTreeMap<String, TypeIndex>);
+
+/// One signal type's index, as HMA describes it.
+#[derive(Serialize, ToSchema)]
+pub struct TypeIndex {
+    db_size: usize,
+    index_size: usize,
+    index_out_of_date: bool,
+    newest_db_item: i64,
+    index_built_to: i64,
+}
+
+/// A signal type this service matches.
+#[derive(Serialize, ToSchema)]
+pub struct SignalTypeView {
+    name: &'static str,
+    enabled_ratio: f64,
+}
+
+/// A content type this service hashes.
+#[derive(Serialize, ToSchema)]
+pub struct ContentTypeView {
+    name: &'static str,
+    enabled: bool,
+}
+
+/// Hashes by signal type (empty for a PDQ hash too flat to match).
+#[derive(Serialize, ToSchema)]
+#[serde(transparent)]
+pub struct Hashes(BTreeMap<String, String>);
 
 /// HMA's bank name rule.
 fn hma_bank_name(name: &str) -> ApiResult<()> {
@@ -53,7 +240,7 @@ fn hma_bank_name(name: &str) -> ApiResult<()> {
     get,
     path = "/status/live",
     tag = "status",
-    responses((status = 200, description = "success", body = String, content_type = "text/plain"), (status = "default", description = "an error", body = crate::openapi::ErrorBody)),
+    responses((status = 200, description = "I-AM-ALIVE", body = String, content_type = "text/html"), (status = "default", description = "an error", body = crate::openapi::ErrorBody)),
     security(())
 )]
 pub async fn live() -> Html<&'static str> {
@@ -66,7 +253,7 @@ pub async fn live() -> Html<&'static str> {
     get,
     path = "/status",
     tag = "status",
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "I-AM-ALIVE", body = String, content_type = "text/html"), (status = 503, description = "INDEX-NOT-LOADED or INDEX-STALE", body = String, content_type = "text/html"), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn status(State(state): State<AppState>, _caller: Caller) -> Response {
     let view = state.view();
@@ -87,9 +274,12 @@ pub async fn status(State(state): State<AppState>, _caller: Caller) -> Response 
     get,
     path = "/c/banks",
     tag = "banks",
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = [HmaBank]), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
-pub async fn list_banks(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+pub async fn list_banks(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<HmaBank>>> {
     let settings = state.db(|s| Ok(s.records().bank_settings()?)).await?;
     let mut names: Vec<&String> = settings
         .iter()
@@ -97,12 +287,12 @@ pub async fn list_banks(State(state): State<AppState>, caller: Caller) -> ApiRes
         .map(|(n, _)| n)
         .collect();
     names.sort();
-    Ok(Json(Value::Array(
+    Ok(Json(
         names
             .into_iter()
-            .map(|n| bank_json(n, &settings[n]))
+            .map(|n| HmaBank::new(n, &settings[n]))
             .collect(),
-    )))
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -137,14 +327,14 @@ fn ratio_of(body: &BankBody) -> ApiResult<Option<f64>> {
     path = "/c/banks",
     tag = "banks",
     request_body = BankBody,
-    responses((status = 201, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 201, description = "success", body = HmaBank), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn create_bank(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<HmaBank>)> {
     caller.require(Role::Curator)?;
     let body: BankBody = json_body(&headers, &body, StatusCode::UNPROCESSABLE_ENTITY)?;
     let Some(name) = body.name.clone() else {
@@ -171,7 +361,7 @@ pub async fn create_bank(
         enabled_ratio: ratio_of(&body)?.unwrap_or(1.0),
         ..BankSettings::default()
     };
-    let answer = bank_json(&name, &settings);
+    let answer = HmaBank::new(&name, &settings);
     state
         .db(move |s| {
             s.records().write(|r| {
@@ -196,20 +386,20 @@ pub async fn create_bank(
     path = "/c/bank/{name}",
     tag = "banks",
     params(("name" = String, Path, description = "the bank's name")),
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = HmaBank), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn get_bank(
     State(state): State<AppState>,
     caller: Caller,
     Path(name): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<HmaBank>> {
     let settings = state
         .db({
             let name = name.clone();
             move |s| s.visible_bank(&caller.0, &name)
         })
         .await?;
-    Ok(Json(bank_json(&name, &settings)))
+    Ok(Json(HmaBank::new(&name, &settings)))
 }
 
 /// `PUT /c/bank/<name>`: rename, enable or set the ratio.
@@ -219,7 +409,7 @@ pub async fn get_bank(
     tag = "banks",
     params(("name" = String, Path, description = "the bank's name")),
     request_body = BankBody,
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = HmaBank), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn update_bank(
     State(state): State<AppState>,
@@ -227,7 +417,7 @@ pub async fn update_bank(
     Path(name): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<HmaBank>> {
     caller.require(Role::Curator)?;
     let body: BankBody = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
     if let Some(new) = &body.name {
@@ -258,7 +448,7 @@ pub async fn update_bank(
             Ok((new_name, settings))
         })
         .await?;
-    Ok(Json(bank_json(&new_name, &settings)))
+    Ok(Json(HmaBank::new(&new_name, &settings)))
 }
 
 /// `DELETE /c/bank/<name>`: answers `Done` for unknown banks, as HMA does;
@@ -268,13 +458,13 @@ pub async fn update_bank(
     path = "/c/bank/{name}",
     tag = "banks",
     params(("name" = String, Path, description = "the bank's name")),
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = Done), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn delete_bank(
     State(state): State<AppState>,
     caller: Caller,
     Path(name): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Done>> {
     caller.require(Role::Curator)?;
     state
         .db(move |s| {
@@ -296,7 +486,7 @@ pub async fn delete_bank(
             Ok(())
         })
         .await?;
-    Ok(Json(json!({"message": "Done"})))
+    Ok(Json(Done { message: "Done" }))
 }
 
 // Content.
@@ -310,7 +500,7 @@ fn add_content(
     signals: &[Signal],
     note: Option<&str>,
     metadata: Option<&str>,
-) -> ApiResult<Value> {
+) -> ApiResult<ContentAdded> {
     state.owned_bank(caller, bank)?;
     let entry = |s: &Signal| NewEntry {
         quality: s.quality,
@@ -345,7 +535,10 @@ fn add_content(
         )])?;
         Ok(id)
     })?;
-    Ok(json!({"id": id, "signals": signals_json}))
+    Ok(ContentAdded {
+        id,
+        signals: signals_json,
+    })
 }
 
 /// The id of the bank's active entry with this signal: one already there
@@ -373,7 +566,7 @@ fn entry_id_for(
     tag = "content",
     params(("name" = String, Path, description = "the bank's name")),
     request_body(content = Object, content_type = "application/json"),
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = ContentAdded), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn add_signal(
     State(state): State<AppState>,
@@ -381,7 +574,7 @@ pub async fn add_signal(
     Path(bank): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ContentAdded>> {
     caller.require(Role::Curator)?;
     let body: Value = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
     let Value::Object(fields) = body else {
@@ -480,7 +673,7 @@ pub struct UploadParams {
     tag = "content",
     params(("name" = String, Path, description = "the bank's name"), UploadParams),
     request_body(content = crate::openapi::Upload, content_type = "multipart/form-data"),
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = ContentAdded), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn add_upload(
     State(state): State<AppState>,
@@ -488,7 +681,7 @@ pub async fn add_upload(
     Path(bank): Path<String>,
     Query(params): Query<UploadParams>,
     multipart: Multipart,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ContentAdded>> {
     caller.require(Role::Curator)?;
     let upload = signals::read_upload(multipart).await?;
     let names = signals::wanted(&upload.content_type, params.types.as_deref())?;
@@ -565,14 +758,14 @@ fn hma_name(t: SignalType) -> &'static str {
     path = "/c/bank/{name}/content/{id}",
     tag = "content",
     params(("name" = String, Path, description = "the bank's name"), ("id" = u64, Path, description = "the record's id"), ContentParams),
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = ContentView), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn get_content(
     State(state): State<AppState>,
     caller: Caller,
     Path((bank, id)): Path<(String, u64)>,
     Query(params): Query<ContentParams>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ContentView>> {
     let include_signals = truthy(params.include_signals.as_deref(), false);
     let include_metadata = truthy(params.include_metadata.as_deref(), true);
     let answer = state
@@ -580,13 +773,8 @@ pub async fn get_content(
             let settings = s.visible_bank(&caller.0, &bank)?;
             let entries = content_entries(s, &bank, id)?;
             let content = s.records().content(&bank, id)?;
-            let mut out = Map::new();
-            out.insert("id".into(), json!(id));
-            out.insert("bank".into(), bank_json(&bank, &settings));
-            out.insert("disable_until_ts".into(), json!(content.disable_until));
-            out.insert("original_media_uri".into(), Value::Null);
-            if include_signals {
-                let signals: Map<String, Value> = entries
+            let signals = include_signals.then(|| {
+                entries
                     .iter()
                     .map(|e| {
                         (
@@ -594,32 +782,33 @@ pub async fn get_content(
                             json!(e.value_hex()),
                         )
                     })
-                    .collect();
-                out.insert("signals".into(), Value::Object(signals));
-            }
-            if include_metadata {
-                let metadata = content
+                    .collect()
+            });
+            let metadata = if include_metadata {
+                content
                     .metadata
                     .as_deref()
                     .map(serde_json::from_str::<Value>)
                     .transpose()
-                    .map_err(ApiError::internal)?;
-                if let Some(m) = metadata {
-                    out.insert(
-                        "metadata".into(),
-                        json!({
-                            "content_id": m.get("content_id"),
-                            "content_uri": m.get("content_uri"),
-                            "json": m.get("json"),
-                            "collab": Value::Null,
-                        }),
-                    );
-                }
-            }
-            if let Some(note) = content.note {
-                out.insert("note".into(), json!(note));
-            }
-            Ok(Value::Object(out))
+                    .map_err(ApiError::internal)?
+                    .map(|m| ContentMetadataView {
+                        content_id: m.get("content_id").cloned(),
+                        content_uri: m.get("content_uri").cloned(),
+                        json: m.get("json").cloned(),
+                        collab: None,
+                    })
+            } else {
+                None
+            };
+            Ok(ContentView {
+                id,
+                bank: HmaBank::new(&bank, &settings),
+                disable_until_ts: content.disable_until,
+                original_media_uri: None,
+                signals,
+                metadata,
+                note: content.note,
+            })
         })
         .await?;
     Ok(Json(answer))
@@ -661,7 +850,7 @@ fn disable_until(value: &Value) -> ApiResult<i64> {
     tag = "content",
     params(("name" = String, Path, description = "the bank's name"), ("id" = u64, Path, description = "the record's id")),
     request_body(content = Object, content_type = "application/json"),
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = ContentUpdated), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn update_content(
     State(state): State<AppState>,
@@ -669,7 +858,7 @@ pub async fn update_content(
     Path((bank, id)): Path<(String, u64)>,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ContentUpdated>> {
     caller.require(Role::Curator)?;
     let body: Value = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
     let until = body
@@ -698,15 +887,15 @@ pub async fn update_content(
                 .map(serde_json::from_str::<Value>)
                 .transpose()
                 .map_err(ApiError::internal)?;
-            Ok(json!({
-                "id": id,
-                "bank": bank_json(&bank, &settings),
-                "disable_until_ts": content.disable_until,
-                "collab_metadata": {},
-                "original_media_uri": Value::Null,
-                "user_metadata": metadata,
-                "note": content.note,
-            }))
+            Ok(ContentUpdated {
+                id,
+                bank: HmaBank::new(&bank, &settings),
+                disable_until_ts: content.disable_until,
+                collab_metadata: Map::new(),
+                original_media_uri: None,
+                user_metadata: metadata,
+                note: content.note,
+            })
         })
         .await?;
     Ok(Json(answer))
@@ -718,13 +907,13 @@ pub async fn update_content(
     path = "/c/bank/{name}/content/{id}",
     tag = "content",
     params(("name" = String, Path, description = "the bank's name"), ("id" = u64, Path, description = "the record's id")),
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = Deleted), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn delete_content(
     State(state): State<AppState>,
     caller: Caller,
     Path((bank, id)): Path<(String, u64)>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Deleted>> {
     caller.require(Role::Curator)?;
     let deleted = state
         .db(move |s| {
@@ -749,7 +938,7 @@ pub async fn delete_content(
             Ok(1)
         })
         .await?;
-    Ok(Json(json!({ "deleted": deleted })))
+    Ok(Json(Deleted { deleted }))
 }
 
 // Matching.
@@ -828,20 +1017,23 @@ async fn lookup_and_record(
 }
 
 /// HMA's match object: the distance is a string, `-` for exact types.
-fn hit_json(h: &Hit) -> Value {
+fn lookup_match(h: &Hit) -> LookupMatch {
     let distance = match h.signal_type {
         SignalType::Pdq => h.distance.to_string(),
         _ => "-".to_string(),
     };
-    json!({"bank_content_id": h.content_id, "distance": distance})
+    LookupMatch {
+        bank_content_id: h.content_id,
+        distance,
+    }
 }
 
-fn by_bank(hits: &[Hit]) -> Value {
-    let mut out: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
+fn by_bank(hits: &[Hit]) -> ByBank {
+    let mut out: BTreeMap<String, Vec<LookupMatch>> = BTreeMap::new();
     for h in hits {
-        out.entry(&h.bank).or_default().push(hit_json(h));
+        out.entry(h.bank.clone()).or_default().push(lookup_match(h));
     }
-    json!(out)
+    ByBank(out)
 }
 
 fn required(params: &LookupParams, status: StatusCode) -> ApiResult<Signal> {
@@ -861,13 +1053,13 @@ fn required(params: &LookupParams, status: StatusCode) -> ApiResult<Signal> {
     path = "/m/lookup",
     tag = "matching",
     params(LookupParams),
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = LookupAnswer), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn lookup(
     State(state): State<AppState>,
     caller: Caller,
     Query(params): Query<LookupParams>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<LookupAnswer>> {
     let filter = BankFilter {
         only: bank_list(params.banks.as_deref()),
         coinflip: Some(coinflip(params.seed.as_deref(), false)),
@@ -876,16 +1068,16 @@ pub async fn lookup(
         let content_type = params.content_type.as_deref().unwrap_or("photo");
         let signals =
             crate::fetch::hash_url(&state, url, content_type, params.types.as_deref()).await?;
-        let mut out = Map::new();
+        let mut out = BTreeMap::new();
         for signal in &signals {
             let hits = lookup_and_record(&state, &caller, signal, &filter).await?;
             out.insert(signal.name.clone(), by_bank(&hits));
         }
-        return Ok(Json(Value::Object(out)));
+        return Ok(Json(LookupAnswer::BySignal(BySignal(out))));
     }
     let signal = required(&params, StatusCode::BAD_REQUEST)?;
     let hits = lookup_and_record(&state, &caller, &signal, &filter).await?;
-    Ok(Json(by_bank(&hits)))
+    Ok(Json(LookupAnswer::ByBank(by_bank(&hits))))
 }
 
 /// Reads a one-file multipart upload and hashes it off the async threads.
@@ -908,14 +1100,14 @@ async fn hash_uploaded(
     tag = "matching",
     params(UploadParams),
     request_body(content = crate::openapi::Upload, content_type = "multipart/form-data"),
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = BySignal), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn lookup_upload(
     State(state): State<AppState>,
     caller: Caller,
     Query(params): Query<UploadParams>,
     multipart: Multipart,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<BySignal>> {
     let signals = hash_uploaded(&state, multipart, params.types.as_deref()).await?;
     let filter = BankFilter {
         only: bank_list(params.banks.as_deref()),
@@ -924,12 +1116,12 @@ pub async fn lookup_upload(
             truthy(params.bypass_coinflip.as_deref(), false),
         )),
     };
-    let mut out = Map::new();
+    let mut out = BTreeMap::new();
     for signal in &signals {
         let hits = lookup_and_record(&state, &caller, signal, &filter).await?;
         out.insert(signal.name.clone(), by_bank(&hits));
     }
-    Ok(Json(Value::Object(out)))
+    Ok(Json(BySignal(out)))
 }
 
 /// `GET /m/raw_lookup`: content ids, ignoring bank ratios (disabled
@@ -939,25 +1131,31 @@ pub async fn lookup_upload(
     path = "/m/raw_lookup",
     tag = "matching",
     params(LookupParams),
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = RawLookup), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn raw_lookup(
     State(state): State<AppState>,
     caller: Caller,
     Query(params): Query<LookupParams>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<RawLookup>> {
     let signal = required(&params, StatusCode::UNPROCESSABLE_ENTITY)?;
     let filter = BankFilter {
         only: bank_list(params.banks.as_deref()),
         coinflip: None,
     };
     let hits = lookup_and_record(&state, &caller, &signal, &filter).await?;
-    let matches: Vec<Value> = if truthy(params.include_distance.as_deref(), false) {
-        hits.iter().map(hit_json).collect()
-    } else {
-        hits.iter().map(|h| json!(h.content_id)).collect()
-    };
-    Ok(Json(json!({ "matches": matches })))
+    let with_distance = truthy(params.include_distance.as_deref(), false);
+    let matches = hits
+        .iter()
+        .map(|h| {
+            if with_distance {
+                RawMatch::Match(lookup_match(h))
+            } else {
+                RawMatch::Id(h.content_id)
+            }
+        })
+        .collect();
+    Ok(Json(RawLookup { matches }))
 }
 
 /// `POST /m/compare`: `{"<type>": [a, b]}` → `{"<type>": [match, {distance}]}`.
@@ -966,14 +1164,14 @@ pub async fn raw_lookup(
     path = "/m/compare",
     tag = "matching",
     request_body(content = Object, content_type = "application/json"),
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = Compared), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn compare(
     State(state): State<AppState>,
     _caller: Caller,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Compared>> {
     let body: Value = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
     let Value::Object(fields) = body else {
         return Err(ApiError::bad_request(
@@ -981,7 +1179,7 @@ pub async fn compare(
             "send a JSON object: {\"pdq\": [a, b]}",
         ));
     };
-    let mut out = Map::new();
+    let mut out = BTreeMap::new();
     for (name, pair) in &fields {
         let Some([a, b]) = pair.as_array().map(Vec::as_slice) else {
             return Err(ApiError::bad_request(
@@ -998,14 +1196,14 @@ pub async fn compare(
         let answer = match (a.pdq(), b.pdq()) {
             (Some(x), Some(y)) => {
                 let d = x.distance(&y);
-                json!([d <= state.config.threshold, {"distance": d}])
+                (d <= state.config.threshold, Distance { distance: Some(d) })
             }
             // Exact types have no distance; HMA answers 500 here.
-            _ => json!([a.value == b.value, {}]),
+            _ => (a.value == b.value, Distance { distance: None }),
         };
         out.insert(name.clone(), answer);
     }
-    Ok(Json(Value::Object(out)))
+    Ok(Json(Compared(out)))
 }
 
 /// Query parameters.
@@ -1035,30 +1233,30 @@ fn types_asked(param: Option<&str>) -> ApiResult<Vec<&'static str>> {
     path = "/m/index/status",
     tag = "matching",
     params(TypeParam),
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = IndexStatuses), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn index_status(
     State(state): State<AppState>,
     _caller: Caller,
     Query(params): Query<TypeParam>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<IndexStatuses>> {
     let names = types_asked(params.signal_type.as_deref())?;
     let view = state.view();
     let sizes = view.matcher.as_ref().map(|m| m.sizes());
-    let mut out = Map::new();
+    let mut out = BTreeMap::new();
     for name in names {
         let t = signals::signal_type(name)?;
         let size = sizes.as_ref().and_then(|s| s.get(&t)).copied().unwrap_or(0);
         out.insert(
             name.into(),
-            json!({
-                "present": sizes.is_some(),
-                "built_to": if sizes.is_some() { view.synced_at } else { -1 },
-                "size": size,
-            }),
+            IndexStatus {
+                present: sizes.is_some(),
+                built_to: if sizes.is_some() { view.synced_at } else { -1 },
+                size,
+            },
         );
     }
-    Ok(Json(Value::Object(out)))
+    Ok(Json(IndexStatuses(out)))
 }
 
 /// `GET /c/signal_type/index`.
@@ -1067,32 +1265,32 @@ pub async fn index_status(
     path = "/c/signal_type/index",
     tag = "matching",
     params(TypeParam),
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = TypeIndexes), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn signal_type_index(
     State(state): State<AppState>,
     _caller: Caller,
     Query(params): Query<TypeParam>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<TypeIndexes>> {
     let names = types_asked(params.signal_type.as_deref())?;
     let view = state.view();
     let sizes = view.matcher.as_ref().map(|m| m.sizes()).unwrap_or_default();
-    let mut out = Map::new();
+    let mut out = BTreeMap::new();
     for name in names {
         let t = signals::signal_type(name)?;
         let size = sizes.get(&t).copied().unwrap_or(0);
         out.insert(
             name.into(),
-            json!({
-                "db_size": size,
-                "index_size": size,
-                "index_out_of_date": false,
-                "newest_db_item": view.synced_at,
-                "index_built_to": view.synced_at,
-            }),
+            TypeIndex {
+                db_size: size,
+                index_size: size,
+                index_out_of_date: false,
+                newest_db_item: view.synced_at,
+                index_built_to: view.synced_at,
+            },
         );
     }
-    Ok(Json(Value::Object(out)))
+    Ok(Json(TypeIndexes(out)))
 }
 
 /// `GET /c/signal_type`.
@@ -1100,15 +1298,18 @@ pub async fn signal_type_index(
     get,
     path = "/c/signal_type",
     tag = "matching",
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = [SignalTypeView]), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
-pub async fn signal_types(_caller: Caller) -> Json<Value> {
-    Json(Value::Array(
+pub async fn signal_types(_caller: Caller) -> Json<Vec<SignalTypeView>> {
+    Json(
         signals::TYPE_NAMES
             .iter()
-            .map(|n| json!({"name": n, "enabled_ratio": 1.0}))
+            .map(|name| SignalTypeView {
+                name,
+                enabled_ratio: 1.0,
+            })
             .collect(),
-    ))
+    )
 }
 
 /// `GET /c/content_type`.
@@ -1116,10 +1317,18 @@ pub async fn signal_types(_caller: Caller) -> Json<Value> {
     get,
     path = "/c/content_type",
     tag = "matching",
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = [ContentTypeView]), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
-pub async fn content_types(_caller: Caller) -> Json<Value> {
-    Json(json!([{"name": "photo", "enabled": true}, {"name": "video", "enabled": true}]))
+pub async fn content_types(_caller: Caller) -> Json<Vec<ContentTypeView>> {
+    Json(
+        ["photo", "video"]
+            .into_iter()
+            .map(|name| ContentTypeView {
+                name,
+                enabled: true,
+            })
+            .collect(),
+    )
 }
 
 // Hashing.
@@ -1132,31 +1341,32 @@ pub async fn content_types(_caller: Caller) -> Json<Value> {
     tag = "hashing",
     params(UploadParams),
     request_body(content = crate::openapi::Upload, content_type = "multipart/form-data"),
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = Hashes), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn hash_upload(
     State(state): State<AppState>,
     _caller: Caller,
     Query(params): Query<UploadParams>,
     multipart: Multipart,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Hashes>> {
     let signals = hash_uploaded(&state, multipart, params.types.as_deref()).await?;
     Ok(Json(hash_answer(&signals)))
 }
 
 /// HMA's hash answer.
-pub fn hash_answer(signals: &[Signal]) -> Value {
-    let out: Map<String, Value> = signals
-        .iter()
-        .map(|s| {
-            let hex = match s.quality {
-                Some(q) if q < 50 => String::new(),
-                _ => s.hex(),
-            };
-            (s.name.clone(), Value::String(hex))
-        })
-        .collect();
-    Value::Object(out)
+pub fn hash_answer(signals: &[Signal]) -> Hashes {
+    Hashes(
+        signals
+            .iter()
+            .map(|s| {
+                let hex = match s.quality {
+                    Some(q) if q < 50 => String::new(),
+                    _ => s.hex(),
+                };
+                (s.name.clone(), hex)
+            })
+            .collect(),
+    )
 }
 
 /// `GET /h/hash?url=`: fetches from an allowed host, then hashes.
@@ -1165,13 +1375,13 @@ pub fn hash_answer(signals: &[Signal]) -> Value {
     path = "/h/hash",
     tag = "hashing",
     params(LookupParams),
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "success", body = Hashes), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn hash_url(
     State(state): State<AppState>,
     _caller: Caller,
     Query(params): Query<LookupParams>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Hashes>> {
     let Some(url) = params.url.as_deref() else {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
