@@ -119,9 +119,29 @@ pub fn listed(state: CaseState) -> bool {
     )
 }
 
+/// Whether a case's hashes may go into a bank: only once its material is
+/// confirmed illegal (by both assessors where four eyes apply), whatever
+/// became of the URL since.
+pub fn bankable(verdict: Option<&str>) -> bool {
+    verdict.and_then(Verdict::parse) == Some(Verdict::Illegal)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_confirmed_illegal_case_goes_into_a_bank() {
+        assert!(bankable(Some("illegal")));
+        for verdict in [
+            None,
+            Some("not_illegal"),
+            Some("unreachable"),
+            Some("Illegal"),
+        ] {
+            assert!(!bankable(verdict), "{verdict:?}");
+        }
+    }
 
     fn by(assessor: i64, supervisor: bool, verdict: Verdict) -> Assessment<'static> {
         Assessment {

@@ -34,7 +34,7 @@ pub struct PageQuery {
     path = "/feeds/{bank}",
     tag = "feeds",
     params(("bank" = String, Path, description = "the bank's name"), PageQuery),
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "a signed feed page: {\"page\": {format, feed, from, to, head, events}, \"key\", \"signature\"}", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn page(
     State(state): State<AppState>,

@@ -558,7 +558,7 @@ pub async fn hashes_to_bank(
         .db(move |s| {
             let h = hotline(s.store.as_ref());
             let case = h.case(id)?;
-            if case.verdict.as_deref() != Some("illegal") {
+            if !hashwatch_hotline::case::bankable(case.verdict.as_deref()) {
                 return Err(ApiError::bad_request(
                     "not_confirmed",
                     format!("case {id} is not confirmed illegal"),
@@ -799,7 +799,7 @@ pub async fn stats(State(state): State<AppState>, caller: Caller) -> ApiResult<J
     path = "/hotline/feed",
     tag = "hotline",
     params(PageQuery),
-    responses((status = 200, description = "success", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+    responses((status = 200, description = "a shared-assessments page {format, since, head, events}, signed in X-Hashwatch-Signature", body = Object), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn shared_feed(
     State(state): State<AppState>,
