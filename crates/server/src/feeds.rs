@@ -28,6 +28,16 @@ pub struct PageQuery {
     limit: Option<usize>,
 }
 
+/// The key this instance signs feeds with, if it publishes any.
+fn feed_key(state: &AppState) -> ApiResult<&std::sync::Arc<hashwatch_feed::FeedKey>> {
+    state.config.feed_key.as_ref().ok_or_else(|| {
+        ApiError::not_found(
+            "no_feed_key",
+            "this instance publishes no feeds: start it with --feed-key",
+        )
+    })
+}
+
 /// `GET /feeds/<bank>?since=N&limit=L`: the signed page of events after N.
 #[utoipa::path(
     get,
@@ -42,12 +52,7 @@ pub async fn page(
     Path(bank): Path<String>,
     Query(query): Query<PageQuery>,
 ) -> ApiResult<Response> {
-    let Some(key) = state.config.feed_key.clone() else {
-        return Err(ApiError::not_found(
-            "no_feed_key",
-            "this instance publishes no feeds: start it with --feed-key",
-        ));
-    };
+    let key = feed_key(&state)?.clone();
     let since = query.since.unwrap_or(0);
     let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
     let body = state
@@ -71,15 +76,9 @@ pub async fn public_key(
     State(state): State<AppState>,
     _caller: Caller,
 ) -> ApiResult<Json<FeedPublicKey>> {
-    match &state.config.feed_key {
-        Some(key) => Ok(Json(FeedPublicKey {
-            public_key: key.public_key().to_string(),
-        })),
-        None => Err(ApiError::not_found(
-            "no_feed_key",
-            "this instance publishes no feeds: start it with --feed-key",
-        )),
-    }
+    Ok(Json(FeedPublicKey {
+        public_key: feed_key(&state)?.public_key().to_string(),
+    }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
