@@ -15,12 +15,22 @@ use crate::state::AppState;
 /// Prefixed to a blocklist body before signing.
 pub const BLOCKLIST_CONTEXT: &[u8] = b"hashwatch-blocklist-v1\0";
 
-/// `?format=&since=`.
+/// `?format=`.
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct BlocklistQuery {
+    /// `plain` (default), `json` or `sha256`.
     format: Option<String>,
+}
+
+/// `?since=&format=`.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeltaQuery {
+    /// The sequence number to start after (0: from the beginning).
     since: Option<i64>,
+    /// `plain` (default), `json` or `sha256`.
+    format: Option<String>,
 }
 
 pub(crate) fn signed(
@@ -59,8 +69,8 @@ fn line_of(format: &str, c: &BlockChange) -> String {
     }
 }
 
-fn list_format(query: &BlocklistQuery) -> ApiResult<String> {
-    let format = query.format.clone().unwrap_or_else(|| "plain".into());
+fn list_format(format: Option<&str>) -> ApiResult<String> {
+    let format = format.unwrap_or("plain").to_string();
     if !matches!(format.as_str(), "plain" | "json" | "sha256") {
         return Err(ApiError::bad_request(
             "bad_format",
@@ -86,7 +96,7 @@ pub async fn blocklist(
     Query(query): Query<BlocklistQuery>,
 ) -> ApiResult<Response> {
     caller.require(Role::Matcher)?;
-    let format = list_format(&query)?;
+    let format = list_format(query.format.as_deref())?;
     let (seq, list) = state
         .db(|s| Ok(hotline(s.store.as_ref()).blocklist()?))
         .await?;
@@ -119,16 +129,16 @@ pub async fn blocklist(
     get,
     path = "/blocklist/delta",
     tag = "blocklist",
-    params(BlocklistQuery),
+    params(DeltaQuery),
     responses((status = 200, description = "success: plain text or JSON, by `format`", body = String), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn blocklist_delta(
     State(state): State<AppState>,
     caller: Caller,
-    Query(query): Query<BlocklistQuery>,
+    Query(query): Query<DeltaQuery>,
 ) -> ApiResult<Response> {
     caller.require(Role::Matcher)?;
-    let format = list_format(&query)?;
+    let format = list_format(query.format.as_deref())?;
     let since = query.since.unwrap_or(0);
     let changes = state
         .db(move |s| Ok(hotline(s.store.as_ref()).blocklist_changes(since)?))
