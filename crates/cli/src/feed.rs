@@ -12,7 +12,7 @@ use hashwatch_store::{feeds as store_feeds, BankKind, ErrorKind, Store, Subscrip
 use serde_json::{json, Value};
 
 use crate::db;
-use crate::flags::{DbFlags, FeedCommand};
+use crate::flags::{DbFlags, FeedCommand, OutboundFlags};
 use crate::hashes;
 use crate::output::Table;
 use crate::progress::Progress;
@@ -27,7 +27,12 @@ const STATUS_COLUMNS: [&str; 7] = [
     "last_error",
 ];
 
-pub fn run(command: &FeedCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
+pub fn run(
+    command: &FeedCommand,
+    db_flags: &DbFlags,
+    outbound: &OutboundFlags,
+) -> anyhow::Result<ExitCode> {
+    let guard = outbound.guard();
     match command {
         FeedCommand::Keygen { out } => {
             let key = FeedKey::generate()?;
@@ -66,7 +71,7 @@ pub fn run(command: &FeedCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
             )?;
             eprintln!("subscribed bank {bank:?} to {url}");
             if !no_sync {
-                return sync_all(store, vec![sub], *page_size, !no_progress);
+                return sync_all(store, &guard, vec![sub], *page_size, !no_progress);
             }
         }
         FeedCommand::Sync {
@@ -82,7 +87,7 @@ pub fn run(command: &FeedCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
             };
             // Partner hotlines' assessments are pulled by `serve`.
             let subs = subs.into_iter().filter(|s| s.kind == "bank").collect();
-            return sync_all(store, subs, *page_size, !no_progress);
+            return sync_all(store, &guard, subs, *page_size, !no_progress);
         }
         FeedCommand::Status { format } => {
             let store = db::open(db_flags)?;
@@ -127,7 +132,7 @@ pub fn run(command: &FeedCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
             });
             let answer = runtime()?
                 .block_on(hashwatch_outbound::send_opinion(
-                    &hashwatch_outbound::feed_client(),
+                    &hashwatch_outbound::feed_client(guard.clone()),
                     url,
                     api_key.as_deref(),
                     &opinion,
@@ -151,6 +156,7 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// still pulled).
 fn sync_all(
     store: Arc<dyn Store + Send + Sync>,
+    guard: &Arc<hashwatch_outbound::Guard>,
     subs: Vec<Subscription>,
     page_size: usize,
     bar: bool,
@@ -162,6 +168,7 @@ fn sync_all(
         let start = sub.checkpoint;
         let result = pull(
             &runtime,
+            guard,
             store.as_ref(),
             &sub,
             page_size,
@@ -205,13 +212,14 @@ fn sync_all(
 /// requests run on `runtime`), noting a failure on the subscription.
 pub fn pull(
     runtime: &tokio::runtime::Runtime,
+    guard: &Arc<hashwatch_outbound::Guard>,
     store: &dyn Store,
     sub: &Subscription,
     page_size: usize,
     progress: &mut dyn FnMut(&SyncReport),
 ) -> Result<Pulled, PullError> {
     let transport = hashwatch_outbound::FeedTransport::new(
-        hashwatch_outbound::feed_client(),
+        hashwatch_outbound::feed_client(guard.clone()),
         runtime.handle().clone(),
     );
     hashwatch_feed::pull(&transport, &store_feeds(store), sub, page_size, progress)

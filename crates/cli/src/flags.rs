@@ -13,6 +13,27 @@ pub struct Flags {
     pub command: Command,
     #[command(flatten)]
     pub db: DbFlags,
+    #[command(flatten)]
+    pub outbound: OutboundFlags,
+}
+
+/// Where requests to other machines may go.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OutboundFlags {
+    /// Let requests to other machines (webhooks, feeds, re-checks, fetches)
+    /// reach this internal range (CIDR or address; repeat, or separate with
+    /// commas). Loopback, private, link-local and similar addresses are
+    /// refused otherwise.
+    #[arg(long = "outbound-allow", global = true, value_name = "CIDR",
+          env = "HASHWATCH_OUTBOUND_ALLOW", value_delimiter = ',', value_parser = parse_net)]
+    pub allow: Vec<hashwatch_access::limits::IpNet>,
+}
+
+impl OutboundFlags {
+    /// The guard these flags make.
+    pub fn guard(&self) -> std::sync::Arc<hashwatch_outbound::Guard> {
+        std::sync::Arc::new(hashwatch_outbound::Guard::allowing(self.allow.clone()))
+    }
 }
 
 /// Where banks are kept.
@@ -263,7 +284,8 @@ pub struct ServeFlags {
     #[arg(long, value_name = "HOST")]
     pub fetch_allow: Vec<String>,
     /// Default PDQ match threshold (banks may set their own).
-    #[arg(long, default_value_t = 31)]
+    #[arg(long, default_value_t = hashwatch_matcher::DEFAULT_THRESHOLD,
+          value_parser = clap::value_parser!(u32).range(0..=hashwatch_matcher::MAX_THRESHOLD as i64))]
     pub threshold: u32,
     /// Sign and serve every bank's feed at /feeds/BANK with this key (from
     /// `hashwatch feed keygen`). Without it, no feeds are published.
@@ -285,6 +307,10 @@ pub struct ServeFlags {
     /// Hotline: re-check open takedowns this often.
     #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
     pub recheck_interval: std::time::Duration,
+    /// Hotline: delist a URL only when two re-checks at least this far
+    /// apart both find its material gone.
+    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+    pub removal_confirm_after: std::time::Duration,
     /// Hotline: give a takedown up after this long (the URL stays listed).
     #[arg(long, default_value = "90days", value_parser = humantime::parse_duration)]
     pub takedown_expiry: std::time::Duration,
@@ -296,6 +322,18 @@ pub struct ServeFlags {
     /// (for closed networks and tests).
     #[arg(long, value_name = "FILE")]
     pub hosts: Option<PathBuf>,
+    /// A proxy (address or CIDR range, repeatable) whose X-Forwarded-For
+    /// names the client for per-client limits. Without any, the
+    /// connection's address is the client.
+    #[arg(long = "trusted-proxy", value_name = "CIDR", value_parser = parse_net)]
+    pub trusted_proxies: Vec<hashwatch_access::limits::IpNet>,
+    /// Public reports and appeals answered at once; more get 503.
+    #[arg(long, default_value_t = 32)]
+    pub public_concurrency: usize,
+    /// Hotline: the tenant the hotline belongs to. Only its keys with the
+    /// analyst or supervisor role work cases and appeals.
+    #[arg(long, default_value = "default", value_name = "TENANT")]
+    pub hotline_tenant: String,
     /// Hotline: who notices come from.
     #[arg(long, default_value = "hashwatch hotline")]
     pub hotline_name: String,
@@ -311,9 +349,13 @@ pub enum KeyCommand {
         /// A label: who or what uses the key.
         #[arg(long)]
         name: String,
-        /// admin, curator, supervisor, analyst (hotline) or matcher.
-        #[arg(long, default_value = "matcher")]
-        role: String,
+        /// A role the key holds (repeat, or separate with commas): matcher,
+        /// curator, admin (banks); analyst, supervisor (the hotline, for
+        /// keys of its tenant); blocklist (SHA-256 of listed URLs),
+        /// blocklist-urls (the URLs themselves); partner (another hotline
+        /// reading shared assessments). A key holds only what it is given.
+        #[arg(long = "role", value_name = "ROLE", default_value = "matcher", value_parser = parse_roles)]
+        roles: Vec<hashwatch_store::Roles>,
         /// The tenant whose banks the key sees.
         #[arg(long, default_value = "default")]
         tenant: String,
@@ -432,7 +474,7 @@ pub struct MatchFlags {
 
     /// Largest PDQ Hamming distance that matches.
     #[arg(long, default_value_t = hashwatch_matcher::DEFAULT_THRESHOLD,
-          value_parser = clap::value_parser!(u32).range(0..=256))]
+          value_parser = clap::value_parser!(u32).range(0..=hashwatch_matcher::MAX_THRESHOLD as i64))]
     pub threshold: u32,
 
     /// PDQ hashes of images below this quality are reported, not matched.
@@ -517,4 +559,22 @@ pub enum OutputFormat {
     Tsv,
     /// One JSON object per line.
     Json,
+}
+
+/// `--role`: one role or several separated by commas.
+fn parse_roles(text: &str) -> Result<hashwatch_store::Roles, String> {
+    hashwatch_store::Roles::parse(text).map_err(|bad| {
+        let names: Vec<&str> = hashwatch_store::Role::ALL
+            .iter()
+            .map(|r| r.name())
+            .collect();
+        format!("{bad:?} is not a role: use {}", names.join(", "))
+    })
+}
+
+/// `--trusted-proxy`: a CIDR range or one address.
+fn parse_net(text: &str) -> Result<hashwatch_access::limits::IpNet, String> {
+    text.parse()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(Into::into))
+        .map_err(|_| format!("{text:?} is not an address or CIDR range"))
 }

@@ -13,7 +13,7 @@ use hashwatch_store::{feeds, hotline, Store};
 use serde_json::{json, Value};
 
 use crate::db;
-use crate::flags::{DbFlags, HotlineCommand};
+use crate::flags::{DbFlags, HotlineCommand, OutboundFlags};
 use crate::output::Table;
 
 const CASE_COLUMNS: [&str; 9] = [
@@ -28,7 +28,11 @@ const CASE_COLUMNS: [&str; 9] = [
     "removed_at",
 ];
 
-pub fn run(command: &HotlineCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
+pub fn run(
+    command: &HotlineCommand,
+    db_flags: &DbFlags,
+    outbound: &OutboundFlags,
+) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     let mut status = ExitCode::SUCCESS;
     match command {
@@ -100,6 +104,7 @@ pub fn run(command: &HotlineCommand, db_flags: &DbFlags) -> anyhow::Result<ExitC
                 let runtime = crate::feed::runtime()?;
                 let result = crate::feed::pull(
                     &runtime,
+                    &outbound.guard(),
                     store.as_ref(),
                     &sub,
                     hashwatch_feed::pull::DEFAULT_PAGE,

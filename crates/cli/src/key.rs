@@ -4,8 +4,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::Context;
-use hashwatch_store::{records, NewAudit, Role};
+use hashwatch_store::{records, NewAudit, Roles};
 use serde_json::{json, Value};
 
 use crate::db;
@@ -19,7 +18,7 @@ fn row(key: &hashwatch_store::ApiKey) -> Vec<Value> {
         json!(key.id),
         json!(key.tenant),
         json!(key.name),
-        json!(key.role.name()),
+        json!(key.roles.to_string()),
         json!(key.created_at),
         json!(key.revoked_at),
     ]
@@ -33,7 +32,7 @@ fn audit(key: &hashwatch_store::ApiKey, action: &str) -> NewAudit {
         action: action.into(),
         bank: None,
         target: Some(key.id.to_string()),
-        detail: Some(json!({"name": key.name, "role": key.role.name()}).to_string()),
+        detail: Some(json!({"name": key.name, "role": key.roles.to_string()}).to_string()),
     }
 }
 
@@ -44,14 +43,12 @@ pub fn run(command: &KeyCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode>
     match command {
         KeyCommand::Create {
             name,
-            role,
+            roles,
             tenant,
             format,
         } => {
-            let role = Role::parse(role).with_context(|| {
-                format!("role {role:?} is not admin, curator, supervisor, analyst or matcher")
-            })?;
-            let (key, secret) = records.create_key(tenant, name, role)?;
+            let roles = Roles::of(&roles.iter().flat_map(|r| r.iter()).collect::<Vec<_>>());
+            let (key, secret) = records.create_key(tenant, name, roles)?;
             records.audit(&[audit(&key, "key.create")])?;
             match format {
                 OutputFormat::Tsv => writeln!(out, "{secret}")?,
@@ -69,7 +66,7 @@ pub fn run(command: &KeyCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode>
                 "hashwatch: key {} ({}, {} of tenant {}) created; the secret is shown only now",
                 key.id,
                 key.name,
-                key.role.name(),
+                key.roles,
                 key.tenant
             );
         }

@@ -49,10 +49,10 @@ fn run() -> anyhow::Result<ExitCode> {
         Command::Hash(args) => hash::run(&args),
         Command::Bank { command } => bank::run(&command, &flags.db),
         Command::Match(args) => match_cmd::run(&args, &flags.db),
-        Command::Serve(args) => serve::run(&args, &flags.db),
+        Command::Serve(args) => serve::run(&args, &flags.db, &flags.outbound),
         Command::Key { command } => key::run(&command, &flags.db),
-        Command::Feed { command } => feed::run(&command, &flags.db),
-        Command::Hotline { command } => hotline::run(&command, &flags.db),
+        Command::Feed { command } => feed::run(&command, &flags.db, &flags.outbound),
+        Command::Hotline { command } => hotline::run(&command, &flags.db, &flags.outbound),
     }
 }
 

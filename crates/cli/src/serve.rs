@@ -7,9 +7,13 @@ use anyhow::Context;
 use hashwatch_server::Config;
 
 use crate::db;
-use crate::flags::{DbFlags, ServeFlags};
+use crate::flags::{DbFlags, OutboundFlags, ServeFlags};
 
-pub fn run(flags: &ServeFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
+pub fn run(
+    flags: &ServeFlags,
+    db_flags: &DbFlags,
+    outbound: &OutboundFlags,
+) -> anyhow::Result<ExitCode> {
     let spec = db::spec(db_flags)?;
     let db = spec
         .to_str()
@@ -19,6 +23,9 @@ pub fn run(flags: &ServeFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
         anyhow::bail!(
             "--retention must be at least 90 days (records must outlive reports about them)"
         );
+    }
+    if !hashwatch_store::valid_tenant(&flags.hotline_tenant) {
+        anyhow::bail!("--hotline-tenant must be letters, digits, '_' and '-'");
     }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -57,6 +64,7 @@ pub fn run(flags: &ServeFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
         notice_interval: flags.notice_interval,
         recheck_interval: flags.recheck_interval,
         takedown_expiry: flags.takedown_expiry,
+        removal_confirm_after: flags.removal_confirm_after,
         providers: match &flags.providers {
             Some(path) => Some(std::sync::Arc::new(
                 hashwatch_hotline::Registry::parse(&read(path)?)
@@ -72,6 +80,10 @@ pub fn run(flags: &ServeFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
             None => None,
         },
         hotline_name: flags.hotline_name.clone(),
+        access: hashwatch_access::Policy::with_hotline_tenant(&flags.hotline_tenant),
+        trusted_proxies: flags.trusted_proxies.clone(),
+        public_concurrency: flags.public_concurrency,
+        outbound_allow: outbound.allow.clone(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -105,10 +105,47 @@ pub fn takedown_open(state: CaseState) -> bool {
     matches!(state, CaseState::Confirmed | CaseState::NoticeSent)
 }
 
-/// The state a re-check moves a case to: `removed` (and off the
-/// blocklist) when the material is gone during a takedown, else unchanged.
-pub fn after_check(state: CaseState, gone: bool) -> Option<CaseState> {
-    (gone && takedown_open(state)).then_some(CaseState::Removed)
+/// What a re-check does to a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AfterCheck {
+    /// The state it moves to (`removed`, off the blocklist), if any.
+    pub state: Option<CaseState>,
+    /// Since when re-checks have found the material gone.
+    pub gone_since: Option<i64>,
+}
+
+/// A re-check at `now` during a takedown. Delisting puts material back in
+/// front of ISP filters, so one answer is not enough: the material is
+/// removed only when it is found gone again at least `confirm_after`
+/// seconds after it was first found gone, with no check in between
+/// finding it back.
+pub fn after_check(
+    state: CaseState,
+    gone_since: Option<i64>,
+    gone: bool,
+    now: i64,
+    confirm_after: i64,
+) -> AfterCheck {
+    if !takedown_open(state) {
+        return AfterCheck {
+            state: None,
+            gone_since,
+        };
+    }
+    match (gone, gone_since) {
+        (false, _) => AfterCheck {
+            state: None,
+            gone_since: None,
+        },
+        (true, Some(since)) if now - since >= confirm_after => AfterCheck {
+            state: Some(CaseState::Removed),
+            gone_since: Some(since),
+        },
+        (true, since) => AfterCheck {
+            state: None,
+            gone_since: Some(since.unwrap_or(now)),
+        },
+    }
 }
 
 /// Whether the URL is on the blocklist, so that an appeal can be made.
@@ -250,13 +287,28 @@ mod tests {
     }
 
     #[test]
+    fn one_answer_does_not_delist() {
+        let first = after_check(CaseState::NoticeSent, None, true, 1000, 600);
+        assert_eq!((first.state, first.gone_since), (None, Some(1000)));
+        // Too soon after the first.
+        let soon = after_check(CaseState::NoticeSent, Some(1000), true, 1300, 600);
+        assert_eq!((soon.state, soon.gone_since), (None, Some(1000)));
+        let later = after_check(CaseState::NoticeSent, Some(1000), true, 1600, 600);
+        assert_eq!(later.state, Some(CaseState::Removed));
+        // Back in between: start over.
+        let back = after_check(CaseState::NoticeSent, Some(1000), false, 1600, 600);
+        assert_eq!((back.state, back.gone_since), (None, None));
+        // Not during a takedown: nothing happens.
+        let closed = after_check(CaseState::Removed, Some(1000), true, 9000, 600);
+        assert_eq!(closed.state, None);
+    }
+
+    #[test]
     fn re_checks_end_only_open_takedowns() {
-        assert_eq!(
-            after_check(CaseState::NoticeSent, true),
-            Some(CaseState::Removed)
-        );
-        assert_eq!(after_check(CaseState::Confirmed, false), None);
-        assert_eq!(after_check(CaseState::Expired, true), None);
+        let check = |state, gone| after_check(state, Some(0), gone, 10, 0).state;
+        assert_eq!(check(CaseState::NoticeSent, true), Some(CaseState::Removed));
+        assert_eq!(check(CaseState::Confirmed, false), None);
+        assert_eq!(check(CaseState::Expired, true), None);
         assert!(listed(CaseState::Expired) && !listed(CaseState::Removed));
         for state in CaseState::ALL {
             assert_eq!(CaseState::parse(state.name()), Some(state));

@@ -21,7 +21,7 @@ pub mod takedown;
 pub use crate::canonical::{canonical_url, CanonicalUrl};
 pub use crate::notice::{notice_text, Notice};
 pub use crate::providers::{Provider, Registry};
-pub use crate::resolve::{Resolver, StaticHosts, SystemResolver};
+pub use crate::resolve::{ResolveError, Resolver, StaticHosts, SystemResolver};
 
 /// The `p`th percentile (0-100) of `values` by nearest rank; `None` when
 /// there are none.

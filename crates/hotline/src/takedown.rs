@@ -164,6 +164,7 @@ mod tests {
             last_check_at: None,
             last_check: None,
             removed_at: None,
+            gone_since: None,
             reports: 1,
             created_at: confirmed_at,
         }

@@ -31,6 +31,10 @@ use hashwatch_store::{
 
 /// HMA's and ThreatExchange's usual PDQ match threshold.
 pub const DEFAULT_THRESHOLD: u32 = 31;
+/// The largest threshold accepted anywhere: past a quarter of the 256
+/// bits, visually unrelated images start to match, and a bank set that
+/// high would flag whatever is uploaded.
+pub const MAX_THRESHOLD: u32 = 63;
 /// HMA's quality floor: flatter images' hashes collide by accident.
 pub const DEFAULT_QUALITY_FLOOR: u8 = 50;
 

@@ -162,6 +162,9 @@ pub struct Case {
     pub last_check: Option<String>,
     /// When a re-check found it gone.
     pub removed_at: Option<i64>,
+    /// When re-checks started finding it gone: it is removed once a later
+    /// check, far enough apart, finds it gone too.
+    pub gone_since: Option<i64>,
     /// Reports that named it.
     pub reports: i64,
     /// The first report (Unix seconds).

@@ -32,5 +32,5 @@ pub use crate::hotline::{
 pub use crate::service::{
     unix_now, valid_tenant, ApiKey, AuditEvent, BankSettings, Content, ContentState, Delivery,
     Hold, HoldKind, KeySecret, MatchEvent, NewAudit, NewMatch, Purged, RecordQuery, Review, Role,
-    Webhook, DEFAULT_TENANT,
+    Roles, Webhook, DEFAULT_TENANT,
 };

@@ -15,44 +15,125 @@ pub fn unix_now() -> i64 {
 /// The tenant of banks and keys made without one.
 pub const DEFAULT_TENANT: &str = "default";
 
-/// What an API key may do. Each role may do what the ones below it may.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// One thing an API key may be granted. Bank roles (matcher, curator,
+/// admin) and hotline roles (analyst, supervisor) are separate ladders;
+/// the blocklist and partner roles stand alone. What each allows is
+/// decided in one place, `hashwatch-access`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
-    /// Hash and look up; read blocklists.
+    /// Hash and look up against the tenant's banks and those shared with it.
     Matcher,
-    /// Also assess hotline reports and attach hashes to them.
-    Analyst,
-    /// Also give the second assessment, decide appeals, delete reporter
-    /// contacts and put a report's hashes into a bank.
-    Supervisor,
     /// Also add and remove signals and content, manage banks, decide reviews.
     Curator,
     /// Also read the audit log, place and release holds, set actions,
     /// share banks and replay dead letters.
     Admin,
+    /// Assess hotline reports and attach hashes to them (hotline tenant).
+    Analyst,
+    /// Also give the second assessment, decide appeals, delete reporter
+    /// contacts and put a report's hashes into a bank (hotline tenant).
+    Supervisor,
+    /// Read the signed blocklist as SHA-256 of the listed URLs.
+    Blocklist,
+    /// Read the blocklist with the URLs in plain text.
+    BlocklistUrls,
+    /// Another instance: read this hotline's shared assessments, and the
+    /// feeds of banks its tenant may read.
+    Partner,
 }
 
 impl Role {
+    /// Every role, in the order they are written.
+    pub const ALL: [Role; 8] = [
+        Role::Matcher,
+        Role::Curator,
+        Role::Admin,
+        Role::Analyst,
+        Role::Supervisor,
+        Role::Blocklist,
+        Role::BlocklistUrls,
+        Role::Partner,
+    ];
+
     /// The role's name.
     pub fn name(&self) -> &'static str {
         match self {
             Role::Matcher => "matcher",
-            Role::Analyst => "analyst",
-            Role::Supervisor => "supervisor",
             Role::Curator => "curator",
             Role::Admin => "admin",
+            Role::Analyst => "analyst",
+            Role::Supervisor => "supervisor",
+            Role::Blocklist => "blocklist",
+            Role::BlocklistUrls => "blocklist-urls",
+            Role::Partner => "partner",
         }
     }
 
-    /// Parses `admin`, `curator`, `supervisor`, `analyst` or `matcher`.
+    /// Parses a role's name.
     pub fn parse(text: &str) -> Option<Role> {
-        match text {
-            "admin" => Some(Role::Admin),
-            "curator" => Some(Role::Curator),
-            "supervisor" => Some(Role::Supervisor),
-            "analyst" => Some(Role::Analyst),
-            "matcher" => Some(Role::Matcher),
-            _ => None,
+        Role::ALL.into_iter().find(|r| r.name() == text)
+    }
+
+    fn bit(self) -> u16 {
+        1 << (self as u16)
+    }
+}
+
+/// The roles a key holds: exactly those it was given.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Roles(u16);
+
+impl Roles {
+    /// No role at all.
+    pub const NONE: Roles = Roles(0);
+
+    /// These roles.
+    pub fn of(roles: &[Role]) -> Roles {
+        Roles(roles.iter().fold(0, |bits, r| bits | r.bit()))
+    }
+
+    /// Whether `role` is held.
+    pub fn holds(self, role: Role) -> bool {
+        self.0 & role.bit() != 0
+    }
+
+    /// Whether no role is held.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The roles held, in [`Role::ALL`]'s order.
+    pub fn iter(self) -> impl Iterator<Item = Role> {
+        Role::ALL.into_iter().filter(move |r| self.holds(*r))
+    }
+
+    /// Parses names separated by commas (`admin,analyst`); the error is
+    /// the first name that is not a role.
+    pub fn parse(text: &str) -> Result<Roles, String> {
+        let mut roles = Vec::new();
+        for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            roles.push(Role::parse(name).ok_or_else(|| name.to_string())?);
+        }
+        if roles.is_empty() {
+            return Err(text.to_string());
+        }
+        Ok(Roles::of(&roles))
+    }
+}
+
+impl From<Role> for Roles {
+    fn from(role: Role) -> Roles {
+        Roles::of(&[role])
+    }
+}
+
+impl std::fmt::Display for Roles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.iter().map(|r| r.name()).collect();
+        if names.is_empty() {
+            f.write_str("none")
+        } else {
+            f.write_str(&names.join(","))
         }
     }
 }
@@ -102,7 +183,7 @@ pub struct ApiKey {
     /// A label for people.
     pub name: String,
     /// What it may do.
-    pub role: Role,
+    pub roles: Roles,
     /// Unix time.
     pub created_at: i64,
     /// Unix time, once revoked.
@@ -132,8 +213,11 @@ pub struct BankSettings {
     pub webhook: Option<Webhook>,
     /// Queue every match for a curator's review.
     pub review: bool,
-    /// Tenants that may read and match against the bank.
+    /// Tenants that may match against the bank.
     pub shared_with: Vec<String>,
+    /// Of those, the tenants the owner also lets read its contents and
+    /// export it.
+    pub shared_read: Vec<String>,
 }
 
 impl Default for BankSettings {
@@ -145,14 +229,20 @@ impl Default for BankSettings {
             webhook: None,
             review: false,
             shared_with: Vec::new(),
+            shared_read: Vec::new(),
         }
     }
 }
 
 impl BankSettings {
-    /// Whether a key of `tenant` may see the bank.
+    /// Whether keys of `tenant` may match against the bank.
     pub fn visible_to(&self, tenant: &str) -> bool {
         self.tenant == tenant || self.shared_with.iter().any(|t| t == tenant)
+    }
+
+    /// Whether keys of `tenant` may read the bank's contents and export it.
+    pub fn readable_by(&self, tenant: &str) -> bool {
+        self.tenant == tenant || self.shared_read.iter().any(|t| t == tenant)
     }
 }
 

@@ -10,7 +10,10 @@
 //!   by the words of an error message);
 //! - [`read_capped`]: a response body, refused past a size whether or not
 //!   the server said its length;
-//! - [`webhook_client`], [`feed_client`], [`fetch_client`]: the clients.
+//! - [`webhook_client`], [`feed_client`], [`fetch_client`]: the clients,
+//!   each a [`Client`] that checks every URL and every resolved address
+//!   against the [`Guard`] before connecting, and connects to the address
+//!   it checked.
 //!
 //! [`Resolver`]: hashwatch_hotline::Resolver
 //! [`Transport`]: hashwatch_feed::Transport
@@ -26,7 +29,11 @@ use futures_util::StreamExt;
 use hashwatch_feed::pull::MAX_PAGE_BYTES;
 use hashwatch_feed::{Fetched, Transport};
 use hashwatch_hotline::takedown::Recheck;
-use hashwatch_hotline::Resolver;
+use hashwatch_hotline::{ResolveError, Resolver};
+
+pub mod guard;
+
+pub use crate::guard::{Guard, Refused};
 
 /// Redirects followed within one host by [`fetch_client`].
 const MAX_REDIRECTS: usize = 3;
@@ -44,20 +51,34 @@ impl std::fmt::Display for NotResolved {
 
 impl std::error::Error for NotResolved {}
 
-/// Hands reqwest's connector the addresses a [`Resolver`] gives.
-struct ResolveWith(Arc<dyn Resolver>);
+/// Hands reqwest's connector the addresses a [`Resolver`] gives that the
+/// [`Guard`] lets through: reqwest connects to these and no others.
+struct ResolveWith {
+    resolver: Arc<dyn Resolver>,
+    guard: Arc<Guard>,
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 impl reqwest::dns::Resolve for ResolveWith {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let resolver = self.0.clone();
+        let resolver = self.resolver.clone();
+        let guard = self.guard.clone();
         let host = name.as_str().to_string();
         Box::pin(async move {
-            let ips = tokio::task::spawn_blocking(move || resolver.resolve(&host))
-                .await
-                .map_err(|e| -> Box<dyn std::error::Error + Send + Sync> { e.to_string().into() })?
-                .map_err(|e| -> Box<dyn std::error::Error + Send + Sync> {
-                    Box::new(NotResolved(e))
+            let ips = tokio::task::spawn_blocking(move || {
+                let ips = resolver.resolve(&host).map_err(|e| -> BoxError {
+                    match e {
+                        ResolveError::NoSuchName(why) => Box::new(NotResolved(why)),
+                        ResolveError::Failed(why) => why.into(),
+                    }
                 })?;
+                guard
+                    .filter(&host, ips)
+                    .map_err(|e| -> BoxError { Box::new(e) })
+            })
+            .await
+            .map_err(|e| -> BoxError { e.to_string().into() })??;
             let addrs: reqwest::dns::Addrs =
                 Box::new(ips.into_iter().map(|ip| std::net::SocketAddr::new(ip, 0)));
             Ok(addrs)
@@ -65,53 +86,108 @@ impl reqwest::dns::Resolve for ResolveWith {
     }
 }
 
-fn build(builder: reqwest::ClientBuilder) -> reqwest::Client {
+/// An HTTP client whose every request is checked by a [`Guard`]: the URL
+/// before it is sent (scheme, literal addresses), the addresses its name
+/// resolves to before connecting.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    guard: Arc<Guard>,
+}
+
+impl Client {
+    /// A request to `url`, if the guard lets it go.
+    pub fn request(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+    ) -> Result<reqwest::RequestBuilder, Refused> {
+        let parsed =
+            url::Url::parse(url).map_err(|e| Refused(format!("{url:?} is not a URL: {e}")))?;
+        self.guard.check_url(&parsed)?;
+        Ok(self.http.request(method, parsed))
+    }
+
+    /// A GET of `url`.
+    pub fn get(&self, url: &str) -> Result<reqwest::RequestBuilder, Refused> {
+        self.request(reqwest::Method::GET, url)
+    }
+
+    /// A POST to `url`.
+    pub fn post(&self, url: &str) -> Result<reqwest::RequestBuilder, Refused> {
+        self.request(reqwest::Method::POST, url)
+    }
+}
+
+fn build(
+    builder: reqwest::ClientBuilder,
+    resolver: Option<Arc<dyn Resolver>>,
+    guard: Arc<Guard>,
+) -> Client {
+    let resolver = resolver.unwrap_or_else(|| Arc::new(hashwatch_hotline::SystemResolver));
+    let builder = builder.dns_resolver(Arc::new(ResolveWith {
+        resolver,
+        guard: guard.clone(),
+    }));
     // Building fails only when the TLS backend cannot start, which no
     // request could survive either; the default client fails the same way
     // at its first request, with the reason.
-    builder.build().unwrap_or_default()
+    Client {
+        http: builder.build().unwrap_or_default(),
+        guard,
+    }
 }
 
 /// For webhooks and provider notices: no redirects (a hook that moved is
 /// an error for its owner to see), ten seconds.
-pub fn webhook_client() -> reqwest::Client {
+pub fn webhook_client(guard: Arc<Guard>) -> Client {
     build(
         reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(10)),
+        None,
+        guard,
     )
 }
 
 /// For feeds: no redirects (a feed moved elsewhere is an error to look
 /// at, not to follow), one minute per page.
-pub fn feed_client() -> reqwest::Client {
+pub fn feed_client(guard: Arc<Guard>) -> Client {
     build(
         reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(60)),
+        None,
+        guard,
     )
 }
 
-/// For fetching media (`?url=`) and re-checking listed URLs: redirects
-/// only within the same host and at most three, names resolved through
-/// `resolver` when given.
-pub fn fetch_client(timeout: Duration, resolver: Option<Arc<dyn Resolver>>) -> reqwest::Client {
+/// For fetching media (`?url=`) and re-checking listed URLs: at most three
+/// redirects, each to the same scheme, host and port; names resolved
+/// through `resolver` when given.
+pub fn fetch_client(
+    timeout: Duration,
+    resolver: Option<Arc<dyn Resolver>>,
+    guard: Arc<Guard>,
+) -> Client {
     let policy = reqwest::redirect::Policy::custom(|attempt| {
-        let same_host = attempt
-            .previous()
-            .first()
-            .is_some_and(|first| first.host_str() == attempt.url().host_str());
-        if same_host && attempt.previous().len() <= MAX_REDIRECTS {
+        let next = attempt.url();
+        let same_origin = attempt.previous().first().is_some_and(|first| {
+            first.scheme() == next.scheme()
+                && first.host_str() == next.host_str()
+                && first.port_or_known_default() == next.port_or_known_default()
+        });
+        if same_origin && attempt.previous().len() <= MAX_REDIRECTS {
             attempt.follow()
         } else {
             attempt.stop()
         }
     });
-    let mut builder = reqwest::Client::builder().redirect(policy).timeout(timeout);
-    if let Some(resolver) = resolver {
-        builder = builder.dns_resolver(Arc::new(ResolveWith(resolver)));
-    }
-    build(builder)
+    build(
+        reqwest::Client::builder().redirect(policy).timeout(timeout),
+        resolver,
+        guard,
+    )
 }
 
 /// Why a body was not read.
@@ -178,8 +254,12 @@ fn not_resolved(e: &(dyn std::error::Error + 'static)) -> Option<String> {
 
 /// GETs a listed URL once with a [`fetch_client`] that resolves through
 /// the hotline's resolver, and says what it saw.
-pub async fn recheck(client: &reqwest::Client, url: &str) -> Recheck {
-    match client.get(url).send().await {
+pub async fn recheck(client: &Client, url: &str) -> Recheck {
+    let request = match client.get(url) {
+        Ok(request) => request,
+        Err(refused) => return Recheck::Failed(format!("refused: {refused}")),
+    };
+    match request.send().await {
         Ok(response) => Recheck::Answered(response.status().as_u16()),
         Err(e) => match not_resolved(&e) {
             Some(why) => Recheck::NotResolved(why),
@@ -189,8 +269,12 @@ pub async fn recheck(client: &reqwest::Client, url: &str) -> Recheck {
 }
 
 /// POSTs `body` as JSON and says how it went, for the case's record.
-pub async fn post_json(client: &reqwest::Client, url: &str, body: &serde_json::Value) -> String {
-    match client.post(url).json(body).send().await {
+pub async fn post_json(client: &Client, url: &str, body: &serde_json::Value) -> String {
+    let request = match client.post(url) {
+        Ok(request) => request,
+        Err(refused) => return format!("webhook {url} refused: {refused}"),
+    };
+    match request.json(body).send().await {
         Ok(r) if r.status().is_success() => format!("webhook {url}: {}", r.status()),
         Ok(r) => format!("webhook {url} answered {}", r.status()),
         Err(e) => format!("webhook {url} failed: {}", error_chain(&e)),
@@ -200,13 +284,16 @@ pub async fn post_json(client: &reqwest::Client, url: &str, body: &serde_json::V
 /// Sends an opinion about one of a feed's entries to its publisher
 /// (`POST <feed url>/opinions`); returns the publisher's answer.
 pub async fn send_opinion(
-    client: &reqwest::Client,
+    client: &Client,
     feed_url: &str,
     api_key: Option<&str>,
     opinion: &serde_json::Value,
 ) -> Result<serde_json::Value, String> {
     let url = format!("{}/opinions", feed_url.trim_end_matches('/'));
-    let mut request = client.post(&url).json(opinion);
+    let mut request = client
+        .post(&url)
+        .map_err(|e| format!("not sending to {url}: {e}"))?
+        .json(opinion);
     if let Some(key) = api_key {
         request = request.bearer_auth(key);
     }
@@ -232,14 +319,14 @@ pub async fn send_opinion(
 /// for: call it from a thread that may block (a `spawn_blocking` task or a
 /// plain thread), never from an async task.
 pub struct FeedTransport {
-    client: reqwest::Client,
+    client: Client,
     runtime: tokio::runtime::Handle,
     stopping: Option<Arc<AtomicBool>>,
 }
 
 impl FeedTransport {
     /// A transport over `client`, its requests run on `runtime`.
-    pub fn new(client: reqwest::Client, runtime: tokio::runtime::Handle) -> FeedTransport {
+    pub fn new(client: Client, runtime: tokio::runtime::Handle) -> FeedTransport {
         FeedTransport {
             client,
             runtime,
@@ -260,7 +347,11 @@ impl FeedTransport {
         api_key: Option<&str>,
         query: &[(&str, u64)],
     ) -> Result<Fetched, String> {
-        let mut request = self.client.get(url).query(query);
+        let mut request = self
+            .client
+            .get(url)
+            .map_err(|e| format!("not fetching {url}: {e}"))?
+            .query(query);
         if let Some(api_key) = api_key {
             request = request.bearer_auth(api_key);
         }

@@ -63,13 +63,23 @@ fn plain(status: &str, headers: &str, body: &str) -> Vec<u8> {
 async fn a_chunked_body_is_refused_once_it_passes_the_cap() {
     let port = serve(chunked(3, 1000)).await;
     let url = format!("http://127.0.0.1:{port}/");
-    let client = feed_client();
-    let response = client.get(&url).send().await.expect("answers");
+    let client = feed_client(loopback());
+    let response = client
+        .get(&url)
+        .expect("allowed")
+        .send()
+        .await
+        .expect("answers");
     assert_eq!(
         read_capped(response, 2500).await,
         Err(ReadError::TooLarge(2500))
     );
-    let response = client.get(&url).send().await.expect("answers");
+    let response = client
+        .get(&url)
+        .expect("allowed")
+        .send()
+        .await
+        .expect("answers");
     assert_eq!(
         read_capped(response, 3000).await.expect("reads").len(),
         3000
@@ -79,8 +89,9 @@ async fn a_chunked_body_is_refused_once_it_passes_the_cap() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_declared_length_over_the_cap_is_refused_before_reading() {
     let port = serve(plain("200 OK", "", &"b".repeat(5000))).await;
-    let response = feed_client()
-        .get(format!("http://127.0.0.1:{port}/"))
+    let response = feed_client(loopback())
+        .get(&format!("http://127.0.0.1:{port}/"))
+        .expect("allowed")
         .send()
         .await
         .expect("answers");
@@ -94,7 +105,7 @@ async fn a_declared_length_over_the_cap_is_refused_before_reading() {
 async fn a_recheck_tells_a_name_gone_from_a_404_and_from_a_refused_connection() {
     let port = serve(plain("404 Not Found", "", "gone")).await;
     let hosts = StaticHosts::parse("127.0.0.1 listed.example\n").expect("hosts");
-    let client = fetch_client(Duration::from_secs(5), Some(Arc::new(hosts)));
+    let client = fetch_client(Duration::from_secs(5), Some(Arc::new(hosts)), loopback());
     let answered = recheck(&client, &format!("http://listed.example:{port}/x.jpg")).await;
     assert_eq!(answered, Recheck::Answered(404));
     assert!(answered.gone());
@@ -122,7 +133,7 @@ async fn the_feed_transport_hands_back_the_signature_and_refuses_error_answers()
     let failing = serve(plain("500 Internal Server Error", "", "broken")).await;
     let runtime = tokio::runtime::Handle::current();
     let (fetched, failed) = tokio::task::spawn_blocking(move || {
-        let transport = FeedTransport::new(feed_client(), runtime);
+        let transport = FeedTransport::new(feed_client(loopback()), runtime);
         (
             transport.get_page(
                 &format!("http://127.0.0.1:{ok}/feeds/A"),
@@ -139,4 +150,91 @@ async fn the_feed_transport_hands_back_the_signature_and_refuses_error_answers()
     assert_eq!(fetched.signature.as_deref(), Some("abcd"));
     let failed = failed.expect_err("a 500 is an error");
     assert!(failed.contains("answered 500"), "{failed}");
+}
+
+/// The guard with loopback allowed, as an operator allows it for tests.
+fn loopback() -> Arc<hashwatch_outbound::Guard> {
+    Arc::new(hashwatch_outbound::Guard::allowing(vec!["127.0.0.0/8"
+        .parse()
+        .expect("range")]))
+}
+
+/// Before: webhooks, fetches and re-checks went wherever a URL pointed,
+/// the service's own loopback and the cloud metadata address included.
+#[tokio::test(flavor = "multi_thread")]
+async fn internal_addresses_are_not_reached_unless_the_operator_allows_them() {
+    let port = serve(plain("200 OK", "", "inside")).await;
+    let hosts = StaticHosts::parse("127.0.0.1 inside.example\n").expect("hosts");
+    let closed = Arc::new(hashwatch_outbound::Guard::default());
+    let clients = [
+        hashwatch_outbound::webhook_client(closed.clone()),
+        feed_client(closed.clone()),
+        fetch_client(
+            Duration::from_secs(5),
+            Some(Arc::new(hosts.clone())),
+            closed,
+        ),
+    ];
+    for client in &clients {
+        for url in [
+            format!("http://127.0.0.1:{port}/"),
+            format!("http://[::ffff:127.0.0.1]:{port}/"),
+            "http://169.254.169.254/latest/meta-data/".to_string(),
+            "ftp://example.org/".to_string(),
+        ] {
+            assert!(client.get(&url).is_err(), "{url} was let through");
+        }
+    }
+    // A name resolving to loopback: refused when it resolves, not sent.
+    let by_name = format!("http://inside.example:{port}/");
+    let sent = clients[2].get(&by_name).expect("names pass").send().await;
+    assert!(sent.is_err(), "{sent:?}");
+    let rechecked = recheck(&clients[2], &by_name).await;
+    assert!(matches!(rechecked, Recheck::Failed(_)), "{rechecked:?}");
+    assert!(
+        !rechecked.gone(),
+        "a refused address is no evidence of removal"
+    );
+    // The operator's range lets it through.
+    let open = fetch_client(Duration::from_secs(5), Some(Arc::new(hosts)), loopback());
+    let answer = open
+        .get(&by_name)
+        .expect("allowed")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(answer.status(), 200);
+}
+
+/// Before: redirects could change scheme or port.
+#[tokio::test(flavor = "multi_thread")]
+async fn redirects_keep_scheme_host_and_port() {
+    let target = serve(plain("200 OK", "", "elsewhere")).await;
+    let other_port = serve(plain(
+        "302 Found",
+        &format!("Location: http://127.0.0.1:{target}/\r\n"),
+        "",
+    ))
+    .await;
+    let other_scheme = serve(plain("302 Found", "Location: https://127.0.0.1/\r\n", "")).await;
+    let same = serve(plain("302 Found", "Location: /next\r\n", "")).await;
+    let client = fetch_client(Duration::from_secs(5), None, loopback());
+    for port in [other_port, other_scheme] {
+        let answer = client
+            .get(&format!("http://127.0.0.1:{port}/"))
+            .expect("allowed")
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(answer.status(), 302, "followed a redirect off {port}");
+    }
+    // Within the same origin, redirects are followed (here, to itself,
+    // until the limit).
+    let answer = client
+        .get(&format!("http://127.0.0.1:{same}/"))
+        .expect("allowed")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(answer.status(), 302);
 }

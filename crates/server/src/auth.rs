@@ -5,44 +5,84 @@
 //! revoked key stops working on every node within a second without a
 //! database round trip per request.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
-use hashwatch_store::{ApiKey, Role};
+use std::net::{IpAddr, SocketAddr};
 
-use crate::error::ApiError;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{Extensions, HeaderMap, StatusCode};
+use hashwatch_access::limits;
+use hashwatch_access::{BankAction, Denied, HotlineAction, UrlForm};
+use hashwatch_store::{ApiKey, BankSettings};
+
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// How long a key read from the store is trusted.
 const KEY_CACHE: Duration = Duration::from_secs(1);
 
-/// The key a request was made with.
+/// The key a request was made with, and the permission model that decides
+/// what it may do. Handlers ask it before anything else; none compares
+/// roles or tenants itself.
 #[derive(Debug, Clone)]
-pub struct Caller(pub ApiKey);
+pub struct Caller(pub ApiKey, pub Arc<hashwatch_access::Policy>);
+
+/// A refusal as the API answers it: a bank the key may not see does not
+/// exist (404), anything else is forbidden (403).
+pub fn refused(denied: Denied) -> ApiError {
+    match denied {
+        Denied::NoSuchBank(name) => ApiError::no_bank(&name),
+        shared @ Denied::SharedOnly(_) => {
+            ApiError::new(StatusCode::FORBIDDEN, "read_only_bank", shared.to_string())
+        }
+        other => ApiError::new(StatusCode::FORBIDDEN, "forbidden", other.to_string()),
+    }
+}
 
 impl Caller {
-    /// Refuses callers whose role is below `role`.
-    pub fn require(&self, role: Role) -> Result<(), ApiError> {
-        if self.0.role >= role {
-            Ok(())
-        } else {
-            Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                format!(
-                    "this needs a key with role {} or above; this key is {}",
-                    role.name(),
-                    self.0.role.name()
-                ),
-            ))
-        }
+    /// Requests about the tenant's banks as a whole (see
+    /// [`hashwatch_access::Policy::tenant`]).
+    pub fn may(&self, action: BankAction) -> ApiResult<()> {
+        self.1.tenant(&self.0, action).map_err(refused)
+    }
+
+    /// A request about bank `name`.
+    pub fn may_on(&self, action: BankAction, name: &str, settings: &BankSettings) -> ApiResult<()> {
+        self.1
+            .bank(&self.0, action, name, settings)
+            .map_err(refused)
+    }
+
+    /// A hotline route.
+    pub fn hotline(&self, action: HotlineAction) -> ApiResult<()> {
+        self.1.hotline(&self.0, action).map_err(refused)
+    }
+
+    /// Whether the key supervises the hotline (for the four-eyes rule).
+    pub fn supervises(&self) -> bool {
+        self.1.hotline(&self.0, HotlineAction::Supervise).is_ok()
+    }
+
+    /// Reading the blocklist, and in which form.
+    pub fn blocklist(&self) -> ApiResult<UrlForm> {
+        self.1.blocklist(&self.0).map_err(refused)
+    }
+
+    /// Reading the hotline's shared assessments.
+    pub fn shared_assessments(&self) -> ApiResult<()> {
+        self.1.shared_assessments(&self.0).map_err(refused)
     }
 }
 
 fn unauthorized(message: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+}
+
+/// Whether a request carries a key (valid or not).
+pub fn has_key(headers: &HeaderMap) -> bool {
+    secret_of(headers).is_some()
 }
 
 fn secret_of(headers: &HeaderMap) -> Option<&str> {
@@ -65,43 +105,101 @@ impl FromRequestParts<AppState> for Caller {
                 "an API key is required: send it as 'Authorization: Bearer <key>' (hashwatch key create makes one)",
             ));
         };
-        let key = key_for(state, secret.to_string()).await?;
-        let Some(key) = key else {
-            return Err(unauthorized("this API key is unknown or revoked"));
-        };
+        let client = client_of(state, &parts.extensions, &parts.headers);
+        let key = key_for(state, client, secret).await?;
         rate_limit(state, &key)?;
-        Ok(Caller(key))
+        Ok(Caller(key, state.policy.clone()))
     }
+}
+
+/// The bucket a request's client counts in: its address (or, behind a
+/// trusted proxy, the forwarded one), IPv6 by /64. `None` when the
+/// connection's address is not known (requests made in process).
+pub fn client_of(state: &AppState, extensions: &Extensions, headers: &HeaderMap) -> Option<IpAddr> {
+    let peer = extensions.get::<ConnectInfo<SocketAddr>>()?.0.ip();
+    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    Some(limits::bucket_of(limits::client_address(
+        peer,
+        forwarded,
+        &state.config.trusted_proxies,
+    )))
+}
+
+/// Whether a presented secret has the shape of one `hashwatch key create`
+/// makes. Anything else is refused without a database query.
+fn well_formed(secret: &str) -> bool {
+    secret.len() == 51
+        && secret.starts_with("hw_")
+        && secret[3..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// The caller on routes open to the public: `None` without a key, the key
 /// when a valid one came, an error for an unknown or revoked one.
 pub async fn optional_caller(
     state: &AppState,
+    client: Option<IpAddr>,
     headers: &HeaderMap,
 ) -> Result<Option<ApiKey>, ApiError> {
     let Some(secret) = secret_of(headers) else {
         return Ok(None);
     };
-    match key_for(state, secret.to_string()).await? {
-        Some(key) => {
-            rate_limit(state, &key)?;
-            Ok(Some(key))
-        }
-        None => Err(unauthorized("this API key is unknown or revoked")),
-    }
+    let key = key_for(state, client, secret).await?;
+    rate_limit(state, &key)?;
+    Ok(Some(key))
 }
 
-async fn key_for(state: &AppState, secret: String) -> Result<Option<ApiKey>, ApiError> {
+/// The active key with this secret. Failed attempts are limited per
+/// client: past the limit, an address gets 429 without a lookup.
+async fn key_for(
+    state: &AppState,
+    client: Option<IpAddr>,
+    secret: &str,
+) -> Result<ApiKey, ApiError> {
+    let failing = |state: &AppState| -> ApiError {
+        let allowed = match client {
+            Some(ip) => state
+                .auth_failures
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take(ip, AUTH_FAILURE_BURST, AUTH_FAILURES_PER_SECOND),
+            None => true,
+        };
+        if allowed {
+            unauthorized("this API key is unknown or revoked")
+        } else {
+            state.metrics.rate_limited();
+            let mut e = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many failed authentications from this address; try again later",
+            );
+            e.retry_after = Some(60);
+            e
+        }
+    };
+    if !well_formed(secret) {
+        return Err(failing(state));
+    }
     {
         let cache = state.keys.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((key, at)) = cache.get(&secret) {
+        if let Some((key, at)) = cache.get(secret) {
             if at.elapsed() < KEY_CACHE {
-                return Ok(key.clone());
+                return key.clone().ok_or_else(|| failing(state));
             }
         }
     }
-    let lookup = secret.clone();
+    if let Some(ip) = client {
+        // An address that has used up its failures is not looked up at all.
+        let exhausted = state
+            .auth_failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_exhausted(&ip, AUTH_FAILURE_BURST, AUTH_FAILURES_PER_SECOND);
+        if exhausted {
+            return Err(failing(state));
+        }
+    }
+    let lookup = secret.to_string();
     let key = state
         .db(move |s| Ok(s.records().key_for_secret(&lookup)?))
         .await?;
@@ -111,9 +209,15 @@ async fn key_for(state: &AppState, secret: String) -> Result<Option<ApiKey>, Api
     if cache.len() > 10_000 {
         cache.retain(|_, (_, at)| at.elapsed() < KEY_CACHE);
     }
-    cache.insert(secret, (key.clone(), Instant::now()));
-    Ok(key)
+    cache.insert(secret.to_string(), (key.clone(), Instant::now()));
+    drop(cache);
+    key.ok_or_else(|| failing(state))
 }
+
+/// Failed authentications allowed per client: bursts of 20, then one
+/// every two seconds.
+const AUTH_FAILURE_BURST: f64 = 20.0;
+const AUTH_FAILURES_PER_SECOND: f64 = 0.5;
 
 /// A token bucket per key: `rate_limit` requests a second, with bursts of
 /// the same size.
@@ -122,7 +226,12 @@ fn rate_limit(state: &AppState, key: &ApiKey) -> Result<(), ApiError> {
     if rate <= 0.0 {
         return Ok(());
     }
-    if take_token(&state.buckets, key.id, rate, rate) {
+    let allowed = state
+        .buckets
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take(key.id, rate, rate);
+    if allowed {
         Ok(())
     } else {
         state.metrics.rate_limited();
@@ -136,30 +245,5 @@ fn rate_limit(state: &AppState, key: &ApiKey) -> Result<(), ApiError> {
         );
         e.retry_after = Some(1);
         Err(e)
-    }
-}
-
-/// Takes a token from `key`'s bucket (holding up to `capacity`, refilled at
-/// `per_second`); false when it is empty. A map grown past 100,000 keys
-/// (a flood of made-up ones) starts over rather than grow without bound.
-pub fn take_token<K: std::hash::Hash + Eq>(
-    buckets: &std::sync::Mutex<std::collections::HashMap<K, (f64, Instant)>>,
-    key: K,
-    capacity: f64,
-    per_second: f64,
-) -> bool {
-    let mut buckets = buckets.lock().unwrap_or_else(|p| p.into_inner());
-    if buckets.len() > 100_000 {
-        buckets.clear();
-    }
-    let now = Instant::now();
-    let (tokens, last) = buckets.entry(key).or_insert((capacity, now));
-    *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * per_second).min(capacity);
-    *last = now;
-    if *tokens >= 1.0 {
-        *tokens -= 1.0;
-        true
-    } else {
-        false
     }
 }

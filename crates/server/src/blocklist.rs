@@ -2,9 +2,11 @@
 //! (or its SHA-256), and the changes since a sequence number.
 
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use hashwatch_store::{hotline, BlockChange, Role};
+use hashwatch_access::UrlForm;
+use hashwatch_store::{hotline, BlockChange};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -19,7 +21,8 @@ pub const BLOCKLIST_CONTEXT: &[u8] = b"hashwatch-blocklist-v1\0";
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct BlocklistQuery {
-    /// `plain` (default), `json` or `sha256`.
+    /// `sha256`, `plain` or `json`. `plain` needs the `blocklist-urls`
+    /// role, and is its keys' default; `sha256` is everyone else's.
     format: Option<String>,
 }
 
@@ -29,7 +32,7 @@ pub struct BlocklistQuery {
 pub struct DeltaQuery {
     /// The sequence number to start after (0: from the beginning).
     since: Option<i64>,
-    /// `plain` (default), `json` or `sha256`.
+    /// `sha256`, `plain` or `json`, as for the whole list.
     format: Option<String>,
 }
 
@@ -61,20 +64,53 @@ pub(crate) fn signed(
     Ok(response)
 }
 
-fn line_of(format: &str, c: &BlockChange) -> String {
-    if format == "sha256" {
-        c.url_sha256.clone()
-    } else {
-        c.url.clone()
+/// How the list is written, as the key may see it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ListFormat {
+    /// One URL a line.
+    Plain,
+    /// One SHA-256 a line.
+    Sha256,
+    /// JSON, with URLs only for keys granted them.
+    Json(UrlForm),
+}
+
+impl ListFormat {
+    fn line_of(self, c: &BlockChange) -> String {
+        match self {
+            ListFormat::Plain => c.url.clone(),
+            _ => c.url_sha256.clone(),
+        }
+    }
+
+    fn json_of(self, c: &BlockChange) -> Value {
+        match self {
+            ListFormat::Json(UrlForm::Plain) => json!({"url": c.url, "sha256": c.url_sha256}),
+            _ => json!({"sha256": c.url_sha256}),
+        }
     }
 }
 
-fn list_format(format: Option<&str>) -> ApiResult<String> {
-    let format = format.unwrap_or("plain").to_string();
-    if !matches!(format.as_str(), "plain" | "json" | "sha256") {
-        return Err(ApiError::bad_request(
-            "bad_format",
-            "format must be plain, json or sha256",
+/// The format asked for, if the key may see it: plain-text URLs only to
+/// keys granted `blocklist-urls`.
+fn list_format(caller: &Caller, format: Option<&str>) -> ApiResult<ListFormat> {
+    let form = caller.blocklist()?;
+    let format = match (format, form) {
+        (None, UrlForm::Plain) | (Some("plain"), _) => ListFormat::Plain,
+        (None, UrlForm::Sha256) | (Some("sha256"), _) => ListFormat::Sha256,
+        (Some("json"), form) => ListFormat::Json(form),
+        _ => {
+            return Err(ApiError::bad_request(
+                "bad_format",
+                "format must be plain, json or sha256",
+            ))
+        }
+    };
+    if format == ListFormat::Plain && form != UrlForm::Plain {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "plain-text URLs need a key with the blocklist-urls role; ask for format=sha256",
         ));
     }
     Ok(format)
@@ -95,16 +131,12 @@ pub async fn blocklist(
     caller: Caller,
     Query(query): Query<BlocklistQuery>,
 ) -> ApiResult<Response> {
-    caller.require(Role::Matcher)?;
-    let format = list_format(query.format.as_deref())?;
+    let format = list_format(&caller, query.format.as_deref())?;
     let (seq, list) = state
         .db(|s| Ok(hotline(s.store.as_ref()).blocklist()?))
         .await?;
-    if format == "json" {
-        let urls: Vec<Value> = list
-            .iter()
-            .map(|c| json!({"url": c.url, "sha256": c.url_sha256}))
-            .collect();
+    if let ListFormat::Json(_) = format {
+        let urls: Vec<Value> = list.iter().map(|c| format.json_of(c)).collect();
         return signed(
             &state,
             seq,
@@ -113,7 +145,7 @@ pub async fn blocklist(
             json!({"seq": seq, "urls": urls}).to_string(),
         );
     }
-    let body: String = list.iter().map(|c| line_of(&format, c) + "\n").collect();
+    let body: String = list.iter().map(|c| format.line_of(c) + "\n").collect();
     signed(
         &state,
         seq,
@@ -137,19 +169,22 @@ pub async fn blocklist_delta(
     caller: Caller,
     Query(query): Query<DeltaQuery>,
 ) -> ApiResult<Response> {
-    caller.require(Role::Matcher)?;
-    let format = list_format(query.format.as_deref())?;
+    let format = list_format(&caller, query.format.as_deref())?;
     let since = query.since.unwrap_or(0);
     let changes = state
         .db(move |s| Ok(hotline(s.store.as_ref()).blocklist_changes(since)?))
         .await?;
     let seq = changes.last().map_or(since, |c| c.seq);
-    if format == "json" {
+    if let ListFormat::Json(_) = format {
         let pick = |op: &str| -> Vec<Value> {
             changes
                 .iter()
                 .filter(|c| c.op == op)
-                .map(|c| json!({"url": c.url, "sha256": c.url_sha256, "seq": c.seq}))
+                .map(|c| {
+                    let mut entry = format.json_of(c);
+                    entry["seq"] = json!(c.seq);
+                    entry
+                })
                 .collect()
         };
         let body =
@@ -168,7 +203,7 @@ pub async fn blocklist_delta(
             format!(
                 "{}{}\n",
                 if c.op == "add" { '+' } else { '-' },
-                line_of(&format, c)
+                format.line_of(c)
             )
         })
         .collect();

@@ -2,7 +2,6 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
-use hashwatch_store::Role;
 use serde::Serialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
@@ -10,6 +9,7 @@ use utoipa::ToSchema;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::{audit_row, AppState};
+use hashwatch_access::BankAction;
 
 /// A webhook delivery that ran out of attempts.
 #[derive(Serialize, ToSchema)]
@@ -62,10 +62,10 @@ pub async fn dead_letters(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<DeadLetters>> {
-    caller.require(Role::Admin)?;
+    caller.may(BankAction::Administer)?;
     let dead = state
         .db(move |s| {
-            let mine = s.view().visible(&caller.0.tenant);
+            let mine = s.owned_banks(&caller);
             Ok(s.records().deliveries("dead", &mine)?)
         })
         .await?;
@@ -87,10 +87,10 @@ pub async fn replay(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Replayed>> {
-    caller.require(Role::Admin)?;
+    caller.may(BankAction::Administer)?;
     state
         .db(move |s| {
-            let mine = s.view().visible(&caller.0.tenant);
+            let mine = s.owned_banks(&caller);
             let dead = s.records().deliveries("dead", &mine)?;
             let Some(d) = dead.iter().find(|d| d.id == id) else {
                 return Err(ApiError::not_found(

@@ -7,9 +7,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use hashwatch_access::BankAction;
 use hashwatch_feed::pull::{DEFAULT_PAGE, MAX_PAGE};
 use hashwatch_feed::sign_page;
-use hashwatch_store::{feeds, Role, Subscription};
+use hashwatch_store::{feeds, Subscription};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -57,7 +58,7 @@ pub async fn page(
     let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
     let body = state
         .db(move |s| {
-            s.visible_bank(&caller.0, &bank)?;
+            s.bank_for(&caller, BankAction::Read, &bank)?;
             let (info, events) = feeds(s.store.as_ref()).events(&bank, since, limit)?;
             Ok(sign_page(&info, since, &events, &key))
         })
@@ -116,7 +117,7 @@ pub async fn add_opinion(
     let signal = signals::parse(&body.signal_type, &body.value)?;
     let id = state
         .db(move |s| {
-            s.visible_bank(&caller.0, &bank)?;
+            s.bank_for(&caller, BankAction::Read, &bank)?;
             if !feeds(s.store.as_ref()).knows(&bank, signal.signal_type, &signal.value)? {
                 return Err(ApiError::not_found(
                     "no_such_entry",
@@ -163,10 +164,10 @@ pub async fn opinions(
     caller: Caller,
     Path(bank): Path<String>,
 ) -> ApiResult<Json<Opinions>> {
-    caller.require(Role::Curator)?;
+    caller.may(BankAction::Curate)?;
     let list = state
         .db(move |s| {
-            s.owned_bank(&caller.0, &bank)?;
+            s.bank_for(&caller, BankAction::Curate, &bank)?;
             Ok(feeds(s.store.as_ref()).opinions(&bank)?)
         })
         .await?;
@@ -269,9 +270,18 @@ pub async fn subscriptions(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<Subscriptions>> {
-    caller.require(Role::Admin)?;
+    caller.may(BankAction::Administer)?;
     let list = state
-        .db(|s| Ok(feeds(s.store.as_ref()).subscriptions()?))
+        .db(move |s| {
+            let mine = s.owned_banks(&caller);
+            let hotline = caller.1.owns_hotline(&caller.0.tenant);
+            let mut list = feeds(s.store.as_ref()).subscriptions()?;
+            list.retain(|sub| match sub.kind.as_str() {
+                "hotline" => hotline,
+                _ => mine.contains(&sub.bank),
+            });
+            Ok(list)
+        })
         .await?;
     Ok(Json(Subscriptions {
         subscriptions: list.into_iter().map(Into::into).collect(),

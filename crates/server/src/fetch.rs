@@ -57,7 +57,14 @@ pub async fn hash_url(
         ));
     }
     let names = signals::wanted(content_type, types)?;
-    let response = state.fetcher.get(parsed).send().await.map_err(|e| {
+    let request = state.fetcher.get(parsed.as_str()).map_err(|refused| {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "host_not_allowed",
+            refused.to_string(),
+        )
+    })?;
+    let response = request.send().await.map_err(|e| {
         ApiError::new(
             StatusCode::BAD_GATEWAY,
             "fetch_failed",

@@ -10,9 +10,8 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
-use hashwatch_store::{
-    unix_now, BankKind, BankSettings, EntryRef, NewEntry, Records, Role, SignalType,
-};
+use hashwatch_access::BankAction;
+use hashwatch_store::{unix_now, BankKind, BankSettings, EntryRef, NewEntry, Records, SignalType};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
@@ -335,7 +334,7 @@ pub async fn create_bank(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<HmaBank>)> {
-    caller.require(Role::Curator)?;
+    caller.may(BankAction::Curate)?;
     let body: BankBody = json_body(&headers, &body, StatusCode::UNPROCESSABLE_ENTITY)?;
     let Some(name) = body.name.clone() else {
         return Err(ApiError::new(
@@ -396,7 +395,7 @@ pub async fn get_bank(
     let settings = state
         .db({
             let name = name.clone();
-            move |s| s.visible_bank(&caller.0, &name)
+            move |s| s.bank_for(&caller, BankAction::Match, &name)
         })
         .await?;
     Ok(Json(HmaBank::new(&name, &settings)))
@@ -418,7 +417,7 @@ pub async fn update_bank(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<HmaBank>> {
-    caller.require(Role::Curator)?;
+    caller.may(BankAction::Curate)?;
     let body: BankBody = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
     if let Some(new) = &body.name {
         hma_bank_name(new)?;
@@ -426,7 +425,7 @@ pub async fn update_bank(
     let ratio = ratio_of(&body)?;
     let (new_name, settings) = state
         .db(move |s| {
-            s.owned_bank(&caller.0, &name)?;
+            s.bank_for(&caller, BankAction::Curate, &name)?;
             let rename = body.name.as_deref().filter(|n| *n != name);
             let new_name = rename.unwrap_or(&name).to_string();
             // Read, changed and written in one transaction (see settings).
@@ -465,10 +464,10 @@ pub async fn delete_bank(
     caller: Caller,
     Path(name): Path<String>,
 ) -> ApiResult<Json<Done>> {
-    caller.require(Role::Curator)?;
+    caller.may(BankAction::Curate)?;
     state
         .db(move |s| {
-            match s.owned_bank(&caller.0, &name) {
+            match s.bank_for(&caller, BankAction::Curate, &name) {
                 Ok(_) => {}
                 Err(e) if e.status == StatusCode::NOT_FOUND => return Ok(()),
                 Err(e) => return Err(e),
@@ -495,13 +494,14 @@ pub async fn delete_bank(
 /// signal's entry is the content id, the others are linked to it.
 fn add_content(
     state: &AppState,
-    caller: &hashwatch_store::ApiKey,
+    caller: &Caller,
     bank: &str,
     signals: &[Signal],
     note: Option<&str>,
     metadata: Option<&str>,
 ) -> ApiResult<ContentAdded> {
-    state.owned_bank(caller, bank)?;
+    state.bank_for(caller, BankAction::Curate, bank)?;
+    let caller = &caller.0;
     let entry = |s: &Signal| NewEntry {
         quality: s.quality,
         ..NewEntry::new(s.signal_type, s.value.clone())
@@ -575,7 +575,7 @@ pub async fn add_signal(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<ContentAdded>> {
-    caller.require(Role::Curator)?;
+    caller.may(BankAction::Curate)?;
     let body: Value = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
     let Value::Object(fields) = body else {
         return Err(ApiError::bad_request(
@@ -609,7 +609,7 @@ pub async fn add_signal(
         return Err(ApiError::bad_request("no_signals", "no signals given"));
     }
     let answer = state
-        .db(move |s| add_content(s, &caller.0, &bank, &signals, note.as_deref(), None))
+        .db(move |s| add_content(s, &caller, &bank, &signals, note.as_deref(), None))
         .await?;
     Ok(Json(answer))
 }
@@ -682,7 +682,7 @@ pub async fn add_upload(
     Query(params): Query<UploadParams>,
     multipart: Multipart,
 ) -> ApiResult<Json<ContentAdded>> {
-    caller.require(Role::Curator)?;
+    caller.may(BankAction::Curate)?;
     let upload = signals::read_upload(multipart).await?;
     let names = signals::wanted(&upload.content_type, params.types.as_deref())?;
     let mut note = None;
@@ -704,7 +704,7 @@ pub async fn add_upload(
                     format!("Invalid pdq signal: the photo's PDQ quality is {q}, below 50, so its hash would match by accident"),
                 ));
             }
-            add_content(s, &caller.0, &bank, &signals, note.as_deref(), metadata.as_deref())
+            add_content(s, &caller, &bank, &signals, note.as_deref(), metadata.as_deref())
         })
         .await?;
     Ok(Json(answer))
@@ -770,7 +770,7 @@ pub async fn get_content(
     let include_metadata = truthy(params.include_metadata.as_deref(), true);
     let answer = state
         .db(move |s| {
-            let settings = s.visible_bank(&caller.0, &bank)?;
+            let settings = s.bank_for(&caller, BankAction::Read, &bank)?;
             let entries = content_entries(s, &bank, id)?;
             let content = s.records().content(&bank, id)?;
             let signals = include_signals.then(|| {
@@ -859,7 +859,7 @@ pub async fn update_content(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<ContentUpdated>> {
-    caller.require(Role::Curator)?;
+    caller.may(BankAction::Curate)?;
     let body: Value = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
     let until = body
         .get("disable_until_ts")
@@ -868,7 +868,7 @@ pub async fn update_content(
     let note = body.get("note").and_then(Value::as_str).map(str::to_string);
     let answer = state
         .db(move |s| {
-            let settings = s.owned_bank(&caller.0, &bank)?;
+            let settings = s.bank_for(&caller, BankAction::Curate, &bank)?;
             content_entries(s, &bank, id)?;
             let content = s.records().write(|r| {
                 let content = r.update_content(&bank, id, until, note.as_deref())?;
@@ -914,10 +914,10 @@ pub async fn delete_content(
     caller: Caller,
     Path((bank, id)): Path<(String, u64)>,
 ) -> ApiResult<Json<Deleted>> {
-    caller.require(Role::Curator)?;
+    caller.may(BankAction::Curate)?;
     let deleted = state
         .db(move |s| {
-            s.owned_bank(&caller.0, &bank)?;
+            s.bank_for(&caller, BankAction::Curate, &bank)?;
             let entries = match content_entries(s, &bank, id) {
                 Ok(entries) => entries,
                 Err(e) if e.status == StatusCode::NOT_FOUND => return Ok(0),

@@ -4,7 +4,8 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use hashwatch_store::{HoldKind, Role};
+use hashwatch_access::BankAction;
+use hashwatch_store::HoldKind;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -73,7 +74,7 @@ pub async fn place_hold(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<HoldView>)> {
-    caller.require(Role::Admin)?;
+    caller.may(BankAction::Administer)?;
     let body: HoldBody = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
     let Some(kind) = HoldKind::parse(&body.kind) else {
         return Err(ApiError::bad_request(
@@ -90,7 +91,7 @@ pub async fn place_hold(
     let hold = state
         .db(move |s| {
             if kind == HoldKind::Bank {
-                s.owned_bank(&caller.0, &body.target)?;
+                s.bank_for(&caller, BankAction::Administer, &body.target)?;
             }
             let bank = (kind == HoldKind::Bank).then_some(body.target.as_str());
             let hold = s.records().write(|r| {
@@ -124,7 +125,7 @@ pub async fn place_hold(
     responses((status = 200, description = "success", body = Holds), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn list_holds(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Holds>> {
-    caller.require(Role::Admin)?;
+    caller.may(BankAction::Administer)?;
     let holds = state
         .db(move |s| Ok(s.records().holds(Some(&caller.0.tenant), false)?))
         .await?;
@@ -146,7 +147,7 @@ pub async fn release_hold(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<HoldView>> {
-    caller.require(Role::Admin)?;
+    caller.may(BankAction::Administer)?;
     let hold = state
         .db(move |s| {
             let hold = s.records().write(|r| {

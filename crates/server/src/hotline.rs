@@ -3,32 +3,28 @@
 //! partner hotlines. The blocklist is [`crate::blocklist`]; the takedown
 //! worker (attribution, notices, re-checks) is [`crate::takedowns`].
 
-use std::net::{IpAddr, SocketAddr};
-
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use axum::Extension;
 use axum::Json;
+use hashwatch_access::HotlineAction;
 use hashwatch_feed::pull::{DEFAULT_PAGE, MAX_PAGE};
 use hashwatch_feed::{AssessmentsPage, ASSESSMENTS_CONTEXT};
 use hashwatch_hotline::canonical_url;
-use hashwatch_store::{
-    hotline, ApiKey, Case, NewAudit, NewEntry, NewReport, Role, Verdict, DEFAULT_TENANT,
-};
+use hashwatch_store::{hotline, Case, NewAudit, NewEntry, NewReport, Verdict, DEFAULT_TENANT};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::auth::{self, Caller};
+use crate::auth::Caller;
 use crate::blocklist::signed;
 use crate::error::{ApiError, ApiResult};
+use crate::public::{public_body, PublicClient};
 use crate::request::json_body;
 use crate::signals;
 use crate::state::{audit_row, system_audit, AppState, BankFilter};
-
-/// Largest report or appeal body.
-const MAX_REPORT_BYTES: usize = 16 << 10;
 
 /// A case as the hotline's staff see it (never the reporters' contacts).
 #[derive(Serialize, ToSchema)]
@@ -210,56 +206,6 @@ impl From<hashwatch_hotline::RemovalGroup> for RemovalGroup {
     }
 }
 
-/// A token bucket per client address for the routes open to the public:
-/// `report_rate` a minute, in bursts of the same size.
-fn public_rate_limit(state: &AppState, address: IpAddr) -> ApiResult<()> {
-    let per_minute = f64::from(state.config.report_rate);
-    if per_minute <= 0.0 {
-        return Ok(());
-    }
-    if auth::take_token(
-        &state.report_buckets,
-        address,
-        per_minute,
-        per_minute / 60.0,
-    ) {
-        return Ok(());
-    }
-    state.metrics.rate_limited();
-    let mut e = ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "rate_limited",
-        format!(
-            "this address may send {} reports a minute; try again later",
-            state.config.report_rate
-        ),
-    );
-    e.retry_after = Some(60);
-    Err(e)
-}
-
-/// A public body: small, JSON, rate-limited by address unless a key came.
-async fn public_body<T: serde::de::DeserializeOwned>(
-    state: &AppState,
-    address: SocketAddr,
-    headers: &HeaderMap,
-    body: &Bytes,
-) -> ApiResult<(Option<ApiKey>, T)> {
-    let caller = auth::optional_caller(state, headers).await?;
-    if caller.is_none() {
-        public_rate_limit(state, address.ip())?;
-    }
-    if body.len() > MAX_REPORT_BYTES {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            format!("a report is at most {MAX_REPORT_BYTES} bytes"),
-        ));
-    }
-    let parsed = json_body(headers, body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
-    Ok((caller, parsed))
-}
-
 #[derive(Deserialize, utoipa::ToSchema)]
 struct ReportBody {
     url: String,
@@ -281,11 +227,11 @@ struct ReportBody {
 )]
 pub async fn report(
     State(state): State<AppState>,
-    ConnectInfo(address): ConnectInfo<SocketAddr>,
+    Extension(client): Extension<PublicClient>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<ReportTaken>)> {
-    let (caller, body): (_, ReportBody) = public_body(&state, address, &headers, &body).await?;
+    let (caller, body): (_, ReportBody) = public_body(&state, client, &headers, &body).await?;
     let url = canonical_url(&body.url).map_err(|m| ApiError::bad_request("bad_url", m))?;
     let source = caller
         .as_ref()
@@ -342,8 +288,8 @@ pub async fn report(
     responses((status = 200, description = "success", body = Queue), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn queue(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Queue>> {
-    caller.require(Role::Analyst)?;
-    let supervisor = caller.0.role >= Role::Supervisor;
+    caller.hotline(HotlineAction::Assess)?;
+    let supervisor = caller.supervises();
     let cases = state
         .db(move |s| Ok(hotline(s.store.as_ref()).queue(caller.0.id, supervisor, 100)?))
         .await?;
@@ -365,7 +311,7 @@ pub async fn case(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<CaseWithHashes>> {
-    caller.require(Role::Analyst)?;
+    caller.hotline(HotlineAction::Assess)?;
     let (case, hashes) = state
         .db(move |s| {
             let h = hotline(s.store.as_ref());
@@ -409,7 +355,7 @@ pub async fn assess(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Assessed>> {
-    caller.require(Role::Analyst)?;
+    caller.hotline(HotlineAction::Assess)?;
     let body: AssessBody = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
     let verdict = Verdict::parse(&body.verdict).ok_or_else(|| {
         ApiError::bad_request(
@@ -425,7 +371,7 @@ pub async fn assess(
                 let (case, listed) = r.hotline().assess(
                     id,
                     key.id,
-                    key.role >= Role::Supervisor,
+                    caller.supervises(),
                     verdict,
                     body.category.as_deref(),
                     four_eyes,
@@ -486,7 +432,7 @@ pub async fn attach_hashes(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Attached>> {
-    caller.require(Role::Analyst)?;
+    caller.hotline(HotlineAction::Assess)?;
     let body: HashesBody = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
     let mut parsed = Vec::with_capacity(body.hashes.len());
     for h in &body.hashes {
@@ -552,7 +498,7 @@ pub async fn hashes_to_bank(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<AddedToBank>> {
-    caller.require(Role::Supervisor)?;
+    caller.hotline(HotlineAction::Supervise)?;
     let body: ToBankBody = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
     let summary = state
         .db(move |s| {
@@ -564,7 +510,7 @@ pub async fn hashes_to_bank(
                     format!("case {id} is not confirmed illegal"),
                 ));
             }
-            s.owned_bank(&caller.0, &body.bank)?;
+            s.hotline_bank(&caller, &body.bank)?;
             let mut entries = Vec::new();
             for hash in h.hashes(id)? {
                 let signal = signals::parse(&hash.signal_type, &hash.value)?;
@@ -615,11 +561,11 @@ struct AppealBody {
 )]
 pub async fn appeal(
     State(state): State<AppState>,
-    ConnectInfo(address): ConnectInfo<SocketAddr>,
+    Extension(client): Extension<PublicClient>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<AppealTaken>)> {
-    let (_, body): (_, AppealBody) = public_body(&state, address, &headers, &body).await?;
+    let (_, body): (_, AppealBody) = public_body(&state, client, &headers, &body).await?;
     let url = canonical_url(&body.url).map_err(|m| ApiError::bad_request("bad_url", m))?;
     let appeal = state
         .db(move |s| {
@@ -650,7 +596,7 @@ pub async fn appeal(
     responses((status = 200, description = "success", body = Appeals), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn appeals(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Appeals>> {
-    caller.require(Role::Supervisor)?;
+    caller.hotline(HotlineAction::Supervise)?;
     let list = state
         .db(|s| Ok(hotline(s.store.as_ref()).appeals()?))
         .await?;
@@ -691,7 +637,7 @@ pub async fn decide_appeal(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<AppealDecided>> {
-    caller.require(Role::Supervisor)?;
+    caller.hotline(HotlineAction::Supervise)?;
     let body: DecisionBody = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
     let upheld = match body.decision.as_str() {
         "upheld" => true,
@@ -748,7 +694,7 @@ pub async fn delete_contact(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    caller.require(Role::Supervisor)?;
+    caller.hotline(HotlineAction::Supervise)?;
     let deleted = state
         .db(move |s| {
             Ok(s.records().write(|r| {
@@ -780,7 +726,7 @@ pub async fn delete_contact(
     responses((status = 200, description = "success", body = RemovalStats), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn stats(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<RemovalStats>> {
-    caller.require(Role::Analyst)?;
+    caller.hotline(HotlineAction::Assess)?;
     let removals = state
         .db(|s| Ok(hotline(s.store.as_ref()).removals()?))
         .await?;
@@ -806,7 +752,7 @@ pub async fn shared_feed(
     caller: Caller,
     Query(query): Query<PageQuery>,
 ) -> ApiResult<Response> {
-    caller.require(Role::Matcher)?;
+    caller.shared_assessments()?;
     let since = query.since.unwrap_or(0);
     let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
     let (head, events) = state

@@ -35,6 +35,7 @@ pub mod hotline;
 pub mod lists;
 pub mod metrics;
 pub mod openapi;
+pub mod public;
 pub mod records;
 pub mod request;
 pub mod reviews;
@@ -58,6 +59,9 @@ use tokio::sync::mpsc;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+
+use hashwatch_access::limits::Buckets;
+use utoipa_axum::router::UtoipaMethodRouterExt;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -107,14 +111,17 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(feeds::subscriptions))
         .routes(routes!(feeds::page))
         .routes(routes!(feeds::opinions, feeds::add_opinion))
-        .routes(routes!(hotline::report))
+        .routes(routes!(hotline::report).layer(DefaultBodyLimit::max(public::MAX_PUBLIC_BYTES)))
         .routes(routes!(hotline::delete_contact))
         .routes(routes!(hotline::queue))
         .routes(routes!(hotline::case))
         .routes(routes!(hotline::assess))
         .routes(routes!(hotline::attach_hashes))
         .routes(routes!(hotline::hashes_to_bank))
-        .routes(routes!(hotline::appeals, hotline::appeal))
+        .routes(
+            routes!(hotline::appeals, hotline::appeal)
+                .layer(DefaultBodyLimit::max(public::MAX_PUBLIC_BYTES)),
+        )
         .routes(routes!(hotline::decide_appeal))
         .routes(routes!(hotline::stats))
         .routes(routes!(hotline::shared_feed))
@@ -136,6 +143,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             read_your_writes,
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), public::gate))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(DefaultBodyLimit::max(limit))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
@@ -242,36 +250,61 @@ pub fn state(
     config: Config,
 ) -> (AppState, mpsc::Receiver<state::Event>) {
     let (events, receiver) = mpsc::channel(tasks::EVENT_QUEUE);
-    let http = hashwatch_outbound::webhook_client();
-    let fetcher = hashwatch_outbound::fetch_client(Duration::from_secs(10), None);
+    let guard = Arc::new(hashwatch_outbound::Guard::allowing(
+        config.outbound_allow.clone(),
+    ));
+    let http = hashwatch_outbound::webhook_client(guard.clone());
+    let fetcher = hashwatch_outbound::fetch_client(Duration::from_secs(10), None, guard.clone());
     let resolver: Arc<dyn hashwatch_hotline::Resolver> = match &config.hosts {
         Some(hosts) => hosts.clone(),
         None => Arc::new(hashwatch_hotline::SystemResolver),
     };
     // Re-checks resolve through the hotline's resolver, so a name that is
     // gone is told apart by type.
-    let checker = hashwatch_outbound::fetch_client(Duration::from_secs(10), Some(resolver.clone()));
+    let checker = hashwatch_outbound::fetch_client(
+        Duration::from_secs(10),
+        Some(resolver.clone()),
+        guard.clone(),
+    );
+    let policy = Arc::new(config.access.clone());
+    let public_concurrency = config.public_concurrency.max(1);
     let inner = Inner {
         store,
         config,
         view: hashwatch_matcher::live::LiveView::new(),
         keys: Mutex::new(HashMap::new()),
-        buckets: Mutex::new(HashMap::new()),
+        buckets: Mutex::new(Buckets::new(BUCKETS)),
         metrics: metrics::Metrics::default(),
         events,
         http,
         fetcher,
         checker,
+        guard,
         resolver,
-        report_buckets: Mutex::new(HashMap::new()),
+        report_buckets: Mutex::new(Buckets::new(BUCKETS)),
+        auth_failures: Mutex::new(Buckets::new(BUCKETS)),
+        public_permits: Arc::new(tokio::sync::Semaphore::new(public_concurrency)),
+        policy,
         stopping: Arc::default(),
     };
     (AppState(Arc::new(inner)), receiver)
 }
 
+/// Clients tracked per limit; past that the least recently seen go.
+const BUCKETS: usize = 100_000;
+
 /// Runs the service until SIGINT or SIGTERM, then finishes in-flight
 /// requests and recorded matches. `ready` gets the bound address.
 pub async fn serve(config: Config, ready: impl FnOnce(SocketAddr)) -> Result<(), BoxError> {
+    serve_until(config, ready, shutdown()).await
+}
+
+/// [`serve`] until `stop` completes instead of a signal.
+pub async fn serve_until(
+    config: Config,
+    ready: impl FnOnce(SocketAddr),
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), BoxError> {
     if config.retention < MIN_RETENTION {
         return Err("retention must be at least 90 days".into());
     }
@@ -293,7 +326,7 @@ pub async fn serve(config: Config, ready: impl FnOnce(SocketAddr)) -> Result<(),
     // Client addresses, for the per-address limit on public hotline routes.
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
+        .with_graceful_shutdown(stop)
         .await?;
     // Requests are done; let the action worker record what they matched.
     let deadline = Instant::now() + Duration::from_secs(10);

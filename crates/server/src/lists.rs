@@ -5,7 +5,8 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use hashwatch_store::{NewEntry, Role};
+use hashwatch_access::BankAction;
+use hashwatch_store::NewEntry;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::ToSchema;
@@ -70,7 +71,7 @@ pub async fn bulk_add(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Added>> {
-    caller.require(Role::Curator)?;
+    caller.may(BankAction::Curate)?;
     let body: BulkBody = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
     let mut entries = Vec::with_capacity(body.signals.len());
     for (i, s) in body.signals.iter().enumerate() {
@@ -86,7 +87,7 @@ pub async fn bulk_add(
     }
     let summary = state
         .db(move |s| {
-            s.owned_bank(&caller.0, &bank)?;
+            s.bank_for(&caller, BankAction::Curate, &bank)?;
             let origin = format!("api:{}", caller.0.name);
             let summary = s.records().write(|r| {
                 let summary = r.import(&bank, &entries, Some(&origin))?;
@@ -139,7 +140,7 @@ pub async fn import_list(
     Query(params): Query<ImportParams>,
     body: Bytes,
 ) -> ApiResult<Json<Imported>> {
-    caller.require(Role::Curator)?;
+    caller.may(BankAction::Curate)?;
     let signal_type = params
         .signal_type
         .as_deref()
@@ -156,7 +157,7 @@ pub async fn import_list(
     };
     let answer = state
         .db(move |s| {
-            s.owned_bank(&caller.0, &bank)?;
+            s.bank_for(&caller, BankAction::Curate, &bank)?;
             let list = hashwatch_exchange::read_bytes(
                 std::path::Path::new("upload"),
                 body.to_vec(),
@@ -233,7 +234,7 @@ pub async fn export_list(
     };
     let body = state
         .db(move |s| {
-            s.visible_bank(&caller.0, &bank)?;
+            s.bank_for(&caller, BankAction::Read, &bank)?;
             let mut entries = Vec::new();
             s.store.entries(&bank, false, &mut |e| entries.push(e))?;
             let mut out = Vec::new();

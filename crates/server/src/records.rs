@@ -2,7 +2,8 @@
 
 use axum::extract::{Query, State};
 use axum::Json;
-use hashwatch_store::{RecordQuery, Role};
+use hashwatch_access::BankAction;
+use hashwatch_store::RecordQuery;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -88,7 +89,7 @@ pub async fn audit(
     caller: Caller,
     Query(params): Query<RecordParams>,
 ) -> ApiResult<Json<AuditLog>> {
-    caller.require(Role::Admin)?;
+    caller.may(BankAction::Administer)?;
     let events = state
         .db(move |s| Ok(s.records().audit_events(&params.query(&caller.0.tenant))?))
         .await?;
@@ -126,7 +127,7 @@ pub async fn matches(
     caller: Caller,
     Query(params): Query<RecordParams>,
 ) -> ApiResult<Json<MatchRecords>> {
-    caller.require(Role::Admin)?;
+    caller.may(BankAction::Administer)?;
     let found = state
         .db(move |s| Ok(s.records().matches(&params.query(&caller.0.tenant))?))
         .await?;

@@ -4,7 +4,8 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use hashwatch_store::{BankKind, NewEntry, Role};
+use hashwatch_access::BankAction;
+use hashwatch_store::{BankKind, NewEntry};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -78,7 +79,7 @@ pub async fn list_reviews(
     caller: Caller,
     Query(params): Query<ReviewParams>,
 ) -> ApiResult<Json<Reviews>> {
-    caller.require(Role::Curator)?;
+    caller.may(BankAction::Curate)?;
     let reviews = state
         .db(move |s| {
             Ok(s.records()
@@ -115,7 +116,7 @@ pub async fn decide_review(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<ReviewView>> {
-    caller.require(Role::Curator)?;
+    caller.may(BankAction::Curate)?;
     let body: Decision = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
     let decided = match body.decision.as_str() {
         "confirm" => "confirmed",
@@ -130,7 +131,7 @@ pub async fn decide_review(
     let review = state
         .db(move |s| {
             if let Some(negative) = &body.negative_bank {
-                s.owned_bank(&caller.0, negative)?;
+                s.bank_for(&caller, BankAction::Curate, negative)?;
                 if s.store.bank(negative)?.kind != BankKind::Negative {
                     return Err(ApiError::bad_request(
                         "not_negative",

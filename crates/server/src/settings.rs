@@ -4,7 +4,8 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use hashwatch_store::{BankKind, Role, Webhook};
+use hashwatch_access::BankAction;
+use hashwatch_store::{BankKind, Webhook};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -26,6 +27,9 @@ pub struct SettingsView {
     webhook: Option<WebhookView>,
     review: bool,
     shared_with: Vec<String>,
+    /// Of those, the tenants that may also read the bank's contents and
+    /// export it.
+    shared_read: Vec<String>,
 }
 
 /// Where a bank's matches are posted.
@@ -48,6 +52,7 @@ impl SettingsView {
                 .map(|w| WebhookView { url: w.url.clone() }),
             review: s.review,
             shared_with: s.shared_with.clone(),
+            shared_read: s.shared_read.clone(),
         }
     }
 }
@@ -67,7 +72,7 @@ pub async fn get_settings(
 ) -> ApiResult<Json<SettingsView>> {
     let answer = state
         .db(move |s| {
-            let settings = s.visible_bank(&caller.0, &name)?;
+            let settings = s.bank_for(&caller, BankAction::Read, &name)?;
             let bank = s.store.bank(&name)?;
             Ok(SettingsView::new(&name, bank.kind, &settings))
         })
@@ -83,7 +88,11 @@ struct SettingsBody {
     #[serde(default, with = "double_option")]
     webhook: Option<Option<WebhookBody>>,
     review: Option<bool>,
+    /// Tenants that may match against the bank.
     shared_with: Option<Vec<String>>,
+    /// Tenants that may also read its contents and export it (they are
+    /// added to `shared_with`).
+    shared_read: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -119,13 +128,13 @@ pub async fn put_settings(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<SettingsView>> {
-    caller.require(Role::Admin)?;
+    caller.may(BankAction::Administer)?;
     let body: SettingsBody = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
     if let Some(Some(t)) = body.threshold {
-        if t > 256 {
+        if t > hashwatch_matcher::MAX_THRESHOLD {
             return Err(ApiError::bad_request(
                 "bad_threshold",
-                "threshold must be 0-256",
+                format!("threshold must be 0-{}", hashwatch_matcher::MAX_THRESHOLD),
             ));
         }
     }
@@ -139,7 +148,7 @@ pub async fn put_settings(
     }
     let answer = state
         .db(move |s| {
-            s.owned_bank(&caller.0, &name)?;
+            s.bank_for(&caller, BankAction::Administer, &name)?;
             let kind = s.store.bank(&name)?.kind;
             // Read, changed and written in one transaction: a concurrent
             // change to the bank's other settings is not lost.
@@ -157,12 +166,27 @@ pub async fn put_settings(
                 if let Some(r) = body.review {
                     settings.review = r;
                 }
-                if let Some(shared) = &body.shared_with {
-                    settings.shared_with = shared
+                let others = |tenants: &Vec<String>| -> Vec<String> {
+                    tenants
                         .iter()
                         .filter(|t| **t != caller.0.tenant)
                         .cloned()
-                        .collect();
+                        .collect()
+                };
+                if let Some(shared) = &body.shared_with {
+                    settings.shared_with = others(shared);
+                }
+                match &body.shared_read {
+                    Some(read) => settings.shared_read = others(read),
+                    None => {
+                        let shared = settings.shared_with.clone();
+                        settings.shared_read.retain(|t| shared.contains(t));
+                    }
+                }
+                for tenant in settings.shared_read.clone() {
+                    if !settings.shared_with.contains(&tenant) {
+                        settings.shared_with.push(tenant);
+                    }
                 }
                 let answer = SettingsView::new(&name, kind, &settings);
                 r.update_bank(&name, &settings, None)?;

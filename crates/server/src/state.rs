@@ -6,12 +6,15 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
+use hashwatch_access::limits::{Buckets, IpNet};
+use hashwatch_access::BankAction;
 pub use hashwatch_matcher::live::{BankFilter, Hit, View};
 use hashwatch_matcher::live::{LiveView, NotLoaded};
 use hashwatch_matcher::Query;
 use hashwatch_store::{records, ApiKey, BankSettings, NewAudit, Records, Store, DEFAULT_TENANT};
 use tokio::sync::mpsc;
 
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::Metrics;
 
@@ -63,6 +66,9 @@ pub struct Config {
     pub notice_interval: Duration,
     /// How often open takedowns are re-checked.
     pub recheck_interval: Duration,
+    /// How far apart two re-checks must both find a URL's material gone
+    /// before it is delisted.
+    pub removal_confirm_after: Duration,
     /// After how long a takedown is given up (the URL stays listed).
     pub takedown_expiry: Duration,
     /// Hosting providers by address range and ASN.
@@ -71,6 +77,16 @@ pub struct Config {
     pub hosts: Option<Arc<hashwatch_hotline::StaticHosts>>,
     /// Who notices come from.
     pub hotline_name: String,
+    /// Who may do what (the hotline's tenant).
+    pub access: hashwatch_access::Policy,
+    /// Proxies whose `X-Forwarded-For` names the client (empty: the
+    /// connection's address is the client).
+    pub trusted_proxies: Vec<IpNet>,
+    /// Public reports and appeals answered at once; more get 503.
+    pub public_concurrency: usize,
+    /// Address ranges outbound requests may reach although they are
+    /// internal (loopback, private, …): for closed networks and tests.
+    pub outbound_allow: Vec<IpNet>,
 }
 
 /// The shortest retention allowed.
@@ -102,9 +118,14 @@ impl Default for Config {
             notice_interval: Duration::from_secs(24 * 3600),
             recheck_interval: Duration::from_secs(3600),
             takedown_expiry: Duration::from_secs(90 * 24 * 3600),
+            removal_confirm_after: Duration::from_secs(3600),
             providers: None,
             hosts: None,
             hotline_name: "hashwatch hotline".into(),
+            access: hashwatch_access::Policy::default(),
+            trusted_proxies: Vec::new(),
+            public_concurrency: 32,
+            outbound_allow: Vec::new(),
         }
     }
 }
@@ -188,22 +209,30 @@ pub struct Inner {
     pub view: LiveView,
     /// Keys by secret hash, with when they were read.
     pub keys: Mutex<HashMap<String, (Option<ApiKey>, Instant)>>,
-    /// Per-key token buckets: (tokens, last refill).
-    pub buckets: Mutex<HashMap<i64, (f64, Instant)>>,
+    /// Per-key token buckets.
+    pub buckets: Mutex<Buckets<i64>>,
     /// Metrics.
     pub metrics: Metrics,
     /// To the action worker.
     pub events: mpsc::Sender<Event>,
-    /// Outgoing HTTP (webhooks).
-    pub http: reqwest::Client,
+    /// Outgoing HTTP (webhooks, provider notices).
+    pub http: hashwatch_outbound::Client,
     /// The guarded fetcher for `?url=`.
-    pub fetcher: reqwest::Client,
+    pub fetcher: hashwatch_outbound::Client,
     /// The same guards, resolving through `resolver`: hotline re-checks.
-    pub checker: reqwest::Client,
+    pub checker: hashwatch_outbound::Client,
+    /// Which addresses outbound requests may reach (feed pulls too).
+    pub guard: Arc<hashwatch_outbound::Guard>,
     /// Name resolution for hotline attribution and re-checks.
     pub resolver: Arc<dyn hashwatch_hotline::Resolver>,
-    /// Per-address token buckets for public hotline routes.
-    pub report_buckets: Mutex<HashMap<std::net::IpAddr, (f64, Instant)>>,
+    /// Per-client token buckets for public hotline routes.
+    pub report_buckets: Mutex<Buckets<std::net::IpAddr>>,
+    /// Per-client token buckets for failed authentications.
+    pub auth_failures: Mutex<Buckets<std::net::IpAddr>>,
+    /// Public requests being answered at once.
+    pub public_permits: Arc<tokio::sync::Semaphore>,
+    /// Who may do what: `config.access`, shared with every [`crate::auth::Caller`].
+    pub policy: Arc<hashwatch_access::Policy>,
     /// Set when the service stops: work on blocking threads (feed pulls)
     /// ends at its next step.
     pub stopping: Arc<std::sync::atomic::AtomicBool>,
@@ -273,28 +302,52 @@ impl AppState {
             })
     }
 
-    /// A bank's settings if the caller's tenant may see it.
-    pub fn visible_bank(&self, caller: &ApiKey, name: &str) -> ApiResult<BankSettings> {
+    /// A bank's settings, when the caller may do `action` on it.
+    pub fn bank_for(
+        &self,
+        caller: &Caller,
+        action: BankAction,
+        name: &str,
+    ) -> ApiResult<BankSettings> {
+        let settings = self.settings_of(name)?;
+        caller.may_on(action, name, &settings)?;
+        Ok(settings)
+    }
+
+    /// A bank's settings, when the caller may put a hotline case's hashes
+    /// into it.
+    pub fn hotline_bank(&self, caller: &Caller, name: &str) -> ApiResult<BankSettings> {
+        let settings = self.settings_of(name)?;
+        caller
+            .1
+            .hotline_bank(&caller.0, name, &settings)
+            .map_err(crate::auth::refused)?;
+        Ok(settings)
+    }
+
+    /// The banks the caller's tenant owns: records derived from a bank
+    /// (dead letters, subscriptions) are its owner's alone.
+    pub fn owned_banks(&self, caller: &Caller) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .view()
+            .settings
+            .iter()
+            .filter(|(_, s)| caller.1.owns(&caller.0.tenant, s))
+            .map(|(name, _)| name.clone())
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn settings_of(&self, name: &str) -> ApiResult<BankSettings> {
         // Read from the store, not the view: a bank made a moment ago on
         // another node is visible before this node follows.
         match self.records().settings_of(name) {
-            Ok(s) if s.visible_to(&caller.tenant) => Ok(s),
-            Ok(_) => Err(ApiError::no_bank(name)),
+            Ok(s) => Ok(s),
+            Err(e) if matches!(e.kind(), hashwatch_store::ErrorKind::NoSuchBank(_)) => {
+                Err(ApiError::no_bank(name))
+            }
             Err(e) => Err(e.into()),
         }
-    }
-
-    /// A bank's settings if the caller's tenant owns it (shared banks are
-    /// read-only to other tenants).
-    pub fn owned_bank(&self, caller: &ApiKey, name: &str) -> ApiResult<BankSettings> {
-        let settings = self.visible_bank(caller, name)?;
-        if settings.tenant != caller.tenant {
-            return Err(ApiError::new(
-                axum::http::StatusCode::FORBIDDEN,
-                "read_only_bank",
-                format!("bank {name:?} is shared with your tenant read-only"),
-            ));
-        }
-        Ok(settings)
     }
 }

@@ -52,10 +52,11 @@ async fn try_round(state: &AppState, id: i64) -> ApiResult<()> {
     // Re-check first: a URL already gone needs no notice.
     let check = hashwatch_outbound::recheck(&state.checker, &case.url).await;
     let (result, gone) = (check.describe(), check.gone());
+    let confirm_after = state.config.removal_confirm_after.as_secs() as i64;
     let checked = state
         .db(move |s| {
             Ok(s.records().write(|r| {
-                let case = r.hotline().checked(id, &result, gone)?;
+                let case = r.hotline().checked(id, &result, gone, confirm_after)?;
                 if case.state == CaseState::Removed {
                     r.audit(&[
                         system_audit(

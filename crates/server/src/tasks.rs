@@ -173,7 +173,7 @@ pub fn act_on(
                 records.enqueue_delivery(&m.bank, hook, &body.to_string())?;
             }
             if bank.review {
-                records.open_review(m, "match")?;
+                records.open_review(m, "match", &bank.tenant)?;
             }
             let config = &state.config;
             if config.flood_limit > 0
@@ -193,7 +193,7 @@ fn flag_flood(
     m: &NewMatch,
 ) -> Result<(), hashwatch_store::Error> {
     tracing::warn!(bank = %m.bank, content = m.content_id, "flood: a signal matched more than the limit");
-    records.open_review(m, "flood")?;
+    records.open_review(m, "flood", tenant)?;
     let quarantine = state.config.flood_quarantine;
     if quarantine {
         records.update_content(&m.bank, m.content_id, Some(0), None)?;
@@ -248,19 +248,26 @@ pub async fn deliver(state: AppState) {
             Err(_) => continue,
         };
         for d in due {
-            let result = state
-                .http
-                .post(&d.url)
-                .header("content-type", "application/json")
-                .header("x-hashwatch-signature", signature(&d.secret, &d.body))
-                .header("x-hashwatch-delivery", d.id.to_string())
-                .body(d.body.clone())
-                .send()
-                .await;
-            let error = match result {
-                Ok(r) if r.status().is_success() => None,
-                Ok(r) => Some(format!("answered {}", r.status())),
-                Err(e) => Some(e.to_string()),
+            let error = match state.http.post(&d.url) {
+                Err(refused) => Some(format!("refused: {refused}")),
+                Ok(request) => {
+                    let result = request
+                        .header("content-type", "application/json")
+                        .header("x-hashwatch-signature", signature(&d.secret, &d.body))
+                        .header("x-hashwatch-delivery", d.id.to_string())
+                        .body(d.body.clone())
+                        .send()
+                        .await;
+                    match result {
+                        Ok(r) if r.status().is_success() => None,
+                        Ok(r) => Some(format!("answered {}", r.status())),
+                        // The kind of failure only: the error's text could
+                        // tell a tenant about networks it cannot reach.
+                        Err(e) if e.is_timeout() => Some("timed out".to_string()),
+                        Err(e) if e.is_connect() => Some("could not connect".to_string()),
+                        Err(_) => Some("the request failed".to_string()),
+                    }
+                }
             };
             let attempts = d.attempts + 1;
             let retry_at = error.as_ref().and_then(|_| {
@@ -328,7 +335,7 @@ pub async fn retain(state: AppState) {
 /// Pulls every subscription's feed each `--feed-interval`, with
 /// hashwatch-feed's puller over HTTP into the store.
 pub async fn subscriptions(state: AppState) {
-    let client = hashwatch_outbound::feed_client();
+    let client = hashwatch_outbound::feed_client(state.guard.clone());
     loop {
         tokio::time::sleep(state.config.feed_interval).await;
         let s = state.clone();

@@ -18,7 +18,7 @@ use hashwatch_model::{
 
 const CASE_COLUMNS: &str = "id, url, url_sha256, host, state, verdict, category, first_assessor,
     first_verdict, confirmed_at, provider, abuse, jurisdiction, webhook, ip, notices,
-    first_notice_at, last_notice_at, last_check_at, last_check, removed_at, reports, created_at";
+    first_notice_at, last_notice_at, last_check_at, last_check, removed_at, reports, created_at, gone_since";
 
 fn case_from(r: &Row) -> Result<Case, Error> {
     Ok(Case {
@@ -49,6 +49,7 @@ fn case_from(r: &Row) -> Result<Case, Error> {
         removed_at: r.int(20)?,
         reports: r.req_int(21)?,
         created_at: r.req_int(22)?,
+        gone_since: r.int(23)?,
     })
 }
 
@@ -536,15 +537,28 @@ impl Hotline<'_> {
 
     /// Records a re-check; `gone` ends the takedown: the case is removed,
     /// timed and taken off the blocklist.
-    pub fn checked(&self, id: i64, result: &str, gone: bool) -> Result<Case, Error> {
+    pub fn checked(
+        &self,
+        id: i64,
+        result: &str,
+        gone: bool,
+        confirm_after: i64,
+    ) -> Result<Case, Error> {
         let now = unix_now();
         let case = self.write(|tx| {
-            tx.exec(
-                "UPDATE hotline_cases SET last_check_at = ?, last_check = ? WHERE id = ?",
-                &[now.into(), result.into(), id.into()],
-            )?;
             let case = case_in(tx, id)?;
-            if let Some(state) = rules::after_check(case.state, gone) {
+            let outcome = rules::after_check(case.state, case.gone_since, gone, now, confirm_after);
+            tx.exec(
+                "UPDATE hotline_cases SET last_check_at = ?, last_check = ?, gone_since = ?
+                 WHERE id = ?",
+                &[
+                    now.into(),
+                    result.into(),
+                    outcome.gone_since.into(),
+                    id.into(),
+                ],
+            )?;
+            if let Some(state) = outcome.state {
                 tx.exec(
                     "UPDATE hotline_cases SET state = ?, removed_at = ? WHERE id = ?",
                     &[state.name().into(), now.into(), id.into()],

@@ -52,12 +52,12 @@ pub use crate::records::Records;
 // its paths; new code names `hashwatch_model`.
 pub use crate::sqlite::SqliteStore;
 pub use hashwatch_model::{
-    unix_now, value_order, ApiKey, Appeal, Applied, AuditEvent, Bank, BankKind, BankSettings,
-    BlockChange, Case, CaseHash, CaseState, Change, ChangeKind, Content, ContentState, Delivery,
-    Entry, EntryRef, FeedEvent, FeedInfo, FeedOp, Hold, HoldKind, ImportSummary, IncomingEvent,
-    Intake, MatchEvent, NewAudit, NewEntry, NewMatch, NewReport, Opinion, Ordered, Purged,
-    RecordQuery, Review, Role, SharedAssessment, SignalType, Subscription, ValueError, Verdict,
-    Webhook, DEFAULT_TENANT,
+    unix_now, valid_tenant, value_order, ApiKey, Appeal, Applied, AuditEvent, Bank, BankKind,
+    BankSettings, BlockChange, Case, CaseHash, CaseState, Change, ChangeKind, Content,
+    ContentState, Delivery, Entry, EntryRef, FeedEvent, FeedInfo, FeedOp, Hold, HoldKind,
+    ImportSummary, IncomingEvent, Intake, MatchEvent, NewAudit, NewEntry, NewMatch, NewReport,
+    Opinion, Ordered, Purged, RecordQuery, Review, Role, Roles, SharedAssessment, SignalType,
+    Subscription, ValueError, Verdict, Webhook, DEFAULT_TENANT,
 };
 
 /// Opens the store a `--db` value names: a `postgres://` or

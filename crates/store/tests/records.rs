@@ -37,14 +37,18 @@ fn story(store: &dyn Store) {
     let records = records(store);
 
     // Keys: the secret works until revoked, and is not what is stored.
-    let (key, secret) = records.create_key("t1", "ops", Role::Curator).expect("key");
+    let (key, secret) = records
+        .create_key("t1", "ops", Role::Curator.into())
+        .expect("key");
     assert!(secret.starts_with("hw_") && secret.len() > 40);
     assert_eq!(
         records.key_for_secret(&secret).expect("reads"),
         Some(key.clone())
     );
     assert_eq!(records.key_for_secret("hw_wrong").expect("reads"), None);
-    assert!(records.create_key("bad tenant", "x", Role::Admin).is_err());
+    assert!(records
+        .create_key("bad tenant", "x", Role::Admin.into())
+        .is_err());
     records.revoke_key(key.id).expect("revokes");
     assert_eq!(records.key_for_secret(&secret).expect("reads"), None);
     assert!(records.revoke_key(key.id).is_err(), "revoked twice");
@@ -69,7 +73,8 @@ fn story(store: &dyn Store) {
             secret: "s".repeat(16),
         }),
         review: true,
-        shared_with: vec!["t2".into()],
+        shared_with: vec!["t2".into(), "t4".into()],
+        shared_read: vec!["t4".into()],
     };
     let before = store.last_change().expect("seq");
     records
@@ -88,6 +93,9 @@ fn story(store: &dyn Store) {
         "name taken"
     );
     assert!(settings.visible_to("t2") && !settings.visible_to("t3"));
+    assert!(
+        !settings.readable_by("t2") && settings.readable_by("t4") && settings.readable_by("t1")
+    );
 
     // Content: grouped entries, notes and disabling.
     let pdq = NewEntry::new(SignalType::Pdq, vec![7; 32]);
@@ -208,9 +216,14 @@ fn story(store: &dyn Store) {
         vec![(Some("HELD".into()), None), (None, Some("77".into()))]
     );
 
-    // Reviews.
+    // Reviews land in the queue of the bank's owner, not of the tenant
+    // that looked up.
+    let looked_up_by_t2 = NewMatch {
+        tenant: "t2".into(),
+        ..a_match("B2", 5)
+    };
     let review = records
-        .open_review(&a_match("B2", 5), "match")
+        .open_review(&looked_up_by_t2, "match", "t1")
         .expect("queues");
     assert_eq!(records.reviews("t1", Some("open")).expect("reads").len(), 1);
     assert!(records.reviews("t2", None).expect("reads").is_empty());
@@ -396,7 +409,9 @@ fn records_follow_the_bank_on_postgres() {
 /// with a role this build does not know is not read as a matcher key.
 fn undecodable_rows_are_errors(store: &dyn Store) {
     let records = records(store);
-    let (key, secret) = records.create_key("t1", "ops", Role::Admin).expect("key");
+    let (key, secret) = records
+        .create_key("t1", "ops", Role::Admin.into())
+        .expect("key");
     hashwatch_store::sql::write(store, |tx| {
         tx.exec(
             "UPDATE api_keys SET role = 'owner' WHERE id = ?",

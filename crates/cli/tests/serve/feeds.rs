@@ -21,6 +21,7 @@ const REVOKED: usize = 1_000;
 pub fn run(db: &Db, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_hashwatch"))
         .env_remove("HASHWATCH_DB")
+        .env("HASHWATCH_OUTBOUND_ALLOW", "127.0.0.0/8")
         .arg("--db")
         .arg(db.spec())
         .args(args)
@@ -106,7 +107,7 @@ fn feeds_between(publisher_db: Db, subscriber_db: Db) {
     let public = keygen(&publisher_db, &dir.path().join("feed.key"));
     let other = keygen(&publisher_db, &dir.path().join("other.key"));
     let admin = publisher_db.key("admin", "default");
-    let partner = publisher_db.key("matcher", "default");
+    let partner = publisher_db.key("partner", "default");
     let key_file = dir.path().join("feed.key").to_string_lossy().into_owned();
     let publisher = Server::start(&publisher_db, &admin, &["--feed-key", &key_file]);
     let url = format!("{}/feeds/known", publisher.base);
@@ -180,6 +181,7 @@ fn feeds_between(publisher_db: Db, subscriber_db: Db) {
     // checkpoint exactly, and a resumed sync finishes the job.
     let mut child = Command::new(env!("CARGO_BIN_EXE_hashwatch"))
         .env_remove("HASHWATCH_DB")
+        .env("HASHWATCH_OUTBOUND_ALLOW", "127.0.0.0/8")
         .arg("--db")
         .arg(subscriber_db.spec())
         .args([

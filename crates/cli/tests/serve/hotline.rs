@@ -147,7 +147,7 @@ fn hotline_flow(db: Db) {
     let admin = db.key("admin", "default");
     let analyst = db.key("analyst", "default");
     let supervisor = db.key("supervisor", "default");
-    let isp = db.key("matcher", "default");
+    let isp = db.key("blocklist-urls,partner", "default");
     let server = Server::start(
         &db,
         &admin,

@@ -48,6 +48,8 @@ impl Db {
     pub fn hashwatch(&self, args: &[&str]) -> String {
         let out = Command::new(env!("CARGO_BIN_EXE_hashwatch"))
             .env_remove("HASHWATCH_DB")
+            // The tests' servers, webhooks and feeds are on loopback.
+            .env("HASHWATCH_OUTBOUND_ALLOW", "127.0.0.0/8")
             .arg("--db")
             .arg(self.spec())
             .args(args)
@@ -82,6 +84,8 @@ impl Server {
     pub fn start(db: &Db, key: &str, extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hashwatch"))
             .env_remove("HASHWATCH_DB")
+            // The tests' servers, webhooks and feeds are on loopback.
+            .env("HASHWATCH_OUTBOUND_ALLOW", "127.0.0.0/8")
             .env("RUST_LOG", "warn")
             .arg("--db")
             .arg(db.spec())

@@ -65,7 +65,7 @@ impl Service {
     /// A new key's secret.
     pub fn key(&self, role: Role, tenant: &str) -> String {
         records(self.state.store.as_ref())
-            .create_key(tenant, role.name(), role)
+            .create_key(tenant, role.name(), role.into())
             .expect("key")
             .1
     }

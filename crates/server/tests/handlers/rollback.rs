@@ -223,6 +223,7 @@ async fn deciding_a_review_applies_everything_or_nothing() {
                 distance: 0,
             },
             "match",
+            "default",
         )
         .expect("review");
     let path = format!("/reviews/{review}");

@@ -29,6 +29,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0007_subscription_kinds.sql"),
     include_str!("../../migrations/postgres/0008_one_value_per_item.sql"),
     include_str!("../../migrations/postgres/0009_records_follow_bank_ids.sql"),
+    include_str!("../../migrations/postgres/0010_share_access.sql"),
+    include_str!("../../migrations/postgres/0011_gone_since.sql"),
 ];
 
 /// An arbitrary constant: migrations on several nodes take turns.

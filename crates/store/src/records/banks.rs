@@ -28,10 +28,19 @@ fn write_settings(tx: &mut dyn SqlTx, bank: &str, settings: &BankSettings) -> Re
         ],
     )?;
     tx.exec("DELETE FROM bank_shares WHERE bank_id = ?", &[id.into()])?;
-    for tenant in &settings.shared_with {
+    let mut shares: Vec<&String> = settings.shared_with.iter().collect();
+    shares.extend(settings.shared_read.iter());
+    shares.sort();
+    shares.dedup();
+    for tenant in shares {
+        let access = if settings.shared_read.contains(tenant) {
+            "read"
+        } else {
+            "match"
+        };
         tx.exec(
-            "INSERT INTO bank_shares (bank_id, tenant) VALUES (?, ?)",
-            &[id.into(), tenant.as_str().into()],
+            "INSERT INTO bank_shares (bank_id, tenant, access) VALUES (?, ?, ?)",
+            &[id.into(), tenant.as_str().into(), access.into()],
         )?;
     }
     Ok(())
@@ -65,12 +74,21 @@ impl Records<'_> {
                 out.insert(name, settings);
             }
             for r in tx.query(
-                "SELECT b.name, h.tenant FROM bank_shares h JOIN banks b ON b.id = h.bank_id
-                 ORDER BY h.tenant",
+                "SELECT b.name, h.tenant, h.access FROM bank_shares h
+                 JOIN banks b ON b.id = h.bank_id ORDER BY h.tenant",
                 &[],
             )? {
                 if let (Some(name), Some(tenant)) = (r.text(0)?, r.text(1)?) {
                     if let Some(s) = out.get_mut(&name) {
+                        match r.req_text(2)?.as_str() {
+                            "match" => {}
+                            "read" => s.shared_read.push(tenant.clone()),
+                            other => {
+                                return Err(Error::backend(format!(
+                                    "bank {name:?} is shared with unknown access {other:?}"
+                                )))
+                            }
+                        }
                         s.shared_with.push(tenant);
                     }
                 }

@@ -9,10 +9,10 @@ fn row_to_key(r: &Row) -> Result<ApiKey, Error> {
         id: r.req_int(0)?,
         tenant: r.req_text(1)?,
         name: r.req_text(2)?,
-        role: {
-            let name = r.req_text(3)?;
-            Role::parse(&name)
-                .ok_or_else(|| Error::backend(format!("key with unknown role {name:?}")))?
+        roles: {
+            let names = r.req_text(3)?;
+            Roles::parse(&names)
+                .map_err(|bad| Error::backend(format!("key with unknown role {bad:?}")))?
         },
         created_at: r.req_int(4)?,
         revoked_at: r.int(5)?,
@@ -26,8 +26,13 @@ impl Records<'_> {
         &self,
         tenant: &str,
         name: &str,
-        role: Role,
+        roles: Roles,
     ) -> Result<(ApiKey, String), Error> {
+        if roles.is_empty() {
+            return Err(Error::new(ErrorKind::Invalid(
+                "a key needs at least one role".to_string(),
+            )));
+        }
         if !valid_tenant(tenant) {
             return Err(Error::new(ErrorKind::Invalid(format!(
                 "tenant {tenant:?} is not allowed: use letters, digits, '_' and '-'"
@@ -45,7 +50,7 @@ impl Records<'_> {
                 &[
                     tenant.into(),
                     name.into(),
-                    role.name().into(),
+                    roles.to_string().into(),
                     hash.as_str().into(),
                     unix_now().into(),
                 ],

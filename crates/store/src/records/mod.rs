@@ -14,7 +14,7 @@ use crate::sql::{self, Param, Row, Sql, SqlTx};
 use hashwatch_model::{
     unix_now, valid_tenant, ApiKey, AuditEvent, BankSettings, ChangeKind, Content, ContentState,
     Delivery, EntryRef, Hold, HoldKind, ImportSummary, KeySecret, MatchEvent, NewAudit, NewEntry,
-    NewMatch, Purged, RecordQuery, Review, Role, Webhook,
+    NewMatch, Purged, RecordQuery, Review, Roles, Webhook,
 };
 
 mod audit;

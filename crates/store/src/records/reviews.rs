@@ -18,10 +18,16 @@ fn row_to_review(r: &Row) -> Result<Review, Error> {
 }
 
 impl Records<'_> {
-    /// Queues a match for review.
-    pub fn open_review(&self, record: &NewMatch, reason: &str) -> Result<i64, Error> {
+    /// Queues a match for review by `owner`, the tenant that owns the
+    /// matched bank (not the tenant that looked up, which may only have
+    /// been shared the bank).
+    pub fn open_review(&self, record: &NewMatch, reason: &str, owner: &str) -> Result<i64, Error> {
+        let owned = NewMatch {
+            tenant: owner.to_string(),
+            ..record.clone()
+        };
         let mut params = vec![Param::from(unix_now()), reason.into()];
-        params.extend(match_params(record));
+        params.extend(match_params(&owned));
         self.write_tx(|tx| {
             tx.query(
                 &format!(

@@ -28,6 +28,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0007_subscription_kinds.sql"),
     include_str!("../../migrations/sqlite/0008_one_value_per_item.sql"),
     include_str!("../../migrations/sqlite/0009_records_follow_bank_ids.sql"),
+    include_str!("../../migrations/sqlite/0010_share_access.sql"),
+    include_str!("../../migrations/sqlite/0011_gone_since.sql"),
 ];
 
 /// Banks in one SQLite file.

@@ -1,0 +1,119 @@
+//! The routes anyone may call without a key (public reports and appeals):
+//! refused by size, rate and concurrency before their body is read.
+
+use std::net::IpAddr;
+
+use axum::body::Bytes;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::auth;
+use crate::error::{ApiError, ApiResult};
+use crate::request::json_body;
+use crate::state::AppState;
+use hashwatch_store::ApiKey;
+
+/// Largest report or appeal body.
+pub const MAX_PUBLIC_BYTES: usize = 16 << 10;
+
+/// The public routes.
+pub const PUBLIC_ROUTES: [&str; 2] = ["/hotline/reports", "/hotline/appeals"];
+
+/// The client a public request is counted as (see [`auth::client_of`]).
+#[derive(Debug, Clone, Copy)]
+pub struct PublicClient(pub Option<IpAddr>);
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        format!("a report or appeal is at most {MAX_PUBLIC_BYTES} bytes"),
+    )
+}
+
+/// In front of the public routes: a declared size over the limit, a
+/// client over its rate and a full house are answered before a byte of
+/// the body is read. (A body without a declared size is cut off at the
+/// limit by the routes' own body limit.)
+pub async fn gate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let public = request.method() == Method::POST
+        && request
+            .extensions()
+            .get::<MatchedPath>()
+            .is_some_and(|p| PUBLIC_ROUTES.contains(&p.as_str()));
+    if !public {
+        return next.run(request).await;
+    }
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_PUBLIC_BYTES as u64) {
+        return too_large().into_response();
+    }
+    let client = auth::client_of(&state, request.extensions(), request.headers());
+    let keyed = auth::has_key(request.headers());
+    if !keyed {
+        if let Err(e) = rate_limit(&state, client) {
+            return e.into_response();
+        }
+    }
+    let Ok(_permit) = state.public_permits.clone().try_acquire_owned() else {
+        let mut e = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "too many reports are being taken at once; try again shortly",
+        );
+        e.retry_after = Some(5);
+        return e.into_response();
+    };
+    request.extensions_mut().insert(PublicClient(client));
+    next.run(request).await
+}
+
+/// `report_rate` a minute per client, in bursts of the same size.
+fn rate_limit(state: &AppState, client: Option<IpAddr>) -> ApiResult<()> {
+    let per_minute = f64::from(state.config.report_rate);
+    let Some(client) = client else {
+        return Ok(());
+    };
+    if per_minute <= 0.0
+        || state
+            .report_buckets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take(client, per_minute, per_minute / 60.0)
+    {
+        return Ok(());
+    }
+    state.metrics.rate_limited();
+    let mut e = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!(
+            "this address may send {} reports a minute; try again later",
+            state.config.report_rate
+        ),
+    );
+    e.retry_after = Some(60);
+    Err(e)
+}
+
+/// A public body, read after [`gate`] let it through: the key when one
+/// came (limited as that key), and the JSON.
+pub async fn public_body<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    client: PublicClient,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> ApiResult<(Option<ApiKey>, T)> {
+    let caller = auth::optional_caller(state, client.0, headers).await?;
+    if body.len() > MAX_PUBLIC_BYTES {
+        return Err(too_large());
+    }
+    let parsed = json_body(headers, body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
+    Ok((caller, parsed))
+}

@@ -1,0 +1,270 @@
+//! Who may see and do what: the hotline is its tenant's, the blocklist
+//! needs its own role, and a tenant a bank is shared with matches against
+//! it and does nothing else.
+
+use std::sync::Arc;
+
+use hashwatch_store::Role;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::{hash, lookup_path, on_both, Served};
+
+const ASSESS: &str = r#"{"verdict": "illegal", "category": "A1"}"#;
+
+fn assess_body() -> Value {
+    serde_json::from_str(ASSESS).expect("json")
+}
+
+fn with_feed_key(config: &mut hashwatch_server::Config) {
+    config.feed_key = Some(Arc::new(hashwatch_feed::FeedKey::generate().expect("key")));
+}
+
+/// Before: a curator and an admin of a platform tenant assessed a public
+/// report twice and listed the URL.
+async fn a_platform_cannot_run_the_hotline(spec: String) {
+    let s = Served::start(&spec, with_feed_key).await;
+    let case = s.report("http://abuse.invalid/a.jpg").await;
+    let assess = format!("/hotline/cases/{case}/assess");
+    let platform = [
+        s.key("acme", &[Role::Curator]).await,
+        s.key("acme", &[Role::Admin]).await,
+        // Hotline roles in another tenant are not the hotline's.
+        s.key("acme", &[Role::Supervisor]).await,
+        // Bank roles in the hotline's own tenant are not hotline roles.
+        s.key("default", &[Role::Admin, Role::Curator]).await,
+        s.key("default", &[Role::Blocklist, Role::Partner]).await,
+    ];
+    for key in &platform {
+        let (status, answer) = s.post(&assess, key, assess_body()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+        for path in [
+            "/hotline/queue".to_string(),
+            format!("/hotline/cases/{case}"),
+            "/hotline/appeals".to_string(),
+            "/hotline/stats".to_string(),
+        ] {
+            let (status, answer) = s.get(&path, key).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {answer}");
+        }
+    }
+
+    // Four eyes: two analysts are not enough; an analyst and another
+    // key's supervisor are.
+    let analyst = s.key("default", &[Role::Analyst]).await;
+    let other_analyst = s.key("default", &[Role::Analyst]).await;
+    let supervisor = s.key("default", &[Role::Supervisor]).await;
+    let (status, first) = s.post(&assess, &analyst, assess_body()).await;
+    assert_eq!((status, &first["listed"]), (StatusCode::OK, &json!(false)));
+    let (status, _) = s.post(&assess, &other_analyst, assess_body()).await;
+    assert!(status.is_client_error(), "{status}");
+    let isp = s.key("isp", &[Role::Blocklist]).await;
+    let (_, listed) = s.get("/blocklist", &isp).await;
+    assert_eq!(listed, json!(""), "listed before four eyes");
+    let (status, second) = s.post(&assess, &supervisor, assess_body()).await;
+    assert_eq!((status, &second["listed"]), (StatusCode::OK, &json!(true)));
+    let (status, listed) = s.get("/blocklist", &isp).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        listed.as_str().map(str::trim),
+        second["case"]["url_sha256"].as_str()
+    );
+    s.stop().await;
+}
+on_both!(a_platform_cannot_run_the_hotline);
+
+/// Before: any matcher key of any tenant read the blocklist and the
+/// shared assessments in plain text.
+async fn matcher_keys_read_no_blocklist(spec: String) {
+    let s = Served::start(&spec, |c| {
+        with_feed_key(c);
+        c.four_eyes = false;
+    })
+    .await;
+    let case = s.report("http://abuse.invalid/b.jpg").await;
+    let analyst = s.key("default", &[Role::Analyst]).await;
+    let (status, assessed) = s
+        .post(
+            &format!("/hotline/cases/{case}/assess"),
+            &analyst,
+            assess_body(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{assessed}");
+    let url = assessed["case"]["url"].as_str().expect("url").to_string();
+    let sha = assessed["case"]["url_sha256"]
+        .as_str()
+        .expect("sha")
+        .to_string();
+
+    for tenant in ["default", "acme"] {
+        let matcher = s
+            .key(tenant, &[Role::Matcher, Role::Curator, Role::Admin])
+            .await;
+        for path in ["/blocklist", "/blocklist/delta?since=0", "/hotline/feed"] {
+            let (status, answer) = s.get(path, &matcher).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{tenant} {path}: {answer}");
+            assert!(!answer.to_string().contains("abuse.invalid"));
+        }
+    }
+
+    // The blocklist role gets hashes, in every form, and never the URL.
+    let isp = s.key("isp", &[Role::Blocklist]).await;
+    for path in [
+        "/blocklist",
+        "/blocklist?format=sha256",
+        "/blocklist?format=json",
+        "/blocklist/delta?since=0",
+        "/blocklist/delta?since=0&format=json",
+    ] {
+        let (status, answer) = s.get(path, &isp).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {answer}");
+        let text = answer.to_string();
+        assert!(
+            text.contains(&sha) && !text.contains("abuse.invalid"),
+            "{path}: {text}"
+        );
+    }
+    let (status, _) = s.get("/blocklist?format=plain", &isp).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = s.get("/hotline/feed", &isp).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Plain-text URLs only to keys granted them; shared assessments to
+    // partners.
+    let filter = s.key("filter", &[Role::BlocklistUrls]).await;
+    let (status, plain) = s.get("/blocklist", &filter).await;
+    assert_eq!(
+        (status, plain.as_str().map(str::trim)),
+        (StatusCode::OK, Some(url.as_str()))
+    );
+    let partner = s.key("partner-hotline", &[Role::Partner]).await;
+    let (status, feed) = s.get("/hotline/feed", &partner).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(feed.to_string().contains(&url));
+    s.stop().await;
+}
+on_both!(matcher_keys_read_no_blocklist);
+
+/// Before: a tenant a bank was shared with read and replayed the owner's
+/// dead letters, found the owner's flood reviews in its own queue and
+/// could re-enable the quarantined content, and read and exported the
+/// bank; matcher keys exported banks; a threshold of 256 was accepted.
+async fn a_shared_tenant_only_matches(spec: String) {
+    let s = Served::start(&spec, |c| {
+        with_feed_key(c);
+        c.flood_limit = 3;
+        c.flood_quarantine = true;
+    })
+    .await;
+    let owner = s.key("acme", &[Role::Admin]).await;
+    let owner_matcher = s.key("acme", &[Role::Matcher]).await;
+    let guest = s.key("globex", &[Role::Admin, Role::Matcher]).await;
+    let signal = hash(11);
+    assert_eq!(
+        s.post("/c/banks", &owner, json!({"name": "ACME"})).await.0,
+        StatusCode::CREATED
+    );
+    let (status, added) = s
+        .post("/c/bank/ACME/signal", &owner, json!({"pdq": signal}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{added}");
+    let content = added["id"].as_u64().expect("content id");
+    let (status, answer) = s
+        .put(
+            "/c/bank/ACME/settings",
+            &owner,
+            json!({
+                "shared_with": ["globex"],
+                "review": true,
+                // Nothing listens there: every delivery fails at once.
+                "webhook": {"url": "http://127.0.0.1:9/hook", "secret": "0123456789abcdef"}
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (status, answer) = s
+        .put("/c/bank/ACME/settings", &owner, json!({"threshold": 256}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+
+    // The guest matches: that is what sharing is for.
+    s.until(&lookup_path(&signal), &guest, |b| b.get("ACME").is_some())
+        .await;
+    for _ in 0..4 {
+        let (status, _) = s.get(&lookup_path(&signal), &guest).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+
+    // Reviews, flood reviews and dead letters are the owner's.
+    let reviews = s
+        .until("/reviews?state=open", &owner, |r| {
+            r["reviews"]
+                .as_array()
+                .is_some_and(|r| r.iter().any(|r| r["reason"] == "flood"))
+        })
+        .await;
+    let flood = reviews["reviews"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["reason"] == "flood"))
+        .and_then(|r| r["id"].as_i64())
+        .expect("a flood review");
+    let dead = s
+        .until("/actions/dead-letters", &owner, |d| {
+            d["dead_letters"].as_array().is_some_and(|d| !d.is_empty())
+        })
+        .await;
+    let letter = dead["dead_letters"][0]["id"].as_i64().expect("id");
+    let (_, theirs) = s.get("/reviews", &guest).await;
+    assert_eq!(theirs["reviews"], json!([]), "{theirs}");
+    let (status, _) = s
+        .post(
+            &format!("/reviews/{flood}"),
+            &guest,
+            json!({"decision": "confirm"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, theirs) = s.get("/actions/dead-letters", &guest).await;
+    assert_eq!(theirs["dead_letters"], json!([]), "{theirs}");
+    let (status, _) = s
+        .post(
+            &format!("/actions/dead-letters/{letter}/replay"),
+            &guest,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // No reading the bank, from the guest or from a matcher key.
+    for (who, key) in [("guest", &guest), ("owner's matcher", &owner_matcher)] {
+        for path in [
+            "/c/bank/ACME/export".to_string(),
+            format!("/c/bank/ACME/content/{content}"),
+            "/c/bank/ACME/settings".to_string(),
+            "/feeds/ACME".to_string(),
+        ] {
+            let (status, answer) = s.get(&path, key).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{who} {path}: {answer}");
+            assert!(
+                !answer.to_string().contains(&signal),
+                "{who} {path}: {answer}"
+            );
+        }
+    }
+    // Unless the owner grants it.
+    let (status, _) = s
+        .put(
+            "/c/bank/ACME/settings",
+            &owner,
+            json!({"shared_read": ["globex"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let guest_curator = s.key("globex", &[Role::Curator]).await;
+    let (status, exported) = s.get("/c/bank/ACME/export", &guest_curator).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(exported.to_string().contains(&signal));
+    s.stop().await;
+}
+on_both!(a_shared_tenant_only_matches);

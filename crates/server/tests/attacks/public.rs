@@ -1,0 +1,1 @@
+//! The routes open to the public: limited before their body is read.
