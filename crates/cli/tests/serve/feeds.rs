@@ -324,7 +324,7 @@ fn feeds_between(publisher_db: Db, subscriber_db: Db) {
     assert_eq!(first["value"], hashes[1].as_str());
     assert_eq!(first["opinion"], "false_positive");
     assert_eq!(first["note"], "a logo");
-    assert_eq!(first["actor"], "matcher");
+    assert_eq!(first["actor"], "partner");
     let unknown = run(
         &subscriber_db,
         &[

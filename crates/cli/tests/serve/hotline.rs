@@ -160,6 +160,8 @@ fn hotline_flow(db: Db) {
             &hosts.to_string_lossy(),
             "--recheck-interval",
             "300ms",
+            "--removal-confirm-after",
+            "1s",
             "--notice-interval",
             "2s",
             "--report-rate",

@@ -1,1 +1,201 @@
-//! The routes open to the public: limited before their body is read.
+//! The routes open to the public: refused by size, rate and concurrency
+//! before their body is read; clients told apart behind a trusted proxy;
+//! made-up keys refused cheaply.
+
+use std::time::Duration;
+
+use futures_util::stream;
+use hashwatch_store::Role;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::{on_both, Served};
+
+const CHUNK: usize = 64 << 10;
+
+/// Resident memory of this process (the service runs in it), in bytes.
+fn resident() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .expect("VmRSS")
+        * 1024
+}
+
+/// A body of `size` bytes made as it is sent, so that the client holds
+/// one chunk at a time.
+fn lazy_body(size: usize) -> reqwest::Body {
+    let chunks = size / CHUNK;
+    reqwest::Body::wrap_stream(stream::iter(
+        (0..chunks).map(|_| Ok::<_, std::io::Error>(vec![b' '; CHUNK])),
+    ))
+}
+
+/// A body that sends one chunk and then never ends.
+fn endless_body() -> reqwest::Body {
+    let first = stream::iter([Ok::<_, std::io::Error>(b"{\"url\": ".to_vec())]);
+    reqwest::Body::wrap_stream(futures_util::StreamExt::chain(first, stream::pending()))
+}
+
+async fn post_report(
+    s: &Served,
+    body: reqwest::Body,
+    length: Option<usize>,
+    forwarded: Option<&str>,
+) -> Result<StatusCode, reqwest::Error> {
+    let mut request = s
+        .http
+        .post(format!("{}/hotline/reports", s.base))
+        .header("content-type", "application/json")
+        .timeout(Duration::from_secs(10))
+        .body(body);
+    if let Some(length) = length {
+        request = request.header("content-length", length.to_string());
+    }
+    if let Some(forwarded) = forwarded {
+        request = request.header("x-forwarded-for", forwarded);
+    }
+    request.send().await.map(|r| r.status())
+}
+
+/// Before: eight anonymous 30 MB reports at once took the service from 69
+/// to 263 MB resident before each got its 413.
+async fn an_anonymous_flood_costs_no_memory(spec: String) {
+    let s = Served::start(&spec, |c| c.report_rate = 1000).await;
+    let before = resident();
+    let size = 30 << 20;
+    let declared = (0..8).map(|_| post_report(&s, lazy_body(size), Some(size), None));
+    let undeclared = (0..8).map(|_| post_report(&s, lazy_body(size), None, None));
+    let answers: Vec<_> = futures_util::future::join_all(declared.chain(undeclared)).await;
+    let grown = resident().saturating_sub(before);
+    let refused = answers
+        .iter()
+        .filter(|a| matches!(a, Ok(StatusCode::PAYLOAD_TOO_LARGE)))
+        .count();
+    for answer in &answers {
+        // The service may close the connection on a client still sending;
+        // what it answers, when it does, is 413.
+        if let Ok(status) = answer {
+            assert_eq!(*status, StatusCode::PAYLOAD_TOO_LARGE);
+        }
+    }
+    assert!(refused >= 8, "{answers:?}");
+    assert!(
+        grown < 24 << 20,
+        "resident memory grew by {} MB under the flood",
+        grown >> 20
+    );
+    eprintln!(
+        "anonymous flood: 16 x 30 MB reports, {refused} answered 413, resident memory grew {} KB",
+        grown >> 10
+    );
+    // The service still answers.
+    let (status, _) = s
+        .call(
+            reqwest::Method::POST,
+            "/hotline/reports",
+            None,
+            Some(json!({"url": "http://example.org/after-the-flood"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    s.stop().await;
+}
+on_both!(an_anonymous_flood_costs_no_memory);
+
+/// Before: the per-address limit ran after the body was read, so a client
+/// over its limit still made the service read (and wait for) its body.
+async fn the_rate_limit_comes_before_the_body(spec: String) {
+    let s = Served::start(&spec, |c| c.report_rate = 1).await;
+    let small =
+        |n: u32| reqwest::Body::from(json!({"url": format!("http://example.org/{n}")}).to_string());
+    assert_eq!(
+        post_report(&s, small(1), None, None).await.ok(),
+        Some(StatusCode::CREATED)
+    );
+    // Over the limit with a body that never ends: answered at once.
+    let answer = post_report(&s, endless_body(), None, None).await;
+    assert_eq!(answer.ok(), Some(StatusCode::TOO_MANY_REQUESTS));
+    s.stop().await;
+}
+on_both!(the_rate_limit_comes_before_the_body);
+
+/// Before: clients were told apart by socket address only (behind a proxy
+/// every reporter shared one limit; a forged header changed nothing either
+/// way) and every IPv6 address counted alone.
+async fn clients_are_counted_behind_a_trusted_proxy(spec: String) {
+    let body = |n: &str| {
+        reqwest::Body::from(json!({"url": format!("http://example.org/{n}")}).to_string())
+    };
+    // Not trusted: forged headers do not buy new limits.
+    let s = Served::start(&spec, |c| c.report_rate = 1).await;
+    assert_eq!(
+        post_report(&s, body("a"), None, Some("198.51.100.1"))
+            .await
+            .ok(),
+        Some(StatusCode::CREATED)
+    );
+    assert_eq!(
+        post_report(&s, body("b"), None, Some("198.51.100.2"))
+            .await
+            .ok(),
+        Some(StatusCode::TOO_MANY_REQUESTS)
+    );
+    s.stop().await;
+
+    // Trusted: each forwarded client has its own limit, IPv6 by /64.
+    let s = Served::start(&spec, |c| {
+        c.report_rate = 1;
+        c.trusted_proxies = vec!["127.0.0.1/32".parse().expect("net")];
+    })
+    .await;
+    for (n, client, expected) in [
+        ("c", "198.51.100.1", StatusCode::CREATED),
+        ("d", "198.51.100.2", StatusCode::CREATED),
+        ("e", "198.51.100.1", StatusCode::TOO_MANY_REQUESTS),
+        ("f", "2001:db8:1:2::1", StatusCode::CREATED),
+        ("g", "2001:db8:1:2::99", StatusCode::TOO_MANY_REQUESTS),
+        ("h", "2001:db8:1:3::1", StatusCode::CREATED),
+    ] {
+        let answer = post_report(&s, body(n), None, Some(client)).await.ok();
+        assert_eq!(answer, Some(expected), "{client}");
+    }
+    s.stop().await;
+}
+on_both!(clients_are_counted_behind_a_trusted_proxy);
+
+/// Before: every made-up key cost a database query, without end.
+async fn made_up_keys_are_limited(spec: String) {
+    let s = Served::start(&spec, |_| {}).await;
+    let (status, _) = s.get("/c/banks", "not-a-key").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let mut limited = 0;
+    for n in 0..40u64 {
+        let made_up = format!("hw_{:048x}", u128::from(n) * 7919 + 1);
+        let (status, _) = s.get("/c/banks", &made_up).await;
+        assert!(
+            status == StatusCode::UNAUTHORIZED || status == StatusCode::TOO_MANY_REQUESTS,
+            "{status}"
+        );
+        limited += usize::from(status == StatusCode::TOO_MANY_REQUESTS);
+    }
+    assert!(limited >= 15, "{limited} of 40 made-up keys limited");
+    // Other clients are not locked out.
+    let key = s.key("default", &[Role::Matcher]).await;
+    let other = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .expect("client");
+    let status = other
+        .get(format!("{}/c/banks", s.base))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("answers")
+        .status();
+    assert_eq!(status, StatusCode::OK);
+    s.stop().await;
+}
+on_both!(made_up_keys_are_limited);
