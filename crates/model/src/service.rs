@@ -415,7 +415,8 @@ pub struct Delivery {
     pub bank: String,
     /// Where it goes.
     pub url: String,
-    /// The HMAC key.
+    /// The HMAC key: the bank's webhook secret now (empty when the bank
+    /// has no webhook any more).
     pub secret: String,
     /// The JSON body.
     pub body: String,
@@ -434,8 +435,14 @@ pub struct Purged {
     pub audit: u64,
     /// Match records.
     pub matches: u64,
-    /// Closed reviews.
+    /// Reviews, open or decided.
     pub reviews: u64,
+    /// Webhook deliveries sent or given up (their bodies carry queries).
+    pub deliveries: u64,
+    /// Subscribers' opinions on feed entries.
+    pub opinions: u64,
+    /// Hotline reports (with their reporters' contacts) of closed cases.
+    pub reports: u64,
 }
 
 /// Filters for reading the audit log and match records.

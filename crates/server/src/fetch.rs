@@ -91,7 +91,9 @@ pub async fn hash_url(
         ),
     })?;
     let max_pixels = state.config.max_pixels;
-    tokio::task::spawn_blocking(move || signals::hash_upload(&bytes, &names, max_pixels)).await?
+    state
+        .decode(move || signals::hash_upload(&bytes, &names, max_pixels))
+        .await
 }
 
 fn too_large(cap: usize) -> ApiError {

@@ -695,9 +695,11 @@ pub async fn add_upload(
         }
     }
     let max_pixels = state.config.max_pixels;
+    let signals = state
+        .decode(move || signals::hash_upload(&upload.bytes, &names, max_pixels))
+        .await?;
     let answer = state
         .db(move |s| {
-            let signals = signals::hash_upload(&upload.bytes, &names, max_pixels)?;
             if let Some(q) = signals.iter().find_map(|s| s.quality).filter(|q| *q < 50) {
                 return Err(ApiError::bad_request(
                     "low_quality",
@@ -1089,8 +1091,9 @@ async fn hash_uploaded(
     let upload = signals::read_upload(multipart).await?;
     let names = signals::wanted(&upload.content_type, types)?;
     let max_pixels = state.config.max_pixels;
-    tokio::task::spawn_blocking(move || signals::hash_upload(&upload.bytes, &names, max_pixels))
-        .await?
+    state
+        .decode(move || signals::hash_upload(&upload.bytes, &names, max_pixels))
+        .await
 }
 
 /// `POST /m/lookup`: an uploaded photo or video.

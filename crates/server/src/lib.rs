@@ -284,6 +284,9 @@ pub fn state(
         report_buckets: Mutex::new(Buckets::new(BUCKETS)),
         auth_failures: Mutex::new(Buckets::new(BUCKETS)),
         public_permits: Arc::new(tokio::sync::Semaphore::new(public_concurrency)),
+        decodes: Arc::new(tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(2, |n| n.get()),
+        )),
         policy,
         stopping: Arc::default(),
     };

@@ -156,7 +156,14 @@ fn upload_error(e: axum::extract::multipart::MultipartError) -> ApiError {
 pub fn wanted(content_type: &str, types: Option<&str>) -> ApiResult<Vec<String>> {
     match types.filter(|t| !t.is_empty()) {
         Some(list) => {
-            let names: Vec<String> = list.split(',').map(|t| t.trim().to_string()).collect();
+            // Each type once: `pdq,pdq,…` must not decode one image again
+            // and again.
+            let mut names: Vec<String> = Vec::new();
+            for name in list.split(',').map(str::trim) {
+                if !names.iter().any(|n| n == name) {
+                    names.push(name.to_string());
+                }
+            }
             for name in &names {
                 signal_type(name)?;
                 if name == "pdq" && content_type != "photo" {
@@ -213,4 +220,14 @@ pub fn hash_upload(bytes: &[u8], names: &[String], max_pixels: u64) -> ApiResult
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn each_signal_type_is_asked_for_once() {
+        let names = super::wanted("photo", Some("pdq,md5, pdq,pdq,md5")).expect("valid");
+        assert_eq!(names, ["pdq", "md5"]);
+        assert!(super::wanted("photo", Some("pdq,nonsense")).is_err());
+    }
 }

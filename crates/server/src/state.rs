@@ -231,6 +231,8 @@ pub struct Inner {
     pub auth_failures: Mutex<Buckets<std::net::IpAddr>>,
     /// Public requests being answered at once.
     pub public_permits: Arc<tokio::sync::Semaphore>,
+    /// Uploads being decoded at once: one per core.
+    pub decodes: Arc<tokio::sync::Semaphore>,
     /// Who may do what: `config.access`, shared with every [`crate::auth::Caller`].
     pub policy: Arc<hashwatch_access::Policy>,
     /// Set when the service stops: work on blocking threads (feed pulls)
@@ -258,6 +260,23 @@ impl AppState {
     ) -> ApiResult<T> {
         let state = self.clone();
         tokio::task::spawn_blocking(move || work(&state)).await?
+    }
+
+    /// Hashes an upload off the async threads, one per core at a time.
+    /// Work waits for its turn here; a request that times out while
+    /// waiting is dropped with its turn, and never decodes.
+    pub async fn decode<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> ApiResult<T> + Send + 'static,
+    ) -> ApiResult<T> {
+        let turn = self.decodes.clone().acquire_owned().await.map_err(|_| {
+            ApiError::internal("the decode queue is closed: the service is stopping")
+        })?;
+        tokio::task::spawn_blocking(move || {
+            let _turn = turn;
+            work()
+        })
+        .await?
     }
 
     /// A read view.

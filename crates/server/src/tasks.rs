@@ -249,6 +249,7 @@ pub async fn deliver(state: AppState) {
         };
         for d in due {
             let error = match state.http.post(&d.url) {
+                _ if d.secret.is_empty() => Some("the bank has no webhook any more".to_string()),
                 Err(refused) => Some(format!("refused: {refused}")),
                 Ok(request) => {
                     let result = request
@@ -304,6 +305,9 @@ pub async fn retain(state: AppState) {
                     "audit": purged.audit,
                     "matches": purged.matches,
                     "reviews": purged.reviews,
+                    "deliveries": purged.deliveries,
+                    "opinions": purged.opinions,
+                    "reports": purged.reports,
                 });
                 r.audit(&[NewAudit {
                     tenant: "*".into(),

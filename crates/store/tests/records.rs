@@ -274,6 +274,25 @@ fn story(store: &dyn Store) {
             .len(),
         1
     );
+
+    // A delivery keeps no copy of the webhook's secret: it is the bank's
+    // current one when sent, and none once the bank has no webhook.
+    assert_eq!(claimed[0].secret, "", "B2 has no webhook");
+    let signed = records
+        .enqueue_delivery("B1_RENAMED", &hook, "{}")
+        .expect("queues");
+    let due = records.claim_deliveries(10, 60).expect("claims");
+    let due = due.iter().find(|d| d.id == signed).expect("claimed");
+    assert_eq!(due.secret, "s".repeat(16));
+    let copies = hashwatch_store::sql::read(store, |tx| {
+        tx.query("SELECT count(*) FROM deliveries WHERE secret <> ''", &[])?[0].req_int(0)
+    })
+    .expect("counts");
+    assert_eq!(copies, 0, "a secret was copied into a delivery");
+
+    // Retention: sent deliveries go; pending ones stay until sent.
+    let purged = records.purge(unix_now() + 10).expect("purges");
+    assert_eq!((purged.deliveries, purged.reviews), (1, 1), "{purged:?}");
 }
 
 #[test]

@@ -340,3 +340,36 @@ fn a_sqlite_file_from_a_newer_hashwatch_is_refused() {
         "{err}"
     );
 }
+
+/// Before: the file holding keys' hashes and webhook secrets was created
+/// readable by everyone (umask 022), and so were its WAL and SHM files.
+#[cfg(unix)]
+#[test]
+fn a_sqlite_file_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("secrets.db");
+    let store = SqliteStore::open(&path).expect("opens");
+    store
+        .create_bank("x", BankKind::Positive, None)
+        .expect("writes, so the WAL exists");
+    for name in ["secrets.db", "secrets.db-wal", "secrets.db-shm"] {
+        let file = dir.path().join(name);
+        let mode = std::fs::metadata(&file)
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "{name} is {mode:o}");
+    }
+    drop(store);
+    // An existing file others may read is made private when opened.
+    let loose = dir.path().join("loose.db");
+    std::fs::write(&loose, b"").expect("writes");
+    std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    drop(SqliteStore::open(&loose).expect("opens"));
+    let mode = std::fs::metadata(&loose)
+        .expect("meta")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "{mode:o}");
+}

@@ -2,9 +2,12 @@
 
 use super::*;
 
+// The secret is the bank's current one, never a copy kept per delivery.
 const DELIVERY_COLUMNS: &str = "id,
     coalesce((SELECT b.name FROM banks b WHERE b.id = deliveries.bank_id), bank),
-    url, secret, body, attempts, state, last_error";
+    url,
+    coalesce((SELECT s.webhook_secret FROM bank_settings s WHERE s.bank_id = deliveries.bank_id), ''),
+    body, attempts, state, last_error";
 
 fn row_to_delivery(r: &Row) -> Result<Delivery, Error> {
     Ok(Delivery {
@@ -33,7 +36,7 @@ impl Records<'_> {
                     unix_now().into(),
                     bank.into(),
                     hook.url.as_str().into(),
-                    hook.secret.as_str().into(),
+                    "".into(),
                     body.into(),
                     unix_now().into(),
                     bank.into(),

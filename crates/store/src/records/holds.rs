@@ -136,18 +136,46 @@ impl Records<'_> {
                 ),
                 &[cutoff.into()],
             )?;
+            // Open reviews go too once past the period: a match nobody
+            // looked at in that time is not kept forever.
             let reviews = tx.exec(
                 &format!(
-                    "DELETE FROM reviews WHERE at < ? AND state <> 'open'
+                    "DELETE FROM reviews WHERE at < ?
                        AND bank NOT IN ({HELD_BANKS})
                        AND CAST(content_id AS TEXT) NOT IN ({HELD_CONTENT})"
                 ),
+                &[cutoff.into()],
+            )?;
+            let deliveries = tx.exec(
+                &format!(
+                    "DELETE FROM deliveries WHERE at < ? AND state <> 'pending'
+                       AND bank NOT IN ({HELD_BANKS})"
+                ),
+                &[cutoff.into()],
+            )?;
+            let opinions = tx.exec(
+                &format!("DELETE FROM feed_opinions WHERE at < ? AND bank NOT IN ({HELD_BANKS})"),
+                &[cutoff.into()],
+            )?;
+            // Reporters' contacts and reports of cases that are over.
+            const CLOSED_REPORTS: &str = "SELECT r.id FROM hotline_reports r
+                JOIN hotline_cases c ON c.id = r.case_id
+                WHERE r.at < ? AND c.state IN ('removed', 'not_illegal', 'unreachable')";
+            tx.exec(
+                &format!("DELETE FROM hotline_contacts WHERE report_id IN ({CLOSED_REPORTS})"),
+                &[cutoff.into()],
+            )?;
+            let reports = tx.exec(
+                &format!("DELETE FROM hotline_reports WHERE id IN ({CLOSED_REPORTS})"),
                 &[cutoff.into()],
             )?;
             Ok(Purged {
                 audit,
                 matches,
                 reviews,
+                deliveries,
+                opinions,
+                reports,
             })
         })
     }

@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0009_records_follow_bank_ids.sql"),
     include_str!("../../migrations/sqlite/0010_share_access.sql"),
     include_str!("../../migrations/sqlite/0011_gone_since.sql"),
+    include_str!("../../migrations/sqlite/0012_deliveries_without_secrets.sql"),
 ];
 
 /// Banks in one SQLite file.
@@ -56,6 +57,7 @@ impl SqliteStore {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| Error::new(ErrorKind::Io(e)))?;
         }
+        owner_only(path)?;
         SqliteStore::setup(Connection::open(path)?)
     }
 
@@ -470,4 +472,33 @@ impl Store for SqliteStore {
         }
         Ok(out)
     }
+}
+
+/// The database holds keys' hashes and webhook secrets: it is created
+/// readable by its owner only, and an existing one that others may read is
+/// made so. SQLite gives its WAL and shared-memory files the database
+/// file's permissions.
+#[cfg(unix)]
+fn owner_only(path: &Path) -> Result<(), Error> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let io = |e| Error::new(ErrorKind::Io(e));
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map_err(io)?;
+    let mode = file.metadata().map_err(io)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        file.set_permissions(std::fs::Permissions::from_mode(mode & 0o700))
+            .map_err(io)?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn owner_only(_path: &Path) -> Result<(), Error> {
+    Ok(())
 }
