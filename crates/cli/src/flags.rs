@@ -88,6 +88,11 @@ pub enum Command {
         #[command(subcommand)]
         command: KeyCommand,
     },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Signed feeds between instances: keys, subscriptions, opinions.
     ///
     /// A publisher runs `serve --feed-key FILE`; each bank's additions and
@@ -340,6 +345,18 @@ pub struct ServeFlags {
     /// Log lines as JSON instead of text.
     #[arg(long)]
     pub log_json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the audit log's hash chain: reports the first entry that was
+    /// changed, removed or reordered underneath the service.
+    ///
+    /// Exit status: 0 when the chain holds, 1 when it is broken.
+    Verify {
+        #[arg(long, value_enum, default_value_t = OutputFormat::Tsv)]
+        format: OutputFormat,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,5 +1,6 @@
 //! The `hashwatch` command: wires the library crates to the terminal.
 
+mod audit;
 mod bank;
 mod db;
 mod feed;
@@ -51,6 +52,7 @@ fn run() -> anyhow::Result<ExitCode> {
         Command::Match(args) => match_cmd::run(&args, &flags.db),
         Command::Serve(args) => serve::run(&args, &flags.db, &flags.outbound),
         Command::Key { command } => key::run(&command, &flags.db),
+        Command::Audit { command } => audit::run(&command, &flags.db),
         Command::Feed { command } => feed::run(&command, &flags.db, &flags.outbound),
         Command::Hotline { command } => hotline::run(&command, &flags.db, &flags.outbound),
     }

@@ -196,8 +196,14 @@ fn story(store: &dyn Store) {
 
     let nothing = records.purge(unix_now() - 86_400).expect("purges");
     assert_eq!((nothing.audit, nothing.matches), (0, 0));
+    assert_eq!(
+        records.verify_audit().expect("reads").map(|v| v.entries),
+        Ok(3)
+    );
     let purged = records.purge(unix_now() + 10).expect("purges");
     assert_eq!(purged.matches, 1, "only B2's unheld match 1 goes");
+    // The purge cut the audit chain where it removed entries, and said so.
+    assert!(records.verify_audit().expect("reads").is_ok());
     let kept: Vec<u64> = records
         .matches(&query(None))
         .expect("reads")
@@ -215,6 +221,15 @@ fn story(store: &dyn Store) {
         kept,
         vec![(Some("HELD".into()), None), (None, Some("77".into()))]
     );
+    records
+        .audit(&[NewAudit {
+            tenant: "t1".into(),
+            actor: "ops".into(),
+            action: "after.purge".into(),
+            ..NewAudit::default()
+        }])
+        .expect("audits");
+    assert!(records.verify_audit().expect("reads").is_ok());
 
     // Reviews land in the queue of the bank's owner, not of the tenant
     // that looked up.

@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0010_share_access.sql"),
     include_str!("../../migrations/postgres/0011_gone_since.sql"),
     include_str!("../../migrations/postgres/0012_deliveries_without_secrets.sql"),
+    include_str!("../../migrations/postgres/0013_audit_chain.sql"),
 ];
 
 /// An arbitrary constant: migrations on several nodes take turns.

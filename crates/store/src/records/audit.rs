@@ -1,6 +1,7 @@
 //! The audit log and match records.
 
 use super::*;
+use hashwatch_model::audit::{chain_hash, verify, Broken, ChainedEntry, Verified};
 
 pub(super) const MATCH_COLUMNS: &str =
     "tenant, key_id, bank, content_id, entry_id, signal_type, query, distance";
@@ -32,6 +33,76 @@ pub(super) fn row_to_match(r: &Row, at: usize) -> Result<NewMatch, Error> {
     })
 }
 
+/// Every entry with its links, the head and the purge's cuts.
+type Chain = (Vec<ChainedEntry>, String, HashMap<i64, String>);
+
+pub(super) fn chain_in(tx: &mut dyn SqlTx) -> Result<Chain, Error> {
+    let entries = tx
+        .query(
+            "SELECT id, at, tenant, key_id, actor, action, bank, target, detail, prev_hash, hash
+             FROM audit ORDER BY id",
+            &[],
+        )?
+        .iter()
+        .map(|r| -> Result<_, Error> {
+            Ok(ChainedEntry {
+                id: r.req_int(0)?,
+                at: r.req_int(1)?,
+                event: NewAudit {
+                    tenant: r.req_text(2)?,
+                    key_id: r.int(3)?,
+                    actor: r.req_text(4)?,
+                    action: r.req_text(5)?,
+                    bank: r.text(6)?,
+                    target: r.text(7)?,
+                    detail: r.text(8)?,
+                },
+                prev_hash: r.text(9)?,
+                hash: r.text(10)?,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let head = tx
+        .query("SELECT head FROM audit_chain WHERE id = 1", &[])?
+        .first()
+        .map(|r| r.req_text(0))
+        .transpose()?
+        .unwrap_or_default();
+    let mut cuts = HashMap::new();
+    for r in tx.query("SELECT entry_id, after FROM audit_cuts", &[])? {
+        cuts.insert(r.req_int(0)?, r.req_text(1)?);
+    }
+    Ok((entries, head, cuts))
+}
+
+/// After a purge removed entries: records each link it cut (an entry
+/// whose predecessor is gone), so that a check accepts those and no other.
+/// When the newest entries went too, the cut is recorded under entry 0
+/// until the next entry is written (see [`Records::audit`]).
+pub(super) fn record_cuts(tx: &mut dyn SqlTx) -> Result<(), Error> {
+    let (entries, head, cuts) = chain_in(tx)?;
+    let mut last = String::new();
+    for e in &entries {
+        let (Some(prev), Some(hash)) = (&e.prev_hash, &e.hash) else {
+            continue;
+        };
+        if *prev != last && !cuts.contains_key(&e.id) {
+            tx.exec(
+                "INSERT INTO audit_cuts (entry_id, after) VALUES (?, ?)",
+                &[e.id.into(), last.as_str().into()],
+            )?;
+        }
+        last = hash.clone();
+    }
+    if last != head && !cuts.contains_key(&0) {
+        tx.exec(
+            "INSERT INTO audit_cuts (entry_id, after) VALUES (0, ?)",
+            &[last.as_str().into()],
+        )?;
+    }
+    Ok(())
+}
+
 impl Records<'_> {
     /// Appends entries to the audit log.
     pub fn audit(&self, events: &[NewAudit]) -> Result<(), Error> {
@@ -40,23 +111,70 @@ impl Records<'_> {
         }
         let at = unix_now();
         self.write_tx(|tx| {
+            // Taking the head row's lock first makes writers on other
+            // nodes wait here, so that each entry follows the one before.
+            tx.exec("UPDATE audit_chain SET head = head WHERE id = 1", &[])?;
+            let mut head = tx
+                .query("SELECT head FROM audit_chain WHERE id = 1", &[])?
+                .first()
+                .map(|r| r.req_text(0))
+                .transpose()?
+                .ok_or_else(|| Error::backend("the audit chain has no head row"))?;
+            // A purge that removed the newest entries left a cut for the
+            // next entry written: this one.
+            let mut tail_cut = !tx
+                .query("SELECT after FROM audit_cuts WHERE entry_id = 0", &[])?
+                .is_empty();
             for e in events {
-                tx.exec(
-                    "INSERT INTO audit (at, tenant, key_id, actor, action, bank, target, detail)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    &[
-                        at.into(),
-                        e.tenant.as_str().into(),
-                        e.key_id.into(),
-                        e.actor.as_str().into(),
-                        e.action.as_str().into(),
-                        e.bank.clone().into(),
-                        e.target.clone().into(),
-                        e.detail.clone().into(),
-                    ],
-                )?;
+                let hash = chain_hash(&head, at, e);
+                let id = tx
+                    .query(
+                        "INSERT INTO audit
+                        (at, tenant, key_id, actor, action, bank, target, detail, prev_hash, hash)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                        &[
+                            at.into(),
+                            e.tenant.as_str().into(),
+                            e.key_id.into(),
+                            e.actor.as_str().into(),
+                            e.action.as_str().into(),
+                            e.bank.clone().into(),
+                            e.target.clone().into(),
+                            e.detail.clone().into(),
+                            head.as_str().into(),
+                            hash.as_str().into(),
+                        ],
+                    )?
+                    .first()
+                    .map(|r| r.req_int(0))
+                    .transpose()?
+                    .ok_or_else(|| Error::backend("audit entry after insert"))?;
+                if tail_cut {
+                    tx.exec(
+                        "UPDATE audit_cuts SET entry_id = ? WHERE entry_id = 0",
+                        &[id.into()],
+                    )?;
+                    tail_cut = false;
+                }
+                head = hash;
             }
+            tx.exec(
+                "UPDATE audit_chain SET head = ? WHERE id = 1",
+                &[head.as_str().into()],
+            )?;
             Ok(())
+        })
+    }
+
+    /// Checks the audit log's hash chain from the oldest entry to the
+    /// head: the first entry changed, removed or moved underneath, or what
+    /// was checked.
+    pub fn verify_audit(&self) -> Result<Result<Verified, Broken>, Error> {
+        self.read_tx(|tx| {
+            let (entries, head, cuts) = chain_in(tx)?;
+            Ok(verify(&entries, &head, |id, after| {
+                cuts.get(&id).is_some_and(|a| a == after)
+            }))
         })
     }
 

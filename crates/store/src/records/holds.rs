@@ -136,6 +136,9 @@ impl Records<'_> {
                 ),
                 &[cutoff.into()],
             )?;
+            if audit > 0 {
+                super::audit::record_cuts(tx)?;
+            }
             // Open reviews go too once past the period: a match nobody
             // looked at in that time is not kept forever.
             let reviews = tx.exec(

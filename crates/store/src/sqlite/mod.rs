@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0010_share_access.sql"),
     include_str!("../../migrations/sqlite/0011_gone_since.sql"),
     include_str!("../../migrations/sqlite/0012_deliveries_without_secrets.sql"),
+    include_str!("../../migrations/sqlite/0013_audit_chain.sql"),
 ];
 
 /// Banks in one SQLite file.
