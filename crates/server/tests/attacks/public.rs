@@ -74,12 +74,10 @@ async fn an_anonymous_flood_costs_no_memory(spec: String) {
         .iter()
         .filter(|a| matches!(a, Ok(StatusCode::PAYLOAD_TOO_LARGE)))
         .count();
-    for answer in &answers {
-        // The service may close the connection on a client still sending;
-        // what it answers, when it does, is 413.
-        if let Ok(status) = answer {
-            assert_eq!(*status, StatusCode::PAYLOAD_TOO_LARGE);
-        }
+    // The service may close the connection on a client still sending;
+    // what it answers, when it does, is 413.
+    for status in answers.iter().flatten() {
+        assert_eq!(*status, StatusCode::PAYLOAD_TOO_LARGE);
     }
     assert!(refused >= 8, "{answers:?}");
     assert!(
