@@ -17,13 +17,15 @@ use crate::hashes;
 use crate::output::Table;
 use crate::progress::Progress;
 
-const STATUS_COLUMNS: [&str; 7] = [
+const STATUS_COLUMNS: [&str; 9] = [
     "url",
     "bank",
     "public_key",
     "feed",
     "checkpoint",
     "synced_at",
+    "fresh_at",
+    "stale",
     "last_error",
 ];
 
@@ -89,7 +91,8 @@ pub fn run(
             let subs = subs.into_iter().filter(|s| s.kind == "bank").collect();
             return sync_all(store, &guard, subs, *page_size, !no_progress);
         }
-        FeedCommand::Status { format } => {
+        FeedCommand::Status { max_lag, format } => {
+            let now = hashwatch_store::unix_now();
             let store = db::open(db_flags)?;
             let table = Table::new(*format, &STATUS_COLUMNS);
             let mut out = std::io::stdout().lock();
@@ -104,6 +107,12 @@ pub fn run(
                         "feed" => json!(s.feed_id),
                         "checkpoint" => json!(s.checkpoint),
                         "synced_at" => json!(s.synced_at),
+                        "fresh_at" => json!(s.fresh_at),
+                        "stale" => json!(hashwatch_feed::pull::stale(
+                            &s,
+                            now,
+                            max_lag.as_secs() as i64
+                        )),
                         _ => json!(s.last_error),
                     })
                     .collect();

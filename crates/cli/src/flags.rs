@@ -216,6 +216,9 @@ pub enum FeedCommand {
     },
     /// List subscriptions: checkpoint, last sync, last error.
     Status {
+        /// A subscription whose newest page is older than this is stale.
+        #[arg(long, default_value = "1day", value_parser = humantime::parse_duration)]
+        max_lag: std::time::Duration,
         #[arg(long, value_enum, default_value_t = OutputFormat::Tsv)]
         format: OutputFormat,
     },
@@ -296,6 +299,11 @@ pub struct ServeFlags {
     /// `hashwatch feed keygen`). Without it, no feeds are published.
     #[arg(long, value_name = "FILE", env = "HASHWATCH_FEED_KEY")]
     pub feed_key: Option<PathBuf>,
+    /// Report a subscription stale (metric hashwatch_feeds_stale, a log
+    /// line, `stale` in /feeds/subscriptions) when its newest page is older
+    /// than this.
+    #[arg(long, default_value = "1day", value_parser = humantime::parse_duration)]
+    pub feed_max_lag: std::time::Duration,
     /// How often subscriptions (`hashwatch feed subscribe`) are pulled.
     #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
     pub feed_interval: std::time::Duration,

@@ -59,6 +59,7 @@ pub fn run(
             None => None,
         },
         feed_interval: flags.feed_interval,
+        feed_max_lag: flags.feed_max_lag,
         four_eyes: !flags.no_four_eyes,
         report_rate: flags.report_rate,
         notice_interval: flags.notice_interval,

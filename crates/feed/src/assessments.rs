@@ -25,6 +25,10 @@ pub struct AssessmentsPage {
     pub since: i64,
     /// The publisher's newest sequence number.
     pub head: i64,
+    /// When the page was made (Unix seconds; 0 from publishers that did
+    /// not say).
+    #[serde(default)]
+    pub made_at: i64,
     /// Listings and delistings after `since`, in order.
     pub events: Vec<AssessmentEvent>,
 }
@@ -51,11 +55,17 @@ pub struct AssessmentEvent {
 
 impl AssessmentsPage {
     /// The page of `events` after `since`, up to `head`.
-    pub fn new(since: i64, head: i64, events: &[SharedAssessment]) -> AssessmentsPage {
+    pub fn new(
+        since: i64,
+        head: i64,
+        events: &[SharedAssessment],
+        made_at: i64,
+    ) -> AssessmentsPage {
         AssessmentsPage {
             format: ASSESSMENTS_FORMAT.to_string(),
             since,
             head,
+            made_at,
             events: events
                 .iter()
                 .map(|e| AssessmentEvent {

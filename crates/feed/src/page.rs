@@ -25,6 +25,11 @@ pub struct Page {
     pub to: u64,
     /// The feed's last sequence number when the page was made.
     pub head: u64,
+    /// When the page was made (Unix seconds; 0 from publishers that did
+    /// not say). A subscriber refuses pages older than one it has seen,
+    /// and alerts when the pages it gets stop getting newer.
+    #[serde(default)]
+    pub made_at: i64,
     /// The events, `from..=to` in order.
     pub events: Vec<PageEvent>,
 }
@@ -79,6 +84,8 @@ pub struct VerifiedPage {
     pub to: u64,
     /// The feed's head when the page was made.
     pub head: u64,
+    /// When it was made (Unix seconds, 0 when the publisher did not say).
+    pub made_at: i64,
     /// The events.
     pub events: Vec<IncomingEvent>,
 }
@@ -105,9 +112,15 @@ fn page_event(event: &FeedEvent) -> PageEvent {
     }
 }
 
-/// The signed page of `events` (those after `since`) of a feed, as the
-/// JSON body a publisher serves.
-pub fn sign_page(info: &FeedInfo, since: u64, events: &[FeedEvent], key: &FeedKey) -> String {
+/// The signed page of `events` (those after `since`) of a feed, made at
+/// `made_at`, as the JSON body a publisher serves.
+pub fn sign_page(
+    info: &FeedInfo,
+    since: u64,
+    events: &[FeedEvent],
+    key: &FeedKey,
+    made_at: i64,
+) -> String {
     let page = Page {
         format: FORMAT.to_string(),
         feed: info.feed_id.clone(),
@@ -115,6 +128,7 @@ pub fn sign_page(info: &FeedInfo, since: u64, events: &[FeedEvent], key: &FeedKe
         from: since + 1,
         to: since + events.len() as u64,
         head: info.head,
+        made_at,
         events: events.iter().map(page_event).collect(),
     };
     // A page of plain data always serialises.
@@ -166,6 +180,7 @@ pub fn verify_page(body: &[u8], key: &PublicKey) -> Result<VerifiedPage, FeedErr
         from: page.from,
         to: page.to,
         head: page.head,
+        made_at: page.made_at,
         events,
     })
 }
@@ -233,7 +248,7 @@ mod tests {
         let key = FeedKey::generate().expect("key");
         let a = "f".repeat(64);
         let events = [event(1, FeedOp::Add, &a), event(2, FeedOp::Remove, &a)];
-        let body = sign_page(&info(), 0, &events, &key);
+        let body = sign_page(&info(), 0, &events, &key, 1_700_000_000);
         let page = verify_page(body.as_bytes(), &key.public_key()).expect("verifies");
         assert_eq!((page.from, page.to, page.head), (1, 2, 2));
         assert_eq!(page.events.len(), 2);
@@ -246,7 +261,13 @@ mod tests {
     fn tampering_or_another_key_is_refused() {
         let key = FeedKey::generate().expect("key");
         let a = "f".repeat(64);
-        let body = sign_page(&info(), 0, &[event(1, FeedOp::Add, &a)], &key);
+        let body = sign_page(
+            &info(),
+            0,
+            &[event(1, FeedOp::Add, &a)],
+            &key,
+            1_700_000_000,
+        );
         let tampered = body.replace(&a, &"e".repeat(64));
         assert_ne!(tampered, body);
         let err = verify_page(tampered.as_bytes(), &key.public_key()).expect_err("tampered");
@@ -260,7 +281,7 @@ mod tests {
     #[test]
     fn an_empty_page_starts_after_the_checkpoint() {
         let key = FeedKey::generate().expect("key");
-        let body = sign_page(&info(), 2, &[], &key);
+        let body = sign_page(&info(), 2, &[], &key, 1_700_000_000);
         let page = verify_page(body.as_bytes(), &key.public_key()).expect("verifies");
         assert_eq!((page.from, page.to), (3, 2));
         assert!(page.events.is_empty());

@@ -64,6 +64,39 @@ pub trait Subscriber {
 
     /// Notes why a pull failed (the checkpoint stays).
     fn pull_failed(&self, subscription: i64, error: &str) -> Result<(), String>;
+
+    /// Notes the newest time a verified page was made at.
+    fn seen_fresh(&self, subscription: i64, made_at: i64) -> Result<(), String>;
+}
+
+/// Refuses a page made before one already seen (a replayed page, which
+/// would freeze the subscriber at what it said then), and notes it fresh.
+fn fresh(
+    subscriber: &dyn Subscriber,
+    sub: &Subscription,
+    newest: &mut i64,
+    made_at: i64,
+) -> Result<(), PullError> {
+    if made_at < *newest {
+        return Err(PullError::Refused(format!(
+            "{} sent a page made at {made_at}, before the page seen made at {newest}: \
+             an old page replayed?",
+            sub.url
+        )));
+    }
+    if made_at > *newest {
+        subscriber
+            .seen_fresh(sub.id, made_at)
+            .map_err(PullError::Apply)?;
+        *newest = made_at;
+    }
+    Ok(())
+}
+
+/// Whether a subscription has gone `max_lag` seconds at `now` without a
+/// page newer than that (or never had one).
+pub fn stale(sub: &Subscription, now: i64, max_lag: i64) -> bool {
+    sub.fresh_at.is_none_or(|at| now - at > max_lag)
 }
 
 /// What one pull of a bank feed did.
@@ -152,6 +185,7 @@ pub fn pull_bank(
         checkpoint: sub.checkpoint,
         ..SyncReport::default()
     };
+    let mut newest = sub.fresh_at.unwrap_or(0);
     loop {
         let fetched = transport
             .get_page(
@@ -163,6 +197,7 @@ pub fn pull_bank(
         let page = verify_page(&fetched.body, &key)
             .map_err(|e| PullError::Refused(format!("refused a page from {}: {e}", sub.url)))?;
         check_bank_page(sub, report.checkpoint, &page)?;
+        fresh(subscriber, sub, &mut newest, page.made_at)?;
         report.head = page.head;
         if page.events.is_empty() {
             return Ok(report);
@@ -227,6 +262,7 @@ pub fn pull_assessments(
         PullError::Refused(format!("checkpoint {} is out of range", sub.checkpoint))
     })?;
     let mut taken = 0;
+    let mut newest = sub.fresh_at.unwrap_or(0);
     loop {
         let fetched = transport
             .get_page(
@@ -253,6 +289,7 @@ pub fn pull_assessments(
                 sub.url, page.head
             )));
         }
+        fresh(subscriber, sub, &mut newest, page.made_at)?;
         if page.events.is_empty() {
             return Ok(taken);
         }

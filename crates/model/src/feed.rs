@@ -91,6 +91,8 @@ pub struct Subscription {
     /// `bank` (a bank's feed into a local bank) or `hotline` (a partner
     /// hotline's shared assessments).
     pub kind: String,
+    /// When the newest verified page was made (publisher's clock).
+    pub fresh_at: Option<i64>,
 }
 
 /// What applying a page did.

@@ -10,7 +10,7 @@ use axum::Json;
 use hashwatch_access::BankAction;
 use hashwatch_feed::pull::{DEFAULT_PAGE, MAX_PAGE};
 use hashwatch_feed::sign_page;
-use hashwatch_store::{feeds, Subscription};
+use hashwatch_store::{feeds, unix_now, Subscription};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -60,7 +60,7 @@ pub async fn page(
         .db(move |s| {
             s.bank_for(&caller, BankAction::Read, &bank)?;
             let (info, events) = feeds(s.store.as_ref()).events(&bank, since, limit)?;
-            Ok(sign_page(&info, since, &events, &key))
+            Ok(sign_page(&info, since, &events, &key, unix_now()))
         })
         .await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
@@ -241,11 +241,18 @@ pub struct SubscriptionView {
     last_error: Option<String>,
     /// `bank` or `hotline`.
     kind: String,
+    /// When the newest verified page was made (publisher's clock).
+    fresh_at: Option<i64>,
+    /// No page newer than the service's `--feed-max-lag`.
+    stale: bool,
 }
 
-impl From<Subscription> for SubscriptionView {
-    fn from(s: Subscription) -> SubscriptionView {
+impl SubscriptionView {
+    fn new(s: Subscription, now: i64, max_lag: i64) -> SubscriptionView {
+        let stale = hashwatch_feed::pull::stale(&s, now, max_lag);
         SubscriptionView {
+            fresh_at: s.fresh_at,
+            stale,
             url: s.url,
             bank: s.bank,
             public_key: s.public_key,
@@ -283,7 +290,11 @@ pub async fn subscriptions(
             Ok(list)
         })
         .await?;
+    let max_lag = state.config.feed_max_lag.as_secs() as i64;
     Ok(Json(Subscriptions {
-        subscriptions: list.into_iter().map(Into::into).collect(),
+        subscriptions: list
+            .into_iter()
+            .map(|s| SubscriptionView::new(s, unix_now(), max_lag))
+            .collect(),
     }))
 }

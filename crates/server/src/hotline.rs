@@ -758,7 +758,7 @@ pub async fn shared_feed(
     let (head, events) = state
         .db(move |s| Ok(hotline(s.store.as_ref()).shared_since(since, limit)?))
         .await?;
-    let page = AssessmentsPage::new(since, head, &events);
+    let page = AssessmentsPage::new(since, head, &events, hashwatch_store::unix_now());
     let body = serde_json::to_string(&page)
         .map_err(|e| ApiError::internal(format!("cannot write a page: {e}")))?;
     signed(&state, head, ASSESSMENTS_CONTEXT, "application/json", body)

@@ -31,6 +31,7 @@ pub struct Metrics {
     matches: AtomicU64,
     rate_limited: AtomicU64,
     webhook_failures: AtomicU64,
+    stale_feeds: AtomicU64,
 }
 
 impl Metrics {
@@ -56,6 +57,11 @@ impl Metrics {
     /// Counts a request refused by the rate limit.
     pub fn rate_limited(&self) {
         self.rate_limited.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Sets how many subscriptions are stale.
+    pub fn stale_feeds(&self, n: u64) {
+        self.stale_feeds.store(n, Ordering::Relaxed);
     }
 
     /// Counts a failed webhook attempt.
@@ -143,6 +149,7 @@ impl Metrics {
             );
         }
         let _ = writeln!(out, "# HELP hashwatch_index_bytes Heap bytes of the PDQ index.\n# TYPE hashwatch_index_bytes gauge\nhashwatch_index_bytes {index_bytes}");
+        let _ = writeln!(out, "# HELP hashwatch_feeds_stale Subscriptions whose newest page is older than --feed-max-lag.\n# TYPE hashwatch_feeds_stale gauge\nhashwatch_feeds_stale {}", self.stale_feeds.load(Ordering::Relaxed));
         let _ = writeln!(out, "# HELP hashwatch_index_loaded 1 once the index is loaded.\n# TYPE hashwatch_index_loaded gauge\nhashwatch_index_loaded {}", u8::from(loaded));
         out
     }

@@ -57,6 +57,8 @@ pub struct Config {
     pub feed_key: Option<Arc<hashwatch_feed::FeedKey>>,
     /// How often subscriptions to other instances' feeds are pulled.
     pub feed_interval: Duration,
+    /// A subscription whose newest page is older than this is stale.
+    pub feed_max_lag: Duration,
     /// An illegal verdict needs a supervisor's second assessment before
     /// the URL is listed.
     pub four_eyes: bool,
@@ -113,6 +115,7 @@ impl Default for Config {
             threshold: hashwatch_matcher::DEFAULT_THRESHOLD,
             feed_key: None,
             feed_interval: Duration::from_secs(60),
+            feed_max_lag: Duration::from_secs(24 * 3600),
             four_eyes: true,
             report_rate: 10,
             notice_interval: Duration::from_secs(24 * 3600),

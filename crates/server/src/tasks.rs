@@ -351,6 +351,7 @@ pub async fn subscriptions(state: AppState) {
             tracing::warn!("cannot read feed subscriptions");
             continue;
         };
+        let ids: Vec<i64> = subscriptions.iter().map(|s| s.id).collect();
         for sub in subscriptions {
             let (store, client) = (state.store.clone(), client.clone());
             let runtime = tokio::runtime::Handle::current();
@@ -381,7 +382,32 @@ pub async fn subscriptions(state: AppState) {
                 Err(e) => tracing::error!(%url, %kind, error = %e, "feed sync panicked"),
             }
         }
+        alert_stale(&state, ids).await;
     }
+}
+
+/// Counts (metric) and logs subscriptions whose newest page is older than
+/// `--feed-max-lag`: a publisher gone quiet, or someone replaying its
+/// old pages, both stop revocations from arriving.
+async fn alert_stale(state: &AppState, ids: Vec<i64>) {
+    let s = state.clone();
+    let listed = tokio::task::spawn_blocking(move || {
+        hashwatch_store::feeds(s.store.as_ref()).subscriptions()
+    })
+    .await;
+    let Ok(Ok(subscriptions)) = listed else {
+        return;
+    };
+    let max_lag = state.config.feed_max_lag.as_secs() as i64;
+    let now = unix_now();
+    let mut stale = 0;
+    for sub in subscriptions.iter().filter(|s| ids.contains(&s.id)) {
+        if hashwatch_feed::pull::stale(sub, now, max_lag) {
+            stale += 1;
+            tracing::warn!(url = %sub.url, fresh_at = ?sub.fresh_at, "feed stale: no page newer than --feed-max-lag");
+        }
+    }
+    state.metrics.stale_feeds(stale);
 }
 
 #[cfg(test)]

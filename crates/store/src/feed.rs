@@ -74,6 +74,7 @@ pub(crate) fn subscription_from(r: &Row) -> Result<Subscription, Error> {
         synced_at: r.int(7)?,
         last_error: r.text(8)?,
         kind: r.req_text(9)?,
+        fresh_at: r.int(10)?,
     })
 }
 
@@ -81,7 +82,7 @@ pub(crate) fn subscription_from(r: &Row) -> Result<Subscription, Error> {
 /// the bank is gone (a bank made later under that name does not inherit it).
 pub(crate) const SUBSCRIPTION_COLUMNS: &str =
     "id, url, coalesce((SELECT b.name FROM banks b WHERE b.id = feed_subscriptions.bank_id), ''),
-     public_key, api_key, feed_id, checkpoint, synced_at, last_error, kind";
+     public_key, api_key, feed_id, checkpoint, synced_at, last_error, kind, fresh_at";
 
 impl Feeds<'_> {
     fn info_in(tx: &mut dyn SqlTx, bank: &str) -> Result<(i64, FeedInfo), Error> {
@@ -640,5 +641,17 @@ impl hashwatch_feed::Subscriber for Feeds<'_> {
     fn pull_failed(&self, subscription: i64, error: &str) -> Result<(), String> {
         self.sync_failed(subscription, error)
             .map_err(|e| e.to_string())
+    }
+
+    fn seen_fresh(&self, subscription: i64, made_at: i64) -> Result<(), String> {
+        sql::write(self.sql, |tx| {
+            tx.exec(
+                "UPDATE feed_subscriptions SET fresh_at = ?
+                 WHERE id = ? AND (fresh_at IS NULL OR fresh_at < ?)",
+                &[made_at.into(), subscription.into(), made_at.into()],
+            )?;
+            Ok(())
+        })
+        .map_err(|e| e.to_string())
     }
 }

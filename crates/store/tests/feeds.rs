@@ -133,3 +133,93 @@ fn feeds_on_postgres() {
     let subscriber = hashwatch_store::PostgresStore::connect(&b.url).expect("connect");
     story(&publisher, &subscriber);
 }
+
+/// Pages as a publisher signed them, served in turn (what travels is
+/// tested over HTTP in hashwatch-outbound).
+struct Served(std::cell::RefCell<std::collections::VecDeque<String>>);
+
+impl hashwatch_feed::Transport for Served {
+    fn get_page(
+        &self,
+        _url: &str,
+        _api_key: Option<&str>,
+        _query: &[(&str, u64)],
+    ) -> Result<hashwatch_feed::Fetched, String> {
+        let body = self.0.borrow_mut().pop_front().ok_or("no more pages")?;
+        Ok(hashwatch_feed::Fetched {
+            body: body.into_bytes(),
+            signature: None,
+        })
+    }
+}
+
+/// Before: pages carried no time, so an old page replayed (an empty one,
+/// say) was taken as news, and a subscriber stuck on it never knew.
+fn old_pages_are_refused_and_a_quiet_feed_is_stale(publisher: &dyn Store, subscriber: &dyn Store) {
+    let mut rng = Rng::new(10);
+    publisher
+        .create_bank("known", BankKind::Positive, None)
+        .expect("bank");
+    let entries: Vec<NewEntry> = (0..2).map(|_| pdq(&mut rng)).collect();
+    publisher
+        .import("known", &entries, None, &mut |_| {})
+        .expect("import");
+    let (info, events) = feeds(publisher).events("known", 0, 100).expect("events");
+    let key = hashwatch_feed::FeedKey::generate().expect("key");
+    let page = |since: u64, events: &[hashwatch_store::FeedEvent], made_at: i64| {
+        hashwatch_feed::sign_page(&info, since, events, &key, made_at)
+    };
+    subscriber
+        .create_bank("mirror", BankKind::Positive, None)
+        .expect("bank");
+    let url = "http://publisher/feeds/known";
+    let sub = feeds(subscriber)
+        .subscribe(url, "mirror", &key.public_key().to_string(), None)
+        .expect("subscribe");
+    let pull = |pages: Vec<String>| {
+        let sub = feeds(subscriber).subscription(url).expect("sub");
+        hashwatch_feed::pull(
+            &Served(std::cell::RefCell::new(pages.into())),
+            &feeds(subscriber),
+            &sub,
+            100,
+            &mut |_| {},
+        )
+    };
+    pull(vec![page(0, &events, 2_000)]).expect("pulls");
+    let fresh = feeds(subscriber).subscription(url).expect("sub");
+    assert_eq!((fresh.checkpoint, fresh.fresh_at), (2, Some(2_000)));
+    // The empty page of an hour later: nothing new, but news of it.
+    pull(vec![page(2, &[], 5_600)]).expect("pulls");
+    // An empty page made before that one: refused as a replay.
+    let replayed = pull(vec![page(2, &[], 3_000)]);
+    assert!(
+        matches!(&replayed, Err(hashwatch_feed::PullError::Refused(m)) if m.contains("replayed")),
+        "{replayed:?}"
+    );
+    let now = feeds(subscriber).subscription(url).expect("sub");
+    assert_eq!(now.fresh_at, Some(5_600));
+    use hashwatch_feed::pull::stale;
+    assert!(!stale(&now, 5_600 + 60, 3_600));
+    assert!(
+        stale(&now, 5_600 + 7_200, 3_600),
+        "no newer page in two hours"
+    );
+    assert!(stale(&sub, 0, 3_600), "never a page: stale");
+}
+
+#[test]
+fn freshness_on_sqlite() {
+    let dir = tempfile::tempdir().expect("dir");
+    let publisher = SqliteStore::open(&dir.path().join("p.db")).expect("open");
+    let subscriber = SqliteStore::open(&dir.path().join("s.db")).expect("open");
+    old_pages_are_refused_and_a_quiet_feed_is_stale(&publisher, &subscriber);
+}
+
+#[test]
+fn freshness_on_postgres() {
+    let (a, b) = (TestPostgres::new(), TestPostgres::new());
+    let publisher = hashwatch_store::PostgresStore::connect(&a.url).expect("connect");
+    let subscriber = hashwatch_store::PostgresStore::connect(&b.url).expect("connect");
+    old_pages_are_refused_and_a_quiet_feed_is_stale(&publisher, &subscriber);
+}

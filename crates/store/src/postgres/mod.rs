@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0011_gone_since.sql"),
     include_str!("../../migrations/postgres/0012_deliveries_without_secrets.sql"),
     include_str!("../../migrations/postgres/0013_audit_chain.sql"),
+    include_str!("../../migrations/postgres/0014_feed_freshness.sql"),
 ];
 
 /// An arbitrary constant: migrations on several nodes take turns.

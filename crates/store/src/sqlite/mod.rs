@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0011_gone_since.sql"),
     include_str!("../../migrations/sqlite/0012_deliveries_without_secrets.sql"),
     include_str!("../../migrations/sqlite/0013_audit_chain.sql"),
+    include_str!("../../migrations/sqlite/0014_feed_freshness.sql"),
 ];
 
 /// Banks in one SQLite file.
