@@ -17,6 +17,9 @@ command -v nasm >/dev/null 2>&1 || missing+=(nasm)
 # The service tests send oversized uploads with curl, which reads an early
 # 413 answer where Rust's HTTP clients report the closed connection.
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+# The OpenAPI fuzzer (scripts/openapi-fuzz.sh) runs from PyPI in a venv.
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then

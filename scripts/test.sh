@@ -14,3 +14,6 @@ else
     echo "clippy not installed: lints skipped" >&2
 fi
 cargo test --workspace --release
+# No 5xx and no answer outside the OpenAPI document, for generated requests
+# to every operation of a live service.
+scripts/openapi-fuzz.sh 60

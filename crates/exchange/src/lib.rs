@@ -36,4 +36,7 @@ mod write;
 pub use crate::read::{
     read_bytes, read_list, type_named, Error, ListFormat, ReadList, ReadOptions,
 };
-pub use crate::write::{export_cells, write_export, write_list, ExportFormat, EXPORT_COLUMNS};
+pub use crate::write::{
+    export_cells, write_export, write_export_header, write_export_row, write_list, ExportFormat,
+    EXPORT_COLUMNS,
+};

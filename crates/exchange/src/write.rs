@@ -51,12 +51,23 @@ pub fn write_export<W: Write>(
     out: &mut W,
     entries: impl IntoIterator<Item = Entry>,
 ) -> io::Result<()> {
-    writeln!(out, "{}", EXPORT_COLUMNS.join("\t"))?;
+    write_export_header(out)?;
     for entry in entries {
-        let cells = export_cells(&entry).map(|c| c.replace(['\t', '\n', '\r'], " "));
-        writeln!(out, "{}", cells.join("\t"))?;
+        write_export_row(out, &entry)?;
     }
     Ok(())
+}
+
+/// The TSV export's header line: with [`write_export_row`], an export
+/// written one entry at a time, as a store hands them out.
+pub fn write_export_header<W: Write>(out: &mut W) -> io::Result<()> {
+    writeln!(out, "{}", EXPORT_COLUMNS.join("\t"))
+}
+
+/// One entry's line of the TSV export.
+pub fn write_export_row<W: Write>(out: &mut W, entry: &Entry) -> io::Result<()> {
+    let cells = export_cells(entry).map(|c| c.replace(['\t', '\n', '\r'], " "));
+    writeln!(out, "{}", cells.join("\t"))
 }
 
 /// The formats a bank can be written in.

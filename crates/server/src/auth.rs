@@ -180,15 +180,20 @@ async fn key_for(
     if !well_formed(secret) {
         return Err(failing(state));
     }
-    {
+    let known_good = {
         let cache = state.keys.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((key, at)) = cache.get(secret) {
-            if at.elapsed() < KEY_CACHE {
+        match cache.get(secret) {
+            Some((key, at)) if at.elapsed() < KEY_CACHE => {
                 return key.clone().ok_or_else(|| failing(state));
             }
+            // A key that worked before is looked up again (it may have been
+            // revoked) even from an address that failed too often, so that
+            // made-up keys sent from behind the same NAT lock no one out.
+            Some((key, _)) => key.is_some(),
+            None => false,
         }
-    }
-    if let Some(ip) = client {
+    };
+    if let (Some(ip), false) = (client, known_good) {
         // An address that has used up its failures is not looked up at all.
         let exhausted = state
             .auth_failures
@@ -207,7 +212,9 @@ async fn key_for(
     // Unknown secrets are cached too (briefly), but the cache must not grow
     // without bound under a stream of made-up keys.
     if cache.len() > 10_000 {
-        cache.retain(|_, (_, at)| at.elapsed() < KEY_CACHE);
+        // Keys that worked are kept (there are only as many as were made),
+        // so that a flood of made-up ones does not make them unknown.
+        cache.retain(|_, (key, at)| key.is_some() || at.elapsed() < KEY_CACHE);
     }
     cache.insert(secret.to_string(), (key.clone(), Instant::now()));
     drop(cache);

@@ -695,26 +695,25 @@ pub async fn delete_contact(
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
     caller.hotline(HotlineAction::Supervise)?;
-    let deleted = state
+    state
         .db(move |s| {
             Ok(s.records().write(|r| {
-                let deleted = r.hotline().delete_contact(id)?;
+                if !r.hotline().delete_contact(id)? {
+                    return Err(hashwatch_store::Error::not_found(format!(
+                        "report {id} with a contact"
+                    )));
+                }
                 r.audit(&[audit_row(
                     &caller.0,
                     "hotline.contact_deleted",
                     None,
                     Some(format!("report:{id}")),
                     json!({}),
-                )])?;
-                Ok(deleted)
+                )])
             })?)
         })
         .await?;
-    Ok(if deleted {
-        StatusCode::NO_CONTENT
-    } else {
-        StatusCode::NOT_FOUND
-    })
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /hotline/stats`: time from first notice to removal, median and

@@ -232,16 +232,106 @@ pub async fn export_list(
             ))
         }
     };
-    let body = state
-        .db(move |s| {
-            s.bank_for(&caller, BankAction::Read, &bank)?;
-            let mut entries = Vec::new();
-            s.store.entries(&bank, false, &mut |e| entries.push(e))?;
-            let mut out = Vec::new();
-            hashwatch_exchange::write_list(&mut out, format, &entries)
-                .map_err(ApiError::internal)?;
-            Ok(out)
+    // Who may read the bank is settled before the first byte goes out.
+    state
+        .db({
+            let bank = bank.clone();
+            move |s| s.bank_for(&caller, BankAction::Read, &bank).map(|_| ())
         })
         .await?;
+    // The export is written as it is read and sent as it is written: a
+    // TSV export never holds the bank in memory (the item formats group
+    // entries, so they read the bank first), and a client that goes away
+    // stops it.
+    let (sender, receiver) = tokio::sync::mpsc::channel(8);
+    let s = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut out = ChunkWriter::new(sender);
+        let written = match format {
+            ExportFormat::Tsv => {
+                let mut result = hashwatch_exchange::write_export_header(&mut out);
+                s.store
+                    .entries(&bank, false, &mut |e| {
+                        if result.is_ok() {
+                            result = hashwatch_exchange::write_export_row(&mut out, &e);
+                        }
+                    })
+                    .map_err(std::io::Error::other)
+                    .and(result)
+            }
+            _ => {
+                let mut entries = Vec::new();
+                s.store
+                    .entries(&bank, false, &mut |e| entries.push(e))
+                    .map_err(std::io::Error::other)
+                    .and_then(|()| hashwatch_exchange::write_list(&mut out, format, &entries))
+            }
+        };
+        match written.and_then(|()| std::io::Write::flush(&mut out)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            Err(e) => {
+                tracing::error!(bank = %bank, error = %e, "export failed part way");
+                // The client sees the body end in an error, not a short list.
+                let _ = out.sender.blocking_send(Err(e));
+            }
+        }
+    });
+    let body = axum::body::Body::from_stream(ReceiverStream(receiver));
     Ok(([(axum::http::header::CONTENT_TYPE, content_type)], body).into_response())
+}
+
+/// Writes into the response body a chunk at a time.
+struct ChunkWriter {
+    sender: tokio::sync::mpsc::Sender<std::io::Result<axum::body::Bytes>>,
+    buffer: Vec<u8>,
+}
+
+const EXPORT_CHUNK: usize = 64 << 10;
+
+impl ChunkWriter {
+    fn new(sender: tokio::sync::mpsc::Sender<std::io::Result<axum::body::Bytes>>) -> ChunkWriter {
+        ChunkWriter {
+            sender,
+            buffer: Vec::with_capacity(EXPORT_CHUNK),
+        }
+    }
+
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.buffer, Vec::with_capacity(EXPORT_CHUNK));
+        self.sender
+            .blocking_send(Ok(chunk.into()))
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+    }
+}
+
+impl std::io::Write for ChunkWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.buffer.extend_from_slice(bytes);
+        if self.buffer.len() >= EXPORT_CHUNK {
+            self.send()?;
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
+}
+
+/// The receiving end of a channel as a stream of body chunks.
+struct ReceiverStream(tokio::sync::mpsc::Receiver<std::io::Result<axum::body::Bytes>>);
+
+impl futures_util::Stream for ReceiverStream {
+    type Item = std::io::Result<axum::body::Bytes>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.0.poll_recv(cx)
+    }
 }

@@ -88,6 +88,11 @@ impl Error {
         }
     }
 
+    /// A record that is not there (see [`ErrorKind::NotFound`]).
+    pub fn not_found(what: impl Into<String>) -> Error {
+        Error::new(ErrorKind::NotFound(what.into()))
+    }
+
     /// A clash with the record's current state (see [`ErrorKind::Conflict`]).
     pub fn conflict(why: impl Into<String>) -> Error {
         Error::new(ErrorKind::Conflict(why.into()))

@@ -268,3 +268,36 @@ async fn a_shared_tenant_only_matches(spec: String) {
     s.stop().await;
 }
 on_both!(a_shared_tenant_only_matches);
+
+/// Before: an export was built whole in memory before a byte was sent.
+async fn exports_are_streamed(spec: String) {
+    let s = Served::start(&spec, |_| {}).await;
+    let curator = s.key("acme", &[Role::Curator]).await;
+    assert_eq!(
+        s.post("/c/banks", &curator, json!({"name": "BIG"})).await.0,
+        StatusCode::CREATED
+    );
+    let signals: Vec<Value> = (0..3_000)
+        .map(|n| json!({"signal_type": "pdq", "signal": hash(1_000 + n)}))
+        .collect();
+    let (status, answer) = s
+        .post("/c/bank/BIG/signals", &curator, json!({"signals": signals}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let response = s
+        .http
+        .get(format!("{}/c/bank/BIG/export", s.base))
+        .bearer_auth(&curator)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers().get("content-length").is_none(),
+        "a length known up front means the export was built whole first"
+    );
+    let text = response.text().await.expect("body");
+    assert_eq!(text.lines().count(), 3_001, "a header and every entry");
+    s.stop().await;
+}
+on_both!(exports_are_streamed);

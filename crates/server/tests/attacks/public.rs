@@ -167,6 +167,8 @@ on_both!(clients_are_counted_behind_a_trusted_proxy);
 /// Before: every made-up key cost a database query, without end.
 async fn made_up_keys_are_limited(spec: String) {
     let s = Served::start(&spec, |_| {}).await;
+    let known = s.key("default", &[Role::Matcher]).await;
+    assert_eq!(s.get("/c/banks", &known).await.0, StatusCode::OK);
     let (status, _) = s.get("/c/banks", "not-a-key").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let mut limited = 0;
@@ -180,6 +182,16 @@ async fn made_up_keys_are_limited(spec: String) {
         limited += usize::from(status == StatusCode::TOO_MANY_REQUESTS);
     }
     assert!(limited >= 15, "{limited} of 40 made-up keys limited");
+    // A key that worked before the flood still works from the same
+    // address once its cached answer has expired; one never seen is not
+    // looked up.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    assert_eq!(s.get("/c/banks", &known).await.0, StatusCode::OK);
+    let unseen = s.key("default", &[Role::Matcher]).await;
+    assert_eq!(
+        s.get("/c/banks", &unseen).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
     // Other clients are not locked out.
     let key = s.key("default", &[Role::Matcher]).await;
     let other = reqwest::Client::builder()
