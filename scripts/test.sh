@@ -17,3 +17,5 @@ cargo test --workspace --release
 # No 5xx and no answer outside the OpenAPI document, for generated requests
 # to every operation of a live service.
 scripts/openapi-fuzz.sh 60
+# Coverage-guided fuzzing of every parser of outside input, bounded.
+scripts/fuzz.sh 30

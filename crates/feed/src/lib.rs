@@ -32,7 +32,9 @@ pub use crate::assessments::{
     AssessmentEvent, AssessmentsPage, ASSESSMENTS_CONTEXT, ASSESSMENTS_FORMAT,
 };
 pub use crate::key::{FeedKey, PublicKey};
-pub use crate::page::{sign_page, verify_page, Page, PageEvent, VerifiedPage, FORMAT};
+pub use crate::page::{
+    sign_envelope, sign_page, verify_page, Page, PageEvent, VerifiedPage, FORMAT,
+};
 pub use crate::pull::{pull, Fetched, PullError, Pulled, Subscriber, SyncReport, Transport};
 
 /// Prefixed to a page's bytes before signing, so a feed signature can

@@ -132,7 +132,12 @@ pub fn sign_page(
         events: events.iter().map(page_event).collect(),
     };
     // A page of plain data always serialises.
-    let bytes = serde_json::to_string(&page).unwrap_or_default();
+    sign_envelope(&serde_json::to_string(&page).unwrap_or_default(), key)
+}
+
+/// The served envelope of a page's exact JSON `bytes`, signed: what
+/// [`verify_page`] checks before it reads the page.
+pub fn sign_envelope(bytes: &str, key: &FeedKey) -> String {
     let mut message = SIGNING_CONTEXT.to_vec();
     message.extend_from_slice(bytes.as_bytes());
     let signature = key.sign(&message);

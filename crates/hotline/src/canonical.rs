@@ -77,21 +77,33 @@ fn normalise_percent(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = &text[i + 1..i + 3];
-            if let Ok(v) = u8::from_str_radix(hex, 16) {
-                if v.is_ascii_alphanumeric() || matches!(v, b'-' | b'.' | b'_' | b'~') {
-                    out.push(v as char);
-                } else {
-                    out.push('%');
-                    out.push_str(&hex.to_ascii_uppercase());
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3).and_then(|pair| {
+                let pair = std::str::from_utf8(pair).ok()?;
+                u8::from_str_radix(pair, 16).ok()
+            });
+            match hex {
+                Some(v) if v.is_ascii_alphanumeric() || matches!(v, b'-' | b'.' | b'_' | b'~') => {
+                    out.push(v as char)
                 }
-                i += 3;
-                continue;
+                Some(v) => out.push_str(&format!("%{v:02X}")),
+                // A `%` that starts no escape is a percent sign: written as
+                // one, so that a decoded neighbour cannot make it an escape
+                // the next time (the canonical form must be a fixed point).
+                None => {
+                    out.push_str("%25");
+                    i += 1;
+                    continue;
+                }
             }
+            i += 3;
+            continue;
         }
-        out.push(bytes[i] as char);
-        i += 1;
+        // Everything else is kept as it is (the URL parser has already
+        // percent-encoded what is not ASCII).
+        let next = text[i..].chars().next().map_or(1, char::len_utf8);
+        out.push_str(&text[i..i + next]);
+        i += next;
     }
     out
 }
@@ -111,6 +123,9 @@ mod tests {
             ("example.com/x", "http://example.com/x"),
             ("http://example.com/a/./b/../c", "http://example.com/a/c"),
             ("http://example.com/a#frag", "http://example.com/a"),
+            // A stray percent sign becomes an escape of its own, so that a
+            // decoded neighbour cannot turn it into one (found by fuzzing).
+            ("http://x/%%6630", "http://x/%25f30"),
             (
                 "http://example.com/%7Euser/%41",
                 "http://example.com/~user/A",
@@ -155,5 +170,30 @@ mod tests {
         assert_eq!(a.sha256, b.sha256);
         assert_eq!(a.sha256.len(), 64);
         assert_eq!(a.host, "example.com");
+    }
+}
+
+#[cfg(test)]
+mod fuzz_regressions {
+    /// Inputs the fuzzer (fuzz/, target canonical_url) once broke the
+    /// canonical form with: each is a URL or an error, and a canonical URL
+    /// canonicalises to itself.
+    #[test]
+    fn found_by_fuzzing() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fuzz/regressions/canonical_url");
+        let mut seen = 0;
+        for file in std::fs::read_dir(&dir).expect("the regressions folder") {
+            let bytes = std::fs::read(file.expect("entry").path()).expect("reads");
+            let Ok(text) = std::str::from_utf8(&bytes) else {
+                continue;
+            };
+            if let Ok(canonical) = super::canonical_url(text) {
+                let again = super::canonical_url(&canonical.url).expect("still a URL");
+                assert_eq!(again.url, canonical.url, "{text:?}");
+            }
+            seen += 1;
+        }
+        assert!(seen > 0, "no regression inputs in {}", dir.display());
     }
 }
