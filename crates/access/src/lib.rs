@@ -243,6 +243,13 @@ impl Policy {
             .map_err(|_| role_denied(key, "partner, or a hotline role in the hotline's tenant"))
     }
 
+    /// Whether a key's reports are a partner hotline's (linked to their
+    /// case, limited per key) rather than the public's (limited per
+    /// address, told nothing about the case).
+    pub fn reports_as_partner(&self, key: &ApiKey) -> bool {
+        key.roles.holds(Role::Partner)
+    }
+
     /// Reading the blocklist, and in which form.
     pub fn blocklist(&self, key: &ApiKey) -> Result<UrlForm, Denied> {
         if key.roles.holds(Role::BlocklistUrls) {

@@ -69,21 +69,40 @@ pub trait Subscriber {
     fn seen_fresh(&self, subscription: i64, made_at: i64) -> Result<(), String>;
 }
 
+/// How far ahead of this machine's clock a publisher's may be.
+const CLOCK_SKEW: i64 = 300;
+
 /// Refuses a page made before one already seen (a replayed page, which
-/// would freeze the subscriber at what it said then), and notes it fresh.
-fn fresh(
-    subscriber: &dyn Subscriber,
-    sub: &Subscription,
-    newest: &mut i64,
-    made_at: i64,
-) -> Result<(), PullError> {
-    if made_at < *newest {
+/// would freeze the subscriber at what it said then), or made in the
+/// future (after which every honest page would look like a replay).
+fn check_fresh(sub: &Subscription, newest: i64, made_at: i64) -> Result<(), PullError> {
+    if made_at < newest {
         return Err(PullError::Refused(format!(
             "{} sent a page made at {made_at}, before the page seen made at {newest}: \
              an old page replayed?",
             sub.url
         )));
     }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    if made_at > now + CLOCK_SKEW {
+        return Err(PullError::Refused(format!(
+            "{} sent a page made at {made_at}, ahead of this clock ({now}): \
+             check both clocks",
+            sub.url
+        )));
+    }
+    Ok(())
+}
+
+/// Notes a page that was checked and applied as the newest seen.
+fn note_fresh(
+    subscriber: &dyn Subscriber,
+    sub: &Subscription,
+    newest: &mut i64,
+    made_at: i64,
+) -> Result<(), PullError> {
     if made_at > *newest {
         subscriber
             .seen_fresh(sub.id, made_at)
@@ -197,9 +216,10 @@ pub fn pull_bank(
         let page = verify_page(&fetched.body, &key)
             .map_err(|e| PullError::Refused(format!("refused a page from {}: {e}", sub.url)))?;
         check_bank_page(sub, report.checkpoint, &page)?;
-        fresh(subscriber, sub, &mut newest, page.made_at)?;
+        check_fresh(sub, newest, page.made_at)?;
         report.head = page.head;
         if page.events.is_empty() {
+            note_fresh(subscriber, sub, &mut newest, page.made_at)?;
             return Ok(report);
         }
         let applied = subscriber
@@ -211,6 +231,7 @@ pub fn pull_bank(
                 sub.url, report.checkpoint
             )));
         }
+        note_fresh(subscriber, sub, &mut newest, page.made_at)?;
         report.pages += 1;
         report.added += applied.added;
         report.removed += applied.removed;
@@ -289,8 +310,9 @@ pub fn pull_assessments(
                 sub.url, page.head
             )));
         }
-        fresh(subscriber, sub, &mut newest, page.made_at)?;
+        check_fresh(sub, newest, page.made_at)?;
         if page.events.is_empty() {
+            note_fresh(subscriber, sub, &mut newest, page.made_at)?;
             return Ok(taken);
         }
         let events = page
@@ -305,6 +327,7 @@ pub fn pull_assessments(
                 sub.url
             )));
         }
+        note_fresh(subscriber, sub, &mut newest, page.made_at)?;
         taken += n;
         checkpoint = next;
         if checkpoint >= page.head {

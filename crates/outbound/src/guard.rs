@@ -44,6 +44,8 @@ fn v4_refused(ip: Ipv4Addr) -> Option<&'static str> {
         Some("multicast or reserved")
     } else if a == 192 && b == 0 && ip.octets()[2] == 0 {
         Some("IETF protocol assignments")
+    } else if a == 198 && (b & 0xfe) == 18 {
+        Some("benchmarking")
     } else {
         None
     }
@@ -59,6 +61,12 @@ fn v6_refused(ip: Ipv6Addr) -> Option<&'static str> {
         Some("IPv4-mapped")
     } else if first == 0x64 && ip.segments()[1] == 0xff9b {
         Some("NAT64")
+    } else if first == 0x2002 {
+        Some("6to4")
+    } else if first == 0x2001 && ip.segments()[1] == 0 {
+        Some("Teredo")
+    } else if ip.segments()[..4] == [0; 4] && ip.segments()[4] == 0xffff && ip.segments()[5] == 0 {
+        Some("IPv4-translated")
     } else if first & 0xfe00 == 0xfc00 {
         Some("unique-local")
     } else if first & 0xffc0 == 0xfe80 || first & 0xffc0 == 0xfec0 {
@@ -171,6 +179,11 @@ mod tests {
             "fe80::1",
             "ff02::1",
             "::127.0.0.1",
+            "::ffff:0:a00:1",
+            "2002:7f00:1::1",
+            "2001:0:4136:e378::1",
+            "198.18.0.1",
+            "198.19.255.255",
         ] {
             assert!(guard.check(ip(refused)).is_err(), "{refused} passed");
         }

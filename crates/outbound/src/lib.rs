@@ -125,7 +125,9 @@ fn build(
     guard: Arc<Guard>,
 ) -> Client {
     let resolver = resolver.unwrap_or_else(|| Arc::new(hashwatch_hotline::SystemResolver));
-    let builder = builder.dns_resolver(Arc::new(ResolveWith {
+    // No proxy from the environment: a proxy would resolve and connect
+    // where the guard never looked.
+    let builder = builder.no_proxy().dns_resolver(Arc::new(ResolveWith {
         resolver,
         guard: guard.clone(),
     }));

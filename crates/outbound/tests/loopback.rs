@@ -64,22 +64,12 @@ async fn a_chunked_body_is_refused_once_it_passes_the_cap() {
     let port = serve(chunked(3, 1000)).await;
     let url = format!("http://127.0.0.1:{port}/");
     let client = feed_client(loopback());
-    let response = client
-        .get(&url)
-        .expect("allowed")
-        .send()
-        .await
-        .expect("answers");
+    let response = get(&client, &url).await;
     assert_eq!(
         read_capped(response, 2500).await,
         Err(ReadError::TooLarge(2500))
     );
-    let response = client
-        .get(&url)
-        .expect("allowed")
-        .send()
-        .await
-        .expect("answers");
+    let response = get(&client, &url).await;
     assert_eq!(
         read_capped(response, 3000).await.expect("reads").len(),
         3000
@@ -150,6 +140,16 @@ async fn the_feed_transport_hands_back_the_signature_and_refuses_error_answers()
     assert_eq!(fetched.signature.as_deref(), Some("abcd"));
     let failed = failed.expect_err("a 500 is an error");
     assert!(failed.contains("answered 500"), "{failed}");
+}
+
+/// A GET the guard lets through, answered.
+async fn get(client: &hashwatch_outbound::Client, url: &str) -> reqwest::Response {
+    client
+        .get(url)
+        .expect("allowed")
+        .send()
+        .await
+        .expect("answers")
 }
 
 /// The guard with loopback allowed, as an operator allows it for tests.

@@ -80,11 +80,6 @@ fn unauthorized(message: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
 }
 
-/// Whether a request carries a key (valid or not).
-pub fn has_key(headers: &HeaderMap) -> bool {
-    secret_of(headers).is_some()
-}
-
 fn secret_of(headers: &HeaderMap) -> Option<&str> {
     if let Some(v) = headers.get("x-api-key") {
         return v.to_str().ok().map(str::trim);
@@ -117,10 +112,17 @@ impl FromRequestParts<AppState> for Caller {
 /// connection's address is not known (requests made in process).
 pub fn client_of(state: &AppState, extensions: &Extensions, headers: &HeaderMap) -> Option<IpAddr> {
     let peer = extensions.get::<ConnectInfo<SocketAddr>>()?.0.ip();
-    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    // Every X-Forwarded-For line, in order: a proxy may add its own line
+    // after one the client wrote.
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .map(|v| v.to_str().unwrap_or("unreadable"))
+        .collect();
+    let forwarded = (!forwarded.is_empty()).then(|| forwarded.join(","));
     Some(limits::bucket_of(limits::client_address(
         peer,
-        forwarded,
+        forwarded.as_deref(),
         &state.config.trusted_proxies,
     )))
 }

@@ -65,10 +65,19 @@ pub async fn hash_url(
         )
     })?;
     let response = request.send().await.map_err(|e| {
+        // The kind of failure only: the error's text could describe
+        // networks the caller cannot otherwise see.
+        let why = if e.is_timeout() {
+            "it timed out"
+        } else if e.is_connect() {
+            "no connection could be made (or the address is not allowed)"
+        } else {
+            "the request failed"
+        };
         ApiError::new(
             StatusCode::BAD_GATEWAY,
             "fetch_failed",
-            format!("cannot fetch {url}: {e}"),
+            format!("cannot fetch {url}: {why}"),
         )
     })?;
     if !response.status().is_success() {

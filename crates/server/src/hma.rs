@@ -279,6 +279,7 @@ pub async fn list_banks(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<Vec<HmaBank>>> {
+    caller.may(BankAction::Match)?;
     let settings = state.db(|s| Ok(s.records().bank_settings()?)).await?;
     let mut names: Vec<&String> = settings
         .iter()
@@ -1062,6 +1063,9 @@ pub async fn lookup(
     caller: Caller,
     Query(params): Query<LookupParams>,
 ) -> ApiResult<Json<LookupAnswer>> {
+    // Every key may not match: a lookup records matches, fires webhooks
+    // and can flag floods.
+    caller.may(BankAction::Match)?;
     let filter = BankFilter {
         only: bank_list(params.banks.as_deref()),
         coinflip: Some(coinflip(params.seed.as_deref(), false)),
@@ -1111,6 +1115,7 @@ pub async fn lookup_upload(
     Query(params): Query<UploadParams>,
     multipart: Multipart,
 ) -> ApiResult<Json<BySignal>> {
+    caller.may(BankAction::Match)?;
     let signals = hash_uploaded(&state, multipart, params.types.as_deref()).await?;
     let filter = BankFilter {
         only: bank_list(params.banks.as_deref()),
@@ -1141,6 +1146,7 @@ pub async fn raw_lookup(
     caller: Caller,
     Query(params): Query<LookupParams>,
 ) -> ApiResult<Json<RawLookup>> {
+    caller.may(BankAction::Match)?;
     let signal = required(&params, StatusCode::UNPROCESSABLE_ENTITY)?;
     let filter = BankFilter {
         only: bank_list(params.banks.as_deref()),
@@ -1171,10 +1177,11 @@ pub async fn raw_lookup(
 )]
 pub async fn compare(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Compared>> {
+    caller.may(BankAction::Match)?;
     let body: Value = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
     let Value::Object(fields) = body else {
         return Err(ApiError::bad_request(
@@ -1240,9 +1247,10 @@ fn types_asked(param: Option<&str>) -> ApiResult<Vec<&'static str>> {
 )]
 pub async fn index_status(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     Query(params): Query<TypeParam>,
 ) -> ApiResult<Json<IndexStatuses>> {
+    caller.may(BankAction::Match)?;
     let names = types_asked(params.signal_type.as_deref())?;
     let view = state.view();
     let sizes = view.matcher.as_ref().map(|m| m.sizes());
@@ -1272,9 +1280,10 @@ pub async fn index_status(
 )]
 pub async fn signal_type_index(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     Query(params): Query<TypeParam>,
 ) -> ApiResult<Json<TypeIndexes>> {
+    caller.may(BankAction::Match)?;
     let names = types_asked(params.signal_type.as_deref())?;
     let view = state.view();
     let sizes = view.matcher.as_ref().map(|m| m.sizes()).unwrap_or_default();
@@ -1348,10 +1357,11 @@ pub async fn content_types(_caller: Caller) -> Json<Vec<ContentTypeView>> {
 )]
 pub async fn hash_upload(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     Query(params): Query<UploadParams>,
     multipart: Multipart,
 ) -> ApiResult<Json<Hashes>> {
+    caller.may(BankAction::Match)?;
     let signals = hash_uploaded(&state, multipart, params.types.as_deref()).await?;
     Ok(Json(hash_answer(&signals)))
 }
@@ -1382,9 +1392,10 @@ pub fn hash_answer(signals: &[Signal]) -> Hashes {
 )]
 pub async fn hash_url(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     Query(params): Query<LookupParams>,
 ) -> ApiResult<Json<Hashes>> {
+    caller.may(BankAction::Match)?;
     let Some(url) = params.url.as_deref() else {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,

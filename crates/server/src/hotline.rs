@@ -13,7 +13,7 @@ use hashwatch_access::HotlineAction;
 use hashwatch_feed::pull::{DEFAULT_PAGE, MAX_PAGE};
 use hashwatch_feed::{AssessmentsPage, ASSESSMENTS_CONTEXT};
 use hashwatch_hotline::canonical_url;
-use hashwatch_store::{hotline, Case, NewAudit, NewEntry, NewReport, Verdict, DEFAULT_TENANT};
+use hashwatch_store::{hotline, Case, NewAudit, NewEntry, NewReport, Verdict};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -231,7 +231,7 @@ pub async fn report(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<ReportTaken>)> {
-    let (caller, body): (_, ReportBody) = public_body(&state, client, &headers, &body).await?;
+    let (caller, body): (_, ReportBody) = public_body(client, &headers, &body)?;
     let url = canonical_url(&body.url).map_err(|m| ApiError::bad_request("bad_url", m))?;
     let source = caller
         .as_ref()
@@ -254,10 +254,9 @@ pub async fn report(
                     "duplicate": intake.duplicate,
                     "source": report.source,
                 });
+                // A report is the hotline's record, whoever sent it.
                 r.audit(&[NewAudit {
-                    tenant: caller
-                        .as_ref()
-                        .map_or(DEFAULT_TENANT.into(), |k| k.tenant.clone()),
+                    tenant: s.policy.hotline_tenant.clone(),
                     key_id: caller.as_ref().map(|k| k.id),
                     actor: caller.as_ref().map_or("public".into(), |k| k.name.clone()),
                     action: "hotline.report".into(),
@@ -439,7 +438,9 @@ pub async fn attach_hashes(
         parsed.push(signals::parse(&h.signal_type, &h.value)?);
     }
     let mut matches = Vec::new();
-    for signal in &parsed {
+    // What the hashes match is shown only to keys that may match.
+    let may_match = caller.may(hashwatch_access::BankAction::Match).is_ok();
+    for signal in parsed.iter().filter(|_| may_match) {
         let hits = state.lookup(&caller.0, &signal.query(), &BankFilter::default())?;
         for hit in hits {
             matches.push(HashMatch {
@@ -565,13 +566,14 @@ pub async fn appeal(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<AppealTaken>)> {
-    let (_, body): (_, AppealBody) = public_body(&state, client, &headers, &body).await?;
+    let (_, body): (_, AppealBody) = public_body(client, &headers, &body)?;
     let url = canonical_url(&body.url).map_err(|m| ApiError::bad_request("bad_url", m))?;
     let appeal = state
         .db(move |s| {
             Ok(s.records().write(|r| {
                 let appeal = r.hotline().appeal(&url.url, &body.reason)?;
                 r.audit(&[system_audit(
+                    s,
                     "hotline.appeal",
                     format!("case:{}", appeal.case_id),
                     json!({"appeal": appeal.id}),

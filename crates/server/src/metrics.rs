@@ -6,7 +6,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::extract::State;
 
+use hashwatch_access::BankAction;
+
 use crate::auth::Caller;
+use crate::error::ApiResult;
 use crate::state::AppState;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -162,7 +165,9 @@ impl Metrics {
     tag = "status",
     responses((status = 200, description = "success", body = String, content_type = "text/plain"), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
-pub async fn metrics(State(state): State<AppState>, _caller: Caller) -> String {
+pub async fn metrics(State(state): State<AppState>, caller: Caller) -> ApiResult<String> {
+    // Counts across every tenant: for the instance's administrators.
+    caller.may(BankAction::Administer)?;
     let view = state.view();
     let (sizes, bytes) = match view.matcher.as_ref() {
         Some(m) => (m.sizes(), m.heap_bytes()),
@@ -170,5 +175,5 @@ pub async fn metrics(State(state): State<AppState>, _caller: Caller) -> String {
     };
     let mut index: Vec<(&str, usize)> = sizes.iter().map(|(t, n)| (t.name(), *n)).collect();
     index.sort();
-    state.metrics.render(&index, bytes, view.matcher.is_some())
+    Ok(state.metrics.render(&index, bytes, view.matcher.is_some()))
 }

@@ -21,9 +21,10 @@ pub const MAX_PUBLIC_BYTES: usize = 16 << 10;
 /// The public routes.
 pub const PUBLIC_ROUTES: [&str; 2] = ["/hotline/reports", "/hotline/appeals"];
 
-/// The client a public request is counted as (see [`auth::client_of`]).
-#[derive(Debug, Clone, Copy)]
-pub struct PublicClient(pub Option<IpAddr>);
+/// Who sent a public request, as [`gate`] found before reading it: a
+/// partner hotline's key, or nobody in particular.
+#[derive(Debug, Clone)]
+pub struct PublicClient(pub Option<ApiKey>);
 
 fn too_large() -> ApiError {
     ApiError::new(
@@ -55,8 +56,14 @@ pub async fn gate(State(state): State<AppState>, mut request: Request, next: Nex
         return too_large().into_response();
     }
     let client = auth::client_of(&state, request.extensions(), request.headers());
-    let keyed = auth::has_key(request.headers());
-    if !keyed {
+    // A key is checked here, before the body is read: a made-up one is
+    // refused (and counted against the address), and only a partner's
+    // escapes the per-address limit.
+    let partner = match auth::optional_caller(&state, client, request.headers()).await {
+        Ok(key) => key.filter(|k| state.policy.reports_as_partner(k)),
+        Err(e) => return e.into_response(),
+    };
+    if partner.is_none() {
         if let Err(e) = rate_limit(&state, client) {
             return e.into_response();
         }
@@ -70,7 +77,7 @@ pub async fn gate(State(state): State<AppState>, mut request: Request, next: Nex
         e.retry_after = Some(5);
         return e.into_response();
     };
-    request.extensions_mut().insert(PublicClient(client));
+    request.extensions_mut().insert(PublicClient(partner));
     next.run(request).await
 }
 
@@ -102,15 +109,14 @@ fn rate_limit(state: &AppState, client: Option<IpAddr>) -> ApiResult<()> {
     Err(e)
 }
 
-/// A public body, read after [`gate`] let it through: the key when one
-/// came (limited as that key), and the JSON.
-pub async fn public_body<T: serde::de::DeserializeOwned>(
-    state: &AppState,
+/// A public body, read after [`gate`] let it through: the partner's key
+/// when one came, and the JSON.
+pub fn public_body<T: serde::de::DeserializeOwned>(
     client: PublicClient,
     headers: &HeaderMap,
     body: &Bytes,
 ) -> ApiResult<(Option<ApiKey>, T)> {
-    let caller = auth::optional_caller(state, client.0, headers).await?;
+    let caller = client.0;
     if body.len() > MAX_PUBLIC_BYTES {
         return Err(too_large());
     }

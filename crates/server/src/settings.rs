@@ -72,8 +72,15 @@ pub async fn get_settings(
 ) -> ApiResult<Json<SettingsView>> {
     let answer = state
         .db(move |s| {
-            let settings = s.bank_for(&caller, BankAction::Read, &name)?;
+            let mut settings = s.bank_for(&caller, BankAction::Read, &name)?;
             let bank = s.store.bank(&name)?;
+            // Where the owner's matches go and whom else it shares with
+            // are the owner's business only.
+            if !caller.1.owns(&caller.0.tenant, &settings) {
+                settings.webhook = None;
+                settings.shared_with.clear();
+                settings.shared_read.clear();
+            }
             Ok(SettingsView::new(&name, bank.kind, &settings))
         })
         .await?;

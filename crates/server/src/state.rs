@@ -11,7 +11,7 @@ use hashwatch_access::BankAction;
 pub use hashwatch_matcher::live::{BankFilter, Hit, View};
 use hashwatch_matcher::live::{LiveView, NotLoaded};
 use hashwatch_matcher::Query;
-use hashwatch_store::{records, ApiKey, BankSettings, NewAudit, Records, Store, DEFAULT_TENANT};
+use hashwatch_store::{records, ApiKey, BankSettings, NewAudit, Records, Store};
 use tokio::sync::mpsc;
 
 use crate::auth::Caller;
@@ -167,11 +167,17 @@ pub fn audit_row(
     }
 }
 
-/// The audit row of a change the service made on its own (the hotline's
-/// intake and takedown worker), to write in the change's transaction.
-pub fn system_audit(action: &str, target: String, detail: serde_json::Value) -> NewAudit {
+/// The audit row of a change the service made on its own for the hotline
+/// (intake and the takedown worker), in the hotline's tenant's log, to
+/// write in the change's transaction.
+pub fn system_audit(
+    state: &AppState,
+    action: &str,
+    target: String,
+    detail: serde_json::Value,
+) -> NewAudit {
     NewAudit {
-        tenant: DEFAULT_TENANT.into(),
+        tenant: state.policy.hotline_tenant.clone(),
         key_id: None,
         actor: "hotline".into(),
         action: action.into(),

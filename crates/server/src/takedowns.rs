@@ -60,11 +60,13 @@ async fn try_round(state: &AppState, id: i64) -> ApiResult<()> {
                 if case.state == CaseState::Removed {
                     r.audit(&[
                         system_audit(
+                            s,
                             "hotline.removed",
                             format!("case:{id}"),
                             json!({"check": result}),
                         ),
                         system_audit(
+                            s,
                             "blocklist.remove",
                             format!("case:{id}"),
                             json!({"why": "removed"}),
@@ -90,6 +92,7 @@ async fn try_round(state: &AppState, id: i64) -> ApiResult<()> {
                     Ok(s.records().write(|r| {
                         r.hotline().expire(id)?;
                         r.audit(&[system_audit(
+                            s,
                             "hotline.expired",
                             format!("case:{id}"),
                             json!({}),
@@ -123,6 +126,7 @@ async fn attribute(state: &AppState, case: Case) -> ApiResult<Case> {
                     &found.ip,
                 )?;
                 r.audit(&[system_audit(
+                    s,
                     "hotline.attributed",
                     format!("case:{id}"),
                     json!({"provider": found.provider, "jurisdiction": found.jurisdiction, "ip": found.ip}),
@@ -152,6 +156,7 @@ async fn send_notice(
             Ok(s.records().write(|r| {
                 let case = r.hotline().notice_sent(id, &text, &delivery)?;
                 r.audit(&[system_audit(
+                    s,
                     "hotline.notice",
                     format!("case:{id}"),
                     json!({"attempt": case.notices, "provider": case.provider, "delivery": delivery}),

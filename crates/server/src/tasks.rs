@@ -107,6 +107,7 @@ pub fn act_on(
     flood: &Flood,
     batch: Vec<Event>,
 ) -> Result<(), hashwatch_store::Error> {
+    let settings = state.view().settings.clone();
     let mut matches = Vec::new();
     for event in &batch {
         let Event::Matched {
@@ -115,8 +116,13 @@ pub fn act_on(
             hits,
         } = event;
         for h in hits {
+            // A match is a record of the bank's owner, wherever the lookup
+            // came from (the looker's tenant is in the audit detail).
+            let owner = settings
+                .get(&h.bank)
+                .map_or_else(|| caller.tenant.clone(), |s| s.tenant.clone());
             matches.push(NewMatch {
-                tenant: caller.tenant.clone(),
+                tenant: owner,
                 key_id: Some(caller.id),
                 bank: h.bank.clone(),
                 content_id: h.content_id,
@@ -127,7 +133,6 @@ pub fn act_on(
             });
         }
     }
-    let settings = state.view().settings.clone();
     // A batch's match records, their audit rows, deliveries and reviews
     // commit together: none is ever written without the others.
     state.records().write(|records| {
@@ -147,13 +152,13 @@ pub fn act_on(
                 bank: Some(m.bank.clone()),
                 target: Some(m.content_id.to_string()),
                 detail: Some(
-                    json!({"match": id, "entry": m.entry_id, "signal_type": m.signal_type, "query": m.query, "distance": m.distance})
+                    json!({"match": id, "entry": m.entry_id, "signal_type": m.signal_type, "query": m.query, "distance": m.distance, "looked_up_by": caller.tenant})
                         .to_string(),
                 ),
             });
         }
         records.audit(&audit)?;
-        for (m, id) in matches.iter().zip(&ids) {
+        for ((m, id), caller) in matches.iter().zip(&ids).zip(&actors) {
             let Some(bank) = settings.get(&m.bank) else {
                 continue;
             };
@@ -167,7 +172,7 @@ pub fn act_on(
                     "signal_type": m.signal_type,
                     "signal": m.query,
                     "distance": m.distance,
-                    "tenant": m.tenant,
+                    "tenant": caller.tenant,
                     "at": unix_now(),
                 });
                 records.enqueue_delivery(&m.bank, hook, &body.to_string())?;

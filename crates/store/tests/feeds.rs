@@ -197,6 +197,10 @@ fn old_pages_are_refused_and_a_quiet_feed_is_stale(publisher: &dyn Store, subscr
         matches!(&replayed, Err(hashwatch_feed::PullError::Refused(m)) if m.contains("replayed")),
         "{replayed:?}"
     );
+    // A page from the future would make every honest page after it look
+    // like a replay: refused.
+    let future = hashwatch_store::unix_now() + 86_400;
+    assert!(pull(vec![page(2, &[], future)]).is_err());
     let now = feeds(subscriber).subscription(url).expect("sub");
     assert_eq!(now.fresh_at, Some(5_600));
     use hashwatch_feed::pull::stale;

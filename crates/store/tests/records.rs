@@ -475,3 +475,48 @@ fn undecodable_rows_are_errors_on_postgres() {
     let store = hashwatch_store::PostgresStore::connect(&db.url).expect("connects");
     undecodable_rows_are_errors(&store);
 }
+
+/// A purge records only the links it cut: an entry removed underneath the
+/// service before the purge still shows after it.
+fn a_purge_does_not_hide_tampering(store: &dyn Store) {
+    let records = records(store);
+    for n in 1..=5 {
+        records
+            .audit(&[NewAudit {
+                tenant: "t1".into(),
+                actor: "ops".into(),
+                action: format!("change.{n}"),
+                ..NewAudit::default()
+            }])
+            .expect("audits");
+    }
+    let edit = |sql: &str| {
+        hashwatch_store::sql::write(store, |tx| tx.exec(sql, &[]).map(|_| ())).expect("edits")
+    };
+    // The first two are old (and go in the purge); the fourth is removed
+    // by someone with access to the database.
+    edit("UPDATE audit SET at = 1 WHERE id IN (1, 2)");
+    edit("DELETE FROM audit WHERE id = 4");
+    let purged = records.purge(100).expect("purges");
+    assert_eq!(purged.audit, 2);
+    let checked = records.verify_audit().expect("reads");
+    assert_eq!(
+        checked,
+        Err(hashwatch_store::audit::Broken::Unlinked(5)),
+        "{checked:?}"
+    );
+}
+
+#[test]
+fn a_purge_does_not_hide_tampering_on_sqlite() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(&dir.path().join("tamper.db")).expect("opens");
+    a_purge_does_not_hide_tampering(&store);
+}
+
+#[test]
+fn a_purge_does_not_hide_tampering_on_postgres() {
+    let db = TestPostgres::new();
+    let store = hashwatch_store::PostgresStore::connect(&db.url).expect("connects");
+    a_purge_does_not_hide_tampering(&store);
+}

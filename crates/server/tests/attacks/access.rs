@@ -35,6 +35,17 @@ async fn a_platform_cannot_run_the_hotline(spec: String) {
         s.key("default", &[Role::Admin, Role::Curator]).await,
         s.key("default", &[Role::Blocklist, Role::Partner]).await,
     ];
+    // Keys without a bank role match nothing and hash nothing.
+    for key in [&platform[4], &s.key("default", &[Role::Analyst]).await] {
+        for path in [
+            crate::lookup_path(&hash(3)),
+            "/c/banks".to_string(),
+            "/m/index/status".to_string(),
+        ] {
+            let (status, answer) = s.get(&path, key).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {answer}");
+        }
+    }
     for key in &platform {
         let (status, answer) = s.post(&assess, key, assess_body()).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
@@ -56,11 +67,19 @@ async fn a_platform_cannot_run_the_hotline(spec: String) {
     let supervisor = s.key("default", &[Role::Supervisor]).await;
     let (status, first) = s.post(&assess, &analyst, assess_body()).await;
     assert_eq!((status, &first["listed"]), (StatusCode::OK, &json!(false)));
-    let (status, _) = s.post(&assess, &other_analyst, assess_body()).await;
-    assert!(status.is_client_error(), "{status}");
+    let (status, refused) = s.post(&assess, &other_analyst, assess_body()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert!(refused.to_string().contains("supervisor"), "{refused}");
     let isp = s.key("isp", &[Role::Blocklist]).await;
     let (_, listed) = s.get("/blocklist", &isp).await;
     assert_eq!(listed, json!(""), "listed before four eyes");
+    // Nor does one supervisor twice, on another case.
+    let own = s.report("http://abuse.invalid/own.jpg").await;
+    let own_assess = format!("/hotline/cases/{own}/assess");
+    let (status, _) = s.post(&own_assess, &supervisor, assess_body()).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, refused) = s.post(&own_assess, &supervisor, assess_body()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
     let (status, second) = s.post(&assess, &supervisor, assess_body()).await;
     assert_eq!((status, &second["listed"]), (StatusCode::OK, &json!(true)));
     let (status, listed) = s.get("/blocklist", &isp).await;

@@ -116,6 +116,28 @@ async fn the_rate_limit_comes_before_the_body(spec: String) {
     // Over the limit with a body that never ends: answered at once.
     let answer = post_report(&s, endless_body(), None, None).await;
     assert_eq!(answer.ok(), Some(StatusCode::TOO_MANY_REQUESTS));
+    // Nor does any key header buy a way around it: a made-up key is
+    // refused before the body, a key without the partner role counts as
+    // the public.
+    let mut made_up = s
+        .http
+        .post(format!("{}/hotline/reports", s.base))
+        .header("content-type", "application/json")
+        .header("x-api-key", "hw_0123")
+        .timeout(Duration::from_secs(10))
+        .body(endless_body());
+    let answer = made_up.send().await.map(|r| r.status());
+    assert_eq!(answer.ok(), Some(StatusCode::UNAUTHORIZED));
+    let matcher = s.key("acme", &[Role::Matcher]).await;
+    made_up = s
+        .http
+        .post(format!("{}/hotline/reports", s.base))
+        .header("content-type", "application/json")
+        .bearer_auth(&matcher)
+        .timeout(Duration::from_secs(10))
+        .body(endless_body());
+    let answer = made_up.send().await.map(|r| r.status());
+    assert_eq!(answer.ok(), Some(StatusCode::TOO_MANY_REQUESTS));
     s.stop().await;
 }
 on_both!(the_rate_limit_comes_before_the_body);
@@ -160,6 +182,24 @@ async fn clients_are_counted_behind_a_trusted_proxy(spec: String) {
         let answer = post_report(&s, body(n), None, Some(client)).await.ok();
         assert_eq!(answer, Some(expected), "{client}");
     }
+    // A client's own header first, the proxy's line after it: the proxy's
+    // line names the client.
+    let status = s
+        .http
+        .post(format!("{}/hotline/reports", s.base))
+        .header("content-type", "application/json")
+        .header("x-forwarded-for", "203.0.113.77")
+        .header("x-forwarded-for", "198.51.100.1")
+        .body(body("i"))
+        .send()
+        .await
+        .expect("answers")
+        .status();
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the forged line was believed"
+    );
     s.stop().await;
 }
 on_both!(clients_are_counted_behind_a_trusted_proxy);

@@ -398,7 +398,7 @@ async fn recording_matches_with_their_actions_is_all_or_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_report_is_taken_with_its_audit_row_or_not_at_all() {
     let faulty = faulty();
-    let partner = faulty.service.key(Role::Matcher, "default");
+    let partner = faulty.service.key(Role::Partner, "default");
     let body = json!({"url": faulty.url("a.jpg"), "contact": "me@example.org"});
     let (answer, steps) = fails_cleanly_at_every_step(&faulty, || {
         faulty
@@ -422,7 +422,7 @@ async fn a_report_is_taken_with_its_audit_row_or_not_at_all() {
 
 /// A case reported and assessed illegal once, awaiting a supervisor.
 async fn case_awaiting_second_opinion(faulty: &Faulty) -> i64 {
-    let partner = faulty.service.key(Role::Matcher, "default");
+    let partner = faulty.service.key(Role::Partner, "default");
     let analyst = faulty.service.key(Role::Analyst, "default");
     let (status, answer) = faulty
         .service
@@ -623,7 +623,7 @@ async fn hashes_attached_and_banked_from_a_case_commit_with_their_audit_rows_or_
 async fn an_appeal_is_taken_with_its_audit_row_or_not_at_all() {
     let faulty = faulty();
     listed_case(&faulty).await;
-    let partner = faulty.service.key(Role::Matcher, "default");
+    let partner = faulty.service.key(Role::Partner, "default");
     let body = json!({"url": faulty.url("b.jpg"), "reason": "my holiday photo"});
     let (answer, _) = fails_cleanly_at_every_step(&faulty, || {
         faulty
@@ -637,7 +637,7 @@ async fn an_appeal_is_taken_with_its_audit_row_or_not_at_all() {
 #[tokio::test(flavor = "multi_thread")]
 async fn forgetting_a_contact_commits_with_its_audit_row_or_not_at_all() {
     let faulty = faulty();
-    let partner = faulty.service.key(Role::Matcher, "default");
+    let partner = faulty.service.key(Role::Partner, "default");
     let supervisor = faulty.service.key(Role::Supervisor, "default");
     let (status, answer) = faulty
         .service

@@ -33,6 +33,19 @@ pub(super) fn row_to_match(r: &Row, at: usize) -> Result<NewMatch, Error> {
     })
 }
 
+/// An audit entry's fields, from columns 2 to 8 (`tenant` … `detail`).
+fn audit_of(r: &Row) -> Result<NewAudit, Error> {
+    Ok(NewAudit {
+        tenant: r.req_text(2)?,
+        key_id: r.int(3)?,
+        actor: r.req_text(4)?,
+        action: r.req_text(5)?,
+        bank: r.text(6)?,
+        target: r.text(7)?,
+        detail: r.text(8)?,
+    })
+}
+
 /// Every entry with its links, the head and the purge's cuts.
 type Chain = (Vec<ChainedEntry>, String, HashMap<i64, String>);
 
@@ -48,15 +61,7 @@ pub(super) fn chain_in(tx: &mut dyn SqlTx) -> Result<Chain, Error> {
             Ok(ChainedEntry {
                 id: r.req_int(0)?,
                 at: r.req_int(1)?,
-                event: NewAudit {
-                    tenant: r.req_text(2)?,
-                    key_id: r.int(3)?,
-                    actor: r.req_text(4)?,
-                    action: r.req_text(5)?,
-                    bank: r.text(6)?,
-                    target: r.text(7)?,
-                    detail: r.text(8)?,
-                },
+                event: audit_of(r)?,
                 prev_hash: r.text(9)?,
                 hash: r.text(10)?,
             })
@@ -75,30 +80,49 @@ pub(super) fn chain_in(tx: &mut dyn SqlTx) -> Result<Chain, Error> {
     Ok((entries, head, cuts))
 }
 
-/// After a purge removed entries: records each link it cut (an entry
-/// whose predecessor is gone), so that a check accepts those and no other.
-/// When the newest entries went too, the cut is recorded under entry 0
-/// until the next entry is written (see [`Records::audit`]).
-pub(super) fn record_cuts(tx: &mut dyn SqlTx) -> Result<(), Error> {
-    let (entries, head, cuts) = chain_in(tx)?;
-    let mut last = String::new();
-    for e in &entries {
-        let (Some(prev), Some(hash)) = (&e.prev_hash, &e.hash) else {
-            continue;
-        };
-        if *prev != last && !cuts.contains_key(&e.id) {
-            tx.exec(
-                "INSERT INTO audit_cuts (entry_id, after) VALUES (?, ?)",
-                &[e.id.into(), last.as_str().into()],
-            )?;
-        }
-        last = hash.clone();
-    }
-    if last != head && !cuts.contains_key(&0) {
+/// The chained entries in order, (id, hash): taken before a purge, so that
+/// [`record_cuts`] can tell the links the purge cut from any other.
+pub(super) fn chain_order(tx: &mut dyn SqlTx) -> Result<Vec<(i64, String)>, Error> {
+    tx.query(
+        "SELECT id, hash FROM audit WHERE hash IS NOT NULL ORDER BY id",
+        &[],
+    )?
+    .iter()
+    .map(|r| Ok((r.req_int(0)?, r.req_text(1)?)))
+    .collect()
+}
+
+/// After a purge: records each link it cut (an entry whose predecessor it
+/// removed now follows the nearest entry kept), so that a check accepts
+/// those and no other break. When the newest entries went, the cut is
+/// recorded under entry 0 until the next entry is written (see
+/// [`Records::audit`]).
+pub(super) fn record_cuts(tx: &mut dyn SqlTx, before: &[(i64, String)]) -> Result<(), Error> {
+    let kept: std::collections::HashSet<i64> =
+        chain_order(tx)?.into_iter().map(|(id, _)| id).collect();
+    let mut nearest_kept = String::new();
+    let mut cut = false;
+    let record = |tx: &mut dyn SqlTx, id: i64, after: &str| {
         tx.exec(
-            "INSERT INTO audit_cuts (entry_id, after) VALUES (0, ?)",
-            &[last.as_str().into()],
-        )?;
+            "INSERT INTO audit_cuts (entry_id, after) VALUES (?, ?)
+             ON CONFLICT (entry_id) DO UPDATE SET after = excluded.after",
+            &[id.into(), after.into()],
+        )
+        .map(|_| ())
+    };
+    for (id, hash) in before {
+        if kept.contains(id) {
+            if cut {
+                record(tx, *id, &nearest_kept)?;
+                cut = false;
+            }
+            nearest_kept = hash.clone();
+        } else {
+            cut = true;
+        }
+    }
+    if cut {
+        record(tx, 0, &nearest_kept)?;
     }
     Ok(())
 }
@@ -194,15 +218,7 @@ impl Records<'_> {
                 Ok(AuditEvent {
                     id: r.req_int(0)?,
                     at: r.req_int(1)?,
-                    event: NewAudit {
-                        tenant: r.req_text(2)?,
-                        key_id: r.int(3)?,
-                        actor: r.req_text(4)?,
-                        action: r.req_text(5)?,
-                        bank: r.text(6)?,
-                        target: r.text(7)?,
-                        detail: r.text(8)?,
-                    },
+                    event: audit_of(r)?,
                 })
             })
             .collect::<Result<_, _>>()

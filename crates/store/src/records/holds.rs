@@ -114,6 +114,8 @@ impl Records<'_> {
             "SELECT target FROM holds WHERE kind = 'bank' AND released_at IS NULL
              UNION SELECT b.name FROM holds h JOIN banks b ON b.id = h.bank_id
              WHERE h.kind = 'bank' AND h.released_at IS NULL";
+        const HELD_BANK_IDS: &str = "SELECT bank_id FROM holds
+             WHERE kind = 'bank' AND released_at IS NULL AND bank_id IS NOT NULL";
         const HELD_CONTENT: &str =
             "SELECT target FROM holds WHERE kind = 'content' AND released_at IS NULL";
         const HELD_MATCHES: &str =
@@ -128,6 +130,7 @@ impl Records<'_> {
                 ),
                 &[cutoff.into()],
             )?;
+            let chain = super::audit::chain_order(tx)?;
             let audit = tx.exec(
                 &format!(
                     "DELETE FROM audit WHERE at < ?
@@ -137,7 +140,7 @@ impl Records<'_> {
                 &[cutoff.into()],
             )?;
             if audit > 0 {
-                super::audit::record_cuts(tx)?;
+                super::audit::record_cuts(tx, &chain)?;
             }
             // Open reviews go too once past the period: a match nobody
             // looked at in that time is not kept forever.
@@ -152,7 +155,8 @@ impl Records<'_> {
             let deliveries = tx.exec(
                 &format!(
                     "DELETE FROM deliveries WHERE at < ? AND state <> 'pending'
-                       AND bank NOT IN ({HELD_BANKS})"
+                       AND bank NOT IN ({HELD_BANKS})
+                       AND coalesce(bank_id, -1) NOT IN ({HELD_BANK_IDS})"
                 ),
                 &[cutoff.into()],
             )?;
@@ -163,7 +167,7 @@ impl Records<'_> {
             // Reporters' contacts and reports of cases that are over.
             const CLOSED_REPORTS: &str = "SELECT r.id FROM hotline_reports r
                 JOIN hotline_cases c ON c.id = r.case_id
-                WHERE r.at < ? AND c.state IN ('removed', 'not_illegal', 'unreachable')";
+                WHERE r.at < ? AND c.state IN ('removed', 'not_illegal', 'unreachable', 'appeal_upheld')";
             tx.exec(
                 &format!("DELETE FROM hotline_contacts WHERE report_id IN ({CLOSED_REPORTS})"),
                 &[cutoff.into()],
