@@ -438,9 +438,10 @@ pub async fn attach_hashes(
         parsed.push(signals::parse(&h.signal_type, &h.value)?);
     }
     let mut matches = Vec::new();
-    // What the hashes match is shown only to keys that may match.
-    let may_match = caller.may(hashwatch_access::BankAction::Match).is_ok();
-    for signal in parsed.iter().filter(|_| may_match) {
+    // What a case's hashes match in the banks the hotline's tenant sees is
+    // the analyst's to know; this lookup records nothing and acts on
+    // nothing (no match record, webhook or flood count).
+    for signal in &parsed {
         let hits = state.lookup(&caller.0, &signal.query(), &BankFilter::default())?;
         for hit in hits {
             matches.push(HashMatch {

@@ -307,8 +307,10 @@ fn hma_routes(db: Db) {
         .as_array()
         .is_some_and(|t| t.iter().any(|t| t["name"] == "video_md5")));
 
-    // Metrics count what happened.
-    let (status, metrics) = api.get("/metrics");
+    // Metrics count what happened, for the instance's admins only.
+    assert_eq!(api.get("/metrics").0, 403);
+    let admin = db.key("admin", "default");
+    let (status, metrics) = server.api(&admin).get("/metrics");
     assert_eq!(status, 200);
     let text = metrics.as_str().expect("text");
     assert!(text.contains("hashwatch_requests_total{route=\"GET /m/lookup\",status=\"200\"}"));
