@@ -29,7 +29,10 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 [ -n "${base:-}" ] || { echo "the service did not start" >&2; cat "$work/serve.log" >&2; exit 1; }
-"$venv/bin/schemathesis" run "$base/openapi.json" \
+# Run from the scratch folder: schemathesis keeps a cache where it runs.
+venv_bin="$PWD/$venv/bin"
+cd "$work"
+"$venv_bin/schemathesis" run "$base/openapi.json" \
     -H "Authorization: Bearer $key" \
     --checks not_a_server_error,response_schema_conformance \
     --max-examples "$examples" --workers 2 --seed 1 \
