@@ -90,9 +90,12 @@ pub async fn place_hold(
     }
     let hold = state
         .db(move |s| {
-            if kind == HoldKind::Bank {
-                s.bank_for(&caller, BankAction::Administer, &body.target)?;
-            }
+            // A hold keeps a bank's records from the purge: only the bank's
+            // owner may place one, on its content and matches as on itself.
+            let held = s.records().hold_bank(kind, &body.target)?.ok_or_else(|| {
+                ApiError::not_found("not_found", format!("no {} {:?}", kind.name(), body.target))
+            })?;
+            s.bank_for(&caller, BankAction::Administer, &held)?;
             let bank = (kind == HoldKind::Bank).then_some(body.target.as_str());
             let hold = s.records().write(|r| {
                 let hold = r.place_hold(

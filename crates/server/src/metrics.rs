@@ -62,9 +62,9 @@ impl Metrics {
         self.rate_limited.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Sets how many subscriptions are stale.
-    pub fn stale_feeds(&self, n: u64) {
-        self.stale_feeds.store(n, Ordering::Relaxed);
+    /// Sets how many subscriptions are stale; answers how many were.
+    pub fn stale_feeds(&self, n: u64) -> u64 {
+        self.stale_feeds.swap(n, Ordering::Relaxed)
     }
 
     /// Counts a failed webhook attempt.

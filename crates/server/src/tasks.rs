@@ -405,14 +405,16 @@ async fn alert_stale(state: &AppState, ids: Vec<i64>) {
     };
     let max_lag = state.config.feed_max_lag.as_secs() as i64;
     let now = unix_now();
-    let mut stale = 0;
-    for sub in subscriptions.iter().filter(|s| ids.contains(&s.id)) {
-        if hashwatch_feed::pull::stale(sub, now, max_lag) {
-            stale += 1;
+    let stale: Vec<&hashwatch_store::Subscription> = subscriptions
+        .iter()
+        .filter(|s| ids.contains(&s.id) && hashwatch_feed::pull::stale(s, now, max_lag))
+        .collect();
+    // Said when the number changes, not on every round.
+    if state.metrics.stale_feeds(stale.len() as u64) != stale.len() as u64 {
+        for sub in stale {
             tracing::warn!(url = %sub.url, fresh_at = ?sub.fresh_at, "feed stale: no page newer than --feed-max-lag");
         }
     }
-    state.metrics.stale_feeds(stale);
 }
 
 #[cfg(test)]

@@ -255,6 +255,16 @@ async fn a_shared_tenant_only_matches(spec: String) {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
+    // Holds keep the owner's records: the guest cannot place one on the
+    // owner's content (and keep it from the purge), the owner can.
+    let hold = |target: String| json!({"kind": "content", "target": target, "reason": "case 9"});
+    let (status, answer) = s.post("/holds", &guest, hold(content.to_string())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    let (status, answer) = s.post("/holds", &guest, hold("999999".into())).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
+    let (status, answer) = s.post("/holds", &owner, hold(content.to_string())).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+
     // No reading the bank, from the guest or from a matcher key.
     for (who, key) in [("guest", &guest), ("owner's matcher", &owner_matcher)] {
         for path in [

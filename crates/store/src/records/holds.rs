@@ -28,6 +28,28 @@ fn row_to_hold(r: &Row) -> Result<Hold, Error> {
 }
 
 impl Records<'_> {
+    /// The bank a hold on `target` would keep records of: the bank itself,
+    /// the bank of a content item (an entry id), or the bank of a match
+    /// record; `None` when there is no such content or match.
+    pub fn hold_bank(&self, kind: HoldKind, target: &str) -> Result<Option<String>, Error> {
+        let query = match kind {
+            HoldKind::Bank => return Ok(Some(target.to_string())),
+            HoldKind::Content => {
+                "SELECT b.name FROM entries e JOIN banks b ON b.id = e.bank_id WHERE e.id = ?"
+            }
+            HoldKind::Match => "SELECT bank FROM match_records WHERE id = ?",
+        };
+        let Ok(id) = target.parse::<i64>() else {
+            return Ok(None);
+        };
+        self.read_tx(|tx| {
+            tx.query(query, &[id.into()])?
+                .first()
+                .map(|r| r.req_text(0))
+                .transpose()
+        })
+    }
+
     /// Places a legal hold.
     pub fn place_hold(
         &self,
