@@ -55,9 +55,26 @@ impl Caller {
             .map_err(refused)
     }
 
+    /// Putting a hotline case's hashes into bank `name`.
+    pub fn may_bank_case_hashes(&self, name: &str, settings: &BankSettings) -> ApiResult<()> {
+        self.1
+            .hotline_bank(&self.0, name, settings)
+            .map_err(refused)
+    }
+
     /// A hotline route.
     pub fn hotline(&self, action: HotlineAction) -> ApiResult<()> {
         self.1.hotline(&self.0, action).map_err(refused)
+    }
+
+    /// Whether the key's tenant owns a bank with these settings.
+    pub fn owns(&self, settings: &BankSettings) -> bool {
+        self.1.owns(&self.0.tenant, settings)
+    }
+
+    /// Whether the key's tenant is the hotline's.
+    pub fn owns_hotline(&self) -> bool {
+        self.1.owns_hotline(&self.0.tenant)
     }
 
     /// Whether the key supervises the hotline (for the four-eyes rule).
@@ -169,14 +186,11 @@ async fn key_for(
         if allowed {
             unauthorized("this API key is unknown or revoked")
         } else {
-            state.metrics.rate_limited();
-            let mut e = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
+            rate_limited(
+                state,
                 "too many failed authentications from this address; try again later",
-            );
-            e.retry_after = Some(60);
-            e
+                60,
+            )
         }
     };
     if !well_formed(secret) {
@@ -243,16 +257,22 @@ fn rate_limit(state: &AppState, key: &ApiKey) -> Result<(), ApiError> {
     if allowed {
         Ok(())
     } else {
-        state.metrics.rate_limited();
-        let mut e = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+        Err(rate_limited(
+            state,
             format!(
                 "this key may make {} requests a second; slow down",
                 state.config.rate_limit
             ),
-        );
-        e.retry_after = Some(1);
-        Err(e)
+            1,
+        ))
     }
+}
+
+/// A 429 with when to try again, counted in the metrics: every limit
+/// answers this way.
+pub fn rate_limited(state: &AppState, message: impl Into<String>, retry_after: u64) -> ApiError {
+    state.metrics.rate_limited();
+    let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message);
+    e.retry_after = Some(retry_after);
+    e
 }

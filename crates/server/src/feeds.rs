@@ -281,7 +281,7 @@ pub async fn subscriptions(
     let list = state
         .db(move |s| {
             let mine = s.owned_banks(&caller);
-            let hotline = caller.1.owns_hotline(&caller.0.tenant);
+            let hotline = caller.owns_hotline();
             let mut list = feeds(s.store.as_ref()).subscriptions()?;
             list.retain(|sub| match sub.kind.as_str() {
                 "hotline" => hotline,

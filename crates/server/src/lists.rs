@@ -277,7 +277,10 @@ pub async fn export_list(
             }
         }
     });
-    let body = axum::body::Body::from_stream(ReceiverStream(receiver));
+    let mut receiver = receiver;
+    let body = axum::body::Body::from_stream(futures_util::stream::poll_fn(move |cx| {
+        receiver.poll_recv(cx)
+    }));
     Ok(([(axum::http::header::CONTENT_TYPE, content_type)], body).into_response())
 }
 
@@ -319,19 +322,5 @@ impl std::io::Write for ChunkWriter {
 
     fn flush(&mut self) -> std::io::Result<()> {
         self.send()
-    }
-}
-
-/// The receiving end of a channel as a stream of body chunks.
-struct ReceiverStream(tokio::sync::mpsc::Receiver<std::io::Result<axum::body::Bytes>>);
-
-impl futures_util::Stream for ReceiverStream {
-    type Item = std::io::Result<axum::body::Bytes>;
-
-    fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Self::Item>> {
-        self.0.poll_recv(cx)
     }
 }

@@ -96,17 +96,14 @@ fn rate_limit(state: &AppState, client: Option<IpAddr>) -> ApiResult<()> {
     {
         return Ok(());
     }
-    state.metrics.rate_limited();
-    let mut e = ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "rate_limited",
+    Err(auth::rate_limited(
+        state,
         format!(
             "this address may send {} reports a minute; try again later",
             state.config.report_rate
         ),
-    );
-    e.retry_after = Some(60);
-    Err(e)
+        60,
+    ))
 }
 
 /// A public body, read after [`gate`] let it through: the partner's key

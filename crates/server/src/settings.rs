@@ -76,7 +76,7 @@ pub async fn get_settings(
             let bank = s.store.bank(&name)?;
             // Where the owner's matches go and whom else it shares with
             // are the owner's business only.
-            if !caller.1.owns(&caller.0.tenant, &settings) {
+            if !caller.owns(&settings) {
                 settings.webhook = None;
                 settings.shared_with.clear();
                 settings.shared_read.clear();

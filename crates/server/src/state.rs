@@ -346,10 +346,7 @@ impl AppState {
     /// into it.
     pub fn hotline_bank(&self, caller: &Caller, name: &str) -> ApiResult<BankSettings> {
         let settings = self.settings_of(name)?;
-        caller
-            .1
-            .hotline_bank(&caller.0, name, &settings)
-            .map_err(crate::auth::refused)?;
+        caller.may_bank_case_hashes(name, &settings)?;
         Ok(settings)
     }
 
@@ -360,7 +357,7 @@ impl AppState {
             .view()
             .settings
             .iter()
-            .filter(|(_, s)| caller.1.owns(&caller.0.tenant, s))
+            .filter(|(_, s)| caller.owns(s))
             .map(|(name, _)| name.clone())
             .collect();
         names.sort();
