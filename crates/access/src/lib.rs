@@ -1,4 +1,5 @@
-//! Who may do what, decided in one place.
+//! Who may do what, decided in one place; and the key that keeps stored
+//! secrets sealed ([`secrets`]).
 //!
 //! Every request the service answers for a key asks [`Policy`] first; no
 //! handler compares roles or tenants itself. The rules:
@@ -23,8 +24,9 @@
 #![forbid(unsafe_code)]
 
 pub mod limits;
+pub mod secrets;
 
-use hashwatch_model::{ApiKey, BankSettings, Role, DEFAULT_TENANT};
+use hashwatch_model::{ApiKey, Bank, BankSettings, Role, DEFAULT_TENANT};
 
 /// What a bank-scoped request needs of the bank and of the key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,6 +151,17 @@ impl Policy {
     pub fn with_hotline_tenant(tenant: &str) -> Policy {
         Policy {
             hotline_tenant: tenant.to_string(),
+        }
+    }
+
+    /// The stored name of the bank a key means by `given`: a plain name
+    /// is in the key's own tenant's namespace; `TENANT:NAME` names
+    /// another tenant's bank (one shared with the key's tenant, or the
+    /// answer is "no such bank", as for a bank that does not exist).
+    pub fn bank_name(&self, key: &ApiKey, given: &str) -> String {
+        match given.split_once(':') {
+            Some((tenant, local)) => Bank::name_in(tenant, local),
+            None => Bank::name_in(&key.tenant, given),
         }
     }
 

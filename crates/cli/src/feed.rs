@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
+use hashwatch_access::secrets::{open_stored, Purpose};
 use hashwatch_feed::{FeedKey, PublicKey, PullError, Pulled, SyncReport};
 use hashwatch_store::{feeds as store_feeds, BankKind, ErrorKind, Store, Subscription};
 use serde_json::{json, Value};
@@ -65,6 +66,7 @@ pub fn run(
                     other?;
                 }
             }
+            let api_key = seal_api_key(outbound, api_key.as_deref())?;
             let sub = store_feeds(store.as_ref()).subscribe(
                 url,
                 bank,
@@ -73,7 +75,7 @@ pub fn run(
             )?;
             eprintln!("subscribed bank {bank:?} to {url}");
             if !no_sync {
-                return sync_all(store, &guard, vec![sub], *page_size, !no_progress);
+                return sync_all(store, outbound, vec![sub], *page_size, !no_progress);
             }
         }
         FeedCommand::Sync {
@@ -89,7 +91,7 @@ pub fn run(
             };
             // Partner hotlines' assessments are pulled by `serve`.
             let subs = subs.into_iter().filter(|s| s.kind == "bank").collect();
-            return sync_all(store, &guard, subs, *page_size, !no_progress);
+            return sync_all(store, outbound, subs, *page_size, !no_progress);
         }
         FeedCommand::Status { max_lag, format } => {
             let now = hashwatch_store::unix_now();
@@ -165,7 +167,7 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// still pulled).
 fn sync_all(
     store: Arc<dyn Store + Send + Sync>,
-    guard: &Arc<hashwatch_outbound::Guard>,
+    outbound: &OutboundFlags,
     subs: Vec<Subscription>,
     page_size: usize,
     bar: bool,
@@ -177,7 +179,7 @@ fn sync_all(
         let start = sub.checkpoint;
         let result = pull(
             &runtime,
-            guard,
+            outbound,
             store.as_ref(),
             &sub,
             page_size,
@@ -221,15 +223,41 @@ fn sync_all(
 /// requests run on `runtime`), noting a failure on the subscription.
 pub fn pull(
     runtime: &tokio::runtime::Runtime,
-    guard: &Arc<hashwatch_outbound::Guard>,
+    outbound: &OutboundFlags,
     store: &dyn Store,
     sub: &Subscription,
     page_size: usize,
     progress: &mut dyn FnMut(&SyncReport),
 ) -> Result<Pulled, PullError> {
+    let mut sub = sub.clone();
+    if let Some(stored) = &sub.api_key {
+        let key = outbound
+            .secrets_key()
+            .map_err(|e| PullError::Refused(e.to_string()))?;
+        let opened = open_stored(key.as_ref(), Purpose::Subscription, stored)
+            .map_err(|e| PullError::Refused(e.to_string()))?;
+        sub.api_key = Some(opened);
+    }
     let transport = hashwatch_outbound::FeedTransport::new(
-        hashwatch_outbound::feed_client(guard.clone()),
+        hashwatch_outbound::feed_client(outbound.guard()),
         runtime.handle().clone(),
     );
-    hashwatch_feed::pull(&transport, &store_feeds(store), sub, page_size, progress)
+    hashwatch_feed::pull(&transport, &store_feeds(store), &sub, page_size, progress)
+}
+
+/// A subscription's API key as it is stored: sealed with the secrets key.
+pub fn seal_api_key(
+    outbound: &OutboundFlags,
+    api_key: Option<&str>,
+) -> anyhow::Result<Option<String>> {
+    let Some(api_key) = api_key else {
+        return Ok(None);
+    };
+    let Some(key) = outbound.secrets_key()? else {
+        anyhow::bail!(
+            "an API key is stored only sealed: give --secrets-key-file FILE (made when missing) \
+             or HASHWATCH_SECRETS_KEY_FILE"
+        );
+    };
+    Ok(Some(key.seal(Purpose::Subscription, api_key)?))
 }

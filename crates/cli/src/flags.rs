@@ -27,12 +27,34 @@ pub struct OutboundFlags {
     #[arg(long = "outbound-allow", global = true, value_name = "CIDR",
           env = "HASHWATCH_OUTBOUND_ALLOW", value_delimiter = ',', value_parser = parse_net)]
     pub allow: Vec<hashwatch_access::limits::IpNet>,
+    /// The key that seals the secrets stored for requests to other
+    /// machines (banks' webhook secrets, subscriptions' API keys): a file
+    /// of 64 hex digits, made (mode 0600) when it does not exist. Without
+    /// it, no such secret is stored.
+    #[arg(
+        long = "secrets-key-file",
+        global = true,
+        value_name = "FILE",
+        env = "HASHWATCH_SECRETS_KEY_FILE"
+    )]
+    pub secrets_key_file: Option<PathBuf>,
 }
 
 impl OutboundFlags {
     /// The guard these flags make.
     pub fn guard(&self) -> std::sync::Arc<hashwatch_outbound::Guard> {
         std::sync::Arc::new(hashwatch_outbound::Guard::allowing(self.allow.clone()))
+    }
+
+    /// The secrets key, read or made.
+    pub fn secrets_key(
+        &self,
+    ) -> Result<Option<hashwatch_access::secrets::SecretsKey>, hashwatch_access::secrets::SecretError>
+    {
+        self.secrets_key_file
+            .as_deref()
+            .map(hashwatch_access::secrets::SecretsKey::load_or_create)
+            .transpose()
     }
 }
 

@@ -94,6 +94,7 @@ pub fn run(
         } => {
             let key = hashwatch_feed::PublicKey::parse(public_key)?;
             let store: Arc<dyn Store + Send + Sync> = Arc::from(db::open(db_flags)?);
+            let api_key = crate::feed::seal_api_key(outbound, api_key.as_deref())?;
             let sub = feeds(store.as_ref()).subscribe_hotline(
                 url,
                 &key.to_string(),
@@ -104,7 +105,7 @@ pub fn run(
                 let runtime = crate::feed::runtime()?;
                 let result = crate::feed::pull(
                     &runtime,
-                    &outbound.guard(),
+                    outbound,
                     store.as_ref(),
                     &sub,
                     hashwatch_feed::pull::DEFAULT_PAGE,

@@ -4,6 +4,8 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use std::sync::Arc;
+
 use hashwatch_server::Config;
 
 use crate::db;
@@ -85,6 +87,7 @@ pub fn run(
         trusted_proxies: flags.trusted_proxies.clone(),
         public_concurrency: flags.public_concurrency,
         outbound_allow: outbound.allow.clone(),
+        secrets_key: outbound.secrets_key()?.map(Arc::new),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

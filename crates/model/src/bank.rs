@@ -208,12 +208,37 @@ pub struct Bank {
 
 impl Bank {
     /// Whether `name` may name a bank: 1-64 letters, digits, `_`, `-` and
-    /// `.` (safe in URLs, file names and feed ids).
+    /// `.` (safe in URLs, file names and feed ids), after an optional
+    /// `TENANT:` prefix (see [`Bank::name_in`]).
     pub fn valid_name(name: &str) -> bool {
-        (1..=64).contains(&name.len())
-            && name
+        let local = match name.split_once(':') {
+            Some((tenant, local)) if crate::valid_tenant(tenant) => local,
+            Some(_) => return false,
+            None => name,
+        };
+        (1..=64).contains(&local.len())
+            && local
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+    }
+
+    /// The name under which `tenant` keeps its bank `local`. Bank names
+    /// are per tenant: the default tenant's banks keep the plain name (as
+    /// HMA and every bank made before tenants had names of their own),
+    /// every other tenant's are `TENANT:NAME`, so two tenants may both
+    /// have a `PHOTOS` and neither learns of the other's.
+    pub fn name_in(tenant: &str, local: &str) -> String {
+        if tenant == crate::DEFAULT_TENANT {
+            local.to_string()
+        } else {
+            format!("{tenant}:{local}")
+        }
+    }
+
+    /// The tenant whose namespace a stored bank name is in.
+    pub fn namespace_of(name: &str) -> &str {
+        name.split_once(':')
+            .map_or(crate::DEFAULT_TENANT, |(tenant, _)| tenant)
     }
 }
 

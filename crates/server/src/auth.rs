@@ -48,6 +48,12 @@ impl Caller {
         self.1.tenant(&self.0, action).map_err(refused)
     }
 
+    /// The stored name of the bank the caller means by `given` (bank
+    /// names are per tenant).
+    pub fn bank_name(&self, given: &str) -> String {
+        self.1.bank_name(&self.0, given)
+    }
+
     /// A request about bank `name`.
     pub fn may_on(&self, action: BankAction, name: &str, settings: &BankSettings) -> ApiResult<()> {
         self.1

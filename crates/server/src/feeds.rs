@@ -58,7 +58,7 @@ pub async fn page(
     let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
     let body = state
         .db(move |s| {
-            s.bank_for(&caller, BankAction::Read, &bank)?;
+            let (bank, _) = s.bank_for(&caller, BankAction::Read, &bank)?;
             let (info, events) = feeds(s.store.as_ref()).events(&bank, since, limit)?;
             Ok(sign_page(&info, since, &events, &key, unix_now()))
         })
@@ -117,7 +117,7 @@ pub async fn add_opinion(
     let signal = signals::parse(&body.signal_type, &body.value)?;
     let id = state
         .db(move |s| {
-            s.bank_for(&caller, BankAction::Read, &bank)?;
+            let (bank, _) = s.bank_for(&caller, BankAction::Read, &bank)?;
             if !feeds(s.store.as_ref()).knows(&bank, signal.signal_type, &signal.value)? {
                 return Err(ApiError::not_found(
                     "no_such_entry",
@@ -167,7 +167,7 @@ pub async fn opinions(
     caller.may(BankAction::Curate)?;
     let list = state
         .db(move |s| {
-            s.bank_for(&caller, BankAction::Curate, &bank)?;
+            let (bank, _) = s.bank_for(&caller, BankAction::Curate, &bank)?;
             Ok(feeds(s.store.as_ref()).opinions(&bank)?)
         })
         .await?;

@@ -345,6 +345,7 @@ pub async fn create_bank(
         ));
     };
     hma_bank_name(&name)?;
+    let name = caller.bank_name(&name);
     let kind = match body.kind.as_deref() {
         None | Some("positive") => BankKind::Positive,
         Some("negative") => BankKind::Negative,
@@ -393,11 +394,8 @@ pub async fn get_bank(
     caller: Caller,
     Path(name): Path<String>,
 ) -> ApiResult<Json<HmaBank>> {
-    let settings = state
-        .db({
-            let name = name.clone();
-            move |s| s.bank_for(&caller, BankAction::Match, &name)
-        })
+    let (name, settings) = state
+        .db(move |s| s.bank_for(&caller, BankAction::Match, &name))
         .await?;
     Ok(Json(HmaBank::new(&name, &settings)))
 }
@@ -426,8 +424,9 @@ pub async fn update_bank(
     let ratio = ratio_of(&body)?;
     let (new_name, settings) = state
         .db(move |s| {
-            s.bank_for(&caller, BankAction::Curate, &name)?;
-            let rename = body.name.as_deref().filter(|n| *n != name);
+            let (name, _) = s.bank_for(&caller, BankAction::Curate, &name)?;
+            let renamed = body.name.as_deref().map(|n| caller.bank_name(n));
+            let rename = renamed.as_deref().filter(|n| *n != name);
             let new_name = rename.unwrap_or(&name).to_string();
             // Read, changed and written in one transaction (see settings).
             let settings = s.records().write(|r| {
@@ -468,11 +467,11 @@ pub async fn delete_bank(
     caller.may(BankAction::Curate)?;
     state
         .db(move |s| {
-            match s.bank_for(&caller, BankAction::Curate, &name) {
-                Ok(_) => {}
+            let name = match s.bank_for(&caller, BankAction::Curate, &name) {
+                Ok((name, _)) => name,
                 Err(e) if e.status == StatusCode::NOT_FOUND => return Ok(()),
                 Err(e) => return Err(e),
-            }
+            };
             s.records().write(|r| {
                 r.delete_bank_unless_held(&name)?;
                 r.audit(&[audit_row(
@@ -501,7 +500,8 @@ fn add_content(
     note: Option<&str>,
     metadata: Option<&str>,
 ) -> ApiResult<ContentAdded> {
-    state.bank_for(caller, BankAction::Curate, bank)?;
+    let (bank, _) = state.bank_for(caller, BankAction::Curate, bank)?;
+    let bank = bank.as_str();
     let caller = &caller.0;
     let entry = |s: &Signal| NewEntry {
         quality: s.quality,
@@ -773,7 +773,7 @@ pub async fn get_content(
     let include_metadata = truthy(params.include_metadata.as_deref(), true);
     let answer = state
         .db(move |s| {
-            let settings = s.bank_for(&caller, BankAction::Read, &bank)?;
+            let (bank, settings) = s.bank_for(&caller, BankAction::Read, &bank)?;
             let entries = content_entries(s, &bank, id)?;
             let content = s.records().content(&bank, id)?;
             let signals = include_signals.then(|| {
@@ -871,7 +871,7 @@ pub async fn update_content(
     let note = body.get("note").and_then(Value::as_str).map(str::to_string);
     let answer = state
         .db(move |s| {
-            let settings = s.bank_for(&caller, BankAction::Curate, &bank)?;
+            let (bank, settings) = s.bank_for(&caller, BankAction::Curate, &bank)?;
             content_entries(s, &bank, id)?;
             let content = s.records().write(|r| {
                 let content = r.update_content(&bank, id, until, note.as_deref())?;
@@ -920,7 +920,7 @@ pub async fn delete_content(
     caller.may(BankAction::Curate)?;
     let deleted = state
         .db(move |s| {
-            s.bank_for(&caller, BankAction::Curate, &bank)?;
+            let (bank, _) = s.bank_for(&caller, BankAction::Curate, &bank)?;
             let entries = match content_entries(s, &bank, id) {
                 Ok(entries) => entries,
                 Err(e) if e.status == StatusCode::NOT_FOUND => return Ok(0),
@@ -984,10 +984,11 @@ fn coinflip(seed: Option<&str>, bypass: bool) -> f64 {
     (x >> 11) as f64 / (1u64 << 53) as f64
 }
 
-fn bank_list(banks: Option<&str>) -> Option<Vec<String>> {
+/// The stored names of the banks a lookup is limited to.
+fn bank_list(caller: &Caller, banks: Option<&str>) -> Option<Vec<String>> {
     banks
         .filter(|b| !b.is_empty())
-        .map(|b| b.split(',').map(|n| n.trim().to_string()).collect())
+        .map(|b| b.split(',').map(|n| caller.bank_name(n.trim())).collect())
 }
 
 /// Runs a lookup and hands its matches to the action worker.
@@ -1067,7 +1068,7 @@ pub async fn lookup(
     // and can flag floods.
     caller.may(BankAction::Match)?;
     let filter = BankFilter {
-        only: bank_list(params.banks.as_deref()),
+        only: bank_list(&caller, params.banks.as_deref()),
         coinflip: Some(coinflip(params.seed.as_deref(), false)),
     };
     if let Some(url) = params.url.as_deref() {
@@ -1118,7 +1119,7 @@ pub async fn lookup_upload(
     caller.may(BankAction::Match)?;
     let signals = hash_uploaded(&state, multipart, params.types.as_deref()).await?;
     let filter = BankFilter {
-        only: bank_list(params.banks.as_deref()),
+        only: bank_list(&caller, params.banks.as_deref()),
         coinflip: Some(coinflip(
             params.seed.as_deref(),
             truthy(params.bypass_coinflip.as_deref(), false),
@@ -1149,7 +1150,7 @@ pub async fn raw_lookup(
     caller.may(BankAction::Match)?;
     let signal = required(&params, StatusCode::UNPROCESSABLE_ENTITY)?;
     let filter = BankFilter {
-        only: bank_list(params.banks.as_deref()),
+        only: bank_list(&caller, params.banks.as_deref()),
         coinflip: None,
     };
     let hits = lookup_and_record(&state, &caller, &signal, &filter).await?;

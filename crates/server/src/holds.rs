@@ -92,16 +92,20 @@ pub async fn place_hold(
         .db(move |s| {
             // A hold keeps a bank's records from the purge: only the bank's
             // owner may place one, on its content and matches as on itself.
-            let held = s.records().hold_bank(kind, &body.target)?.ok_or_else(|| {
+            let target = match kind {
+                HoldKind::Bank => caller.bank_name(&body.target),
+                _ => body.target.clone(),
+            };
+            let held = s.records().hold_bank(kind, &target)?.ok_or_else(|| {
                 ApiError::not_found("not_found", format!("no {} {:?}", kind.name(), body.target))
             })?;
-            s.bank_for(&caller, BankAction::Administer, &held)?;
-            let bank = (kind == HoldKind::Bank).then_some(body.target.as_str());
+            s.stored_bank_for(&caller, BankAction::Administer, &held)?;
+            let bank = (kind == HoldKind::Bank).then_some(target.as_str());
             let hold = s.records().write(|r| {
                 let hold = r.place_hold(
                     &caller.0.tenant,
                     kind,
-                    &body.target,
+                    &target,
                     &body.reason,
                     &caller.0.name,
                 )?;

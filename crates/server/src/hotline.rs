@@ -512,7 +512,7 @@ pub async fn hashes_to_bank(
                     format!("case {id} is not confirmed illegal"),
                 ));
             }
-            s.hotline_bank(&caller, &body.bank)?;
+            let (bank, _) = s.hotline_bank(&caller, &body.bank)?;
             let mut entries = Vec::new();
             for hash in h.hashes(id)? {
                 let signal = signals::parse(&hash.signal_type, &hash.value)?;
@@ -527,11 +527,11 @@ pub async fn hashes_to_bank(
             }
             let origin = format!("hotline:{id}");
             Ok(s.records().write(|r| {
-                let summary = r.import(&body.bank, &entries, Some(&origin))?;
+                let summary = r.import(&bank, &entries, Some(&origin))?;
                 r.audit(&[audit_row(
                     &caller.0,
                     "hotline.to_bank",
-                    Some(&body.bank),
+                    Some(&bank),
                     Some(format!("case:{id}")),
                     json!({"added": summary.added}),
                 )])?;

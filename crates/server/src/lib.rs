@@ -39,6 +39,7 @@ pub mod public;
 pub mod records;
 pub mod request;
 pub mod reviews;
+pub mod secrets;
 pub mod settings;
 pub mod signals;
 pub mod state;
@@ -313,9 +314,24 @@ pub async fn serve_until(
     }
     let db = config.db.clone();
     let store = tokio::task::spawn_blocking(move || hashwatch_store::open(&db)).await??;
+    let store: Arc<dyn hashwatch_store::Store + Send + Sync> = Arc::from(store);
+    let sealing = {
+        let (store, key) = (store.clone(), config.secrets_key.clone());
+        tokio::task::spawn_blocking(move || secrets::seal_stored(store.as_ref(), key.as_deref()))
+            .await??
+    };
+    if sealing.sealed > 0 {
+        tracing::info!(sealed = sealing.sealed, "sealed the secrets stored before");
+    }
+    if sealing.unsealed > 0 {
+        tracing::warn!(
+            unsealed = sealing.unsealed,
+            "secrets are stored unsealed; give --secrets-key-file to seal them"
+        );
+    }
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let address = listener.local_addr()?;
-    let (state, receiver) = state(Arc::from(store), config);
+    let (state, receiver) = state(store, config);
     let tasks = [
         tokio::spawn(tasks::follow(state.clone())),
         tokio::spawn(tasks::deliver(state.clone())),

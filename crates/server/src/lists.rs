@@ -87,7 +87,7 @@ pub async fn bulk_add(
     }
     let summary = state
         .db(move |s| {
-            s.bank_for(&caller, BankAction::Curate, &bank)?;
+            let (bank, _) = s.bank_for(&caller, BankAction::Curate, &bank)?;
             let origin = format!("api:{}", caller.0.name);
             let summary = s.records().write(|r| {
                 let summary = r.import(&bank, &entries, Some(&origin))?;
@@ -157,7 +157,7 @@ pub async fn import_list(
     };
     let answer = state
         .db(move |s| {
-            s.bank_for(&caller, BankAction::Curate, &bank)?;
+            let (bank, _) = s.bank_for(&caller, BankAction::Curate, &bank)?;
             let list = hashwatch_exchange::read_bytes(
                 std::path::Path::new("upload"),
                 body.to_vec(),
@@ -233,10 +233,10 @@ pub async fn export_list(
         }
     };
     // Who may read the bank is settled before the first byte goes out.
-    state
-        .db({
-            let bank = bank.clone();
-            move |s| s.bank_for(&caller, BankAction::Read, &bank).map(|_| ())
+    let bank = state
+        .db(move |s| {
+            s.bank_for(&caller, BankAction::Read, &bank)
+                .map(|(name, _)| name)
         })
         .await?;
     // The export is written as it is read and sent as it is written: a

@@ -24,12 +24,13 @@ pub struct RecordParams {
 }
 
 impl RecordParams {
-    fn query(&self, tenant: &str) -> RecordQuery {
+    /// The caller's tenant's records (bank names as the caller gives them).
+    fn query(&self, caller: &Caller) -> RecordQuery {
         RecordQuery {
-            tenant: Some(tenant.to_string()),
+            tenant: Some(caller.0.tenant.clone()),
             from: self.from,
             to: self.to,
-            bank: self.bank.clone(),
+            bank: self.bank.as_deref().map(|b| caller.bank_name(b)),
             after: self.after,
             limit: self.limit,
         }
@@ -91,7 +92,7 @@ pub async fn audit(
 ) -> ApiResult<Json<AuditLog>> {
     caller.may(BankAction::Administer)?;
     let events = state
-        .db(move |s| Ok(s.records().audit_events(&params.query(&caller.0.tenant))?))
+        .db(move |s| Ok(s.records().audit_events(&params.query(&caller))?))
         .await?;
     Ok(Json(AuditLog {
         events: events
@@ -129,7 +130,7 @@ pub async fn matches(
 ) -> ApiResult<Json<MatchRecords>> {
     caller.may(BankAction::Administer)?;
     let found = state
-        .db(move |s| Ok(s.records().matches(&params.query(&caller.0.tenant))?))
+        .db(move |s| Ok(s.records().matches(&params.query(&caller))?))
         .await?;
     Ok(Json(MatchRecords {
         matches: found

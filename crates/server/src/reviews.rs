@@ -130,15 +130,19 @@ pub async fn decide_review(
     };
     let review = state
         .db(move |s| {
-            if let Some(negative) = &body.negative_bank {
-                s.bank_for(&caller, BankAction::Curate, negative)?;
-                if s.store.bank(negative)?.kind != BankKind::Negative {
-                    return Err(ApiError::bad_request(
-                        "not_negative",
-                        format!("bank {negative:?} is not a negative bank"),
-                    ));
+            let negative_bank = match &body.negative_bank {
+                Some(given) => {
+                    let (negative, _) = s.bank_for(&caller, BankAction::Curate, given)?;
+                    if s.store.bank(&negative)?.kind != BankKind::Negative {
+                        return Err(ApiError::bad_request(
+                            "not_negative",
+                            format!("bank {given:?} is not a negative bank"),
+                        ));
+                    }
+                    Some(negative)
                 }
-            }
+                None => None,
+            };
             // The decision and all it sets off commit together, or none of it.
             let review = s.records().write(|r| {
                 let review = r.decide_review(&caller.0.tenant, id, decided, &caller.0.name)?;
@@ -146,7 +150,7 @@ pub async fn decide_review(
                 if review.reason == "flood" && decided == "confirmed" {
                     r.update_content(&record.bank, record.content_id, Some(1), None)?;
                 }
-                if let (Some(negative), "rejected") = (&body.negative_bank, decided) {
+                if let (Some(negative), "rejected") = (&negative_bank, decided) {
                     let signal =
                         signals::parse(&record.signal_type, &record.query).map_err(|e| {
                             hashwatch_store::Error::backend(format!(

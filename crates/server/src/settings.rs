@@ -4,6 +4,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
+use hashwatch_access::secrets::Purpose;
 use hashwatch_access::BankAction;
 use hashwatch_store::{BankKind, Webhook};
 use serde::{Deserialize, Serialize};
@@ -72,7 +73,7 @@ pub async fn get_settings(
 ) -> ApiResult<Json<SettingsView>> {
     let answer = state
         .db(move |s| {
-            let mut settings = s.bank_for(&caller, BankAction::Read, &name)?;
+            let (name, mut settings) = s.bank_for(&caller, BankAction::Read, &name)?;
             let bank = s.store.bank(&name)?;
             // Where the owner's matches go and whom else it shares with
             // are the owner's business only.
@@ -153,9 +154,18 @@ pub async fn put_settings(
             ));
         }
     }
+    // Sealed before it is stored (and refused when there is no key).
+    let webhook = match &body.webhook {
+        Some(Some(w)) => Some(Some(Webhook {
+            url: w.url.clone(),
+            secret: crate::secrets::seal(&state, Purpose::Webhook, &w.secret)?,
+        })),
+        Some(None) => Some(None),
+        None => None,
+    };
     let answer = state
         .db(move |s| {
-            s.bank_for(&caller, BankAction::Administer, &name)?;
+            let (name, _) = s.bank_for(&caller, BankAction::Administer, &name)?;
             let kind = s.store.bank(&name)?.kind;
             // Read, changed and written in one transaction: a concurrent
             // change to the bank's other settings is not lost.
@@ -164,11 +174,8 @@ pub async fn put_settings(
                 if let Some(t) = body.threshold {
                     settings.threshold = t;
                 }
-                if let Some(w) = &body.webhook {
-                    settings.webhook = w.as_ref().map(|w| Webhook {
-                        url: w.url.clone(),
-                        secret: w.secret.clone(),
-                    });
+                if let Some(w) = &webhook {
+                    settings.webhook = w.clone();
                 }
                 if let Some(r) = body.review {
                     settings.review = r;

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
 use hashwatch_access::limits::{Buckets, IpNet};
+use hashwatch_access::secrets::SecretsKey;
 use hashwatch_access::BankAction;
 pub use hashwatch_matcher::live::{BankFilter, Hit, View};
 use hashwatch_matcher::live::{LiveView, NotLoaded};
@@ -59,6 +60,9 @@ pub struct Config {
     pub feed_interval: Duration,
     /// A subscription whose newest page is older than this is stale.
     pub feed_max_lag: Duration,
+    /// The key stored secrets are sealed with; without one, the server
+    /// refuses to store a secret.
+    pub secrets_key: Option<Arc<SecretsKey>>,
     /// An illegal verdict needs a supervisor's second assessment before
     /// the URL is listed.
     pub four_eyes: bool,
@@ -116,6 +120,7 @@ impl Default for Config {
             feed_key: None,
             feed_interval: Duration::from_secs(60),
             feed_max_lag: Duration::from_secs(24 * 3600),
+            secrets_key: None,
             four_eyes: true,
             report_rate: 10,
             notice_interval: Duration::from_secs(24 * 3600),
@@ -330,24 +335,41 @@ impl AppState {
             })
     }
 
-    /// A bank's settings, when the caller may do `action` on it.
+    /// The stored name and settings of the bank the caller calls `given`,
+    /// when the caller may do `action` on it.
     pub fn bank_for(
+        &self,
+        caller: &Caller,
+        action: BankAction,
+        given: &str,
+    ) -> ApiResult<(String, BankSettings)> {
+        let name = caller.bank_name(given);
+        let settings = self.settings_of(&name, given)?;
+        caller.may_on(action, given, &settings)?;
+        Ok((name, settings))
+    }
+
+    /// The settings of the bank stored as `name` (a name read from a
+    /// record, not given by the caller), when the caller may do `action`
+    /// on it.
+    pub fn stored_bank_for(
         &self,
         caller: &Caller,
         action: BankAction,
         name: &str,
     ) -> ApiResult<BankSettings> {
-        let settings = self.settings_of(name)?;
+        let settings = self.settings_of(name, name)?;
         caller.may_on(action, name, &settings)?;
         Ok(settings)
     }
 
-    /// A bank's settings, when the caller may put a hotline case's hashes
-    /// into it.
-    pub fn hotline_bank(&self, caller: &Caller, name: &str) -> ApiResult<BankSettings> {
-        let settings = self.settings_of(name)?;
-        caller.may_bank_case_hashes(name, &settings)?;
-        Ok(settings)
+    /// The stored name and settings of the bank the caller calls `given`,
+    /// when the caller may put a hotline case's hashes into it.
+    pub fn hotline_bank(&self, caller: &Caller, given: &str) -> ApiResult<(String, BankSettings)> {
+        let name = caller.bank_name(given);
+        let settings = self.settings_of(&name, given)?;
+        caller.may_bank_case_hashes(given, &settings)?;
+        Ok((name, settings))
     }
 
     /// The banks the caller's tenant owns: records derived from a bank
@@ -364,13 +386,14 @@ impl AppState {
         names
     }
 
-    fn settings_of(&self, name: &str) -> ApiResult<BankSettings> {
+    /// Errors name the bank as the caller called it.
+    fn settings_of(&self, name: &str, given: &str) -> ApiResult<BankSettings> {
         // Read from the store, not the view: a bank made a moment ago on
         // another node is visible before this node follows.
         match self.records().settings_of(name) {
             Ok(s) => Ok(s),
             Err(e) if matches!(e.kind(), hashwatch_store::ErrorKind::NoSuchBank(_)) => {
-                Err(ApiError::no_bank(name))
+                Err(ApiError::no_bank(given))
             }
             Err(e) => Err(e.into()),
         }

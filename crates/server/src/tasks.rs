@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use hashwatch_access::secrets::Purpose;
 use hashwatch_feed::Pulled;
 use hashwatch_store::{unix_now, NewAudit, NewMatch, Records};
 use hmac::{Hmac, Mac};
@@ -253,13 +254,18 @@ pub async fn deliver(state: AppState) {
             Err(_) => continue,
         };
         for d in due {
-            let error = match state.http.post(&d.url) {
+            let secret = crate::secrets::open(&state, Purpose::Webhook, &d.secret);
+            let error = match (state.http.post(&d.url), secret) {
                 _ if d.secret.is_empty() => Some("the bank has no webhook any more".to_string()),
-                Err(refused) => Some(format!("refused: {refused}")),
-                Ok(request) => {
+                (_, Err(e)) => {
+                    tracing::error!(delivery = d.id, error = %e, "cannot open a webhook secret");
+                    Some("the webhook secret does not open with this server's secrets key".into())
+                }
+                (Err(refused), _) => Some(format!("refused: {refused}")),
+                (Ok(request), Ok(secret)) => {
                     let result = request
                         .header("content-type", "application/json")
-                        .header("x-hashwatch-signature", signature(&d.secret, &d.body))
+                        .header("x-hashwatch-signature", signature(&secret, &d.body))
                         .header("x-hashwatch-delivery", d.id.to_string())
                         .body(d.body.clone())
                         .send()
@@ -357,7 +363,16 @@ pub async fn subscriptions(state: AppState) {
             continue;
         };
         let ids: Vec<i64> = subscriptions.iter().map(|s| s.id).collect();
-        for sub in subscriptions {
+        for mut sub in subscriptions {
+            if let Some(stored) = &sub.api_key {
+                match crate::secrets::open(&state, Purpose::Subscription, stored) {
+                    Ok(key) => sub.api_key = Some(key),
+                    Err(e) => {
+                        tracing::error!(url = %sub.url, error = %e, "cannot open a subscription's API key");
+                        continue;
+                    }
+                }
+            }
             let (store, client) = (state.store.clone(), client.clone());
             let runtime = tokio::runtime::Handle::current();
             let stopping = state.stopping.clone();

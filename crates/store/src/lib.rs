@@ -47,7 +47,7 @@ pub use crate::error::{Error, ErrorClass, ErrorKind};
 pub use crate::feed::{feeds, Feeds};
 pub use crate::hotline::{hotline, Hotline};
 pub use crate::postgres::PostgresStore;
-pub use crate::records::Records;
+pub use crate::records::{Records, SecretColumn, StoredSecret};
 pub use hashwatch_model::audit;
 // The vocabulary, re-exported so that code written against the store keeps
 // its paths; new code names `hashwatch_model`.

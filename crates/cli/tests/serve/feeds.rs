@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use hashwatch_testdata::Rng;
@@ -19,14 +19,7 @@ const REVOKED: usize = 1_000;
 
 /// Runs `hashwatch --db … ARGS` whatever its exit status.
 pub fn run(db: &Db, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hashwatch"))
-        .env_remove("HASHWATCH_DB")
-        .env("HASHWATCH_OUTBOUND_ALLOW", "127.0.0.0/8")
-        .arg("--db")
-        .arg(db.spec())
-        .args(args)
-        .output()
-        .expect("hashwatch runs")
+    db.command().args(args).output().expect("hashwatch runs")
 }
 
 fn keygen(db: &Db, path: &Path) -> String {
@@ -179,11 +172,8 @@ fn feeds_between(publisher_db: Db, subscriber_db: Db) {
 
     // The right key, killed mid-sync: what was applied matches the
     // checkpoint exactly, and a resumed sync finishes the job.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hashwatch"))
-        .env_remove("HASHWATCH_DB")
-        .env("HASHWATCH_OUTBOUND_ALLOW", "127.0.0.0/8")
-        .arg("--db")
-        .arg(subscriber_db.spec())
+    let mut child = subscriber_db
+        .command()
         .args([
             "feed",
             "subscribe",

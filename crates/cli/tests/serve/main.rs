@@ -44,17 +44,22 @@ impl Db {
         }
     }
 
-    /// Runs `hashwatch --db … ARGS`; returns stdout.
-    pub fn hashwatch(&self, args: &[&str]) -> String {
-        let out = Command::new(env!("CARGO_BIN_EXE_hashwatch"))
+    /// `hashwatch --db …`, set up as every test runs it.
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_hashwatch"));
+        command
             .env_remove("HASHWATCH_DB")
             // The tests' servers, webhooks and feeds are on loopback.
             .env("HASHWATCH_OUTBOUND_ALLOW", "127.0.0.0/8")
+            .env("HASHWATCH_SECRETS_KEY_FILE", secrets_key_file())
             .arg("--db")
-            .arg(self.spec())
-            .args(args)
-            .output()
-            .expect("hashwatch runs");
+            .arg(self.spec());
+        command
+    }
+
+    /// Runs `hashwatch --db … ARGS`; returns stdout.
+    pub fn hashwatch(&self, args: &[&str]) -> String {
+        let out = self.command().args(args).output().expect("hashwatch runs");
         assert!(
             out.status.success(),
             "{args:?}: {}",
@@ -73,6 +78,17 @@ impl Db {
     }
 }
 
+/// The secrets key every test's commands and servers share.
+fn secrets_key_file() -> &'static std::path::Path {
+    static FILE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    FILE.get_or_init(|| {
+        let path =
+            std::env::temp_dir().join(format!("hashwatch-test-secrets-{}.key", std::process::id()));
+        std::fs::write(&path, "07".repeat(32)).expect("writes the secrets key");
+        path
+    })
+}
+
 /// A running `hashwatch serve`.
 pub struct Server {
     child: Child,
@@ -82,13 +98,9 @@ pub struct Server {
 impl Server {
     /// Starts a server on a free port and waits until its index is loaded.
     pub fn start(db: &Db, key: &str, extra: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hashwatch"))
-            .env_remove("HASHWATCH_DB")
-            // The tests' servers, webhooks and feeds are on loopback.
-            .env("HASHWATCH_OUTBOUND_ALLOW", "127.0.0.0/8")
+        let mut child = db
+            .command()
             .env("RUST_LOG", "warn")
-            .arg("--db")
-            .arg(db.spec())
             .args([
                 "serve",
                 "--listen",

@@ -43,8 +43,9 @@ fn keys_and_tenants(db: Db) {
     let (status, body) = m.post("/c/banks", json!({"name": "NOT_ALLOWED"}));
     assert_eq!((status, body["code"].as_str()), (403, Some("forbidden")));
     assert_eq!(m.get("/audit").0, 403);
+    // Bank names are per tenant: acme's ACME is `acme:ACME`.
     m.until(&lookup_path(&hash), Duration::from_secs(1), |b| {
-        b.get("ACME").is_some()
+        b.get("acme:ACME").is_some()
     });
 
     // Another tenant sees nothing of acme's.
@@ -60,7 +61,12 @@ fn keys_and_tenants(db: Db) {
         .0,
         404
     );
+    assert_eq!(g.get("/c/bank/acme:ACME").0, 404);
     assert_eq!(g.delete("/c/bank/ACME"), (200, json!({"message": "Done"})));
+    assert_eq!(
+        g.delete("/c/bank/acme:ACME"),
+        (200, json!({"message": "Done"}))
+    );
     assert_eq!(
         api.get("/c/bank/ACME").0,
         200,
@@ -68,7 +74,7 @@ fn keys_and_tenants(db: Db) {
     );
     assert!(g.get("/audit").1["events"]
         .as_array()
-        .is_some_and(|e| e.iter().all(|e| e["bank"] != "ACME")));
+        .is_some_and(|e| e.iter().all(|e| e["bank"] != "acme:ACME")));
 
     // Shared read-only: globex matches and reads, but cannot write.
     assert_eq!(
@@ -77,11 +83,11 @@ fn keys_and_tenants(db: Db) {
         200
     );
     g.until(&lookup_path(&hash), Duration::from_secs(1), |b| {
-        b.get("ACME").is_some()
+        b.get("acme:ACME").is_some()
     });
-    assert_eq!(g.get("/c/bank/ACME").0, 200);
+    assert_eq!(g.get("/c/bank/acme:ACME").0, 200);
     let (status, body) = g.post(
-        "/c/bank/ACME/signal",
+        "/c/bank/acme:ACME/signal",
         json!({"pdq": Rng::new(7).hash().to_string()}),
     );
     assert_eq!(
@@ -89,7 +95,8 @@ fn keys_and_tenants(db: Db) {
         (403, Some("read_only_bank"))
     );
     assert_eq!(
-        g.put("/c/bank/ACME/settings", json!({"shared_with": []})).0,
+        g.put("/c/bank/acme:ACME/settings", json!({"shared_with": []}))
+            .0,
         403
     );
 

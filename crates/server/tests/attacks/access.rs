@@ -208,8 +208,11 @@ async fn a_shared_tenant_only_matches(spec: String) {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
 
     // The guest matches: that is what sharing is for.
-    s.until(&lookup_path(&signal), &guest, |b| b.get("ACME").is_some())
-        .await;
+    // Seen under the owner's name for it, `acme:ACME`.
+    s.until(&lookup_path(&signal), &guest, |b| {
+        b.get("acme:ACME").is_some()
+    })
+    .await;
     for _ in 0..4 {
         let (status, _) = s.get(&lookup_path(&signal), &guest).await;
         assert_eq!(status, StatusCode::OK);
@@ -266,12 +269,15 @@ async fn a_shared_tenant_only_matches(spec: String) {
     assert_eq!(status, StatusCode::CREATED, "{answer}");
 
     // No reading the bank, from the guest or from a matcher key.
-    for (who, key) in [("guest", &guest), ("owner's matcher", &owner_matcher)] {
+    for (who, key, bank) in [
+        ("guest", &guest, "acme:ACME"),
+        ("owner's matcher", &owner_matcher, "ACME"),
+    ] {
         for path in [
-            "/c/bank/ACME/export".to_string(),
-            format!("/c/bank/ACME/content/{content}"),
-            "/c/bank/ACME/settings".to_string(),
-            "/feeds/ACME".to_string(),
+            format!("/c/bank/{bank}/export"),
+            format!("/c/bank/{bank}/content/{content}"),
+            format!("/c/bank/{bank}/settings"),
+            format!("/feeds/{bank}"),
         ] {
             let (status, answer) = s.get(&path, key).await;
             assert_eq!(status, StatusCode::FORBIDDEN, "{who} {path}: {answer}");
@@ -291,7 +297,7 @@ async fn a_shared_tenant_only_matches(spec: String) {
         .await;
     assert_eq!(status, StatusCode::OK);
     let guest_curator = s.key("globex", &[Role::Curator]).await;
-    let (status, exported) = s.get("/c/bank/ACME/export", &guest_curator).await;
+    let (status, exported) = s.get("/c/bank/acme:ACME/export", &guest_curator).await;
     assert_eq!(status, StatusCode::OK);
     assert!(exported.to_string().contains(&signal));
     s.stop().await;
@@ -330,3 +336,73 @@ async fn exports_are_streamed(spec: String) {
     s.stop().await;
 }
 on_both!(exports_are_streamed);
+
+/// Before: bank names were global, so creating a bank under a name another
+/// tenant held answered 403 and told the caller that name was taken.
+async fn bank_names_are_per_tenant(spec: String) {
+    let s = Served::start(&spec, |_| {}).await;
+    let acme = s.key("acme", &[Role::Admin]).await;
+    let globex = s.key("globex", &[Role::Admin]).await;
+    let operator = s.key("default", &[Role::Admin]).await;
+    for key in [&globex, &operator, &acme] {
+        let (status, answer) = s.post("/c/banks", key, json!({"name": "PHOTOS"})).await;
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+    }
+    let (status, answer) = s.post("/c/banks", &globex, json!({"name": "TAKEN"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    // Its own name again is taken (403, as HMA answers): that tells it
+    // nothing new.
+    let (status, answer) = s.post("/c/banks", &acme, json!({"name": "PHOTOS"})).await;
+    assert_eq!(
+        (status, &answer["code"]),
+        (StatusCode::FORBIDDEN, &json!("bank_exists"))
+    );
+    // Renaming into a name another tenant holds is no conflict either.
+    let (status, renamed) = s
+        .put("/c/bank/PHOTOS", &acme, json!({"name": "TAKEN"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{renamed}");
+    assert_eq!(renamed["name"], "acme:TAKEN");
+
+    // Each tenant sees its own banks, under the names it gave them.
+    let names = |banks: &Value| -> Vec<String> {
+        let mut names: Vec<String> = banks
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter_map(|b| b["name"].as_str().map(str::to_string))
+            .collect();
+        names.sort();
+        names
+    };
+    let (_, listed) = s.get("/c/banks", &acme).await;
+    assert_eq!(names(&listed), ["acme:TAKEN"]);
+    let (_, listed) = s.get("/c/banks", &globex).await;
+    assert_eq!(names(&listed), ["globex:PHOTOS", "globex:TAKEN"]);
+    let (_, listed) = s.get("/c/banks", &operator).await;
+    assert_eq!(names(&listed), ["PHOTOS"]);
+
+    // Another tenant's bank and no bank at all get the same answer.
+    let (missing_status, missing) = s.get("/c/bank/globex:NOPE", &acme).await;
+    assert_eq!(missing_status, StatusCode::NOT_FOUND);
+    for name in ["globex:PHOTOS", "globex:TAKEN", "default:PHOTOS"] {
+        let (status, answer) = s.get(&format!("/c/bank/{name}"), &acme).await;
+        assert_eq!(status, missing_status, "{name}: {answer}");
+        assert_eq!(answer["code"], missing["code"], "{name}: {answer}");
+    }
+
+    // A hash banked by one tenant is no other tenant's match.
+    let signal = hash(21);
+    let (status, answer) = s
+        .post("/c/bank/TAKEN/signal", &acme, json!({"pdq": signal}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    s.until(&lookup_path(&signal), &acme, |b| {
+        b.get("acme:TAKEN").is_some()
+    })
+    .await;
+    let (_, theirs) = s.get(&lookup_path(&signal), &globex).await;
+    assert_eq!(theirs, json!({}), "{theirs}");
+    s.stop().await;
+}
+on_both!(bank_names_are_per_tenant);

@@ -6,6 +6,7 @@
 
 mod access;
 mod public;
+mod secrets;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -70,6 +71,9 @@ impl Served {
             follow_interval: Duration::from_millis(50),
             webhook_attempts: 1,
             webhook_backoff: Duration::from_millis(10),
+            secrets_key: Some(Arc::new(hashwatch_access::secrets::SecretsKey::from_bytes(
+                &[7; 32],
+            ))),
             ..Config::default()
         };
         configure(&mut config);

@@ -50,6 +50,9 @@ impl Service {
                 .join("hashwatch.db")
                 .to_string_lossy()
                 .into_owned(),
+            secrets_key: Some(Arc::new(hashwatch_access::secrets::SecretsKey::from_bytes(
+                &[7; 32],
+            ))),
             ..Config::default()
         };
         configure(&mut config);

@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0012_deliveries_without_secrets.sql"),
     include_str!("../../migrations/postgres/0013_audit_chain.sql"),
     include_str!("../../migrations/postgres/0014_feed_freshness.sql"),
+    include_str!("../../migrations/postgres/0015_bank_names_per_tenant.sql"),
 ];
 
 /// An arbitrary constant: migrations on several nodes take turns.

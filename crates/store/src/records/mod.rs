@@ -24,6 +24,9 @@ mod deliveries;
 mod holds;
 mod keys;
 mod reviews;
+mod secrets;
+
+pub use secrets::{SecretColumn, StoredSecret};
 
 /// A query's `WHERE … ORDER BY … LIMIT` and its parameters.
 trait Clause {

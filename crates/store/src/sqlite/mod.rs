@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0012_deliveries_without_secrets.sql"),
     include_str!("../../migrations/sqlite/0013_audit_chain.sql"),
     include_str!("../../migrations/sqlite/0014_feed_freshness.sql"),
+    include_str!("../../migrations/sqlite/0015_bank_names_per_tenant.sql"),
 ];
 
 /// Banks in one SQLite file.
