@@ -21,7 +21,8 @@ roles=(--role admin --role curator --role matcher --role analyst --role supervis
 key=$("$bin" --db "$work/h.db" key create --name openapi-fuzz "${roles[@]}" 2>/dev/null)
 "$bin" feed keygen --out "$work/feed.key" >/dev/null 2>&1
 "$bin" --db "$work/h.db" serve --listen 127.0.0.1:0 --feed-key "$work/feed.key" \
-    --rate-limit 0 --report-rate 0 >"$work/serve.out" 2>"$work/serve.log" &
+    --secrets-key-file "$work/secrets.key" \
+    --rate-limit 0 --report-rate 0 --auth-failure-rate 0 >"$work/serve.out" 2>"$work/serve.log" &
 server=$!
 for _ in $(seq 100); do
     base=$(sed -n 's/^listening on //p' "$work/serve.out")

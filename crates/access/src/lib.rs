@@ -26,7 +26,7 @@
 pub mod limits;
 pub mod secrets;
 
-use hashwatch_model::{ApiKey, Bank, BankSettings, Role, DEFAULT_TENANT};
+use hashwatch_model::{ApiKey, Bank, BankSettings, HoldKind, Role, DEFAULT_TENANT};
 
 /// What a bank-scoped request needs of the bank and of the key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -226,6 +226,18 @@ impl Policy {
             return Err(Denied::NotHotlineTenant);
         }
         Ok(())
+    }
+
+    /// Placing, seeing and releasing legal holds of `kind`: a bank's
+    /// records are held by its owner's admins, a hotline case's by the
+    /// hotline's supervisors.
+    pub fn hold(&self, key: &ApiKey, kind: HoldKind) -> Result<(), Denied> {
+        match kind {
+            HoldKind::Case => self.hotline(key, HotlineAction::Supervise),
+            HoldKind::Bank | HoldKind::Content | HoldKind::Match => {
+                self.tenant(key, BankAction::Administer)
+            }
+        }
     }
 
     /// Putting a case's hashes into bank `name`: a supervisor of the

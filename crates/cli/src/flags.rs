@@ -336,6 +336,11 @@ pub struct ServeFlags {
     /// Hotline: public reports and appeals a minute per client address.
     #[arg(long, default_value_t = 10)]
     pub report_rate: u32,
+    /// Failed authentications a minute per client address, after a burst
+    /// of 20; past it, 429 without a database lookup (0: no limit, for
+    /// fuzzing a server of one's own).
+    #[arg(long, default_value_t = 30)]
+    pub auth_failure_rate: u32,
     /// Hotline: send a notice again this often while the URL is still up.
     #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
     pub notice_interval: std::time::Duration,

@@ -64,6 +64,7 @@ pub fn run(
         feed_max_lag: flags.feed_max_lag,
         four_eyes: !flags.no_four_eyes,
         report_rate: flags.report_rate,
+        auth_failure_rate: flags.auth_failure_rate,
         notice_interval: flags.notice_interval,
         recheck_interval: flags.recheck_interval,
         takedown_expiry: flags.takedown_expiry,

@@ -7,6 +7,7 @@ use std::path::Path;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageReader};
 
+use crate::cancel::{Cancel, CancellableReader};
 use crate::error::{Error, ErrorKind};
 use crate::pixels::{from_dynamic, to_dynamic, Decoded, Pixels};
 
@@ -56,6 +57,7 @@ impl Format {
 pub struct DecoderBuilder {
     max_pixels: u64,
     apply_orientation: bool,
+    cancel: Cancel,
 }
 
 impl Default for DecoderBuilder {
@@ -70,6 +72,7 @@ impl DecoderBuilder {
         DecoderBuilder {
             max_pixels: DEFAULT_MAX_PIXELS,
             apply_orientation: false,
+            cancel: Cancel::new(),
         }
     }
 
@@ -89,11 +92,20 @@ impl DecoderBuilder {
         self
     }
 
+    /// Stops decodes when `cancel` is set: at once for formats read
+    /// through a reader, before and after the decode for JPEG (one
+    /// libjpeg-turbo call, at most [`DEFAULT_MAX_PIXELS`] of work).
+    pub fn cancel(&mut self, cancel: Cancel) -> &mut DecoderBuilder {
+        self.cancel = cancel;
+        self
+    }
+
     /// The decoder.
     pub fn build(&self) -> Decoder {
         Decoder {
             max_pixels: self.max_pixels,
             apply_orientation: self.apply_orientation,
+            cancel: self.cancel.clone(),
         }
     }
 }
@@ -103,6 +115,7 @@ impl DecoderBuilder {
 pub struct Decoder {
     max_pixels: u64,
     apply_orientation: bool,
+    cancel: Cancel,
 }
 
 impl Default for Decoder {
@@ -119,6 +132,9 @@ impl Decoder {
             return Err(Error::new(ErrorKind::Empty));
         }
         let format = Format::sniff(bytes).ok_or(Error::new(ErrorKind::UnknownFormat))?;
+        if self.cancel.is_cancelled() {
+            return Err(Error::new(ErrorKind::Cancelled));
+        }
         // A decoder bug on hostile input must cost one file, not the process.
         let decoded = catch_unwind(AssertUnwindSafe(|| match format {
             Format::Jpeg => self.decode_jpeg(bytes),
@@ -126,9 +142,12 @@ impl Decoder {
         }))
         .unwrap_or(Err(ErrorKind::DecoderPanic {
             format: format.name(),
-        }))
-        .map_err(Error::new)?;
-        Ok(decoded)
+        }));
+        // However the decoder reported the failed read, it was a cancel.
+        if self.cancel.is_cancelled() {
+            return Err(Error::new(ErrorKind::Cancelled));
+        }
+        decoded.map_err(Error::new)
     }
 
     fn check_size(&self, width: u64, height: u64) -> Result<(), ErrorKind> {
@@ -207,7 +226,10 @@ impl Decoder {
             format: format.name(),
             reason: e.to_string(),
         };
-        let mut reader = ImageReader::with_format(Cursor::new(bytes), format.to_image());
+        let mut reader = ImageReader::with_format(
+            CancellableReader::new(bytes, self.cancel.clone()),
+            format.to_image(),
+        );
         let mut limits = image::Limits::default();
         // 16-bit RGBA is the widest layout the decoders produce for PNG;
         // headers are checked against `max_pixels` below, this only bounds

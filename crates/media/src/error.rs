@@ -50,6 +50,8 @@ pub enum ErrorKind {
         /// The format the bytes claim to be.
         format: &'static str,
     },
+    /// The decode was stopped through its [`crate::Cancel`].
+    Cancelled,
 }
 
 impl Error {
@@ -84,6 +86,7 @@ impl Error {
             ErrorKind::TooManyBytes { .. } => "too_many_bytes",
             ErrorKind::Decode { .. } => "decode",
             ErrorKind::DecoderPanic { .. } => "decoder_panic",
+            ErrorKind::Cancelled => "cancelled",
         }
     }
 }
@@ -113,6 +116,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::DecoderPanic { format } => {
                 write!(f, "invalid {format}: the decoder failed on this input")
             }
+            ErrorKind::Cancelled => write!(f, "{}", crate::cancel::CANCELLED),
         }
     }
 }

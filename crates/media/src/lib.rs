@@ -23,10 +23,12 @@
 
 #![deny(missing_docs)]
 
+mod cancel;
 mod decode;
 mod error;
 mod pixels;
 
+pub use crate::cancel::Cancel;
 pub use crate::decode::{read_file, Decoder, DecoderBuilder, Format, DEFAULT_MAX_PIXELS};
 pub use crate::error::{Error, ErrorKind};
 pub use crate::pixels::{Decoded, Pixels};

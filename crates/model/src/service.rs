@@ -343,15 +343,19 @@ pub enum HoldKind {
     Content,
     /// One match record.
     Match,
+    /// One hotline case: its reports, reporters' contacts and audit
+    /// entries (placed by the hotline's supervisors).
+    Case,
 }
 
 impl HoldKind {
-    /// `bank`, `content` or `match`.
+    /// `bank`, `content`, `match` or `case`.
     pub fn name(&self) -> &'static str {
         match self {
             HoldKind::Bank => "bank",
             HoldKind::Content => "content",
             HoldKind::Match => "match",
+            HoldKind::Case => "case",
         }
     }
 
@@ -361,6 +365,7 @@ impl HoldKind {
             "bank" => Some(HoldKind::Bank),
             "content" => Some(HoldKind::Content),
             "match" => Some(HoldKind::Match),
+            "case" => Some(HoldKind::Case),
             _ => None,
         }
     }

@@ -68,6 +68,11 @@ impl Caller {
             .map_err(refused)
     }
 
+    /// Legal holds of `kind`.
+    pub fn may_hold(&self, kind: hashwatch_store::HoldKind) -> ApiResult<()> {
+        self.1.hold(&self.0, kind).map_err(refused)
+    }
+
     /// A hotline route.
     pub fn hotline(&self, action: HotlineAction) -> ApiResult<()> {
         self.1.hotline(&self.0, action).map_err(refused)
@@ -180,13 +185,15 @@ async fn key_for(
     client: Option<IpAddr>,
     secret: &str,
 ) -> Result<ApiKey, ApiError> {
+    let per_second = f64::from(state.config.auth_failure_rate) / 60.0;
+    let limited = client.filter(|_| per_second > 0.0);
     let failing = |state: &AppState| -> ApiError {
-        let allowed = match client {
+        let allowed = match limited {
             Some(ip) => state
                 .auth_failures
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .take(ip, AUTH_FAILURE_BURST, AUTH_FAILURES_PER_SECOND),
+                .take(ip, AUTH_FAILURE_BURST, per_second),
             None => true,
         };
         if allowed {
@@ -215,13 +222,13 @@ async fn key_for(
             None => false,
         }
     };
-    if let (Some(ip), false) = (client, known_good) {
+    if let (Some(ip), false) = (limited, known_good) {
         // An address that has used up its failures is not looked up at all.
         let exhausted = state
             .auth_failures
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .is_exhausted(&ip, AUTH_FAILURE_BURST, AUTH_FAILURES_PER_SECOND);
+            .is_exhausted(&ip, AUTH_FAILURE_BURST, per_second);
         if exhausted {
             return Err(failing(state));
         }
@@ -243,10 +250,8 @@ async fn key_for(
     key.ok_or_else(|| failing(state))
 }
 
-/// Failed authentications allowed per client: bursts of 20, then one
-/// every two seconds.
+/// Failed authentications allowed per client before the rate applies.
 const AUTH_FAILURE_BURST: f64 = 20.0;
-const AUTH_FAILURES_PER_SECOND: f64 = 0.5;
 
 /// A token bucket per key: `rate_limit` requests a second, with bursts of
 /// the same size.

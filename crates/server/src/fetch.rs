@@ -101,7 +101,7 @@ pub async fn hash_url(
     })?;
     let max_pixels = state.config.max_pixels;
     state
-        .decode(move || signals::hash_upload(&bytes, &names, max_pixels))
+        .decode(move |cancel| signals::hash_upload(&bytes, &names, max_pixels, cancel))
         .await
 }
 

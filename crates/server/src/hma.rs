@@ -697,7 +697,7 @@ pub async fn add_upload(
     }
     let max_pixels = state.config.max_pixels;
     let signals = state
-        .decode(move || signals::hash_upload(&upload.bytes, &names, max_pixels))
+        .decode(move |cancel| signals::hash_upload(&upload.bytes, &names, max_pixels, cancel))
         .await?;
     let answer = state
         .db(move |s| {
@@ -1097,7 +1097,7 @@ async fn hash_uploaded(
     let names = signals::wanted(&upload.content_type, types)?;
     let max_pixels = state.config.max_pixels;
     state
-        .decode(move || signals::hash_upload(&upload.bytes, &names, max_pixels))
+        .decode(move |cancel| signals::hash_upload(&upload.bytes, &names, max_pixels, cancel))
         .await
 }
 

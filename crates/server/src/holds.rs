@@ -1,4 +1,6 @@
-//! Legal holds: what retention must keep, placed and released by admins.
+//! Legal holds: what retention must keep, placed and released by a bank
+//! owner's admins (banks, content, matches) and by the hotline's
+//! supervisors (cases).
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -19,7 +21,7 @@ use crate::state::{audit_row, AppState};
 #[derive(Serialize, ToSchema)]
 pub struct HoldView {
     id: i64,
-    /// `bank`, `content` or `match`.
+    /// `bank`, `content`, `match` or `case`.
     kind: &'static str,
     target: String,
     reason: String,
@@ -74,14 +76,14 @@ pub async fn place_hold(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<HoldView>)> {
-    caller.may(BankAction::Administer)?;
     let body: HoldBody = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
     let Some(kind) = HoldKind::parse(&body.kind) else {
         return Err(ApiError::bad_request(
             "bad_hold",
-            "kind must be bank, content or match",
+            "kind must be bank, content, match or case",
         ));
     };
+    caller.may_hold(kind)?;
     if body.reason.trim().is_empty() {
         return Err(ApiError::bad_request(
             "bad_hold",
@@ -96,10 +98,16 @@ pub async fn place_hold(
                 HoldKind::Bank => caller.bank_name(&body.target),
                 _ => body.target.clone(),
             };
-            let held = s.records().hold_bank(kind, &target)?.ok_or_else(|| {
+            let missing = || {
                 ApiError::not_found("not_found", format!("no {} {:?}", kind.name(), body.target))
-            })?;
-            s.stored_bank_for(&caller, BankAction::Administer, &held)?;
+            };
+            if kind == HoldKind::Case {
+                let id = target.parse::<i64>().map_err(|_| missing())?;
+                hashwatch_store::hotline(s.store.as_ref()).case(id)?;
+            } else {
+                let held = s.records().hold_bank(kind, &target)?.ok_or_else(missing)?;
+                s.stored_bank_for(&caller, BankAction::Administer, &held)?;
+            }
             let bank = (kind == HoldKind::Bank).then_some(target.as_str());
             let hold = s.records().write(|r| {
                 let hold = r.place_hold(
@@ -132,12 +140,19 @@ pub async fn place_hold(
     responses((status = 200, description = "success", body = Holds), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn list_holds(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Holds>> {
-    caller.may(BankAction::Administer)?;
+    if caller.may_hold(HoldKind::Bank).is_err() {
+        caller.may_hold(HoldKind::Case)?;
+    }
+    let tenant = caller.0.tenant.clone();
     let holds = state
-        .db(move |s| Ok(s.records().holds(Some(&caller.0.tenant), false)?))
+        .db(move |s| Ok(s.records().holds(Some(&tenant), false)?))
         .await?;
     Ok(Json(Holds {
-        holds: holds.iter().map(HoldView::from).collect(),
+        holds: holds
+            .iter()
+            .filter(|h| caller.may_hold(h.kind).is_ok())
+            .map(HoldView::from)
+            .collect(),
     }))
 }
 
@@ -154,9 +169,18 @@ pub async fn release_hold(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<HoldView>> {
-    caller.may(BankAction::Administer)?;
+    if caller.may_hold(HoldKind::Bank).is_err() {
+        caller.may_hold(HoldKind::Case)?;
+    }
     let hold = state
         .db(move |s| {
+            let held = s
+                .records()
+                .holds(Some(&caller.0.tenant), false)?
+                .into_iter()
+                .find(|h| h.id == id)
+                .ok_or_else(|| ApiError::not_found("not_found", format!("no hold {id}")))?;
+            caller.may_hold(held.kind)?;
             let hold = s.records().write(|r| {
                 let hold = r.release_hold(&caller.0.tenant, id)?;
                 let bank = (hold.kind == HoldKind::Bank).then_some(hold.target.as_str());

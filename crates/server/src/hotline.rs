@@ -148,11 +148,17 @@ pub struct AddedToBank {
     already_present: u64,
 }
 
-/// `POST /hotline/appeals`'s answer.
+/// `POST /hotline/appeals`'s answer. The public is told the same whether
+/// or not the URL is listed (else anyone could ask whether a URL is on the
+/// blocklist); a partner hotline learns the appeal's id, or gets 404.
 #[derive(Serialize, ToSchema)]
 pub struct AppealTaken {
-    appeal_id: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    appeal_id: Option<i64>,
+    message: &'static str,
 }
+
+const APPEAL_RECEIVED: &str = "received: an appeal against a listed URL is reviewed by the hotline";
 
 /// An appeal against a listing.
 #[derive(Serialize, ToSchema)]
@@ -558,7 +564,7 @@ struct AppealBody {
     path = "/hotline/appeals",
     tag = "hotline",
     request_body = AppealBody,
-    responses((status = 201, description = "created", body = AppealTaken), (status = "default", description = "an error", body = crate::openapi::ErrorBody)),
+    responses((status = 201, description = "recorded (partner)", body = AppealTaken), (status = 202, description = "received (public)", body = AppealTaken), (status = "default", description = "an error", body = crate::openapi::ErrorBody)),
     security((), ("api_key" = []), ("bearer" = []))
 )]
 pub async fn appeal(
@@ -567,7 +573,8 @@ pub async fn appeal(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<AppealTaken>)> {
-    let (_, body): (_, AppealBody) = public_body(client, &headers, &body)?;
+    let (caller, body): (_, AppealBody) = public_body(client, &headers, &body)?;
+    let partner = caller.is_some();
     let url = canonical_url(&body.url).map_err(|m| ApiError::bad_request("bad_url", m))?;
     let appeal = state
         .db(move |s| {
@@ -582,13 +589,26 @@ pub async fn appeal(
                 Ok(appeal)
             })?)
         })
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(AppealTaken {
-            appeal_id: appeal.id,
-        }),
-    ))
+        .await;
+    match appeal {
+        Ok(appeal) if partner => Ok((
+            StatusCode::CREATED,
+            Json(AppealTaken {
+                appeal_id: Some(appeal.id),
+                message: "recorded",
+            }),
+        )),
+        Err(e) if partner => Err(e),
+        Err(e) if e.status != StatusCode::NOT_FOUND => Err(e),
+        // Listed or not, the public hears the same.
+        Ok(_) | Err(_) => Ok((
+            StatusCode::ACCEPTED,
+            Json(AppealTaken {
+                appeal_id: None,
+                message: APPEAL_RECEIVED,
+            }),
+        )),
+    }
 }
 
 /// `GET /hotline/appeals`: appeals, newest first.

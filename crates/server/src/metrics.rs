@@ -35,6 +35,7 @@ pub struct Metrics {
     rate_limited: AtomicU64,
     webhook_failures: AtomicU64,
     stale_feeds: AtomicU64,
+    decodes_cancelled: AtomicU64,
 }
 
 impl Metrics {
@@ -65,6 +66,11 @@ impl Metrics {
     /// Sets how many subscriptions are stale; answers how many were.
     pub fn stale_feeds(&self, n: u64) -> u64 {
         self.stale_feeds.swap(n, Ordering::Relaxed)
+    }
+
+    /// Counts a decode stopped because its request went away.
+    pub fn decode_cancelled(&self) {
+        self.decodes_cancelled.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Counts a failed webhook attempt.
@@ -134,6 +140,11 @@ impl Metrics {
                 "hashwatch_webhook_failures_total",
                 "Webhook attempts that failed.",
                 &self.webhook_failures,
+            ),
+            (
+                "hashwatch_decodes_cancelled_total",
+                "Decodes stopped because their request timed out or went away.",
+                &self.decodes_cancelled,
             ),
         ];
         for (name, help, value) in counters {

@@ -181,19 +181,29 @@ pub fn wanted(content_type: &str, types: Option<&str>) -> ApiResult<Vec<String>>
 }
 
 /// Hashes an upload (blocking: decodes images).
-pub fn hash_upload(bytes: &[u8], names: &[String], max_pixels: u64) -> ApiResult<Vec<Signal>> {
+pub fn hash_upload(
+    bytes: &[u8],
+    names: &[String],
+    max_pixels: u64,
+    cancel: &hashwatch_media::Cancel,
+) -> ApiResult<Vec<Signal>> {
     let mut out = Vec::new();
     let digests = Digests::of(bytes);
     for name in names {
+        if cancel.is_cancelled() {
+            return Err(cancelled());
+        }
         let signal_type = signal_type(name)?;
         let (value, quality) = match signal_type {
             SignalType::Pdq => {
                 let decoder = hashwatch_media::DecoderBuilder::new()
                     .max_pixels(max_pixels)
+                    .cancel(cancel.clone())
                     .build();
                 let decoded = decoder.decode(bytes).map_err(|e| {
                     let status = match e.code() {
                         "too_many_pixels" => axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                        "cancelled" => return cancelled(),
                         _ => axum::http::StatusCode::BAD_REQUEST,
                     };
                     ApiError::new(status, "bad_image", format!("cannot hash the photo: {e}"))
@@ -220,6 +230,15 @@ pub fn hash_upload(bytes: &[u8], names: &[String], max_pixels: u64) -> ApiResult
         });
     }
     Ok(out)
+}
+
+/// Nobody reads this answer: its request timed out or went away.
+fn cancelled() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::REQUEST_TIMEOUT,
+        "cancelled",
+        "the request was cancelled",
+    )
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use hashwatch_access::BankAction;
 pub use hashwatch_matcher::live::{BankFilter, Hit, View};
 use hashwatch_matcher::live::{LiveView, NotLoaded};
 use hashwatch_matcher::Query;
+use hashwatch_media::Cancel;
 use hashwatch_store::{records, ApiKey, BankSettings, NewAudit, Records, Store};
 use tokio::sync::mpsc;
 
@@ -68,6 +69,9 @@ pub struct Config {
     pub four_eyes: bool,
     /// Public reports and appeals a minute per client address (0: no limit).
     pub report_rate: u32,
+    /// Failed authentications a minute per client address, after a burst
+    /// of 20 (0: no limit, for fuzzing a server of one's own).
+    pub auth_failure_rate: u32,
     /// How often a notice is sent again while the URL is still up.
     pub notice_interval: Duration,
     /// How often open takedowns are re-checked.
@@ -123,6 +127,7 @@ impl Default for Config {
             secrets_key: None,
             four_eyes: true,
             report_rate: 10,
+            auth_failure_rate: 30,
             notice_interval: Duration::from_secs(24 * 3600),
             recheck_interval: Duration::from_secs(3600),
             takedown_expiry: Duration::from_secs(90 * 24 * 3600),
@@ -261,6 +266,15 @@ impl std::ops::Deref for AppState {
     }
 }
 
+/// Cancels a decode when the request waiting for it is dropped.
+struct CancelOnDrop(Cancel);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
 impl AppState {
     /// The service's records.
     pub fn records(&self) -> Records<'_> {
@@ -281,14 +295,23 @@ impl AppState {
     /// waiting is dropped with its turn, and never decodes.
     pub async fn decode<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> ApiResult<T> + Send + 'static,
+        work: impl FnOnce(&Cancel) -> ApiResult<T> + Send + 'static,
     ) -> ApiResult<T> {
         let turn = self.decodes.clone().acquire_owned().await.map_err(|_| {
             ApiError::internal("the decode queue is closed: the service is stopping")
         })?;
+        // A request that times out (or whose client goes away) drops this
+        // future; the guard then stops the decode, which would otherwise
+        // hold its turn to the end.
+        let guard = CancelOnDrop(Cancel::new());
+        let (cancel, state) = (guard.0.clone(), self.clone());
         tokio::task::spawn_blocking(move || {
             let _turn = turn;
-            work()
+            let answer = work(&cancel);
+            if cancel.is_cancelled() {
+                state.metrics.decode_cancelled();
+            }
+            answer
         })
         .await?
     }

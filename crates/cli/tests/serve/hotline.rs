@@ -312,12 +312,21 @@ fn hotline_flow(db: Db) {
     supervisor_api.post(&assess, json!({"verdict": "illegal", "category": "B"}));
     let (before, _) = signed_get(&server, &isp, "/blocklist", &public_key);
     assert!(before.contains(&other));
+    // The public is told the same whether or not a URL is listed.
+    let (code, unlisted) = public.post(
+        "/hotline/appeals",
+        json!({"url": "http://never.example/listed.html", "reason": "my shop"}),
+    );
+    assert_eq!(code, 202, "{unlisted}");
     let (code, appeal) = public.post(
         "/hotline/appeals",
         json!({"url": other, "reason": "my shop"}),
     );
-    assert_eq!(code, 201, "{appeal}");
-    let appeal_id = appeal["appeal_id"].as_i64().expect("appeal");
+    assert_eq!((code, &appeal), (202, &unlisted));
+    let (_, appeals) = supervisor_api.get("/hotline/appeals");
+    let appeals = appeals["appeals"].as_array().expect("appeals");
+    assert_eq!(appeals.len(), 1, "{appeals:?}");
+    let appeal_id = appeals[0]["id"].as_i64().expect("appeal");
     assert_eq!(
         analyst_api
             .post(

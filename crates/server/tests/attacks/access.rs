@@ -8,6 +8,8 @@ use hashwatch_store::Role;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+use hashwatch_store::records;
+
 use crate::{hash, lookup_path, on_both, Served};
 
 const ASSESS: &str = r#"{"verdict": "illegal", "category": "A1"}"#;
@@ -406,3 +408,81 @@ async fn bank_names_are_per_tenant(spec: String) {
     s.stop().await;
 }
 on_both!(bank_names_are_per_tenant);
+
+/// Before: there was no hold for a hotline case, so retention deleted the
+/// reports and reporters' contacts of a closed case under investigation.
+async fn hotline_cases_can_be_held(spec: String) {
+    let s = Served::start(&spec, |_| {}).await;
+    let analyst = s.key("default", &[Role::Analyst]).await;
+    let supervisor = s.key("default", &[Role::Supervisor]).await;
+    let bank_admin = s.key("default", &[Role::Admin]).await;
+    let other_supervisor = s.key("acme", &[Role::Supervisor]).await;
+    let mut cases = Vec::new();
+    for url in [
+        "http://abuse.invalid/held.jpg",
+        "http://abuse.invalid/gone.jpg",
+    ] {
+        let case = s.report(url).await;
+        let assess = format!("/hotline/cases/{case}/assess");
+        let verdict = json!({"verdict": "not_illegal"});
+        s.post(&assess, &analyst, verdict.clone()).await;
+        s.post(&assess, &supervisor, verdict).await;
+        let (_, view) = s.get(&format!("/hotline/cases/{case}"), &supervisor).await;
+        assert_eq!(view["state"], "not_illegal", "{view}");
+        cases.push(case);
+    }
+    let hold =
+        json!({"kind": "case", "target": cases[0].to_string(), "reason": "police request 7"});
+    for key in [&analyst, &bank_admin, &other_supervisor] {
+        let (status, answer) = s.post("/holds", key, hold.clone()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    }
+    let missing = json!({"kind": "case", "target": "999999", "reason": "x"});
+    let (status, _) = s.post("/holds", &supervisor, missing).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, placed) = s.post("/holds", &supervisor, hold).await;
+    assert_eq!(status, StatusCode::CREATED, "{placed}");
+    // Bank admins do not see hotline holds, nor the hotline bank holds.
+    let (_, theirs) = s.get("/holds", &bank_admin).await;
+    assert_eq!(theirs["holds"], json!([]), "{theirs}");
+    let (_, held) = s.get("/holds", &supervisor).await;
+    assert_eq!(held["holds"].as_array().map(Vec::len), Some(1), "{held}");
+
+    // Retention: the held case keeps its report, the other does not.
+    let store = s.store();
+    let purge = move || {
+        let store = store.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                records(store.as_ref())
+                    .purge(hashwatch_store::unix_now() + 10)
+                    .expect("purges")
+            })
+            .await
+            .expect("purged")
+        }
+    };
+    assert_eq!(purge().await.reports, 1);
+    let id = placed["id"].as_i64().expect("hold id");
+    let (status, _) = s
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/holds/{id}"),
+            Some(&bank_admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = s
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/holds/{id}"),
+            Some(&supervisor),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(purge().await.reports, 1);
+    s.stop().await;
+}
+on_both!(hotline_cases_can_be_held);

@@ -7,6 +7,7 @@
 mod access;
 mod public;
 mod secrets;
+mod work;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -249,3 +249,46 @@ async fn made_up_keys_are_limited(spec: String) {
     s.stop().await;
 }
 on_both!(made_up_keys_are_limited);
+
+/// Before: a public appeal answered 201 for a listed URL and 404 for any
+/// other, so anyone could ask whether a URL was on the blocklist.
+async fn appeals_tell_the_public_nothing(spec: String) {
+    let s = Served::start(&spec, |_| {}).await;
+    let listed = "http://abuse.invalid/listed.jpg";
+    let case = s.report(listed).await;
+    let assess = format!("/hotline/cases/{case}/assess");
+    let verdict = json!({"verdict": "illegal", "category": "A1"});
+    for role in [Role::Analyst, Role::Supervisor] {
+        let key = s.key("default", &[role]).await;
+        let (status, answer) = s.post(&assess, &key, verdict.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+    }
+    let appeal = |url: &str| json!({"url": url, "reason": "it is mine"});
+    let public = |url: &'static str| {
+        let s = &s;
+        async move {
+            s.call(
+                reqwest::Method::POST,
+                "/hotline/appeals",
+                None,
+                Some(appeal(url)),
+            )
+            .await
+        }
+    };
+    let on_the_list = public(listed).await;
+    let not_on_it = public("http://abuse.invalid/never-reported.jpg").await;
+    assert_eq!(on_the_list.0, StatusCode::ACCEPTED, "{}", on_the_list.1);
+    assert_eq!(on_the_list, not_on_it);
+    // The appeal against the listed URL is there for the hotline.
+    let supervisor = s.key("default", &[Role::Supervisor]).await;
+    let (_, appeals) = s.get("/hotline/appeals", &supervisor).await;
+    assert_eq!(appeals["appeals"].as_array().map(Vec::len), Some(1));
+    // A partner hotline (trusted, keyed) is told which is which.
+    let partner = s.key("partner-hotline", &[Role::Partner]).await;
+    let (status, answer) = s.post("/hotline/appeals", &partner, appeal(listed)).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert!(answer["appeal_id"].as_i64().is_some(), "{answer}");
+    s.stop().await;
+}
+on_both!(appeals_tell_the_public_nothing);

@@ -510,7 +510,8 @@ async fn an_upheld_appeal_delists_with_its_audit_rows_or_not_at_all() {
         .json(
             Method::POST,
             "/hotline/appeals",
-            &faulty.service.key(Role::Matcher, "default"),
+            // A partner learns the appeal's id; the public is told nothing.
+            &faulty.service.key(Role::Partner, "default"),
             json!({"url": faulty.url("b.jpg"), "reason": "it is my holiday photo"}),
         )
         .await;

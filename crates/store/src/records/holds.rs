@@ -34,6 +34,7 @@ impl Records<'_> {
     pub fn hold_bank(&self, kind: HoldKind, target: &str) -> Result<Option<String>, Error> {
         let query = match kind {
             HoldKind::Bank => return Ok(Some(target.to_string())),
+            HoldKind::Case => return Ok(None),
             HoldKind::Content => {
                 "SELECT b.name FROM entries e JOIN banks b ON b.id = e.bank_id WHERE e.id = ?"
             }
@@ -68,7 +69,7 @@ impl Records<'_> {
                     Err(e) if matches!(e.kind(), ErrorKind::NoSuchBank(_)) => None,
                     Err(e) => return Err(e),
                 },
-                HoldKind::Content | HoldKind::Match => None,
+                HoldKind::Content | HoldKind::Match | HoldKind::Case => None,
             };
             tx.query(
                 &format!(
@@ -142,6 +143,9 @@ impl Records<'_> {
             "SELECT target FROM holds WHERE kind = 'content' AND released_at IS NULL";
         const HELD_MATCHES: &str =
             "SELECT target FROM holds WHERE kind = 'match' AND released_at IS NULL";
+        // Hotline audit rows name their case `case:ID`.
+        const HELD_CASE_TARGETS: &str =
+            "SELECT 'case:' || target FROM holds WHERE kind = 'case' AND released_at IS NULL";
         self.write_tx(|tx| {
             let matches = tx.exec(
                 &format!(
@@ -157,7 +161,8 @@ impl Records<'_> {
                 &format!(
                     "DELETE FROM audit WHERE at < ?
                        AND (bank IS NULL OR bank NOT IN ({HELD_BANKS}))
-                       AND (target IS NULL OR target NOT IN ({HELD_CONTENT}))"
+                       AND (target IS NULL OR (target NOT IN ({HELD_CONTENT})
+                                             AND target NOT IN ({HELD_CASE_TARGETS})))"
                 ),
                 &[cutoff.into()],
             )?;
@@ -186,10 +191,13 @@ impl Records<'_> {
                 &format!("DELETE FROM feed_opinions WHERE at < ? AND bank NOT IN ({HELD_BANKS})"),
                 &[cutoff.into()],
             )?;
-            // Reporters' contacts and reports of cases that are over.
+            // Reporters' contacts and reports of cases that are over and
+            // not held.
             const CLOSED_REPORTS: &str = "SELECT r.id FROM hotline_reports r
                 JOIN hotline_cases c ON c.id = r.case_id
-                WHERE r.at < ? AND c.state IN ('removed', 'not_illegal', 'unreachable', 'appeal_upheld')";
+                WHERE r.at < ? AND c.state IN ('removed', 'not_illegal', 'unreachable', 'appeal_upheld')
+                  AND CAST(c.id AS TEXT) NOT IN
+                      (SELECT target FROM holds WHERE kind = 'case' AND released_at IS NULL)";
             tx.exec(
                 &format!("DELETE FROM hotline_contacts WHERE report_id IN ({CLOSED_REPORTS})"),
                 &[cutoff.into()],
