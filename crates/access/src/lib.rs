@@ -160,8 +160,21 @@ impl Policy {
     /// answer is "no such bank", as for a bank that does not exist).
     pub fn bank_name(&self, key: &ApiKey, given: &str) -> String {
         match given.split_once(':') {
+            // `default:acme:X` names nothing (it is no valid name).
+            Some((_, local)) if local.contains(':') => given.to_string(),
             Some((tenant, local)) => Bank::name_in(tenant, local),
             None => Bank::name_in(&key.tenant, given),
+        }
+    }
+
+    /// How a bank stored as `name` is called in answers to a key: as it
+    /// can be given back. A default-tenant bank shared with another tenant
+    /// is `default:NAME` there (a plain name would mean its own bank).
+    pub fn bank_label(&self, key: &ApiKey, name: &str) -> String {
+        if key.tenant != DEFAULT_TENANT && !name.contains(':') {
+            format!("{DEFAULT_TENANT}:{name}")
+        } else {
+            name.to_string()
         }
     }
 

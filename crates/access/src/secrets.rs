@@ -101,18 +101,36 @@ impl SecretsKey {
         Some(SecretsKey::from_bytes(&bytes))
     }
 
+    /// Writes a new key beside `path` and links it into place, so that a
+    /// process starting at the same moment reads a whole key or makes its
+    /// own link fail and reads the winner's.
     fn create(path: &Path) -> Result<SecretsKey, SecretError> {
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes).map_err(|e| SecretError::KeyFile(e.to_string()))?;
+        let failed = |e: std::io::Error| SecretError::KeyFile(format!("{}: {e}", path.display()));
+        let mut draft_name = path.as_os_str().to_owned();
+        draft_name.push(format!(".{}.new", std::process::id()));
+        let draft = std::path::PathBuf::from(draft_name);
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let failed = |e: std::io::Error| SecretError::KeyFile(format!("{}: {e}", path.display()));
-        let mut file = options.open(path).map_err(failed)?;
-        writeln!(file, "{}", hex::encode(bytes)).map_err(failed)?;
-        file.sync_all().map_err(failed)?;
-        Ok(SecretsKey::from_bytes(&bytes))
+        let written = options.open(&draft).and_then(|mut file| {
+            writeln!(file, "{}", hex::encode(bytes))?;
+            file.sync_all()
+        });
+        let linked = written.and_then(|()| std::fs::hard_link(&draft, path));
+        let _ = std::fs::remove_file(&draft);
+        match linked {
+            Ok(()) => Ok(SecretsKey::from_bytes(&bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let text = std::fs::read_to_string(path).map_err(failed)?;
+                Self::parse(text.trim()).ok_or_else(|| {
+                    SecretError::KeyFile(format!("{}: not 64 hex digits", path.display()))
+                })
+            }
+            Err(e) => Err(failed(e)),
+        }
     }
 
     /// `plain` sealed for `purpose`.

@@ -56,10 +56,10 @@ fn a_lookup_sees_what_its_tenant_may_and_follows_changes() {
         ..BankSettings::default()
     };
     for (name, settings) in [
-        ("own", &acme),
-        ("shared", &shared),
-        ("private", &private),
-        ("paused", &paused),
+        ("acme:own", &acme),
+        ("hotline:shared", &shared),
+        ("hotline:private", &private),
+        ("acme:paused", &paused),
     ] {
         records
             .create_bank(name, BankKind::Positive, settings)
@@ -83,21 +83,24 @@ fn a_lookup_sees_what_its_tenant_may_and_follows_changes() {
             .expect("loaded")
     };
     let all = BankFilter::default();
-    assert_eq!(banks_of(&look(&all)), ["own", "paused", "shared"]);
+    assert_eq!(
+        banks_of(&look(&all)),
+        ["acme:own", "acme:paused", "hotline:shared"]
+    );
     let drawn = BankFilter {
         coinflip: Some(0.5),
         ..BankFilter::default()
     };
     assert_eq!(
         banks_of(&look(&drawn)),
-        ["own", "shared"],
+        ["acme:own", "hotline:shared"],
         "ratio 0 sits out"
     );
     let only = BankFilter {
-        only: Some(vec!["shared".into(), "private".into()]),
+        only: Some(vec!["hotline:shared".into(), "hotline:private".into()]),
         ..BankFilter::default()
     };
-    assert_eq!(banks_of(&look(&only)), ["shared"]);
+    assert_eq!(banks_of(&look(&only)), ["hotline:shared"]);
 
     // A bank's own threshold: 8 bits off matches at 31, not at 4.
     let mut near = hash(1).to_be_bytes();
@@ -107,35 +110,40 @@ fn a_lookup_sees_what_its_tenant_may_and_follows_changes() {
         threshold: Some(4),
         ..acme.clone()
     };
-    records.update_bank("own", &strict, None).expect("updates");
+    records
+        .update_bank("acme:own", &strict, None)
+        .expect("updates");
     view.follow(&store).expect("follows");
     let hits = view
         .read()
         .lookup("acme", &query(near), &all, 31)
         .expect("loaded");
-    assert_eq!(banks_of(&hits), ["paused", "shared"]);
+    assert_eq!(banks_of(&hits), ["acme:paused", "hotline:shared"]);
 
     // Disabled content is left out once followed, and back when enabled.
     let own = look(&all)
         .into_iter()
-        .find(|h| h.bank == "own")
+        .find(|h| h.bank == "acme:own")
         .expect("own matches");
     records
-        .update_content("own", own.content_id, Some(0), None)
+        .update_content("acme:own", own.content_id, Some(0), None)
         .expect("disables");
     view.follow(&store).expect("follows");
-    assert_eq!(banks_of(&look(&all)), ["paused", "shared"]);
+    assert_eq!(banks_of(&look(&all)), ["acme:paused", "hotline:shared"]);
     records
-        .update_content("own", own.content_id, Some(1), None)
+        .update_content("acme:own", own.content_id, Some(1), None)
         .expect("enables");
     view.follow(&store).expect("follows");
-    assert_eq!(banks_of(&look(&all)), ["own", "paused", "shared"]);
+    assert_eq!(
+        banks_of(&look(&all)),
+        ["acme:own", "acme:paused", "hotline:shared"]
+    );
 
     // Sharing withdrawn: the other tenant's bank goes out of sight.
     records
-        .update_bank("shared", &private, None)
+        .update_bank("hotline:shared", &private, None)
         .expect("updates");
     view.follow(&store).expect("follows");
-    assert_eq!(banks_of(&look(&all)), ["own", "paused"]);
-    assert_eq!(view.read().visible("acme"), ["own", "paused"]);
+    assert_eq!(banks_of(&look(&all)), ["acme:own", "acme:paused"]);
+    assert_eq!(view.read().visible("acme"), ["acme:own", "acme:paused"]);
 }

@@ -54,6 +54,11 @@ impl Caller {
         self.1.bank_name(&self.0, given)
     }
 
+    /// How bank `name` (as stored) is called in answers to the caller.
+    pub fn bank_label(&self, name: &str) -> String {
+        self.1.bank_label(&self.0, name)
+    }
+
     /// A request about bank `name`.
     pub fn may_on(&self, action: BankAction, name: &str, settings: &BankSettings) -> ApiResult<()> {
         self.1

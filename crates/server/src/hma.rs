@@ -290,7 +290,7 @@ pub async fn list_banks(
     Ok(Json(
         names
             .into_iter()
-            .map(|n| HmaBank::new(n, &settings[n]))
+            .map(|n| HmaBank::new(&caller.bank_label(n), &settings[n]))
             .collect(),
     ))
 }
@@ -394,10 +394,13 @@ pub async fn get_bank(
     caller: Caller,
     Path(name): Path<String>,
 ) -> ApiResult<Json<HmaBank>> {
-    let (name, settings) = state
-        .db(move |s| s.bank_for(&caller, BankAction::Match, &name))
+    let answer = state
+        .db(move |s| {
+            let (name, settings) = s.bank_for(&caller, BankAction::Match, &name)?;
+            Ok(HmaBank::new(&caller.bank_label(&name), &settings))
+        })
         .await?;
-    Ok(Json(HmaBank::new(&name, &settings)))
+    Ok(Json(answer))
 }
 
 /// `PUT /c/bank/<name>`: rename, enable or set the ratio.
@@ -805,7 +808,7 @@ pub async fn get_content(
             };
             Ok(ContentView {
                 id,
-                bank: HmaBank::new(&bank, &settings),
+                bank: HmaBank::new(&caller.bank_label(&bank), &settings),
                 disable_until_ts: content.disable_until,
                 original_media_uri: None,
                 signals,
@@ -892,7 +895,7 @@ pub async fn update_content(
                 .map_err(ApiError::internal)?;
             Ok(ContentUpdated {
                 id,
-                bank: HmaBank::new(&bank, &settings),
+                bank: HmaBank::new(&caller.bank_label(&bank), &settings),
                 disable_until_ts: content.disable_until,
                 collab_metadata: Map::new(),
                 original_media_uri: None,
@@ -1032,10 +1035,12 @@ fn lookup_match(h: &Hit) -> LookupMatch {
     }
 }
 
-fn by_bank(hits: &[Hit]) -> ByBank {
+fn by_bank(caller: &Caller, hits: &[Hit]) -> ByBank {
     let mut out: BTreeMap<String, Vec<LookupMatch>> = BTreeMap::new();
     for h in hits {
-        out.entry(h.bank.clone()).or_default().push(lookup_match(h));
+        out.entry(caller.bank_label(&h.bank))
+            .or_default()
+            .push(lookup_match(h));
     }
     ByBank(out)
 }
@@ -1078,13 +1083,13 @@ pub async fn lookup(
         let mut out = BTreeMap::new();
         for signal in &signals {
             let hits = lookup_and_record(&state, &caller, signal, &filter).await?;
-            out.insert(signal.name.clone(), by_bank(&hits));
+            out.insert(signal.name.clone(), by_bank(&caller, &hits));
         }
         return Ok(Json(LookupAnswer::BySignal(BySignal(out))));
     }
     let signal = required(&params, StatusCode::BAD_REQUEST)?;
     let hits = lookup_and_record(&state, &caller, &signal, &filter).await?;
-    Ok(Json(LookupAnswer::ByBank(by_bank(&hits))))
+    Ok(Json(LookupAnswer::ByBank(by_bank(&caller, &hits))))
 }
 
 /// Reads a one-file multipart upload and hashes it off the async threads.
@@ -1128,7 +1133,7 @@ pub async fn lookup_upload(
     let mut out = BTreeMap::new();
     for signal in &signals {
         let hits = lookup_and_record(&state, &caller, signal, &filter).await?;
-        out.insert(signal.name.clone(), by_bank(&hits));
+        out.insert(signal.name.clone(), by_bank(&caller, &hits));
     }
     Ok(Json(BySignal(out)))
 }

@@ -94,19 +94,33 @@ pub async fn place_hold(
         .db(move |s| {
             // A hold keeps a bank's records from the purge: only the bank's
             // owner may place one, on its content and matches as on itself.
-            let target = match kind {
-                HoldKind::Bank => caller.bank_name(&body.target),
-                _ => body.target.clone(),
-            };
             let missing = || {
                 ApiError::not_found("not_found", format!("no {} {:?}", kind.name(), body.target))
+            };
+            let target = match kind {
+                HoldKind::Bank => caller.bank_name(&body.target),
+                // Ids are kept in one spelling: the purge compares text.
+                _ => body
+                    .target
+                    .trim()
+                    .parse::<i64>()
+                    .map_err(|_| missing())?
+                    .to_string(),
             };
             if kind == HoldKind::Case {
                 let id = target.parse::<i64>().map_err(|_| missing())?;
                 hashwatch_store::hotline(s.store.as_ref()).case(id)?;
             } else {
                 let held = s.records().hold_bank(kind, &target)?.ok_or_else(missing)?;
-                s.stored_bank_for(&caller, BankAction::Administer, &held)?;
+                // The record's bank is named only to those who may see it.
+                s.stored_bank_for(&caller, BankAction::Administer, &held)
+                    .map_err(|e| {
+                        if e.status == StatusCode::NOT_FOUND {
+                            missing()
+                        } else {
+                            e
+                        }
+                    })?;
             }
             let bank = (kind == HoldKind::Bank).then_some(target.as_str());
             let hold = s.records().write(|r| {

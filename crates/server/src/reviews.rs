@@ -172,7 +172,7 @@ pub async fn decide_review(
                     &format!("review.{}", body.decision),
                     Some(&record.bank),
                     Some(record.content_id.to_string()),
-                    json!({"review": id, "negative_bank": body.negative_bank}),
+                    json!({"review": id, "negative_bank": negative_bank}),
                 )])?;
                 Ok(review)
             })?;

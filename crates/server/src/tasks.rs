@@ -369,6 +369,13 @@ pub async fn subscriptions(state: AppState) {
                     Ok(key) => sub.api_key = Some(key),
                     Err(e) => {
                         tracing::error!(url = %sub.url, error = %e, "cannot open a subscription's API key");
+                        let store = state.store.clone();
+                        let note = format!("not pulled: {e}");
+                        let _ = tokio::task::spawn_blocking(move || {
+                            use hashwatch_feed::pull::Subscriber;
+                            hashwatch_store::feeds(store.as_ref()).pull_failed(sub.id, &note)
+                        })
+                        .await;
                         continue;
                     }
                 }

@@ -331,7 +331,7 @@ fn records_follow_the_bank(store: &dyn Store) {
     let records = records(store);
     let feeds = hashwatch_store::feeds(store);
     let settings = BankSettings {
-        tenant: "t1".into(),
+        tenant: hashwatch_store::DEFAULT_TENANT.into(),
         ..BankSettings::default()
     };
     records

@@ -405,6 +405,47 @@ async fn bank_names_are_per_tenant(spec: String) {
     .await;
     let (_, theirs) = s.get(&lookup_path(&signal), &globex).await;
     assert_eq!(theirs, json!({}), "{theirs}");
+
+    // Holds name no other tenant's bank: a content id of globex's answers
+    // as an id that does not exist.
+    let (status, added) = s
+        .post("/c/bank/PHOTOS/signal", &globex, json!({"pdq": hash(22)}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{added}");
+    let theirs = added["id"].as_u64().expect("content id");
+    let hold = |target: String| json!({"kind": "content", "target": target, "reason": "x"});
+    let (status, answer) = s.post("/holds", &acme, hold(theirs.to_string())).await;
+    let (_, nothing) = s.post("/holds", &acme, hold("987654".into())).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
+    assert!(!answer.to_string().contains("globex"), "{answer}");
+    assert_eq!(answer["code"], nothing["code"], "{answer}");
+
+    // A default-tenant bank shared with acme is `default:PHOTOS` there,
+    // and that name works when given back.
+    let (status, answer) = s
+        .put(
+            "/c/bank/PHOTOS/settings",
+            &operator,
+            json!({"shared_with": ["acme"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let shared = hash(23);
+    let (status, answer) = s
+        .post("/c/bank/PHOTOS/signal", &operator, json!({"pdq": shared}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (_, listed) = s.get("/c/banks", &acme).await;
+    assert_eq!(names(&listed), ["acme:TAKEN", "default:PHOTOS"]);
+    s.until(&lookup_path(&shared), &acme, |b| {
+        b.get("default:PHOTOS").is_some()
+    })
+    .await;
+    let (status, bank) = s.get("/c/bank/default:PHOTOS", &acme).await;
+    assert_eq!(
+        (status, &bank["name"]),
+        (StatusCode::OK, &json!("default:PHOTOS"))
+    );
     s.stop().await;
 }
 on_both!(bank_names_are_per_tenant);
@@ -418,6 +459,8 @@ async fn hotline_cases_can_be_held(spec: String) {
     let bank_admin = s.key("default", &[Role::Admin]).await;
     let other_supervisor = s.key("acme", &[Role::Supervisor]).await;
     let mut cases = Vec::new();
+    // (The hold below is written with a leading zero: it must still keep
+    // case N.)
     for url in [
         "http://abuse.invalid/held.jpg",
         "http://abuse.invalid/gone.jpg",
@@ -432,7 +475,7 @@ async fn hotline_cases_can_be_held(spec: String) {
         cases.push(case);
     }
     let hold =
-        json!({"kind": "case", "target": cases[0].to_string(), "reason": "police request 7"});
+        json!({"kind": "case", "target": format!("0{}", cases[0]), "reason": "police request 7"});
     for key in [&analyst, &bank_admin, &other_supervisor] {
         let (status, answer) = s.post("/holds", key, hold.clone()).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");

@@ -383,7 +383,10 @@ impl Store for PostgresStore {
         kind: BankKind,
         description: Option<&str>,
     ) -> Result<Bank, Error> {
-        if !hashwatch_model::Bank::valid_name(name) {
+        // Banks made here are the default tenant's (see `Bank::name_in`).
+        if !hashwatch_model::Bank::valid_name(name)
+            || hashwatch_model::Bank::namespace_of(name) != hashwatch_model::DEFAULT_TENANT
+        {
             return Err(Error::new(ErrorKind::BadBankName(name.to_string())));
         }
         let mut client = self.client();

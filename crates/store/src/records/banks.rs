@@ -112,7 +112,10 @@ impl Records<'_> {
         kind: crate::BankKind,
         settings: &BankSettings,
     ) -> Result<(), Error> {
-        if !hashwatch_model::Bank::valid_name(name) {
+        // A name is in its owner's namespace (see `Bank::name_in`).
+        if !hashwatch_model::Bank::valid_name(name)
+            || hashwatch_model::Bank::namespace_of(name) != settings.tenant
+        {
             return Err(Error::new(ErrorKind::BadBankName(name.to_string())));
         }
         let created_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
@@ -159,6 +162,12 @@ impl Records<'_> {
                 tx.exec(
                     "UPDATE banks SET name = ? WHERE id = ?",
                     &[new.into(), id.into()],
+                )?;
+                // Audit entries keep the name they were written with.
+                tx.exec(
+                    "INSERT INTO bank_former_names (bank_id, name) VALUES (?, ?)
+                     ON CONFLICT DO NOTHING",
+                    &[id.into(), bank.into()],
                 )?;
                 tx.exec(
                     "UPDATE contents SET bank = ? WHERE bank = ?",

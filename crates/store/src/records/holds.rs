@@ -131,11 +131,13 @@ impl Records<'_> {
     /// Deletes match records, audit entries and closed reviews older than
     /// `cutoff` (Unix time), except those an active hold keeps.
     pub fn purge(&self, cutoff: i64) -> Result<Purged, Error> {
-        // A held bank's records under the name it was held under and under
-        // the name it has now.
+        // A held bank's records under the name it was held under, the
+        // name it has now and every name it had before.
         const HELD_BANKS: &str =
             "SELECT target FROM holds WHERE kind = 'bank' AND released_at IS NULL
              UNION SELECT b.name FROM holds h JOIN banks b ON b.id = h.bank_id
+             WHERE h.kind = 'bank' AND h.released_at IS NULL
+             UNION SELECT f.name FROM holds h JOIN bank_former_names f ON f.bank_id = h.bank_id
              WHERE h.kind = 'bank' AND h.released_at IS NULL";
         const HELD_BANK_IDS: &str = "SELECT bank_id FROM holds
              WHERE kind = 'bank' AND released_at IS NULL AND bank_id IS NOT NULL";

@@ -14,7 +14,7 @@ use crate::sql::{Cell, Param, Row, Sql, SqlTx};
 use crate::Store;
 use hashwatch_model::{
     value_order, Bank, BankKind, Change, ChangeKind, Entry, EntryRef, ImportSummary, NewEntry,
-    SignalType,
+    SignalType, DEFAULT_TENANT,
 };
 
 /// Schema migrations (`migrations/sqlite/`), in order; `PRAGMA user_version` records how many ran.
@@ -367,7 +367,8 @@ impl Store for SqliteStore {
         kind: BankKind,
         description: Option<&str>,
     ) -> Result<Bank, Error> {
-        if !Bank::valid_name(name) {
+        // Banks made here are the default tenant's (see `Bank::name_in`).
+        if !Bank::valid_name(name) || Bank::namespace_of(name) != DEFAULT_TENANT {
             return Err(Error::new(ErrorKind::BadBankName(name.to_string())));
         }
         let mut conn = self.conn();
