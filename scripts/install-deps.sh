@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building hashwatch needs beyond a Rust toolchain: a C
 # compiler, CMake and NASM, which build the bundled libjpeg-turbo (the JPEG
-# decoder the PDQ reference pipeline uses). Debian/Ubuntu packages; does
+# decoder the PDQ reference pipeline uses); FFmpeg's development libraries
+# and libclang for video. Debian/Ubuntu packages; does
 # nothing when everything is already there.
 set -euo pipefail
 
@@ -20,6 +21,14 @@ command -v curl >/dev/null 2>&1 || missing+=(curl)
 # The OpenAPI fuzzer (scripts/openapi-fuzz.sh) runs from PyPI in a venv.
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+# Video is decoded by FFmpeg's libraries (hashwatch-video, through
+# ffmpeg-next, whose bindings bindgen makes with libclang).
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+for lib in libavcodec libavformat libavutil libswscale; do
+    pkg-config --exists "$lib" 2>/dev/null || missing+=("$lib-dev")
+done
+compgen -G '/usr/lib/llvm-*/lib/libclang*.so*' >/dev/null || compgen -G '/usr/lib/*/libclang*.so*' >/dev/null \
+    || missing+=(libclang-dev)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then

@@ -22,6 +22,12 @@ pub fn corpus() -> PathBuf {
     DIR.get_or_init(|| materialize(&source())).clone()
 }
 
+/// The committed corpus folder, which holds the videos (`videos/`) and
+/// their reference vPDQ features (`vpdq.tsv`) as they are.
+pub fn video_corpus() -> PathBuf {
+    source()
+}
+
 /// The corpus's image folder.
 pub fn corpus_images() -> PathBuf {
     corpus().join("images")

@@ -11,7 +11,7 @@ use std::path::Path;
 
 mod corpus;
 
-pub use crate::corpus::{corpus, corpus_images, synthetic_pixels};
+pub use crate::corpus::{corpus, corpus_images, synthetic_pixels, video_corpus};
 
 use hashwatch_pdq::Hash256;
 

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Makes the benign test videos in tests/corpus/videos/ from the corpus's own
+# images (Debian's ffmpeg), and their reference vPDQ features with Meta's
+# vpdq (PyPI, built against this machine's libav*) in tests/corpus/vpdq.tsv.
+# The videos are committed; run this only to change them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+images=tests/corpus/images
+out=tests/corpus/videos
+mkdir -p "$out"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# A slideshow of four corpus images, 256x192, 10 frames a second, 1.2 s
+# each, with a slow pan so that neighbouring frames differ.
+i=0
+for name in sk_astronaut.png jpg_coffee_q85_progressive.jpg sk_camera.png jpg_chelsea_q95_444.jpg; do
+    [ -f "$images/$name" ] || { echo "missing $images/$name" >&2; exit 1; }
+    ffmpeg -loglevel error -y -loop 1 -i "$images/$name" -t 1.2 -r 10 \
+        -vf "scale=288:216,crop=256:192:'t*20':'t*15',format=yuv420p" -c:v ffv1 \
+        "$work/part$i.mkv"
+    echo "file '$work/part$i.mkv'" >> "$work/list.txt"
+    i=$((i + 1))
+done
+ffmpeg -loglevel error -y -f concat -safe 0 -i "$work/list.txt" -c copy "$work/slideshow.mkv"
+make() { ffmpeg -loglevel error -y -i "$work/slideshow.mkv" -an "$@"; }
+make -c:v libx264 -preset veryfast -crf 30 -pix_fmt yuv420p "$out/h264.mp4"
+make -c:v libx264 -preset veryfast -crf 30 -pix_fmt yuv420p "$out/h264.mov"
+make -c:v libx264 -preset veryfast -crf 30 -pix_fmt yuv420p -f mpegts "$out/h264.ts"
+make -c:v libx265 -preset veryfast -crf 32 -x265-params log-level=error "$out/hevc.mkv"
+make -c:v libvpx-vp9 -b:v 150k -deadline realtime -cpu-used 8 "$out/vp9.webm"
+make -c:v libvpx -b:v 150k -deadline realtime -cpu-used 8 "$out/vp8.webm"
+make -c:v libsvtav1 -preset 12 -crf 45 "$out/av1.mkv"
+make -c:v mpeg4 -q:v 8 "$out/mpeg4.avi"
+make -c:v mjpeg -q:v 10 -pix_fmt yuvj420p "$out/mjpeg.avi"
+make -vf "fps=5,scale=128:96" -loop 0 "$out/animated.gif"
+# Reference features: Meta's vpdq, in its virtual environment.
+venv=target/vpdq-venv
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q vpdq
+fi
+"$venv/bin/python" - "$out" > tests/corpus/vpdq.tsv <<'PY'
+import os, sys, vpdq
+out = sys.argv[1]
+print("file\tseconds_per_hash\tframe\tpdq\tquality\ttimestamp")
+for name in sorted(os.listdir(out)):
+    for seconds in (1.0, 0.5):
+        for f in vpdq.computeHash(os.path.join(out, name), seconds_per_hash=seconds):
+            print(f"{name}\t{seconds}\t{f.frame_number}\t{f.hex}\t{f.quality}\t{f.timestamp!r}")
+PY
+ls -l "$out"
