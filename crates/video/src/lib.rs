@@ -24,5 +24,7 @@
 #![forbid(unsafe_code)]
 
 mod decode;
+mod exchange;
 
 pub use crate::decode::{hash_file, Error, Feature, Options};
+pub use crate::exchange::to_pytx;
