@@ -78,6 +78,13 @@ impl Caller {
         self.1.hold(&self.0, kind).map_err(refused)
     }
 
+    /// Legal holds of some kind (listing and releasing them; each hold is
+    /// then checked by its own kind).
+    pub fn may_hold_any(&self) -> ApiResult<()> {
+        self.may_hold(hashwatch_store::HoldKind::Bank)
+            .or_else(|_| self.may_hold(hashwatch_store::HoldKind::Case))
+    }
+
     /// A hotline route.
     pub fn hotline(&self, action: HotlineAction) -> ApiResult<()> {
         self.1.hotline(&self.0, action).map_err(refused)

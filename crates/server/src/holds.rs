@@ -97,19 +97,14 @@ pub async fn place_hold(
             let missing = || {
                 ApiError::not_found("not_found", format!("no {} {:?}", kind.name(), body.target))
             };
-            let target = match kind {
-                HoldKind::Bank => caller.bank_name(&body.target),
-                // Ids are kept in one spelling: the purge compares text.
-                _ => body
-                    .target
-                    .trim()
-                    .parse::<i64>()
-                    .map_err(|_| missing())?
-                    .to_string(),
+            let id = match kind {
+                HoldKind::Bank => None,
+                _ => Some(body.target.trim().parse::<i64>().map_err(|_| missing())?),
             };
-            if kind == HoldKind::Case {
-                let id = target.parse::<i64>().map_err(|_| missing())?;
-                hashwatch_store::hotline(s.store.as_ref()).case(id)?;
+            // Ids are kept in one spelling: the purge compares text.
+            let target = id.map_or_else(|| caller.bank_name(&body.target), |id| id.to_string());
+            if let (HoldKind::Case, Some(case)) = (kind, id) {
+                hashwatch_store::hotline(s.store.as_ref()).case(case)?;
             } else {
                 let held = s.records().hold_bank(kind, &target)?.ok_or_else(missing)?;
                 // The record's bank is named only to those who may see it.
@@ -154,9 +149,7 @@ pub async fn place_hold(
     responses((status = 200, description = "success", body = Holds), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn list_holds(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Holds>> {
-    if caller.may_hold(HoldKind::Bank).is_err() {
-        caller.may_hold(HoldKind::Case)?;
-    }
+    caller.may_hold_any()?;
     let tenant = caller.0.tenant.clone();
     let holds = state
         .db(move |s| Ok(s.records().holds(Some(&tenant), false)?))
@@ -183,9 +176,7 @@ pub async fn release_hold(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<HoldView>> {
-    if caller.may_hold(HoldKind::Bank).is_err() {
-        caller.may_hold(HoldKind::Case)?;
-    }
+    caller.may_hold_any()?;
     let hold = state
         .db(move |s| {
             let held = s
