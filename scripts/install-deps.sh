@@ -27,7 +27,9 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 for lib in libavcodec libavformat libavutil libswscale; do
     pkg-config --exists "$lib" 2>/dev/null || missing+=("$lib-dev")
 done
-compgen -G '/usr/lib/llvm-*/lib/libclang*.so*' >/dev/null || compgen -G '/usr/lib/*/libclang*.so*' >/dev/null \
+# bindgen loads libclang itself (libclang.so, not libclang-cpp.so, which
+# other packages bring).
+compgen -G '/usr/lib/llvm-*/lib/libclang.so*' >/dev/null || compgen -G '/usr/lib/*/libclang-[0-9]*.so*' >/dev/null \
     || missing+=(libclang-dev)
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -273,6 +273,9 @@ pub struct ServeFlags {
     /// Address and port to listen on (port 0 picks a free one).
     #[arg(long, default_value = "127.0.0.1:5000")]
     pub listen: std::net::SocketAddr,
+
+    #[command(flatten)]
+    pub video_limits: VideoLimitFlags,
     /// Largest request body in bytes (uploads included).
     #[arg(long, default_value_t = 32 << 20)]
     pub max_upload_bytes: usize,
@@ -561,6 +564,91 @@ pub struct MatchFlags {
 
     #[arg(long)]
     pub no_progress: bool,
+
+    /// Least percentage of a video query's frames found in a banked video
+    /// for a match (python-threatexchange's default).
+    #[arg(long, value_name = "PERCENT", default_value_t = hashwatch_matcher::DEFAULT_VIDEO_QUERY_PERCENT,
+          value_parser = parse_percent)]
+    pub video_query_percent: f64,
+
+    /// Least percentage of a banked video's frames found in the query.
+    #[arg(long, value_name = "PERCENT", default_value_t = hashwatch_matcher::DEFAULT_VIDEO_COMPARED_PERCENT,
+          value_parser = parse_percent)]
+    pub video_compared_percent: f64,
+
+    #[command(flatten)]
+    pub video: VideoFlags,
+}
+
+fn parse_percent(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(format!("{text:?} is not a percentage from 0 to 100")),
+    }
+}
+
+/// What a video may be before it is refused.
+#[derive(Debug, clap::Args)]
+pub struct VideoLimitFlags {
+    /// Refuse videos longer than this many seconds (the container's claim
+    /// is checked before decoding, the frames while decoding).
+    #[arg(long, value_name = "SECONDS", default_value_t = hashwatch_video::DEFAULT_MAX_SECONDS)]
+    pub max_video_seconds: f64,
+
+    /// Refuse videos with more frames than this.
+    #[arg(long, value_name = "FRAMES", default_value_t = hashwatch_video::DEFAULT_MAX_FRAMES)]
+    pub max_video_frames: u64,
+
+    /// Refuse videos whose frames have more pixels than this.
+    #[arg(long, value_name = "PIXELS", default_value_t = hashwatch_video::DEFAULT_MAX_FRAME_PIXELS)]
+    pub max_frame_pixels: u64,
+}
+
+impl VideoLimitFlags {
+    pub fn limits(&self) -> hashwatch_video::Limits {
+        hashwatch_video::Limits {
+            max_seconds: self.max_video_seconds,
+            max_frames: self.max_video_frames,
+            max_frame_pixels: self.max_frame_pixels,
+        }
+    }
+}
+
+/// How videos are hashed, and what a video may be.
+#[derive(Debug, clap::Args)]
+pub struct VideoFlags {
+    /// Seconds between hashed video frames (vpdq's option of that name).
+    #[arg(long, value_name = "SECONDS", default_value_t = 1.0, value_parser = parse_seconds_per_hash)]
+    pub seconds_per_hash: f64,
+
+    #[command(flatten)]
+    pub limits: VideoLimitFlags,
+
+    /// Refuse video files larger than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = hashwatch_signals::DEFAULT_MAX_VIDEO_BYTES)]
+    pub max_video_size: u64,
+
+    /// Stop decoding one video after this many seconds (default: no limit).
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds_per_hash)]
+    pub video_time_budget: Option<f64>,
+}
+
+impl VideoFlags {
+    /// Sets the hasher's video settings.
+    pub fn apply(&self, builder: &mut hashwatch_signals::SignalHasherBuilder) {
+        builder
+            .seconds_per_hash(self.seconds_per_hash)
+            .max_video_bytes(self.max_video_size)
+            .video_limits(self.limits.limits())
+            .video_budget(self.video_time_budget.map(std::time::Duration::from_secs_f64));
+    }
+}
+
+fn parse_seconds_per_hash(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s.is_finite() && (0.0..=1e9).contains(&s) => Ok(s),
+        _ => Err(format!("{text:?} is not a number of seconds (0 or more)")),
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -603,6 +691,9 @@ pub struct HashFlags {
     /// Never show a progress bar, even on a terminal.
     #[arg(long)]
     pub no_progress: bool,
+
+    #[command(flatten)]
+    pub video: VideoFlags,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

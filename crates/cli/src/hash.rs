@@ -5,16 +5,19 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use hashwatch_pdq::Hasher;
-use hashwatch_signals::{ImageSignals, SignalHasher, SignalHasherBuilder};
-use serde_json::Value;
+use hashwatch_signals::{MediaSignals, SignalHasher, SignalHasherBuilder};
+use serde_json::{json, Value};
 
-use crate::flags::HashFlags;
+use crate::flags::{HashFlags, OutputFormat};
 use crate::output::{message_line, Message, Table};
 use crate::parallel;
-use crate::progress::Progress;
+use crate::progress::{MediaProgress, Progress};
 use crate::walk::{self, Entry};
 
-const COLUMNS: [&str; 15] = [
+/// The columns of every file; videos fill `video_md5` (HMA's name for the
+/// MD5 of a video file) and `vpdq`, images the PDQ columns (an animated
+/// GIF both).
+const COLUMNS: [&str; 10] = [
     "path",
     "pdq",
     "quality",
@@ -23,6 +26,12 @@ const COLUMNS: [&str; 15] = [
     "sha256",
     "width",
     "height",
+    "video_md5",
+    "vpdq",
+];
+
+/// The dihedral columns, after the others.
+const DIHEDRAL_COLUMNS: [&str; 7] = [
     "pdq_rot90",
     "pdq_rot180",
     "pdq_rot270",
@@ -32,25 +41,51 @@ const COLUMNS: [&str; 15] = [
     "pdq_flipminus1",
 ];
 
-/// A file's output values, in `COLUMNS` order.
-fn row(path: &Path, signals: &ImageSignals, dihedral: bool) -> Vec<Value> {
+/// A file's output values, in column order. The vPDQ is the list of
+/// frames in JSON lines, python-threatexchange's exchange form in TSV.
+fn row(path: &Path, signals: &MediaSignals, dihedral: bool, format: OutputFormat) -> Vec<Value> {
+    let image = signals.image();
+    let video = signals.video();
+    let digests = signals.digests();
+    let (width, height) = match (image, video) {
+        (Some(image), _) => (image.width, image.height),
+        (None, Some(video)) => (video.video.width, video.video.height),
+        (None, None) => (0, 0),
+    };
+    let vpdq = video.map(|v| match format {
+        OutputFormat::Json => Value::Array(
+            v.video
+                .features
+                .iter()
+                .map(|f| {
+                    json!({
+                        "frame": f.frame,
+                        "pdq": f.pdq.to_string(),
+                        "quality": f.quality,
+                        "timestamp": f.timestamp,
+                    })
+                })
+                .collect(),
+        ),
+        OutputFormat::Tsv => Value::from(hashwatch_video::to_pytx(&v.video.compact())),
+    });
     let mut values = vec![
         Value::from(path.to_string_lossy()),
-        Value::from(signals.pdq.hash.to_string()),
-        Value::from(signals.pdq.quality),
-        Value::from(signals.digests.md5_hex()),
-        Value::from(signals.digests.sha1_hex()),
-        Value::from(signals.digests.sha256_hex()),
-        Value::from(signals.width),
-        Value::from(signals.height),
+        image.map_or(Value::Null, |i| Value::from(i.pdq.hash.to_string())),
+        image.map_or(Value::Null, |i| Value::from(i.pdq.quality)),
+        Value::from(digests.md5_hex()),
+        Value::from(digests.sha1_hex()),
+        Value::from(digests.sha256_hex()),
+        Value::from(width),
+        Value::from(height),
+        video.map_or(Value::Null, |_| Value::from(digests.md5_hex())),
+        vpdq.unwrap_or(Value::Null),
     ];
     if dihedral {
         // Variant 0 is the original, already in the `pdq` column.
-        let hashes = signals.dihedral.map(|d| d.hashes);
+        let hashes = image.and_then(|i| i.dihedral).map(|d| d.hashes);
         for k in 1..8 {
-            values.push(Value::from(
-                hashes.map(|h| h[k].to_string()).unwrap_or_default(),
-            ));
+            values.push(hashes.map_or(Value::Null, |h| Value::from(h[k].to_string())));
         }
     }
     values
@@ -63,20 +98,23 @@ pub struct Failure {
 }
 
 pub fn run(flags: &HashFlags) -> anyhow::Result<ExitCode> {
-    let hasher = SignalHasherBuilder::new()
+    let mut builder = SignalHasherBuilder::new();
+    builder
         .dihedral(flags.dihedral)
         .max_pixels(flags.max_pixels)
         .max_file_bytes(flags.max_file_size)
-        .apply_orientation(flags.exif_orientation)
-        .build();
-    let columns = if flags.dihedral {
-        &COLUMNS[..]
+        .apply_orientation(flags.exif_orientation);
+    flags.video.apply(&mut builder);
+    let hasher = builder.build();
+    let columns: Vec<&str> = if flags.dihedral {
+        COLUMNS.iter().chain(&DIHEDRAL_COLUMNS).copied().collect()
     } else {
-        &COLUMNS[..8]
+        COLUMNS.to_vec()
     };
-    let table = Table::new(flags.format, columns);
+    let table = Table::new(flags.format, &columns);
     let entries = walk::expand(&flags.paths, flags.follow);
     let mut progress = Progress::new(entries.len() as u64, !flags.no_progress);
+    let media_progress = progress.media();
     let mut out = BufWriter::new(io::stdout().lock());
     table.header(&mut out)?;
     let mut failures = 0u64;
@@ -84,12 +122,15 @@ pub fn run(flags: &HashFlags) -> anyhow::Result<ExitCode> {
         &entries,
         flags.threads,
         Hasher::new,
-        |pdq, entry| hash_entry(&hasher, pdq, entry),
+        |pdq, entry| hash_entry(&hasher, pdq, entry, &media_progress),
         |i, outcome| {
             let path = entries[i].path();
             progress.tick(outcome.is_err());
             match outcome {
-                Ok(signals) => table.row(&mut out, row(path, &signals, flags.dihedral)),
+                Ok(signals) => table.row(
+                    &mut out,
+                    row(path, &signals, flags.dihedral, flags.format),
+                ),
                 Err(failure) => {
                     failures += 1;
                     progress.eprintln(&message_line(
@@ -116,17 +157,21 @@ pub fn run(flags: &HashFlags) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Hashes one file found by the walk.
+/// Hashes one file found by the walk: an image, or a video (whose decode
+/// `progress` shows).
 pub fn hash_entry(
     hasher: &SignalHasher,
     pdq: &mut Hasher,
     entry: &Entry,
-) -> Result<ImageSignals, Failure> {
+    progress: &MediaProgress,
+) -> Result<MediaSignals, Failure> {
     match entry {
-        Entry::File(path) => hasher.hash_file(pdq, path).map_err(|e| Failure {
-            code: e.code(),
-            message: e.kind().to_string(),
-        }),
+        Entry::File(path) => hasher
+            .hash_media_file(pdq, path, &mut |p| progress.video(path, p))
+            .map_err(|e| Failure {
+                code: e.code(),
+                message: e.kind().to_string(),
+            }),
         Entry::Unreadable { reason, .. } => Err(Failure {
             code: "io",
             message: format!("cannot read: {reason}"),

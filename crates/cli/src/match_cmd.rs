@@ -14,11 +14,11 @@ use serde_json::{json, Value};
 use crate::flags::{DbFlags, MatchFlags};
 use crate::hash::{hash_entry, Failure};
 use crate::output::{message_line, Message, Table};
-use crate::progress::Progress;
+use crate::progress::{MediaProgress, Progress};
 use crate::walk::{self, Entry};
 use crate::{db, hashes, parallel};
 
-const COLUMNS: [&str; 8] = [
+const COLUMNS: [&str; 7] = [
     "query",
     "bank",
     "entry_id",
@@ -26,13 +26,31 @@ const COLUMNS: [&str; 8] = [
     "signal_type",
     "hash",
     "distance",
-    "variant",
+];
+
+/// Where in a video a match is: python-threatexchange's percentages for a
+/// video matching a banked video, the query video's nearest frame (number
+/// and timestamp) and the banked video's (timestamp: the exchange form
+/// keeps no frame numbers).
+const VIDEO_COLUMNS: [&str; 5] = [
+    "query_match_percent",
+    "compared_match_percent",
+    "frame",
+    "timestamp",
+    "bank_timestamp",
 ];
 
 /// One query: a hash given as text, or a file found from a path.
 enum Item {
     Hash { text: String, query: Box<Query> },
     File(Entry),
+}
+
+/// A query's outcome, with a video query's frames (to name the frame a
+/// match is at).
+struct Looked {
+    outcome: Outcome,
+    frames: Vec<hashwatch_video::Feature>,
 }
 
 impl Item {
@@ -51,6 +69,10 @@ fn hash_query(signals: Vec<(SignalType, Vec<u8>)>) -> Query {
             SignalType::Pdq => {
                 let bytes: Option<[u8; 32]> = value.as_slice().try_into().ok();
                 query.pdq = bytes.map(|b| (Hash256::from_be_bytes(b), None));
+            }
+            SignalType::Vpdq => {
+                let text = String::from_utf8_lossy(&value);
+                query.vpdq = hashwatch_pdq::vpdq::parse_pytx(&text).ok();
             }
             _ => query.exact.push((t, value)),
         }
@@ -92,30 +114,34 @@ pub fn run(flags: &MatchFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
     let matcher = Matcher::load(&*store, &flags.banks, &mut |n| loading.set(n))?;
     loading.finish();
 
-    let hasher = SignalHasherBuilder::new()
-        .dihedral(flags.dihedral)
-        .max_pixels(flags.max_pixels)
-        .build();
+    let mut builder = SignalHasherBuilder::new();
+    builder.dihedral(flags.dihedral).max_pixels(flags.max_pixels);
+    flags.video.apply(&mut builder);
+    let hasher = builder.build();
     let options = MatchOptions {
         threshold: flags.threshold,
         quality_floor: flags.quality_floor,
+        video_query_percent: flags.video_query_percent,
+        video_compared_percent: flags.video_compared_percent,
     };
-    let columns = if flags.dihedral {
-        &COLUMNS[..]
-    } else {
-        &COLUMNS[..7]
-    };
+    let mut columns = COLUMNS.to_vec();
+    if flags.dihedral {
+        columns.push("variant");
+    }
+    columns.extend(VIDEO_COLUMNS);
+    let columns = &columns[..];
     let table = Table::new(flags.format, columns);
     let mut out = BufWriter::new(io::stdout().lock());
     table.header(&mut out)?;
     let mut progress = Progress::new(items.len() as u64, !flags.no_progress);
+    let media_progress = progress.media();
     let (mut matched, mut failed) = (false, false);
     let mut item_of = HashMap::new();
     let result = parallel::ordered(
         &items,
         flags.threads,
         Hasher::new,
-        |pdq, item| lookup(&matcher, &hasher, pdq, item, &options),
+        |pdq, item| lookup(&matcher, &hasher, pdq, item, &options, &media_progress),
         |i, outcome| {
             let label = items[i].label();
             progress.tick(outcome.is_err());
@@ -132,7 +158,7 @@ pub fn run(flags: &MatchFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
                         Value::Null,
                     ));
                 }
-                Ok(outcome) => {
+                Ok(Looked { outcome, frames }) => {
                     report_notices(flags, &label, &outcome, &progress);
                     let mut matches = outcome.matches;
                     look_up_items(&*store, &matches, &mut item_of).map_err(io::Error::other)?;
@@ -148,6 +174,7 @@ pub fn run(flags: &MatchFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
                     for m in matches {
                         matched = true;
                         let item = item_of.get(&m.entry_id).cloned().flatten();
+                        let video = video_values(&m, &frames);
                         let mut row = vec![
                             Value::from(label.clone()),
                             Value::from(m.bank),
@@ -160,6 +187,7 @@ pub fn run(flags: &MatchFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
                         if flags.dihedral {
                             row.push(Value::from(m.variant.unwrap_or("")));
                         }
+                        row.extend(video);
                         table.row(&mut out, row)?;
                     }
                 }
@@ -222,27 +250,61 @@ fn nearest_per_item(
         .collect()
 }
 
+/// The video columns of a match, in `VIDEO_COLUMNS` order (null where
+/// they do not apply).
+fn video_values(m: &MatchRecord, frames: &[hashwatch_video::Feature]) -> Vec<Value> {
+    let percent = |p: Option<f64>| p.map_or(Value::Null, Value::from);
+    let at = m.frames.as_ref();
+    let query_timestamp = at.and_then(|f| f.query_timestamp);
+    // The matcher names a query frame by its timestamp; the frame number
+    // is the hashed frame's at that timestamp.
+    let frame = query_timestamp.and_then(|t| {
+        frames
+            .iter()
+            .find(|f| f64::from(f.timestamp) == t)
+            .map(|f| f.frame)
+    });
+    vec![
+        percent(m.video.map(|v| v.query_match_percent)),
+        percent(m.video.map(|v| v.compared_match_percent)),
+        frame.map_or(Value::Null, Value::from),
+        percent(query_timestamp),
+        percent(at.and_then(|f| f.bank_timestamp)),
+    ]
+}
+
 fn lookup(
     matcher: &Matcher,
     hasher: &SignalHasher,
     pdq: &mut Hasher,
     item: &Item,
     options: &MatchOptions,
-) -> Result<Outcome, Failure> {
+    progress: &MediaProgress,
+) -> Result<Looked, Failure> {
     match item {
-        Item::Hash { query, .. } => Ok(matcher.lookup(query, options)),
+        Item::Hash { query, .. } => Ok(Looked {
+            outcome: matcher.lookup(query, options),
+            frames: Vec::new(),
+        }),
         Item::File(entry) => {
-            let signals = hash_entry(hasher, pdq, entry)?;
+            let signals = hash_entry(hasher, pdq, entry, progress)?;
+            let digests = signals.digests();
+            let image = signals.image();
+            let video = signals.video();
             let query = Query {
-                pdq: Some((signals.pdq.hash, Some(signals.pdq.quality))),
-                dihedral: signals.dihedral,
+                pdq: image.map(|i| (i.pdq.hash, Some(i.pdq.quality))),
+                dihedral: image.and_then(|i| i.dihedral),
                 exact: vec![
-                    (SignalType::Md5, signals.digests.md5.to_vec()),
-                    (SignalType::Sha1, signals.digests.sha1.to_vec()),
-                    (SignalType::Sha256, signals.digests.sha256.to_vec()),
+                    (SignalType::Md5, digests.md5.to_vec()),
+                    (SignalType::Sha1, digests.sha1.to_vec()),
+                    (SignalType::Sha256, digests.sha256.to_vec()),
                 ],
+                vpdq: video.map(|v| v.video.compact()),
             };
-            Ok(matcher.lookup(&query, options))
+            Ok(Looked {
+                outcome: matcher.lookup(&query, options),
+                frames: video.map(|v| v.video.features.clone()).unwrap_or_default(),
+            })
         }
     }
 }

@@ -2,6 +2,8 @@
 //! log line every ten seconds once a run has lasted that long.
 
 use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -22,7 +24,7 @@ impl Progress {
         let bar = (allow_bar && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::new(total);
             let style = ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} ({per_sec}, eta {eta})",
+                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} ({per_sec}, eta {eta}) {msg}",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar());
             bar.set_style(style);
@@ -74,6 +76,14 @@ impl Progress {
         }
     }
 
+    /// A handle that workers decoding long videos report through.
+    pub fn media(&self) -> MediaProgress {
+        MediaProgress {
+            bar: self.bar.clone(),
+            last_log: Arc::new(Mutex::new(Instant::now())),
+        }
+    }
+
     /// Prints a line on stderr without tearing the bar.
     pub fn eprintln(&self, line: &str) {
         match &self.bar {
@@ -107,4 +117,43 @@ impl Progress {
 /// stderr may be closed; that must not abort the run.
 fn eprintln_quiet(line: &str) {
     let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// Progress inside long files (videos), reported from worker threads: the
+/// bar's message on a terminal, otherwise a JSON log line at most every
+/// ten seconds.
+#[derive(Clone)]
+pub struct MediaProgress {
+    bar: Option<ProgressBar>,
+    last_log: Arc<Mutex<Instant>>,
+}
+
+impl MediaProgress {
+    /// `path` has been decoded up to `at`.
+    pub fn video(&self, path: &Path, at: hashwatch_video::Progress) {
+        let name = path.file_name().unwrap_or(path.as_os_str()).to_string_lossy();
+        match &self.bar {
+            Some(bar) => bar.set_message(match at.duration {
+                Some(total) => format!("{name}: {:.0}/{total:.0} s", at.seconds),
+                None => format!("{name}: {:.0} s", at.seconds),
+            }),
+            None => {
+                let Ok(mut last) = self.last_log.lock() else {
+                    return;
+                };
+                if last.elapsed() < LOG_EVERY {
+                    return;
+                }
+                *last = Instant::now();
+                let line = serde_json::json!({
+                    "level": "info",
+                    "event": "video_progress",
+                    "path": path.to_string_lossy(),
+                    "seconds": at.seconds,
+                    "duration_s": at.duration,
+                });
+                eprintln_quiet(&line.to_string());
+            }
+        }
+    }
 }

@@ -44,6 +44,7 @@ pub fn run(
         listen: flags.listen,
         max_upload_bytes: flags.max_upload_bytes,
         max_pixels: flags.max_pixels,
+        video_limits: flags.video_limits.limits(),
         request_timeout: flags.request_timeout,
         rate_limit: flags.rate_limit,
         follow_interval: flags.follow_interval,

@@ -24,9 +24,10 @@ pub struct ReadOptions {
 
 /// Columns hashwatch reads itself; any other column's cells are kept as the
 /// entry's metadata.
-const KNOWN_COLUMNS: [&str; 23] = [
+const KNOWN_COLUMNS: [&str; 24] = [
     "path",
     "pdq",
+    "vpdq",
     "quality",
     "md5",
     "sha1",
@@ -51,7 +52,8 @@ const KNOWN_COLUMNS: [&str; 23] = [
 ];
 
 /// A signal type by the names hash lists use: hashwatch's, HMA's
-/// `video_md5`, ThreatExchange's `HASH_MD5`, VICS's `PhotoDNA`.
+/// `video_md5`, ThreatExchange's `HASH_MD5` and `HASH_VIDEO_VPDQ`, VICS's
+/// `PhotoDNA`.
 pub fn type_named(name: &str) -> Option<SignalType> {
     let name = name.trim().to_ascii_lowercase();
     let name = name.strip_prefix("hash_").unwrap_or(&name);
@@ -61,6 +63,7 @@ pub fn type_named(name: &str) -> Option<SignalType> {
         "sha1" => Some(SignalType::Sha1),
         "sha256" => Some(SignalType::Sha256),
         "photodna" => Some(SignalType::PhotoDna),
+        "vpdq" | "video_vpdq" => Some(SignalType::Vpdq),
         _ => None,
     }
 }
@@ -495,7 +498,13 @@ fn read_table(
                 sink.push(line, entry).map_err(at)?;
             }
             ListFormat::HashOutput => {
-                // `hashwatch hash` makes every type but PhotoDNA.
+                // `hashwatch hash` makes every type but PhotoDNA: the
+                // digests for every file, PDQ for images, vPDQ for videos
+                // (an animated GIF has both; older output has no vpdq).
+                let pictures = [SignalType::Pdq, SignalType::Vpdq];
+                if pictures.iter().all(|t| columns.get(&record, t.name()).is_none()) {
+                    return Err(at("no pdq or vpdq value".to_string()));
+                }
                 for t in SignalType::ALL
                     .into_iter()
                     .filter(|t| *t != SignalType::PhotoDna)
@@ -503,9 +512,10 @@ fn read_table(
                     if options.signal_type.is_some_and(|only| only != t) {
                         continue;
                     }
-                    let cell = columns
-                        .get(&record, t.name())
-                        .ok_or_else(|| at(format!("no {t} value")))?;
+                    let cell = match columns.get(&record, t.name()) {
+                        None if pictures.contains(&t) => continue,
+                        cell => cell.ok_or_else(|| at(format!("no {t} value")))?,
+                    };
                     let (t, value) = parse_value(cell, Some(t)).map_err(at)?;
                     let mut entry = NewEntry::new(t, value);
                     entry.content_id = columns.get(&record, "path").map(str::to_string);
@@ -564,6 +574,10 @@ fn quality(columns: &Columns, record: &csv::StringRecord) -> Result<Option<u8>, 
 fn typed_line(line: &str) -> Option<(SignalType, &str)> {
     let (name, value) = line.trim().split_once([' ', ',', '\t'])?;
     let value = value.trim();
+    // A vPDQ value is a JSON list, spaces and commas included.
+    if type_named(name) == Some(SignalType::Vpdq) {
+        return Some((SignalType::Vpdq, value));
+    }
     if value.contains([' ', ',', '\t']) {
         return None;
     }

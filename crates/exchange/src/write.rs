@@ -135,6 +135,7 @@ fn wide_name(t: SignalType) -> &'static str {
         SignalType::Sha256 => "SHA256",
         SignalType::PhotoDna => "PhotoDNA",
         SignalType::Pdq => "PDQ",
+        SignalType::Vpdq => "vPDQ",
     }
 }
 

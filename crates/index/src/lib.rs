@@ -7,7 +7,8 @@
 //! by pigeonhole a hash within radius `r` agrees with the query to within
 //! `r / 16` bits in at least one slot), small sets and large radii a linear
 //! scan, chosen per query. Inserts and removals take effect at once, with no
-//! rebuild. [`ExactIndex`] maps exact digests to ids.
+//! rebuild. [`ExactIndex`] maps exact digests to ids. [`VpdqIndex`] finds
+//! videos by their frames.
 //!
 //! ```
 //! use hashwatch_index::PdqIndex;
@@ -31,6 +32,8 @@
 mod exact;
 mod mih;
 mod pdq;
+mod vpdq;
 
 pub use crate::exact::ExactIndex;
 pub use crate::pdq::{DihedralMatch, Match, PdqIndex, Strategy};
+pub use crate::vpdq::{FrameMatch, FramePair, VideoMatch, VpdqIndex};

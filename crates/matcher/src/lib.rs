@@ -23,7 +23,8 @@ pub mod live;
 
 use std::collections::HashMap;
 
-use hashwatch_index::{ExactIndex, PdqIndex};
+use hashwatch_index::{ExactIndex, PdqIndex, VpdqIndex};
+use hashwatch_pdq::vpdq::{prepare, VpdqFeature};
 use hashwatch_pdq::{Dihedral, Hash256};
 use hashwatch_store::{
     Bank, BankKind, Change, ChangeKind, Entry, Error, ErrorKind, SignalType, Store,
@@ -37,14 +38,25 @@ pub const DEFAULT_THRESHOLD: u32 = 31;
 pub const MAX_THRESHOLD: u32 = 63;
 /// HMA's quality floor: flatter images' hashes collide by accident.
 pub const DEFAULT_QUALITY_FLOOR: u8 = 50;
+/// python-threatexchange's least share of a query video's frames found in
+/// a banked video for a match.
+pub const DEFAULT_VIDEO_QUERY_PERCENT: f64 = 80.0;
+/// python-threatexchange's least share of a banked video's frames found in
+/// the query (none: a short clip of a long video matches).
+pub const DEFAULT_VIDEO_COMPARED_PERCENT: f64 = 0.0;
 
 /// How to match.
 #[derive(Debug, Clone, Copy)]
 pub struct MatchOptions {
-    /// Largest PDQ distance that matches.
+    /// Largest PDQ distance that matches (frames of videos too).
     pub threshold: u32,
-    /// PDQ hashes of lower quality are not matched (and are reported).
+    /// PDQ hashes of lower quality are not matched (and are reported);
+    /// video frames of lower quality are left out, as pytx does.
     pub quality_floor: u8,
+    /// Least percentage of a query video's frames found in a banked one.
+    pub video_query_percent: f64,
+    /// Least percentage of a banked video's frames found in the query.
+    pub video_compared_percent: f64,
 }
 
 impl Default for MatchOptions {
@@ -52,8 +64,32 @@ impl Default for MatchOptions {
         MatchOptions {
             threshold: DEFAULT_THRESHOLD,
             quality_floor: DEFAULT_QUALITY_FLOOR,
+            video_query_percent: DEFAULT_VIDEO_QUERY_PERCENT,
+            video_compared_percent: DEFAULT_VIDEO_COMPARED_PERCENT,
         }
     }
+}
+
+impl MatchOptions {
+    /// The thresholds of a bank without its own.
+    pub fn thresholds(&self) -> Thresholds {
+        Thresholds {
+            pdq: self.threshold,
+            video_query_percent: self.video_query_percent,
+            video_compared_percent: self.video_compared_percent,
+        }
+    }
+}
+
+/// What one bank takes for a match.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds {
+    /// Largest PDQ distance (frames of videos too).
+    pub pdq: u32,
+    /// Least percentage of a query video's frames found in a banked one.
+    pub video_query_percent: f64,
+    /// Least percentage of a banked video's frames found in the query.
+    pub video_compared_percent: f64,
 }
 
 /// The signals of one query.
@@ -65,10 +101,33 @@ pub struct Query {
     pub dihedral: Option<Dihedral>,
     /// Exact digests.
     pub exact: Vec<(SignalType, Vec<u8>)>,
+    /// A video's frames: matched against banked videos (pytx's vPDQ
+    /// semantics) and, frame by frame, against banked images.
+    pub vpdq: Option<Vec<VpdqFeature>>,
+}
+
+/// How much of two videos matched (pytx's `VPDQMatchResult`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VideoScores {
+    /// Percentage of the query's frames found in the banked video.
+    pub query_match_percent: f64,
+    /// Percentage of the banked video's frames found in the query.
+    pub compared_match_percent: f64,
+}
+
+/// Where in a video a match is: the nearest pair of frames.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MatchedFrames {
+    /// The query video's frame, by its timestamp in seconds (none for a
+    /// still query).
+    pub query_timestamp: Option<f64>,
+    /// The banked video's frame, by its timestamp (none for a banked
+    /// image).
+    pub bank_timestamp: Option<f64>,
 }
 
 /// One match.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MatchRecord {
     /// The bank.
     pub bank: String,
@@ -83,6 +142,11 @@ pub struct MatchRecord {
     /// For dihedral PDQ matches, the query variant that matched
     /// (`Dihedral::NAMES`).
     pub variant: Option<&'static str>,
+    /// For a video matching a banked video: how much of each matched.
+    pub video: Option<VideoScores>,
+    /// For matches involving a video: which frames (the `hash` is then the
+    /// banked frame's or image's PDQ, the `distance` theirs).
+    pub frames: Option<MatchedFrames>,
 }
 
 /// What a query found.
@@ -103,26 +167,33 @@ pub struct Outcome {
 struct LoadedBank {
     bank: Bank,
     pdq: PdqIndex,
+    vpdq: VpdqIndex,
     exact: HashMap<SignalType, ExactIndex>,
 }
+
+/// Banked video frames below pytx's quality floor never match.
+const VIDEO_QUALITY_FLOOR: u8 = DEFAULT_QUALITY_FLOOR;
 
 impl LoadedBank {
     fn empty(bank: Bank) -> LoadedBank {
         LoadedBank {
             bank,
             pdq: PdqIndex::new(),
+            vpdq: VpdqIndex::new(VIDEO_QUALITY_FLOOR),
             exact: HashMap::new(),
         }
     }
 
     fn add(&mut self, entry: &Entry) {
-        match entry.pdq() {
-            Some(hash) => self.pdq.insert(entry.id, hash),
-            None => self
-                .exact
+        if let Some(hash) = entry.pdq() {
+            self.pdq.insert(entry.id, hash);
+        } else if let Some(features) = entry.vpdq() {
+            self.vpdq.insert(entry.id, &features);
+        } else {
+            self.exact
                 .entry(entry.signal.signal_type)
                 .or_default()
-                .insert(entry.id, &entry.signal.value),
+                .insert(entry.id, &entry.signal.value);
         }
     }
 
@@ -130,6 +201,9 @@ impl LoadedBank {
         match entry.signal.signal_type {
             SignalType::Pdq => {
                 self.pdq.remove(entry.id);
+            }
+            SignalType::Vpdq => {
+                self.vpdq.remove(entry.id);
             }
             t => {
                 if let Some(index) = self.exact.get_mut(&t) {
@@ -195,12 +269,16 @@ impl Matcher {
             // PDQ hashes are collected and indexed in one build; digests go
             // straight into their maps.
             let mut pdq = Vec::new();
+            let mut videos = Vec::new();
             let name = bank.name.clone();
             let mut loaded_bank = LoadedBank::empty(bank);
             store.entries(&name, false, &mut |entry| {
-                match entry.pdq() {
-                    Some(hash) => pdq.push((entry.id, hash)),
-                    None => loaded_bank.add(&entry),
+                if let Some(hash) = entry.pdq() {
+                    pdq.push((entry.id, hash));
+                } else if let Some(features) = entry.vpdq() {
+                    videos.push((entry.id, features));
+                } else {
+                    loaded_bank.add(&entry);
                 }
                 count += 1;
                 if count % 65536 == 0 {
@@ -208,6 +286,7 @@ impl Matcher {
                 }
             })?;
             loaded_bank.pdq = pdq.into_iter().collect();
+            loaded_bank.vpdq = VpdqIndex::build(VIDEO_QUALITY_FLOOR, videos);
             loaded.push(loaded_bank);
         }
         progress(count);
@@ -358,6 +437,7 @@ impl Matcher {
         let mut sizes = HashMap::new();
         for b in &self.banks {
             *sizes.entry(SignalType::Pdq).or_default() += b.pdq.len();
+            *sizes.entry(SignalType::Vpdq).or_default() += b.vpdq.len();
             for (t, index) in &b.exact {
                 *sizes.entry(*t).or_default() += index.len();
             }
@@ -365,9 +445,12 @@ impl Matcher {
         sizes
     }
 
-    /// Heap bytes of the PDQ indexes.
+    /// Heap bytes of the PDQ and vPDQ indexes.
     pub fn heap_bytes(&self) -> usize {
-        self.banks.iter().map(|b| b.pdq.heap_bytes()).sum()
+        self.banks
+            .iter()
+            .map(|b| b.pdq.heap_bytes() + b.vpdq.heap_bytes())
+            .sum()
     }
 
     /// The banks loaded.
@@ -377,16 +460,17 @@ impl Matcher {
 
     /// Matches one query.
     pub fn lookup(&self, query: &Query, options: &MatchOptions) -> Outcome {
-        self.lookup_with(query, options, &|_| Some(options.threshold))
+        let thresholds = options.thresholds();
+        self.lookup_with(query, options, &|_| Some(thresholds))
     }
 
-    /// Matches one query in the banks `threshold` accepts, each at the PDQ
-    /// threshold it gives (`None` leaves a bank out).
+    /// Matches one query in the banks `thresholds` accepts, each at the
+    /// thresholds it gives (`None` leaves a bank out).
     pub fn lookup_with(
         &self,
         query: &Query,
         options: &MatchOptions,
-        threshold: &dyn Fn(&Bank) -> Option<u32>,
+        thresholds: &dyn Fn(&Bank) -> Option<Thresholds>,
     ) -> Outcome {
         let mut outcome = Outcome::default();
         let mut found: Vec<(BankKind, MatchRecord)> = Vec::new();
@@ -397,50 +481,70 @@ impl Matcher {
             }
             other => other.map(|(h, _)| h),
         };
+        // A video's frames as pytx counts them.
+        let frames = query
+            .vpdq
+            .as_ref()
+            .map(|features| prepare(features, options.quality_floor.max(VIDEO_QUALITY_FLOOR)));
         for loaded in &self.banks {
-            let Some(radius) = threshold(&loaded.bank) else {
+            let Some(limits) = thresholds(&loaded.bank) else {
                 continue;
             };
-            let record = |id: u64, t: SignalType, hash: String, distance, variant| MatchRecord {
+            let radius = limits.pdq;
+            let record = |id: u64, t: SignalType, hash: String, distance| MatchRecord {
                 bank: loaded.bank.name.clone(),
                 entry_id: id,
                 signal_type: t,
                 hash,
                 distance,
-                variant,
+                variant: None,
+                video: None,
+                frames: None,
             };
             let kind = loaded.bank.kind;
+            let banked_hash = |id| loaded.pdq.get(id).map(|h| h.to_string()).unwrap_or_default();
             match (pdq, &query.dihedral) {
                 (Some(_), Some(d)) => {
                     for m in loaded.pdq.search_dihedral(&d.hashes, radius) {
-                        let hash = loaded
-                            .pdq
-                            .get(m.id)
-                            .map(|h| h.to_string())
-                            .unwrap_or_default();
-                        let variant = Some(Dihedral::NAMES[m.variant]);
-                        found.push((
-                            kind,
-                            record(m.id, SignalType::Pdq, hash, m.distance, variant),
-                        ));
+                        let mut r = record(m.id, SignalType::Pdq, banked_hash(m.id), m.distance);
+                        r.variant = Some(Dihedral::NAMES[m.variant]);
+                        found.push((kind, r));
                     }
                 }
                 (Some(h), None) => {
                     for m in loaded.pdq.search(&h, radius) {
-                        let hash = loaded
-                            .pdq
-                            .get(m.id)
-                            .map(|h| h.to_string())
-                            .unwrap_or_default();
-                        found.push((kind, record(m.id, SignalType::Pdq, hash, m.distance, None)));
+                        found.push((kind, record(m.id, SignalType::Pdq, banked_hash(m.id), m.distance)));
                     }
                 }
                 (None, _) => {}
             }
+            let videos = match &frames {
+                Some(frames) => video_matches(loaded, frames, &limits),
+                None => Vec::new(),
+            };
+            // A still found among banked videos' frames (unless the query
+            // is an animated image already matched as a video).
+            if let Some(h) = pdq {
+                for m in loaded.vpdq.search_frame(&h, radius) {
+                    if videos
+                        .iter()
+                        .any(|v| v.entry_id == m.id && v.signal_type == SignalType::Vpdq)
+                    {
+                        continue;
+                    }
+                    let mut r = record(m.id, SignalType::Vpdq, m.hash.to_string(), m.distance);
+                    r.frames = Some(MatchedFrames {
+                        query_timestamp: None,
+                        bank_timestamp: Some(m.timestamp),
+                    });
+                    found.push((kind, r));
+                }
+            }
+            found.extend(videos.into_iter().map(|m| (kind, m)));
             for (t, value) in &query.exact {
                 if let Some(index) = loaded.exact.get(t) {
                     for &id in index.get(value) {
-                        found.push((kind, record(id, *t, t.format_value(value), 0, None)));
+                        found.push((kind, record(id, *t, t.format_value(value), 0)));
                     }
                 }
             }
@@ -465,4 +569,60 @@ impl Matcher {
         });
         outcome
     }
+}
+
+/// A query video's matches in one bank: banked videos as pytx's vPDQ
+/// index decides (each side's share of frames found in the other, against
+/// the bank's percentages), and banked images that one of its frames is
+/// near (the nearest frame reported).
+fn video_matches(loaded: &LoadedBank, frames: &[VpdqFeature], limits: &Thresholds) -> Vec<MatchRecord> {
+    let mut out = Vec::new();
+    let record = |id: u64, t: SignalType, hash: Hash256, distance: u32| MatchRecord {
+        bank: loaded.bank.name.clone(),
+        entry_id: id,
+        signal_type: t,
+        hash: hash.to_string(),
+        distance,
+        variant: None,
+        video: None,
+        frames: None,
+    };
+    for m in loaded.vpdq.search(frames, limits.pdq) {
+        let scores = VideoScores {
+            query_match_percent: m.query_match_percent(),
+            compared_match_percent: m.compared_match_percent(),
+        };
+        if scores.query_match_percent < limits.video_query_percent
+            || scores.compared_match_percent < limits.video_compared_percent
+        {
+            continue;
+        }
+        let mut r = record(m.id, SignalType::Vpdq, m.nearest.hash, m.nearest.distance);
+        r.video = Some(scores);
+        r.frames = Some(MatchedFrames {
+            query_timestamp: frames.get(m.nearest.query).map(|f| f.timestamp),
+            bank_timestamp: Some(m.nearest.timestamp),
+        });
+        out.push(r);
+    }
+    // Banked images, each with the query frame nearest to it.
+    let mut nearest: HashMap<u64, (u32, usize)> = HashMap::new();
+    for (i, frame) in frames.iter().enumerate() {
+        for m in loaded.pdq.search(&frame.pdq, limits.pdq) {
+            let best = nearest.entry(m.id).or_insert((m.distance, i));
+            if m.distance < best.0 {
+                *best = (m.distance, i);
+            }
+        }
+    }
+    for (id, (distance, i)) in nearest {
+        let hash = loaded.pdq.get(id).unwrap_or_default();
+        let mut r = record(id, SignalType::Pdq, hash, distance);
+        r.frames = Some(MatchedFrames {
+            query_timestamp: Some(frames[i].timestamp),
+            bank_timestamp: None,
+        });
+        out.push(r);
+    }
+    out
 }

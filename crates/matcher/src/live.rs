@@ -11,7 +11,7 @@ use hashwatch_store::{
     Store,
 };
 
-use crate::{MatchOptions, Matcher, Query};
+use crate::{MatchOptions, Matcher, Query, Thresholds};
 
 /// The index and what lookups are matched under.
 #[derive(Default)]
@@ -115,7 +115,10 @@ impl View {
                     return None;
                 }
             }
-            Some(settings.threshold.unwrap_or(default_threshold))
+            Some(Thresholds {
+                pdq: settings.threshold.unwrap_or(default_threshold),
+                ..options.thresholds()
+            })
         });
         let now = unix_now();
         Ok(outcome

@@ -93,6 +93,7 @@ fn low_quality_hashes_are_reported_not_matched() {
         pdq: Some((known, Some(49))),
         dihedral: None,
         exact: vec![(SignalType::Md5, vec![7; 16])],
+        vpdq: None,
     };
     let outcome = matcher.lookup(&query, &MatchOptions::default());
     assert_eq!(outcome.low_quality, Some(49));
@@ -133,6 +134,7 @@ fn negative_banks_suppress_positive_matches_of_the_same_type() {
         pdq: Some((flip(meme, 2), None)),
         dihedral: None,
         exact: vec![(SignalType::Sha1, vec![1; 20])],
+        vpdq: None,
     };
     let outcome = matcher.lookup(&query, &MatchOptions::default());
     assert_eq!(outcome.suppressed, 1);
@@ -197,6 +199,7 @@ fn dihedral_queries_say_which_variant_matched() {
             quality: 100,
         }),
         exact: Vec::new(),
+        vpdq: None,
     };
     let outcome = matcher.lookup(&query, &MatchOptions::default());
     assert_eq!(outcome.matches.len(), 1);

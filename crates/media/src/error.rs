@@ -52,11 +52,37 @@ pub enum ErrorKind {
     },
     /// The decode was stopped through its [`crate::Cancel`].
     Cancelled,
+    /// A video could not be hashed (see the `video` crate).
+    Video {
+        /// The video error's stable name.
+        code: &'static str,
+        /// What went wrong.
+        reason: String,
+    },
 }
 
 impl Error {
     pub(crate) fn new(kind: ErrorKind) -> Error {
         Error { path: None, kind }
+    }
+
+    /// A video's error, by its stable name and explanation (the video
+    /// crate decodes through FFmpeg and keeps its own error type).
+    pub fn video(code: &'static str, reason: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Video {
+            code,
+            reason: reason.into(),
+        })
+    }
+
+    /// A file that could not be read.
+    pub fn io(e: std::io::Error) -> Error {
+        Error::new(ErrorKind::Io(e))
+    }
+
+    /// A file of `size` bytes, over the `limit`.
+    pub fn too_many_bytes(size: u64, limit: u64) -> Error {
+        Error::new(ErrorKind::TooManyBytes { size, limit })
     }
 
     /// Attaches the file the error is about.
@@ -87,6 +113,7 @@ impl Error {
             ErrorKind::Decode { .. } => "decode",
             ErrorKind::DecoderPanic { .. } => "decoder_panic",
             ErrorKind::Cancelled => "cancelled",
+            ErrorKind::Video { code, .. } => code,
         }
     }
 }
@@ -117,6 +144,7 @@ impl fmt::Display for ErrorKind {
                 write!(f, "invalid {format}: the decoder failed on this input")
             }
             ErrorKind::Cancelled => write!(f, "{}", crate::cancel::CANCELLED),
+            ErrorKind::Video { reason, .. } => f.write_str(reason),
         }
     }
 }

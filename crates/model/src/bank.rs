@@ -20,6 +20,10 @@ pub enum SignalType {
     /// does not compute or compare PhotoDNA), as hash lists such as VICS
     /// and ICSE carry it.
     PhotoDna,
+    /// A video's vPDQ: the PDQ hashes of its frames with their quality and
+    /// timestamp, kept in python-threatexchange's exchange form and
+    /// matched frame by frame.
+    Vpdq,
 }
 
 /// Why a string is not a value of a signal type.
@@ -38,6 +42,8 @@ pub enum ValueError {
     UnknownLength(usize),
     /// An opaque value (PhotoDNA) that is empty, too long or not printable.
     Opaque,
+    /// Not a vPDQ signal in the exchange form.
+    Vpdq(hashwatch_pdq::vpdq::VpdqParseError),
 }
 
 impl fmt::Display for ValueError {
@@ -53,6 +59,7 @@ impl fmt::Display for ValueError {
                 f,
                 "a PhotoDNA value is 1-4096 printable characters without spaces (base64 or hex)"
             ),
+            ValueError::Vpdq(e) => e.fmt(f),
             ValueError::UnknownLength(n) => write!(
                 f,
                 "{n} hex digits fits no signal type (md5 32, sha1 40, pdq or sha256 64)"
@@ -65,12 +72,13 @@ impl std::error::Error for ValueError {}
 
 impl SignalType {
     /// Every type.
-    pub const ALL: [SignalType; 5] = [
+    pub const ALL: [SignalType; 6] = [
         SignalType::Pdq,
         SignalType::Md5,
         SignalType::Sha1,
         SignalType::Sha256,
         SignalType::PhotoDna,
+        SignalType::Vpdq,
     ];
 
     /// The type's name, as HMA and the output of hashwatch spell it.
@@ -81,16 +89,17 @@ impl SignalType {
             SignalType::Sha1 => "sha1",
             SignalType::Sha256 => "sha256",
             SignalType::PhotoDna => "photodna",
+            SignalType::Vpdq => "vpdq",
         }
     }
 
-    /// Hex digits in a value (0 for opaque PhotoDNA values).
+    /// Hex digits in a value (0 for PhotoDNA and vPDQ, which are not hex).
     pub fn hex_len(&self) -> usize {
         match self {
             SignalType::Md5 => 32,
             SignalType::Sha1 => 40,
             SignalType::Pdq | SignalType::Sha256 => 64,
-            SignalType::PhotoDna => 0,
+            SignalType::PhotoDna | SignalType::Vpdq => 0,
         }
     }
 
@@ -106,9 +115,20 @@ impl SignalType {
     }
 
     /// Parses a hex value (either case, surrounding spaces ignored) into its
-    /// stored bytes.
+    /// stored bytes. A vPDQ value is stored in its canonical exchange form
+    /// (as pytx writes it), so that one video's signal is one value however
+    /// it was spelt.
     pub fn parse_value(&self, text: &str) -> Result<Vec<u8>, ValueError> {
         let text = text.trim();
+        if *self == SignalType::Vpdq {
+            let features = hashwatch_pdq::vpdq::parse_pytx(text).map_err(ValueError::Vpdq)?;
+            if features.is_empty() {
+                return Err(ValueError::Vpdq(
+                    hashwatch_pdq::vpdq::VpdqParseError::NotAList,
+                ));
+            }
+            return Ok(hashwatch_pdq::vpdq::to_pytx(&features).into_bytes());
+        }
         if *self == SignalType::PhotoDna {
             let printable = text.bytes().all(|b| b.is_ascii_graphic());
             if text.is_empty() || text.len() > 4096 || !printable {
@@ -128,9 +148,10 @@ impl SignalType {
         Ok(decode_hex(text))
     }
 
-    /// The hex form of stored bytes (PhotoDNA: the text as given).
+    /// The hex form of stored bytes (PhotoDNA: the text as given; vPDQ:
+    /// the exchange form).
     pub fn format_value(&self, value: &[u8]) -> String {
-        if *self == SignalType::PhotoDna {
+        if matches!(self, SignalType::PhotoDna | SignalType::Vpdq) {
             return String::from_utf8_lossy(value).into_owned();
         }
         value.iter().map(|b| format!("{b:02x}")).collect()
@@ -161,7 +182,7 @@ impl FromStr for SignalType {
         SignalType::ALL
             .into_iter()
             .find(|t| t.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown signal type {s:?} (pdq, md5, sha1, sha256, photodna)"))
+            .ok_or_else(|| format!("unknown signal type {s:?} (pdq, md5, sha1, sha256, photodna, vpdq)"))
     }
 }
 
@@ -350,6 +371,16 @@ impl Entry {
         }
         let bytes: [u8; 32] = self.signal.value.as_slice().try_into().ok()?;
         Some(Hash256::from_be_bytes(bytes))
+    }
+
+    /// The frames, for vPDQ entries (stored in the exchange form, so they
+    /// read back unless the store was written around hashwatch).
+    pub fn vpdq(&self) -> Option<Vec<hashwatch_pdq::vpdq::VpdqFeature>> {
+        if self.signal.signal_type != SignalType::Vpdq {
+            return None;
+        }
+        let text = std::str::from_utf8(&self.signal.value).ok()?;
+        hashwatch_pdq::vpdq::parse_pytx(text).ok()
     }
 }
 

@@ -43,6 +43,7 @@ mod dct;
 mod hash;
 mod luma;
 mod quality;
+pub mod vpdq;
 #[cfg(test)]
 mod reference;
 

@@ -99,9 +99,9 @@ pub async fn hash_url(
             format!("reading {url}: {why}"),
         ),
     })?;
-    let max_pixels = state.config.max_pixels;
+    let limits = state.config.hash_limits();
     state
-        .decode(move |cancel| signals::hash_upload(&bytes, &names, max_pixels, cancel))
+        .decode(move |cancel| signals::hash_upload(&bytes, &names, &limits, cancel))
         .await
 }
 

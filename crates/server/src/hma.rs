@@ -698,9 +698,9 @@ pub async fn add_upload(
             _ => {}
         }
     }
-    let max_pixels = state.config.max_pixels;
+    let limits = state.config.hash_limits();
     let signals = state
-        .decode(move |cancel| signals::hash_upload(&upload.bytes, &names, max_pixels, cancel))
+        .decode(move |cancel| signals::hash_upload(&upload.bytes, &names, &limits, cancel))
         .await?;
     let answer = state
         .db(move |s| {
@@ -1100,9 +1100,9 @@ async fn hash_uploaded(
 ) -> ApiResult<Vec<Signal>> {
     let upload = signals::read_upload(multipart).await?;
     let names = signals::wanted(&upload.content_type, types)?;
-    let max_pixels = state.config.max_pixels;
+    let limits = state.config.hash_limits();
     state
-        .decode(move |cancel| signals::hash_upload(&upload.bytes, &names, max_pixels, cancel))
+        .decode(move |cancel| signals::hash_upload(&upload.bytes, &names, &limits, cancel))
         .await
 }
 

@@ -37,17 +37,30 @@ impl Signal {
     /// The query the matcher takes.
     pub fn query(&self) -> hashwatch_matcher::Query {
         let mut query = hashwatch_matcher::Query::default();
-        match self.pdq() {
-            Some(hash) => query.pdq = Some((hash, self.quality)),
-            None => query.exact.push((self.signal_type, self.value.clone())),
+        if let Some(hash) = self.pdq() {
+            query.pdq = Some((hash, self.quality));
+        } else if self.signal_type == SignalType::Vpdq {
+            // Stored values are the canonical form, which reads back.
+            let text = String::from_utf8_lossy(&self.value);
+            query.vpdq = Some(hashwatch_pdq::vpdq::parse_pytx(&text).unwrap_or_default());
+        } else {
+            query.exact.push((self.signal_type, self.value.clone()));
         }
         query
     }
 }
 
-/// Signal type names: HMA's `pdq` and `video_md5`, and hashwatch's `md5`,
-/// `sha1`, `sha256`.
-pub const TYPE_NAMES: [&str; 6] = ["pdq", "video_md5", "md5", "sha1", "sha256", "photodna"];
+/// Signal type names: HMA's `pdq`, `video_md5` and `vpdq` (python-
+/// threatexchange's extension), and hashwatch's `md5`, `sha1`, `sha256`.
+pub const TYPE_NAMES: [&str; 7] = [
+    "pdq",
+    "video_md5",
+    "vpdq",
+    "md5",
+    "sha1",
+    "sha256",
+    "photodna",
+];
 
 /// The stored type of a type name.
 pub fn signal_type(name: &str) -> ApiResult<SignalType> {
@@ -57,6 +70,7 @@ pub fn signal_type(name: &str) -> ApiResult<SignalType> {
         "sha1" => Ok(SignalType::Sha1),
         "sha256" => Ok(SignalType::Sha256),
         "photodna" => Ok(SignalType::PhotoDna),
+        "vpdq" => Ok(SignalType::Vpdq),
         _ => Err(ApiError::bad_request(
             "unknown_signal_type",
             format!(
@@ -151,8 +165,8 @@ fn upload_error(e: axum::extract::multipart::MultipartError) -> ApiError {
     }
 }
 
-/// Which signals to make from an upload: HMA's (PDQ for photos, MD5 for
-/// videos) unless `types` names others.
+/// Which signals to make from an upload: HMA's (PDQ for photos, MD5 and
+/// vPDQ for videos) unless `types` names others.
 pub fn wanted(content_type: &str, types: Option<&str>) -> ApiResult<Vec<String>> {
     match types.filter(|t| !t.is_empty()) {
         Some(list) => {
@@ -172,19 +186,34 @@ pub fn wanted(content_type: &str, types: Option<&str>) -> ApiResult<Vec<String>>
                         "pdq is made from photos only",
                     ));
                 }
+                if name == "vpdq" && content_type != "video" {
+                    return Err(ApiError::bad_request(
+                        "bad_signal_type",
+                        "vpdq is made from videos only",
+                    ));
+                }
             }
             Ok(names)
         }
         None if content_type == "photo" => Ok(vec!["pdq".into()]),
-        None => Ok(vec!["video_md5".into()]),
+        None => Ok(vec!["video_md5".into(), "vpdq".into()]),
     }
+}
+
+/// What an upload may be before hashing it is refused.
+#[derive(Debug, Clone, Copy)]
+pub struct HashLimits {
+    /// The most pixels an image's header may claim.
+    pub max_pixels: u64,
+    /// A video's duration, frames and frame size.
+    pub video: hashwatch_video::Limits,
 }
 
 /// Hashes an upload (blocking: decodes images).
 pub fn hash_upload(
     bytes: &[u8],
     names: &[String],
-    max_pixels: u64,
+    limits: &HashLimits,
     cancel: &hashwatch_media::Cancel,
 ) -> ApiResult<Vec<Signal>> {
     let mut out = Vec::new();
@@ -197,7 +226,7 @@ pub fn hash_upload(
         let (value, quality) = match signal_type {
             SignalType::Pdq => {
                 let decoder = hashwatch_media::DecoderBuilder::new()
-                    .max_pixels(max_pixels)
+                    .max_pixels(limits.max_pixels)
                     .cancel(cancel.clone())
                     .build();
                 let decoded = decoder.decode(bytes).map_err(|e| {
@@ -211,6 +240,30 @@ pub fn hash_upload(
                 let mut hasher = hashwatch_pdq::Hasher::new();
                 let (pdq, _) = hashwatch_signals::hash_pixels(&mut hasher, &decoded, false);
                 (pdq.hash.to_be_bytes().to_vec(), Some(pdq.quality))
+            }
+            SignalType::Vpdq => {
+                let options = hashwatch_video::Options {
+                    limits: limits.video,
+                    cancel: Some(cancel.clone()),
+                    ..hashwatch_video::Options::default()
+                };
+                let video = hashwatch_video::hash_bytes(bytes, &options).map_err(|e| {
+                    let status = match e {
+                        hashwatch_video::Error::Cancelled => return cancelled(),
+                        hashwatch_video::Error::TooLong { .. }
+                        | hashwatch_video::Error::TooManyFrames { .. }
+                        | hashwatch_video::Error::FrameTooLarge { .. } => {
+                            axum::http::StatusCode::PAYLOAD_TOO_LARGE
+                        }
+                        hashwatch_video::Error::Io(_) => {
+                            return ApiError::internal(format!("cannot hash the video: {e}"))
+                        }
+                        _ => axum::http::StatusCode::BAD_REQUEST,
+                    };
+                    ApiError::new(status, "bad_video", format!("cannot hash the video: {e}"))
+                })?;
+                let text = hashwatch_video::to_pytx(&video.compact());
+                (text.into_bytes(), None)
             }
             SignalType::Md5 => (digests.md5.to_vec(), None),
             SignalType::Sha1 => (digests.sha1.to_vec(), None),

@@ -31,6 +31,9 @@ pub struct Config {
     pub max_upload_bytes: usize,
     /// Largest image, in pixels, decoded from an upload.
     pub max_pixels: u64,
+    /// Longest, largest video decoded from an upload (the decode also
+    /// stops when its request times out).
+    pub video_limits: hashwatch_video::Limits,
     /// Time allowed for one request.
     pub request_timeout: Duration,
     /// Requests per second allowed per key (0: no limit).
@@ -99,6 +102,16 @@ pub struct Config {
     pub outbound_allow: Vec<IpNet>,
 }
 
+impl Config {
+    /// What an upload may be before hashing it is refused.
+    pub fn hash_limits(&self) -> crate::signals::HashLimits {
+        crate::signals::HashLimits {
+            max_pixels: self.max_pixels,
+            video: self.video_limits,
+        }
+    }
+}
+
 /// The shortest retention allowed.
 pub const MIN_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
 
@@ -109,6 +122,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 5000)),
             max_upload_bytes: 32 << 20,
             max_pixels: 100_000_000,
+            video_limits: hashwatch_video::Limits::default(),
             request_timeout: Duration::from_secs(30),
             rate_limit: 2000,
             follow_interval: Duration::from_millis(200),

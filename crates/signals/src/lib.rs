@@ -20,6 +20,7 @@
 #![forbid(unsafe_code)]
 
 mod digests;
+mod video;
 
 use std::path::Path;
 
@@ -27,6 +28,7 @@ use hashwatch_media::{Decoded, Decoder, DecoderBuilder, Error, Format, Pixels};
 use hashwatch_pdq::{Dihedral, Hasher, Image, PdqHash};
 
 pub use crate::digests::Digests;
+pub use crate::video::{MediaSignals, VideoSignals, DEFAULT_MAX_VIDEO_BYTES};
 
 /// The default largest file read: 256 MiB.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 256 << 20;
@@ -54,6 +56,7 @@ pub struct SignalHasherBuilder {
     decoder: DecoderBuilder,
     dihedral: bool,
     max_file_bytes: Option<u64>,
+    video: crate::video::VideoSettings,
 }
 
 impl SignalHasherBuilder {
@@ -88,12 +91,44 @@ impl SignalHasherBuilder {
         self
     }
 
+    /// Stops decodes (images and videos) once `cancel` is set.
+    pub fn cancel(&mut self, cancel: hashwatch_media::Cancel) -> &mut SignalHasherBuilder {
+        self.decoder.cancel(cancel.clone());
+        self.video.cancel = Some(cancel);
+        self
+    }
+
+    /// Video limits: duration, frames, frame size.
+    pub fn video_limits(&mut self, limits: hashwatch_video::Limits) -> &mut SignalHasherBuilder {
+        self.video.limits = limits;
+        self
+    }
+
+    /// Refuses video files larger than `limit` bytes without reading them.
+    pub fn max_video_bytes(&mut self, limit: u64) -> &mut SignalHasherBuilder {
+        self.video.max_bytes = limit;
+        self
+    }
+
+    /// Seconds between hashed video frames (1 by default, as vpdq).
+    pub fn seconds_per_hash(&mut self, seconds: f64) -> &mut SignalHasherBuilder {
+        self.video.seconds_per_hash = seconds;
+        self
+    }
+
+    /// Stops a video's decode after this long.
+    pub fn video_budget(&mut self, budget: Option<std::time::Duration>) -> &mut SignalHasherBuilder {
+        self.video.budget = budget;
+        self
+    }
+
     /// The hasher.
     pub fn build(&self) -> SignalHasher {
         SignalHasher {
             decoder: self.decoder.build(),
             dihedral: self.dihedral,
             max_file_bytes: self.max_file_bytes.unwrap_or(DEFAULT_MAX_FILE_BYTES),
+            video: self.video.clone(),
         }
     }
 }
@@ -105,6 +140,7 @@ pub struct SignalHasher {
     decoder: Decoder,
     dihedral: bool,
     max_file_bytes: u64,
+    video: crate::video::VideoSettings,
 }
 
 impl SignalHasher {

@@ -4,28 +4,72 @@
 use std::fmt;
 use std::path::Path;
 use std::sync::Once;
+use std::time::Instant;
 
 use ffmpeg::format::Pixel;
 use ffmpeg::media::Type;
 use ffmpeg::software::scaling::{Context as Scaler, Flags};
 use ffmpeg_next as ffmpeg;
+use hashwatch_media::Cancel;
+use hashwatch_pdq::vpdq::VpdqFeature;
 use hashwatch_pdq::{Hash256, Hasher, Image};
 
 /// The smallest width and height the reference hashes.
 const MIN_SIDE: u32 = 5;
 
-/// How to hash.
+/// The defaults of [`Limits`]: three hours, a million decoded frames and
+/// 8K (7680×4320) frames.
+pub const DEFAULT_MAX_SECONDS: f64 = 3.0 * 3600.0;
+/// See [`DEFAULT_MAX_SECONDS`].
+pub const DEFAULT_MAX_FRAMES: u64 = 1_000_000;
+/// See [`DEFAULT_MAX_SECONDS`].
+pub const DEFAULT_MAX_FRAME_PIXELS: u64 = 7680 * 4320;
+
+/// What a video may be before it is refused. The container's own claims
+/// are checked before decoding; the decoded frames are checked too, so
+/// a container that understates them is refused when it is found out.
 #[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// The longest duration, in seconds.
+    pub max_seconds: f64,
+    /// The most frames decoded (hashed or not).
+    pub max_frames: u64,
+    /// The most pixels in one frame.
+    pub max_frame_pixels: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_seconds: DEFAULT_MAX_SECONDS,
+            max_frames: DEFAULT_MAX_FRAMES,
+            max_frame_pixels: DEFAULT_MAX_FRAME_PIXELS,
+        }
+    }
+}
+
+/// How to hash.
+#[derive(Debug, Clone)]
 pub struct Options {
     /// Seconds between hashed frames (the reference's default is 1; 0
     /// hashes every frame).
     pub seconds_per_hash: f64,
+    /// What a video may be.
+    pub limits: Limits,
+    /// Stops the decode at its next packet once set.
+    pub cancel: Option<Cancel>,
+    /// Stops the decode at its next packet after this instant (the decode
+    /// time budget).
+    pub deadline: Option<Instant>,
 }
 
 impl Default for Options {
     fn default() -> Options {
         Options {
             seconds_per_hash: 1.0,
+            limits: Limits::default(),
+            cancel: None,
+            deadline: None,
         }
     }
 }
@@ -44,8 +88,52 @@ pub struct Feature {
     pub timestamp: f32,
 }
 
+impl Feature {
+    /// The feature as the exchange form carries it (no frame number).
+    pub fn compact(&self) -> VpdqFeature {
+        VpdqFeature {
+            pdq: self.pdq,
+            quality: self.quality,
+            timestamp: f64::from(self.timestamp),
+        }
+    }
+}
+
+/// A hashed video.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Video {
+    /// The hashed frames, in order.
+    pub features: Vec<Feature>,
+    /// Frame width as the stream declares it.
+    pub width: u32,
+    /// Frame height as the stream declares it.
+    pub height: u32,
+    /// Frames decoded, hashed or not (an animated GIF has more than one).
+    pub frames: u64,
+    /// Frames per second, as used for the timestamps.
+    pub frame_rate: f64,
+    /// The duration the container declares, in seconds, when it does.
+    pub duration: Option<f64>,
+}
+
+impl Video {
+    /// The features in the exchange form's terms.
+    pub fn compact(&self) -> Vec<VpdqFeature> {
+        self.features.iter().map(Feature::compact).collect()
+    }
+}
+
+/// How far a decode has come, for progress bars.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    /// Seconds of video decoded.
+    pub seconds: f64,
+    /// The duration the container declares, when it does.
+    pub duration: Option<f64>,
+}
+
 /// Why a video could not be hashed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Error {
     /// The container could not be opened or read.
     Open(String),
@@ -56,6 +144,55 @@ pub enum Error {
     BadStream(String),
     /// The decoder failed.
     Decode(String),
+    /// Longer than [`Limits::max_seconds`] (declared or found).
+    TooLong {
+        /// Seconds declared or decoded so far.
+        seconds: f64,
+        /// The limit.
+        limit: f64,
+    },
+    /// More frames than [`Limits::max_frames`] (declared or found).
+    TooManyFrames {
+        /// The limit.
+        limit: u64,
+    },
+    /// A frame larger than [`Limits::max_frame_pixels`].
+    FrameTooLarge {
+        /// The frame's width.
+        width: u32,
+        /// The frame's height.
+        height: u32,
+        /// The limit.
+        limit: u64,
+    },
+    /// [`Options::cancel`] was set.
+    Cancelled,
+    /// [`Options::deadline`] passed.
+    TimedOut,
+    /// The video stream holds no frame.
+    NoFrames,
+    /// The bytes could not be handed to the decoder.
+    Io(String),
+}
+
+impl Error {
+    /// A short, stable name for the error's kind, for machine-readable
+    /// output.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Open(_) => "video_unreadable",
+            Error::NoVideoStream => "no_video_stream",
+            Error::BadStream(_) => "bad_video_stream",
+            Error::Decode(_) => "video_decode",
+            Error::TooLong { .. } => "video_too_long",
+            Error::TooManyFrames { .. } => "too_many_frames",
+            Error::FrameTooLarge { .. } => "frame_too_large",
+            Error::Cancelled => "cancelled",
+            Error::TimedOut => "decode_timeout",
+            Error::NoFrames => "no_frames",
+            Error::Io(_) => "io",
+        }
+    }
 }
 
 impl fmt::Display for Error {
@@ -65,6 +202,25 @@ impl fmt::Display for Error {
             Error::NoVideoStream => f.write_str("the file has no video stream"),
             Error::BadStream(why) => write!(f, "unusable video stream: {why}"),
             Error::Decode(why) => write!(f, "cannot decode the video: {why}"),
+            Error::TooLong { seconds, limit } => write!(
+                f,
+                "the video runs {seconds:.0} s or more, longer than the limit of {limit:.0} s"
+            ),
+            Error::TooManyFrames { limit } => {
+                write!(f, "the video has more than {limit} frames")
+            }
+            Error::FrameTooLarge {
+                width,
+                height,
+                limit,
+            } => write!(
+                f,
+                "a {width}x{height} frame is over the limit of {limit} pixels"
+            ),
+            Error::Cancelled => f.write_str("the decode was cancelled"),
+            Error::TimedOut => f.write_str("the decode ran past its time budget"),
+            Error::NoFrames => f.write_str("the video stream holds no frame"),
+            Error::Io(why) => write!(f, "cannot read the video: {why}"),
         }
     }
 }
@@ -82,21 +238,46 @@ fn init() {
 }
 
 /// The vPDQ features of the video at `path`, in frame order.
-pub fn hash_file(path: &Path, options: &Options) -> Result<Vec<Feature>, Error> {
+pub fn hash_file(path: &Path, options: &Options) -> Result<Video, Error> {
+    hash_file_with_progress(path, options, &mut |_| {})
+}
+
+/// As [`hash_file`], telling `progress` after each hashed frame.
+pub fn hash_file_with_progress(
+    path: &Path,
+    options: &Options,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Video, Error> {
     init();
     let open = |e: ffmpeg::Error| Error::Open(e.to_string());
     let mut input = ffmpeg::format::input(&path).map_err(open)?;
+    let limits = &options.limits;
+    // AV_NOPTS_VALUE (or any negative value) when the container does not say.
+    let duration = Some(input.duration())
+        .filter(|d| *d > 0)
+        .map(|d| d as f64 / f64::from(ffmpeg::ffi::AV_TIME_BASE));
+    if let Some(seconds) = duration.filter(|d| *d > limits.max_seconds) {
+        return Err(Error::TooLong {
+            seconds,
+            limit: limits.max_seconds,
+        });
+    }
     // The first video stream, as the reference takes (not the "best").
     let stream = input
         .streams()
         .find(|s| s.parameters().medium() == Type::Video)
         .ok_or(Error::NoVideoStream)?;
+    if u64::try_from(stream.frames()).is_ok_and(|n| n > limits.max_frames) {
+        return Err(Error::TooManyFrames {
+            limit: limits.max_frames,
+        });
+    }
     let index = stream.index();
     let mut rate = stream.avg_frame_rate();
     if rate.numerator() == 0 || rate.denominator() == 0 {
         rate = stream.rate();
     }
-    if rate.numerator() == 0 || rate.denominator() == 0 {
+    if rate.numerator() <= 0 || rate.denominator() <= 0 {
         return Err(Error::BadStream("its frame rate is zero".into()));
     }
     let frame_rate = f64::from(rate.numerator()) / f64::from(rate.denominator());
@@ -114,12 +295,8 @@ pub fn hash_file(path: &Path, options: &Options) -> Result<Vec<Feature>, Error> 
     if width == 0 || height == 0 {
         return Err(Error::BadStream("its width or height is zero".into()));
     }
-    if width < MIN_SIDE || height < MIN_SIDE {
-        return Err(Error::BadStream(format!(
-            "{width}x{height} is smaller than {MIN_SIDE}x{MIN_SIDE}"
-        )));
-    }
-    let mut scaler = Scaler::get(
+    check_frame_size(width, height, limits)?;
+    let scaler = Scaler::get(
         decoder.format(),
         width,
         height,
@@ -132,9 +309,12 @@ pub fn hash_file(path: &Path, options: &Options) -> Result<Vec<Feature>, Error> 
     let interval = ((options.seconds_per_hash * frame_rate) as i64).max(1) as u64;
     let mut hashing = Hashing {
         interval,
-        frame_rate: frame_rate as f32,
+        frame_rate,
+        limits: *limits,
+        duration,
         received: 0,
         hasher: Hasher::new(),
+        scaler,
         decoded: ffmpeg::frame::Video::empty(),
         rgb: ffmpeg::frame::Video::empty(),
         tight: Vec::new(),
@@ -144,27 +324,62 @@ pub fn hash_file(path: &Path, options: &Options) -> Result<Vec<Feature>, Error> 
     // Packets until the first read that fails (end of file or not), as
     // the reference reads them.
     while packet.read(&mut input).is_ok() {
+        if options.cancel.as_ref().is_some_and(Cancel::is_cancelled) {
+            return Err(Error::Cancelled);
+        }
+        if options.deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(Error::TimedOut);
+        }
         if packet.stream() != index {
             continue;
         }
         decoder.send_packet(&packet).map_err(decode)?;
-        hashing.receive(&mut decoder, &mut scaler)?;
+        hashing.receive(&mut decoder, progress)?;
     }
     // The reference drains the decoder with a blank packet that counts as
     // the first stream's: only a video in the first stream is drained.
     if index == 0 {
         decoder.send_eof().map_err(decode)?;
-        hashing.receive(&mut decoder, &mut scaler)?;
+        hashing.receive(&mut decoder, progress)?;
     }
-    Ok(hashing.features)
+    if hashing.received == 0 {
+        return Err(Error::NoFrames);
+    }
+    Ok(Video {
+        features: hashing.features,
+        width,
+        height,
+        frames: hashing.received,
+        frame_rate,
+        duration,
+    })
+}
+
+fn check_frame_size(width: u32, height: u32, limits: &Limits) -> Result<(), Error> {
+    if width < MIN_SIDE || height < MIN_SIDE {
+        return Err(Error::BadStream(format!(
+            "{width}x{height} is smaller than {MIN_SIDE}x{MIN_SIDE}"
+        )));
+    }
+    if u64::from(width) * u64::from(height) > limits.max_frame_pixels {
+        return Err(Error::FrameTooLarge {
+            width,
+            height,
+            limit: limits.max_frame_pixels,
+        });
+    }
+    Ok(())
 }
 
 /// The state of one file's hashing.
 struct Hashing {
     interval: u64,
-    frame_rate: f32,
+    frame_rate: f64,
+    limits: Limits,
+    duration: Option<f64>,
     received: u64,
     hasher: Hasher,
+    scaler: Scaler,
     decoded: ffmpeg::frame::Video,
     rgb: ffmpeg::frame::Video,
     tight: Vec<u8>,
@@ -176,7 +391,7 @@ impl Hashing {
     fn receive(
         &mut self,
         decoder: &mut ffmpeg::decoder::Video,
-        scaler: &mut Scaler,
+        progress: &mut dyn FnMut(Progress),
     ) -> Result<(), Error> {
         loop {
             match decoder.receive_frame(&mut self.decoded) {
@@ -189,15 +404,51 @@ impl Hashing {
             }
             let frame = self.received;
             self.received += 1;
+            // A container may understate its length: the frames decoded
+            // are what counts.
+            if self.received > self.limits.max_frames {
+                return Err(Error::TooManyFrames {
+                    limit: self.limits.max_frames,
+                });
+            }
+            let seconds = frame as f64 / self.frame_rate;
+            if seconds > self.limits.max_seconds {
+                return Err(Error::TooLong {
+                    seconds,
+                    limit: self.limits.max_seconds,
+                });
+            }
             if frame % self.interval == 0 {
-                let feature = self.hash(frame, scaler)?;
+                let feature = self.hash(frame)?;
                 self.features.push(feature);
+                progress(Progress {
+                    seconds,
+                    duration: self.duration,
+                });
             }
         }
     }
 
-    fn hash(&mut self, frame: u64, scaler: &mut Scaler) -> Result<Feature, Error> {
-        scaler
+    fn hash(&mut self, frame: u64) -> Result<Feature, Error> {
+        let (width, height) = (self.decoded.width(), self.decoded.height());
+        // A stream may change size midway (or lie about it in its header):
+        // each frame is scaled at its own size, within the limit.
+        if (width, height, self.decoded.format())
+            != (self.scaler.input().width, self.scaler.input().height, self.scaler.input().format)
+        {
+            check_frame_size(width, height, &self.limits)?;
+            self.scaler = Scaler::get(
+                self.decoded.format(),
+                width,
+                height,
+                Pixel::RGB24,
+                width,
+                height,
+                Flags::AREA,
+            )
+            .map_err(|e| Error::Decode(format!("frame {frame}: {e}")))?;
+        }
+        self.scaler
             .run(&self.decoded, &mut self.rgb)
             .map_err(|e| Error::Decode(format!("frame {frame}: {e}")))?;
         let (width, height) = (self.rgb.width() as usize, self.rgb.height() as usize);
@@ -214,7 +465,7 @@ impl Hashing {
             frame,
             pdq: hashed.hash,
             quality: hashed.quality,
-            timestamp: frame as f32 / self.frame_rate,
+            timestamp: frame as f32 / self.frame_rate as f32,
         })
     }
 }

@@ -19,12 +19,23 @@
 //! - the timestamp is `n / frame rate` in single precision;
 //! - as in the reference, the decoder is drained at the end only when the
 //!   video stream is the container's first stream.
+//!
+//! Hostile input is expected: [`Limits`] on duration, frame count and frame
+//! size are checked against the container's claims before decoding and
+//! against the decoded frames during it, and a decode stops at its next
+//! packet when its [`Options::cancel`] is set or its deadline passes.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 mod decode;
-mod exchange;
+mod memory;
+mod sniff;
 
-pub use crate::decode::{hash_file, Error, Feature, Options};
-pub use crate::exchange::to_pytx;
+pub use crate::decode::{
+    hash_file, hash_file_with_progress, Error, Feature, Limits, Options, Progress, Video,
+    DEFAULT_MAX_FRAMES, DEFAULT_MAX_FRAME_PIXELS, DEFAULT_MAX_SECONDS,
+};
+pub use crate::memory::{hash_bytes, hash_bytes_with_progress};
+pub use crate::sniff::{is_video, SNIFF_BYTES};
+pub use hashwatch_pdq::vpdq::{to_pytx, VpdqFeature};

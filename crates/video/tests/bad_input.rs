@@ -2,7 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use hashwatch_video::{hash_file, Error, Options};
+use std::time::Instant;
+
+use hashwatch_media::Cancel;
+use hashwatch_video::{hash_file, Error, Limits, Options};
 
 fn video(name: &str) -> PathBuf {
     hashwatch_testdata::video_corpus().join("videos").join(name)
@@ -13,7 +16,18 @@ fn hash_bytes(name: &str, bytes: &[u8]) -> Result<Vec<hashwatch_video::Feature>,
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join(name);
     std::fs::write(&path, bytes).expect("writes");
-    hash_file(&path, &Options::default())
+    let from_file = hash_file(&path, &Options::default()).map(|v| v.features);
+    // From memory the answer is the same.
+    let from_memory = hashwatch_video::hash_bytes(bytes, &Options::default()).map(|v| v.features);
+    assert_eq!(from_file, from_memory, "{name}");
+    from_file
+}
+
+fn with_limits(limits: Limits) -> Options {
+    Options {
+        limits,
+        ..Options::default()
+    }
 }
 
 /// A second of 8 kHz mono silence as a WAV file: audio, no video.
@@ -57,7 +71,9 @@ fn a_file_without_video_says_so() {
 
 #[test]
 fn a_truncated_stream_hashes_what_it_holds() {
-    let whole = hash_file(&video("h264.ts"), &Options::default()).expect("hashes");
+    let whole = hash_file(&video("h264.ts"), &Options::default())
+        .expect("hashes")
+        .features;
     let bytes = std::fs::read(video("h264.ts")).expect("reads");
     // MPEG-TS is read packet by packet: the first half holds a prefix of
     // the frames, hashed exactly as in the whole file.
@@ -100,4 +116,74 @@ fn corrupt_bytes_cost_at_most_the_file() {
             );
         }
     }
+}
+
+#[test]
+fn a_stream_without_frames_says_so() {
+    // A Matroska file cut where its first cluster of frames begins: the
+    // headers declare a video stream that holds nothing.
+    let bytes = std::fs::read(video("hevc.mkv")).expect("reads");
+    let cluster = bytes
+        .windows(4)
+        .position(|w| w == [0x1f, 0x43, 0xb6, 0x75])
+        .expect("a cluster");
+    assert_eq!(hash_bytes("empty.mkv", &bytes[..cluster]), Err(Error::NoFrames));
+}
+
+#[test]
+fn limits_are_checked_from_the_container_and_from_the_frames() {
+    let mp4 = video("h264.mp4");
+    let whole = hash_file(&mp4, &Options::default()).expect("hashes");
+    // Declared by the container, before decoding.
+    let short = with_limits(Limits {
+        max_seconds: 0.5,
+        ..Limits::default()
+    });
+    assert!(matches!(hash_file(&mp4, &short), Err(Error::TooLong { .. })));
+    let few = with_limits(Limits {
+        max_frames: whole.frames - 1,
+        ..Limits::default()
+    });
+    assert_eq!(
+        hash_file(&mp4, &few),
+        Err(Error::TooManyFrames {
+            limit: whole.frames - 1
+        })
+    );
+    let small = with_limits(Limits {
+        max_frame_pixels: u64::from(whole.width * whole.height) - 1,
+        ..Limits::default()
+    });
+    assert!(matches!(
+        hash_file(&mp4, &small),
+        Err(Error::FrameTooLarge { .. })
+    ));
+    // MPEG-TS declares no frame count: the decoded frames are counted.
+    let ts = hash_file(&video("h264.ts"), &Options::default()).expect("hashes");
+    let few = with_limits(Limits {
+        max_frames: ts.frames / 2,
+        ..Limits::default()
+    });
+    assert_eq!(
+        hash_file(&video("h264.ts"), &few),
+        Err(Error::TooManyFrames {
+            limit: ts.frames / 2
+        })
+    );
+}
+
+#[test]
+fn a_cancelled_or_late_decode_stops() {
+    let cancel = Cancel::new();
+    cancel.cancel();
+    let cancelled = Options {
+        cancel: Some(cancel),
+        ..Options::default()
+    };
+    assert_eq!(hash_file(&video("vp9.webm"), &cancelled), Err(Error::Cancelled));
+    let late = Options {
+        deadline: Some(Instant::now()),
+        ..Options::default()
+    };
+    assert_eq!(hash_file(&video("vp9.webm"), &late), Err(Error::TimedOut));
 }

@@ -26,10 +26,16 @@ fn every_corpus_video_hashes_as_the_reference_does() {
     for ((file, seconds), reference) in &expected {
         let options = Options {
             seconds_per_hash: seconds.parse().expect("seconds"),
+            ..Options::default()
         };
         let path = corpus.join("videos").join(file);
-        let features = hash_file(&path, &options).unwrap_or_else(|e| panic!("{file}: {e}"));
-        let ours: Vec<String> = features
+        let video = hash_file(&path, &options).unwrap_or_else(|e| panic!("{file}: {e}"));
+        // From memory as from the file.
+        let bytes = std::fs::read(&path).expect("reads");
+        let from_memory = hashwatch_video::hash_bytes(&bytes, &options).expect("hashes");
+        assert_eq!(from_memory, video, "{file} from memory");
+        let ours: Vec<String> = video
+            .features
             .iter()
             .map(|f| {
                 format!(

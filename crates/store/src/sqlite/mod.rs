@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0013_audit_chain.sql"),
     include_str!("../../migrations/sqlite/0014_feed_freshness.sql"),
     include_str!("../../migrations/sqlite/0015_bank_names_per_tenant.sql"),
+    include_str!("../../migrations/sqlite/0016_long_values.sql"),
 ];
 
 /// Banks in one SQLite file.
