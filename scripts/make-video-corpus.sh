@@ -33,6 +33,24 @@ make -c:v libsvtav1 -preset 12 -crf 45 "$out/av1.mkv"
 make -c:v mpeg4 -q:v 8 "$out/mpeg4.avi"
 make -c:v mjpeg -q:v 10 -pix_fmt yuvj420p "$out/mjpeg.avi"
 make -vf "fps=5,scale=128:96" -loop 0 "$out/animated.gif"
+# Copies for matching: a clip from the middle cut on a whole second (its
+# sampled frames are the original's), one cut half a second later (its
+# frames fall between the original's: vPDQ at one frame a second misses
+# it), a smaller re-encode, and an unrelated slideshow of two other images.
+make -ss 1 -t 2.5 -c:v libx264 -preset veryfast -crf 30 -pix_fmt yuv420p "$out/clip.mp4"
+make -ss 1.5 -t 2 -c:v libx264 -preset veryfast -crf 30 -pix_fmt yuv420p "$out/clip_offset.mp4"
+make -vf scale=128:96 -c:v libx264 -preset veryfast -crf 34 -pix_fmt yuv420p "$out/small.mp4"
+: > "$work/other.txt"
+i=0
+for name in jpg_rocket_q60_422.jpg sk_coins.png; do
+    ffmpeg -loglevel error -y -loop 1 -i "$images/$name" -t 1.5 -r 10 \
+        -vf "scale=288:216,crop=256:192:'t*20':'t*15',format=yuv420p" -c:v ffv1 \
+        "$work/other$i.mkv"
+    echo "file '$work/other$i.mkv'" >> "$work/other.txt"
+    i=$((i + 1))
+done
+ffmpeg -loglevel error -y -f concat -safe 0 -i "$work/other.txt" \
+    -c:v libx264 -preset veryfast -crf 30 -pix_fmt yuv420p "$out/other.mp4"
 # Reference features: Meta's vpdq, in its virtual environment.
 venv=target/vpdq-venv
 if [ ! -x "$venv/bin/python" ]; then
@@ -47,5 +65,21 @@ for name in sorted(os.listdir(out)):
     for seconds in (1.0, 0.5):
         for f in vpdq.computeHash(os.path.join(out, name), seconds_per_hash=seconds):
             print(f"{name}\t{seconds}\t{f.frame_number}\t{f.hex}\t{f.quality}\t{f.timestamp!r}")
+PY
+# Reference match percentages: python-threatexchange's brute matcher
+# (quality floor 50, distance 31) on every ordered pair of corpus videos.
+"$venv/bin/pip" show -q threatexchange >/dev/null 2>&1 || "$venv/bin/pip" install -q threatexchange
+"$venv/bin/python" - "$out" > tests/corpus/vpdq_matches.tsv <<'PY'
+import os, sys
+from threatexchange.extensions.vpdq.vpdq_util import hash_file_compact
+from threatexchange.extensions.vpdq.vpdq_brute_matcher import match_VPDQ_hash_brute
+out = sys.argv[1]
+names = sorted(os.listdir(out))
+features = {n: hash_file_compact(os.path.join(out, n)) for n in names}
+print("query\tcompared\tquery_match_percent\tcompared_match_percent")
+for q in names:
+    for c in names:
+        r = match_VPDQ_hash_brute(features[q], features[c], 50, 31)
+        print(f"{q}\t{c}\t{r.query_match_percent!r}\t{r.compared_match_percent!r}")
 PY
 ls -l "$out"

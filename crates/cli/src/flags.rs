@@ -640,7 +640,10 @@ impl VideoFlags {
             .seconds_per_hash(self.seconds_per_hash)
             .max_video_bytes(self.max_video_size)
             .video_limits(self.limits.limits())
-            .video_budget(self.video_time_budget.map(std::time::Duration::from_secs_f64));
+            .video_budget(
+                self.video_time_budget
+                    .map(std::time::Duration::from_secs_f64),
+            );
     }
 }
 

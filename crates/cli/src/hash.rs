@@ -127,10 +127,9 @@ pub fn run(flags: &HashFlags) -> anyhow::Result<ExitCode> {
             let path = entries[i].path();
             progress.tick(outcome.is_err());
             match outcome {
-                Ok(signals) => table.row(
-                    &mut out,
-                    row(path, &signals, flags.dihedral, flags.format),
-                ),
+                Ok(signals) => {
+                    table.row(&mut out, row(path, &signals, flags.dihedral, flags.format))
+                }
                 Err(failure) => {
                     failures += 1;
                     progress.eprintln(&message_line(

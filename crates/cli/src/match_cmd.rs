@@ -115,7 +115,9 @@ pub fn run(flags: &MatchFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
     loading.finish();
 
     let mut builder = SignalHasherBuilder::new();
-    builder.dihedral(flags.dihedral).max_pixels(flags.max_pixels);
+    builder
+        .dihedral(flags.dihedral)
+        .max_pixels(flags.max_pixels);
     flags.video.apply(&mut builder);
     let hasher = builder.build();
     let options = MatchOptions {

@@ -131,7 +131,10 @@ pub struct MediaProgress {
 impl MediaProgress {
     /// `path` has been decoded up to `at`.
     pub fn video(&self, path: &Path, at: hashwatch_video::Progress) {
-        let name = path.file_name().unwrap_or(path.as_os_str()).to_string_lossy();
+        let name = path
+            .file_name()
+            .unwrap_or(path.as_os_str())
+            .to_string_lossy();
         match &self.bar {
             Some(bar) => bar.set_message(match at.duration {
                 Some(total) => format!("{name}: {:.0}/{total:.0} s", at.seconds),

@@ -502,7 +502,10 @@ fn read_table(
                 // digests for every file, PDQ for images, vPDQ for videos
                 // (an animated GIF has both; older output has no vpdq).
                 let pictures = [SignalType::Pdq, SignalType::Vpdq];
-                if pictures.iter().all(|t| columns.get(&record, t.name()).is_none()) {
+                if pictures
+                    .iter()
+                    .all(|t| columns.get(&record, t.name()).is_none())
+                {
                     return Err(at("no pdq or vpdq value".to_string()));
                 }
                 for t in SignalType::ALL

@@ -106,7 +106,9 @@ impl VpdqIndex {
         let mut new_frames = Vec::new();
         for (id, features) in videos {
             index.remove(id);
-            index.add(id, &features, &mut |slot, hash| new_frames.push((slot, hash)));
+            index.add(id, &features, &mut |slot, hash| {
+                new_frames.push((slot, hash))
+            });
         }
         index.frames = new_frames.into_iter().collect();
         index
@@ -132,8 +134,16 @@ impl VpdqIndex {
         self.frames.heap_bytes()
             + self.slot_of.capacity() * 48
             + self.owners.capacity() * 48
-            + self.owners.values().map(|o| o.capacity() * 16).sum::<usize>()
-            + self.videos.values().map(|v| v.capacity() * 8 + 40).sum::<usize>()
+            + self
+                .owners
+                .values()
+                .map(|o| o.capacity() * 16)
+                .sum::<usize>()
+            + self
+                .videos
+                .values()
+                .map(|v| v.capacity() * 8 + 40)
+                .sum::<usize>()
     }
 
     /// Adds or replaces the video `id`. A video with no frame of the
@@ -141,7 +151,9 @@ impl VpdqIndex {
     pub fn insert(&mut self, id: u64, features: &[VpdqFeature]) {
         self.remove(id);
         let mut new_frames = Vec::new();
-        self.add(id, features, &mut |slot, hash| new_frames.push((slot, hash)));
+        self.add(id, features, &mut |slot, hash| {
+            new_frames.push((slot, hash))
+        });
         for (slot, hash) in new_frames {
             self.frames.insert(slot, hash);
         }
@@ -306,7 +318,12 @@ mod tests {
     }
 
     /// pytx's brute matcher, as written there: every pair compared.
-    fn brute(query: &[VpdqFeature], compared: &[VpdqFeature], floor: u8, radius: u32) -> (f64, f64) {
+    fn brute(
+        query: &[VpdqFeature],
+        compared: &[VpdqFeature],
+        floor: u8,
+        radius: u32,
+    ) -> (f64, f64) {
         let q = prepare(query, floor);
         let c = prepare(compared, floor);
         let found_in = |a: &[VpdqFeature], b: &[VpdqFeature]| {
@@ -328,10 +345,22 @@ mod tests {
             video(&[1, 1, 1, 2]),
             video(&[100, 101, 102]),
         ];
-        let index = VpdqIndex::build(50, banked.iter().cloned().enumerate().map(|(i, v)| (i as u64, v)));
+        let index = VpdqIndex::build(
+            50,
+            banked
+                .iter()
+                .cloned()
+                .enumerate()
+                .map(|(i, v)| (i as u64, v)),
+        );
         let mut low = video(&[3, 4]);
         low[0].quality = 10;
-        for query in [video(&[3, 4, 5, 6]), video(&[1, 2, 200]), video(&[6, 6, 7]), low] {
+        for query in [
+            video(&[3, 4, 5, 6]),
+            video(&[1, 2, 200]),
+            video(&[6, 6, 7]),
+            low,
+        ] {
             let found = index.search(&query, 31);
             for (i, b) in banked.iter().enumerate() {
                 let ours = found.iter().find(|m| m.id == i as u64);

@@ -502,7 +502,13 @@ impl Matcher {
                 frames: None,
             };
             let kind = loaded.bank.kind;
-            let banked_hash = |id| loaded.pdq.get(id).map(|h| h.to_string()).unwrap_or_default();
+            let banked_hash = |id| {
+                loaded
+                    .pdq
+                    .get(id)
+                    .map(|h| h.to_string())
+                    .unwrap_or_default()
+            };
             match (pdq, &query.dihedral) {
                 (Some(_), Some(d)) => {
                     for m in loaded.pdq.search_dihedral(&d.hashes, radius) {
@@ -513,7 +519,10 @@ impl Matcher {
                 }
                 (Some(h), None) => {
                     for m in loaded.pdq.search(&h, radius) {
-                        found.push((kind, record(m.id, SignalType::Pdq, banked_hash(m.id), m.distance)));
+                        found.push((
+                            kind,
+                            record(m.id, SignalType::Pdq, banked_hash(m.id), m.distance),
+                        ));
                     }
                 }
                 (None, _) => {}
@@ -575,7 +584,11 @@ impl Matcher {
 /// index decides (each side's share of frames found in the other, against
 /// the bank's percentages), and banked images that one of its frames is
 /// near (the nearest frame reported).
-fn video_matches(loaded: &LoadedBank, frames: &[VpdqFeature], limits: &Thresholds) -> Vec<MatchRecord> {
+fn video_matches(
+    loaded: &LoadedBank,
+    frames: &[VpdqFeature],
+    limits: &Thresholds,
+) -> Vec<MatchRecord> {
     let mut out = Vec::new();
     let record = |id: u64, t: SignalType, hash: Hash256, distance: u32| MatchRecord {
         bank: loaded.bank.name.clone(),

@@ -41,6 +41,10 @@ pub struct Hit {
     pub signal_type: SignalType,
     /// Distance (0 for exact).
     pub distance: u32,
+    /// For a video matching a banked video: how much of each matched.
+    pub video: Option<crate::VideoScores>,
+    /// For matches involving a video: which frames.
+    pub frames: Option<crate::MatchedFrames>,
 }
 
 /// Which banks take part in a lookup.
@@ -130,6 +134,8 @@ impl View {
                 entry_id: m.entry_id,
                 signal_type: m.signal_type,
                 distance: m.distance,
+                video: m.video,
+                frames: m.frames,
             })
             .filter(|h| self.enabled(h.content_id, now))
             .collect())

@@ -182,7 +182,9 @@ impl FromStr for SignalType {
         SignalType::ALL
             .into_iter()
             .find(|t| t.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown signal type {s:?} (pdq, md5, sha1, sha256, photodna, vpdq)"))
+            .ok_or_else(|| {
+                format!("unknown signal type {s:?} (pdq, md5, sha1, sha256, photodna, vpdq)")
+            })
     }
 }
 

@@ -43,9 +43,9 @@ mod dct;
 mod hash;
 mod luma;
 mod quality;
-pub mod vpdq;
 #[cfg(test)]
 mod reference;
+pub mod vpdq;
 
 use std::fmt;
 

@@ -43,9 +43,9 @@ pub enum VpdqParseError {
 impl fmt::Display for VpdqParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            VpdqParseError::NotAList => f.write_str(
-                "a vpdq signal is a JSON list of \"PDQ_HEX,QUALITY,TIMESTAMP\" strings",
-            ),
+            VpdqParseError::NotAList => {
+                f.write_str("a vpdq signal is a JSON list of \"PDQ_HEX,QUALITY,TIMESTAMP\" strings")
+            }
             VpdqParseError::Feature { index, reason } => {
                 write!(f, "vpdq feature {index}: {reason}")
             }
@@ -96,7 +96,8 @@ pub fn parse_pytx(text: &str) -> Result<Vec<VpdqFeature>, VpdqParseError> {
                 reason: "escapes are not allowed",
             });
         }
-        features.push(parse_feature(item).map_err(|reason| VpdqParseError::Feature { index, reason })?);
+        features
+            .push(parse_feature(item).map_err(|reason| VpdqParseError::Feature { index, reason })?);
         if features.len() > MAX_FEATURES {
             return Err(VpdqParseError::TooMany);
         }
@@ -235,21 +236,33 @@ mod tests {
         let features = [feature(0xab, 100, 0.0), feature(0x01, 49, 1.2)];
         assert_eq!(
             to_pytx(&features),
-            format!("[\"{},100,0.0\", \"{},49,1.2\"]", "ab".repeat(32), "01".repeat(32))
+            format!(
+                "[\"{},100,0.0\", \"{},49,1.2\"]",
+                "ab".repeat(32),
+                "01".repeat(32)
+            )
         );
         assert_eq!(to_pytx(&[]), "[]");
     }
 
     #[test]
     fn the_exchange_form_reads_back() {
-        let features = vec![feature(0xab, 100, 0.0), feature(0x01, 49, 1.2), feature(0x7f, 0, 123.0)];
+        let features = vec![
+            feature(0xab, 100, 0.0),
+            feature(0x01, 49, 1.2),
+            feature(0x7f, 0, 123.0),
+        ];
         let text = to_pytx(&features);
         let back = parse_pytx(&text).unwrap();
         assert_eq!(to_pytx(&back), text);
         assert_eq!(back[1].quality, 49);
         assert_eq!(back[2].timestamp, 123.0);
         // json.dumps with indent, upper-case hex, and no spaces also read.
-        let loose = format!("[\n  \"{},100,0.0\",\"{},5,1e+02\"\n]", "AB".repeat(32), "cd".repeat(32));
+        let loose = format!(
+            "[\n  \"{},100,0.0\",\"{},5,1e+02\"\n]",
+            "AB".repeat(32),
+            "cd".repeat(32)
+        );
         let read = parse_pytx(&loose).unwrap();
         assert_eq!(read.len(), 2);
         assert_eq!(read[0].pdq, features[0].pdq);

@@ -108,11 +108,25 @@ pub struct Deleted {
 }
 
 /// A match as HMA answers it: the distance is a string, `-` for exact
-/// types.
+/// types. Video matches add python-threatexchange's percentages and the
+/// frames that matched.
 #[derive(Serialize, ToSchema)]
 pub struct LookupMatch {
     bank_content_id: u64,
     distance: String,
+    /// For a video matching a banked video: the percentage of the query's
+    /// frames found in it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    query_match_percent: Option<f64>,
+    /// … and of the banked video's frames found in the query.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    compared_match_percent: Option<f64>,
+    /// The query video's frame nearest the match, by timestamp (seconds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timestamp: Option<f64>,
+    /// The banked video's frame nearest the match, by timestamp.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bank_timestamp: Option<f64>,
 }
 
 /// Matches by bank name.
@@ -1026,12 +1040,16 @@ async fn lookup_and_record(
 /// HMA's match object: the distance is a string, `-` for exact types.
 fn lookup_match(h: &Hit) -> LookupMatch {
     let distance = match h.signal_type {
-        SignalType::Pdq => h.distance.to_string(),
+        SignalType::Pdq | SignalType::Vpdq => h.distance.to_string(),
         _ => "-".to_string(),
     };
     LookupMatch {
         bank_content_id: h.content_id,
         distance,
+        query_match_percent: h.video.map(|v| v.query_match_percent),
+        compared_match_percent: h.video.map(|v| v.compared_match_percent),
+        timestamp: h.frames.and_then(|f| f.query_timestamp),
+        bank_timestamp: h.frames.and_then(|f| f.bank_timestamp),
     }
 }
 

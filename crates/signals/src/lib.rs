@@ -117,7 +117,10 @@ impl SignalHasherBuilder {
     }
 
     /// Stops a video's decode after this long.
-    pub fn video_budget(&mut self, budget: Option<std::time::Duration>) -> &mut SignalHasherBuilder {
+    pub fn video_budget(
+        &mut self,
+        budget: Option<std::time::Duration>,
+    ) -> &mut SignalHasherBuilder {
         self.video.budget = budget;
         self
     }

@@ -151,9 +151,13 @@ impl SignalHasher {
             }));
         }
         if bytes.len() as u64 > self.video.max_bytes {
-            return Err(Error::too_many_bytes(bytes.len() as u64, self.video.max_bytes));
+            return Err(Error::too_many_bytes(
+                bytes.len() as u64,
+                self.video.max_bytes,
+            ));
         }
-        let video = hashwatch_video::hash_bytes(bytes, &self.video.options()).map_err(video_error)?;
+        let video =
+            hashwatch_video::hash_bytes(bytes, &self.video.options()).map_err(video_error)?;
         Ok(MediaSignals::Video(VideoSignals {
             video,
             digests: Digests::of(bytes),

@@ -434,7 +434,11 @@ impl Hashing {
         // A stream may change size midway (or lie about it in its header):
         // each frame is scaled at its own size, within the limit.
         if (width, height, self.decoded.format())
-            != (self.scaler.input().width, self.scaler.input().height, self.scaler.input().format)
+            != (
+                self.scaler.input().width,
+                self.scaler.input().height,
+                self.scaler.input().format,
+            )
         {
             check_frame_size(width, height, &self.limits)?;
             self.scaler = Scaler::get(

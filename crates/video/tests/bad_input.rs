@@ -127,7 +127,10 @@ fn a_stream_without_frames_says_so() {
         .windows(4)
         .position(|w| w == [0x1f, 0x43, 0xb6, 0x75])
         .expect("a cluster");
-    assert_eq!(hash_bytes("empty.mkv", &bytes[..cluster]), Err(Error::NoFrames));
+    assert_eq!(
+        hash_bytes("empty.mkv", &bytes[..cluster]),
+        Err(Error::NoFrames)
+    );
 }
 
 #[test]
@@ -139,7 +142,10 @@ fn limits_are_checked_from_the_container_and_from_the_frames() {
         max_seconds: 0.5,
         ..Limits::default()
     });
-    assert!(matches!(hash_file(&mp4, &short), Err(Error::TooLong { .. })));
+    assert!(matches!(
+        hash_file(&mp4, &short),
+        Err(Error::TooLong { .. })
+    ));
     let few = with_limits(Limits {
         max_frames: whole.frames - 1,
         ..Limits::default()
@@ -180,7 +186,10 @@ fn a_cancelled_or_late_decode_stops() {
         cancel: Some(cancel),
         ..Options::default()
     };
-    assert_eq!(hash_file(&video("vp9.webm"), &cancelled), Err(Error::Cancelled));
+    assert_eq!(
+        hash_file(&video("vp9.webm"), &cancelled),
+        Err(Error::Cancelled)
+    );
     let late = Options {
         deadline: Some(Instant::now()),
         ..Options::default()

@@ -12,7 +12,7 @@ use crate::{corpus_image, Db, Server};
 /// A tiny web server on loopback: `/a.png` is the image, `/same` redirects
 /// to it, `/away` redirects to the same port under another host name,
 /// `/big` is larger than the cap.
-fn web_server(image: Vec<u8>) -> u16 {
+pub fn web_server(image: Vec<u8>) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("binds");
     let port = listener.local_addr().expect("addr").port();
     std::thread::spawn(move || {

@@ -306,8 +306,7 @@ fn import_in(
                               origin, added_at, added_version, metadata)
          SELECT $1, signal_type, value, quality, content_id, category, source, $2, $3, $4, metadata
          FROM import_rows ORDER BY ord
-         ON CONFLICT (bank_id, signal_type, md5(value), (coalesce(content_id, '')))
-             WHERE revoked_at IS NULL DO NOTHING",
+         ON CONFLICT DO NOTHING",
         &[&bank.id, &origin, &now(), &version],
     )?;
     let version = if added > 0 {
@@ -351,8 +350,7 @@ fn revoke_in(
         )?,
         EntryRef::Value(t, value) => tx.query(
             "SELECT id FROM entries
-             WHERE bank_id = $1 AND signal_type = $2 AND md5(value) = md5($3::bytea) AND value = $3::bytea
-               AND revoked_at IS NULL",
+             WHERE bank_id = $1 AND signal_type = $2 AND value = $3 AND revoked_at IS NULL",
             &[&bank.id, &t.name(), value],
         )?,
     };
