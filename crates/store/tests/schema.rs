@@ -90,5 +90,12 @@ fn both_dialects_migrate_to_the_same_schema() {
          WHERE schemaname = current_schema()
            AND indexname NOT LIKE '%\\_pkey' AND indexname NOT LIKE '%\\_key'",
     );
+    // PostgreSQL's B-tree entries are bounded, so it finds values (vPDQ's
+    // run to kilobytes) through a hash index of its own; SQLite's unique
+    // index on the value serves there.
+    let postgres_indexes: Vec<String> = postgres_indexes
+        .into_iter()
+        .filter(|name| name != "entries_by_value")
+        .collect();
     assert_eq!(sqlite_indexes, postgres_indexes);
 }
