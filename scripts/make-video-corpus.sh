@@ -10,18 +10,24 @@ out=tests/corpus/videos
 mkdir -p "$out"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-# A slideshow of four corpus images, 256x192, 10 frames a second, 1.2 s
-# each, with a slow pan so that neighbouring frames differ.
-i=0
-for name in sk_astronaut.png jpg_coffee_q85_progressive.jpg sk_camera.png jpg_chelsea_q95_444.jpg; do
-    [ -f "$images/$name" ] || { echo "missing $images/$name" >&2; exit 1; }
-    ffmpeg -loglevel error -y -loop 1 -i "$images/$name" -t 1.2 -r 10 \
-        -vf "scale=288:216,crop=256:192:'t*20':'t*15',format=yuv420p" -c:v ffv1 \
-        "$work/part$i.mkv"
-    echo "file '$work/part$i.mkv'" >> "$work/list.txt"
-    i=$((i + 1))
-done
-ffmpeg -loglevel error -y -f concat -safe 0 -i "$work/list.txt" -c copy "$work/slideshow.mkv"
+# slideshow NAME SECONDS IMAGE...: the images, 256x192, 10 frames a
+# second, SECONDS each, with a slow pan so that neighbouring frames
+# differ, losslessly in $work/NAME.mkv.
+slideshow() {
+    local name=$1 seconds=$2 i=0
+    shift 2
+    : > "$work/$name.txt"
+    for image in "$@"; do
+        [ -f "$images/$image" ] || { echo "missing $images/$image" >&2; exit 1; }
+        ffmpeg -loglevel error -y -loop 1 -i "$images/$image" -t "$seconds" -r 10 \
+            -vf "scale=288:216,crop=256:192:'t*20':'t*15',format=yuv420p" -c:v ffv1 \
+            "$work/$name$i.mkv"
+        echo "file '$work/$name$i.mkv'" >> "$work/$name.txt"
+        i=$((i + 1))
+    done
+    ffmpeg -loglevel error -y -f concat -safe 0 -i "$work/$name.txt" -c copy "$work/$name.mkv"
+}
+slideshow slideshow 1.2 sk_astronaut.png jpg_coffee_q85_progressive.jpg sk_camera.png jpg_chelsea_q95_444.jpg
 make() { ffmpeg -loglevel error -y -i "$work/slideshow.mkv" -an "$@"; }
 make -c:v libx264 -preset veryfast -crf 30 -pix_fmt yuv420p "$out/h264.mp4"
 make -c:v libx264 -preset veryfast -crf 30 -pix_fmt yuv420p "$out/h264.mov"
@@ -40,16 +46,8 @@ make -vf "fps=5,scale=128:96" -loop 0 "$out/animated.gif"
 make -ss 1 -t 2.5 -c:v libx264 -preset veryfast -crf 30 -pix_fmt yuv420p "$out/clip.mp4"
 make -ss 1.5 -t 2 -c:v libx264 -preset veryfast -crf 30 -pix_fmt yuv420p "$out/clip_offset.mp4"
 make -vf scale=128:96 -c:v libx264 -preset veryfast -crf 34 -pix_fmt yuv420p "$out/small.mp4"
-: > "$work/other.txt"
-i=0
-for name in jpg_rocket_q60_422.jpg sk_coins.png; do
-    ffmpeg -loglevel error -y -loop 1 -i "$images/$name" -t 1.5 -r 10 \
-        -vf "scale=288:216,crop=256:192:'t*20':'t*15',format=yuv420p" -c:v ffv1 \
-        "$work/other$i.mkv"
-    echo "file '$work/other$i.mkv'" >> "$work/other.txt"
-    i=$((i + 1))
-done
-ffmpeg -loglevel error -y -f concat -safe 0 -i "$work/other.txt" \
+slideshow other 1.5 jpg_rocket_q60_422.jpg sk_coins.png
+ffmpeg -loglevel error -y -i "$work/other.mkv" -an \
     -c:v libx264 -preset veryfast -crf 30 -pix_fmt yuv420p "$out/other.mp4"
 # Reference features: Meta's vpdq, in its virtual environment.
 venv=target/vpdq-venv

@@ -11,10 +11,13 @@
 //! hashwatch's own figures are printed. Set `HASHWATCH_BENCH_SECONDS` to
 //! change how long each measurement runs (default 3).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::common::Peer;
 use hashwatch_media::{Decoded, DecoderBuilder, Pixels};
 use hashwatch_pdq::{Hasher, Image};
 
@@ -25,7 +28,7 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(3.0);
     let corpus = hashwatch_testdata::corpus_images();
-    let peer = Peer::find();
+    let peer = Peer::find("import pdqhash, PIL, numpy", "peer.py");
     if peer.is_none() {
         println!("peer: python3 with pdqhash, pillow and numpy not found; printing hashwatch figures only");
     }
@@ -211,37 +214,4 @@ fn scan_seconds(dir: &Path, threads: usize, rounds: usize) -> f64 {
             start.elapsed().as_secs_f64()
         })
         .fold(f64::INFINITY, f64::min)
-}
-
-struct Peer {
-    python: String,
-    script: PathBuf,
-}
-
-impl Peer {
-    fn find() -> Option<Peer> {
-        let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_string());
-        let ok = Command::new(&python)
-            .args(["-c", "import pdqhash, PIL, numpy"])
-            .output()
-            .is_ok_and(|o| o.status.success());
-        ok.then(|| Peer {
-            python,
-            script: Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/peer.py"),
-        })
-    }
-
-    fn run(&self, args: &[&str]) -> serde_json::Value {
-        let out = Command::new(&self.python)
-            .arg(&self.script)
-            .args(args)
-            .output()
-            .expect("python runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).expect("peer prints JSON")
-    }
 }

@@ -18,11 +18,13 @@
 //! `scripts/make-video-corpus.sh` makes). Without it only hashwatch's own
 //! figures are printed.
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
+use crate::common::Peer;
 use hashwatch_index::VpdqIndex;
 use hashwatch_pdq::vpdq::VpdqFeature;
 use hashwatch_pdq::Hash256;
@@ -39,7 +41,10 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(100_000);
-    let peer = Peer::find();
+    let peer = Peer::find(
+        "import vpdq, faiss, threatexchange.extensions.vpdq",
+        "vpdq_peer.py",
+    );
     if peer.is_none() {
         println!("peer: python with vpdq, threatexchange and faiss not found (set PYTHON); printing hashwatch figures only");
     }
@@ -229,38 +234,5 @@ impl Random {
             out = Hash256::from_limbs(limbs);
         }
         out
-    }
-}
-
-struct Peer {
-    python: String,
-    script: PathBuf,
-}
-
-impl Peer {
-    fn find() -> Option<Peer> {
-        let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_string());
-        let ok = Command::new(&python)
-            .args(["-c", "import vpdq, faiss, threatexchange.extensions.vpdq"])
-            .output()
-            .is_ok_and(|o| o.status.success());
-        ok.then(|| Peer {
-            python,
-            script: Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/vpdq_peer.py"),
-        })
-    }
-
-    fn run(&self, args: &[&str]) -> serde_json::Value {
-        let out = Command::new(&self.python)
-            .arg(&self.script)
-            .args(args)
-            .output()
-            .expect("python runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).expect("peer prints JSON")
     }
 }

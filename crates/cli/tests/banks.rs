@@ -3,81 +3,13 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use hashwatch_testdata::parse_tsv;
 
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn new() -> Env {
-        Env {
-            dir: tempfile::tempdir().expect("temp dir"),
-        }
-    }
-
-    fn db(&self) -> PathBuf {
-        self.dir.path().join("banks.db")
-    }
-
-    fn cmd(&self) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hashwatch"));
-        cmd.env_remove("HASHWATCH_DB").arg("--db").arg(self.db());
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd().args(args).output().expect("hashwatch runs")
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("utf-8")
-    }
-
-    fn file(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.dir.path().join(name);
-        std::fs::write(&path, text).expect("writes");
-        path
-    }
-
-    /// `hashwatch hash FOLDER > list; bank import BANK list --create`: the
-    /// listing and the import's output.
-    fn import_folder(&self, bank: &str, folder: &Path) -> (String, Output) {
-        let hashes = self.ok(&["hash", "--no-progress", s(folder)]);
-        let list = self.file(&format!("{bank}.tsv"), &hashes);
-        let args = [
-            "bank",
-            "import",
-            bank,
-            s(&list),
-            "--create",
-            "--no-progress",
-        ];
-        (hashes, self.run(&args))
-    }
-
-    fn active(&self, bank: &str) -> u64 {
-        let list = self.ok(&["bank", "list", "--format", "json"]);
-        list.lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
-            .find(|b| b["name"] == bank)
-            .and_then(|b| b["active"].as_u64())
-            .expect("bank listed")
-    }
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
+mod common;
+use common::{s, Env};
 
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/images")

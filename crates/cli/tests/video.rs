@@ -2,58 +2,16 @@
 //! TSV, limits and bad files), `bank import`/`export`/`revoke` of vPDQ
 //! signals, and `match` of clips, re-encodes, resized copies and stills.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
 
 use hashwatch_testdata::{parse_tsv, read_tsv};
 use serde_json::Value;
 
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn new() -> Env {
-        Env {
-            dir: tempfile::tempdir().expect("temp dir"),
-        }
-    }
-
-    fn cmd(&self) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hashwatch"));
-        cmd.env_remove("HASHWATCH_DB")
-            .arg("--db")
-            .arg(self.dir.path().join("banks.db"));
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd().args(args).output().expect("hashwatch runs")
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("utf-8")
-    }
-
-    fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
-        let path = self.dir.path().join(name);
-        std::fs::write(&path, bytes).expect("writes");
-        path
-    }
-}
+mod common;
+use common::{s, Env};
 
 fn video(name: &str) -> PathBuf {
     hashwatch_testdata::video_corpus().join("videos").join(name)
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
 }
 
 fn json_lines(text: &str) -> Vec<Value> {
@@ -66,7 +24,7 @@ fn json_lines(text: &str) -> Vec<Value> {
 fn videos_are_hashed_by_content_as_the_reference_hashes_them() {
     let env = Env::new();
     // A video named like an image is still a video.
-    let disguised = env.file(
+    let disguised = env.file_bytes(
         "holiday.jpg",
         &std::fs::read(video("vp9.webm")).expect("reads"),
     );
@@ -231,7 +189,7 @@ fn banked_videos_are_matched_exported_and_revoked() {
         s(&video("h264.mp4")),
         s(&video("other.mp4")),
     ]);
-    let list_file = env.file("known.tsv", list.as_bytes());
+    let list_file = env.file_bytes("known.tsv", list.as_bytes());
     env.ok(&[
         "bank",
         "import",
@@ -304,7 +262,7 @@ fn banked_videos_are_matched_exported_and_revoked() {
         export.lines().filter(|l| l.contains(",vpdq,")).count() == 2,
         "{export}"
     );
-    let export_file = env.file("known.csv", export.as_bytes());
+    let export_file = env.file_bytes("known.csv", export.as_bytes());
     env.ok(&[
         "bank",
         "import",

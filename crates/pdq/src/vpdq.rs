@@ -253,7 +253,7 @@ mod tests {
             feature(0x7f, 0, 123.0),
         ];
         let text = to_pytx(&features);
-        let back = parse_pytx(&text).unwrap();
+        let back = parse_pytx(&text).expect("reads back");
         assert_eq!(to_pytx(&back), text);
         assert_eq!(back[1].quality, 49);
         assert_eq!(back[2].timestamp, 123.0);
@@ -263,12 +263,12 @@ mod tests {
             "AB".repeat(32),
             "cd".repeat(32)
         );
-        let read = parse_pytx(&loose).unwrap();
+        let read = parse_pytx(&loose).expect("reads");
         assert_eq!(read.len(), 2);
         assert_eq!(read[0].pdq, features[0].pdq);
         assert_eq!(read[1].timestamp, 100.0);
-        assert_eq!(parse_pytx("").unwrap(), vec![]);
-        assert_eq!(parse_pytx(" [ ] ").unwrap(), vec![]);
+        assert_eq!(parse_pytx("").expect("empty"), vec![]);
+        assert_eq!(parse_pytx(" [ ] ").expect("empty"), vec![]);
     }
 
     #[test]

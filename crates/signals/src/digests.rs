@@ -84,7 +84,7 @@ mod tests {
         let d = Digests::of(b"abc");
         assert_eq!(d.md5_hex(), "900150983cd24fb0d6963f7d28e17f72");
         assert_eq!(d.sha1_hex(), "a9993e364706816aba3e25717850c26c9cd0d89d");
-        assert_eq!(Digests::of_reader(&b"abc"[..]).unwrap(), d);
+        assert_eq!(Digests::of_reader(&b"abc"[..]).expect("reads"), d);
         assert_eq!(
             d.sha256_hex(),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

@@ -296,16 +296,7 @@ pub fn hash_file_with_progress(
         return Err(Error::BadStream("its width or height is zero".into()));
     }
     check_frame_size(width, height, limits)?;
-    let scaler = Scaler::get(
-        decoder.format(),
-        width,
-        height,
-        Pixel::RGB24,
-        width,
-        height,
-        Flags::AREA,
-    )
-    .map_err(decode)?;
+    let scaler = rgb_scaler(decoder.format(), width, height).map_err(decode)?;
     let interval = ((options.seconds_per_hash * frame_rate) as i64).max(1) as u64;
     let mut hashing = Hashing {
         interval,
@@ -353,6 +344,20 @@ pub fn hash_file_with_progress(
         frame_rate,
         duration,
     })
+}
+
+/// The reference's conversion: RGB24 at the frame's own size, area
+/// averaging.
+fn rgb_scaler(format: Pixel, width: u32, height: u32) -> Result<Scaler, ffmpeg::Error> {
+    Scaler::get(
+        format,
+        width,
+        height,
+        Pixel::RGB24,
+        width,
+        height,
+        Flags::AREA,
+    )
 }
 
 fn check_frame_size(width: u32, height: u32, limits: &Limits) -> Result<(), Error> {
@@ -441,16 +446,8 @@ impl Hashing {
             )
         {
             check_frame_size(width, height, &self.limits)?;
-            self.scaler = Scaler::get(
-                self.decoded.format(),
-                width,
-                height,
-                Pixel::RGB24,
-                width,
-                height,
-                Flags::AREA,
-            )
-            .map_err(|e| Error::Decode(format!("frame {frame}: {e}")))?;
+            self.scaler = rgb_scaler(self.decoded.format(), width, height)
+                .map_err(|e| Error::Decode(format!("frame {frame}: {e}")))?;
         }
         self.scaler
             .run(&self.decoded, &mut self.rgb)

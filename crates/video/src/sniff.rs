@@ -26,7 +26,7 @@ pub fn is_video(head: &[u8]) -> bool {
         return true;
     }
     let transport = |packet: usize, offset: usize| {
-        head.len() >= offset + 2 * packet + 1
+        head.len() > offset + 2 * packet
             && (0..3).all(|k| head.get(offset + k * packet) == Some(&0x47))
     };
     at(0, &[0x1a, 0x45, 0xdf, 0xa3])
