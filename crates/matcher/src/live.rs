@@ -119,9 +119,15 @@ impl View {
                     return None;
                 }
             }
+            let defaults = options.thresholds();
             Some(Thresholds {
                 pdq: settings.threshold.unwrap_or(default_threshold),
-                ..options.thresholds()
+                video_query_percent: settings
+                    .video_query_percent
+                    .unwrap_or(defaults.video_query_percent),
+                video_compared_percent: settings
+                    .video_compared_percent
+                    .unwrap_or(defaults.video_compared_percent),
             })
         });
         let now = unix_now();

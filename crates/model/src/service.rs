@@ -209,6 +209,12 @@ pub struct BankSettings {
     pub enabled_ratio: f64,
     /// The PDQ threshold for this bank, when not the service's default.
     pub threshold: Option<u32>,
+    /// Least percentage of a query video's frames found in a banked video
+    /// for a match, when not python-threatexchange's 80.
+    pub video_query_percent: Option<f64>,
+    /// Least percentage of a banked video's frames found in the query,
+    /// when not python-threatexchange's 0.
+    pub video_compared_percent: Option<f64>,
     /// Posted on every match.
     pub webhook: Option<Webhook>,
     /// Queue every match for a curator's review.
@@ -226,6 +232,8 @@ impl Default for BankSettings {
             tenant: DEFAULT_TENANT.to_string(),
             enabled_ratio: 1.0,
             threshold: None,
+            video_query_percent: None,
+            video_compared_percent: None,
             webhook: None,
             review: false,
             shared_with: Vec::new(),

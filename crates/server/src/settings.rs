@@ -25,6 +25,12 @@ pub struct SettingsView {
     tenant: String,
     matching_enabled_ratio: f64,
     threshold: Option<u32>,
+    /// Least percentage of a query video's frames found in a banked video
+    /// (python-threatexchange's 80 when not set).
+    video_query_percent: Option<f64>,
+    /// Least percentage of a banked video's frames found in the query
+    /// (0 when not set).
+    video_compared_percent: Option<f64>,
     webhook: Option<WebhookView>,
     review: bool,
     shared_with: Vec<String>,
@@ -47,6 +53,8 @@ impl SettingsView {
             tenant: s.tenant.clone(),
             matching_enabled_ratio: s.enabled_ratio,
             threshold: s.threshold,
+            video_query_percent: s.video_query_percent,
+            video_compared_percent: s.video_compared_percent,
             webhook: s
                 .webhook
                 .as_ref()
@@ -93,6 +101,12 @@ struct SettingsBody {
     /// `null` clears it.
     #[serde(default, with = "double_option")]
     threshold: Option<Option<u32>>,
+    /// `null` clears it.
+    #[serde(default, with = "double_option")]
+    video_query_percent: Option<Option<f64>>,
+    /// `null` clears it.
+    #[serde(default, with = "double_option")]
+    video_compared_percent: Option<Option<f64>>,
     #[serde(default, with = "double_option")]
     webhook: Option<Option<WebhookBody>>,
     review: Option<bool>,
@@ -146,6 +160,18 @@ pub async fn put_settings(
             ));
         }
     }
+    for percent in [body.video_query_percent, body.video_compared_percent]
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        if !(0.0..=100.0).contains(&percent) {
+            return Err(ApiError::bad_request(
+                "bad_percent",
+                "video match percentages are 0-100",
+            ));
+        }
+    }
     if let Some(Some(w)) = &body.webhook {
         if !(w.url.starts_with("http://") || w.url.starts_with("https://")) || w.secret.len() < 16 {
             return Err(ApiError::bad_request(
@@ -173,6 +199,12 @@ pub async fn put_settings(
                 let mut settings = owned_settings_in(r, &caller.0, &name)?;
                 if let Some(t) = body.threshold {
                     settings.threshold = t;
+                }
+                if let Some(p) = body.video_query_percent {
+                    settings.video_query_percent = p;
+                }
+                if let Some(p) = body.video_compared_percent {
+                    settings.video_compared_percent = p;
                 }
                 if let Some(w) = &webhook {
                     settings.webhook = w.clone();

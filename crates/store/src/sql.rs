@@ -43,6 +43,12 @@ impl From<f64> for Param {
     }
 }
 
+impl From<Option<f64>> for Param {
+    fn from(v: Option<f64>) -> Param {
+        Param::Real(v)
+    }
+}
+
 impl From<&str> for Param {
     fn from(v: &str) -> Param {
         Param::Text(Some(v.to_string()))

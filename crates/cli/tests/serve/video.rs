@@ -3,8 +3,6 @@
 //! lookups of a still inside a banked video, and bad videos answered with
 //! a clear 4xx while the service goes on.
 
-use std::time::Duration;
-
 use serde_json::{json, Value};
 
 use crate::fetch::web_server;
@@ -22,7 +20,7 @@ fn features(name: &str) -> Vec<hashwatch_video::Feature> {
 }
 
 fn videos(db: Db) {
-    let key = db.key("curator", "default");
+    let key = db.key("admin", "default");
     let mp4 = video("h264.mp4");
     let port = web_server(mp4.clone());
     let server = Server::start(&db, &key, &["--fetch-allow", "127.0.0.1"]);
@@ -60,27 +58,39 @@ fn videos(db: Db) {
             .is_some_and(|m| m.iter().any(|m| m["bank_content_id"] == id))
     };
     let clip = video("clip.mp4");
-    let started = std::time::Instant::now();
-    loop {
-        let (status, answer) = api.upload("/m/lookup", "video", clip.clone());
-        assert_eq!(status, 200, "{answer}");
-        if found(&answer) {
-            let hit = &answer["vpdq"]["VIDEOS"][0];
-            assert_eq!(hit["query_match_percent"], 100.0, "{answer}");
-            assert_eq!(hit["compared_match_percent"], 60.0, "{answer}");
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "never found: {answer}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let answer = api.until_upload_answer(&clip, found);
+    let hit = &answer["vpdq"]["VIDEOS"][0];
+    assert_eq!(hit["query_match_percent"], 100.0, "{answer}");
+    assert_eq!(hit["compared_match_percent"], 60.0, "{answer}");
     let (status, answer) = api.upload("/m/lookup", "video", video("hevc.mkv"));
     assert!(status == 200 && found(&answer), "{answer}");
     let (status, answer) = api.upload("/m/lookup", "video", video("other.mp4"));
     assert_eq!(status, 200);
     assert!(!found(&answer), "{answer}");
+    // A bank asking that most of its video be in the query turns the clip
+    // (60 % of it) away; clearing the setting brings pytx's 0 % back.
+    let (status, settings) = api.put(
+        "/c/bank/VIDEOS/settings",
+        json!({"video_compared_percent": 80.0}),
+    );
+    assert_eq!(
+        (status, &settings["video_compared_percent"]),
+        (200, &json!(80.0))
+    );
+    api.until_upload_answer(&clip, |answer| !found(answer));
+    assert_eq!(
+        api.put(
+            "/c/bank/VIDEOS/settings",
+            json!({"video_compared_percent": 101})
+        )
+        .0,
+        400
+    );
+    api.put(
+        "/c/bank/VIDEOS/settings",
+        json!({"video_compared_percent": null}),
+    );
+    api.until_upload_answer(&clip, found);
     let lookup_url = format!("/m/lookup?url=http://127.0.0.1:{port}/a.png&content_type=video");
     let (status, answer) = api.get(&lookup_url);
     assert!(status == 200 && found(&answer), "{answer}");
@@ -135,4 +145,28 @@ fn long_videos_are_refused_by_the_limit() {
         (413, Some("bad_video")),
         "{body}"
     );
+}
+
+/// Uploads a video to `/m/lookup` until the answer satisfies `done` (the
+/// index follows changes within moments); returns that answer.
+trait UntilAnswer {
+    fn until_upload_answer(&self, video: &[u8], done: impl Fn(&Value) -> bool) -> Value;
+}
+
+impl UntilAnswer for crate::Api {
+    fn until_upload_answer(&self, video: &[u8], done: impl Fn(&Value) -> bool) -> Value {
+        let started = std::time::Instant::now();
+        loop {
+            let (status, answer) = self.upload("/m/lookup", "video", video.to_vec());
+            assert_eq!(status, 200, "{answer}");
+            if done(&answer) {
+                return answer;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(5),
+                "never so: {answer}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
 }

@@ -11,12 +11,14 @@ fn write_settings(tx: &mut dyn SqlTx, bank: &str, settings: &BankSettings) -> Re
     };
     tx.exec(
         "INSERT INTO bank_settings
-            (bank_id, tenant, enabled_ratio, threshold, webhook_url, webhook_secret, review)
-         VALUES (?, ?, ?, ?, ?, ?, ?)
+            (bank_id, tenant, enabled_ratio, threshold, webhook_url, webhook_secret, review,
+             video_query_percent, video_compared_percent)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (bank_id) DO UPDATE SET tenant = excluded.tenant,
             enabled_ratio = excluded.enabled_ratio, threshold = excluded.threshold,
             webhook_url = excluded.webhook_url, webhook_secret = excluded.webhook_secret,
-            review = excluded.review",
+            review = excluded.review, video_query_percent = excluded.video_query_percent,
+            video_compared_percent = excluded.video_compared_percent",
         &[
             id.into(),
             settings.tenant.as_str().into(),
@@ -25,6 +27,8 @@ fn write_settings(tx: &mut dyn SqlTx, bank: &str, settings: &BankSettings) -> Re
             webhook_url.into(),
             webhook_secret.into(),
             i64::from(settings.review).into(),
+            settings.video_query_percent.into(),
+            settings.video_compared_percent.into(),
         ],
     )?;
     tx.exec("DELETE FROM bank_shares WHERE bank_id = ?", &[id.into()])?;
@@ -54,7 +58,8 @@ impl Records<'_> {
             let mut out = HashMap::new();
             let rows = tx.query(
                 "SELECT b.name, s.tenant, s.enabled_ratio, s.threshold, s.webhook_url,
-                        s.webhook_secret, s.review
+                        s.webhook_secret, s.review, s.video_query_percent,
+                        s.video_compared_percent
                  FROM banks b LEFT JOIN bank_settings s ON s.bank_id = b.id",
                 &[],
             )?;
@@ -70,6 +75,8 @@ impl Records<'_> {
                         _ => None,
                     };
                     settings.review = r.req_int(6)? != 0;
+                    settings.video_query_percent = r.real(7)?;
+                    settings.video_compared_percent = r.real(8)?;
                 }
                 out.insert(name, settings);
             }

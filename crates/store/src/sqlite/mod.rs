@@ -35,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0014_feed_freshness.sql"),
     include_str!("../../migrations/sqlite/0015_bank_names_per_tenant.sql"),
     include_str!("../../migrations/sqlite/0016_long_values.sql"),
+    include_str!("../../migrations/sqlite/0017_video_thresholds.sql"),
 ];
 
 /// Banks in one SQLite file.

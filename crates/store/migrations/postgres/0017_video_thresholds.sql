@@ -1,0 +1,3 @@
+-- Per-bank video match percentages (NULL: python-threatexchange's 80 and 0).
+ALTER TABLE bank_settings ADD COLUMN video_query_percent DOUBLE PRECISION;
+ALTER TABLE bank_settings ADD COLUMN video_compared_percent DOUBLE PRECISION;
