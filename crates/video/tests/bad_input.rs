@@ -119,7 +119,7 @@ fn corrupt_bytes_cost_at_most_the_file() {
 }
 
 #[test]
-fn a_stream_without_frames_says_so() {
+fn a_stream_without_frames_is_refused() {
     // A Matroska file cut where its first cluster of frames begins: the
     // headers declare a video stream that holds nothing.
     let bytes = std::fs::read(video("hevc.mkv")).expect("reads");
@@ -127,9 +127,12 @@ fn a_stream_without_frames_says_so() {
         .windows(4)
         .position(|w| w == [0x1f, 0x43, 0xb6, 0x75])
         .expect("a cluster");
-    assert_eq!(
-        hash_bytes("empty.mkv", &bytes[..cluster]),
-        Err(Error::NoFrames)
+    // libavformat may refuse it while probing (no frame to probe) or open
+    // it and find no frame: an error for the file either way.
+    let outcome = hash_bytes("empty.mkv", &bytes[..cluster]);
+    assert!(
+        matches!(outcome, Err(Error::Open(_) | Error::NoFrames)),
+        "{outcome:?}"
     );
 }
 
