@@ -43,9 +43,7 @@ pub struct VideoMatch {
     pub compared_matched: usize,
     /// The video's prepared frames.
     pub compared_frames: usize,
-    /// The nearest pair: the query frame's position among the query's
-    /// prepared frames, the banked frame's hash and timestamp, and their
-    /// distance.
+    /// The nearest pair of frames.
     pub nearest: FramePair,
 }
 
@@ -64,8 +62,8 @@ impl VideoMatch {
 /// Two frames that matched.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FramePair {
-    /// The query frame's position in the prepared query.
-    pub query: usize,
+    /// The query frame's timestamp.
+    pub query_timestamp: f64,
     /// The banked frame's hash.
     pub hash: Hash256,
     /// The banked frame's timestamp.
@@ -228,7 +226,7 @@ impl VpdqIndex {
                 let hash = self.frames.get(m.id).unwrap_or_default();
                 for owner in owners {
                     let pair = FramePair {
-                        query: q,
+                        query_timestamp: frame.timestamp,
                         hash,
                         timestamp: owner.timestamp,
                         distance: m.distance,

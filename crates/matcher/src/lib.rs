@@ -149,6 +149,28 @@ pub struct MatchRecord {
     pub frames: Option<MatchedFrames>,
 }
 
+impl MatchRecord {
+    /// A match with nothing said of variants or video frames.
+    fn new(
+        bank: &str,
+        entry_id: u64,
+        signal_type: SignalType,
+        hash: String,
+        distance: u32,
+    ) -> MatchRecord {
+        MatchRecord {
+            bank: bank.to_string(),
+            entry_id,
+            signal_type,
+            hash,
+            distance,
+            variant: None,
+            video: None,
+            frames: None,
+        }
+    }
+}
+
 /// What a query found.
 #[derive(Debug, Clone, Default)]
 pub struct Outcome {
@@ -491,16 +513,8 @@ impl Matcher {
                 continue;
             };
             let radius = limits.pdq;
-            let record = |id: u64, t: SignalType, hash: String, distance| MatchRecord {
-                bank: loaded.bank.name.clone(),
-                entry_id: id,
-                signal_type: t,
-                hash,
-                distance,
-                variant: None,
-                video: None,
-                frames: None,
-            };
+            let record =
+                |id, t, hash, distance| MatchRecord::new(&loaded.bank.name, id, t, hash, distance);
             let kind = loaded.bank.kind;
             let banked_hash = |id| {
                 loaded
@@ -590,15 +604,8 @@ fn video_matches(
     limits: &Thresholds,
 ) -> Vec<MatchRecord> {
     let mut out = Vec::new();
-    let record = |id: u64, t: SignalType, hash: Hash256, distance: u32| MatchRecord {
-        bank: loaded.bank.name.clone(),
-        entry_id: id,
-        signal_type: t,
-        hash: hash.to_string(),
-        distance,
-        variant: None,
-        video: None,
-        frames: None,
+    let record = |id, t, hash: Hash256, distance| {
+        MatchRecord::new(&loaded.bank.name, id, t, hash.to_string(), distance)
     };
     for m in loaded.vpdq.search(frames, limits.pdq) {
         let scores = VideoScores {
@@ -613,7 +620,7 @@ fn video_matches(
         let mut r = record(m.id, SignalType::Vpdq, m.nearest.hash, m.nearest.distance);
         r.video = Some(scores);
         r.frames = Some(MatchedFrames {
-            query_timestamp: frames.get(m.nearest.query).map(|f| f.timestamp),
+            query_timestamp: Some(m.nearest.query_timestamp),
             bank_timestamp: Some(m.nearest.timestamp),
         });
         out.push(r);
