@@ -380,6 +380,13 @@ pub struct ServeFlags {
     /// Hotline: who notices come from.
     #[arg(long, default_value = "hashwatch hotline")]
     pub hotline_name: String,
+    /// Web interface (`/ui/`): how long a session lasts after signing in.
+    #[arg(long, default_value = "8h", value_parser = humantime::parse_duration)]
+    pub ui_session: std::time::Duration,
+    /// Web interface: previews a person may load in one session before
+    /// the interface suggests a break (0: never).
+    #[arg(long, default_value_t = 25)]
+    pub ui_break_after: u32,
     /// Log lines as JSON instead of text.
     #[arg(long)]
     pub log_json: bool,

@@ -89,6 +89,8 @@ pub fn run(
         trusted_proxies: flags.trusted_proxies.clone(),
         public_concurrency: flags.public_concurrency,
         outbound_allow: outbound.allow.clone(),
+        ui_session: flags.ui_session,
+        ui_break_after: i64::from(flags.ui_break_after),
         secrets_key: outbound.secrets_key()?.map(Arc::new),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -31,7 +31,7 @@ pub use crate::hotline::{
     Appeal, BlockChange, Case, CaseHash, CaseState, Intake, NewReport, SharedAssessment, Verdict,
 };
 pub use crate::service::{
-    unix_now, valid_tenant, ApiKey, AuditEvent, BankSettings, Content, ContentState, Delivery,
-    Hold, HoldKind, KeySecret, MatchEvent, NewAudit, NewMatch, Purged, RecordQuery, Review, Role,
-    Roles, Webhook, DEFAULT_TENANT,
+    random_hex, unix_now, valid_tenant, ApiKey, AuditEvent, BankSettings, Content, ContentState,
+    Delivery, Hold, HoldKind, KeySecret, MatchEvent, NewAudit, NewMatch, Purged, RecordQuery,
+    Review, Role, Roles, UiSession, Webhook, DEFAULT_TENANT,
 };

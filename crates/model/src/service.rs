@@ -153,13 +153,7 @@ pub struct KeySecret(pub String);
 impl KeySecret {
     /// A fresh secret from the system's randomness.
     pub fn generate() -> Result<KeySecret, getrandom::Error> {
-        let mut random = [0u8; 24];
-        getrandom::fill(&mut random)?;
-        Ok(KeySecret(
-            std::iter::once("hw_".to_string())
-                .chain(random.iter().map(|b| format!("{b:02x}")))
-                .collect(),
-        ))
+        Ok(KeySecret(format!("hw_{}", random_hex(24)?)))
     }
 
     /// What is stored for a secret, and looked up when one is presented:
@@ -171,6 +165,13 @@ impl KeySecret {
             .map(|b| format!("{b:02x}"))
             .collect()
     }
+}
+
+/// `bytes` bytes of the system's randomness as lower-case hex.
+pub fn random_hex(bytes: usize) -> Result<String, getrandom::Error> {
+    let mut random = vec![0u8; bytes];
+    getrandom::fill(&mut random)?;
+    Ok(random.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// An API key (its secret is never stored, only its SHA-256).
@@ -471,6 +472,16 @@ pub struct RecordQuery {
     pub bank: Option<String>,
     /// Only ids above this (paging).
     pub after: Option<i64>,
+    /// Only ids below this (paging newest first).
+    pub before: Option<i64>,
+    /// Newest first instead of oldest first.
+    pub newest_first: bool,
+    /// Audit log only: entries about this target (`case:7`, a content id).
+    pub target: Option<String>,
+    /// Audit log only: actions starting with this (`hotline.`).
+    pub action: Option<String>,
+    /// Audit log only: entries by this actor (a key's name).
+    pub actor: Option<String>,
     /// At most this many (default 1000).
     pub limit: Option<i64>,
 }
@@ -482,4 +493,24 @@ pub struct ContentState {
     pub disabled: Vec<(u64, i64)>,
     /// Entry id → content id, for entries banked with another.
     pub links: Vec<(u64, u64)>,
+}
+
+/// A signed-in browser's session on the web interface. Its secret (the
+/// cookie) is shown once; only its SHA-256 is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UiSession {
+    /// Id, for revocation.
+    pub id: i64,
+    /// The key the browser signed in with; its roles and tenant apply.
+    pub key: ApiKey,
+    /// The token every form of the session must carry.
+    pub csrf: String,
+    /// Unix time.
+    pub created_at: i64,
+    /// Unix time after which the session no longer works.
+    pub expires_at: i64,
+    /// Whether the key's user chose to see previews unblurred.
+    pub reveal_previews: bool,
+    /// Previews loaded in this session (for the prompt to take a break).
+    pub viewed: i64,
 }

@@ -35,7 +35,7 @@ pub struct CaseView {
     host: String,
     /// `new`, `assessed`, `confirmed`, `notice_sent`, `removed`, `expired`,
     /// `not_illegal`, `unreachable` or `appeal_upheld`.
-    state: &'static str,
+    pub(crate) state: &'static str,
     verdict: Option<String>,
     category: Option<String>,
     first_verdict: Option<String>,
@@ -119,9 +119,9 @@ pub struct CaseHashView {
 /// What an assessment did.
 #[derive(Serialize, ToSchema)]
 pub struct Assessed {
-    case: CaseView,
+    pub(crate) case: CaseView,
     /// Whether the URL went on the blocklist.
-    listed: bool,
+    pub(crate) listed: bool,
 }
 
 /// Hashes attached, and what they match in the banks the caller sees.
@@ -181,24 +181,24 @@ pub struct Appeals {
 /// An appeal decided.
 #[derive(Serialize, ToSchema)]
 pub struct AppealDecided {
-    id: i64,
-    state: String,
+    pub(crate) id: i64,
+    pub(crate) state: String,
 }
 
 /// Time from first notice to removal, per provider and per jurisdiction.
 #[derive(Serialize, ToSchema)]
 pub struct RemovalStats {
-    by_provider: Vec<RemovalGroup>,
-    by_jurisdiction: Vec<RemovalGroup>,
+    pub(crate) by_provider: Vec<RemovalGroup>,
+    pub(crate) by_jurisdiction: Vec<RemovalGroup>,
 }
 
 /// Removal times of one provider or jurisdiction.
 #[derive(Serialize, ToSchema)]
 pub struct RemovalGroup {
-    name: String,
-    removed: usize,
-    median_seconds: Option<i64>,
-    p90_seconds: Option<i64>,
+    pub(crate) name: String,
+    pub(crate) removed: usize,
+    pub(crate) median_seconds: Option<i64>,
+    pub(crate) p90_seconds: Option<i64>,
 }
 
 impl From<hashwatch_hotline::RemovalGroup> for RemovalGroup {
@@ -212,11 +212,15 @@ impl From<hashwatch_hotline::RemovalGroup> for RemovalGroup {
     }
 }
 
+/// A report of a URL.
 #[derive(Deserialize, utoipa::ToSchema)]
-struct ReportBody {
-    url: String,
-    description: Option<String>,
-    contact: Option<String>,
+pub struct ReportBody {
+    /// The URL where the material is.
+    pub url: String,
+    /// What the reporter saw.
+    pub description: Option<String>,
+    /// How to reach the reporter (stored apart; optional).
+    pub contact: Option<String>,
 }
 
 /// `POST /hotline/reports`: a URL reported by the public (no key; limited
@@ -238,6 +242,18 @@ pub async fn report(
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<ReportTaken>)> {
     let (caller, body): (_, ReportBody) = public_body(client, &headers, &body)?;
+    let answer = take_report(&state, caller, body).await?;
+    Ok((StatusCode::CREATED, Json(answer)))
+}
+
+/// Takes a report of a URL from the public (`caller` is `None`) or a
+/// partner hotline, with its audit row in one transaction. The JSON
+/// route and the public report page both call this.
+pub async fn take_report(
+    state: &AppState,
+    caller: Option<hashwatch_store::ApiKey>,
+    body: ReportBody,
+) -> ApiResult<ReportTaken> {
     let url = canonical_url(&body.url).map_err(|m| ApiError::bad_request("bad_url", m))?;
     let source = caller
         .as_ref()
@@ -280,7 +296,7 @@ pub async fn report(
         duplicate: partner.then_some(intake.duplicate),
         state: partner.then_some(intake.case.state.name()),
     };
-    Ok((StatusCode::CREATED, Json(answer)))
+    Ok(answer)
 }
 
 /// `GET /hotline/queue`: what the caller should assess next. Assessed
@@ -362,7 +378,24 @@ pub async fn assess(
 ) -> ApiResult<Json<Assessed>> {
     caller.hotline(HotlineAction::Assess)?;
     let body: AssessBody = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
-    let verdict = Verdict::parse(&body.verdict).ok_or_else(|| {
+    assess_case(&state, caller, id, &body.verdict, body.category)
+        .await
+        .map(Json)
+}
+
+/// Assesses case `id` (`verdict`: illegal, not_illegal or unreachable) in
+/// one transaction with its audit rows; sends the first notice of a URL
+/// it lists. The JSON route and the web interface both call this.
+pub async fn assess_case(
+    state: &AppState,
+    caller: Caller,
+    id: i64,
+    verdict: &str,
+    category: Option<String>,
+) -> ApiResult<Assessed> {
+    caller.hotline(HotlineAction::Assess)?;
+    let category = category.filter(|c| !c.trim().is_empty());
+    let verdict = Verdict::parse(verdict).ok_or_else(|| {
         ApiError::bad_request(
             "bad_verdict",
             "verdict must be illegal, not_illegal or unreachable",
@@ -378,7 +411,7 @@ pub async fn assess(
                     key.id,
                     caller.supervises(),
                     verdict,
-                    body.category.as_deref(),
+                    category.as_deref(),
                     four_eyes,
                 )?;
                 let target = Some(format!("case:{id}"));
@@ -387,7 +420,7 @@ pub async fn assess(
                     "hotline.assess",
                     None,
                     target.clone(),
-                    json!({"verdict": verdict.name(), "category": body.category, "state": case.state.name()}),
+                    json!({"verdict": verdict.name(), "category": category, "state": case.state.name()}),
                 )];
                 if listed {
                     rows.push(audit_row(key, "blocklist.add", None, target, json!({})));
@@ -402,10 +435,10 @@ pub async fn assess(
         let s = state.clone();
         tokio::spawn(async move { crate::takedowns::round(&s, case.id).await });
     }
-    Ok(Json(Assessed {
+    Ok(Assessed {
         case: CaseView::from(&case),
         listed,
-    }))
+    })
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -662,7 +695,21 @@ pub async fn decide_appeal(
 ) -> ApiResult<Json<AppealDecided>> {
     caller.hotline(HotlineAction::Supervise)?;
     let body: DecisionBody = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
-    let upheld = match body.decision.as_str() {
+    decide_appeal_as(&state, caller, id, &body.decision)
+        .await
+        .map(Json)
+}
+
+/// Decides appeal `id` (`upheld` takes the URL off the blocklist, or
+/// `rejected`) with its audit rows in one transaction.
+pub async fn decide_appeal_as(
+    state: &AppState,
+    caller: Caller,
+    id: i64,
+    decision: &str,
+) -> ApiResult<AppealDecided> {
+    caller.hotline(HotlineAction::Supervise)?;
+    let upheld = match decision {
         "upheld" => true,
         "rejected" => false,
         _ => {
@@ -698,10 +745,10 @@ pub async fn decide_appeal(
             })?)
         })
         .await?;
-    Ok(Json(AppealDecided {
+    Ok(AppealDecided {
         id: appeal.id,
         state: appeal.state,
-    }))
+    })
 }
 
 /// `DELETE /hotline/reports/<id>/contact`: forgets a reporter's contact.
@@ -748,15 +795,20 @@ pub async fn delete_contact(
     responses((status = 200, description = "success", body = RemovalStats), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn stats(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<RemovalStats>> {
+    removal_stats(&state, &caller).await.map(Json)
+}
+
+/// Time from first notice to removal by provider and by jurisdiction.
+pub async fn removal_stats(state: &AppState, caller: &Caller) -> ApiResult<RemovalStats> {
     caller.hotline(HotlineAction::Assess)?;
     let removals = state
         .db(|s| Ok(hotline(s.store.as_ref()).removals()?))
         .await?;
     let times = hashwatch_hotline::removal_times(&removals);
-    Ok(Json(RemovalStats {
+    Ok(RemovalStats {
         by_provider: times.by_provider.into_iter().map(Into::into).collect(),
         by_jurisdiction: times.by_jurisdiction.into_iter().map(Into::into).collect(),
-    }))
+    })
 }
 
 /// `GET /hotline/feed?since=SEQ&limit=`: this hotline's listings and

@@ -45,6 +45,7 @@ pub mod signals;
 pub mod state;
 pub mod takedowns;
 pub mod tasks;
+pub mod ui;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -139,6 +140,7 @@ pub fn router(state: AppState) -> Router {
     let limit = state.config.max_upload_bytes;
     let (routes, _) = routes().split_for_parts();
     routes
+        .merge(ui::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

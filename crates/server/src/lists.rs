@@ -43,14 +43,14 @@ pub struct Added {
 #[derive(Serialize, ToSchema)]
 pub struct Imported {
     /// The format the list was read as.
-    format: String,
-    added: u64,
-    already_present: u64,
+    pub(crate) format: String,
+    pub(crate) added: u64,
+    pub(crate) already_present: u64,
     /// Repeated rows skipped (with `skip_duplicates=true`).
-    skipped_duplicates: usize,
+    pub(crate) skipped_duplicates: usize,
     /// Rows whose hash an earlier row of another item had (each kept).
-    shared_rows: usize,
-    version: i64,
+    pub(crate) shared_rows: usize,
+    pub(crate) version: i64,
 }
 
 /// `POST /c/bank/<name>/signals`: many signals in one transaction. Every
@@ -114,11 +114,11 @@ pub async fn bulk_add(
 #[derive(Deserialize, Default, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ImportParams {
-    skip_duplicates: Option<bool>,
-    category: Option<String>,
-    source: Option<String>,
-    signal_type: Option<String>,
-    column: Option<String>,
+    pub(crate) skip_duplicates: Option<bool>,
+    pub(crate) category: Option<String>,
+    pub(crate) source: Option<String>,
+    pub(crate) signal_type: Option<String>,
+    pub(crate) column: Option<String>,
 }
 
 /// `POST /c/bank/<name>/import`: a hash list as the body, in any format
@@ -140,6 +140,21 @@ pub async fn import_list(
     Query(params): Query<ImportParams>,
     body: Bytes,
 ) -> ApiResult<Json<Imported>> {
+    import_bytes(&state, caller, bank, params, body)
+        .await
+        .map(Json)
+}
+
+/// Imports a hash list (any format `bank import` reads) into the bank the
+/// caller calls `bank`: checked whole first, then one transaction with
+/// its audit row. The JSON route and the web interface both call this.
+pub async fn import_bytes(
+    state: &AppState,
+    caller: Caller,
+    bank: String,
+    params: ImportParams,
+    body: Bytes,
+) -> ApiResult<Imported> {
     caller.may(BankAction::Curate)?;
     let signal_type = params
         .signal_type
@@ -193,7 +208,7 @@ pub async fn import_list(
             Ok(answer)
         })
         .await?;
-    Ok(Json(answer))
+    Ok(answer)
 }
 
 /// Query parameters of an export.

@@ -18,8 +18,8 @@ use hashwatch_store::ApiKey;
 /// Largest report or appeal body.
 pub const MAX_PUBLIC_BYTES: usize = 16 << 10;
 
-/// The public routes.
-pub const PUBLIC_ROUTES: [&str; 2] = ["/hotline/reports", "/hotline/appeals"];
+/// The public routes (the report page's form too).
+pub const PUBLIC_ROUTES: [&str; 3] = ["/hotline/reports", "/hotline/appeals", "/report"];
 
 /// Who sent a public request, as [`gate`] found before reading it: a
 /// partner hotline's key, or nobody in particular.

@@ -33,6 +33,7 @@ impl RecordParams {
             bank: self.bank.as_deref().map(|b| caller.bank_name(b)),
             after: self.after,
             limit: self.limit,
+            ..RecordQuery::default()
         }
     }
 }

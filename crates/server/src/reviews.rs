@@ -91,11 +91,13 @@ pub async fn list_reviews(
     }))
 }
 
+/// A reviewer's decision.
 #[derive(Deserialize, utoipa::ToSchema)]
-struct Decision {
-    decision: String,
+pub struct Decision {
+    /// `confirm` or `reject`.
+    pub decision: String,
     /// On rejection: a negative bank to add the query's hash to.
-    negative_bank: Option<String>,
+    pub negative_bank: Option<String>,
 }
 
 /// `POST /reviews/<id>`: `{decision: confirm|reject, negative_bank?}`. A
@@ -118,6 +120,25 @@ pub async fn decide_review(
 ) -> ApiResult<Json<ReviewView>> {
     caller.may(BankAction::Curate)?;
     let body: Decision = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
+    decide(&state, caller, id, body)
+        .await
+        .map(|review| Json(ReviewView::from(&review)))
+}
+
+/// Decides review `id` and all it sets off (re-enabling flooded content,
+/// the query's hash into a negative bank) with its audit row, in one
+/// transaction. The JSON route and the web interface both call this.
+pub async fn decide(
+    state: &AppState,
+    caller: Caller,
+    id: i64,
+    body: Decision,
+) -> ApiResult<hashwatch_store::Review> {
+    caller.may(BankAction::Curate)?;
+    let body = Decision {
+        negative_bank: body.negative_bank.filter(|b| !b.trim().is_empty()),
+        ..body
+    };
     let decided = match body.decision.as_str() {
         "confirm" => "confirmed",
         "reject" => "rejected",
@@ -179,5 +200,5 @@ pub async fn decide_review(
             Ok(review)
         })
         .await?;
-    Ok(Json(ReviewView::from(&review)))
+    Ok(review)
 }

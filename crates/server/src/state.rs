@@ -100,6 +100,11 @@ pub struct Config {
     /// Address ranges outbound requests may reach although they are
     /// internal (loopback, private, …): for closed networks and tests.
     pub outbound_allow: Vec<IpNet>,
+    /// How long a web interface session lasts after signing in.
+    pub ui_session: Duration,
+    /// Previews a reviewer may load in one session before the interface
+    /// asks them to take a break (0: never asks).
+    pub ui_break_after: i64,
 }
 
 impl Config {
@@ -153,6 +158,8 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             public_concurrency: 32,
             outbound_allow: Vec::new(),
+            ui_session: Duration::from_secs(8 * 3600),
+            ui_break_after: 25,
         }
     }
 }

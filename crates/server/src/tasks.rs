@@ -311,7 +311,11 @@ pub async fn retain(state: AppState) {
             let cutoff = unix_now() - s.config.retention.as_secs() as i64;
             s.records().write(|r| {
                 let purged = r.purge(cutoff)?;
+                // Ended sessions are kept a day (for the audit's sake),
+                // then go: they are useless and hold nothing else.
+                let sessions = r.purge_sessions(unix_now() - 86_400)?;
                 let detail = json!({
+                    "sessions": sessions,
                     "cutoff": cutoff,
                     "audit": purged.audit,
                     "matches": purged.matches,

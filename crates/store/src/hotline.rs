@@ -53,6 +53,45 @@ fn case_from(r: &Row) -> Result<Case, Error> {
     })
 }
 
+/// Which cases the triage view lists (see [`Hotline::triage`]).
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    /// Cases in this state instead of the caller's queue.
+    pub state: Option<CaseState>,
+    /// Only this category.
+    pub category: Option<String>,
+    /// Only this hosting provider.
+    pub provider: Option<String>,
+    /// Only this jurisdiction.
+    pub jurisdiction: Option<String>,
+}
+
+/// Counts and filter values for the triage view.
+#[derive(Debug, Clone, Default)]
+pub struct CaseOverview {
+    /// (state, cases in it).
+    pub by_state: Vec<(String, i64)>,
+    /// Categories given in assessments.
+    pub categories: Vec<String>,
+    /// Hosting providers attributed.
+    pub providers: Vec<String>,
+    /// Jurisdictions attributed.
+    pub jurisdictions: Vec<String>,
+}
+
+/// A report that named a case.
+#[derive(Debug, Clone)]
+pub struct CaseReport {
+    /// Id.
+    pub id: i64,
+    /// Unix time.
+    pub at: i64,
+    /// `public` or `partner:<key name>`.
+    pub source: String,
+    /// What the reporter wrote.
+    pub description: Option<String>,
+}
+
 /// The hotline's records in any store.
 pub struct Hotline<'a> {
     sql: &'a dyn Sql,
@@ -390,6 +429,128 @@ impl Hotline<'_> {
                 ],
             )?;
             rows.iter().map(case_from).collect::<Result<_, _>>()
+        })
+    }
+
+    /// Cases in the triage view: the caller's [`Hotline::queue`] when the
+    /// filter names no state, else the cases in that state; oldest first,
+    /// narrowed by category, provider and jurisdiction.
+    pub fn triage(
+        &self,
+        key_id: i64,
+        supervisor: bool,
+        filter: &CaseFilter,
+        limit: usize,
+    ) -> Result<Vec<Case>, Error> {
+        self.read(|tx| {
+            let mut sql = format!("SELECT {CASE_COLUMNS} FROM hotline_cases WHERE ");
+            let mut params: Vec<Param> = Vec::new();
+            match &filter.state {
+                Some(state) => {
+                    sql.push_str("state = ?");
+                    params.push(state.name().into());
+                }
+                None => {
+                    sql.push_str(
+                        "(state = 'new' OR (state = 'assessed' AND CAST(? AS BIGINT) = 1
+                            AND (first_assessor IS NULL OR first_assessor <> ?)))",
+                    );
+                    params.push(i64::from(supervisor).into());
+                    params.push(key_id.into());
+                }
+            }
+            for (column, value) in [
+                ("category", &filter.category),
+                ("provider", &filter.provider),
+                ("jurisdiction", &filter.jurisdiction),
+            ] {
+                if let Some(v) = value {
+                    sql.push_str(&format!(" AND {column} = ?"));
+                    params.push(v.as_str().into());
+                }
+            }
+            sql.push_str(" ORDER BY id LIMIT ?");
+            params.push((limit as i64).into());
+            tx.query(&sql, &params)?
+                .iter()
+                .map(case_from)
+                .collect::<Result<_, _>>()
+        })
+    }
+
+    /// How many cases are in each state, and the distinct categories,
+    /// providers and jurisdictions seen (for the triage filters).
+    pub fn overview(&self) -> Result<CaseOverview, Error> {
+        self.read(|tx| {
+            let by_state = tx
+                .query(
+                    "SELECT state, COUNT(*) FROM hotline_cases GROUP BY state ORDER BY state",
+                    &[],
+                )?
+                .iter()
+                .map(|r| Ok((r.req_text(0)?, r.req_int(1)?)))
+                .collect::<Result<_, Error>>()?;
+            let mut distinct = |column: &str| -> Result<Vec<String>, Error> {
+                tx.query(
+                    &format!(
+                        "SELECT DISTINCT {column} FROM hotline_cases
+                         WHERE {column} IS NOT NULL ORDER BY {column} LIMIT 200"
+                    ),
+                    &[],
+                )?
+                .iter()
+                .map(|r| r.req_text(0))
+                .collect()
+            };
+            Ok(CaseOverview {
+                by_state,
+                categories: distinct("category")?,
+                providers: distinct("provider")?,
+                jurisdictions: distinct("jurisdiction")?,
+            })
+        })
+    }
+
+    /// Reports received and cases confirmed per day (days as Unix time
+    /// divided by 86,400) from `since` on.
+    pub fn daily(&self, since: i64) -> Result<Vec<(i64, i64, i64)>, Error> {
+        self.read(|tx| {
+            let mut days = std::collections::BTreeMap::<i64, (i64, i64)>::new();
+            for r in tx.query(
+                "SELECT at / 86400, COUNT(*) FROM hotline_reports WHERE at >= ? GROUP BY at / 86400",
+                &[since.into()],
+            )? {
+                days.entry(r.req_int(0)?).or_default().0 = r.req_int(1)?;
+            }
+            for r in tx.query(
+                "SELECT confirmed_at / 86400, COUNT(*) FROM hotline_cases
+                 WHERE confirmed_at >= ? GROUP BY confirmed_at / 86400",
+                &[since.into()],
+            )? {
+                days.entry(r.req_int(0)?).or_default().1 = r.req_int(1)?;
+            }
+            Ok(days.into_iter().map(|(d, (r, c))| (d, r, c)).collect())
+        })
+    }
+
+    /// The reports that named a case, oldest first (never the contacts).
+    pub fn reports_of(&self, id: i64) -> Result<Vec<CaseReport>, Error> {
+        self.read(|tx| {
+            tx.query(
+                "SELECT id, at, source, description FROM hotline_reports
+                 WHERE case_id = ? ORDER BY id LIMIT 1000",
+                &[id.into()],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(CaseReport {
+                    id: r.req_int(0)?,
+                    at: r.req_int(1)?,
+                    source: r.req_text(2)?,
+                    description: r.text(3)?,
+                })
+            })
+            .collect()
         })
     }
 

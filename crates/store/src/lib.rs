@@ -45,7 +45,7 @@ mod sqlite;
 
 pub use crate::error::{Error, ErrorClass, ErrorKind};
 pub use crate::feed::{feeds, Feeds};
-pub use crate::hotline::{hotline, Hotline};
+pub use crate::hotline::{hotline, CaseFilter, CaseOverview, CaseReport, Hotline};
 pub use crate::postgres::PostgresStore;
 pub use crate::records::{Records, SecretColumn, StoredSecret};
 pub use hashwatch_model::audit;
@@ -58,7 +58,7 @@ pub use hashwatch_model::{
     ContentState, Delivery, Entry, EntryRef, FeedEvent, FeedInfo, FeedOp, Hold, HoldKind,
     ImportSummary, IncomingEvent, Intake, MatchEvent, NewAudit, NewEntry, NewMatch, NewReport,
     Opinion, Ordered, Purged, RecordQuery, Review, Role, Roles, SharedAssessment, SignalType,
-    Subscription, ValueError, Verdict, Webhook, DEFAULT_TENANT,
+    Subscription, UiSession, ValueError, Verdict, Webhook, DEFAULT_TENANT,
 };
 
 /// Opens the store a `--db` value names: a `postgres://` or

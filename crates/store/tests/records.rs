@@ -522,3 +522,161 @@ fn a_purge_does_not_hide_tampering_on_postgres() {
     let store = hashwatch_store::PostgresStore::connect(&db.url).expect("connects");
     a_purge_does_not_hide_tampering(&store);
 }
+
+/// Web interface sessions: a secret works until it expires, is ended, or
+/// its key is revoked; only its hash is stored; the preview count and the
+/// key's preference travel with it; the audit log is searched by target,
+/// action prefix and actor, newest first.
+fn sessions_and_audit_search(store: &dyn Store) {
+    let records = records(store);
+    let (key, _) = records
+        .create_key("t1", "analyst", Role::Analyst.into())
+        .expect("key");
+    let (session, secret) = records.create_session(key.id, 3600).expect("session");
+    assert!(secret.starts_with("hws_") && secret.len() == 68);
+    assert_eq!(session.key, key);
+    assert_eq!(session.csrf.len(), 64);
+    assert_eq!(session.expires_at - session.created_at, 3600);
+    let found = records
+        .session_for_secret(&secret)
+        .expect("reads")
+        .expect("works");
+    assert_eq!(
+        (found.id, found.viewed, found.reveal_previews),
+        (session.id, 0, false)
+    );
+    let stored: Vec<String> = {
+        let mut hashes = Vec::new();
+        hashwatch_store::sql::read(store, |tx| {
+            for r in tx.query("SELECT secret_hash FROM ui_sessions", &[])? {
+                hashes.push(r.req_text(0)?);
+            }
+            Ok(())
+        })
+        .expect("reads");
+        hashes
+    };
+    assert!(
+        !stored.iter().any(|h| h.contains(&secret[4..])),
+        "{stored:?}"
+    );
+    assert_eq!(records.count_view(session.id).expect("counts"), 1);
+    assert_eq!(records.count_view(session.id).expect("counts"), 2);
+    records.set_reveal_previews(key.id, true).expect("sets");
+    records
+        .set_reveal_previews(key.id, true)
+        .expect("sets again");
+    let found = records
+        .session_for_secret(&secret)
+        .expect("reads")
+        .expect("works");
+    assert_eq!((found.viewed, found.reveal_previews), (2, true));
+    assert_eq!(
+        records.session_for_secret("hws_wrong").expect("reads"),
+        None
+    );
+
+    // Expired sessions do not work; ended ones neither, and ending twice
+    // is no error.
+    let (_, expired) = records.create_session(key.id, -1).expect("session");
+    assert_eq!(records.session_for_secret(&expired).expect("reads"), None);
+    records.end_session(session.id).expect("ends");
+    records.end_session(session.id).expect("ends again");
+    assert_eq!(records.session_for_secret(&secret).expect("reads"), None);
+    // A revoked key's sessions stop, and it gets no new one.
+    let (_, live) = records.create_session(key.id, 3600).expect("session");
+    records.revoke_key(key.id).expect("revokes");
+    assert_eq!(records.session_for_secret(&live).expect("reads"), None);
+    assert!(records.create_session(key.id, 3600).is_err());
+    assert!(records.purge_sessions(unix_now() + 10).expect("purges") >= 2);
+
+    // The audit log searched as the interface does.
+    let mut events = vec![audit(None, Some("case:1")), audit(None, Some("case:2"))];
+    events[0].action = "hotline.assess".into();
+    events[1].action = "hotline_x".into();
+    events[1].actor = "other".into();
+    records.audit(&events).expect("audits");
+    let search = |q: RecordQuery| -> Vec<String> {
+        records
+            .audit_events(&q)
+            .expect("reads")
+            .into_iter()
+            .map(|e| e.event.target.unwrap_or_default())
+            .collect()
+    };
+    let all = RecordQuery {
+        tenant: Some("t1".into()),
+        ..RecordQuery::default()
+    };
+    assert_eq!(
+        search(RecordQuery {
+            target: Some("case:2".into()),
+            ..all.clone()
+        }),
+        ["case:2"]
+    );
+    // A prefix is a prefix: `_` and `%` are not wildcards.
+    assert_eq!(
+        search(RecordQuery {
+            action: Some("hotline.".into()),
+            ..all.clone()
+        }),
+        ["case:1"]
+    );
+    assert_eq!(
+        search(RecordQuery {
+            action: Some("hotline_".into()),
+            ..all.clone()
+        }),
+        ["case:2"]
+    );
+    assert!(search(RecordQuery {
+        action: Some("%".into()),
+        ..all.clone()
+    })
+    .is_empty());
+    assert_eq!(
+        search(RecordQuery {
+            actor: Some("other".into()),
+            ..all.clone()
+        }),
+        ["case:2"]
+    );
+    let newest = search(RecordQuery {
+        newest_first: true,
+        limit: Some(2),
+        ..all.clone()
+    });
+    assert_eq!(newest, ["case:2", "case:1"]);
+    let ids: Vec<i64> = records
+        .audit_events(&RecordQuery {
+            newest_first: true,
+            ..all.clone()
+        })
+        .expect("reads")
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    let older = records
+        .audit_events(&RecordQuery {
+            newest_first: true,
+            before: Some(ids[0]),
+            ..all
+        })
+        .expect("reads");
+    assert_eq!(older.first().map(|e| e.id), ids.get(1).copied());
+}
+
+#[test]
+fn sessions_and_audit_search_on_sqlite() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(&dir.path().join("records.db")).expect("opens");
+    sessions_and_audit_search(&store);
+}
+
+#[test]
+fn sessions_and_audit_search_on_postgres() {
+    let db = TestPostgres::new();
+    let store = hashwatch_store::PostgresStore::connect(&db.url).expect("connects");
+    sessions_and_audit_search(&store);
+}

@@ -10,6 +10,7 @@ mod fetch;
 mod hma;
 mod hotline;
 mod nodes;
+mod ui;
 mod video;
 
 use std::io::{BufRead, BufReader};

@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0015_bank_names_per_tenant.sql"),
     include_str!("../../migrations/postgres/0016_long_values.sql"),
     include_str!("../../migrations/postgres/0017_video_thresholds.sql"),
+    include_str!("../../migrations/postgres/0018_ui_sessions.sql"),
 ];
 
 /// An arbitrary constant: migrations on several nodes take turns.

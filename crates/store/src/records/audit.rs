@@ -269,4 +269,20 @@ impl Records<'_> {
             .collect::<Result<_, _>>()
         })
     }
+
+    /// Matches per day and bank of one tenant from `since` on: (day as
+    /// Unix time divided by 86,400, bank as stored, matches).
+    pub fn match_days(&self, tenant: &str, since: i64) -> Result<Vec<(i64, String, i64)>, Error> {
+        self.read_tx(|tx| {
+            tx.query(
+                "SELECT at / 86400, bank, COUNT(*) FROM match_records
+                 WHERE tenant = ? AND at >= ? GROUP BY at / 86400, bank
+                 ORDER BY at / 86400, bank",
+                &[tenant.into(), since.into()],
+            )?
+            .iter()
+            .map(|r| Ok((r.req_int(0)?, r.req_text(1)?, r.req_int(2)?)))
+            .collect()
+        })
+    }
 }

@@ -12,9 +12,9 @@ use std::time::SystemTime;
 use crate::error::{Error, ErrorKind};
 use crate::sql::{self, Param, Row, Sql, SqlTx};
 use hashwatch_model::{
-    unix_now, valid_tenant, ApiKey, AuditEvent, BankSettings, ChangeKind, Content, ContentState,
-    Delivery, EntryRef, Hold, HoldKind, ImportSummary, KeySecret, MatchEvent, NewAudit, NewEntry,
-    NewMatch, Purged, RecordQuery, Review, Roles, Webhook,
+    random_hex, unix_now, valid_tenant, ApiKey, AuditEvent, BankSettings, ChangeKind, Content,
+    ContentState, Delivery, EntryRef, Hold, HoldKind, ImportSummary, KeySecret, MatchEvent,
+    NewAudit, NewEntry, NewMatch, Purged, RecordQuery, Review, Roles, UiSession, Webhook,
 };
 
 mod audit;
@@ -25,6 +25,7 @@ mod holds;
 mod keys;
 mod reviews;
 mod secrets;
+mod sessions;
 
 pub use secrets::{SecretColumn, StoredSecret};
 
@@ -59,7 +60,36 @@ impl Clause for RecordQuery {
             sql.push_str(" AND id > ?");
             params.push(v.into());
         }
-        sql.push_str(" ORDER BY id LIMIT ?");
+        if let Some(v) = self.before {
+            sql.push_str(" AND id < ?");
+            params.push(v.into());
+        }
+        // Audit columns: the match records have none, and a query naming
+        // them there fails rather than being silently widened.
+        if let Some(t) = &self.target {
+            sql.push_str(" AND target = ?");
+            params.push(Param::from(t.as_str()));
+        }
+        if let Some(a) = &self.action {
+            sql.push_str(" AND action LIKE ? ESCAPE '!'");
+            let escaped: String = a
+                .chars()
+                .flat_map(|c| match c {
+                    '!' | '%' | '_' => vec!['!', c],
+                    c => vec![c],
+                })
+                .collect();
+            params.push(Param::from(format!("{escaped}%").as_str()));
+        }
+        if let Some(a) = &self.actor {
+            sql.push_str(" AND actor = ?");
+            params.push(Param::from(a.as_str()));
+        }
+        sql.push_str(if self.newest_first {
+            " ORDER BY id DESC LIMIT ?"
+        } else {
+            " ORDER BY id LIMIT ?"
+        });
         params.push(self.limit.unwrap_or(1000).clamp(1, 100_000).into());
         (sql, params)
     }

@@ -36,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0015_bank_names_per_tenant.sql"),
     include_str!("../../migrations/sqlite/0016_long_values.sql"),
     include_str!("../../migrations/sqlite/0017_video_thresholds.sql"),
+    include_str!("../../migrations/sqlite/0018_ui_sessions.sql"),
 ];
 
 /// Banks in one SQLite file.

@@ -1,0 +1,507 @@
+//! The web interface in a real browser: Debian's Chromium, headless,
+//! driven through chromedriver (WebDriver), against `hashwatch serve` on
+//! loopback. Screenshots of the main pages are kept in
+//! `target/tmp/ui-screenshots/`.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{json, Value};
+
+use crate::fetch::web_server;
+use crate::{corpus_image, lookup_path, Db, Server};
+
+/// chromedriver with one headless Chromium session, used from blocking
+/// tests.
+pub struct Browser {
+    runtime: tokio::runtime::Runtime,
+    client: Option<Client>,
+    driver: Child,
+    base: String,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+fn screenshots() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ui-screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot folder");
+    dir
+}
+
+impl Browser {
+    /// Starts chromedriver and a browser for the server at `base`.
+    pub fn open(base: &str) -> Browser {
+        let chromedriver = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .expect(
+                "chromedriver is not installed: scripts/test.sh installs Debian's chromium and chromium-driver",
+            );
+        let port = free_port();
+        let driver = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                         "--disable-dev-shm-usage", "--window-size=1280,900",
+                         "--no-first-run", "--disable-extensions"]
+            }),
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        let client = runtime.block_on(async {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                match ClientBuilder::new(HttpConnector::new())
+                    .capabilities(capabilities.clone())
+                    .connect(&url)
+                    .await
+                {
+                    Ok(client) => break client,
+                    Err(e) if Instant::now() < deadline => {
+                        let _ = e;
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    Err(e) => panic!("no browser session: {e}"),
+                }
+            }
+        });
+        Browser {
+            runtime,
+            client: Some(client),
+            driver,
+            base: base.to_string(),
+        }
+    }
+
+    fn client(&self) -> &Client {
+        self.client.as_ref().expect("open")
+    }
+
+    pub fn goto(&self, path: &str) {
+        let url = format!("{}{path}", self.base);
+        self.runtime
+            .block_on(self.client().goto(&url))
+            .expect("navigates");
+    }
+
+    pub fn path(&self) -> String {
+        let url = self
+            .runtime
+            .block_on(self.client().current_url())
+            .expect("url");
+        match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        }
+    }
+
+    pub fn text(&self, css: &str) -> String {
+        self.runtime.block_on(async {
+            self.client()
+                .wait()
+                .at_most(Duration::from_secs(10))
+                .for_element(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("{css}: {e}"))
+                .text()
+                .await
+                .expect("text")
+        })
+    }
+
+    pub fn exists(&self, css: &str) -> bool {
+        self.runtime
+            .block_on(self.client().find_all(Locator::Css(css)))
+            .map(|v| !v.is_empty())
+            .unwrap_or(false)
+    }
+
+    pub fn fill(&self, css: &str, text: &str) {
+        self.runtime.block_on(async {
+            let e = self
+                .client()
+                .find(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("{css}: {e}"));
+            e.clear().await.ok();
+            e.send_keys(text).await.expect("types");
+        })
+    }
+
+    pub fn click(&self, css: &str) {
+        self.runtime.block_on(async {
+            self.client()
+                .find(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("{css}: {e}"))
+                .click()
+                .await
+                .unwrap_or_else(|e| panic!("click {css}: {e}"));
+        })
+    }
+
+    /// Types keys into the focused page (keyboard shortcuts).
+    pub fn press(&self, keys: &str) {
+        self.runtime.block_on(async {
+            let main = self
+                .client()
+                .find(Locator::Css("main"))
+                .await
+                .expect("main");
+            main.send_keys(keys).await.expect("keys");
+        })
+    }
+
+    pub fn script(&self, js: &str) -> Value {
+        self.runtime
+            .block_on(self.client().execute(js, vec![]))
+            .unwrap_or_else(|e| panic!("{js}: {e}"))
+    }
+
+    /// Waits until `js` returns true.
+    pub fn until(&self, js: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let check = format!("return ({js});");
+        while self.script(&check) != json!(true) {
+            if Instant::now() > deadline {
+                let page =
+                    self.script("return document.location.href + '\\n' + document.body.innerText;");
+                panic!(
+                    "never true: {js}\non the page {}",
+                    page.as_str().unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn screenshot(&self, name: &str) {
+        let png = self
+            .runtime
+            .block_on(self.client().screenshot())
+            .expect("screenshot");
+        std::fs::write(screenshots().join(format!("{name}.png")), png).expect("saves");
+    }
+
+    pub fn sign_in(&self, key: &str) {
+        self.goto("/ui/sign-in");
+        self.fill("#key", key);
+        self.click("form button[type=submit]");
+        self.until("document.location.pathname === '/ui/'");
+    }
+
+    pub fn sign_out(&self) {
+        self.goto("/ui/");
+        self.click(".who form button");
+        self.until("document.location.pathname === '/ui/sign-in'");
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            let _ = self.runtime.block_on(client.close());
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// A report as the public sends it; returns the case id (read by a
+/// supervisor key).
+fn report(server: &Server, supervisor: &str, url: &str) -> i64 {
+    let public = server.api(supervisor).without_key();
+    let (status, _) = public.post("/hotline/reports", json!({"url": url}));
+    assert_eq!(status, 201);
+    let (_, queue) = server.api(supervisor).get("/hotline/queue");
+    queue["cases"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["url"] == json!(url)))
+        .and_then(|c| c["id"].as_i64())
+        .expect("the case is queued")
+}
+
+#[test]
+fn triage_with_four_eyes_in_the_browser() {
+    let db = Db::sqlite();
+    let analyst = db.key("analyst", "default");
+    let supervisor = db.key("supervisor", "default");
+    let server = Server::start(&db, &supervisor, &[]);
+    let case = report(&server, &supervisor, "http://bad.example/a.jpg");
+    let browser = Browser::open(&server.base);
+
+    // The analyst's first opinion, by keyboard: the queue, j and Enter,
+    // then i for illegal.
+    browser.sign_in(&analyst);
+    browser.goto("/ui/hotline");
+    assert!(browser.text("table").contains("bad.example"));
+    browser.screenshot("triage");
+    browser.goto(&format!("/ui/hotline/cases/{case}"));
+    // The URL is shown as text, never as a link.
+    assert!(browser.text(".facts").contains("http://bad.example/a.jpg"));
+    assert!(!browser.exists("a[href^='http://bad.example']"));
+    browser.fill("#category", "csam");
+    browser.screenshot("case");
+    browser.press("i");
+    browser.until("document.location.search === '?done=second'");
+    let (_, state) = server
+        .api(&supervisor)
+        .get(&format!("/hotline/cases/{case}"));
+    assert_eq!(state["state"], "assessed");
+    // Assessed cases never come back to the one who assessed them.
+    assert!(!browser.text("main").contains("bad.example"));
+    browser.sign_out();
+
+    // The supervisor sees the first opinion and gives the second.
+    browser.sign_in(&supervisor);
+    browser.goto(&format!("/ui/hotline/cases/{case}"));
+    assert!(browser.text("#assess").contains("Second opinion"));
+    assert!(browser.text("main").contains("First opinion: illegal"));
+    browser.fill("#category", "csam");
+    browser.click("button[value=illegal]");
+    browser.until("document.location.search === '?done=listed'");
+    let (_, state) = server
+        .api(&supervisor)
+        .get(&format!("/hotline/cases/{case}"));
+    assert_ne!(state["state"], "assessed");
+    assert_eq!(state["verdict"], "illegal");
+    // The timeline tells the story.
+    browser.goto(&format!("/ui/hotline/cases/{case}"));
+    let timeline = browser.text(".timeline");
+    assert!(timeline.contains("Reported"), "{timeline}");
+    assert!(
+        timeline.contains("Assessed illegal (csam) by analyst"),
+        "{timeline}"
+    );
+    assert!(timeline.contains("by supervisor"), "{timeline}");
+    assert!(timeline.contains("Put on the blocklist"), "{timeline}");
+    browser.screenshot("case-decided");
+    browser.goto("/ui/");
+    browser.screenshot("dashboard-hotline");
+}
+
+#[test]
+fn pages_a_key_may_not_see_are_refused() {
+    let db = Db::sqlite();
+    let analyst = db.key("analyst", "default");
+    let matcher = db.key("matcher", "default");
+    let server = Server::start(&db, &matcher, &[]);
+    let browser = Browser::open(&server.base);
+
+    // Without a session every page leads to the sign-in.
+    browser.goto("/ui/banks");
+    assert_eq!(browser.path(), "/ui/sign-in?next=%2Fui%2Fbanks");
+    browser.fill(
+        "#key",
+        "hw_0000000000000000000000000000000000000000000000000",
+    );
+    browser.click("form button[type=submit]");
+    assert!(browser.text(".error").contains("unknown or revoked"));
+
+    browser.sign_in(&analyst);
+    assert!(!browser.exists("nav a[href='/ui/banks']"));
+    browser.goto("/ui/banks");
+    assert_eq!(browser.text("h1"), "Not allowed");
+    browser.screenshot("refused");
+    browser.goto("/ui/audit");
+    assert_eq!(browser.text("h1"), "Not allowed");
+    browser.sign_out();
+
+    browser.sign_in(&matcher);
+    assert!(!browser.exists("nav a[href='/ui/hotline']"));
+    browser.goto("/ui/hotline");
+    assert_eq!(browser.text("h1"), "Not allowed");
+    browser.goto("/ui/reviews");
+    assert_eq!(browser.text("h1"), "Not allowed");
+    // A matcher sees the banks but cannot change them.
+    browser.goto("/ui/banks");
+    assert_eq!(browser.text("h1"), "Banks");
+    assert!(!browser.exists("form[action='/ui/banks']"));
+}
+
+#[test]
+fn forms_need_the_session_token() {
+    let db = Db::sqlite();
+    let analyst = db.key("analyst", "default");
+    let supervisor = db.key("supervisor", "default");
+    let server = Server::start(&db, &supervisor, &[]);
+    let case = report(&server, &supervisor, "http://bad.example/b.jpg");
+    let browser = Browser::open(&server.base);
+    browser.sign_in(&analyst);
+    browser.goto(&format!("/ui/hotline/cases/{case}"));
+    browser.script(
+        "document.querySelector('form[action$=assess] input[name=csrf]').value = 'forged'; return true;",
+    );
+    browser.click("button[value=not_illegal]");
+    assert_eq!(browser.text("h1"), "Not allowed");
+    assert!(browser.text(".error").contains("security token"));
+    browser.screenshot("csrf-refused");
+    let (_, state) = server
+        .api(&supervisor)
+        .get(&format!("/hotline/cases/{case}"));
+    assert_eq!(state["state"], "new", "nothing changed");
+
+    // Signed out, the pages are closed again.
+    browser.sign_out();
+    browser.goto(&format!("/ui/hotline/cases/{case}"));
+    assert!(browser.path().starts_with("/ui/sign-in"));
+}
+
+#[test]
+fn a_reviewer_clears_the_queue_in_the_browser() {
+    let db = Db::sqlite();
+    let admin = db.key("admin", "default");
+    let curator = db.key("curator", "default");
+    let server = Server::start(&db, &admin, &[]);
+    let api = server.api(&admin);
+    assert_eq!(api.post("/c/banks", json!({"name": "REVIEWED"})).0, 201);
+    assert_eq!(
+        api.post(
+            "/c/banks",
+            json!({"name": "FALSE_POSITIVES", "kind": "negative"})
+        )
+        .0,
+        201
+    );
+    assert_eq!(
+        api.put("/c/bank/REVIEWED/settings", json!({"review": true}))
+            .0,
+        200
+    );
+    let (_, hash) = corpus_image("jpg_astronaut_q75_420.jpg");
+    api.post("/c/bank/REVIEWED/signal", json!({"pdq": hash}));
+    api.until(&lookup_path(&hash), Duration::from_secs(5), |b| {
+        b.get("REVIEWED").is_some()
+    });
+    api.until("/reviews?state=open", Duration::from_secs(5), |b| {
+        b["reviews"].as_array().is_some_and(|r| !r.is_empty())
+    });
+
+    let browser = Browser::open(&server.base);
+    browser.sign_in(&curator);
+    browser.goto("/ui/reviews");
+    let card = browser.text(".card");
+    assert!(card.contains("match in REVIEWED"), "{card}");
+    assert!(card.contains("Distance"), "{card}");
+    assert!(card.contains(&hash), "{card}");
+    browser.screenshot("reviews");
+    browser.runtime.block_on(async {
+        browser
+            .client()
+            .find(Locator::Css("select[name=negative_bank]"))
+            .await
+            .expect("select")
+            .select_by_value("FALSE_POSITIVES")
+            .await
+            .expect("selects");
+    });
+    browser.click("button[value=reject]");
+    browser.until("document.location.search === '?done=decided'");
+    assert!(browser.text("main").contains("The review queue is empty"));
+    let (_, decided) = api.get("/reviews?state=rejected");
+    assert_eq!(decided["reviews"].as_array().map(Vec::len), Some(1));
+    // The rejected hash went into the negative bank: it no longer matches.
+    api.until(&lookup_path(&hash), Duration::from_secs(5), |b| {
+        b == &json!({})
+    });
+}
+
+#[test]
+fn a_curator_imports_a_bank_file_in_the_browser() {
+    let db = Db::sqlite();
+    let curator = db.key("curator", "default");
+    let server = Server::start(&db, &curator, &[]);
+    let dir = tempfile::tempdir().expect("temp");
+    let (_, a) = corpus_image("jpg_astronaut_q75_420.jpg");
+    let list = dir.path().join("list.txt");
+    let other = crate::nearby(&a, 100);
+    std::fs::write(&list, format!("{a}\n{other}\n")).expect("writes");
+
+    let browser = Browser::open(&server.base);
+    browser.sign_in(&curator);
+    browser.goto("/ui/banks");
+    browser.fill("#name", "KNOWN");
+    browser.click("form[action='/ui/banks'] button");
+    browser.until("document.location.search === '?done=created'");
+    assert_eq!(browser.text("h1"), "Bank KNOWN");
+    browser.fill("#list", &list.to_string_lossy());
+    browser.fill("#category", "test");
+    browser.click("form[action$=import] button");
+    browser.until("document.body.innerText.includes('List imported')");
+    let active = browser.script(
+        "return [...document.querySelectorAll('.facts dt')].find(d => d.textContent === 'Active entries').nextElementSibling.textContent;",
+    );
+    assert_eq!(active, json!("2"));
+    browser.screenshot("bank");
+    let api = server.api(&curator);
+    api.until(&lookup_path(&a), Duration::from_secs(5), |b| {
+        b.get("KNOWN").is_some()
+    });
+    let (_, exported) = api.get("/c/bank/KNOWN/export?format=plain");
+    assert!(
+        exported.as_str().is_some_and(|t| t.contains(&a)),
+        "{exported}"
+    );
+}
+
+#[test]
+fn previews_are_blurred_until_revealed() {
+    let db = Db::sqlite();
+    let analyst = db.key("analyst", "default");
+    let supervisor = db.key("supervisor", "default");
+    let server = Server::start(&db, &supervisor, &[]);
+    let (image, _) = corpus_image("jpg_astronaut_q75_420.jpg");
+    let port = web_server(image);
+    let case = report(
+        &server,
+        &supervisor,
+        &format!("http://127.0.0.1:{port}/a.png"),
+    );
+    let browser = Browser::open(&server.base);
+    browser.sign_in(&analyst);
+    browser.goto(&format!("/ui/hotline/cases/{case}"));
+    // Nothing is loaded until asked.
+    assert!(!browser.exists(".preview img"));
+    browser.click("a[href$='preview=1']");
+    browser.until("(() => { const i = document.querySelector('.preview img'); return i !== null && i.complete && i.naturalWidth > 0; })()");
+    let filter = "getComputedStyle(document.querySelector('.preview img')).filter";
+    let blurred = browser.script(&format!("return {filter};"));
+    assert!(
+        blurred
+            .as_str()
+            .is_some_and(|f| f.contains("grayscale") && f.contains("blur")),
+        "{blurred}"
+    );
+    browser.screenshot("preview-blurred");
+    browser.click("label[for=reveal]");
+    assert_eq!(browser.script(&format!("return {filter};")), json!("none"));
+    browser.screenshot("preview-revealed");
+    browser.click("label[for=reveal]");
+    assert!(browser
+        .script(&format!("return {filter};"))
+        .as_str()
+        .is_some_and(|f| f.contains("blur")));
+    // The preview counted; the next page shows it.
+    browser.goto("/ui/");
+    assert_eq!(browser.text("#viewed-count"), "1");
+}

@@ -1,0 +1,251 @@
+//! Records for administrators: the audit log (searched), legal holds and
+//! feed subscriptions. Holds and subscriptions are the API's own answers,
+//! shown as tables.
+
+use axum::extract::{Query, State};
+use axum::Json;
+use hashwatch_access::BankAction;
+use hashwatch_store::RecordQuery;
+use maud::{html, Markup};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::layout::{self, when};
+use super::{Page, Session, UiError, UiResult};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Audit entries per page.
+const AUDIT_PAGE: i64 = 100;
+
+#[derive(Deserialize, Default)]
+pub(super) struct AuditQuery {
+    action: Option<String>,
+    actor: Option<String>,
+    target: Option<String>,
+    bank: Option<String>,
+    /// `YYYY-MM-DD`, inclusive.
+    from: Option<String>,
+    /// `YYYY-MM-DD`, inclusive.
+    to: Option<String>,
+    before: Option<i64>,
+}
+
+fn given(v: &Option<String>) -> Option<String> {
+    v.as_ref()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+/// A date field as the Unix time its day starts.
+fn day_start(field: &str, value: &Option<String>) -> UiResult<Option<i64>> {
+    let Some(v) = given(value) else {
+        return Ok(None);
+    };
+    let t = humantime::parse_rfc3339(&format!("{v}T00:00:00Z")).map_err(|_| {
+        UiError::page(
+            axum::http::StatusCode::BAD_REQUEST,
+            format!("{field} must be a date like 2026-12-04, not {v:?}"),
+        )
+    })?;
+    Ok(t.duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .map(|d| d.as_secs() as i64))
+}
+
+/// `GET /ui/audit`: the tenant's audit log, newest first, searched by
+/// action (prefix), actor, target, bank and dates.
+pub(super) async fn audit(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<AuditQuery>,
+) -> UiResult<Page> {
+    session.caller.may(BankAction::Administer)?;
+    let query = RecordQuery {
+        tenant: Some(session.caller.0.tenant.clone()),
+        from: day_start("from", &q.from)?,
+        to: day_start("to", &q.to)?.map(|t| t + 86_400),
+        bank: given(&q.bank).map(|b| session.caller.bank_name(&b)),
+        before: q.before,
+        newest_first: true,
+        target: given(&q.target),
+        action: given(&q.action),
+        actor: given(&q.actor),
+        limit: Some(AUDIT_PAGE),
+        ..RecordQuery::default()
+    };
+    let events = state
+        .db(move |s| Ok(s.records().audit_events(&query)?))
+        .await?;
+    let older = (events.len() as i64 == AUDIT_PAGE)
+        .then(|| events.last().map(|e| e.id))
+        .flatten();
+    let field = |name: &str, label: &str, value: &Option<String>, kind: &str| -> Markup {
+        html! {
+            div {
+                label for=(name) { (label) }
+                input #(name) type=(kind) name=(name) value=(value.clone().unwrap_or_default());
+            }
+        }
+    };
+    let body = html! {
+        form.filters method="get" action="/ui/audit" role="search" {
+            (field("action", "Action starts with", &q.action, "text"))
+            (field("actor", "Actor", &q.actor, "text"))
+            (field("target", "Target", &q.target, "text"))
+            (field("bank", "Bank", &q.bank, "text"))
+            (field("from", "From", &q.from, "date"))
+            (field("to", "To", &q.to, "date"))
+            div { button type="submit" { "Search" } }
+        }
+        @if events.is_empty() { p { "No entries." } }
+        @else {
+            table {
+                thead { tr {
+                    th scope="col" { "Id" } th scope="col" { "When" } th scope="col" { "Actor" } th scope="col" { "Action" }
+                    th scope="col" { "Bank" } th scope="col" { "Target" } th scope="col" { "Detail" }
+                } }
+                tbody {
+                    @for e in &events {
+                        tr {
+                            td.num { (e.id) }
+                            td { (when(e.at)) }
+                            td { (e.event.actor) }
+                            td { code { (e.event.action) } }
+                            td { (e.event.bank.as_deref().map(|b| session.caller.bank_label(b)).unwrap_or_default()) }
+                            td { (e.event.target.clone().unwrap_or_default()) }
+                            td.hash { (e.event.detail.clone().unwrap_or_default()) }
+                        }
+                    }
+                }
+            }
+            @if let Some(before) = older {
+                p { a href=(older_link(&q, before)) { "Older entries" } }
+            }
+        }
+    };
+    Ok(layout::page(&session, "/ui/audit", "Audit log", body))
+}
+
+/// The same search, one page older.
+fn older_link(q: &AuditQuery, before: i64) -> String {
+    let mut url = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in [
+        ("action", &q.action),
+        ("actor", &q.actor),
+        ("target", &q.target),
+        ("bank", &q.bank),
+        ("from", &q.from),
+        ("to", &q.to),
+    ] {
+        if let Some(v) = given(value) {
+            url.append_pair(name, &v);
+        }
+    }
+    url.append_pair("before", &before.to_string());
+    format!("/ui/audit?{}", url.finish())
+}
+
+/// An API answer's list of objects as a table: one column per field.
+fn table_of(rows: &[Value]) -> Markup {
+    let columns: Vec<String> = rows
+        .first()
+        .and_then(Value::as_object)
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    let cell = |v: Option<&Value>| -> String {
+        match v {
+            None | Some(Value::Null) => "–".into(),
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+        }
+    };
+    html! {
+        table {
+            thead { tr { @for c in &columns { th scope="col" { (c.replace('_', " ")) } } } }
+            tbody {
+                @for row in rows {
+                    tr {
+                        @for c in &columns {
+                            @let v = row.get(c);
+                            @if c.ends_with("_at") && v.and_then(Value::as_i64).is_some() {
+                                td { (when(v.and_then(Value::as_i64).unwrap_or_default())) }
+                            } @else {
+                                td { (cell(v)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The list under `field` of an API answer.
+fn listed<T: Serialize>(answer: &T, field: &str) -> UiResult<Vec<Value>> {
+    let value = serde_json::to_value(answer).map_err(ApiError::internal)?;
+    Ok(value
+        .get(field)
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default())
+}
+
+/// `GET /ui/holds`: legal holds the key may see.
+pub(super) async fn holds(State(state): State<AppState>, session: Session) -> UiResult<Page> {
+    let Json(answer) = crate::holds::list_holds(State(state), session.caller.clone()).await?;
+    let rows = listed(&answer, "holds")?;
+    let body = html! {
+        @if rows.is_empty() { p { "No legal holds." } } @else { (table_of(&rows)) }
+        p.help { "Held records are kept past retention until released (" code { "hashwatch hold" } " or the API)." }
+    };
+    Ok(layout::page(&session, "/ui/holds", "Legal holds", body))
+}
+
+/// `GET /ui/feeds`: subscriptions to other instances' feeds and how fresh
+/// each is.
+pub(super) async fn feeds(State(state): State<AppState>, session: Session) -> UiResult<Page> {
+    let Json(answer) = crate::feeds::subscriptions(State(state), session.caller.clone()).await?;
+    let rows = listed(&answer, "subscriptions")?;
+    let stale = rows
+        .iter()
+        .filter(|r| r.get("stale") == Some(&Value::Bool(true)))
+        .count();
+    let body = html! {
+        @if stale > 0 {
+            p.warning role="status" { (stale) " subscription(s) have no page newer than the service's allowed lag." }
+        }
+        @if rows.is_empty() { p { "No subscriptions." } } @else { (table_of(&rows)) }
+    };
+    Ok(layout::page(
+        &session,
+        "/ui/feeds",
+        "Feed subscriptions",
+        body,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_days() {
+        assert_eq!(
+            day_start("from", &Some("2026-12-04".into())).ok().flatten(),
+            Some(1_796_342_400)
+        );
+        assert!(day_start("from", &Some("yesterday".into())).is_err());
+        assert_eq!(day_start("from", &Some(" ".into())).ok().flatten(), None);
+    }
+
+    #[test]
+    fn older_pages_keep_the_search() {
+        let q = AuditQuery {
+            action: Some("hotline.".into()),
+            actor: Some(" ".into()),
+            ..AuditQuery::default()
+        };
+        assert_eq!(older_link(&q, 42), "/ui/audit?action=hotline.&before=42");
+    }
+}

@@ -1,0 +1,152 @@
+//! The match review queue: confirm or reject, optionally into a negative
+//! bank.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::response::Redirect;
+use hashwatch_access::BankAction;
+use hashwatch_store::{BankKind, Entry, Review};
+use maud::html;
+use serde::Deserialize;
+
+use super::layout::{self, or_dash, when};
+use super::{Page, Posted, Session, UiResult};
+use crate::state::AppState;
+
+/// Open reviews shown at once.
+const REVIEW_ROWS: usize = 100;
+
+#[derive(Deserialize, Default)]
+pub(super) struct ReviewQuery {
+    done: Option<String>,
+}
+
+/// A review with what a reviewer needs to decide it.
+struct ReviewRow {
+    review: Review,
+    entry: Option<Entry>,
+    earlier: Vec<Review>,
+}
+
+/// `GET /ui/reviews`: open reviews, oldest first, each with the banked
+/// entry it hit (category, source, when added, whether revoked) and the
+/// earlier decisions on that entry.
+pub(super) async fn queue(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<ReviewQuery>,
+) -> UiResult<Page> {
+    session.caller.may(BankAction::Curate)?;
+    let caller = session.caller.clone();
+    let (rows, negative_banks) = state
+        .db(move |s| {
+            let all = s.records().reviews(&caller.0.tenant, None)?;
+            let mut by_entry: HashMap<(String, u64), Vec<Review>> = HashMap::new();
+            for r in all.iter().filter(|r| r.state != "open") {
+                by_entry
+                    .entry((r.record.bank.clone(), r.record.entry_id))
+                    .or_default()
+                    .push(r.clone());
+            }
+            let mut open: Vec<Review> = all.into_iter().filter(|r| r.state == "open").collect();
+            open.sort_by_key(|r| r.id);
+            open.truncate(REVIEW_ROWS);
+            let mut rows = Vec::with_capacity(open.len());
+            for review in open {
+                let id = review.record.entry_id;
+                let mut entry = None;
+                s.store.entries_in(id, id, true, &mut |e| entry = Some(e))?;
+                let earlier = by_entry
+                    .remove(&(review.record.bank.clone(), id))
+                    .unwrap_or_default();
+                rows.push(ReviewRow {
+                    review,
+                    entry,
+                    earlier,
+                });
+            }
+            let negative: Vec<String> = s
+                .store
+                .banks()?
+                .into_iter()
+                .filter(|b| b.kind == BankKind::Negative)
+                .filter(|b| {
+                    s.stored_bank_for(&caller, BankAction::Curate, &b.name)
+                        .is_ok()
+                })
+                .map(|b| caller.bank_label(&b.name))
+                .collect();
+            Ok((rows, negative))
+        })
+        .await?;
+    let label = |name: &str| session.caller.bank_label(name);
+    let body = html! {
+        (layout::notice(q.done.as_deref()))
+        @if rows.is_empty() {
+            p { "The review queue is empty." }
+        }
+        @for (n, row) in rows.iter().enumerate() {
+            @let r = &row.review;
+            @let m = &r.record;
+            section.card aria-labelledby={ "review-" (r.id) } {
+                h2 #{ "review-" (r.id) } {
+                    "Review " (r.id) ": " (r.reason) " match in " (label(&m.bank))
+                }
+                dl.facts {
+                    dt { "Matched" } dd { (when(r.at)) }
+                    dt { "Distance" } dd { strong { (m.distance) } @if m.signal_type == "pdq" { " of 256 bits" } }
+                    dt { "Signal" } dd { (m.signal_type) }
+                    dt { "Query" } dd.hash { (m.query) }
+                    dt { "Bank entry" } dd { (m.entry_id) " (item " (m.content_id) ")" }
+                    @if let Some(e) = &row.entry {
+                        dt { "Category" } dd { (or_dash(e.signal.category.as_deref())) }
+                        dt { "Source" } dd { (or_dash(e.signal.source.as_deref())) }
+                        dt { "Banked" } dd { (e.added_at) ", version " (e.added_version) }
+                        @if let Some(at) = &e.revoked_at {
+                            dt { "Revoked" } dd { (at) @if let Some(why) = &e.revoke_reason { ": " (why) } }
+                        }
+                    }
+                    dt { "Earlier decisions" }
+                    dd {
+                        @if row.earlier.is_empty() { "none" }
+                        @for e in &row.earlier {
+                            (e.state) " by " (or_dash(e.decided_by.as_deref())) " on " (e.decided_at.map(when).unwrap_or_default()) "; "
+                        }
+                    }
+                }
+                form.actions method="post" action={ "/ui/reviews/" (r.id) } {
+                    (layout::csrf(&session))
+                    @if n == 0 {
+                        button type="submit" name="decision" value="confirm" data-key="c" { "Confirm " kbd { "c" } }
+                    } @else {
+                        button type="submit" name="decision" value="confirm" { "Confirm" }
+                    }
+                    div {
+                        label for={ "negative-" (r.id) } { "On rejection, add to negative bank" }
+                        select #{ "negative-" (r.id) } name="negative_bank" {
+                            option value="" { "none" }
+                            @for b in &negative_banks { option value=(b) { (b) } }
+                        }
+                    }
+                    @if n == 0 {
+                        button.secondary type="submit" name="decision" value="reject" data-key="x" { "Reject " kbd { "x" } }
+                    } @else {
+                        button.secondary type="submit" name="decision" value="reject" { "Reject" }
+                    }
+                }
+            }
+        }
+    };
+    Ok(layout::page(&session, "/ui/reviews", "Review queue", body))
+}
+
+/// `POST /ui/reviews/<id>`: the same call as the API's.
+pub(super) async fn decide(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    posted: Posted<crate::reviews::Decision>,
+) -> UiResult<Redirect> {
+    crate::reviews::decide(&state, posted.session.caller, id, posted.form).await?;
+    Ok(Redirect::to("/ui/reviews?done=decided"))
+}
