@@ -2,8 +2,8 @@
 # Installs what building hashwatch needs beyond a Rust toolchain: a C
 # compiler, CMake and NASM, which build the bundled libjpeg-turbo (the JPEG
 # decoder the PDQ reference pipeline uses); FFmpeg's development libraries
-# and libclang for video. Debian/Ubuntu packages; does
-# nothing when everything is already there.
+# and libclang for video; Rust's WebAssembly target for the report page.
+# Debian/Ubuntu packages; does nothing when everything is already there.
 set -euo pipefail
 
 if ! command -v cargo >/dev/null 2>&1; then
@@ -31,6 +31,12 @@ done
 # other packages bring).
 compgen -G '/usr/lib/llvm-*/lib/libclang.so*' >/dev/null || compgen -G '/usr/lib/*/libclang-[0-9]*.so*' >/dev/null \
     || missing+=(libclang-dev)
+# The report page's in-browser hashing is the pdq crate compiled to
+# WebAssembly (crates/server/build.rs builds it).
+if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    echo "adding Rust's wasm32-unknown-unknown target ..." >&2
+    rustup target add wasm32-unknown-unknown >/dev/null
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then

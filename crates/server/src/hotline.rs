@@ -221,7 +221,23 @@ pub struct ReportBody {
     pub description: Option<String>,
     /// How to reach the reporter (stored apart; optional).
     pub contact: Option<String>,
+    /// Hashes of the picture the reporter saw, made on their own machine
+    /// (the report page hashes in the browser), attached to the case.
+    #[serde(default)]
+    pub hashes: Vec<ReportHash>,
 }
+
+/// A hash sent with a report.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ReportHash {
+    /// `pdq`, `md5` or `sha256`.
+    pub signal_type: String,
+    /// The hash in hex.
+    pub value: String,
+}
+
+/// Hashes a report may carry: enough for one picture's signals.
+const MAX_REPORT_HASHES: usize = 8;
 
 /// `POST /hotline/reports`: a URL reported by the public (no key; limited
 /// per address) or by a partner hotline (with a key). A URL reported before
@@ -255,6 +271,23 @@ pub async fn take_report(
     body: ReportBody,
 ) -> ApiResult<ReportTaken> {
     let url = canonical_url(&body.url).map_err(|m| ApiError::bad_request("bad_url", m))?;
+    if body.hashes.len() > MAX_REPORT_HASHES {
+        return Err(ApiError::bad_request(
+            "too_many_hashes",
+            format!("a report carries at most {MAX_REPORT_HASHES} hashes"),
+        ));
+    }
+    let hashes = body
+        .hashes
+        .iter()
+        .map(|h| {
+            let signal = signals::parse(&h.signal_type, &h.value)?;
+            Ok((
+                signal.signal_type.name(),
+                signal.signal_type.format_value(&signal.value),
+            ))
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
     let source = caller
         .as_ref()
         .map_or_else(|| "public".to_string(), |k| format!("partner:{}", k.name));
@@ -271,10 +304,15 @@ pub async fn take_report(
         .db(move |s| {
             Ok(s.records().write(|r| {
                 let intake = r.hotline().report(&report)?;
+                for (signal_type, value) in &hashes {
+                    r.hotline()
+                        .attach_hash(intake.case.id, signal_type, value, "reporter")?;
+                }
                 let detail = json!({
                     "report": intake.report_id,
                     "duplicate": intake.duplicate,
                     "source": report.source,
+                    "hashes": hashes.len(),
                 });
                 // A report is the hotline's record, whoever sent it.
                 r.audit(&[NewAudit {

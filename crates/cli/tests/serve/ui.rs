@@ -505,3 +505,198 @@ fn previews_are_blurred_until_revealed() {
     browser.goto("/ui/");
     assert_eq!(browser.text("#viewed-count"), "1");
 }
+
+/// Bits that differ between two PDQ hashes in hex.
+fn distance(a: &str, b: &str) -> u32 {
+    let bits = |h: &str| -> Vec<u8> {
+        (0..h.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&h[i..i + 2], 16).expect("hex"))
+            .collect()
+    };
+    bits(a)
+        .iter()
+        .zip(bits(b))
+        .map(|(x, y)| (x ^ y).count_ones())
+        .sum()
+}
+
+/// What `hashwatch hash` gives each corpus image: file name → (pdq, md5,
+/// sha256).
+fn native_hashes(db: &Db) -> std::collections::BTreeMap<String, (String, String, String)> {
+    let images = hashwatch_testdata::corpus_images();
+    let out = db.hashwatch(&[
+        "hash",
+        "--format",
+        "json",
+        "--no-progress",
+        &images.to_string_lossy(),
+    ]);
+    out.lines()
+        .map(|line| {
+            let v: Value = serde_json::from_str(line).expect("json");
+            let file = v["path"]
+                .as_str()
+                .and_then(|p| p.rsplit('/').next())
+                .expect("path")
+                .to_string();
+            let text = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+            (file, (text("pdq"), text("md5"), text("sha256")))
+        })
+        .collect()
+}
+
+/// Browsers whose decoders differ from the reference pipeline's, measured
+/// here with Debian's Chromium: (file, PDQ bits that differ). The README
+/// says the same.
+const BROWSER_DECODING_DIFFERS: &[(&str, u32)] = &[];
+
+#[test]
+fn the_report_page_hashes_in_the_browser_as_hashwatch_hash_does() {
+    let db = Db::sqlite();
+    let supervisor = db.key("supervisor", "default");
+    let server = Server::start(&db, &supervisor, &[]);
+    let native = native_hashes(&db);
+    assert!(native.len() >= 20, "{native:?}");
+    let browser = Browser::open(&server.base);
+    browser.goto("/report");
+    browser.until("!document.getElementById('hash-picture').hidden");
+    let images = hashwatch_testdata::corpus_images();
+    let mut differing = Vec::new();
+    for (file, (pdq, md5, sha256)) in &native {
+        browser.script(
+            "document.getElementById('hash-picture').dataset.state = 'waiting'; return true;",
+        );
+        browser.fill("#picture", &images.join(file).to_string_lossy());
+        browser.until(
+            "['done', 'digests', 'failed'].includes(document.getElementById('hash-picture').dataset.state)",
+        );
+        let value = |id: &str| {
+            browser
+                .script(&format!("return document.getElementById('{id}').value;"))
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert_eq!(&value("hash-md5"), md5, "{file}");
+        assert_eq!(&value("hash-sha256"), sha256, "{file}");
+        let in_browser = value("hash-pdq");
+        assert_eq!(in_browser.len(), 64, "{file}: no PDQ in the browser");
+        let bits = distance(&in_browser, pdq);
+        eprintln!("browser vs native: {file}: {bits} bits");
+        if bits != 0 {
+            differing.push((file.clone(), bits));
+        }
+    }
+    let expected: Vec<(String, u32)> = BROWSER_DECODING_DIFFERS
+        .iter()
+        .map(|(f, b)| (f.to_string(), *b))
+        .collect();
+    assert_eq!(differing, expected);
+
+    // A report with a picture's hashes: the case carries them, the
+    // picture never left the page.
+    let (file, (pdq, md5, sha256)) = native
+        .iter()
+        .find(|(f, _)| f.ends_with(".png"))
+        .expect("a PNG in the corpus");
+    browser.goto("/report");
+    browser.until("!document.getElementById('hash-picture').hidden");
+    browser.fill("#url", "http://bad.example/picture");
+    browser.fill("#picture", &images.join(file).to_string_lossy());
+    browser.until("document.getElementById('hash-picture').dataset.state === 'done'");
+    browser.screenshot("report");
+    browser.click("form button[type=submit]");
+    browser.until("document.body.innerText.includes('Your report has been received')");
+    let (_, queue) = server.api(&supervisor).get("/hotline/queue");
+    let case = queue["cases"][0]["id"].as_i64().expect("a case");
+    let (_, case) = server
+        .api(&supervisor)
+        .get(&format!("/hotline/cases/{case}"));
+    let attached: Vec<(String, String)> = case["hashes"]
+        .as_array()
+        .expect("hashes")
+        .iter()
+        .map(|h| {
+            assert_eq!(h["added_by"], "reporter");
+            (
+                h["signal_type"].as_str().unwrap_or_default().to_string(),
+                h["value"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        attached,
+        [
+            ("pdq".to_string(), pdq.clone()),
+            ("md5".to_string(), md5.clone()),
+            ("sha256".to_string(), sha256.clone())
+        ]
+    );
+}
+
+#[test]
+fn the_report_page_works_without_script() {
+    let db = Db::sqlite();
+    let supervisor = db.key("supervisor", "default");
+    let server = Server::start(&db, &supervisor, &[]);
+    // A plain form post, as a browser without script sends it.
+    let http = reqwest::blocking::Client::new();
+    let page = http
+        .get(format!("{}/report", server.base))
+        .send()
+        .expect("page");
+    assert_eq!(page.status(), 200);
+    let csp = page
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
+    let sent = http
+        .post(format!("{}/report", server.base))
+        .form(&[
+            ("url", "http://bad.example/form"),
+            ("description", "seen in a forum"),
+        ])
+        .send()
+        .expect("posts");
+    assert_eq!(sent.status(), 201);
+    assert!(sent.text().unwrap_or_default().contains("Thank you"));
+    // A bad URL is a page saying so, not a JSON error.
+    let bad = http
+        .post(format!("{}/report", server.base))
+        .form(&[("url", "not a url")])
+        .send()
+        .expect("posts");
+    assert_eq!(bad.status(), 400);
+    let text = bad.text().unwrap_or_default();
+    assert!(text.starts_with("<!DOCTYPE html>"), "{text}");
+    // Malformed hashes are refused whole.
+    let bad = http
+        .post(format!("{}/report", server.base))
+        .form(&[("url", "http://bad.example/x"), ("pdq", "zz")])
+        .send()
+        .expect("posts");
+    assert_eq!(bad.status(), 400);
+    // A form from another site is refused.
+    let cross = http
+        .post(format!("{}/report", server.base))
+        .header("origin", "http://evil.example")
+        .form(&[("url", "http://bad.example/y")])
+        .send()
+        .expect("posts");
+    assert_eq!(cross.status(), 403);
+    let (_, queue) = server.api(&supervisor).get("/hotline/queue");
+    let urls: Vec<&str> = queue["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .filter_map(|c| c["url"].as_str())
+        .collect();
+    assert_eq!(urls, ["http://bad.example/form"]);
+}

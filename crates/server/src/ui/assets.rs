@@ -21,7 +21,17 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("assets/report.js"),
     ),
+    ("hashwatch.wasm", "application/wasm", WASM),
 ];
+
+/// The `pdq` crate for the browser (`crates/wasm`, built by this crate's
+/// build script; empty when the WebAssembly target was missing).
+const WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/hashwatch.wasm"));
+
+/// Whether this build can hash in the browser.
+pub fn has_wasm() -> bool {
+    !WASM.is_empty()
+}
 
 /// Where an asset is served.
 pub fn path(name: &str) -> String {
@@ -30,7 +40,10 @@ pub fn path(name: &str) -> String {
 
 /// `GET /ui/assets/<name>`.
 pub async fn serve(Path(name): Path<String>) -> Response {
-    let Some((_, content_type, bytes)) = ASSETS.iter().find(|(n, _, _)| *n == name) else {
+    let Some((_, content_type, bytes)) = ASSETS
+        .iter()
+        .find(|(n, _, bytes)| *n == name && !bytes.is_empty())
+    else {
         return (StatusCode::NOT_FOUND, "no such asset").into_response();
     };
     let mut response = bytes.into_response();

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::layout::Page;
 use super::{same_origin, UiError, UiResult};
-use crate::hotline::ReportBody;
+use crate::hotline::{ReportBody, ReportHash};
 use crate::public::{PublicClient, MAX_PUBLIC_BYTES};
 use crate::state::AppState;
 
@@ -38,6 +38,23 @@ pub(super) async fn page() -> Page {
                 textarea #description name="description" maxlength="4000" {}
                 label for="contact" { "How can we reach you? (optional; kept apart and never shared)" }
                 input #contact type="text" name="contact" autocomplete="email";
+                @if super::assets::has_wasm() {
+                    // Shown by report.js once the WebAssembly is loaded.
+                    fieldset #hash-picture hidden {
+                        legend { "Do you have the picture? (optional)" }
+                        p.help {
+                            "Pick it here and this page computes its hashes on your device. "
+                            "Only the hashes are sent with the report, never the picture, "
+                            "and the picture is not shown."
+                        }
+                        label for="picture" { "Picture" }
+                        input #picture type="file" accept="image/*";
+                        input #hash-pdq type="hidden" name="pdq";
+                        input #hash-md5 type="hidden" name="md5";
+                        input #hash-sha256 type="hidden" name="sha256";
+                        p #hash-status.help role="status" aria-live="polite" {}
+                    }
+                }
                 p { button type="submit" { "Send report" } }
             }
         },
@@ -49,6 +66,10 @@ struct ReportForm {
     url: String,
     description: Option<String>,
     contact: Option<String>,
+    /// Filled in by the page when the reporter hashed a picture.
+    pdq: Option<String>,
+    md5: Option<String>,
+    sha256: Option<String>,
 }
 
 /// `POST /report`: behind the public routes' gate (size, rate per
@@ -70,10 +91,24 @@ pub(super) async fn submit(
         )
     })?;
     let optional = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+    let hashes = [
+        ("pdq", form.pdq),
+        ("md5", form.md5),
+        ("sha256", form.sha256),
+    ]
+    .into_iter()
+    .filter_map(|(signal_type, value)| {
+        optional(value).map(|value| ReportHash {
+            signal_type: signal_type.to_string(),
+            value,
+        })
+    })
+    .collect();
     let body = ReportBody {
         url: form.url,
         description: optional(form.description),
         contact: optional(form.contact),
+        hashes,
     };
     crate::hotline::take_report(&state, client.0, body).await?;
     Ok((
