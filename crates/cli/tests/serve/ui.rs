@@ -241,11 +241,13 @@ fn report(server: &Server, supervisor: &str, url: &str) -> i64 {
         .expect("the case is queued")
 }
 
-#[test]
-fn triage_with_four_eyes_in_the_browser() {
-    let db = Db::sqlite();
+/// A hotline's day: an analyst's first opinion by keyboard, a
+/// supervisor's second, the timeline, an appeal upheld, and the audit
+/// log searched by the administrator.
+fn hotline_day(db: Db) {
     let analyst = db.key("analyst", "default");
     let supervisor = db.key("supervisor", "default");
+    let admin = db.key("admin", "default");
     let server = Server::start(&db, &supervisor, &[]);
     let case = report(&server, &supervisor, "http://bad.example/a.jpg");
     let browser = Browser::open(&server.base);
@@ -298,6 +300,49 @@ fn triage_with_four_eyes_in_the_browser() {
     browser.screenshot("case-decided");
     browser.goto("/ui/");
     browser.screenshot("dashboard-hotline");
+
+    // The site owner appeals; the supervisor upholds it in the browser
+    // and the URL leaves the blocklist.
+    let public = server.api(&supervisor).without_key();
+    let (status, _) = public.post(
+        "/hotline/appeals",
+        json!({"url": "http://bad.example/a.jpg", "reason": "it is our logo"}),
+    );
+    assert_eq!(status, 202);
+    browser.goto("/ui/hotline/appeals");
+    assert!(browser.text("table").contains("it is our logo"));
+    browser.screenshot("appeals");
+    browser.click("button[value=upheld]");
+    browser.until("document.location.search === '?done=decided'");
+    let (_, appeals) = server.api(&supervisor).get("/hotline/appeals");
+    assert_eq!(appeals["appeals"][0]["state"], "upheld");
+    browser.sign_out();
+
+    // The administrator finds all of it in the audit log.
+    browser.sign_in(&admin);
+    browser.goto("/ui/audit?action=hotline.");
+    let log = browser.text("table");
+    assert!(log.contains("hotline.assess"), "{log}");
+    assert!(log.contains("hotline.appeal_decided"), "{log}");
+    assert!(!log.contains("ui.sign_in"), "{log}");
+    browser.fill("#action", "ui.");
+    browser.fill("#actor", "analyst");
+    browser.click("form[role=search] button");
+    browser.until("document.location.search.includes('actor=analyst')");
+    let log = browser.text("table");
+    assert!(log.contains("ui.sign_in") && log.contains("ui.sign_out"), "{log}");
+    assert!(!log.contains("supervisor"), "{log}");
+    browser.screenshot("audit");
+}
+
+#[test]
+fn hotline_day_on_sqlite() {
+    hotline_day(Db::sqlite());
+}
+
+#[test]
+fn hotline_day_on_postgres() {
+    hotline_day(Db::postgres());
 }
 
 #[test]
@@ -368,8 +413,16 @@ fn forms_need_the_session_token() {
 }
 
 #[test]
-fn a_reviewer_clears_the_queue_in_the_browser() {
-    let db = Db::sqlite();
+fn a_reviewer_clears_the_queue_on_sqlite() {
+    a_reviewer_clears_the_queue(Db::sqlite());
+}
+
+#[test]
+fn a_reviewer_clears_the_queue_on_postgres() {
+    a_reviewer_clears_the_queue(Db::postgres());
+}
+
+fn a_reviewer_clears_the_queue(db: Db) {
     let admin = db.key("admin", "default");
     let curator = db.key("curator", "default");
     let server = Server::start(&db, &admin, &[]);
