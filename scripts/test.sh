@@ -6,15 +6,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+sudo=()
+[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+export DEBIAN_FRONTEND=noninteractive
 # The web interface's tests drive Debian's Chromium through chromedriver.
 if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then
-    sudo=()
-    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
     echo "installing chromium chromium-driver for the browser tests ..." >&2
-    export DEBIAN_FRONTEND=noninteractive
     "${sudo[@]}" apt-get install -y -q chromium chromium-driver >/dev/null \
         || { "${sudo[@]}" apt-get update -q >/dev/null && "${sudo[@]}" apt-get install -y -q chromium chromium-driver >/dev/null; }
 fi
+# ... and check pages against WCAG 2.1 AA with axe-core, from npm at the
+# version tests/browser/package-lock.json pins.
+if ! command -v npm >/dev/null 2>&1; then
+    echo "installing nodejs npm for the accessibility checks ..." >&2
+    "${sudo[@]}" apt-get install -y -q nodejs npm >/dev/null \
+        || { "${sudo[@]}" apt-get update -q >/dev/null && "${sudo[@]}" apt-get install -y -q nodejs npm >/dev/null; }
+fi
+npm ci --prefix tests/browser --no-audit --no-fund --silent
 . scripts/ensure-postgres.sh
 cargo fmt --all -- --check
 if cargo clippy --version >/dev/null 2>&1; then

@@ -195,7 +195,49 @@ impl Browser {
         }
     }
 
+    /// Checks the page against WCAG 2.1 A and AA with axe-core (from
+    /// npm, installed by scripts/test.sh into tests/browser).
+    pub fn assert_accessible(&self, name: &str) {
+        let axe = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/browser/node_modules/axe-core/axe.min.js");
+        let source = std::fs::read_to_string(&axe).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; scripts/test.sh installs it (npm ci --prefix tests/browser)",
+                axe.display()
+            )
+        });
+        self.script(&format!("{source}\n;return true;"));
+        let violations = self
+            .runtime
+            .block_on(self.client().execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
+                    .then(r => done(r.violations.map(v => `${v.id}: ${v.help} at ${v.nodes.map(n => n.target.join(' ')).join(', ')}`)))
+                    .catch(e => done([`axe failed: ${e}`]));",
+                vec![],
+            ))
+            .expect("axe runs");
+        assert_eq!(violations, json!([]), "{name}: WCAG 2.1 AA");
+    }
+
+    /// The accessibility violations axe finds on the page (see
+    /// [`Browser::assert_accessible`]).
+    pub fn violations(&self) -> Value {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.assert_accessible("probe")
+        }));
+        match result {
+            Ok(()) => json!([]),
+            Err(e) => json!(e
+                .downcast_ref::<String>()
+                .cloned()
+                .unwrap_or_default()),
+        }
+    }
+
+    /// Keeps a screenshot of the page, checked for accessibility first.
     pub fn screenshot(&self, name: &str) {
+        self.assert_accessible(name);
         let png = self
             .runtime
             .block_on(self.client().screenshot())
@@ -362,6 +404,14 @@ fn pages_a_key_may_not_see_are_refused() {
     );
     browser.click("form button[type=submit]");
     assert!(browser.text(".error").contains("unknown or revoked"));
+
+    // The accessibility check finds what it should: a field without its
+    // label, and text too faint to read.
+    browser.goto("/ui/sign-in");
+    browser.assert_accessible("sign-in");
+    browser.script("document.querySelector('label[for=key]').remove(); document.querySelector('.help').style.color = '#ccc'; return true;");
+    let found = browser.violations().to_string();
+    assert!(found.contains("label") && found.contains("color-contrast"), "{found}");
 
     browser.sign_in(&analyst);
     assert!(!browser.exists("nav a[href='/ui/banks']"));
