@@ -228,10 +228,7 @@ impl Browser {
         }));
         match result {
             Ok(()) => json!([]),
-            Err(e) => json!(e
-                .downcast_ref::<String>()
-                .cloned()
-                .unwrap_or_default()),
+            Err(e) => json!(e.downcast_ref::<String>().cloned().unwrap_or_default()),
         }
     }
 
@@ -372,7 +369,10 @@ fn hotline_day(db: Db) {
     browser.click("form[role=search] button");
     browser.until("document.location.search.includes('actor=analyst')");
     let log = browser.text("table");
-    assert!(log.contains("ui.sign_in") && log.contains("ui.sign_out"), "{log}");
+    assert!(
+        log.contains("ui.sign_in") && log.contains("ui.sign_out"),
+        "{log}"
+    );
     assert!(!log.contains("supervisor"), "{log}");
     browser.screenshot("audit");
 }
@@ -411,7 +411,10 @@ fn pages_a_key_may_not_see_are_refused() {
     browser.assert_accessible("sign-in");
     browser.script("document.querySelector('label[for=key]').remove(); document.querySelector('.help').style.color = '#ccc'; return true;");
     let found = browser.violations().to_string();
-    assert!(found.contains("label") && found.contains("color-contrast"), "{found}");
+    assert!(
+        found.contains("label") && found.contains("color-contrast"),
+        "{found}"
+    );
 
     browser.sign_in(&analyst);
     assert!(!browser.exists("nav a[href='/ui/banks']"));

@@ -228,11 +228,13 @@ impl FromRequestParts<AppState> for Session {
     type Rejection = UiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> UiResult<Session> {
-        let next = parts
-            .uri
-            .path_and_query()
-            .map_or("/ui/", |p| p.as_str())
-            .to_string();
+        // Back to the page after signing in; a form posted with a lost
+        // session cannot be replayed, so its sign-in leads home.
+        let next = match parts.method {
+            axum::http::Method::GET => parts.uri.path_and_query().map_or("/ui/", |p| p.as_str()),
+            _ => "/ui/",
+        }
+        .to_string();
         let Some(secret) = cookie(&parts.headers, COOKIE).map(str::to_string) else {
             return Err(UiError::SignIn { next });
         };
