@@ -18,12 +18,9 @@ use std::time::Instant;
 use hashwatch_testdata::Rng;
 use serde_json::json;
 
-fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
-}
+use common::{env_number, hashwatch};
+
+mod common;
 
 fn median(mut seconds: Vec<f64>) -> f64 {
     seconds.sort_by(f64::total_cmp);
@@ -39,18 +36,7 @@ fn remove_db(db: &Path) {
 fn hashwatch_import(db: &Path, list: &Path) -> f64 {
     remove_db(db);
     let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_hashwatch"))
-            .env_remove("HASHWATCH_DB")
-            .arg("--db")
-            .arg(db)
-            .args(args)
-            .output()
-            .expect("hashwatch runs");
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        hashwatch(db, args);
     };
     run(&["bank", "create", "bench"]);
     let list = list.to_string_lossy();

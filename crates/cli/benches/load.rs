@@ -24,28 +24,9 @@ use hashwatch_pdq::Hash256;
 use hashwatch_testdata::Rng;
 use serde_json::{json, Value};
 
-fn env_number(name: &str, default: f64) -> f64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
-}
+use common::{env_number, hashwatch};
 
-fn hashwatch(db: &std::path::Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_hashwatch"))
-        .env_remove("HASHWATCH_DB")
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .expect("hashwatch runs");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
-}
+mod common;
 
 fn rss_mib(pid: u32) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();

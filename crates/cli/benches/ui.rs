@@ -18,28 +18,9 @@ use std::time::{Duration, Instant};
 use hashwatch_store::{hotline, records, NewAudit, NewReport};
 use serde_json::json;
 
-fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
-}
+use common::{env_number, hashwatch};
 
-fn hashwatch(db: &std::path::Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_hashwatch"))
-        .env_remove("HASHWATCH_DB")
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .expect("hashwatch runs");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
-}
+mod common;
 
 /// Cases and audit entries, written straight into the store.
 fn fill(db: &std::path::Path, cases: usize, audit: usize) {
