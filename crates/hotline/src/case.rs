@@ -99,6 +99,33 @@ pub fn assess(
     })
 }
 
+/// Whether a key may assess a case now: a new case, or (for a supervisor
+/// other than the first assessor) one awaiting its second opinion.
+pub fn may_assess(
+    state: CaseState,
+    first_assessor: Option<i64>,
+    assessor: i64,
+    supervisor: bool,
+) -> bool {
+    match state {
+        CaseState::New => true,
+        CaseState::Assessed => supervisor && first_assessor != Some(assessor),
+        _ => false,
+    }
+}
+
+/// Who a hash sent with a public report is attached as.
+pub const REPORTER: &str = "reporter";
+
+/// Whether a hash on a case may go into a bank. Hashes a reporter sent
+/// are leads for the analysts, not evidence: anyone can send any hash
+/// with a report of a real URL, so only hashes the hotline's staff
+/// attached are banked (an analyst who checks a reporter's hash attaches
+/// it as their own).
+pub fn bankable_hash(added_by: &str) -> bool {
+    added_by != REPORTER
+}
+
 /// Whether the provider is still being asked to take the URL down: notices
 /// go out and re-checks run.
 pub fn takedown_open(state: CaseState) -> bool {
@@ -166,6 +193,41 @@ pub fn bankable(verdict: Option<&str>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn who_may_assess_now() {
+        assert!(may_assess(CaseState::New, None, 1, false));
+        assert!(!may_assess(CaseState::Assessed, Some(1), 2, false));
+        assert!(!may_assess(CaseState::Assessed, Some(1), 1, true));
+        assert!(may_assess(CaseState::Assessed, Some(1), 2, true));
+        assert!(!may_assess(CaseState::Confirmed, None, 2, true));
+        // The same answer as the assessment itself gives.
+        for (state, first, who, supervisor) in [
+            (CaseState::New, None, 1, false),
+            (CaseState::Assessed, Some(1), 2, false),
+            (CaseState::Assessed, Some(1), 1, true),
+            (CaseState::Assessed, Some(1), 2, true),
+            (CaseState::Removed, Some(1), 2, true),
+        ] {
+            let a = Assessment {
+                assessor: who,
+                supervisor,
+                verdict: Verdict::NotIllegal,
+                category: None,
+            };
+            assert_eq!(
+                may_assess(state, first, who, supervisor),
+                assess(state, first, &a, true).is_ok(),
+                "{state:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn reporters_hashes_are_not_banked() {
+        assert!(!bankable_hash(REPORTER));
+        assert!(bankable_hash("ana"));
+    }
 
     #[test]
     fn only_a_confirmed_illegal_case_goes_into_a_bank() {

@@ -13,6 +13,7 @@ use hashwatch_access::HotlineAction;
 use hashwatch_feed::pull::{DEFAULT_PAGE, MAX_PAGE};
 use hashwatch_feed::{AssessmentsPage, ASSESSMENTS_CONTEXT};
 use hashwatch_hotline::canonical_url;
+use hashwatch_hotline::case::{bankable_hash, REPORTER};
 use hashwatch_store::{hotline, Case, NewAudit, NewEntry, NewReport, Verdict};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -306,7 +307,7 @@ pub async fn take_report(
                 let intake = r.hotline().report(&report)?;
                 for (signal_type, value) in &hashes {
                     r.hotline()
-                        .attach_hash(intake.case.id, signal_type, value, "reporter")?;
+                        .attach_hash(intake.case.id, signal_type, value, REPORTER)?;
                 }
                 let detail = json!({
                     "report": intake.report_id,
@@ -592,6 +593,9 @@ pub async fn hashes_to_bank(
             let (bank, _) = s.hotline_bank(&caller, &body.bank)?;
             let mut entries = Vec::new();
             for hash in h.hashes(id)? {
+                if !bankable_hash(&hash.added_by) {
+                    continue;
+                }
                 let signal = signals::parse(&hash.signal_type, &hash.value)?;
                 entries.push(NewEntry {
                     category: case.category.clone(),
@@ -600,7 +604,10 @@ pub async fn hashes_to_bank(
                 });
             }
             if entries.is_empty() {
-                return Err(ApiError::bad_request("no_hashes", "the case has no hashes"));
+                return Err(ApiError::bad_request(
+                    "no_hashes",
+                    "the case has no hashes the hotline's staff attached (a reporter's are not banked)",
+                ));
             }
             let origin = format!("hotline:{id}");
             Ok(s.records().write(|r| {

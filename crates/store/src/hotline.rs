@@ -413,23 +413,7 @@ impl Hotline<'_> {
     /// supervisor) cases awaiting a second assessment by someone else. A
     /// case assessed to the end is never shown again.
     pub fn queue(&self, key_id: i64, supervisor: bool, limit: usize) -> Result<Vec<Case>, Error> {
-        self.read(|tx| {
-            let rows = tx.query(
-                &format!(
-                    "SELECT {CASE_COLUMNS} FROM hotline_cases
-                     WHERE state = 'new'
-                        OR (state = 'assessed' AND CAST(? AS BIGINT) = 1
-                            AND (first_assessor IS NULL OR first_assessor <> ?))
-                     ORDER BY id LIMIT ?"
-                ),
-                &[
-                    i64::from(supervisor).into(),
-                    key_id.into(),
-                    (limit as i64).into(),
-                ],
-            )?;
-            rows.iter().map(case_from).collect::<Result<_, _>>()
-        })
+        self.triage(key_id, supervisor, &CaseFilter::default(), limit)
     }
 
     /// Cases in the triage view: the caller's [`Hotline::queue`] when the

@@ -337,6 +337,47 @@ fn hotline_day(db: Db) {
     assert!(timeline.contains("by supervisor"), "{timeline}");
     assert!(timeline.contains("Put on the blocklist"), "{timeline}");
     browser.screenshot("case-decided");
+
+    // Hashes the analyst made on their machine go onto the case, and the
+    // supervisor puts them into the hotline's bank, where they match.
+    let (_, hash) = corpus_image("jpg_astronaut_q75_420.jpg");
+    assert_eq!(
+        server.api(&admin).post("/c/banks", json!({"name": "HOTLINE"})).0,
+        201
+    );
+    browser.fill("#new-hashes", &format!("pdq {hash}\n"));
+    browser.click("form[action$='/hashes'] button");
+    browser.until("document.location.search === '?done=attached'");
+    assert!(browser.text("#hashes ~ table").contains(&hash));
+    browser.fill("#bank", "HOTLINE");
+    browser.click("form[action$='/bank'] button");
+    browser.until("document.location.search === '?done=banked'");
+    server
+        .api(&admin)
+        .until(&lookup_path(&hash), Duration::from_secs(5), |b| {
+            b.get("HOTLINE").is_some()
+        });
+    // Anyone can send hashes with a report of a known URL: they are shown
+    // as unverified and never banked.
+    let decoy = "d41d8cd98f00b204e9800998ecf8427e";
+    let (status, _) = server.api(&supervisor).without_key().post(
+        "/hotline/reports",
+        json!({"url": "http://bad.example/a.jpg", "hashes": [{"signal_type": "md5", "value": decoy}]}),
+    );
+    assert_eq!(status, 201);
+    browser.goto(&format!("/ui/hotline/cases/{case}"));
+    assert!(browser.text("#hashes ~ table").contains("unverified"));
+    browser.fill("#bank", "HOTLINE");
+    browser.click("form[action$='/bank'] button");
+    browser.until("document.location.search === '?done=banked'");
+    let (_, exported) = server.api(&admin).get("/c/bank/HOTLINE/export?format=plain");
+    let exported = exported.as_str().unwrap_or_default().to_string();
+    assert!(exported.contains(&hash) && !exported.contains(decoy), "{exported}");
+
+    browser.fill("#new-hashes", "pdq");
+    browser.click("form[action$='/hashes'] button");
+    assert!(browser.text(".error").contains("line 1"));
+
     browser.goto("/ui/");
     browser.screenshot("dashboard-hotline");
 
@@ -507,7 +548,7 @@ fn a_reviewer_clears_the_queue(db: Db) {
     browser.sign_in(&curator);
     browser.goto("/ui/reviews");
     let card = browser.text(".card");
-    assert!(card.contains("match in REVIEWED"), "{card}");
+    assert!(card.contains("Review 1: match in REVIEWED"), "{card}");
     assert!(card.contains("Distance"), "{card}");
     assert!(card.contains(&hash), "{card}");
     browser.screenshot("reviews");

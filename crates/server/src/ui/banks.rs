@@ -5,7 +5,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use hashwatch_access::BankAction;
@@ -14,18 +14,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::layout::{self, or_dash};
-use super::{multipart_posted, Page, Posted, Session, UiError, UiResult};
+use super::{json_headers, multipart_posted, Page, Posted, Session, UiError, UiResult};
 use crate::state::AppState;
-
-/// The headers of a JSON body handed to an API handler.
-fn json_headers() -> HeaderMap {
-    let mut h = HeaderMap::new();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    h
-}
 
 /// A bank name in a URL path.
 fn segment(name: &str) -> String {
@@ -174,6 +164,11 @@ pub(super) async fn bank(
         match settings.as_ref().and_then(|s| s.get(field)) {
             Some(Value::Null) | None => String::new(),
             Some(Value::String(s)) => s.clone(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                .collect::<Vec<_>>()
+                .join(", "),
             Some(v) => v.to_string(),
         }
     };
@@ -246,7 +241,7 @@ pub(super) async fn bank(
                 form method="post" action={ (path) "/settings" } {
                     (layout::csrf(&session))
                     label for="threshold" { "PDQ threshold (empty: the service's default)" }
-                    input #threshold type="number" name="threshold" min="0" max="255" value=(setting("threshold"));
+                    input #threshold type="number" name="threshold" min="0" max=(hashwatch_matcher::MAX_THRESHOLD) value=(setting("threshold"));
                     label for="vq" { "Video: least % of the query's frames found (empty: 80)" }
                     input #vq type="number" name="video_query_percent" min="0" max="100" step="any" value=(setting("video_query_percent"));
                     label for="vc" { "Video: least % of the banked video's frames found (empty: 0)" }

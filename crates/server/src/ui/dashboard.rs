@@ -65,7 +65,8 @@ pub(super) async fn home(State(state): State<AppState>, session: Session) -> UiR
     let days = last_days(today);
     let since = days[0] * 86_400;
     let caller = session.caller.clone();
-    let banks_role = caller.may(BankAction::Match).is_ok();
+    // Match records are the bank owner's, as on the API (`GET /matches`).
+    let banks_role = caller.may(BankAction::Administer).is_ok();
     let hotline_role = caller.hotline(HotlineAction::Assess).is_ok();
     let curator = caller.may(BankAction::Curate).is_ok();
     let admin = caller.may(BankAction::Administer).is_ok();
@@ -117,7 +118,8 @@ pub(super) async fn home(State(state): State<AppState>, session: Session) -> UiR
     // together).
     let position = |day: i64| (day - days[0]) as usize;
     let mut per_bank: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    for (day, bank, n) in &matches {
+    // A node whose clock runs ahead may have recorded "tomorrow".
+    for (day, bank, n) in matches.iter().filter(|(d, _, _)| (days[0]..=today).contains(d)) {
         let label = caller.bank_label(bank);
         per_bank
             .entry(label)

@@ -12,10 +12,13 @@ use serde::Deserialize;
 
 use super::layout::{self, or_dash, when};
 use super::{Page, Posted, Session, UiError, UiResult};
-use crate::state::AppState;
+use crate::state::{audit_row, AppState};
 
 /// Cases the triage page lists at most.
 const TRIAGE_ROWS: usize = 200;
+
+/// Timeline entries shown (the oldest; the audit log has the rest).
+const TIMELINE_ROWS: i64 = 500;
 
 /// Largest preview fetched.
 const MAX_PREVIEW_BYTES: usize = 10 << 20;
@@ -170,6 +173,7 @@ fn timeline_text(e: &AuditEvent) -> Markup {
         "hotline.appeal" => html! { "Appeal received" },
         "hotline.appeal_decided" => html! { "Appeal " strong { (field("decision")) } " by " (by) },
         "hotline.hashes" => html! { "Hashes attached by " (by) },
+        "hotline.preview" => html! { "Preview loaded by " (by) },
         "hotline.to_bank" => html! { "Hashes put into bank " (field("bank")) " by " (by) },
         other => html! { (other) " by " (by) },
     }
@@ -188,8 +192,9 @@ pub(super) async fn case(
         .db(move |s| {
             let h = records_of(s.store.as_ref());
             let timeline = s.records().audit_events(&RecordQuery {
+                tenant: Some(s.policy.hotline_tenant.clone()),
                 target: Some(format!("case:{id}")),
-                limit: Some(500),
+                limit: Some(TIMELINE_ROWS),
                 ..RecordQuery::default()
             })?;
             Ok((h.case(id)?, h.hashes(id)?, h.reports_of(id)?, timeline))
@@ -198,11 +203,8 @@ pub(super) async fn case(
     let me = session.caller.0.id;
     let supervisor = session.caller.supervises();
     let second_opinion = case.state == CaseState::Assessed;
-    let may_assess = match case.state {
-        CaseState::New => true,
-        CaseState::Assessed => supervisor && case.first_assessor != Some(me),
-        _ => false,
-    };
+    let may_assess =
+        hashwatch_hotline::case::may_assess(case.state, case.first_assessor, me, supervisor);
     let categories = ["csam", "csem", "grooming", "other"];
     let reveal = session.session.reveal_previews;
     let body = html! {
@@ -269,6 +271,9 @@ pub(super) async fn case(
                     li { time { (when(e.at)) } (timeline_text(e)) }
                 }
             }
+            @if timeline.len() as i64 == TIMELINE_ROWS {
+                p.help { "The oldest " (TIMELINE_ROWS) " entries are shown; the audit log has them all." }
+            }
         }
         section aria-labelledby="reports" {
             h2 #reports { "Reports" }
@@ -284,11 +289,44 @@ pub(super) async fn case(
         section aria-labelledby="hashes" {
             h2 #hashes { "Hashes" }
             @if hashes.is_empty() {
-                p { "No hashes attached. Analysts attach hashes made on their own machine with " code { "hashwatch hash" } "." }
+                p { "No hashes attached yet." }
             } @else {
                 table {
                     thead { tr { th scope="col" { "Type" } th scope="col" { "Value" } th scope="col" { "Added by" } } }
-                    tbody { @for h in &hashes { tr { td { (h.signal_type) } td.hash { (h.value) } td { (h.added_by) } } } }
+                    tbody {
+                        @for h in &hashes {
+                            tr {
+                                td { (h.signal_type) } td.hash { (h.value) }
+                                td {
+                                    (h.added_by)
+                                    @if !hashwatch_hotline::case::bankable_hash(&h.added_by) {
+                                        " (unverified: not banked; attach it as your own once checked)"
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            div.grid {
+                form.card method="post" action={ "/ui/hotline/cases/" (id) "/hashes" } {
+                    (layout::csrf(&session))
+                    label for="new-hashes" { "Attach hashes made on your own machine" }
+                    textarea #new-hashes name="hashes" aria-describedby="new-hashes-help" {}
+                    p #new-hashes-help.help {
+                        "One per line: type and value, as " code { "hashwatch hash" } " writes them, e.g. "
+                        code { "pdq f8f8…" } " or " code { "md5 d41d…" } "."
+                    }
+                    button type="submit" { "Attach" }
+                }
+                @if supervisor && !hashes.is_empty() && case.verdict.as_deref() == Some("illegal") {
+                    form.card method="post" action={ "/ui/hotline/cases/" (id) "/bank" } {
+                        (layout::csrf(&session))
+                        label for="bank" { "Put this case's hashes into bank" }
+                        input #bank type="text" name="bank" required autocomplete="off";
+                        p.help { "The entries carry the case's category and name the case as their source." }
+                        button type="submit" { "Add to bank" }
+                    }
                 }
             }
         }
@@ -357,10 +395,22 @@ pub(super) async fn preview(
 ) -> UiResult<Response> {
     session.caller.hotline(HotlineAction::Assess)?;
     let session_id = session.session.id;
+    let key = session.caller.0.clone();
+    // Who looked at what a case reported is the access most worth a
+    // record: counted and audited together.
     let case = state
         .db(move |s| {
             let case = records_of(s.store.as_ref()).case(id)?;
-            s.records().count_view(session_id)?;
+            s.records().write(|r| {
+                r.count_view(session_id)?;
+                r.audit(&[audit_row(
+                    &key,
+                    "hotline.preview",
+                    None,
+                    Some(format!("case:{id}")),
+                    serde_json::json!({"session": session_id}),
+                )])
+            })?;
             Ok(case)
         })
         .await?;
@@ -401,6 +451,80 @@ pub(super) async fn preview(
 }
 
 #[derive(Deserialize)]
+pub(super) struct HashesForm {
+    hashes: String,
+}
+
+/// Hash lines (`TYPE VALUE`, blank lines skipped) as the API's
+/// `{hashes: [{signal_type, value}]}`.
+fn hash_lines(text: &str) -> UiResult<serde_json::Value> {
+    let mut hashes = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        match (words.next(), words.next(), words.next()) {
+            (Some(signal_type), Some(value), None) => {
+                hashes.push(serde_json::json!({"signal_type": signal_type, "value": value}))
+            }
+            _ => {
+                return Err(UiError::page(
+                    StatusCode::BAD_REQUEST,
+                    format!("line {}: expected a type and a value, like \"pdq f8f8…\"", n + 1),
+                ))
+            }
+        }
+    }
+    if hashes.is_empty() {
+        return Err(UiError::page(StatusCode::BAD_REQUEST, "no hashes given"));
+    }
+    Ok(serde_json::json!({ "hashes": hashes }))
+}
+
+/// `POST /ui/hotline/cases/<id>/hashes`: the API's attach.
+pub(super) async fn attach_hashes(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    posted: Posted<HashesForm>,
+) -> UiResult<Redirect> {
+    let body = hash_lines(&posted.form.hashes)?;
+    let _attached = crate::hotline::attach_hashes(
+        State(state),
+        posted.session.caller,
+        Path(id),
+        super::json_headers(),
+        axum::body::Bytes::from(body.to_string()),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/ui/hotline/cases/{id}?done=attached")))
+}
+
+#[derive(Deserialize)]
+pub(super) struct ToBankForm {
+    bank: String,
+}
+
+/// `POST /ui/hotline/cases/<id>/bank`: the API's hashes-into-a-bank.
+pub(super) async fn hashes_to_bank(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    posted: Posted<ToBankForm>,
+) -> UiResult<Redirect> {
+    let body = serde_json::json!({"bank": posted.form.bank.trim()});
+    let _added = crate::hotline::hashes_to_bank(
+        State(state),
+        posted.session.caller,
+        Path(id),
+        super::json_headers(),
+        axum::body::Bytes::from(body.to_string()),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/ui/hotline/cases/{id}?done=banked")))
+}
+
+#[derive(Deserialize)]
 pub(super) struct AssessForm {
     verdict: String,
     category: Option<String>,
@@ -418,7 +542,7 @@ pub(super) async fn assess(
         crate::hotline::assess_case(&state, caller, id, &form.verdict, form.category).await?;
     let done = if assessed.listed {
         "listed"
-    } else if assessed.case.state == "assessed" {
+    } else if assessed.case.state == CaseState::Assessed.name() {
         "second"
     } else {
         "assessed"
@@ -505,5 +629,20 @@ mod tests {
         assert_eq!(raster_type(b"<svg onload=alert(1)>"), None);
         assert_eq!(raster_type(b"<html>"), None);
         assert_eq!(raster_type(b""), None);
+    }
+
+    #[test]
+    fn hash_lines_become_the_api_body() {
+        let body = hash_lines("pdq abc\n\n  md5   def  \n").ok();
+        assert_eq!(
+            body,
+            Some(serde_json::json!({"hashes": [
+                {"signal_type": "pdq", "value": "abc"},
+                {"signal_type": "md5", "value": "def"}
+            ]}))
+        );
+        assert!(hash_lines("pdq").is_err());
+        assert!(hash_lines("pdq a b").is_err());
+        assert!(hash_lines("  \n").is_err());
     }
 }

@@ -229,6 +229,8 @@ pub fn notice(done: Option<&str>) -> Markup {
         Some("imported") => "List imported.",
         Some("revoked") => "Entry revoked.",
         Some("saved") => "Settings saved.",
+        Some("attached") => "Hashes attached to the case.",
+        Some("banked") => "The case's hashes are in the bank.",
         _ => return html! {},
     };
     html! { p.notice role="status" { (text) } }

@@ -56,6 +56,8 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/hotline/cases/{id}", get(hotline::case))
         .route("/ui/hotline/cases/{id}/assess", post(hotline::assess))
         .route("/ui/hotline/cases/{id}/preview", get(hotline::preview))
+        .route("/ui/hotline/cases/{id}/hashes", post(hotline::attach_hashes))
+        .route("/ui/hotline/cases/{id}/bank", post(hotline::hashes_to_bank))
         .route("/ui/hotline/appeals", get(hotline::appeals))
         .route("/ui/hotline/appeals/{id}", post(hotline::decide_appeal))
         .route("/ui/reviews", get(reviews::queue))
@@ -394,11 +396,26 @@ async fn multipart_posted(
     Ok((session, multipart))
 }
 
+/// The headers of a JSON body handed to an API handler (the pages that
+/// change things through the API's own handler build one from the form).
+fn json_headers() -> HeaderMap {
+    let mut h = HeaderMap::new();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h
+}
+
 /// Where a sign-in may send the browser next: a page of this interface,
 /// never another site.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with("/ui/") && !n.starts_with("/ui//") && !n.contains('\\') => {
+        Some(n)
+            if n.starts_with("/ui/")
+                && !n.starts_with("/ui//")
+                && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
             n.to_string()
         }
         _ => "/ui/".to_string(),
@@ -458,10 +475,23 @@ async fn sign_in(State(state): State<AppState>, request: Request) -> UiResult<Re
             })?)
         })
         .await?;
-    let secure = parts
-        .headers
-        .get("x-forwarded-proto")
-        .is_some_and(|v| v.as_bytes() == b"https");
+    // Behind a TLS proxy the cookie is `Secure`; only a trusted proxy's
+    // word on the scheme counts.
+    let from_proxy = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .is_some_and(|c| {
+            state
+                .config
+                .trusted_proxies
+                .iter()
+                .any(|net| net.contains(&c.0.ip()))
+        });
+    let secure = from_proxy
+        && parts
+            .headers
+            .get("x-forwarded-proto")
+            .is_some_and(|v| v.as_bytes() == b"https");
     let cookie = format!(
         "{COOKIE}={secret}; Path=/ui; HttpOnly; SameSite=Strict; Max-Age={}{}",
         (session.expires_at - session.created_at).max(0),
@@ -550,6 +580,8 @@ mod tests {
             "//evil.example/ui/",
             "/ui//evil.example",
             "/ui/\\evil",
+            "/ui/caf\u{e9}",
+            "/ui/a\r\nSet-Cookie: x=1",
             "/report",
             "",
         ] {

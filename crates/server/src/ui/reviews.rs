@@ -41,15 +41,18 @@ pub(super) async fn queue(
     let caller = session.caller.clone();
     let (rows, negative_banks) = state
         .db(move |s| {
-            let all = s.records().reviews(&caller.0.tenant, None)?;
+            // Earlier decisions come from the store's most recent reviews
+            // (it answers at most 1,000).
             let mut by_entry: HashMap<(String, u64), Vec<Review>> = HashMap::new();
-            for r in all.iter().filter(|r| r.state != "open") {
-                by_entry
-                    .entry((r.record.bank.clone(), r.record.entry_id))
-                    .or_default()
-                    .push(r.clone());
+            for r in s.records().reviews(&caller.0.tenant, None)? {
+                if r.state != "open" {
+                    by_entry
+                        .entry((r.record.bank.clone(), r.record.entry_id))
+                        .or_default()
+                        .push(r);
+                }
             }
-            let mut open: Vec<Review> = all.into_iter().filter(|r| r.state == "open").collect();
+            let mut open = s.records().reviews(&caller.0.tenant, Some("open"))?;
             open.sort_by_key(|r| r.id);
             open.truncate(REVIEW_ROWS);
             let mut rows = Vec::with_capacity(open.len());
@@ -91,7 +94,7 @@ pub(super) async fn queue(
             @let m = &r.record;
             section.card aria-labelledby={ "review-" (r.id) } {
                 h2 #{ "review-" (r.id) } {
-                    "Review " (r.id) ": " (r.reason) " match in " (label(&m.bank))
+                    "Review " (r.id) ": " (r.reason) " in " (label(&m.bank))
                 }
                 dl.facts {
                     dt { "Matched" } dd { (when(r.at)) }

@@ -71,15 +71,10 @@ impl Clause for RecordQuery {
             params.push(Param::from(t.as_str()));
         }
         if let Some(a) = &self.action {
-            sql.push_str(" AND action LIKE ? ESCAPE '!'");
-            let escaped: String = a
-                .chars()
-                .flat_map(|c| match c {
-                    '!' | '%' | '_' => vec!['!', c],
-                    c => vec![c],
-                })
-                .collect();
-            params.push(Param::from(format!("{escaped}%").as_str()));
+            // An exact prefix (LIKE ignores case on SQLite only).
+            sql.push_str(" AND substr(action, 1, length(CAST(? AS TEXT))) = CAST(? AS TEXT)");
+            params.push(Param::from(a.as_str()));
+            params.push(Param::from(a.as_str()));
         }
         if let Some(a) = &self.actor {
             sql.push_str(" AND actor = ?");
