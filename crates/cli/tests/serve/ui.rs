@@ -342,7 +342,10 @@ fn hotline_day(db: Db) {
     // supervisor puts them into the hotline's bank, where they match.
     let (_, hash) = corpus_image("jpg_astronaut_q75_420.jpg");
     assert_eq!(
-        server.api(&admin).post("/c/banks", json!({"name": "HOTLINE"})).0,
+        server
+            .api(&admin)
+            .post("/c/banks", json!({"name": "HOTLINE"}))
+            .0,
         201
     );
     browser.fill("#new-hashes", &format!("pdq {hash}\n"));
@@ -370,9 +373,14 @@ fn hotline_day(db: Db) {
     browser.fill("#bank", "HOTLINE");
     browser.click("form[action$='/bank'] button");
     browser.until("document.location.search === '?done=banked'");
-    let (_, exported) = server.api(&admin).get("/c/bank/HOTLINE/export?format=plain");
+    let (_, exported) = server
+        .api(&admin)
+        .get("/c/bank/HOTLINE/export?format=plain");
     let exported = exported.as_str().unwrap_or_default().to_string();
-    assert!(exported.contains(&hash) && !exported.contains(decoy), "{exported}");
+    assert!(
+        exported.contains(&hash) && !exported.contains(decoy),
+        "{exported}"
+    );
 
     browser.fill("#new-hashes", "pdq");
     browser.click("form[action$='/hashes'] button");

@@ -119,7 +119,10 @@ pub(super) async fn home(State(state): State<AppState>, session: Session) -> UiR
     let position = |day: i64| (day - days[0]) as usize;
     let mut per_bank: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     // A node whose clock runs ahead may have recorded "tomorrow".
-    for (day, bank, n) in matches.iter().filter(|(d, _, _)| (days[0]..=today).contains(d)) {
+    for (day, bank, n) in matches
+        .iter()
+        .filter(|(d, _, _)| (days[0]..=today).contains(d))
+    {
         let label = caller.bank_label(bank);
         per_bank
             .entry(label)

@@ -472,7 +472,10 @@ fn hash_lines(text: &str) -> UiResult<serde_json::Value> {
             _ => {
                 return Err(UiError::page(
                     StatusCode::BAD_REQUEST,
-                    format!("line {}: expected a type and a value, like \"pdq f8f8…\"", n + 1),
+                    format!(
+                        "line {}: expected a type and a value, like \"pdq f8f8…\"",
+                        n + 1
+                    ),
                 ))
             }
         }
@@ -498,7 +501,9 @@ pub(super) async fn attach_hashes(
         axum::body::Bytes::from(body.to_string()),
     )
     .await?;
-    Ok(Redirect::to(&format!("/ui/hotline/cases/{id}?done=attached")))
+    Ok(Redirect::to(&format!(
+        "/ui/hotline/cases/{id}?done=attached"
+    )))
 }
 
 #[derive(Deserialize)]

@@ -56,7 +56,10 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/hotline/cases/{id}", get(hotline::case))
         .route("/ui/hotline/cases/{id}/assess", post(hotline::assess))
         .route("/ui/hotline/cases/{id}/preview", get(hotline::preview))
-        .route("/ui/hotline/cases/{id}/hashes", post(hotline::attach_hashes))
+        .route(
+            "/ui/hotline/cases/{id}/hashes",
+            post(hotline::attach_hashes),
+        )
         .route("/ui/hotline/cases/{id}/bank", post(hotline::hashes_to_bank))
         .route("/ui/hotline/appeals", get(hotline::appeals))
         .route("/ui/hotline/appeals/{id}", post(hotline::decide_appeal))
