@@ -424,6 +424,22 @@ fn hotline_day(db: Db) {
     );
     assert!(!log.contains("supervisor"), "{log}");
     browser.screenshot("audit");
+
+    // A legal hold on the hotline's bank, placed and released here.
+    browser.goto("/ui/holds");
+    browser.fill("#target", "HOTLINE");
+    browser.fill("#reason", "court order 12/2026");
+    browser.click("form[action='/ui/holds'] button");
+    browser.until("document.location.search === '?done=held'");
+    assert!(browser.text("table").contains("court order 12/2026"));
+    browser.screenshot("holds");
+    let (_, held) = server.api(&admin).get("/holds");
+    assert_eq!(held["holds"][0]["target"], "HOTLINE");
+    assert!(held["holds"][0]["released_at"].is_null());
+    browser.click("form[action$='/release'] button");
+    browser.until("document.location.search === '?done=released'");
+    let (_, held) = server.api(&admin).get("/holds");
+    assert!(!held["holds"][0]["released_at"].is_null(), "{held}");
 }
 
 #[test]

@@ -231,6 +231,8 @@ pub fn notice(done: Option<&str>) -> Markup {
         Some("saved") => "Settings saved.",
         Some("attached") => "Hashes attached to the case.",
         Some("banked") => "The case's hashes are in the bank.",
+        Some("held") => "Hold placed.",
+        Some("released") => "Hold released.",
         _ => return html! {},
     };
     html! { p.notice role="status" { (text) } }

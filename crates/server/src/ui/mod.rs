@@ -72,7 +72,8 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/banks/{name}/revoke", post(banks::revoke))
         .route("/ui/banks/{name}/settings", post(banks::settings))
         .route("/ui/audit", get(records::audit))
-        .route("/ui/holds", get(records::holds))
+        .route("/ui/holds", get(records::holds).post(records::place_hold))
+        .route("/ui/holds/{id}/release", post(records::release_hold))
         .route("/ui/feeds", get(records::feeds))
         .route("/report", get(report::page).post(report::submit))
         .layer(middleware::from_fn(html_errors))
@@ -508,11 +509,11 @@ async fn sign_in(State(state): State<AppState>, request: Request) -> UiResult<Re
     Ok(response)
 }
 
-#[derive(Deserialize)]
-struct Empty {}
-
 /// `POST /ui/sign-out`: ends the session on the server and in the browser.
-async fn sign_out(State(state): State<AppState>, posted: Posted<Empty>) -> UiResult<Response> {
+async fn sign_out(
+    State(state): State<AppState>,
+    posted: Posted<records::Empty>,
+) -> UiResult<Response> {
     let session = posted.session;
     state
         .db(move |s| {

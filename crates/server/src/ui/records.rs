@@ -2,7 +2,8 @@
 //! feed subscriptions. Holds and subscriptions are the API's own answers,
 //! shown as tables.
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
+use axum::response::Redirect;
 use axum::Json;
 use hashwatch_access::BankAction;
 use hashwatch_store::RecordQuery;
@@ -11,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::layout::{self, when};
-use super::{Page, Session, UiError, UiResult};
+use super::{Page, Posted, Session, UiError, UiResult};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -191,16 +192,121 @@ fn listed<T: Serialize>(answer: &T, field: &str) -> UiResult<Vec<Value>> {
         .unwrap_or_default())
 }
 
-/// `GET /ui/holds`: legal holds the key may see.
-pub(super) async fn holds(State(state): State<AppState>, session: Session) -> UiResult<Page> {
+#[derive(Deserialize, Default)]
+pub(super) struct Done {
+    done: Option<String>,
+}
+
+/// `GET /ui/holds`: legal holds the key may see, placed and released here.
+pub(super) async fn holds(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<Done>,
+) -> UiResult<Page> {
     let Json(answer) = crate::holds::list_holds(State(state), session.caller.clone()).await?;
     let rows = listed(&answer, "holds")?;
+    let text = |row: &Value, field: &str| -> String {
+        match row.get(field) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Null) | None => String::new(),
+            Some(v) => v.to_string(),
+        }
+    };
     let body = html! {
-        @if rows.is_empty() { p { "No legal holds." } } @else { (table_of(&rows)) }
-        p.help { "Held records are kept past retention until released (" code { "hashwatch hold" } " or the API)." }
+        (layout::notice(q.done.as_deref()))
+        @if rows.is_empty() { p { "No legal holds." } }
+        @else {
+            table {
+                thead { tr {
+                    th scope="col" { "Hold" } th scope="col" { "Kind" } th scope="col" { "Target" } th scope="col" { "Reason" }
+                    th scope="col" { "Placed" } th scope="col" { "Released" }
+                } }
+                tbody {
+                    @for row in &rows {
+                        tr {
+                            td { (text(row, "id")) }
+                            td { (text(row, "kind")) }
+                            td { (text(row, "target")) }
+                            td { (text(row, "reason")) }
+                            td { (text(row, "placed_by")) ", " (row.get("placed_at").and_then(Value::as_i64).map(when).unwrap_or_default()) }
+                            td {
+                                @match row.get("released_at").and_then(Value::as_i64) {
+                                    Some(at) => { (when(at)) }
+                                    None => {
+                                        form method="post" action={ "/ui/holds/" (text(row, "id")) "/release" } {
+                                            (layout::csrf(&session))
+                                            button.secondary type="submit" { "Release" }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { "Place a hold" }
+        form.filters method="post" action="/ui/holds" {
+            (layout::csrf(&session))
+            div {
+                label for="kind" { "Kind" }
+                select #kind name="kind" {
+                    @for kind in ["bank", "content", "match", "case"] { option value=(kind) { (kind) } }
+                }
+            }
+            div {
+                label for="target" { "Bank name, or the item, match or case id" }
+                input #target type="text" name="target" required;
+            }
+            div {
+                label for="reason" { "Reason (a case reference)" }
+                input #reason type="text" name="reason" required;
+            }
+            div { button type="submit" { "Place hold" } }
+        }
+        p.help { "Held records are kept past retention until released." }
     };
     Ok(layout::page(&session, "/ui/holds", "Legal holds", body))
 }
+
+#[derive(Deserialize)]
+pub(super) struct HoldForm {
+    kind: String,
+    target: String,
+    reason: String,
+}
+
+/// `POST /ui/holds`: the API's hold.
+pub(super) async fn place_hold(
+    State(state): State<AppState>,
+    posted: Posted<HoldForm>,
+) -> UiResult<Redirect> {
+    let f = posted.form;
+    let body = serde_json::json!({"kind": f.kind, "target": f.target.trim(), "reason": f.reason});
+    let _placed = crate::holds::place_hold(
+        State(state),
+        posted.session.caller,
+        super::json_headers(),
+        axum::body::Bytes::from(body.to_string()),
+    )
+    .await?;
+    Ok(Redirect::to("/ui/holds?done=held"))
+}
+
+/// `POST /ui/holds/<id>/release`: the API's release.
+pub(super) async fn release_hold(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    posted: Posted<Empty>,
+) -> UiResult<Redirect> {
+    let _released =
+        crate::holds::release_hold(State(state), posted.session.caller, Path(id)).await?;
+    Ok(Redirect::to("/ui/holds?done=released"))
+}
+
+/// A form with nothing but its token.
+#[derive(Deserialize)]
+pub(super) struct Empty {}
 
 /// `GET /ui/feeds`: subscriptions to other instances' feeds and how fresh
 /// each is.
