@@ -3,7 +3,6 @@
 //! an item). Each change calls the API route's own handler with the
 //! form's values, so the rules and the audit row are the API's.
 
-use axum::body::Bytes;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -13,8 +12,8 @@ use maud::html;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::layout::{self, or_dash};
-use super::{json_headers, multipart_posted, Page, Posted, Session, UiError, UiResult};
+use super::layout::{self, or_dash, value_text};
+use super::{api_json, multipart_posted, Page, Posted, Session, UiError, UiResult};
 use crate::state::AppState;
 
 /// A bank name in a URL path.
@@ -113,14 +112,9 @@ pub(super) async fn create(
     posted: Posted<CreateForm>,
 ) -> UiResult<Redirect> {
     let form = posted.form;
-    let body = json!({"name": form.name.trim(), "kind": form.kind});
-    let _created = crate::hma::create_bank(
-        State(state),
-        posted.session.caller,
-        json_headers(),
-        Bytes::from(body.to_string()),
-    )
-    .await?;
+    let (headers, body) = api_json(&json!({"name": form.name.trim(), "kind": form.kind}));
+    let _created =
+        crate::hma::create_bank(State(state), posted.session.caller, headers, body).await?;
     Ok(Redirect::to(&format!(
         "/ui/banks/{}?done=created",
         segment(form.name.trim())
@@ -160,18 +154,7 @@ pub(super) async fn bank(
     let curator = session.caller.may(BankAction::Curate).is_ok();
     let admin = session.caller.may(BankAction::Administer).is_ok();
     let path = format!("/ui/banks/{}", segment(&name));
-    let setting = |field: &str| -> String {
-        match settings.as_ref().and_then(|s| s.get(field)) {
-            Some(Value::Null) | None => String::new(),
-            Some(Value::String(s)) => s.clone(),
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
-                .collect::<Vec<_>>()
-                .join(", "),
-            Some(v) => v.to_string(),
-        }
-    };
+    let setting = |field: &str| value_text(settings.as_ref().and_then(|s| s.get(field)));
     let body = html! {
         (layout::notice(q.done.as_deref()))
         div.grid {
@@ -402,12 +385,13 @@ pub(super) async fn settings(
         "video_compared_percent": number_field("video_compared_percent", f.video_compared_percent.as_deref())?,
         "review": f.review.as_deref() == Some("on"),
     });
+    let (headers, body) = api_json(&body);
     let _saved = crate::settings::put_settings(
         State(state),
         posted.session.caller,
         Path(name.clone()),
-        json_headers(),
-        Bytes::from(body.to_string()),
+        headers,
+        body,
     )
     .await?;
     Ok(Redirect::to(&format!(

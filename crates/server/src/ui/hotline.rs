@@ -10,7 +10,7 @@ use hashwatch_store::{hotline as records_of, AuditEvent, CaseFilter, CaseState, 
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::layout::{self, or_dash, when};
+use super::layout::{self, given, or_dash, when};
 use super::{Page, Posted, Session, UiError, UiResult};
 use crate::state::{audit_row, AppState};
 
@@ -30,12 +30,6 @@ pub(super) struct TriageQuery {
     provider: Option<String>,
     jurisdiction: Option<String>,
     done: Option<String>,
-}
-
-fn given(v: &Option<String>) -> Option<String> {
-    v.as_ref()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
 }
 
 /// `GET /ui/hotline`: the caller's queue (new cases; for supervisors also
@@ -492,15 +486,10 @@ pub(super) async fn attach_hashes(
     Path(id): Path<i64>,
     posted: Posted<HashesForm>,
 ) -> UiResult<Redirect> {
-    let body = hash_lines(&posted.form.hashes)?;
-    let _attached = crate::hotline::attach_hashes(
-        State(state),
-        posted.session.caller,
-        Path(id),
-        super::json_headers(),
-        axum::body::Bytes::from(body.to_string()),
-    )
-    .await?;
+    let (headers, body) = super::api_json(&hash_lines(&posted.form.hashes)?);
+    let _attached =
+        crate::hotline::attach_hashes(State(state), posted.session.caller, Path(id), headers, body)
+            .await?;
     Ok(Redirect::to(&format!(
         "/ui/hotline/cases/{id}?done=attached"
     )))
@@ -517,13 +506,13 @@ pub(super) async fn hashes_to_bank(
     Path(id): Path<i64>,
     posted: Posted<ToBankForm>,
 ) -> UiResult<Redirect> {
-    let body = serde_json::json!({"bank": posted.form.bank.trim()});
+    let (headers, body) = super::api_json(&serde_json::json!({"bank": posted.form.bank.trim()}));
     let _added = crate::hotline::hashes_to_bank(
         State(state),
         posted.session.caller,
         Path(id),
-        super::json_headers(),
-        axum::body::Bytes::from(body.to_string()),
+        headers,
+        body,
     )
     .await?;
     Ok(Redirect::to(&format!("/ui/hotline/cases/{id}?done=banked")))

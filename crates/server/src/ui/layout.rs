@@ -205,6 +205,29 @@ pub fn or_dash(value: Option<&str>) -> Markup {
     }
 }
 
+/// A form or query field as given: trimmed, and `None` when empty.
+pub fn given(v: &Option<String>) -> Option<String> {
+    v.as_ref()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+/// A value of an API answer as text: empty for none, strings as they
+/// are, lists joined by commas.
+pub fn value_text(v: Option<&serde_json::Value>) -> String {
+    use serde_json::Value;
+    match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| value_text(Some(v)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Some(other) => other.to_string(),
+    }
+}
+
 /// A duration in seconds as people say it.
 pub fn duration(seconds: i64) -> String {
     match seconds {

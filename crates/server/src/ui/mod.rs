@@ -400,16 +400,20 @@ async fn multipart_posted(
     Ok((session, multipart))
 }
 
-/// The headers of a JSON body handed to an API handler (the pages that
-/// change things through the API's own handler build one from the form).
-fn json_headers() -> HeaderMap {
-    let mut h = HeaderMap::new();
-    h.insert(
+/// A JSON request for an API handler, built from a form (the pages that
+/// change things through the API's own handler): its headers and body.
+fn api_json(value: &serde_json::Value) -> (HeaderMap, Bytes) {
+    let mut headers = HeaderMap::new();
+    headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    h
+    (headers, Bytes::from(value.to_string()))
 }
+
+/// A form with nothing but its token.
+#[derive(Deserialize)]
+pub(super) struct Empty {}
 
 /// Where a sign-in may send the browser next: a page of this interface,
 /// never another site.
@@ -510,10 +514,7 @@ async fn sign_in(State(state): State<AppState>, request: Request) -> UiResult<Re
 }
 
 /// `POST /ui/sign-out`: ends the session on the server and in the browser.
-async fn sign_out(
-    State(state): State<AppState>,
-    posted: Posted<records::Empty>,
-) -> UiResult<Response> {
+async fn sign_out(State(state): State<AppState>, posted: Posted<Empty>) -> UiResult<Response> {
     let session = posted.session;
     state
         .db(move |s| {

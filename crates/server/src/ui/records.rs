@@ -11,8 +11,8 @@ use maud::{html, Markup};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::layout::{self, when};
-use super::{Page, Posted, Session, UiError, UiResult};
+use super::layout::{self, given, value_text, when};
+use super::{api_json, Empty, Page, Posted, Session, UiError, UiResult};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -30,12 +30,6 @@ pub(super) struct AuditQuery {
     /// `YYYY-MM-DD`, inclusive.
     to: Option<String>,
     before: Option<i64>,
-}
-
-fn given(v: &Option<String>) -> Option<String> {
-    v.as_ref()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
 }
 
 /// A date field as the Unix time its day starts.
@@ -155,11 +149,9 @@ fn table_of(rows: &[Value]) -> Markup {
         .map(|o| o.keys().cloned().collect())
         .unwrap_or_default();
     let cell = |v: Option<&Value>| -> String {
-        match v {
-            None | Some(Value::Null) => "–".into(),
-            Some(Value::String(s)) => s.clone(),
-            Some(other) => other.to_string(),
-        }
+        Some(value_text(v))
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| "–".into())
     };
     html! {
         table {
@@ -205,13 +197,7 @@ pub(super) async fn holds(
 ) -> UiResult<Page> {
     let Json(answer) = crate::holds::list_holds(State(state), session.caller.clone()).await?;
     let rows = listed(&answer, "holds")?;
-    let text = |row: &Value, field: &str| -> String {
-        match row.get(field) {
-            Some(Value::String(s)) => s.clone(),
-            Some(Value::Null) | None => String::new(),
-            Some(v) => v.to_string(),
-        }
-    };
+    let text = |row: &Value, field: &str| value_text(row.get(field));
     let body = html! {
         (layout::notice(q.done.as_deref()))
         @if rows.is_empty() { p { "No legal holds." } }
@@ -282,14 +268,11 @@ pub(super) async fn place_hold(
     posted: Posted<HoldForm>,
 ) -> UiResult<Redirect> {
     let f = posted.form;
-    let body = serde_json::json!({"kind": f.kind, "target": f.target.trim(), "reason": f.reason});
-    let _placed = crate::holds::place_hold(
-        State(state),
-        posted.session.caller,
-        super::json_headers(),
-        axum::body::Bytes::from(body.to_string()),
-    )
-    .await?;
+    let (headers, body) = api_json(
+        &serde_json::json!({"kind": f.kind, "target": f.target.trim(), "reason": f.reason}),
+    );
+    let _placed =
+        crate::holds::place_hold(State(state), posted.session.caller, headers, body).await?;
     Ok(Redirect::to("/ui/holds?done=held"))
 }
 
@@ -303,10 +286,6 @@ pub(super) async fn release_hold(
         crate::holds::release_hold(State(state), posted.session.caller, Path(id)).await?;
     Ok(Redirect::to("/ui/holds?done=released"))
 }
-
-/// A form with nothing but its token.
-#[derive(Deserialize)]
-pub(super) struct Empty {}
 
 /// `GET /ui/feeds`: subscriptions to other instances' feeds and how fresh
 /// each is.
