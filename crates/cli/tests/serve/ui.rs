@@ -115,17 +115,29 @@ impl Browser {
         }
     }
 
+    /// The text of the first element matching `css`, waiting for it; an
+    /// element replaced while it is read (the page navigated) is found
+    /// again.
     pub fn text(&self, css: &str) -> String {
         self.runtime.block_on(async {
-            self.client()
-                .wait()
-                .at_most(Duration::from_secs(10))
-                .for_element(Locator::Css(css))
-                .await
-                .unwrap_or_else(|e| panic!("{css}: {e}"))
-                .text()
-                .await
-                .expect("text")
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                let element = self
+                    .client()
+                    .wait()
+                    .at_most(Duration::from_secs(10))
+                    .for_element(Locator::Css(css))
+                    .await
+                    .unwrap_or_else(|e| panic!("{css}: {e}"));
+                match element.text().await {
+                    Ok(text) => break text,
+                    Err(e) if Instant::now() < deadline => {
+                        let _ = e;
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                    Err(e) => panic!("{css}: {e}"),
+                }
+            }
         })
     }
 
@@ -516,6 +528,7 @@ fn forms_need_the_session_token() {
         "document.querySelector('form[action$=assess] input[name=csrf]').value = 'forged'; return true;",
     );
     browser.click("button[value=not_illegal]");
+    browser.until("document.location.pathname.endsWith('/assess')");
     assert_eq!(browser.text("h1"), "Not allowed");
     assert!(browser.text(".error").contains("security token"));
     browser.screenshot("csrf-refused");
