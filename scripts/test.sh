@@ -31,6 +31,9 @@ else
     echo "clippy not installed: lints skipped" >&2
 fi
 cargo test --workspace --release
+# The Python package, as a wheel in a venv, against pdqhash, faiss and
+# python-threatexchange from PyPI.
+scripts/python-test.sh
 # No 5xx and no answer outside the OpenAPI document, for generated requests
 # to every operation of a live service.
 scripts/openapi-fuzz.sh 60

@@ -41,6 +41,11 @@ pub use crate::pull::{pull, Fetched, PullError, Pulled, Subscriber, SyncReport, 
 /// never be replayed as a signature over anything else.
 pub const SIGNING_CONTEXT: &[u8] = b"hashwatch-feed-page-v1\0";
 
+/// Prefixed to a blocklist body (whole or delta) before signing; an ISP
+/// checks the `x-hashwatch-signature` header with
+/// [`PublicKey::verify_detached`] under this context.
+pub const BLOCKLIST_CONTEXT: &[u8] = b"hashwatch-blocklist-v1\0";
+
 /// Why a key or a page was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedError(pub String);

@@ -8,7 +8,8 @@
 //! `r / 16` bits in at least one slot), small sets and large radii a linear
 //! scan, chosen per query. Inserts and removals take effect at once, with no
 //! rebuild. [`ExactIndex`] maps exact digests to ids. [`VpdqIndex`] finds
-//! videos by their frames.
+//! videos by their frames. [`PdqIndex::write_to`] and [`PdqIndex::read_from`]
+//! keep an index in a file between runs.
 //!
 //! ```
 //! use hashwatch_index::PdqIndex;
@@ -32,8 +33,10 @@
 mod exact;
 mod mih;
 mod pdq;
+mod snapshot;
 mod vpdq;
 
 pub use crate::exact::ExactIndex;
 pub use crate::pdq::{DihedralMatch, Match, PdqIndex, Strategy};
+pub use crate::snapshot::SnapshotError;
 pub use crate::vpdq::{FrameMatch, FramePair, VideoMatch, VpdqIndex};

@@ -169,14 +169,18 @@ impl PdqIndex {
             .map(|p| Hash256::from_limbs(self.hashes[p]))
     }
 
+    /// Every live entry, in no particular order.
+    pub fn entries(&self) -> impl Iterator<Item = (u64, Hash256)> + '_ {
+        (0..self.hashes.len())
+            .filter(|&p| self.alive[p])
+            .map(|p| (self.ids[p], Hash256::from_limbs(self.hashes[p])))
+    }
+
     /// Rebuilds the base from every live hash, dropping tombstones and
     /// emptying the delta. Searches are exact before and after; this only
     /// restores speed after many changes, and `insert` calls it as needed.
     pub fn merge(&mut self) {
-        let live: Vec<(u64, Hash256)> = (0..self.hashes.len())
-            .filter(|&p| self.alive[p])
-            .map(|p| (self.ids[p], Hash256::from_limbs(self.hashes[p])))
-            .collect();
+        let live: Vec<(u64, Hash256)> = self.entries().collect();
         *self = live.into_iter().collect();
     }
 

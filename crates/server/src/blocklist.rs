@@ -14,8 +14,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-/// Prefixed to a blocklist body before signing.
-pub const BLOCKLIST_CONTEXT: &[u8] = b"hashwatch-blocklist-v1\0";
+pub use hashwatch_feed::BLOCKLIST_CONTEXT;
 
 /// `?format=`.
 #[derive(Deserialize, utoipa::IntoParams)]

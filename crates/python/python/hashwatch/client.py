@@ -1,0 +1,315 @@
+"""A client for ``hashwatch serve``'s HTTP API (HMA 2.0-compatible).
+
+Standard library only. Every refusal raises a subclass of
+:class:`hashwatch.errors.ApiError` chosen by status; the service's stable
+error ``code`` and ``message`` are on the exception. Blocklists are checked
+against the publisher's pinned Ed25519 key before anything in them is
+returned.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import typing as t
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+
+from . import errors
+from ._native import verify_blocklist
+
+_BY_STATUS: t.Dict[int, t.Type[errors.ApiError]] = {
+    400: errors.InvalidRequest,
+    401: errors.AuthenticationError,
+    403: errors.PermissionDenied,
+    404: errors.NotFound,
+    409: errors.Conflict,
+    413: errors.InvalidRequest,
+    415: errors.InvalidRequest,
+    422: errors.InvalidRequest,
+    429: errors.RateLimited,
+}
+
+# HMA answers 403 where a name is taken; these are conflicts whatever the status.
+_CONFLICTS = {"bank_exists"}
+
+
+class Blocklist(t.NamedTuple):
+    """A verified blocklist answer: ``entries`` are the lines (URLs or
+    their SHA-256, or ``+``/``-`` changes for a delta), or the parsed JSON
+    for ``format="json"``; ``seq`` is the sequence number to ask for the
+    next delta from; ``public_key`` the key it verified with."""
+
+    entries: t.Any
+    seq: int
+    public_key: str
+    body: bytes
+
+
+class Client:
+    """``Client(base_url, api_key, *, blocklist_key=None, timeout=30)``.
+
+    ``blocklist_key`` is the publisher's public key (64 hex digits, as
+    ``hashwatch feed keygen`` printed it), pinned for :meth:`blocklist`.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: t.Optional[str] = None,
+        *,
+        blocklist_key: t.Optional[str] = None,
+        timeout: float = 30.0,
+    ) -> None:
+        parsed = urllib.parse.urlsplit(base_url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ValueError(f"base_url must be an http(s) URL, not {base_url!r}")
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+        self.blocklist_key = blocklist_key
+        self.timeout = timeout
+
+    # Transport.
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: t.Optional[t.Mapping[str, t.Any]] = None,
+        body: t.Optional[bytes] = None,
+        content_type: t.Optional[str] = None,
+    ) -> t.Tuple[bytes, t.Mapping[str, str]]:
+        url = self.base_url + path
+        if query:
+            pairs = {k: _query_value(v) for k, v in query.items() if v is not None}
+            url += "?" + urllib.parse.urlencode(pairs)
+        request = urllib.request.Request(url, data=body, method=method)
+        if self.api_key:
+            request.add_header("Authorization", f"Bearer {self.api_key}")
+        if content_type:
+            request.add_header("Content-Type", content_type)
+        request.add_header("Accept", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return response.read(), response.headers
+        except urllib.error.HTTPError as e:
+            raise _api_error(e) from None
+        except (urllib.error.URLError, OSError) as e:
+            raise errors.ConnectionFailed(f"{method} {url}: {e}") from None
+
+    def _json(self, method: str, path: str, **kwargs: t.Any) -> t.Any:
+        body, _ = self._request(method, path, **kwargs)
+        return json.loads(body) if body else None
+
+    def _send_json(self, method: str, path: str, payload: t.Any, **kwargs: t.Any) -> t.Any:
+        return self._json(
+            method,
+            path,
+            body=json.dumps(payload).encode(),
+            content_type="application/json",
+            **kwargs,
+        )
+
+    def _upload(self, path: str, file: t.Any, content_type: str, query: t.Mapping[str, t.Any]) -> t.Any:
+        data = _read(file)
+        body, boundary = _multipart(content_type, data)
+        return self._json(
+            "POST",
+            path,
+            query=query,
+            body=body,
+            content_type=f"multipart/form-data; boundary={boundary}",
+        )
+
+    # The API.
+
+    def status(self) -> str:
+        """``GET /status``: ``"I-AM-ALIVE"`` once the service and its
+        indexes are ready, as HMA answers; :class:`errors.ServerError`
+        (503) before."""
+        body, _ = self._request("GET", "/status")
+        return body.decode("utf-8", "replace").strip()
+
+    def hash(
+        self,
+        file: t.Any,
+        *,
+        content_type: str = "photo",
+        types: t.Optional[t.Sequence[str]] = None,
+    ) -> t.Dict[str, str]:
+        """``POST /h/hash``: the service's hashes of a file (a path, bytes
+        or a binary file object), HMA's form: ``{"pdq": hex, "md5": hex}``
+        for a photo, ``{"video_md5": …, "vpdq": …}`` for a video; ``types``
+        chooses others (``["pdq", "md5", "sha256"]``). The file is
+        uploaded: hash locally with :func:`hashwatch.hash_file` to keep it
+        on this machine."""
+        return self._upload("/h/hash", file, content_type, {"types": types})
+
+    def lookup(
+        self,
+        signal: str,
+        signal_type: str = "pdq",
+        *,
+        banks: t.Optional[t.Sequence[str]] = None,
+    ) -> t.Dict[str, t.List[t.Dict[str, t.Any]]]:
+        """``GET /m/lookup``: matches of one hash, by bank name:
+        ``{"bank": [{"bank_content_id": 1, "distance": "3"}]}``."""
+        return self._json(
+            "GET",
+            "/m/lookup",
+            query={"signal_type": signal_type, "signal": signal, "banks": banks},
+        )
+
+    def lookup_file(
+        self,
+        file: t.Any,
+        *,
+        content_type: str = "photo",
+        banks: t.Optional[t.Sequence[str]] = None,
+        types: t.Optional[t.Sequence[str]] = None,
+    ) -> t.Dict[str, t.Any]:
+        """``POST /m/lookup``: uploads a file; matches by signal type, then
+        by bank."""
+        return self._upload("/m/lookup", file, content_type, {"banks": banks, "types": types})
+
+    def banks(self) -> t.List[t.Dict[str, t.Any]]:
+        """``GET /c/banks``: the banks the key may see."""
+        return self._json("GET", "/c/banks")
+
+    def bank(self, name: str) -> t.Dict[str, t.Any]:
+        """``GET /c/bank/<name>``."""
+        return self._json("GET", f"/c/bank/{_segment(name)}")
+
+    def create_bank(
+        self,
+        name: str,
+        *,
+        enabled_ratio: t.Optional[float] = None,
+        kind: t.Optional[str] = None,
+    ) -> t.Dict[str, t.Any]:
+        """``POST /c/banks``: a new bank (``kind="negative"`` for known
+        false positives)."""
+        payload: t.Dict[str, t.Any] = {"name": name}
+        if enabled_ratio is not None:
+            payload["enabled_ratio"] = enabled_ratio
+        if kind is not None:
+            payload["kind"] = kind
+        return self._send_json("POST", "/c/banks", payload)
+
+    def delete_bank(self, name: str) -> t.Any:
+        """``DELETE /c/bank/<name>``."""
+        return self._json("DELETE", f"/c/bank/{_segment(name)}")
+
+    def add_signals(
+        self,
+        bank: str,
+        signals: t.Iterable[t.Union[str, t.Tuple[str, str]]],
+        *,
+        signal_type: str = "pdq",
+        category: t.Optional[str] = None,
+        source: t.Optional[str] = None,
+    ) -> t.Dict[str, t.Any]:
+        """``POST /c/bank/<name>/signals``: many hashes in one transaction
+        (all or none). Items are hashes of ``signal_type`` or
+        ``(signal_type, hash)`` pairs. Returns ``added``,
+        ``already_present`` and the bank's new ``version``."""
+        rows = []
+        for item in signals:
+            kind, value = (signal_type, item) if isinstance(item, str) else item
+            rows.append({"signal_type": kind, "signal": value})
+        payload: t.Dict[str, t.Any] = {"signals": rows}
+        if category is not None:
+            payload["category"] = category
+        if source is not None:
+            payload["source"] = source
+        return self._send_json("POST", f"/c/bank/{_segment(bank)}/signals", payload)
+
+    def blocklist(
+        self,
+        *,
+        format: str = "sha256",
+        since: t.Optional[int] = None,
+        public_key: t.Optional[str] = None,
+    ) -> Blocklist:
+        """``GET /blocklist`` (or ``/blocklist/delta`` with ``since``),
+        verified with the pinned key before it is read. Raises
+        :class:`hashwatch.errors.SignatureError` when the answer is unsigned
+        or the signature does not verify."""
+        key = public_key or self.blocklist_key
+        if not key:
+            raise ValueError(
+                "pin the publisher's public key (blocklist_key=… or public_key=…): "
+                "an unverified blocklist could block anything"
+            )
+        path = "/blocklist" if since is None else "/blocklist/delta"
+        body, headers = self._request("GET", path, query={"format": format, "since": since})
+        signature = headers.get("x-hashwatch-signature")
+        if not signature:
+            raise errors.SignatureError("the blocklist answer carries no signature")
+        verify_blocklist(body, signature, key)
+        seq = int(headers.get("x-hashwatch-seq", "0"))
+        if format == "json":
+            entries: t.Any = json.loads(body)
+        else:
+            entries = [line for line in body.decode("utf-8").splitlines() if line]
+        return Blocklist(entries=entries, seq=seq, public_key=key, body=body)
+
+
+def _query_value(value: t.Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _segment(name: str) -> str:
+    return urllib.parse.quote(name, safe="")
+
+
+def _read(file: t.Any) -> bytes:
+    if isinstance(file, (bytes, bytearray, memoryview)):
+        return bytes(file)
+    if isinstance(file, (str, os.PathLike)):
+        with open(file, "rb") as f:
+            return f.read()
+    if hasattr(file, "read"):
+        return file.read()
+    raise TypeError(f"expected a path, bytes or a binary file, not {type(file).__name__}")
+
+
+def _multipart(field: str, data: bytes) -> t.Tuple[bytes, str]:
+    if field not in ("photo", "video"):
+        raise ValueError(f"content_type is 'photo' or 'video', not {field!r}")
+    boundary = uuid.uuid4().hex
+    head = (
+        f"--{boundary}\r\n"
+        f'Content-Disposition: form-data; name="{field}"; filename="upload"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    return head + data + f"\r\n--{boundary}--\r\n".encode(), boundary
+
+
+def _seconds(value: t.Optional[str]) -> t.Optional[float]:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+def _api_error(e: urllib.error.HTTPError) -> errors.ApiError:
+    raw = e.read()
+    try:
+        body = json.loads(raw)
+        code, message = str(body.get("code", "error")), str(body.get("message", ""))
+    except (ValueError, AttributeError):
+        code, message = "error", raw.decode("utf-8", "replace")[:500]
+    if e.code == 429:
+        return errors.RateLimited(e.code, code, message, _seconds(e.headers.get("Retry-After")))
+    if code in _CONFLICTS:
+        return errors.Conflict(e.code, code, message)
+    cls = _BY_STATUS.get(e.code, errors.ServerError if e.code >= 500 else errors.ApiError)
+    return cls(e.code, code, message)

@@ -1,0 +1,137 @@
+"""hashwatch.Client against a real `hashwatch serve` on loopback."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+import hashwatch
+from hashwatch import errors
+from conftest import CORPUS, ROOT
+
+
+def _binary() -> pathlib.Path:
+    path = pathlib.Path(os.environ.get("HASHWATCH_BIN", ROOT / "target" / "release" / "hashwatch"))
+    if not path.exists():
+        pytest.skip(f"no hashwatch binary at {path} (build it, or set HASHWATCH_BIN)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    binary = _binary()
+    work = tmp_path_factory.mktemp("serve")
+    db = work / "h.db"
+
+    def run(*args: str) -> str:
+        return subprocess.run(
+            [str(binary), "--db", str(db), *args], check=True, capture_output=True, text=True
+        ).stdout.strip()
+
+    admin = run("key", "create", "--name", "python-admin", "--role", "admin", "--role", "curator",
+                "--role", "matcher", "--role", "blocklist-urls")
+    matcher = run("key", "create", "--name", "python-matcher", "--role", "matcher")
+    public_key = run("feed", "keygen", "--out", str(work / "feed.key"))
+    out = open(work / "serve.out", "w")
+    log = open(work / "serve.log", "w")
+    server = subprocess.Popen(
+        [str(binary), "--db", str(db), "serve", "--listen", "127.0.0.1:0",
+         "--feed-key", str(work / "feed.key"), "--secrets-key-file", str(work / "secrets.key"),
+         "--rate-limit", "0"],
+        stdout=out, stderr=log,
+    )
+    try:
+        base = None
+        for _ in range(300):
+            text = (work / "serve.out").read_text()
+            if "listening on " in text:
+                base = text.split("listening on ", 1)[1].split()[0]
+                break
+            time.sleep(0.05)
+        assert base, (work / "serve.log").read_text()
+        yield base, admin, matcher, public_key.split()[-1]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_banks_signals_and_lookup(service):
+    base, admin, matcher, _ = service
+    client = hashwatch.Client(base, admin)
+    assert client.status() == "I-AM-ALIVE"
+    client.create_bank("PY_KNOWN")
+    assert "PY_KNOWN" in [b["name"] for b in client.banks()]
+    with pytest.raises(errors.Conflict):
+        client.create_bank("PY_KNOWN")
+    known = hashwatch.hash_file(CORPUS / "images" / "jpg_astronaut_q75_420.jpg")
+    added = client.add_signals("PY_KNOWN", [known["pdq"], ("md5", known["md5"])])
+    assert added["added"] == 2
+    edited = hashwatch.hash_file(CORPUS / "images" / "sk_astronaut.png")
+    distance = hashwatch.distance(known["pdq"], edited["pdq"])
+    assert 0 < distance <= 31
+    looked = hashwatch.Client(base, matcher).lookup(edited["pdq"])
+    assert [int(m["distance"]) for m in looked["PY_KNOWN"]] == [distance]
+    assert hashwatch.Client(base, matcher).lookup("0" * 64) == {}
+
+
+def test_uploads_hash_as_the_library_does(service):
+    base, admin, _, _ = service
+    client = hashwatch.Client(base, admin)
+    path = CORPUS / "images" / "jpg_hubble_q70.jpg"
+    local = hashwatch.hash_file(path)
+    assert client.hash(path)["pdq"] == local["pdq"]
+    both = client.hash(path.read_bytes(), types=["pdq", "md5"])
+    assert (both["pdq"], both["md5"]) == (local["pdq"], local["md5"])
+    client.create_bank("PY_UPLOADS")
+    client.add_signals("PY_UPLOADS", [local["pdq"]])
+    with path.open("rb") as f:
+        found = client.lookup_file(f, banks=["PY_UPLOADS"])
+    assert [int(m["distance"]) for m in found["pdq"]["PY_UPLOADS"]] == [0]
+    with pytest.raises(errors.InvalidRequest) as raised:
+        client.hash(b"not a picture")
+    assert raised.value.status in (400, 415, 422) and raised.value.code
+
+
+def test_refusals_are_typed(service):
+    base, admin, matcher, _ = service
+    with pytest.raises(errors.AuthenticationError) as raised:
+        hashwatch.Client(base, "hw_not_a_key").banks()
+    assert raised.value.status == 401
+    with pytest.raises(errors.PermissionDenied):
+        hashwatch.Client(base, matcher).create_bank("PY_FORBIDDEN")
+    with pytest.raises(errors.NotFound):
+        hashwatch.Client(base, admin).bank("PY_NO_SUCH_BANK")
+    with pytest.raises(errors.InvalidRequest):
+        hashwatch.Client(base, admin).add_signals("PY_KNOWN", ["not a hash"])
+    with pytest.raises(errors.ConnectionFailed):
+        hashwatch.Client("http://127.0.0.1:9", admin, timeout=5).banks()
+    with pytest.raises(ValueError):
+        hashwatch.Client("file:///etc/passwd", admin)
+
+
+def test_the_blocklist_is_verified_with_the_pinned_key(service):
+    base, admin, _, public_key = service
+    client = hashwatch.Client(base, admin, blocklist_key=public_key)
+    listed = client.blocklist(format="json")
+    assert listed.public_key == public_key and "urls" in listed.entries
+    plain = client.blocklist(format="plain")
+    assert plain.seq == listed.seq
+    client.blocklist(since=0, format="plain")
+    other_key = "0" * 63 + "1"
+    with pytest.raises(errors.SignatureError):
+        client.blocklist(public_key="3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29")
+    with pytest.raises(errors.SignatureError):
+        client.blocklist(public_key=other_key)
+    request = urllib.request.Request(base + "/blocklist?format=plain", headers={"Authorization": f"Bearer {admin}"})
+    with urllib.request.urlopen(request) as response:
+        body, signature = response.read(), response.headers["x-hashwatch-signature"]
+    hashwatch._native.verify_blocklist(body, signature, public_key)
+    with pytest.raises(errors.SignatureError):
+        hashwatch._native.verify_blocklist(body + b"https://example.org/\n", signature, public_key)
+    with pytest.raises(ValueError):
+        hashwatch.Client(base, admin).blocklist()
