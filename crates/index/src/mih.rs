@@ -7,9 +7,10 @@
 //! `r` is within `r / slots` bits of the query in some slot, so each slot
 //! probes every value that close, and each probe yields about
 //! `n / 2^width` candidates, each a random memory access. Small indexes use
-//! 16 slots of 16 bits (at radius 31: 17 probes per slot); from 2M hashes,
+//! 16 slots of 16 bits (at radius 31: 17 probes per slot); from 1M hashes,
 //! 12 slots of 21-22 bits (at radius 31: about 240 probes per slot but a
-//! quarter of the candidates).
+//! quarter of the candidates), which at 1M answered radius-31 queries in
+//! 124 µs against 162 µs (for 176 MB of slots against 68 MB).
 
 /// Largest per-slot radius probed; wider searches scan linearly.
 pub(crate) const MAX_SLOT_RADIUS: u32 = 3;
@@ -37,7 +38,7 @@ impl SlotBits {
 
 /// Slot widths for an index of `n` hashes, summing to 256.
 fn widths_for(n: usize) -> Vec<u32> {
-    if n < 2_000_000 {
+    if n < 1_000_000 {
         vec![16; 16]
     } else {
         let mut w = vec![22; 4];

@@ -41,6 +41,11 @@ pub enum Strategy {
 /// delta is an eighth of the base, so merges cost O(1) per insert amortised.
 const MIN_MERGE: usize = 1 << 16;
 
+/// After a batch ([`PdqIndex::extend`]), a delta this large (and at least
+/// a 64th of the base) is merged at once: every query scans the delta, so a
+/// bulk load should not leave tens of thousands of hashes there.
+const BATCH_MERGE: usize = 1 << 12;
+
 /// PDQ hashes under `u64` ids, searchable by Hamming radius with exact
 /// recall. See the crate documentation.
 pub struct PdqIndex {
@@ -149,6 +154,24 @@ impl PdqIndex {
         }
     }
 
+    /// Adds or replaces many hashes, as repeated [`PdqIndex::insert`]s
+    /// would, then merges when the batch left a large delta, so searches
+    /// right after a bulk load run at full speed. Into an empty index the
+    /// batch is built directly.
+    pub fn extend(&mut self, entries: impl IntoIterator<Item = (u64, Hash256)>) {
+        if self.hashes.is_empty() {
+            *self = entries.into_iter().collect();
+            return;
+        }
+        for (id, hash) in entries {
+            self.insert(id, hash);
+        }
+        let delta = self.hashes.len() - self.base_len;
+        if delta >= BATCH_MERGE.max(self.base_len / 64) {
+            self.merge();
+        }
+    }
+
     /// Removes `id`; it no longer matches as soon as this returns. Returns
     /// whether it was there.
     pub fn remove(&mut self, id: u64) -> bool {
@@ -227,18 +250,26 @@ impl PdqIndex {
             Strategy::MultiIndex => {
                 let slot_radius = self.mih.slot_radius(radius);
                 let start = found.len();
+                // Two passes of independent loads: every probe's bucket
+                // first, then every candidate's hash, so many cache misses
+                // are in flight at once instead of each probe waiting on
+                // its bucket before its candidates.
+                let mut buckets: Vec<&[u32]> = Vec::with_capacity(320);
                 for slot in &self.mih.slots {
                     let value = slot.value(&q);
                     for &mask in self.mih.probes(slot.width(), slot_radius) {
-                        for &p in slot.bucket(value ^ mask) {
-                            let p = p as usize;
-                            let d = distance(&self.hashes[p], &q);
-                            if d <= radius && self.alive[p] {
-                                found.push(Match {
-                                    id: self.ids[p],
-                                    distance: d,
-                                });
-                            }
+                        buckets.push(slot.bucket(value ^ mask));
+                    }
+                }
+                for bucket in buckets {
+                    for &p in bucket {
+                        let p = p as usize;
+                        let d = distance(&self.hashes[p], &q);
+                        if d <= radius && self.alive[p] {
+                            found.push(Match {
+                                id: self.ids[p],
+                                distance: d,
+                            });
                         }
                     }
                 }
@@ -322,8 +353,16 @@ impl PdqIndex {
                 return found;
             }
         }
-        let mut all = self.search_with(query, 256, Strategy::Linear);
-        all.truncate(k);
+        // Far from everything: rank all, but select the k nearest in
+        // linear time rather than sorting every hash.
+        let mut all = Vec::with_capacity(self.live);
+        self.search_into(query, 256, Strategy::Linear, &mut all);
+        let key = |m: &Match| (m.distance, m.id);
+        if all.len() > k {
+            all.select_nth_unstable_by_key(k - 1, key);
+            all.truncate(k);
+        }
+        all.sort_by_key(key);
         all
     }
 }

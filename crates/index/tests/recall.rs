@@ -153,6 +153,41 @@ fn many_inserts_trigger_merges_without_losing_anything() {
 }
 
 #[test]
+fn batches_extend_as_inserts_do() {
+    let mut rng = Rng::new(6);
+    let (mut entries, queries) = clustered(&mut rng, 20_000, 20);
+    // Built whole, then batches that replace ids and add new ones, with a
+    // removal in between: the same answers as brute force on what is live.
+    let mut index = PdqIndex::new();
+    index.extend(entries.iter().copied());
+    index.remove(entries[3].0);
+    entries.remove(3);
+    for batch in 0..3u64 {
+        let fresh: Vec<(u64, Hash256)> = (0..5_000u64)
+            .map(|i| {
+                (
+                    if i % 10 == 0 {
+                        i
+                    } else {
+                        1_000_000 * (batch + 1) + i
+                    },
+                    rng.hash(),
+                )
+            })
+            .collect();
+        index.extend(fresh.iter().copied());
+        for (id, hash) in fresh {
+            entries.retain(|(e, _)| *e != id);
+            entries.push((id, hash));
+        }
+    }
+    assert_eq!(index.len(), entries.len());
+    for q in &queries {
+        assert_exact(&index, &entries, q, 31);
+    }
+}
+
+#[test]
 fn dihedral_search_reports_the_matching_variant() {
     let mut rng = Rng::new(5);
     let mut index: PdqIndex = (0..50_000u64).map(|id| (id, rng.hash())).collect();

@@ -119,10 +119,14 @@ pub fn describe(value: &Bound<'_, PyAny>) -> String {
 /// One hash or many: a single hash in any form is one; a 2-D array is one
 /// per row; any other sequence is one per item.
 pub fn hashes_of(value: &Bound<'_, PyAny>) -> PyResult<(Vec<Hash256>, bool)> {
-    if let Ok(one) = hash_of(value) {
-        return Ok((vec![one], true));
-    }
     let py = value.py();
+    match hash_of(value) {
+        Ok(one) => return Ok((vec![one], true)),
+        // Not a single hash's type: perhaps many. A single hash's type
+        // with a bad value (a stray bit of 2) is that hash's error.
+        Err(e) if e.is_instance_of::<PyTypeError>(py) => {}
+        Err(e) => return Err(e),
+    }
     if let Ok(rows) = value.extract::<PyReadonlyArray2<'_, u8>>() {
         let rows = rows.as_array();
         return match rows.ncols() {

@@ -3,12 +3,12 @@
 //! (`add`, `add_with_ids`, `remove_ids`, `search`, `range_search`,
 //! `ntotal`) and plain ones for single queries.
 
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::RwLock;
 
 use hashwatch_index::{PdqIndex, SnapshotError};
 use hashwatch_pdq::{Dihedral, Hash256};
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyOverflowError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
 
@@ -18,6 +18,9 @@ use crate::convert::{error, hash_of, hashes_of};
 /// exist: the largest int32 distance and id -1.
 const NO_DISTANCE: i32 = i32::MAX;
 const NO_ID: i64 = -1;
+
+/// The largest `search` answer (queries × k), about 3 GB of results.
+const MAX_RESULT_CELLS: usize = 1 << 28;
 
 /// An exact index of PDQ hashes under integer ids. See the package
 /// documentation (`hashwatch.Index`).
@@ -36,7 +39,20 @@ fn poisoned() -> PyErr {
     PyRuntimeError::new_err("the index was left inconsistent by a panic; rebuild it")
 }
 
+/// Ids are faiss's: int64, and never negative here (faiss's -1 means none).
+const MAX_ID: u64 = i64::MAX as u64;
+
 fn ids_of(value: &Bound<'_, PyAny>) -> PyResult<Vec<u64>> {
+    let ids = any_ids(value)?;
+    if let Some(&id) = ids.iter().find(|&&id| id > MAX_ID) {
+        return Err(PyValueError::new_err(format!(
+            "ids are int64 as in faiss: {id} is too large"
+        )));
+    }
+    Ok(ids)
+}
+
+fn any_ids(value: &Bound<'_, PyAny>) -> PyResult<Vec<u64>> {
     if let Ok(array) = value.extract::<PyReadonlyArray1<'_, i64>>() {
         return array
             .as_array()
@@ -56,6 +72,17 @@ fn ids_of(value: &Bound<'_, PyAny>) -> PyResult<Vec<u64>> {
     value.extract::<Vec<u64>>()
 }
 
+/// A name beside `path` that no other save uses at the same time.
+fn partial_path(path: &std::path::Path) -> std::path::PathBuf {
+    static SAVES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = SAVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.{}.{n}.partial", std::process::id()))
+}
+
 fn snapshot_error(py: Python<'_>, e: SnapshotError) -> PyErr {
     match e {
         SnapshotError::Io(io) => PyErr::from(io),
@@ -63,33 +90,65 @@ fn snapshot_error(py: Python<'_>, e: SnapshotError) -> PyErr {
     }
 }
 
-fn pairs(matches: impl IntoIterator<Item = (u64, u32)>) -> Vec<(u64, u32)> {
-    matches.into_iter().collect()
-}
-
 impl Index {
-    fn read(&self) -> PyResult<RwLockReadGuard<'_, State>> {
-        self.state.read().map_err(|_| poisoned())
+    /// Runs `f` on the index with the GIL released. The lock is taken and
+    /// released inside, so no thread ever waits for the lock while holding
+    /// the GIL that the lock's holder needs to finish.
+    fn reading<T: Send>(&self, py: Python<'_>, f: impl FnOnce(&State) -> T + Send) -> PyResult<T> {
+        py.detach(|| {
+            let state = self.state.read().map_err(|_| poisoned())?;
+            Ok(f(&state))
+        })
     }
 
-    fn write(&self) -> PyResult<RwLockWriteGuard<'_, State>> {
-        self.state.write().map_err(|_| poisoned())
+    /// [`Index::reading`] for a quick look: with the GIL held when the
+    /// lock is free, which spares a cheap call the cost of handing the GIL
+    /// to other threads and waiting to get it back.
+    fn peek<T: Send>(&self, py: Python<'_>, f: impl Fn(&State) -> T + Send + Sync) -> PyResult<T> {
+        match self.state.try_read() {
+            Ok(state) => Ok(f(&state)),
+            Err(std::sync::TryLockError::Poisoned(_)) => Err(poisoned()),
+            Err(std::sync::TryLockError::WouldBlock) => self.reading(py, f),
+        }
+    }
+
+    /// [`Index::reading`] for changes.
+    fn writing<T: Send>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(&mut State) -> T + Send,
+    ) -> PyResult<T> {
+        py.detach(|| {
+            let mut state = self.state.write().map_err(|_| poisoned())?;
+            Ok(f(&mut state))
+        })
     }
 
     fn with_index(index: PdqIndex) -> Index {
-        let next_id = index.entries().map(|(id, _)| id + 1).max().unwrap_or(0);
+        let next_id = index
+            .entries()
+            .map(|(id, _)| id.saturating_add(1))
+            .max()
+            .unwrap_or(0);
         Index {
             state: RwLock::new(State { index, next_id }),
         }
     }
+}
 
-    fn insert(&self, hashes: &[Hash256], ids: &[u64]) -> PyResult<()> {
-        let mut state = self.write()?;
-        for (&id, &hash) in ids.iter().zip(hashes) {
-            state.index.insert(id, hash);
-            state.next_id = state.next_id.max(id.saturating_add(1));
+impl State {
+    fn insert(&mut self, hashes: &[Hash256], ids: &[u64]) {
+        if let Some(&top) = ids.iter().max() {
+            self.next_id = self.next_id.max(top.saturating_add(1));
         }
-        Ok(())
+        self.index
+            .extend(ids.iter().copied().zip(hashes.iter().copied()));
+    }
+
+    fn snapshot(&self) -> Result<Vec<u8>, SnapshotError> {
+        let mut out = Vec::new();
+        self.index.write_to(&mut out)?;
+        Ok(out)
     }
 }
 
@@ -101,33 +160,33 @@ impl Index {
     #[pyo3(signature = (hashes=None, ids=None))]
     fn new(hashes: Option<&Bound<'_, PyAny>>, ids: Option<&Bound<'_, PyAny>>) -> PyResult<Index> {
         let index = Index::with_index(PdqIndex::new());
-        if let Some(hashes) = hashes {
-            match ids {
-                Some(ids) => index.add_with_ids(hashes, ids)?,
-                None => {
-                    index.add(hashes)?;
-                }
+        match (hashes, ids) {
+            (Some(hashes), Some(ids)) => index.add_with_ids(hashes, ids)?,
+            (Some(hashes), None) => {
+                index.add(hashes)?;
             }
+            (None, Some(_)) => return Err(PyValueError::new_err("ids without hashes")),
+            (None, None) => {}
         }
         Ok(index)
     }
 
     /// How many hashes the index holds (faiss's name).
     #[getter]
-    fn ntotal(&self) -> PyResult<usize> {
-        Ok(self.read()?.index.len())
+    fn ntotal(&self, py: Python<'_>) -> PyResult<usize> {
+        self.peek(py, |s| s.index.len())
     }
 
-    fn __len__(&self) -> PyResult<usize> {
-        self.ntotal()
+    fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
+        self.ntotal(py)
     }
 
-    fn __contains__(&self, id: u64) -> PyResult<bool> {
-        Ok(self.read()?.index.get(id).is_some())
+    fn __contains__(&self, py: Python<'_>, id: u64) -> PyResult<bool> {
+        self.peek(py, |s| s.index.get(id).is_some())
     }
 
-    fn __repr__(&self) -> PyResult<String> {
-        Ok(format!("hashwatch.Index(ntotal={})", self.ntotal()?))
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!("hashwatch.Index(ntotal={})", self.ntotal(py)?))
     }
 
     /// `add(hashes) -> ids`: adds hashes under the next free ids, as
@@ -135,9 +194,19 @@ impl Index {
     fn add<'py>(&self, hashes: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyArray1<i64>>> {
         let py = hashes.py();
         let (hashes, _) = hashes_of(hashes)?;
-        let first = self.read()?.next_id;
-        let ids: Vec<u64> = (first..first + hashes.len() as u64).collect();
-        self.insert(&hashes, &ids)?;
+        let ids = self
+            .writing(py, |s| {
+                let first = s.next_id;
+                let end = first
+                    .checked_add(hashes.len() as u64)
+                    .filter(|&end| end <= MAX_ID + 1)?;
+                let ids: Vec<u64> = (first..end).collect();
+                s.insert(&hashes, &ids);
+                Some(ids)
+            })?
+            .ok_or_else(|| {
+                PyOverflowError::new_err("no int64 ids are left after the largest in use")
+            })?;
         Ok(PyArray1::from_vec(
             py,
             ids.iter().map(|&id| id as i64).collect(),
@@ -146,6 +215,7 @@ impl Index {
 
     /// `add_with_ids(hashes, ids)`: adds or replaces the hash under each id.
     fn add_with_ids(&self, hashes: &Bound<'_, PyAny>, ids: &Bound<'_, PyAny>) -> PyResult<()> {
+        let py = hashes.py();
         let (hashes, _) = hashes_of(hashes)?;
         let ids = ids_of(ids)?;
         if ids.len() != hashes.len() {
@@ -155,14 +225,14 @@ impl Index {
                 ids.len()
             )));
         }
-        self.insert(&hashes, &ids)
+        self.writing(py, |s| s.insert(&hashes, &ids))
     }
 
     /// `remove_ids(ids) -> count`: removes ids; returns how many were there.
     fn remove_ids(&self, ids: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let py = ids.py();
         let ids = ids_of(ids)?;
-        let mut state = self.write()?;
-        Ok(ids.iter().filter(|&&id| state.index.remove(id)).count())
+        self.writing(py, |s| ids.iter().filter(|&&id| s.index.remove(id)).count())
     }
 
     /// `remove(ids) -> count`: the same as `remove_ids`.
@@ -171,8 +241,8 @@ impl Index {
     }
 
     /// `get(id) -> hex or None`.
-    fn get(&self, id: u64) -> PyResult<Option<String>> {
-        Ok(self.read()?.index.get(id).map(|h| h.to_string()))
+    fn get(&self, py: Python<'_>, id: u64) -> PyResult<Option<String>> {
+        self.peek(py, |s| s.index.get(id).map(|h| h.to_string()))
     }
 
     /// `query(hash, radius=31) -> [(id, distance)]`: every hash within
@@ -185,9 +255,8 @@ impl Index {
         radius: u32,
     ) -> PyResult<Vec<(u64, u32)>> {
         let query = hash_of(hash)?;
-        let state = self.read()?;
-        let found = py.detach(|| state.index.search(&query, radius));
-        Ok(pairs(found.iter().map(|m| (m.id, m.distance))))
+        let found = self.reading(py, |s| s.index.search(&query, radius))?;
+        Ok(found.iter().map(|m| (m.id, m.distance)).collect())
     }
 
     /// `nearest(hash, k=1) -> [(id, distance)]`: the `k` nearest hashes.
@@ -199,9 +268,8 @@ impl Index {
         k: usize,
     ) -> PyResult<Vec<(u64, u32)>> {
         let query = hash_of(hash)?;
-        let state = self.read()?;
-        let found = py.detach(|| state.index.nearest(&query, k));
-        Ok(pairs(found.iter().map(|m| (m.id, m.distance))))
+        let found = self.reading(py, |s| s.index.nearest(&query, k))?;
+        Ok(found.iter().map(|m| (m.id, m.distance)).collect())
     }
 
     /// `query_dihedral(variants, radius=31) -> [(id, distance, variant)]`:
@@ -221,8 +289,7 @@ impl Index {
                 h.len()
             ))
         })?;
-        let state = self.read()?;
-        let found = py.detach(|| state.index.search_dihedral(&variants, radius));
+        let found = self.reading(py, |s| s.index.search_dihedral(&variants, radius))?;
         Ok(found
             .iter()
             .map(|m| (m.id, m.distance, Dihedral::NAMES[m.variant]))
@@ -240,22 +307,24 @@ impl Index {
     ) -> PyResult<Bound<'py, PyTuple>> {
         let py = queries.py();
         let (queries, _) = hashes_of(queries)?;
-        let state = self.read()?;
-        let (lims, distances, ids) = py.detach(|| {
+        let (lims, distances, ids) = self.reading(py, |s| {
             let mut lims = Vec::with_capacity(queries.len() + 1);
             let (mut distances, mut ids) = (Vec::new(), Vec::new());
             lims.push(0u64);
             for query in &queries {
-                if radius > 0 {
-                    for m in state.index.search(query, radius - 1) {
-                        distances.push(m.distance as i32);
-                        ids.push(m.id as i64);
-                    }
+                // faiss's radius is exclusive, PDQ thresholds inclusive.
+                let found = match radius.checked_sub(1) {
+                    Some(inclusive) => s.index.search(query, inclusive),
+                    None => Vec::new(),
+                };
+                for m in found {
+                    distances.push(m.distance as i32);
+                    ids.push(m.id as i64);
                 }
                 lims.push(ids.len() as u64);
             }
             (lims, distances, ids)
-        });
+        })?;
         PyTuple::new(
             py,
             [
@@ -272,18 +341,27 @@ impl Index {
     fn search<'py>(&self, queries: &Bound<'py, PyAny>, k: usize) -> PyResult<Bound<'py, PyTuple>> {
         let py = queries.py();
         let (queries, _) = hashes_of(queries)?;
-        let state = self.read()?;
-        let (distances, ids) = py.detach(|| {
+        if queries
+            .len()
+            .checked_mul(k)
+            .is_none_or(|cells| cells > MAX_RESULT_CELLS)
+        {
+            return Err(PyValueError::new_err(format!(
+                "{} queries × k={k} is more results than one call returns; ask in smaller batches",
+                queries.len()
+            )));
+        }
+        let (distances, ids) = self.reading(py, |s| {
             let mut distances = vec![NO_DISTANCE; queries.len() * k];
             let mut ids = vec![NO_ID; queries.len() * k];
             for (row, query) in queries.iter().enumerate() {
-                for (j, m) in state.index.nearest(query, k).iter().enumerate() {
+                for (j, m) in s.index.nearest(query, k).iter().enumerate() {
                     distances[row * k + j] = m.distance as i32;
                     ids[row * k + j] = m.id as i64;
                 }
             }
             (distances, ids)
-        });
+        })?;
         let shape = [queries.len(), k];
         let distances = PyArray1::from_vec(py, distances).reshape(shape)?;
         let ids = PyArray1::from_vec(py, ids).reshape(shape)?;
@@ -292,10 +370,8 @@ impl Index {
 
     /// `to_bytes() -> bytes`: a snapshot `from_bytes` reads back.
     fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        let mut out = Vec::new();
-        self.read()?
-            .index
-            .write_to(&mut out)
+        let out = self
+            .reading(py, State::snapshot)?
             .map_err(|e| snapshot_error(py, e))?;
         Ok(PyBytes::new(py, &out))
     }
@@ -312,19 +388,29 @@ impl Index {
     /// `save(path)`: writes a snapshot to a file (replaced whole: written
     /// beside it, then renamed over it).
     fn save(&self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<()> {
-        let state = self.read()?;
-        py.detach(|| {
-            let partial = path.with_extension("partial");
-            let mut file = std::io::BufWriter::new(std::fs::File::create(&partial)?);
-            state.index.write_to(&mut file).map_err(|e| match e {
-                SnapshotError::Io(io) => io,
-                other => std::io::Error::other(other.to_string()),
-            })?;
-            std::io::Write::flush(&mut file)?;
-            file.get_ref().sync_all()?;
-            std::fs::rename(&partial, &path)
+        let written = self.reading(py, |s| -> Result<(), SnapshotError> {
+            let partial = partial_path(&path);
+            let write = || -> Result<(), SnapshotError> {
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&partial)
+                    .map_err(SnapshotError::Io)?;
+                let mut out = std::io::BufWriter::new(file);
+                s.index.write_to(&mut out)?;
+                let file = out
+                    .into_inner()
+                    .map_err(|e| SnapshotError::Io(e.into_error()))?;
+                file.sync_all().map_err(SnapshotError::Io)?;
+                std::fs::rename(&partial, &path).map_err(SnapshotError::Io)
+            };
+            let result = write();
+            if result.is_err() {
+                let _ = std::fs::remove_file(&partial);
+            }
+            result
         })?;
-        Ok(())
+        written.map_err(|e| snapshot_error(py, e))
     }
 
     /// `Index.load(path)`: reads a snapshot `save` wrote.

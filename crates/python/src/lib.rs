@@ -20,6 +20,7 @@ use pyo3::prelude::*;
 #[pyo3(name = "_native")]
 fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("DIHEDRAL", hashwatch_pdq::Dihedral::NAMES)?;
     m.add_function(wrap_pyfunction!(pdq::compute, m)?)?;
     m.add_function(wrap_pyfunction!(pdq::compute_dihedral, m)?)?;
     m.add_function(wrap_pyfunction!(pdq::hash_image, m)?)?;

@@ -54,6 +54,14 @@ fn pixels<'a>(array: &'a PyReadonlyArrayDyn<'_, u8>) -> PyResult<Pixels<'a>> {
     let as_is = array.is_c_contiguous() && (shape.len() == 2 || shape[2] == channels);
     let bytes = match array.as_slice() {
         Ok(slice) if as_is => Cow::Borrowed(slice),
+        // Rows in order with extra channels (RGBA): keep the first three.
+        Ok(slice) if array.is_c_contiguous() && !grey => {
+            let mut copy = Vec::with_capacity(width * height * 3);
+            for px in slice.chunks_exact(shape[2]) {
+                copy.extend_from_slice(&px[..3]);
+            }
+            Cow::Owned(copy)
+        }
         _ => {
             let view = array.as_array();
             let mut copy = Vec::with_capacity(width * height * channels);

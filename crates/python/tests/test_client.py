@@ -135,3 +135,67 @@ def test_the_blocklist_is_verified_with_the_pinned_key(service):
         hashwatch._native.verify_blocklist(body + b"https://example.org/\n", signature, public_key)
     with pytest.raises(ValueError):
         hashwatch.Client(base, admin).blocklist()
+
+
+class _Fake:
+    """A local HTTP server answering every request with one canned answer,
+    recording what it was sent."""
+
+    def __init__(self, status, headers, body):
+        import http.server
+        import threading
+
+        seen = self.seen = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                seen.append(dict(self.headers))
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self):
+        self.server.shutdown()
+
+
+def test_the_key_never_follows_a_redirect():
+    elsewhere = _Fake(200, {"Content-Type": "application/json"}, b"[]")
+    redirecting = _Fake(302, {"Location": elsewhere.url + "/c/banks"}, b"")
+    try:
+        with pytest.raises(errors.ApiError) as raised:
+            hashwatch.Client(redirecting.url, "hw_secret").banks()
+        assert raised.value.status == 302
+        assert redirecting.seen[0]["Authorization"] == "Bearer hw_secret"
+        assert elsewhere.seen == []
+    finally:
+        redirecting.close()
+        elsewhere.close()
+
+
+def test_answers_that_break_the_api_are_protocol_errors():
+    portal = _Fake(200, {"Content-Type": "text/html"}, b"<html>sign in to the wifi</html>")
+    try:
+        with pytest.raises(errors.ProtocolError):
+            hashwatch.Client(portal.url, "k").banks()
+    finally:
+        portal.close()
+
+
+def test_an_older_blocklist_is_refused_as_a_replay(service):
+    base, admin, _, public_key = service
+    client = hashwatch.Client(base, admin, blocklist_key=public_key)
+    first = client.blocklist(format="json")
+    # As if a newer list had been seen: the same signed answer is now old.
+    client._blocklist_seq[public_key] = first.seq + 1
+    with pytest.raises(errors.SignatureError):
+        client.blocklist(format="json")

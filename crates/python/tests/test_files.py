@@ -72,3 +72,18 @@ def test_limits_refuse_oversized_input():
     with pytest.raises(hashwatch.MediaError) as raised:
         hashwatch.hash_file(path, max_file_bytes=100)
     assert raised.value.code == "too_many_bytes"
+
+
+def test_errors_survive_pickling_across_processes():
+    import pickle
+
+    from hashwatch import errors
+
+    for error in (
+        errors.MediaError("not an image", "unknown_format", "/tmp/x"),
+        errors.NotFound(404, "bank_not_found", "no bank X"),
+        errors.RateLimited(429, "rate_limited", "slow down", 2.0),
+    ):
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error) and str(copy) == str(error)
+        assert vars(copy) == vars(error)

@@ -148,3 +148,68 @@ def test_save_load_and_pickle(tmp_path, data):
             hashwatch.Index.load(path)
     with pytest.raises(FileNotFoundError):
         hashwatch.Index.load(tmp_path / "missing")
+
+
+def test_threads_search_and_change_one_index_at_once():
+    """Searches release the GIL; additions and removals from other threads
+    meanwhile neither deadlock nor lose anything."""
+    import threading
+
+    stored = _hashes(20_000, 3)
+    index = hashwatch.Index(stored)
+    queries = stored[:300]
+    failures = []
+
+    def searcher():
+        try:
+            for _ in range(20):
+                lims, _, _ = index.range_search(queries, 32)
+                # Every query is a stored hash, found at least as itself.
+                assert (lims[1:] - lims[:-1] >= 1).all()
+        except Exception as e:  # reported below
+            failures.append(e)
+
+    def changer(first):
+        try:
+            for i in range(300):
+                index.add_with_ids(["0" * 63 + format(i % 16, "x")], [first + i])
+                index.remove_ids([first + i])
+        except Exception as e:
+            failures.append(e)
+
+    threads = [threading.Thread(target=searcher) for _ in range(3)]
+    threads += [threading.Thread(target=changer, args=(1_000_000 * (k + 1),)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "a thread is stuck"
+    assert failures == []
+    assert len(index) == len(stored)
+
+
+def test_ids_stay_int64_and_huge_answers_are_refused():
+    index = hashwatch.Index()
+    with pytest.raises(ValueError):
+        index.add_with_ids(["0" * 64], [2**63])
+    with pytest.raises((ValueError, OverflowError)):
+        index.add_with_ids(["0" * 64], [-1])
+    index.add_with_ids(["0" * 64], [2**63 - 1])
+    with pytest.raises(OverflowError):
+        index.add(["f" * 64])
+    assert len(index) == 1 and index.search(["0" * 64], 1)[1].tolist() == [[2**63 - 1]]
+    with pytest.raises(ValueError):
+        index.search(["0" * 64], 10**12)
+    with pytest.raises(ValueError):
+        hashwatch.Index(ids=[1, 2])
+
+
+def test_far_queries_find_their_k_nearest(data):
+    stored, _, flat, index = data
+    far = np.full((3, 32), 0x0F, dtype=np.uint8)
+    want_d, _ = flat.search(far, 4)
+    got_d, got_i = index.search(far, 4)
+    assert np.array_equal(got_d, want_d)
+    for row in range(3):
+        for d, i in zip(got_d[row], got_i[row]):
+            assert int(np.unpackbits(stored[i] ^ far[row]).sum()) == d

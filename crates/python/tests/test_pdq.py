@@ -132,12 +132,25 @@ def test_bad_arrays_are_refused_clearly(bad, error):
 
 
 @pytest.mark.parametrize(
-    "bad",
-    ["abc", "g" * 64, "0" * 63, b"\x00" * 31, np.full(256, 2), np.zeros(255, dtype=np.int64), 5],
+    "bad, error",
+    [
+        ("abc", hashwatch.InvalidHash),
+        ("g" * 64, hashwatch.InvalidHash),
+        ("0" * 63, hashwatch.InvalidHash),
+        (b"\x00" * 31, hashwatch.InvalidHash),
+        (np.full(256, 2), hashwatch.InvalidHash),
+        (np.zeros(255, dtype=np.int64), TypeError),
+        (5, TypeError),
+    ],
 )
-def test_malformed_hashes_are_refused(bad):
-    with pytest.raises((hashwatch.InvalidHash, TypeError)):
+def test_malformed_hashes_are_refused(bad, error):
+    with pytest.raises(error):
         hashwatch.distance(bad, "0" * 64)
+    # In a batch, the same hash gives the same error.
+    with pytest.raises(error):
+        hashwatch.Index().add(bad)
+    if error is hashwatch.InvalidHash:
+        assert isinstance(hashwatch.InvalidHash("x"), ValueError)
 
 
 def test_hashing_lets_other_threads_run():

@@ -58,6 +58,18 @@ def test_the_index_matches_pytx_pdq_index(entries):
     assert total > len(hashes), "the comparison saw matches"
 
 
+def test_a_batch_with_a_bad_hash_changes_nothing(entries):
+    hashes, rows = entries
+    index = hwtx.HashwatchPDQIndex.build(rows[:10])
+    before = len(index)
+    with pytest.raises(hashwatch.InvalidHash):
+        index.add_all([(rows[20][0], "new"), ("not a hash", "bad")])
+    assert len(index) == before
+    assert "new" not in [m.metadata for m in index.query(rows[20][0])]
+    index.add_all([(rows[20][0].upper(), "new")])
+    assert "new" in [m.metadata for m in index.query(rows[20][0])]
+
+
 def test_the_index_serializes_as_pytx_indexes_do(tmp_path, entries):
     hashes, rows = entries
     index = hwtx.HashwatchPDQIndex.build(rows)

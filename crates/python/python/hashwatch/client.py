@@ -9,6 +9,7 @@ returned.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import typing as t
@@ -34,6 +35,20 @@ _BY_STATUS: t.Dict[int, t.Type[errors.ApiError]] = {
 
 # HMA answers 403 where a name is taken; these are conflicts whatever the status.
 _CONFLICTS = {"bank_exists"}
+
+#: The largest answer read (a whole blocklist or bank export fits).
+MAX_ANSWER_BYTES = 512 << 20
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """The API never redirects; following one would send the key to
+    wherever the redirect points."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001
+        raise urllib.error.HTTPError(req.full_url, code, f"refused a redirect to {newurl}", headers, fp)
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
 
 
 class Blocklist(t.NamedTuple):
@@ -70,6 +85,7 @@ class Client:
         self.api_key = api_key
         self.blocklist_key = blocklist_key
         self.timeout = timeout
+        self._blocklist_seq: t.Dict[str, int] = {}
 
     # Transport.
 
@@ -88,21 +104,24 @@ class Client:
             url += "?" + urllib.parse.urlencode(pairs)
         request = urllib.request.Request(url, data=body, method=method)
         if self.api_key:
-            request.add_header("Authorization", f"Bearer {self.api_key}")
+            request.add_unredirected_header("Authorization", f"Bearer {self.api_key}")
         if content_type:
             request.add_header("Content-Type", content_type)
         request.add_header("Accept", "application/json")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return response.read(), response.headers
+            with _OPENER.open(request, timeout=self.timeout) as response:
+                answer = response.read(MAX_ANSWER_BYTES + 1)
+                if len(answer) > MAX_ANSWER_BYTES:
+                    raise errors.ProtocolError(f"{method} {url}: the answer is over {MAX_ANSWER_BYTES} bytes")
+                return answer, response.headers
         except urllib.error.HTTPError as e:
             raise _api_error(e) from None
-        except (urllib.error.URLError, OSError) as e:
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as e:
             raise errors.ConnectionFailed(f"{method} {url}: {e}") from None
 
     def _json(self, method: str, path: str, **kwargs: t.Any) -> t.Any:
         body, _ = self._request(method, path, **kwargs)
-        return json.loads(body) if body else None
+        return _decode_json(body, path)
 
     def _send_json(self, method: str, path: str, payload: t.Any, **kwargs: t.Any) -> t.Any:
         return self._json(
@@ -250,12 +269,38 @@ class Client:
         if not signature:
             raise errors.SignatureError("the blocklist answer carries no signature")
         verify_blocklist(body, signature, key)
-        seq = int(headers.get("x-hashwatch-seq", "0"))
         if format == "json":
-            entries: t.Any = json.loads(body)
+            entries: t.Any = _decode_json(body, path)
+            # The body's sequence number is signed; the header's is not.
+            seq = entries.get("seq") if isinstance(entries, dict) else None
         else:
-            entries = [line for line in body.decode("utf-8").splitlines() if line]
+            try:
+                entries = [line for line in body.decode("utf-8").splitlines() if line]
+            except UnicodeDecodeError as e:
+                raise errors.ProtocolError(f"{path}: the list is not UTF-8: {e}") from None
+            seq = headers.get("x-hashwatch-seq")
+        try:
+            seq = int(seq)
+        except (TypeError, ValueError):
+            raise errors.ProtocolError(f"{path}: no sequence number in the answer") from None
+        # A signature proves who wrote a list, not that it is the latest:
+        # an older signed answer could be replayed. Never go backwards.
+        last = self._blocklist_seq.get(key, 0)
+        if seq < last:
+            raise errors.SignatureError(
+                f"the blocklist answer is at sequence {seq}, older than {last} already seen: a replay?"
+            )
+        self._blocklist_seq[key] = seq
         return Blocklist(entries=entries, seq=seq, public_key=key, body=body)
+
+
+def _decode_json(body: bytes, path: str) -> t.Any:
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError as e:
+        raise errors.ProtocolError(f"{path}: the answer is not JSON: {e}") from None
 
 
 def _query_value(value: t.Any) -> str:

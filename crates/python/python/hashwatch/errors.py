@@ -27,10 +27,13 @@ class MediaError(HashwatchError, ValueError):
     report; ``path`` names the file when there is one."""
 
     def __init__(self, message: str, code: str, path: t.Optional[str] = None) -> None:
-        super().__init__(message)
+        super().__init__(message, code, path)
         self.message = message
         self.code = code
         self.path = path
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class SnapshotError(HashwatchError, ValueError):
@@ -46,10 +49,13 @@ class ApiError(HashwatchError):
     ``code`` the service's stable error name, ``message`` its explanation."""
 
     def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"{status} {code}: {message}")
+        super().__init__(status, code, message)
         self.status = status
         self.code = code
         self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.code}: {self.message}"
 
 
 class AuthenticationError(ApiError):
@@ -80,6 +86,7 @@ class RateLimited(ApiError):
         self, status: int, code: str, message: str, retry_after: t.Optional[float] = None
     ) -> None:
         super().__init__(status, code, message)
+        self.args = (status, code, message, retry_after)
         self.retry_after = retry_after
 
 
@@ -88,4 +95,9 @@ class ServerError(ApiError):
 
 
 class ConnectionFailed(HashwatchError):
-    """The service could not be reached."""
+    """The service could not be reached, or the connection broke."""
+
+
+class ProtocolError(HashwatchError):
+    """The service's answer is not what the API promises (not JSON, too
+    large, no sequence number): a proxy in the way, or not hashwatch."""

@@ -17,19 +17,11 @@ Unlike ``pdqhash``, signed ``int8`` arrays are refused rather than read as
 negative pixels, and grey H×W arrays are accepted.
 """
 
+from ._native import DIHEDRAL as _DIHEDRAL
 from ._native import compute, compute_dihedral, distance, hash_image, to_bits, to_hex
 
 #: The variant names, in the order :func:`compute_dihedral` returns them.
-DIHEDRAL = (
-    "original",
-    "rot90",
-    "rot180",
-    "rot270",
-    "flipx",
-    "flipy",
-    "flipplus1",
-    "flipminus1",
-)
+DIHEDRAL = tuple(_DIHEDRAL)
 
 #: Hashes at or under this distance are matches (Meta's recommendation).
 MATCH_THRESHOLD = 31

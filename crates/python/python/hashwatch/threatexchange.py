@@ -70,18 +70,19 @@ class HashwatchPDQIndex(SignalTypeIndex[IndexT]):
         self.add_all(((signal_str, entry),))
 
     def add_all(self, entries: t.Iterable[t.Tuple[str, IndexT]]) -> None:
-        new_hashes: t.List[str] = []
-        for signal_str, entry in entries:
-            slot = self._slot_of_hash.get(signal_str)
-            if slot is None:
-                slot = len(self._entries)
-                self._slot_of_hash[signal_str] = slot
-                self._entries.append([])
-                new_hashes.append(signal_str)
-            self._entries[slot].append(entry)
-        if new_hashes:
-            first = len(self._entries) - len(new_hashes)
-            self._index.add_with_ids(new_hashes, range(first, len(self._entries)))
+        # All or nothing: every hash is checked (and its hex form made
+        # canonical) before anything changes.
+        rows = [(hashwatch.to_hex(signal_str), entry) for signal_str, entry in entries]
+        new_slots: t.Dict[str, int] = {}
+        for signal_str, _ in rows:
+            if signal_str not in self._slot_of_hash and signal_str not in new_slots:
+                new_slots[signal_str] = len(self._entries) + len(new_slots)
+        if new_slots:
+            self._index.add_with_ids(list(new_slots), list(new_slots.values()))
+        self._slot_of_hash.update(new_slots)
+        self._entries.extend([] for _ in new_slots)
+        for signal_str, entry in rows:
+            self._entries[self._slot_of_hash[signal_str]].append(entry)
 
 
 class PdqSignal(_pytx_pdq.PdqSignal):
