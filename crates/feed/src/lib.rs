@@ -41,10 +41,23 @@ pub use crate::pull::{pull, Fetched, PullError, Pulled, Subscriber, SyncReport, 
 /// never be replayed as a signature over anything else.
 pub const SIGNING_CONTEXT: &[u8] = b"hashwatch-feed-page-v1\0";
 
-/// Prefixed to a blocklist body (whole or delta) before signing; an ISP
-/// checks the `x-hashwatch-signature` header with
-/// [`PublicKey::verify_detached`] under this context.
-pub const BLOCKLIST_CONTEXT: &[u8] = b"hashwatch-blocklist-v1\0";
+/// The domain tag of a blocklist answer's signature; see
+/// [`blocklist_context`].
+pub const BLOCKLIST_CONTEXT: &[u8] = b"hashwatch-blocklist-v2\0";
+
+/// What a blocklist answer's `x-hashwatch-signature` covers before its
+/// body: the tag, then which answer it is (the whole list, or the changes
+/// since a sequence number) and the sequence number it reaches
+/// (`x-hashwatch-seq`). A signature over the body alone would let an empty
+/// delta stand in for an empty list, or an old list for the current one.
+/// An ISP checks with [`PublicKey::verify_detached`] under this context.
+pub fn blocklist_context(since: Option<i64>, seq: i64) -> Vec<u8> {
+    let answer = match since {
+        None => format!("full {seq}\n"),
+        Some(since) => format!("delta {since} {seq}\n"),
+    };
+    [BLOCKLIST_CONTEXT, answer.as_bytes()].concat()
+}
 
 /// Why a key or a page was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -120,18 +120,24 @@ pub fn hash_bytes<'py>(
     signals_dict(py, &signals)
 }
 
-/// `verify_blocklist(body, signature, public_key)`: checks a blocklist
-/// answer's `x-hashwatch-signature` against the publisher's pinned key,
-/// raising `SignatureError` when it does not verify.
+/// `verify_blocklist(body, signature, public_key, since, seq)`: checks a
+/// blocklist answer's `x-hashwatch-signature` against the publisher's
+/// pinned key, as the answer to the question asked (`since` None for the
+/// whole list) reaching `seq`; raises `SignatureError` when it does not
+/// verify.
 #[pyfunction]
+#[pyo3(signature = (body, signature, public_key, since, seq))]
 pub fn verify_blocklist(
     py: Python<'_>,
     body: &[u8],
     signature: &str,
     public_key: &str,
+    since: Option<i64>,
+    seq: i64,
 ) -> PyResult<()> {
-    let key = hashwatch_feed::PublicKey::parse(public_key)
-        .map_err(|e| error(py, "SignatureError", (e.to_string(),)))?;
-    key.verify_detached(hashwatch_feed::BLOCKLIST_CONTEXT, body, signature)
-        .map_err(|e| error(py, "SignatureError", (e.to_string(),)))
+    let refused = |e: hashwatch_feed::FeedError| error(py, "SignatureError", (e.to_string(),));
+    let key = hashwatch_feed::PublicKey::parse(public_key).map_err(refused)?;
+    let context = hashwatch_feed::blocklist_context(since, seq);
+    key.verify_detached(&context, body, signature)
+        .map_err(refused)
 }

@@ -130,9 +130,26 @@ def test_the_blocklist_is_verified_with_the_pinned_key(service):
     request = urllib.request.Request(base + "/blocklist?format=plain", headers={"Authorization": f"Bearer {admin}"})
     with urllib.request.urlopen(request) as response:
         body, signature = response.read(), response.headers["x-hashwatch-signature"]
-    hashwatch._native.verify_blocklist(body, signature, public_key)
+        seq = int(response.headers["x-hashwatch-seq"])
+    verify = hashwatch._native.verify_blocklist
+    verify(body, signature, public_key, None, seq)
+    for wrong in [
+        (body + b"https://example.org/\n", None, seq),  # altered
+        (body, 0, seq),  # the whole list passed off as a delta
+        (body, None, seq + 1),  # at another sequence number
+    ]:
+        with pytest.raises(errors.SignatureError):
+            verify(wrong[0], signature, public_key, wrong[1], wrong[2])
+    # An empty delta is signed as a delta: it cannot stand in for the list.
+    delta = urllib.request.Request(
+        base + f"/blocklist/delta?since={seq}&format=plain", headers={"Authorization": f"Bearer {admin}"}
+    )
+    with urllib.request.urlopen(delta) as response:
+        empty, empty_signature = response.read(), response.headers["x-hashwatch-signature"]
+    assert empty == b""
+    verify(empty, empty_signature, public_key, seq, seq)
     with pytest.raises(errors.SignatureError):
-        hashwatch._native.verify_blocklist(body + b"https://example.org/\n", signature, public_key)
+        verify(empty, empty_signature, public_key, None, seq)
     with pytest.raises(ValueError):
         hashwatch.Client(base, admin).blocklist()
 

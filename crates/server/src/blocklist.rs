@@ -14,7 +14,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-pub use hashwatch_feed::BLOCKLIST_CONTEXT;
+pub use hashwatch_feed::{blocklist_context, BLOCKLIST_CONTEXT};
 
 /// `?format=`.
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -139,7 +139,7 @@ pub async fn blocklist(
         return signed(
             &state,
             seq,
-            BLOCKLIST_CONTEXT,
+            &blocklist_context(None, seq),
             "application/json",
             json!({"seq": seq, "urls": urls}).to_string(),
         );
@@ -148,7 +148,7 @@ pub async fn blocklist(
     signed(
         &state,
         seq,
-        BLOCKLIST_CONTEXT,
+        &blocklist_context(None, seq),
         "text/plain; charset=utf-8",
         body,
     )
@@ -191,7 +191,7 @@ pub async fn blocklist_delta(
         return signed(
             &state,
             seq,
-            BLOCKLIST_CONTEXT,
+            &blocklist_context(Some(since), seq),
             "application/json",
             body.to_string(),
         );
@@ -209,7 +209,7 @@ pub async fn blocklist_delta(
     signed(
         &state,
         seq,
-        BLOCKLIST_CONTEXT,
+        &blocklist_context(Some(since), seq),
         "text/plain; charset=utf-8",
         body,
     )

@@ -106,23 +106,38 @@ fn signed_get(server: &Server, key: &str, path: &str, public_key: &str) -> (Stri
     assert_eq!(header("x-hashwatch-key"), public_key);
     let body = response.text().expect("body");
     let key = hashwatch_feed::PublicKey::parse(public_key).expect("key");
-    key.verify_detached(
-        hashwatch_server::blocklist::BLOCKLIST_CONTEXT,
-        body.as_bytes(),
-        &signature,
-    )
-    .expect("the blocklist's signature verifies");
+    let seq: i64 = seq.parse().expect("seq");
+    let since = path.split_once("since=").map(|(_, rest)| {
+        rest.split('&')
+            .next()
+            .unwrap_or("")
+            .parse::<i64>()
+            .expect("since")
+    });
+    let context = hashwatch_server::blocklist::blocklist_context(since, seq);
+    key.verify_detached(&context, body.as_bytes(), &signature)
+        .expect("the blocklist's signature verifies");
     let tampered = body.replace("bad", "good");
     assert!(
-        key.verify_detached(
-            hashwatch_server::blocklist::BLOCKLIST_CONTEXT,
-            tampered.as_bytes(),
-            &signature
-        )
-        .is_err()
+        key.verify_detached(&context, tampered.as_bytes(), &signature)
+            .is_err()
             || tampered == body
     );
-    (body, seq.parse().expect("seq"))
+    // The same body is no answer to another question: not the whole list
+    // when it was a delta (or the reverse), not at another sequence number.
+    let other = match since {
+        Some(_) => hashwatch_server::blocklist::blocklist_context(None, seq),
+        None => hashwatch_server::blocklist::blocklist_context(Some(0), seq),
+    };
+    for wrong in [
+        other,
+        hashwatch_server::blocklist::blocklist_context(since, seq + 1),
+    ] {
+        assert!(key
+            .verify_detached(&wrong, body.as_bytes(), &signature)
+            .is_err());
+    }
+    (body, seq)
 }
 
 fn hotline_flow(db: Db) {

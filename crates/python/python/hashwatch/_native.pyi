@@ -38,7 +38,9 @@ def hash_bytes(
     max_file_bytes: t.Optional[int] = ...,
     exif_orientation: bool = ...,
 ) -> t.Dict[str, t.Any]: ...
-def verify_blocklist(body: bytes, signature: str, public_key: str) -> None: ...
+def verify_blocklist(
+    body: bytes, signature: str, public_key: str, since: t.Optional[int], seq: int
+) -> None: ...
 
 class Index:
     def __init__(

@@ -268,21 +268,20 @@ class Client:
         signature = headers.get("x-hashwatch-signature")
         if not signature:
             raise errors.SignatureError("the blocklist answer carries no signature")
-        verify_blocklist(body, signature, key)
+        try:
+            seq = int(headers.get("x-hashwatch-seq", ""))
+        except ValueError:
+            raise errors.ProtocolError(f"{path}: no sequence number in the answer") from None
+        # The signature covers the question (whole list or delta since),
+        # the sequence number and the body together.
+        verify_blocklist(body, signature, key, since, seq)
         if format == "json":
             entries: t.Any = _decode_json(body, path)
-            # The body's sequence number is signed; the header's is not.
-            seq = entries.get("seq") if isinstance(entries, dict) else None
         else:
             try:
                 entries = [line for line in body.decode("utf-8").splitlines() if line]
             except UnicodeDecodeError as e:
                 raise errors.ProtocolError(f"{path}: the list is not UTF-8: {e}") from None
-            seq = headers.get("x-hashwatch-seq")
-        try:
-            seq = int(seq)
-        except (TypeError, ValueError):
-            raise errors.ProtocolError(f"{path}: no sequence number in the answer") from None
         # A signature proves who wrote a list, not that it is the latest:
         # an older signed answer could be replayed. Never go backwards.
         last = self._blocklist_seq.get(key, 0)
