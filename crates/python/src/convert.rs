@@ -118,10 +118,10 @@ pub fn describe(value: &Bound<'_, PyAny>) -> String {
 
 /// One hash or many: a single hash in any form is one; a 2-D array is one
 /// per row; any other sequence is one per item.
-pub fn hashes_of(value: &Bound<'_, PyAny>) -> PyResult<(Vec<Hash256>, bool)> {
+pub fn hashes_of(value: &Bound<'_, PyAny>) -> PyResult<Vec<Hash256>> {
     let py = value.py();
     match hash_of(value) {
-        Ok(one) => return Ok((vec![one], true)),
+        Ok(one) => return Ok(vec![one]),
         // Not a single hash's type: perhaps many. A single hash's type
         // with a bad value (a stray bit of 2) is that hash's error.
         Err(e) if e.is_instance_of::<PyTypeError>(py) => {}
@@ -134,14 +134,12 @@ pub fn hashes_of(value: &Bound<'_, PyAny>) -> PyResult<(Vec<Hash256>, bool)> {
                 .rows()
                 .into_iter()
                 .map(|r| from_packed(py, &r.to_vec()))
-                .collect::<PyResult<_>>()
-                .map(|h| (h, false)),
+                .collect::<PyResult<_>>(),
             256 => rows
                 .rows()
                 .into_iter()
                 .map(|r| from_bits(py, r.iter().map(|&b| i64::from(b))))
-                .collect::<PyResult<_>>()
-                .map(|h| (h, false)),
+                .collect::<PyResult<_>>(),
             n => Err(invalid_hash(
                 py,
                 format!("rows of 32 packed bytes or 256 bits, not {n} columns"),
@@ -160,12 +158,7 @@ pub fn hashes_of(value: &Bound<'_, PyAny>) -> PyResult<(Vec<Hash256>, bool)> {
             .rows()
             .into_iter()
             .map(|r| from_bits(py, r.iter().copied()))
-            .collect::<PyResult<_>>()
-            .map(|h| (h, false));
-    }
-    if value.is_instance_of::<PyString>() || value.is_instance_of::<PyBytes>() {
-        // A malformed single hash: say why it is malformed.
-        return hash_of(value).map(|h| (vec![h], true));
+            .collect::<PyResult<_>>();
     }
     let items = value.try_iter().map_err(|_| {
         PyTypeError::new_err(format!(
@@ -177,7 +170,7 @@ pub fn hashes_of(value: &Bound<'_, PyAny>) -> PyResult<(Vec<Hash256>, bool)> {
     for item in items {
         hashes.push(hash_of(&item?)?);
     }
-    Ok((hashes, false))
+    Ok(hashes)
 }
 
 /// `distance(a, b)`: the number of bits in which two hashes differ.

@@ -112,6 +112,18 @@ impl Index {
         }
     }
 
+    /// One query's matches as `(id, distance)` pairs, found by `search`.
+    fn ranked(
+        &self,
+        py: Python<'_>,
+        hash: &Bound<'_, PyAny>,
+        search: impl FnOnce(&PdqIndex, &Hash256) -> Vec<hashwatch_index::Match> + Send,
+    ) -> PyResult<Vec<(u64, u32)>> {
+        let query = hash_of(hash)?;
+        let found = self.reading(py, |s| search(&s.index, &query))?;
+        Ok(found.iter().map(|m| (m.id, m.distance)).collect())
+    }
+
     /// [`Index::reading`] for changes.
     fn writing<T: Send>(
         &self,
@@ -193,7 +205,7 @@ impl Index {
     /// faiss's `add` numbers them, and returns those ids.
     fn add<'py>(&self, hashes: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyArray1<i64>>> {
         let py = hashes.py();
-        let (hashes, _) = hashes_of(hashes)?;
+        let hashes = hashes_of(hashes)?;
         let ids = self
             .writing(py, |s| {
                 let first = s.next_id;
@@ -216,7 +228,7 @@ impl Index {
     /// `add_with_ids(hashes, ids)`: adds or replaces the hash under each id.
     fn add_with_ids(&self, hashes: &Bound<'_, PyAny>, ids: &Bound<'_, PyAny>) -> PyResult<()> {
         let py = hashes.py();
-        let (hashes, _) = hashes_of(hashes)?;
+        let hashes = hashes_of(hashes)?;
         let ids = ids_of(ids)?;
         if ids.len() != hashes.len() {
             return Err(PyValueError::new_err(format!(
@@ -254,9 +266,7 @@ impl Index {
         hash: &Bound<'_, PyAny>,
         radius: u32,
     ) -> PyResult<Vec<(u64, u32)>> {
-        let query = hash_of(hash)?;
-        let found = self.reading(py, |s| s.index.search(&query, radius))?;
-        Ok(found.iter().map(|m| (m.id, m.distance)).collect())
+        self.ranked(py, hash, |index, query| index.search(query, radius))
     }
 
     /// `nearest(hash, k=1) -> [(id, distance)]`: the `k` nearest hashes.
@@ -267,9 +277,7 @@ impl Index {
         hash: &Bound<'_, PyAny>,
         k: usize,
     ) -> PyResult<Vec<(u64, u32)>> {
-        let query = hash_of(hash)?;
-        let found = self.reading(py, |s| s.index.nearest(&query, k))?;
-        Ok(found.iter().map(|m| (m.id, m.distance)).collect())
+        self.ranked(py, hash, |index, query| index.nearest(query, k))
     }
 
     /// `query_dihedral(variants, radius=31) -> [(id, distance, variant)]`:
@@ -282,7 +290,7 @@ impl Index {
         variants: &Bound<'_, PyAny>,
         radius: u32,
     ) -> PyResult<Vec<(u64, u32, &'static str)>> {
-        let (hashes, _) = hashes_of(variants)?;
+        let hashes = hashes_of(variants)?;
         let variants: [Hash256; 8] = hashes.try_into().map_err(|h: Vec<Hash256>| {
             PyValueError::new_err(format!(
                 "a dihedral query is the 8 hashes compute_dihedral gives, not {}",
@@ -306,7 +314,7 @@ impl Index {
         radius: u32,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let py = queries.py();
-        let (queries, _) = hashes_of(queries)?;
+        let queries = hashes_of(queries)?;
         let (lims, distances, ids) = self.reading(py, |s| {
             let mut lims = Vec::with_capacity(queries.len() + 1);
             let (mut distances, mut ids) = (Vec::new(), Vec::new());
@@ -340,7 +348,7 @@ impl Index {
     /// -1 when the index holds fewer.
     fn search<'py>(&self, queries: &Bound<'py, PyAny>, k: usize) -> PyResult<Bound<'py, PyTuple>> {
         let py = queries.py();
-        let (queries, _) = hashes_of(queries)?;
+        let queries = hashes_of(queries)?;
         if queries
             .len()
             .checked_mul(k)
