@@ -4,7 +4,7 @@
 
 use hashwatch_pdq::Hash256;
 use numpy::{PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyOSError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
@@ -23,6 +23,17 @@ pub fn error<'py>(py: Python<'py>, name: &str, args: impl pyo3::call::PyCallArgs
 
 fn invalid_hash(py: Python<'_>, message: String) -> PyErr {
     error(py, "InvalidHash", (message,))
+}
+
+/// The `OSError` subclass Python raises for `io` (FileNotFoundError,
+/// PermissionError …), naming the file.
+pub fn os_error(io: &std::io::Error, path: &std::path::Path) -> PyErr {
+    let message = io.to_string();
+    let path = path.to_string_lossy().into_owned();
+    match io.raw_os_error() {
+        Some(errno) => PyOSError::new_err((errno, message, path)),
+        None => PyOSError::new_err(format!("{path}: {message}")),
+    }
 }
 
 /// Bit `255 - i` at position `i`: the order `pdqhash` returns.
@@ -96,6 +107,27 @@ pub fn hash_of(value: &Bound<'_, PyAny>) -> PyResult<Hash256> {
             return from_bits(py, list.into_iter());
         }
     }
+    // A 1-D array of another length or type is no hash and no batch.
+    if let (Ok(shape), Ok(dtype)) = (value.getattr("shape"), value.getattr("dtype")) {
+        if shape.len().is_ok_and(|n| n == 1) {
+            return Err(
+                match dtype.getattr("kind").and_then(|k| k.extract::<String>()) {
+                    Ok(kind) if kind == "u" || kind == "i" || kind == "b" => invalid_hash(
+                        py,
+                        format!(
+                            "a PDQ hash array holds 32 packed bytes or 256 bits, not {}",
+                            describe(value)
+                        ),
+                    ),
+                    _ => PyTypeError::new_err(format!(
+                        "a PDQ hash array is uint8 (32 packed bytes) or integers or booleans \
+                     (256 bits), not {}",
+                        describe(value)
+                    )),
+                },
+            );
+        }
+    }
     Err(PyTypeError::new_err(format!(
         "a PDQ hash is a 64-digit hex string, 32 packed bytes, or 256 bits \
          (as pdqhash.compute returns them), not {}",
@@ -146,6 +178,20 @@ pub fn hashes_of(value: &Bound<'_, PyAny>) -> PyResult<Vec<Hash256>> {
             )),
         };
     }
+    if let Ok(rows) = value.extract::<PyReadonlyArray2<'_, bool>>() {
+        let rows = rows.as_array();
+        if rows.ncols() != 256 {
+            return Err(invalid_hash(
+                py,
+                format!("rows of 256 bits, not {} columns", rows.ncols()),
+            ));
+        }
+        return rows
+            .rows()
+            .into_iter()
+            .map(|r| from_bits(py, r.iter().map(|&b| i64::from(b))))
+            .collect::<PyResult<_>>();
+    }
     if let Ok(rows) = value.extract::<PyReadonlyArray2<'_, i64>>() {
         let rows = rows.as_array();
         if rows.ncols() != 256 {
@@ -159,6 +205,14 @@ pub fn hashes_of(value: &Bound<'_, PyAny>) -> PyResult<Vec<Hash256>> {
             .into_iter()
             .map(|r| from_bits(py, r.iter().copied()))
             .collect::<PyResult<_>>();
+    }
+    if value.getattr("dtype").is_ok() {
+        // An array none of the forms above reads: say so of the whole array.
+        return Err(PyTypeError::new_err(format!(
+            "hashes as an array are rows of 32 uint8 packed bytes or of 256 bits \
+             (integers or booleans), not {}",
+            describe(value)
+        )));
     }
     let items = value.try_iter().map_err(|_| {
         PyTypeError::new_err(format!(

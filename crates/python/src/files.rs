@@ -32,8 +32,29 @@ fn hasher(
 }
 
 fn media_error(py: Python<'_>, e: hashwatch_media::Error) -> PyErr {
+    // A file that cannot be read is an OSError, as Python's own open()
+    // raises: FileNotFoundError, PermissionError …
+    if let (hashwatch_media::ErrorKind::Io(io), Some(path)) = (e.kind(), e.path()) {
+        return crate::convert::os_error(io, path);
+    }
     let path = e.path().map(|p| p.to_string_lossy().into_owned());
     error(py, "MediaError", (e.to_string(), e.code(), path))
+}
+
+/// `is_video(head)`: whether a file's first bytes are a video container
+/// (what `hash_file` decodes as video).
+#[pyfunction]
+pub fn is_video(head: &[u8]) -> bool {
+    hashwatch_video::is_video(head)
+}
+
+/// `check_public_key(text)`: a publisher's Ed25519 public key, 64 hex
+/// digits; raises `ValueError` for anything else.
+#[pyfunction]
+pub fn check_public_key(text: &str) -> PyResult<String> {
+    hashwatch_feed::PublicKey::parse(text)
+        .map(|key| key.to_string())
+        .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
 }
 
 /// The dict of a file's signals. Images: `pdq` (hex), `quality`, and with

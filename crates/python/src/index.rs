@@ -8,11 +8,11 @@ use std::sync::RwLock;
 use hashwatch_index::{PdqIndex, SnapshotError};
 use hashwatch_pdq::{Dihedral, Hash256};
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
-use pyo3::exceptions::{PyOverflowError, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyOverflowError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
 
-use crate::convert::{error, hash_of, hashes_of};
+use crate::convert::{describe, error, hash_of, hashes_of};
 
 /// The padding faiss puts in `search` results when fewer than `k` hashes
 /// exist: the largest int32 distance and id -1.
@@ -22,8 +22,20 @@ const NO_ID: i64 = -1;
 /// The largest `search` answer (queries × k), about 3 GB of results.
 const MAX_RESULT_CELLS: usize = 1 << 28;
 
-/// An exact index of PDQ hashes under integer ids. See the package
-/// documentation (`hashwatch.Index`).
+/// Index(hashes=None, ids=None): an exact index of PDQ hashes under int64
+/// ids (0, 1, 2… when no ids are given), for radius and k-nearest search.
+///
+/// Hashes may be 64-digit hex strings, 32 packed bytes, 256 bits (as
+/// pdqhash returns them), or many of these: a sequence, or a 2-D array of
+/// rows (32 uint8 bytes, or 256 bits). faiss's names mean what they mean
+/// there: add(hashes) -> ids, add_with_ids(hashes, ids), remove_ids(ids),
+/// ntotal, search(queries, k) -> (D, I), range_search(queries, radius) ->
+/// (lims, D, I) with faiss's exclusive radius. For one query:
+/// query(hash, radius=31) -> [(id, distance)] with PDQ's inclusive radius,
+/// nearest(hash, k=1), query_dihedral(eight_hashes, radius=31) ->
+/// [(id, distance, variant)]. Also get(id) -> hex, `id in index`, len(),
+/// save(path), Index.load(path), to_bytes(), Index.from_bytes(data), and
+/// pickling. Searches run without the GIL; threads may share an index.
 #[pyclass(module = "hashwatch", frozen)]
 pub struct Index {
     state: RwLock<State>,
@@ -53,23 +65,47 @@ fn ids_of(value: &Bound<'_, PyAny>) -> PyResult<Vec<u64>> {
 }
 
 fn any_ids(value: &Bound<'_, PyAny>) -> PyResult<Vec<u64>> {
-    if let Ok(array) = value.extract::<PyReadonlyArray1<'_, i64>>() {
-        return array
-            .as_array()
-            .iter()
-            .map(|&id| {
-                u64::try_from(id)
-                    .map_err(|_| PyValueError::new_err(format!("ids are not negative: {id}")))
-            })
-            .collect();
-    }
     if let Ok(array) = value.extract::<PyReadonlyArray1<'_, u64>>() {
         return Ok(array.as_array().to_vec());
     }
-    if let Ok(id) = value.extract::<u64>() {
-        return Ok(vec![id]);
-    }
-    value.extract::<Vec<u64>>()
+    let ints: Vec<i64> =
+        if let Ok(array) = value.extract::<PyReadonlyArray1<'_, i64>>() {
+            array.as_array().to_vec()
+        } else if let Ok(id) = value.extract::<i64>() {
+            vec![id]
+        } else {
+            let items = value.try_iter().map_err(|_| {
+                PyTypeError::new_err(format!("ids are integers, not {}", describe(value)))
+            })?;
+            let mut ids = Vec::new();
+            for item in items {
+                let item = item?;
+                ids.push(item.extract::<i64>().map_err(|_| {
+                    PyValueError::new_err(format!("ids are int64 from 0, not {item}"))
+                })?);
+            }
+            ids
+        };
+    ints.into_iter()
+        .map(|id| {
+            u64::try_from(id)
+                .map_err(|_| PyValueError::new_err(format!("ids are int64 from 0, not {id}")))
+        })
+        .collect()
+}
+
+/// A radius in bits: 0 to 256 (faiss's exclusive radius may be 257).
+fn bits(value: i64, name: &str) -> PyResult<u32> {
+    u32::try_from(value)
+        .ok()
+        .filter(|&v| v <= 257)
+        .ok_or_else(|| PyValueError::new_err(format!("{name} is 0 to 256 bits, not {value}")))
+}
+
+/// A count of results: 0 or more.
+fn count(value: i64, name: &str) -> PyResult<usize> {
+    usize::try_from(value)
+        .map_err(|_| PyValueError::new_err(format!("{name} is 0 or more, not {value}")))
 }
 
 /// A name beside `path` that no other save uses at the same time.
@@ -83,10 +119,11 @@ fn partial_path(path: &std::path::Path) -> std::path::PathBuf {
     path.with_file_name(format!(".{name}.{}.{n}.partial", std::process::id()))
 }
 
-fn snapshot_error(py: Python<'_>, e: SnapshotError) -> PyErr {
-    match e {
-        SnapshotError::Io(io) => PyErr::from(io),
-        other => error(py, "SnapshotError", (other.to_string(),)),
+fn snapshot_error(py: Python<'_>, e: SnapshotError, path: Option<&std::path::Path>) -> PyErr {
+    match (e, path) {
+        (SnapshotError::Io(io), Some(path)) => crate::convert::os_error(&io, path),
+        (SnapshotError::Io(io), None) => PyErr::from(io),
+        (other, _) => error(py, "SnapshotError", (other.to_string(),)),
     }
 }
 
@@ -264,8 +301,9 @@ impl Index {
         &self,
         py: Python<'_>,
         hash: &Bound<'_, PyAny>,
-        radius: u32,
+        radius: i64,
     ) -> PyResult<Vec<(u64, u32)>> {
+        let radius = bits(radius, "radius")?;
         self.ranked(py, hash, |index, query| index.search(query, radius))
     }
 
@@ -275,8 +313,9 @@ impl Index {
         &self,
         py: Python<'_>,
         hash: &Bound<'_, PyAny>,
-        k: usize,
+        k: i64,
     ) -> PyResult<Vec<(u64, u32)>> {
+        let k = count(k, "k")?;
         self.ranked(py, hash, |index, query| index.nearest(query, k))
     }
 
@@ -288,8 +327,9 @@ impl Index {
         &self,
         py: Python<'_>,
         variants: &Bound<'_, PyAny>,
-        radius: u32,
+        radius: i64,
     ) -> PyResult<Vec<(u64, u32, &'static str)>> {
+        let radius = bits(radius, "radius")?;
         let hashes = hashes_of(variants)?;
         let variants: [Hash256; 8] = hashes.try_into().map_err(|h: Vec<Hash256>| {
             PyValueError::new_err(format!(
@@ -311,9 +351,10 @@ impl Index {
     fn range_search<'py>(
         &self,
         queries: &Bound<'py, PyAny>,
-        radius: u32,
+        radius: i64,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let py = queries.py();
+        let radius = bits(radius, "radius")?;
         let queries = hashes_of(queries)?;
         let (lims, distances, ids) = self.reading(py, |s| {
             let mut lims = Vec::with_capacity(queries.len() + 1);
@@ -346,8 +387,9 @@ impl Index {
     /// `search(queries, k) -> (D, I)` as faiss answers it: the `k` nearest
     /// hashes of each query, rows padded with distance 2147483647 and id
     /// -1 when the index holds fewer.
-    fn search<'py>(&self, queries: &Bound<'py, PyAny>, k: usize) -> PyResult<Bound<'py, PyTuple>> {
+    fn search<'py>(&self, queries: &Bound<'py, PyAny>, k: i64) -> PyResult<Bound<'py, PyTuple>> {
         let py = queries.py();
+        let k = count(k, "k")?;
         let queries = hashes_of(queries)?;
         if queries
             .len()
@@ -380,7 +422,7 @@ impl Index {
     fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         let out = self
             .reading(py, State::snapshot)?
-            .map_err(|e| snapshot_error(py, e))?;
+            .map_err(|e| snapshot_error(py, e, None))?;
         Ok(PyBytes::new(py, &out))
     }
 
@@ -390,7 +432,7 @@ impl Index {
         let mut data = data;
         PdqIndex::read_from(&mut data)
             .map(Index::with_index)
-            .map_err(|e| snapshot_error(py, e))
+            .map_err(|e| snapshot_error(py, e, None))
     }
 
     /// `save(path)`: writes a snapshot to a file (replaced whole: written
@@ -418,7 +460,7 @@ impl Index {
             }
             result
         })?;
-        written.map_err(|e| snapshot_error(py, e))
+        written.map_err(|e| snapshot_error(py, e, Some(&path)))
     }
 
     /// `Index.load(path)`: reads a snapshot `save` wrote.
@@ -430,7 +472,7 @@ impl Index {
         });
         loaded
             .map(Index::with_index)
-            .map_err(|e| snapshot_error(py, e))
+            .map_err(|e| snapshot_error(py, e, Some(&path)))
     }
 
     /// Pickling goes through the snapshot, so an index pickles as

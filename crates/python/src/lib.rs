@@ -30,6 +30,8 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(files::hash_file, m)?)?;
     m.add_function(wrap_pyfunction!(files::hash_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(files::verify_blocklist, m)?)?;
+    m.add_function(wrap_pyfunction!(files::is_video, m)?)?;
+    m.add_function(wrap_pyfunction!(files::check_public_key, m)?)?;
     m.add_class::<index::Index>()?;
     Ok(())
 }

@@ -37,6 +37,7 @@ def service(tmp_path_factory):
                 "--role", "matcher", "--role", "blocklist-urls")
     matcher = run("key", "create", "--name", "python-matcher", "--role", "matcher")
     public_key = run("feed", "keygen", "--out", str(work / "feed.key"))
+    other_key = run("feed", "keygen", "--out", str(work / "other.key"))
     out = open(work / "serve.out", "w")
     log = open(work / "serve.log", "w")
     server = subprocess.Popen(
@@ -54,14 +55,14 @@ def service(tmp_path_factory):
                 break
             time.sleep(0.05)
         assert base, (work / "serve.log").read_text()
-        yield base, admin, matcher, public_key.split()[-1]
+        yield base, admin, matcher, public_key.split()[-1], other_key.split()[-1]
     finally:
         server.terminate()
         server.wait(timeout=30)
 
 
 def test_banks_signals_and_lookup(service):
-    base, admin, matcher, _ = service
+    base, admin, matcher, _, _ = service
     client = hashwatch.Client(base, admin)
     assert client.status() == "I-AM-ALIVE"
     client.create_bank("PY_KNOWN")
@@ -80,7 +81,7 @@ def test_banks_signals_and_lookup(service):
 
 
 def test_uploads_hash_as_the_library_does(service):
-    base, admin, _, _ = service
+    base, admin, _, _, _ = service
     client = hashwatch.Client(base, admin)
     path = CORPUS / "images" / "jpg_hubble_q70.jpg"
     local = hashwatch.hash_file(path)
@@ -92,13 +93,15 @@ def test_uploads_hash_as_the_library_does(service):
     with path.open("rb") as f:
         found = client.lookup_file(f, banks=["PY_UPLOADS"])
     assert [int(m["distance"]) for m in found["pdq"]["PY_UPLOADS"]] == [0]
+    video = CORPUS / "videos" / "h264.mp4"
+    assert client.hash(video)["video_md5"] == hashwatch.hash_file(video)["video_md5"]
     with pytest.raises(errors.InvalidRequest) as raised:
         client.hash(b"not a picture")
     assert raised.value.status in (400, 415, 422) and raised.value.code
 
 
 def test_refusals_are_typed(service):
-    base, admin, matcher, _ = service
+    base, admin, matcher, _, _ = service
     with pytest.raises(errors.AuthenticationError) as raised:
         hashwatch.Client(base, "hw_not_a_key").banks()
     assert raised.value.status == 401
@@ -115,18 +118,20 @@ def test_refusals_are_typed(service):
 
 
 def test_the_blocklist_is_verified_with_the_pinned_key(service):
-    base, admin, _, public_key = service
+    base, admin, _, public_key, other_key = service
     client = hashwatch.Client(base, admin, blocklist_key=public_key)
     listed = client.blocklist(format="json")
     assert listed.public_key == public_key and "urls" in listed.entries
     plain = client.blocklist(format="plain")
     assert plain.seq == listed.seq
     client.blocklist(since=0, format="plain")
-    other_key = "0" * 63 + "1"
-    with pytest.raises(errors.SignatureError):
-        client.blocklist(public_key="3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29")
     with pytest.raises(errors.SignatureError):
         client.blocklist(public_key=other_key)
+    # A malformed pinned key is a setup mistake, refused at once.
+    with pytest.raises(ValueError):
+        hashwatch.Client(base, admin, blocklist_key="zz")
+    with pytest.raises(ValueError):
+        client.blocklist(public_key="0" * 63)
     request = urllib.request.Request(base + "/blocklist?format=plain", headers={"Authorization": f"Bearer {admin}"})
     with urllib.request.urlopen(request) as response:
         body, signature = response.read(), response.headers["x-hashwatch-signature"]
@@ -209,7 +214,7 @@ def test_answers_that_break_the_api_are_protocol_errors():
 
 
 def test_an_older_blocklist_is_refused_as_a_replay(service):
-    base, admin, _, public_key = service
+    base, admin, _, public_key, other_key = service
     client = hashwatch.Client(base, admin, blocklist_key=public_key)
     first = client.blocklist(format="json")
     # As if a newer list had been seen: the same signed answer is now old.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+import numpy as np
 import pytest
 
 import hashwatch
@@ -59,9 +60,14 @@ def test_bad_files_raise_media_errors_with_stable_codes(tmp_path):
             assert raised.value.code == code, raised.value
         with pytest.raises(hashwatch.MediaError):
             hashwatch.hash_bytes(data)
-    with pytest.raises(hashwatch.MediaError) as raised:
+    # A file that cannot be read is an OSError, as open() raises.
+    with pytest.raises(FileNotFoundError) as missing:
         hashwatch.hash_file(tmp_path / "missing.png")
-    assert isinstance(raised.value, ValueError)
+    assert missing.value.filename == str(tmp_path / "missing.png")
+    with pytest.raises(FileNotFoundError):
+        hashwatch.hash_file(str(tmp_path / "missing.png").encode())
+    with pytest.raises(TypeError):
+        hashwatch.hash_bytes(np.zeros((10, 10, 3), dtype=np.uint8))
 
 
 def test_limits_refuse_oversized_input():

@@ -146,8 +146,11 @@ def test_save_load_and_pickle(tmp_path, data):
         path.write_bytes(damaged)
         with pytest.raises(hashwatch.SnapshotError):
             hashwatch.Index.load(path)
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileNotFoundError) as missing:
         hashwatch.Index.load(tmp_path / "missing")
+    assert missing.value.filename == str(tmp_path / "missing")
+    with pytest.raises(FileNotFoundError):
+        index.save(tmp_path / "no such folder" / "index.hwi")
 
 
 def test_threads_search_and_change_one_index_at_once():
@@ -213,3 +216,22 @@ def test_far_queries_find_their_k_nearest(data):
     for row in range(3):
         for d, i in zip(got_d[row], got_i[row]):
             assert int(np.unpackbits(stored[i] ^ far[row]).sum()) == d
+
+
+def test_wrong_arguments_say_what_is_wrong():
+    index = hashwatch.Index(["0" * 64])
+    for call in (lambda: index.query("0" * 64, -1), lambda: index.search(["0" * 64], -1),
+                 lambda: index.add_with_ids(["0" * 64], [-5]), lambda: index.nearest("0" * 64, -2)):
+        with pytest.raises(ValueError) as raised:
+            call()
+        assert "not -" in str(raised.value)
+    with pytest.raises(TypeError) as raised:
+        index.add(np.random.default_rng(1).random((3, 256)))
+    assert "(3, 256)" in str(raised.value) and "float64" in str(raised.value)
+    with pytest.raises(TypeError) as raised:
+        index.add(np.zeros(256, np.float32))
+    assert "float32" in str(raised.value)
+    for wrong_length in (np.zeros(255, np.uint8), bytes(31)):
+        with pytest.raises(hashwatch.InvalidHash):
+            hashwatch.to_hex(wrong_length)
+    assert len(index) == 1

@@ -72,11 +72,20 @@ def hash_file(
     ``pdq_flipminus1``; for a video ``video_md5`` and ``vpdq`` (the frames
     in python-threatexchange's form), ``frames``, ``duration``. Decoding
     follows the reference pipeline, so ``pdq`` equals what
-    python-threatexchange computes for the file. Raises :class:`MediaError`.
-    Other Python threads run while the file is hashed.
+    python-threatexchange computes for the file.
+
+    ``max_pixels`` and ``max_file_bytes`` refuse larger images and files
+    (``None``: the defaults of ``hashwatch hash``, 256 MiB and the media
+    crate's pixel limit). ``exif_orientation=True`` turns the picture as
+    its EXIF tag says before hashing; by default, as python-threatexchange
+    and HMA do, it is hashed as stored.
+
+    Raises :class:`MediaError` for what is not media (with a stable
+    ``code``), and ``OSError`` (``FileNotFoundError`` …) for a file that
+    cannot be read. Other Python threads run while the file is hashed.
     """
     return _hash_file(
-        os.fspath(path),
+        os.fsdecode(path),
         dihedral=dihedral,
         max_pixels=max_pixels,
         max_file_bytes=max_file_bytes,
@@ -92,7 +101,12 @@ def hash_bytes(
     max_file_bytes: t.Optional[int] = None,
     exif_orientation: bool = False,
 ) -> t.Dict[str, t.Any]:
-    """:func:`hash_file` for a file's bytes held in memory."""
+    """:func:`hash_file` for a file's bytes held in memory (an upload).
+    For pixels already decoded into an array, use :func:`pdq.compute`."""
+    if type(data).__module__ == "numpy":
+        raise TypeError(
+            "hash_bytes takes a file's bytes; for a decoded picture (an array) use hashwatch.pdq.compute"
+        )
     if not isinstance(data, bytes):
         data = bytes(data)
     return _hash_bytes(

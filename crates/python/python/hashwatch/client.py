@@ -19,7 +19,7 @@ import urllib.request
 import uuid
 
 from . import errors
-from ._native import verify_blocklist
+from ._native import check_public_key, is_video, verify_blocklist
 
 _BY_STATUS: t.Dict[int, t.Type[errors.ApiError]] = {
     400: errors.InvalidRequest,
@@ -83,7 +83,9 @@ class Client:
             raise ValueError(f"base_url must be an http(s) URL, not {base_url!r}")
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
-        self.blocklist_key = blocklist_key
+        # A malformed key is a setup mistake: say so now, not at the first
+        # blocklist as if its signature had failed.
+        self.blocklist_key = check_public_key(blocklist_key) if blocklist_key else None
         self.timeout = timeout
         self._blocklist_seq: t.Dict[str, int] = {}
 
@@ -132,8 +134,13 @@ class Client:
             **kwargs,
         )
 
-    def _upload(self, path: str, file: t.Any, content_type: str, query: t.Mapping[str, t.Any]) -> t.Any:
+    def _upload(
+        self, path: str, file: t.Any, content_type: t.Optional[str], query: t.Mapping[str, t.Any]
+    ) -> t.Any:
         data = _read(file)
+        if content_type is None:
+            # As hash_file tells them apart: by the first bytes.
+            content_type = "video" if is_video(data[:1024]) else "photo"
         body, boundary = _multipart(content_type, data)
         return self._json(
             "POST",
@@ -156,12 +163,13 @@ class Client:
         self,
         file: t.Any,
         *,
-        content_type: str = "photo",
+        content_type: t.Optional[str] = None,
         types: t.Optional[t.Sequence[str]] = None,
     ) -> t.Dict[str, str]:
         """``POST /h/hash``: the service's hashes of a file (a path, bytes
         or a binary file object), HMA's form: ``{"pdq": hex, "md5": hex}``
-        for a photo, ``{"video_md5": …, "vpdq": …}`` for a video; ``types``
+        for a photo, ``{"video_md5": …, "vpdq": …}`` for a video (told apart
+        by the first bytes unless ``content_type`` says); ``types``
         chooses others (``["pdq", "md5", "sha256"]``). The file is
         uploaded: hash locally with :func:`hashwatch.hash_file` to keep it
         on this machine."""
@@ -186,7 +194,7 @@ class Client:
         self,
         file: t.Any,
         *,
-        content_type: str = "photo",
+        content_type: t.Optional[str] = None,
         banks: t.Optional[t.Sequence[str]] = None,
         types: t.Optional[t.Sequence[str]] = None,
     ) -> t.Dict[str, t.Any]:
@@ -254,10 +262,12 @@ class Client:
         public_key: t.Optional[str] = None,
     ) -> Blocklist:
         """``GET /blocklist`` (or ``/blocklist/delta`` with ``since``),
-        verified with the pinned key before it is read. Raises
+        verified with the pinned key before it is read. ``format``:
+        ``sha256`` (the key needs the ``blocklist`` role), ``plain`` URLs
+        (``blocklist-urls``), or ``json``. Raises
         :class:`hashwatch.errors.SignatureError` when the answer is unsigned
         or the signature does not verify."""
-        key = public_key or self.blocklist_key
+        key = check_public_key(public_key) if public_key else self.blocklist_key
         if not key:
             raise ValueError(
                 "pin the publisher's public key (blocklist_key=… or public_key=…): "

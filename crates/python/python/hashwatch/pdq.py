@@ -14,7 +14,9 @@ Beyond ``pdqhash``: :func:`hash_image` gives the hex form HMA uses,
 :func:`to_hex` and :func:`to_bits` convert, :func:`distance` counts
 differing bits. The GIL is released while hashing, so threads scale.
 Unlike ``pdqhash``, signed ``int8`` arrays are refused rather than read as
-negative pixels, and grey H×W arrays are accepted.
+negative pixels, and grey H×W arrays are accepted. An H×W array is read as
+grey: convert a palette image (Pillow's mode ``P``) to RGB first, or its
+palette numbers are hashed as if they were grey levels.
 """
 
 from ._native import DIHEDRAL as _DIHEDRAL
