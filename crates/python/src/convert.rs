@@ -148,6 +148,27 @@ pub fn describe(value: &Bound<'_, PyAny>) -> String {
     }
 }
 
+/// A 2-D array of 256-bit rows, each element read by `bit`.
+fn rows_of_bits<T: Copy>(
+    py: Python<'_>,
+    rows: numpy::ndarray::ArrayView2<'_, T>,
+    bit: impl Fn(T) -> i64,
+) -> PyResult<Vec<Hash256>> {
+    if rows.ncols() != 256 {
+        return Err(invalid_hash(
+            py,
+            format!(
+                "rows of 32 packed bytes or 256 bits, not {} columns",
+                rows.ncols()
+            ),
+        ));
+    }
+    rows.rows()
+        .into_iter()
+        .map(|r| from_bits(py, r.iter().map(|&b| bit(b))))
+        .collect()
+}
+
 /// One hash or many: a single hash in any form is one; a 2-D array is one
 /// per row; any other sequence is one per item.
 pub fn hashes_of(value: &Bound<'_, PyAny>) -> PyResult<Vec<Hash256>> {
@@ -161,50 +182,20 @@ pub fn hashes_of(value: &Bound<'_, PyAny>) -> PyResult<Vec<Hash256>> {
     }
     if let Ok(rows) = value.extract::<PyReadonlyArray2<'_, u8>>() {
         let rows = rows.as_array();
-        return match rows.ncols() {
-            32 => rows
+        if rows.ncols() == 32 {
+            return rows
                 .rows()
                 .into_iter()
                 .map(|r| from_packed(py, &r.to_vec()))
-                .collect::<PyResult<_>>(),
-            256 => rows
-                .rows()
-                .into_iter()
-                .map(|r| from_bits(py, r.iter().map(|&b| i64::from(b))))
-                .collect::<PyResult<_>>(),
-            n => Err(invalid_hash(
-                py,
-                format!("rows of 32 packed bytes or 256 bits, not {n} columns"),
-            )),
-        };
+                .collect();
+        }
+        return rows_of_bits(py, rows, i64::from);
     }
     if let Ok(rows) = value.extract::<PyReadonlyArray2<'_, bool>>() {
-        let rows = rows.as_array();
-        if rows.ncols() != 256 {
-            return Err(invalid_hash(
-                py,
-                format!("rows of 256 bits, not {} columns", rows.ncols()),
-            ));
-        }
-        return rows
-            .rows()
-            .into_iter()
-            .map(|r| from_bits(py, r.iter().map(|&b| i64::from(b))))
-            .collect::<PyResult<_>>();
+        return rows_of_bits(py, rows.as_array(), i64::from);
     }
     if let Ok(rows) = value.extract::<PyReadonlyArray2<'_, i64>>() {
-        let rows = rows.as_array();
-        if rows.ncols() != 256 {
-            return Err(invalid_hash(
-                py,
-                format!("rows of 256 bits, not {} columns", rows.ncols()),
-            ));
-        }
-        return rows
-            .rows()
-            .into_iter()
-            .map(|r| from_bits(py, r.iter().copied()))
-            .collect::<PyResult<_>>();
+        return rows_of_bits(py, rows.as_array(), |b| b);
     }
     if value.getattr("dtype").is_ok() {
         // An array none of the forms above reads: say so of the whole array.
