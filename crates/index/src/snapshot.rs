@@ -28,8 +28,8 @@ pub enum SnapshotError {
     Truncated,
     /// The checksum does not match: the bytes were altered.
     Checksum,
-    /// The same id appears twice.
-    DuplicateId(u64),
+    /// An id appears more than once.
+    DuplicateIds,
 }
 
 impl fmt::Display for SnapshotError {
@@ -41,9 +41,7 @@ impl fmt::Display for SnapshotError {
             SnapshotError::Checksum => {
                 f.write_str("the index snapshot's checksum does not match: it was altered")
             }
-            SnapshotError::DuplicateId(id) => {
-                write!(f, "the index snapshot holds id {id} twice")
-            }
+            SnapshotError::DuplicateIds => f.write_str("the index snapshot holds an id twice"),
         }
     }
 }
@@ -139,12 +137,14 @@ impl PdqIndex {
         if u64::from_le_bytes(stored) != sum.0 {
             return Err(SnapshotError::Checksum);
         }
-        let mut ids: Vec<u64> = entries.iter().map(|(id, _)| *id).collect();
-        ids.sort_unstable();
-        if let Some(pair) = ids.windows(2).find(|w| w[0] == w[1]) {
-            return Err(SnapshotError::DuplicateId(pair[0]));
+        // Building keeps one entry per id, so fewer live entries than read
+        // means an id came twice.
+        let read = entries.len();
+        let index: PdqIndex = entries.into_iter().collect();
+        if index.len() != read {
+            return Err(SnapshotError::DuplicateIds);
         }
-        Ok(entries.into_iter().collect())
+        Ok(index)
     }
 }
 

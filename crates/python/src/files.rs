@@ -4,12 +4,12 @@
 
 use std::path::PathBuf;
 
-use hashwatch_pdq::Hasher;
 use hashwatch_signals::{MediaSignals, SignalHasher, SignalHasherBuilder};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
 use crate::convert::error;
+use crate::pdq::with_hasher;
 
 /// The limits and options of one call, as keyword arguments give them.
 fn hasher(
@@ -115,7 +115,7 @@ pub fn hash_file<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let hasher = hasher(dihedral, max_pixels, max_file_bytes, exif_orientation);
     let signals = py
-        .detach(|| hasher.hash_media_file(&mut Hasher::new(), &path, &mut |_| {}))
+        .detach(|| with_hasher(|pdq| hasher.hash_media_file(pdq, &path, &mut |_| {})))
         .map_err(|e| media_error(py, e))?;
     signals_dict(py, &signals)
 }
@@ -136,7 +136,7 @@ pub fn hash_bytes<'py>(
     let hasher = hasher(dihedral, max_pixels, max_file_bytes, exif_orientation);
     let bytes = data.as_bytes();
     let signals = py
-        .detach(|| hasher.hash_media_bytes(&mut Hasher::new(), bytes))
+        .detach(|| with_hasher(|pdq| hasher.hash_media_bytes(pdq, bytes)))
         .map_err(|e| media_error(py, e))?;
     signals_dict(py, &signals)
 }

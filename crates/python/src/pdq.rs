@@ -109,7 +109,12 @@ fn hash_with<T: Send>(
     let image = pixels.image()?;
     Ok(array
         .py()
-        .detach(|| HASHER.with_borrow_mut(|hasher| hash(hasher, &image))))
+        .detach(|| with_hasher(|hasher| hash(hasher, &image))))
+}
+
+/// Runs `f` with this thread's hasher (call it without the GIL).
+pub fn with_hasher<T>(f: impl FnOnce(&mut Hasher) -> T) -> T {
+    HASHER.with_borrow_mut(f)
 }
 
 /// `compute(image) -> (bits, quality)`, as `pdqhash.compute`: 256 int64
