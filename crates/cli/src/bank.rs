@@ -16,6 +16,9 @@ use crate::output::Table;
 use crate::progress::Progress;
 use crate::{db, hashes};
 
+/// The columns of `bank series`.
+const SERIES_COLUMNS: [&str; 5] = ["series", "size", "entry_id", "item", "merged"];
+
 pub fn run(command: &BankCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
     let store = db::open(db_flags)?;
     let mut out = BufWriter::new(io::stdout().lock());
@@ -161,6 +164,51 @@ pub fn run(command: &BankCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
                 }
             })?;
             written?;
+        }
+        BankCommand::Series {
+            name,
+            radius,
+            format,
+        } => {
+            let started = std::time::Instant::now();
+            let grouping = hashwatch_matcher::bank_series(store.as_ref(), name, *radius)?;
+            let merged_by: std::collections::HashMap<u64, &Vec<u64>> = grouping
+                .merges()
+                .iter()
+                .map(|m| (m.entry, &m.merged))
+                .collect();
+            let mut items = std::collections::HashMap::new();
+            store.entries(name, false, &mut |e| {
+                items.insert(e.id, e.signal.content_id);
+            })?;
+            let table = Table::new(*format, &SERIES_COLUMNS);
+            table.header(&mut out)?;
+            let series = grouping.series();
+            for (id, entries) in &series {
+                let size = grouping.series_of(*id).map_or(entries.len(), |s| s.1);
+                for entry in entries {
+                    let merged = merged_by
+                        .get(entry)
+                        .map(|m| m.iter().map(u64::to_string).collect::<Vec<_>>().join(" "));
+                    table.row(
+                        &mut out,
+                        vec![
+                            Value::from(*id),
+                            Value::from(size),
+                            Value::from(*entry),
+                            Value::from(items.get(entry).cloned().flatten().unwrap_or_default()),
+                            Value::from(merged.unwrap_or_default()),
+                        ],
+                    )?;
+                }
+            }
+            eprintln!(
+                "{} series of {} PDQ entries (radius {radius}, {} merges) in {:.1?}",
+                series.len(),
+                series.iter().map(|(_, e)| e.len()).sum::<usize>(),
+                grouping.merges().len(),
+                started.elapsed()
+            );
         }
         BankCommand::Revoke {
             name,

@@ -495,6 +495,20 @@ pub enum BankCommand {
         #[arg(long, value_enum, default_value_t = ExportFlag::Tsv)]
         format: ExportFlag,
     },
+    /// Group a bank's pictures into series: entries linked by chains of
+    /// near PDQ matches (or belonging to one item). One line per entry:
+    /// its series (named by its oldest entry), how many items the series
+    /// has, and, for an entry that linked series that were apart, the
+    /// series it merged into its own.
+    Series {
+        name: String,
+        /// Largest PDQ distance that links two entries.
+        #[arg(long, value_name = "BITS", default_value_t = hashwatch_matcher::DEFAULT_SERIES_RADIUS,
+              value_parser = clap::value_parser!(u32).range(0..=hashwatch_matcher::MAX_THRESHOLD as i64))]
+        radius: u32,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Tsv)]
+        format: OutputFormat,
+    },
     /// Revoke entries by id or hash: they stop matching at once and stay in
     /// the history.
     Revoke {
@@ -548,6 +562,32 @@ pub struct MatchFlags {
     /// variant matched (files only).
     #[arg(long)]
     pub dihedral: bool,
+
+    /// Also match edited copies: views of each image (borders and bars
+    /// trimmed, the picture inside a screenshot or above a caption, centred
+    /// crops, a small turn undone) against the banks' hashes, and each
+    /// image against the banks' derived hashes (`hash --robust`). Columns
+    /// view and derived say which matched (files only; lookups by hash are
+    /// plain).
+    #[arg(long)]
+    pub robust: bool,
+
+    /// Also say the series of each matched item (column series: named by
+    /// its oldest entry; series_size: its items), as `bank series` groups
+    /// them.
+    #[arg(long)]
+    pub series: bool,
+
+    /// Largest PDQ distance that links two entries of a series.
+    #[arg(long, value_name = "BITS", default_value_t = hashwatch_matcher::DEFAULT_SERIES_RADIUS,
+          value_parser = clap::value_parser!(u32).range(0..=hashwatch_matcher::MAX_THRESHOLD as i64))]
+    pub series_radius: u32,
+
+    /// The largest distance of a robust match: views are extra chances for
+    /// an unrelated picture to match, so they get less room than --threshold.
+    #[arg(long, value_name = "BITS", default_value_t = hashwatch_matcher::DEFAULT_VIEW_THRESHOLD,
+          value_parser = clap::value_parser!(u32).range(0..=hashwatch_matcher::MAX_THRESHOLD as i64))]
+    pub view_threshold: u32,
 
     /// One line per query and known item: its nearest match (an exact
     /// digest before PDQ at the same distance), instead of one per signal.
@@ -675,6 +715,13 @@ pub struct HashFlags {
     /// (columns pdq_rot90 … pdq_flipminus1, as Meta's reference names them).
     #[arg(long)]
     pub dihedral: bool,
+
+    /// Also print derived hashes for banks that match edited copies
+    /// (column pdq_derived: the centred crops, side and corner parts and
+    /// trimmed content of each image, as VIEW:HASH:QUALITY). `bank import`
+    /// keeps them as derived hashes of the item.
+    #[arg(long)]
+    pub robust: bool,
 
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]

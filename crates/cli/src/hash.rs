@@ -41,9 +41,34 @@ const DIHEDRAL_COLUMNS: [&str; 7] = [
     "pdq_flipminus1",
 ];
 
+/// The derived hashes' column, after the others.
+const DERIVED_COLUMN: &str = "pdq_derived";
+
+/// Derived hashes as the `pdq_derived` column holds them: a list of
+/// objects in JSON lines, `VIEW:HASH:QUALITY` separated by spaces in TSV
+/// (what `bank import` reads).
+fn derived_value(derived: &[hashwatch_robust::ViewHash], format: OutputFormat) -> Value {
+    match format {
+        OutputFormat::Json => Value::Array(
+            derived
+                .iter()
+                .map(|d| json!({"view": d.view.name(), "pdq": d.hash.to_string(), "quality": d.quality}))
+                .collect(),
+        ),
+        OutputFormat::Tsv => Value::from(
+            derived
+                .iter()
+                .map(|d| format!("{}:{}:{}", d.view, d.hash, d.quality))
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+    }
+}
+
 /// A file's output values, in column order. The vPDQ is the list of
 /// frames in JSON lines, python-threatexchange's exchange form in TSV.
-fn row(path: &Path, signals: &MediaSignals, dihedral: bool, format: OutputFormat) -> Vec<Value> {
+fn row(path: &Path, signals: &MediaSignals, flags: &HashFlags) -> Vec<Value> {
+    let (dihedral, format) = (flags.dihedral, flags.format);
     let image = signals.image();
     let video = signals.video();
     let digests = signals.digests();
@@ -88,6 +113,9 @@ fn row(path: &Path, signals: &MediaSignals, dihedral: bool, format: OutputFormat
             values.push(hashes.map_or(Value::Null, |h| Value::from(h[k].to_string())));
         }
     }
+    if flags.robust {
+        values.push(image.map_or(Value::Null, |i| derived_value(&i.derived, format)));
+    }
     values
 }
 
@@ -101,16 +129,19 @@ pub fn run(flags: &HashFlags) -> anyhow::Result<ExitCode> {
     let mut builder = SignalHasherBuilder::new();
     builder
         .dihedral(flags.dihedral)
+        .derived_hashes(flags.robust)
         .max_pixels(flags.max_pixels)
         .max_file_bytes(flags.max_file_size)
         .apply_orientation(flags.exif_orientation);
     flags.video.apply(&mut builder);
     let hasher = builder.build();
-    let columns: Vec<&str> = if flags.dihedral {
-        COLUMNS.iter().chain(&DIHEDRAL_COLUMNS).copied().collect()
-    } else {
-        COLUMNS.to_vec()
-    };
+    let mut columns = COLUMNS.to_vec();
+    if flags.dihedral {
+        columns.extend(DIHEDRAL_COLUMNS);
+    }
+    if flags.robust {
+        columns.push(DERIVED_COLUMN);
+    }
     let table = Table::new(flags.format, &columns);
     let entries = walk::expand(&flags.paths, flags.follow);
     let mut progress = Progress::new(entries.len() as u64, !flags.no_progress);
@@ -127,9 +158,7 @@ pub fn run(flags: &HashFlags) -> anyhow::Result<ExitCode> {
             let path = entries[i].path();
             progress.tick(outcome.is_err());
             match outcome {
-                Ok(signals) => {
-                    table.row(&mut out, row(path, &signals, flags.dihedral, flags.format))
-                }
+                Ok(signals) => table.row(&mut out, row(path, &signals, flags)),
                 Err(failure) => {
                     failures += 1;
                     progress.eprintln(&message_line(

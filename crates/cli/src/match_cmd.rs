@@ -117,6 +117,7 @@ pub fn run(flags: &MatchFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
     let mut builder = SignalHasherBuilder::new();
     builder
         .dihedral(flags.dihedral)
+        .query_views(flags.robust)
         .max_pixels(flags.max_pixels);
     flags.video.apply(&mut builder);
     let hasher = builder.build();
@@ -125,11 +126,23 @@ pub fn run(flags: &MatchFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
         quality_floor: flags.quality_floor,
         video_query_percent: flags.video_query_percent,
         video_compared_percent: flags.video_compared_percent,
+        view_threshold: flags.robust.then_some(flags.view_threshold),
     };
     let mut columns = COLUMNS.to_vec();
     if flags.dihedral {
         columns.push("variant");
     }
+    if flags.robust {
+        columns.extend(["view", "derived"]);
+    }
+    if flags.series {
+        columns.extend(["series", "series_size"]);
+    }
+    let series = if flags.series {
+        series_by_bank(&*store, &matcher, flags.series_radius)?
+    } else {
+        HashMap::new()
+    };
     columns.extend(VIDEO_COLUMNS);
     let columns = &columns[..];
     let table = Table::new(flags.format, columns);
@@ -179,15 +192,26 @@ pub fn run(flags: &MatchFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
                         let video = video_values(&m, &frames);
                         let mut row = vec![
                             Value::from(label.clone()),
-                            Value::from(m.bank),
+                            Value::from(m.bank.clone()),
                             Value::from(m.entry_id),
-                            Value::from(item.unwrap_or_default()),
+                            Value::from(item.clone().unwrap_or_default()),
                             Value::from(m.signal_type.name()),
                             Value::from(m.hash),
                             Value::from(m.distance),
                         ];
                         if flags.dihedral {
                             row.push(Value::from(m.variant.unwrap_or("")));
+                        }
+                        if flags.robust {
+                            row.push(m.view.map_or(Value::Null, |v| Value::from(v.name())));
+                            row.push(m.derived.clone().map_or(Value::Null, Value::from));
+                        }
+                        if flags.series {
+                            let found = series
+                                .get(&m.bank)
+                                .and_then(|s| s.of(m.entry_id, item.as_deref()));
+                            row.push(found.map_or(Value::Null, |s| Value::from(s.0)));
+                            row.push(found.map_or(Value::Null, |s| Value::from(s.1)));
                         }
                         row.extend(video);
                         table.row(&mut out, row)?;
@@ -207,6 +231,42 @@ pub fn run(flags: &MatchFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
     } else {
         1
     }))
+}
+
+/// A bank's series, found by entry or, for entries outside the grouping
+/// (derived hashes, digests), by the item they belong to.
+struct BankSeries {
+    grouping: hashwatch_matcher::Grouping,
+    by_item: HashMap<String, u64>,
+}
+
+impl BankSeries {
+    fn of(&self, entry: u64, item: Option<&str>) -> Option<(u64, usize)> {
+        self.grouping.series_of(entry).or_else(|| {
+            let member = self.by_item.get(item?)?;
+            self.grouping.series_of(*member)
+        })
+    }
+}
+
+/// The series of every loaded bank.
+fn series_by_bank(
+    store: &dyn Store,
+    matcher: &Matcher,
+    radius: u32,
+) -> anyhow::Result<HashMap<String, BankSeries>> {
+    let mut out = HashMap::new();
+    for bank in matcher.banks() {
+        let grouping = hashwatch_matcher::bank_series(store, &bank.name, radius)?;
+        let mut by_item = HashMap::new();
+        store.entries(&bank.name, false, &mut |e| {
+            if let (Some(item), true) = (e.signal.content_id, grouping.series_of(e.id).is_some()) {
+                by_item.entry(item).or_insert(e.id);
+            }
+        })?;
+        out.insert(bank.name.clone(), BankSeries { grouping, by_item });
+    }
+    Ok(out)
 }
 
 /// Adds the item (content id) of each matched entry not yet in `items`,
@@ -302,6 +362,7 @@ fn lookup(
                     (SignalType::Sha256, digests.sha256.to_vec()),
                 ],
                 vpdq: video.map(|v| v.video.compact()),
+                views: image.map(|i| i.views.clone()).unwrap_or_default(),
             };
             Ok(Looked {
                 outcome: matcher.lookup(&query, options),

@@ -24,7 +24,7 @@ pub struct ReadOptions {
 
 /// Columns hashwatch reads itself; any other column's cells are kept as the
 /// entry's metadata.
-const KNOWN_COLUMNS: [&str; 24] = [
+const KNOWN_COLUMNS: [&str; 26] = [
     "path",
     "pdq",
     "vpdq",
@@ -49,6 +49,8 @@ const KNOWN_COLUMNS: [&str; 24] = [
     "revoke_reason",
     "metadata",
     "mediaid",
+    "derived",
+    "pdq_derived",
 ];
 
 /// A signal type by the names hash lists use: hashwatch's, HMA's
@@ -495,6 +497,15 @@ fn read_table(
                 let (t, value) = parse_value(cell, Some(t)).map_err(at)?;
                 let mut entry = provenance(NewEntry::new(t, value));
                 entry.quality = quality(&columns, &record).map_err(at)?;
+                entry.derived = match columns.get(&record, "derived") {
+                    None => None,
+                    Some(_) if t != SignalType::Pdq => {
+                        return Err(at(format!(
+                            "a derived {t} value: only PDQ hashes are derived"
+                        )))
+                    }
+                    Some(view) => Some(view_name(view).map_err(at)?),
+                };
                 sink.push(line, entry).map_err(at)?;
             }
             ListFormat::HashOutput => {
@@ -526,6 +537,14 @@ fn read_table(
                         entry.quality = quality(&columns, &record).map_err(at)?;
                     }
                     sink.push(line, entry).map_err(at)?;
+                }
+                let wanted = options.signal_type.is_none_or(|t| t == SignalType::Pdq);
+                if let Some(cell) = columns.get(&record, "pdq_derived").filter(|_| wanted) {
+                    for item in cell.split_whitespace() {
+                        let mut entry = derived_entry(item).map_err(at)?;
+                        entry.content_id = columns.get(&record, "path").map(str::to_string);
+                        sink.push(line, entry).map_err(at)?;
+                    }
                 }
             }
             ListFormat::Wide => {
@@ -559,6 +578,35 @@ fn read_table(
         }
     }
     Ok(format)
+}
+
+/// A view name as hashwatch-robust spells it, checked.
+fn view_name(text: &str) -> Result<String, String> {
+    text.parse::<hashwatch_robust::View>()
+        .map(|v| v.name())
+        .map_err(|e| e.to_string())
+}
+
+/// A derived hash from `hashwatch hash --robust`'s `VIEW:HASH:QUALITY`.
+fn derived_entry(item: &str) -> Result<NewEntry, String> {
+    let mut parts = item.split(':');
+    let (Some(view), Some(hash), Some(q), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(format!("derived hash {item:?} is not VIEW:HASH:QUALITY"));
+    };
+    let value = SignalType::Pdq
+        .parse_value(hash)
+        .map_err(|e| format!("derived hash {item:?}: {e}"))?;
+    let quality = q
+        .parse::<u8>()
+        .ok()
+        .filter(|q| *q <= 100)
+        .ok_or_else(|| format!("derived hash {item:?}: quality {q:?} is not 0-100"))?;
+    let mut entry = NewEntry::new(SignalType::Pdq, value);
+    entry.quality = Some(quality);
+    entry.derived = Some(view_name(view).map_err(|e| format!("derived hash {item:?}: {e}"))?);
+    Ok(entry)
 }
 
 fn quality(columns: &Columns, record: &csv::StringRecord) -> Result<Option<u8>, String> {

@@ -7,7 +7,7 @@ use hashwatch_model::{Entry, SignalType};
 use serde_json::{Map, Value};
 
 /// The export's columns, in order.
-pub const EXPORT_COLUMNS: [&str; 12] = [
+pub const EXPORT_COLUMNS: [&str; 13] = [
     "entry_id",
     "signal_type",
     "hash",
@@ -20,10 +20,11 @@ pub const EXPORT_COLUMNS: [&str; 12] = [
     "revoked_at",
     "revoke_reason",
     "metadata",
+    "derived",
 ];
 
 /// Cells of one entry, in [`EXPORT_COLUMNS`] order; absent values are empty.
-pub fn export_cells(entry: &Entry) -> [String; 12] {
+pub fn export_cells(entry: &Entry) -> [String; 13] {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     [
         entry.id.to_string(),
@@ -42,6 +43,7 @@ pub fn export_cells(entry: &Entry) -> [String; 12] {
         opt(&entry.revoked_at),
         opt(&entry.revoke_reason),
         opt(&entry.signal.metadata),
+        opt(&entry.signal.derived),
     ]
 }
 
@@ -155,6 +157,16 @@ pub fn write_list<W: Write>(
     format: ExportFormat,
     entries: &[Entry],
 ) -> io::Result<()> {
+    if format != ExportFormat::Tsv && entries.iter().any(|e| e.signal.derived.is_some()) {
+        // Derived hashes are marked only in hashwatch's TSV: in any other
+        // list they would pass for the item's own hash.
+        let own: Vec<Entry> = entries
+            .iter()
+            .filter(|e| e.signal.derived.is_none())
+            .cloned()
+            .collect();
+        return write_list(out, format, &own);
+    }
     match format {
         ExportFormat::Tsv => write_export(out, entries.iter().cloned()),
         ExportFormat::Plain => {

@@ -63,6 +63,9 @@ pub struct PageEvent {
     /// Why it was revoked (tombstones).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// For a derived hash, the view of the item's picture that made it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub derived: Option<String>,
 }
 
 /// What travels: the page's exact bytes and a signature over them.
@@ -109,6 +112,7 @@ fn page_event(event: &FeedEvent) -> PageEvent {
             .filter(|_| !removed)
             .and_then(|m| serde_json::from_str(m).ok()),
         reason: e.revoke_reason.clone().filter(|_| removed),
+        derived: e.signal.derived.clone(),
     }
 }
 
@@ -211,6 +215,7 @@ fn incoming(e: PageEvent) -> Result<IncomingEvent, FeedError> {
     signal.category = e.category;
     signal.source = e.source;
     signal.metadata = e.metadata.map(|m| m.to_string());
+    signal.derived = e.derived;
     Ok(IncomingEvent {
         seq: e.seq,
         op,

@@ -31,12 +31,14 @@
 #![forbid(unsafe_code)]
 
 mod exact;
+mod join;
 mod mih;
 mod pdq;
 mod snapshot;
 mod vpdq;
 
 pub use crate::exact::ExactIndex;
+pub use crate::join::near_pairs;
 pub use crate::pdq::{DihedralMatch, Match, PdqIndex, Strategy};
 pub use crate::snapshot::SnapshotError;
 pub use crate::vpdq::{FrameMatch, FramePair, VideoMatch, VpdqIndex};

@@ -26,6 +26,8 @@ use std::collections::HashMap;
 use hashwatch_index::{ExactIndex, PdqIndex, VpdqIndex};
 use hashwatch_pdq::vpdq::{prepare, VpdqFeature};
 use hashwatch_pdq::{Dihedral, Hash256};
+pub use hashwatch_robust::{View, ViewHash, ViewHasher, DEFAULT_VIEW_THRESHOLD};
+pub use hashwatch_series::{Grouping, Member, Merge, DEFAULT_RADIUS as DEFAULT_SERIES_RADIUS};
 use hashwatch_store::{
     Bank, BankKind, Change, ChangeKind, Entry, Error, ErrorKind, SignalType, Store,
 };
@@ -57,6 +59,9 @@ pub struct MatchOptions {
     pub video_query_percent: f64,
     /// Least percentage of a banked video's frames found in the query.
     pub video_compared_percent: f64,
+    /// Robust matching: the query's views and the banks' derived hashes
+    /// also match, at this largest distance (`None`: plain matching only).
+    pub view_threshold: Option<u32>,
 }
 
 impl Default for MatchOptions {
@@ -66,6 +71,7 @@ impl Default for MatchOptions {
             quality_floor: DEFAULT_QUALITY_FLOOR,
             video_query_percent: DEFAULT_VIDEO_QUERY_PERCENT,
             video_compared_percent: DEFAULT_VIDEO_COMPARED_PERCENT,
+            view_threshold: None,
         }
     }
 }
@@ -77,6 +83,7 @@ impl MatchOptions {
             pdq: self.threshold,
             video_query_percent: self.video_query_percent,
             video_compared_percent: self.video_compared_percent,
+            view: self.view_threshold,
         }
     }
 }
@@ -90,6 +97,9 @@ pub struct Thresholds {
     pub video_query_percent: f64,
     /// Least percentage of a banked video's frames found in the query.
     pub video_compared_percent: f64,
+    /// Largest distance of a robust match (a query view or a derived
+    /// hash); `None`: the bank is matched plainly.
+    pub view: Option<u32>,
 }
 
 /// The signals of one query.
@@ -104,6 +114,9 @@ pub struct Query {
     /// A video's frames: matched against banked videos (pytx's vPDQ
     /// semantics) and, frame by frame, against banked images.
     pub vpdq: Option<Vec<VpdqFeature>>,
+    /// Views of the query picture (trimmed, content, crops, turn undone),
+    /// matched in banks matched robustly.
+    pub views: Vec<ViewHash>,
 }
 
 /// How much of two videos matched (pytx's `VPDQMatchResult`).
@@ -147,6 +160,12 @@ pub struct MatchRecord {
     /// For matches involving a video: which frames (the `hash` is then the
     /// banked frame's or image's PDQ, the `distance` theirs).
     pub frames: Option<MatchedFrames>,
+    /// For a robust match, the view of the query that matched (`None`: the
+    /// query's own hash).
+    pub view: Option<View>,
+    /// For a match of a derived hash, the view of the banked picture that
+    /// made it (the `hash` is then the derived hash, never the item's own).
+    pub derived: Option<String>,
 }
 
 impl MatchRecord {
@@ -167,6 +186,8 @@ impl MatchRecord {
             variant: None,
             video: None,
             frames: None,
+            view: None,
+            derived: None,
         }
     }
 }
@@ -189,6 +210,9 @@ pub struct Outcome {
 struct LoadedBank {
     bank: Bank,
     pdq: PdqIndex,
+    /// Derived PDQ hashes, matched only robustly, with their views.
+    derived: PdqIndex,
+    derived_views: HashMap<u64, View>,
     vpdq: VpdqIndex,
     exact: HashMap<SignalType, ExactIndex>,
 }
@@ -201,13 +225,22 @@ impl LoadedBank {
         LoadedBank {
             bank,
             pdq: PdqIndex::new(),
+            derived: PdqIndex::new(),
+            derived_views: HashMap::new(),
             vpdq: VpdqIndex::new(VIDEO_QUALITY_FLOOR),
             exact: HashMap::new(),
         }
     }
 
     fn add(&mut self, entry: &Entry) {
-        if let Some(hash) = entry.pdq() {
+        if let (Some(hash), Some(name)) = (entry.pdq(), &entry.signal.derived) {
+            // A view this build does not know (written by a newer one) is
+            // passed over rather than matched as something else.
+            if let Ok(view) = name.parse::<View>() {
+                self.derived.insert(entry.id, hash);
+                self.derived_views.insert(entry.id, view);
+            }
+        } else if let Some(hash) = entry.pdq() {
             self.pdq.insert(entry.id, hash);
         } else if let Some(features) = entry.vpdq() {
             self.vpdq.insert(entry.id, &features);
@@ -221,6 +254,10 @@ impl LoadedBank {
 
     fn remove(&mut self, entry: &Entry) {
         match entry.signal.signal_type {
+            SignalType::Pdq if entry.signal.derived.is_some() => {
+                self.derived.remove(entry.id);
+                self.derived_views.remove(&entry.id);
+            }
             SignalType::Pdq => {
                 self.pdq.remove(entry.id);
             }
@@ -295,7 +332,9 @@ impl Matcher {
             let name = bank.name.clone();
             let mut loaded_bank = LoadedBank::empty(bank);
             store.entries(&name, false, &mut |entry| {
-                if let Some(hash) = entry.pdq() {
+                if entry.signal.derived.is_some() {
+                    loaded_bank.add(&entry);
+                } else if let Some(hash) = entry.pdq() {
                     pdq.push((entry.id, hash));
                 } else if let Some(features) = entry.vpdq() {
                     videos.push((entry.id, features));
@@ -471,7 +510,7 @@ impl Matcher {
     pub fn heap_bytes(&self) -> usize {
         self.banks
             .iter()
-            .map(|b| b.pdq.heap_bytes() + b.vpdq.heap_bytes())
+            .map(|b| b.pdq.heap_bytes() + b.derived.heap_bytes() + b.vpdq.heap_bytes())
             .sum()
     }
 
@@ -564,6 +603,21 @@ impl Matcher {
                 }
             }
             found.extend(videos.into_iter().map(|m| (kind, m)));
+            if let (Some(h), Some(view_radius)) = (pdq, limits.view) {
+                let plain: Vec<u64> = found
+                    .iter()
+                    .filter(|(_, m)| m.bank == loaded.bank.name)
+                    .map(|(_, m)| m.entry_id)
+                    .collect();
+                let robust =
+                    robust_matches(loaded, h, &query.views, options.quality_floor, view_radius);
+                found.extend(
+                    robust
+                        .into_iter()
+                        .filter(|m| !plain.contains(&m.entry_id))
+                        .map(|m| (kind, m)),
+                );
+            }
             for (t, value) in &query.exact {
                 if let Some(index) = loaded.exact.get(t) {
                     for &id in index.get(value) {
@@ -592,6 +646,67 @@ impl Matcher {
         });
         outcome
     }
+}
+
+/// A query picture's robust matches in one bank: its views against the
+/// banked hashes, and its own hash and views against the derived hashes;
+/// each entry once, at its nearest.
+fn robust_matches(
+    loaded: &LoadedBank,
+    pdq: Hash256,
+    views: &[ViewHash],
+    quality_floor: u8,
+    radius: u32,
+) -> Vec<MatchRecord> {
+    let mut nearest: HashMap<u64, MatchRecord> = HashMap::new();
+    let mut keep = |r: MatchRecord| {
+        let entry = nearest.entry(r.entry_id).or_insert_with(|| r.clone());
+        if r.distance < entry.distance {
+            *entry = r;
+        }
+    };
+    let queries = std::iter::once((None, pdq)).chain(
+        views
+            .iter()
+            .filter(|v| v.quality >= quality_floor)
+            .map(|v| (Some(v.view), v.hash)),
+    );
+    for (view, hash) in queries {
+        if view.is_some() {
+            for m in loaded.pdq.search(&hash, radius) {
+                let banked = loaded.pdq.get(m.id).unwrap_or_default();
+                let mut r = MatchRecord::new(
+                    &loaded.bank.name,
+                    m.id,
+                    SignalType::Pdq,
+                    banked.to_string(),
+                    m.distance,
+                );
+                r.view = view;
+                keep(r);
+            }
+        }
+        for m in loaded.derived.search(&hash, radius) {
+            let Some(&derived) = loaded.derived_views.get(&m.id) else {
+                continue;
+            };
+            if !hashwatch_robust::pairs(view, Some(derived)) {
+                continue;
+            }
+            let banked = loaded.derived.get(m.id).unwrap_or_default();
+            let mut r = MatchRecord::new(
+                &loaded.bank.name,
+                m.id,
+                SignalType::Pdq,
+                banked.to_string(),
+                m.distance,
+            );
+            r.view = view;
+            r.derived = Some(derived.name());
+            keep(r);
+        }
+    }
+    nearest.into_values().collect()
 }
 
 /// A query video's matches in one bank: banked videos as pytx's vPDQ
@@ -645,4 +760,23 @@ fn video_matches(
         out.push(r);
     }
     out
+}
+
+/// A bank's series: its own PDQ hashes (not derived ones, not revoked
+/// ones) grouped by near matches within `radius`.
+pub fn bank_series(store: &dyn Store, bank: &str, radius: u32) -> Result<Grouping, Error> {
+    let mut members = Vec::new();
+    store.entries(bank, false, &mut |entry| {
+        if entry.signal.derived.is_some() {
+            return;
+        }
+        if let Some(hash) = entry.pdq() {
+            members.push(Member {
+                entry: entry.id,
+                item: entry.signal.content_id.clone(),
+                hash,
+            });
+        }
+    })?;
+    Ok(Grouping::build(&members, radius))
 }

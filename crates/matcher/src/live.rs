@@ -11,7 +11,7 @@ use hashwatch_store::{
     Store,
 };
 
-use crate::{MatchOptions, Matcher, Query, Thresholds};
+use crate::{MatchOptions, Matcher, Query, Thresholds, DEFAULT_VIEW_THRESHOLD};
 
 /// The index and what lookups are matched under.
 #[derive(Default)]
@@ -100,6 +100,9 @@ impl View {
         let matcher = self.matcher.as_ref().ok_or(NotLoaded)?;
         let options = MatchOptions {
             threshold: default_threshold,
+            // A query with views (an upload hashed robustly) is matched
+            // robustly in the banks set so; a lookup by hash never is.
+            view_threshold: (!query.views.is_empty()).then_some(DEFAULT_VIEW_THRESHOLD),
             ..MatchOptions::default()
         };
         let outcome = matcher.lookup_with(query, &options, &|bank| {
@@ -128,6 +131,12 @@ impl View {
                 video_compared_percent: settings
                     .video_compared_percent
                     .unwrap_or(defaults.video_compared_percent),
+                // Robust only for a query that brings views (an upload),
+                // in a bank set to match robustly.
+                view: defaults
+                    .view
+                    .filter(|_| settings.robust)
+                    .map(|t| settings.view_threshold.unwrap_or(t)),
             })
         });
         let now = unix_now();

@@ -284,6 +284,11 @@ pub struct NewEntry {
     /// series and victim flags, columns hashwatch does not use), kept so
     /// that an export gives it back.
     pub metadata: Option<String>,
+    /// For a derived hash, the view of the item's picture that made it
+    /// (`crop90`, `trim`: hashwatch-robust's names); `None` for the item's
+    /// own hash. Derived hashes are matched only by robust lookups and
+    /// never stand for the item's own hash.
+    pub derived: Option<String>,
 }
 
 /// One entry's place in [`value_order`].
@@ -339,6 +344,7 @@ impl NewEntry {
             category: None,
             source: None,
             metadata: None,
+            derived: None,
         }
     }
 }

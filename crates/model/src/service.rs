@@ -216,6 +216,13 @@ pub struct BankSettings {
     /// Least percentage of a banked video's frames found in the query,
     /// when not python-threatexchange's 0.
     pub video_compared_percent: Option<f64>,
+    /// Whether uploads are matched robustly here: views of the upload
+    /// (trimmed borders, content regions, crops, undone turns) and the
+    /// bank's derived hashes also match. Lookups by hash never are.
+    pub robust: bool,
+    /// The largest distance of a robust match, when not hashwatch-robust's
+    /// default.
+    pub view_threshold: Option<u32>,
     /// Posted on every match.
     pub webhook: Option<Webhook>,
     /// Queue every match for a curator's review.
@@ -235,6 +242,8 @@ impl Default for BankSettings {
             threshold: None,
             video_query_percent: None,
             video_compared_percent: None,
+            robust: false,
+            view_threshold: None,
             webhook: None,
             review: false,
             shared_with: Vec::new(),

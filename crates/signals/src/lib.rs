@@ -26,6 +26,7 @@ use std::path::Path;
 
 use hashwatch_media::{Decoded, Decoder, DecoderBuilder, Error, Format, Pixels};
 use hashwatch_pdq::{Dihedral, Hasher, Image, PdqHash};
+use hashwatch_robust::{Picture, ViewHash, ViewHasher};
 
 pub use crate::digests::Digests;
 pub use crate::video::{MediaSignals, VideoSignals, DEFAULT_MAX_VIDEO_BYTES};
@@ -48,6 +49,12 @@ pub struct ImageSignals {
     pub width: u32,
     /// Height in pixels, as hashed.
     pub height: u32,
+    /// Views of the picture to match robustly (query side), when asked
+    /// for.
+    pub views: Vec<ViewHash>,
+    /// Derived hashes to bank beside the picture's own (bank side), when
+    /// asked for.
+    pub derived: Vec<ViewHash>,
 }
 
 /// Configures a [`SignalHasher`].
@@ -55,6 +62,8 @@ pub struct ImageSignals {
 pub struct SignalHasherBuilder {
     decoder: DecoderBuilder,
     dihedral: bool,
+    views: Option<ViewHasher>,
+    derived: Option<ViewHasher>,
     max_file_bytes: Option<u64>,
     video: crate::video::VideoSettings,
 }
@@ -69,6 +78,20 @@ impl SignalHasherBuilder {
     /// Also computes the eight dihedral hashes.
     pub fn dihedral(&mut self, yes: bool) -> &mut SignalHasherBuilder {
         self.dihedral = yes;
+        self
+    }
+
+    /// Also hashes the views of each picture that robust matching looks
+    /// for (a query's side).
+    pub fn query_views(&mut self, yes: bool) -> &mut SignalHasherBuilder {
+        self.views = yes.then(ViewHasher::default);
+        self
+    }
+
+    /// Also hashes the derived hashes a bank keeps beside each picture's
+    /// own (a bank's side).
+    pub fn derived_hashes(&mut self, yes: bool) -> &mut SignalHasherBuilder {
+        self.derived = yes.then(ViewHasher::default);
         self
     }
 
@@ -130,6 +153,8 @@ impl SignalHasherBuilder {
         SignalHasher {
             decoder: self.decoder.build(),
             dihedral: self.dihedral,
+            views: self.views.clone(),
+            derived: self.derived.clone(),
             max_file_bytes: self.max_file_bytes.unwrap_or(DEFAULT_MAX_FILE_BYTES),
             video: self.video.clone(),
         }
@@ -142,6 +167,8 @@ impl SignalHasherBuilder {
 pub struct SignalHasher {
     decoder: Decoder,
     dihedral: bool,
+    views: Option<ViewHasher>,
+    derived: Option<ViewHasher>,
     max_file_bytes: u64,
     video: crate::video::VideoSettings,
 }
@@ -158,6 +185,22 @@ impl SignalHasher {
         let decoded = self.decoder.decode(bytes)?;
         let digests = Digests::of(bytes);
         let (pdq_hash, dihedral) = hash_pixels(pdq, &decoded, self.dihedral);
+        let (views, derived) = match (&self.views, &self.derived) {
+            (None, None) => (Vec::new(), Vec::new()),
+            (views, derived) => match picture(&decoded) {
+                Some(p) => (
+                    views
+                        .as_ref()
+                        .map(|v| v.query_views(pdq, &p))
+                        .unwrap_or_default(),
+                    derived
+                        .as_ref()
+                        .map(|v| v.derived(pdq, &p))
+                        .unwrap_or_default(),
+                ),
+                None => (Vec::new(), Vec::new()),
+            },
+        };
         Ok(ImageSignals {
             pdq: pdq_hash,
             dihedral,
@@ -165,7 +208,18 @@ impl SignalHasher {
             format: decoded.format,
             width: decoded.width,
             height: decoded.height,
+            views,
+            derived,
         })
+    }
+}
+
+/// Decoded pixels as the robust views take them (a copy).
+pub fn picture(decoded: &Decoded) -> Option<Picture> {
+    let (width, height) = (decoded.width as usize, decoded.height as usize);
+    match &decoded.pixels {
+        Pixels::Rgb(p) => Picture::from_rgb(width, height, p.clone()),
+        Pixels::Grey(p) => Picture::from_grey(width, height, p),
     }
 }
 

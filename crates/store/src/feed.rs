@@ -583,16 +583,17 @@ fn insert_rows(
 ) -> Result<(), Error> {
     let mut sql = String::from(
         "INSERT INTO entries (bank_id, origin, added_at, added_version, signal_type, value,
-                              quality, content_id, category, source, metadata) VALUES ",
+                              quality, content_id, category, source, metadata, derived) VALUES ",
     );
-    let mut params: Vec<Param> = Vec::with_capacity(rows.len() * 11);
+    let mut params: Vec<Param> = Vec::with_capacity(rows.len() * 12);
     for (i, e) in rows.iter().enumerate() {
         if i > 0 {
             sql.push(',');
         }
         sql.push_str(
             "(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), ?, ?, \
-             CAST(CAST(? AS BIGINT) AS SMALLINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT))",
+             CAST(CAST(? AS BIGINT) AS SMALLINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), \
+             CAST(? AS TEXT))",
         );
         let s = &e.signal;
         params.extend([
@@ -607,6 +608,7 @@ fn insert_rows(
             s.category.clone().into(),
             s.source.clone().into(),
             s.metadata.clone().into(),
+            s.derived.clone().into(),
         ]);
     }
     sql.push_str(" ON CONFLICT DO NOTHING");

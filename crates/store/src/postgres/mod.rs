@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0016_long_values.sql"),
     include_str!("../../migrations/postgres/0017_video_thresholds.sql"),
     include_str!("../../migrations/postgres/0018_ui_sessions.sql"),
+    include_str!("../../migrations/postgres/0019_robust_matching.sql"),
 ];
 
 /// An arbitrary constant: migrations on several nodes take turns.
@@ -71,7 +72,7 @@ fn record(tx: &mut impl GenericClient, bank: &str, kind: &ChangeKind) -> Result<
 }
 
 const ENTRY_COLUMNS: &str = "id, signal_type, value, quality, content_id, category, source,
-    added_at, added_version, revoked_at, revoke_reason, metadata";
+    added_at, added_version, revoked_at, revoke_reason, metadata, derived";
 
 /// An entry from a row of [`ENTRY_COLUMNS`]; `None` for signal types this
 /// build does not know.
@@ -88,6 +89,7 @@ fn row_to_entry(r: &postgres::Row) -> Option<Entry> {
             category: r.get(5),
             source: r.get(6),
             metadata: r.get(11),
+            derived: r.get(12),
         },
         added_at: r.get(7),
         added_version: r.get(8),
@@ -270,7 +272,7 @@ fn import_in(
     tx.batch_execute(
         "CREATE TEMP TABLE IF NOT EXISTS import_rows (
             ord BIGINT, signal_type TEXT, value BYTEA, quality SMALLINT,
-            content_id TEXT, category TEXT, source TEXT, metadata TEXT
+            content_id TEXT, category TEXT, source TEXT, metadata TEXT, derived TEXT
          ) ON COMMIT DROP;
          TRUNCATE import_rows",
     )?;
@@ -289,7 +291,13 @@ fn import_in(
             Some(q) => line.push_str(&q.to_string()),
             None => line.push_str("\\N"),
         }
-        for field in [&e.content_id, &e.category, &e.source, &e.metadata] {
+        for field in [
+            &e.content_id,
+            &e.category,
+            &e.source,
+            &e.metadata,
+            &e.derived,
+        ] {
             line.push('\t');
             copy_text(&mut line, field.as_deref());
         }
@@ -305,8 +313,9 @@ fn import_in(
     let version = bank.version + 1;
     let added = tx.execute(
         "INSERT INTO entries (bank_id, signal_type, value, quality, content_id, category, source,
-                              origin, added_at, added_version, metadata)
-         SELECT $1, signal_type, value, quality, content_id, category, source, $2, $3, $4, metadata
+                              origin, added_at, added_version, metadata, derived)
+         SELECT $1, signal_type, value, quality, content_id, category, source, $2, $3, $4, metadata,
+                derived
          FROM import_rows ORDER BY ord
          ON CONFLICT DO NOTHING",
         &[&bank.id, &origin, &now(), &version],

@@ -12,13 +12,14 @@ fn write_settings(tx: &mut dyn SqlTx, bank: &str, settings: &BankSettings) -> Re
     tx.exec(
         "INSERT INTO bank_settings
             (bank_id, tenant, enabled_ratio, threshold, webhook_url, webhook_secret, review,
-             video_query_percent, video_compared_percent)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+             video_query_percent, video_compared_percent, robust, view_threshold)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (bank_id) DO UPDATE SET tenant = excluded.tenant,
             enabled_ratio = excluded.enabled_ratio, threshold = excluded.threshold,
             webhook_url = excluded.webhook_url, webhook_secret = excluded.webhook_secret,
             review = excluded.review, video_query_percent = excluded.video_query_percent,
-            video_compared_percent = excluded.video_compared_percent",
+            video_compared_percent = excluded.video_compared_percent,
+            robust = excluded.robust, view_threshold = excluded.view_threshold",
         &[
             id.into(),
             settings.tenant.as_str().into(),
@@ -29,6 +30,8 @@ fn write_settings(tx: &mut dyn SqlTx, bank: &str, settings: &BankSettings) -> Re
             i64::from(settings.review).into(),
             settings.video_query_percent.into(),
             settings.video_compared_percent.into(),
+            i64::from(settings.robust).into(),
+            settings.view_threshold.map(i64::from).into(),
         ],
     )?;
     tx.exec("DELETE FROM bank_shares WHERE bank_id = ?", &[id.into()])?;
@@ -59,7 +62,7 @@ impl Records<'_> {
             let rows = tx.query(
                 "SELECT b.name, s.tenant, s.enabled_ratio, s.threshold, s.webhook_url,
                         s.webhook_secret, s.review, s.video_query_percent,
-                        s.video_compared_percent
+                        s.video_compared_percent, s.robust, s.view_threshold
                  FROM banks b LEFT JOIN bank_settings s ON s.bank_id = b.id",
                 &[],
             )?;
@@ -77,6 +80,8 @@ impl Records<'_> {
                     settings.review = r.req_int(6)? != 0;
                     settings.video_query_percent = r.real(7)?;
                     settings.video_compared_percent = r.real(8)?;
+                    settings.robust = r.req_int(9)? != 0;
+                    settings.view_threshold = r.int(10)?.map(|t| t as u32);
                 }
                 out.insert(name, settings);
             }

@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0016_long_values.sql"),
     include_str!("../../migrations/sqlite/0017_video_thresholds.sql"),
     include_str!("../../migrations/sqlite/0018_ui_sessions.sql"),
+    include_str!("../../migrations/sqlite/0019_robust_matching.sql"),
 ];
 
 /// Banks in one SQLite file.
@@ -147,35 +148,36 @@ fn record(conn: &Connection, bank: &str, kind: &ChangeKind) -> Result<(), Error>
 const IMPORT_ROWS_PER_INSERT: usize = 64;
 
 /// An `INSERT OR IGNORE` of `rows` entries: ?1-?4 are the import's bank,
-/// origin, time and version; each row has seven placeholders of its own.
+/// origin, time and version; each row has eight placeholders of its own.
 fn import_statement(rows: usize) -> String {
     let mut sql = String::from(
         "INSERT OR IGNORE INTO entries
             (bank_id, origin, added_at, added_version,
-             signal_type, value, quality, content_id, category, source, metadata)
+             signal_type, value, quality, content_id, category, source, metadata, derived)
          VALUES ",
     );
     for r in 0..rows {
-        let p = 5 + r * 7;
+        let p = 5 + r * 8;
         if r > 0 {
             sql.push(',');
         }
         sql.push_str(&format!(
-            "(?1, ?2, ?3, ?4, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{})",
+            "(?1, ?2, ?3, ?4, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{})",
             p,
             p + 1,
             p + 2,
             p + 3,
             p + 4,
             p + 5,
-            p + 6
+            p + 6,
+            p + 7
         ));
     }
     sql
 }
 
 const ENTRY_COLUMNS: &str = "id, signal_type, value, quality, content_id, category, source,
-    added_at, added_version, revoked_at, revoke_reason, metadata";
+    added_at, added_version, revoked_at, revoke_reason, metadata, derived";
 
 /// An entry from a row of [`ENTRY_COLUMNS`]; `None` for signal types this
 /// build does not know (rows from a newer version are passed over rather
@@ -195,6 +197,7 @@ fn row_to_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Entry>> {
             category: r.get(5)?,
             source: r.get(6)?,
             metadata: r.get(11)?,
+            derived: r.get(12)?,
         },
         added_at: r.get(7)?,
         added_version: r.get(8)?,
@@ -268,14 +271,14 @@ fn import_in(
             tx.prepare_cached(&import_statement(rows.len()))?
         };
         // Placeholders ?1-?4 are the import's constants, shared by all
-        // rows; each row binds its own seven after them.
+        // rows; each row binds its own eight after them.
         insert.raw_bind_parameter(1, bank.id)?;
         insert.raw_bind_parameter(2, origin)?;
         insert.raw_bind_parameter(3, &added_at)?;
         insert.raw_bind_parameter(4, version)?;
         for (r, row) in rows.iter().enumerate() {
             let e = &entries[row.at];
-            let p = 5 + r * 7;
+            let p = 5 + r * 8;
             insert.raw_bind_parameter(p, e.signal_type.name())?;
             insert.raw_bind_parameter(p + 1, &e.value)?;
             insert.raw_bind_parameter(p + 2, e.quality)?;
@@ -283,6 +286,7 @@ fn import_in(
             insert.raw_bind_parameter(p + 4, &e.category)?;
             insert.raw_bind_parameter(p + 5, &e.source)?;
             insert.raw_bind_parameter(p + 6, &e.metadata)?;
+            insert.raw_bind_parameter(p + 7, &e.derived)?;
         }
         added += insert.raw_execute()? as u64;
         done += rows.len();

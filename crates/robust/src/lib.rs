@@ -1,0 +1,432 @@
+//! Views of an image, each hashed with exact PDQ, to find edited copies of
+//! known pictures that PDQ alone misses.
+//!
+//! Re-posted copies are often bordered, letterboxed, captioned, cropped,
+//! turned a little or shown inside a screenshot. PDQ changes a lot under
+//! each of these, but the picture inside is still there. A [`ViewHasher`]
+//! finds it and hashes it with the same PDQ as everything else, so banks
+//! stay PDQ and exchangeable:
+//!
+//! - on the query side, [`ViewHasher::query_views`]: the picture with
+//!   uniform borders and bars trimmed ([`View::Trim`]), the content region
+//!   inside captions, title bars and frames ([`View::Content`]), centred
+//!   crops ([`View::Crop`]) and small turns undone ([`View::Turn`]);
+//! - on the bank side, [`ViewHasher::derived`]: extra hashes of a known
+//!   picture (its centred crops, its own trimmed content), kept beside its
+//!   hash and marked as derived.
+//!
+//! A match of a view is only as good as the view, so matchers give views a
+//! tighter threshold than the plain hash ([`DEFAULT_VIEW_THRESHOLD`]); the
+//! benchmark in `benches/robust.rs` measures both recall and false matches.
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod picture;
+mod trim;
+mod turn;
+
+use std::fmt;
+use std::str::FromStr;
+
+use hashwatch_pdq::{Hash256, Hasher, Image};
+
+pub use crate::picture::{Picture, Rect};
+
+/// The largest distance at which a view matches. Views are extra chances
+/// for an unrelated picture to match, so they get less room than the
+/// plain hash's 31; the benchmark chose it (false matches no more than
+/// plain PDQ's on 10,000 × 10,000 unrelated images).
+pub const DEFAULT_VIEW_THRESHOLD: u32 = 24;
+
+/// Views smaller than this share of each side of the picture are not
+/// taken: what is left says too little.
+const LEAST_PERCENT: usize = 30;
+
+/// A picture inside a screenshot or a window may be smaller: this share of
+/// each side of the whole.
+const LEAST_FRAMED_PERCENT: usize = 12;
+
+/// The working size for finding boxes and turning.
+const WORKING_SIDE: usize = 512;
+
+/// One way of looking at a picture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum View {
+    /// Uniform and near-uniform borders, letterbox and pillarbox bars
+    /// trimmed.
+    Trim,
+    /// The innermost box framed by straight edges against flat
+    /// surroundings: the picture inside a screenshot, a window, a caption
+    /// banner or a frame.
+    Content,
+    /// The centred crop keeping this percentage of each side.
+    Crop(u8),
+    /// The part keeping this percentage of the picture from one side or
+    /// corner: of the width (or height) alone for a side, of both for a
+    /// corner.
+    Part(u8, Anchor),
+    /// A turn of about this many degrees (anticlockwise when positive)
+    /// undone, and the canvas it left trimmed. The angle is measured from
+    /// the corners the turn filled.
+    Turn(i8),
+}
+
+impl View {
+    /// The view's name: `trim`, `content`, `crop90`, `turn+4`, `turn-4`.
+    pub fn name(&self) -> String {
+        match self {
+            View::Trim => "trim".to_string(),
+            View::Content => "content".to_string(),
+            View::Crop(p) => format!("crop{p}"),
+            View::Part(p, anchor) => format!("crop{p}{}", anchor.name()),
+            View::Turn(d) => format!("turn{d:+}"),
+        }
+    }
+}
+
+impl fmt::Display for View {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+/// The side or corner a [`View::Part`] keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Anchor {
+    /// The left part.
+    Left,
+    /// The right part.
+    Right,
+    /// The top part.
+    Top,
+    /// The bottom part.
+    Bottom,
+    /// The top left part.
+    TopLeft,
+    /// The top right part.
+    TopRight,
+    /// The bottom left part.
+    BottomLeft,
+    /// The bottom right part.
+    BottomRight,
+}
+
+impl Anchor {
+    /// Every anchor.
+    pub const ALL: [Anchor; 8] = [
+        Anchor::Left,
+        Anchor::Right,
+        Anchor::Top,
+        Anchor::Bottom,
+        Anchor::TopLeft,
+        Anchor::TopRight,
+        Anchor::BottomLeft,
+        Anchor::BottomRight,
+    ];
+    /// The four sides.
+    pub const SIDES: [Anchor; 4] = [Anchor::Left, Anchor::Right, Anchor::Top, Anchor::Bottom];
+    /// The four corners.
+    pub const CORNERS: [Anchor; 4] = [
+        Anchor::TopLeft,
+        Anchor::TopRight,
+        Anchor::BottomLeft,
+        Anchor::BottomRight,
+    ];
+
+    /// The short name in a view's name: `l`, `r`, `t`, `b`, `tl`, `tr`,
+    /// `bl`, `br`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Anchor::Left => "l",
+            Anchor::Right => "r",
+            Anchor::Top => "t",
+            Anchor::Bottom => "b",
+            Anchor::TopLeft => "tl",
+            Anchor::TopRight => "tr",
+            Anchor::BottomLeft => "bl",
+            Anchor::BottomRight => "br",
+        }
+    }
+
+    /// The part of a `width` × `height` picture keeping `percent`.
+    fn part(&self, width: usize, height: usize, percent: u8) -> Rect {
+        let keep = |n: usize| (n * usize::from(percent) / 100).max(1);
+        let (kw, kh) = (keep(width), keep(height));
+        let (x, y, w, h) = match self {
+            Anchor::Left => (0, 0, kw, height),
+            Anchor::Right => (width - kw, 0, kw, height),
+            Anchor::Top => (0, 0, width, kh),
+            Anchor::Bottom => (0, height - kh, width, kh),
+            Anchor::TopLeft => (0, 0, kw, kh),
+            Anchor::TopRight => (width - kw, 0, kw, kh),
+            Anchor::BottomLeft => (0, height - kh, kw, kh),
+            Anchor::BottomRight => (width - kw, height - kh, kw, kh),
+        };
+        Rect {
+            x,
+            y,
+            width: w,
+            height: h,
+        }
+    }
+}
+
+/// A name that is not a view's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownView(pub String);
+
+impl fmt::Display for UnknownView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown view {:?} (trim, content, cropNN with NN 50-99, turn+D or turn-D with D 1-20)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownView {}
+
+impl FromStr for View {
+    type Err = UnknownView;
+    fn from_str(s: &str) -> Result<View, UnknownView> {
+        let unknown = || UnknownView(s.to_string());
+        match s {
+            "trim" => return Ok(View::Trim),
+            "content" => return Ok(View::Content),
+            _ => {}
+        }
+        if let Some(rest) = s.strip_prefix("crop") {
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            let (p, anchor) = rest.split_at(digits);
+            let p: u8 = p.parse().map_err(|_| unknown())?;
+            if !(50..=99).contains(&p) {
+                return Err(unknown());
+            }
+            if anchor.is_empty() {
+                return Ok(View::Crop(p));
+            }
+            let anchor = Anchor::ALL
+                .into_iter()
+                .find(|a| a.name() == anchor)
+                .ok_or_else(unknown)?;
+            return Ok(View::Part(p, anchor));
+        }
+        if let Some(d) = s.strip_prefix("turn") {
+            if !d.starts_with(['+', '-']) {
+                return Err(unknown());
+            }
+            let d: i8 = d.parse().map_err(|_| unknown())?;
+            return (1..=20)
+                .contains(&d.unsigned_abs())
+                .then_some(View::Turn(d))
+                .ok_or_else(unknown);
+        }
+        Err(unknown())
+    }
+}
+
+/// Whether a hash of the query (its own, `None`, or a view) may match a
+/// banked hash (the picture's own, `None`, or a derived one) in robust
+/// matching. The same view on both sides is left out: two crops or two
+/// trims of different pictures lose what told them apart (their margins)
+/// and match far more often than either picture does, while an edited
+/// copy needs one side's view only (measured in `benches/robust`).
+pub fn pairs(query: Option<View>, banked: Option<View>) -> bool {
+    match (query, banked) {
+        (None, None) => false,
+        (Some(_), None) | (None, Some(_)) => true,
+        // A crop's trimmed copy, or a turned crop.
+        (
+            Some(View::Trim | View::Content | View::Turn(_)),
+            Some(View::Crop(_) | View::Part(..)),
+        ) => true,
+        (Some(_), Some(_)) => false,
+    }
+}
+
+/// A view's PDQ hash and quality.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ViewHash {
+    /// The view.
+    pub view: View,
+    /// Its PDQ hash.
+    pub hash: Hash256,
+    /// Its PDQ quality.
+    pub quality: u8,
+}
+
+/// Which views to take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewHasher {
+    /// Query side: centred crops, by percentage kept.
+    pub query_crops: Vec<u8>,
+    /// Bank side: centred crops, by percentage kept.
+    pub derived_crops: Vec<u8>,
+    /// Bank side: parts keeping this percentage from each side.
+    pub derived_sides: Vec<u8>,
+    /// Bank side: parts keeping this percentage from each corner.
+    pub derived_corners: Vec<u8>,
+    /// Bank side: also the trimmed picture.
+    pub derived_trim: bool,
+}
+
+impl Default for ViewHasher {
+    fn default() -> ViewHasher {
+        ViewHasher {
+            query_crops: Vec::new(),
+            derived_crops: vec![90, 80],
+            derived_sides: vec![90],
+            derived_corners: vec![85],
+            derived_trim: true,
+        }
+    }
+}
+
+fn hash_picture(pdq: &mut Hasher, picture: &Picture) -> Option<(Hash256, u8)> {
+    let image = Image::rgb(picture.rgb(), picture.width(), picture.height()).ok()?;
+    let hashed = pdq.hash(&image);
+    Some((hashed.hash, hashed.quality))
+}
+
+/// Boxes already hashed, so that two views of one region are hashed once.
+struct Taken(Vec<Rect>);
+
+impl Taken {
+    /// Adds `rect` of the picture as `view`, unless that region is taken.
+    fn push(
+        &mut self,
+        picture: &Picture,
+        rect: Rect,
+        view: View,
+        views: &mut Vec<(View, Picture)>,
+    ) {
+        if !self.0.contains(&rect) {
+            self.0.push(rect);
+            views.push((view, picture.crop(rect)));
+        }
+    }
+}
+
+impl ViewHasher {
+    /// The views of a query picture, without the plain hash. Views that
+    /// would be the whole picture, or too small a part of it, are left out.
+    pub fn query_views(&self, pdq: &mut Hasher, picture: &Picture) -> Vec<ViewHash> {
+        hash_all(pdq, self.query_pictures(picture))
+    }
+
+    /// The derived hashes of a known picture: extra hashes a bank keeps
+    /// beside its own, marked as derived.
+    pub fn derived(&self, pdq: &mut Hasher, picture: &Picture) -> Vec<ViewHash> {
+        hash_all(pdq, self.derived_pictures(picture))
+    }
+
+    /// The pictures [`ViewHasher::query_views`] hashes.
+    pub fn query_pictures(&self, picture: &Picture) -> Vec<(View, Picture)> {
+        let working = picture.shrink_to(WORKING_SIDE);
+        let mut taken = Taken(vec![picture.bounds()]);
+        let mut views = Vec::new();
+        let scale = |r: Rect| {
+            r.rescale(
+                (working.width(), working.height()),
+                (picture.width(), picture.height()),
+            )
+        };
+        let trimmed = trim::content_box(&working, trim::UNIFORM, LEAST_PERCENT);
+        if let Some(rect) = trimmed {
+            taken.push(picture, scale(rect), View::Trim, &mut views);
+        }
+        if let Some(rect) = trim::innermost_frame(&working, LEAST_FRAMED_PERCENT) {
+            taken.push(picture, scale(rect), View::Content, &mut views);
+        }
+        for &percent in &self.query_crops {
+            let rect = Rect::centre(picture.width(), picture.height(), percent.into());
+            taken.push(picture, rect, View::Crop(percent), &mut views);
+        }
+        // Bars around a turned picture go first, so that its corners touch
+        // the edges.
+        let (unbarred, unbarred_working) = match trimmed {
+            Some(r) => (picture.crop(scale(r)), working.crop(r)),
+            None => (picture.clone(), working.clone()),
+        };
+        if let Some(turn) = turn::undo(&unbarred, &unbarred_working) {
+            views.push(turn);
+        }
+        views
+    }
+
+    /// The pictures [`ViewHasher::derived`] hashes.
+    pub fn derived_pictures(&self, picture: &Picture) -> Vec<(View, Picture)> {
+        let working = picture.shrink_to(WORKING_SIDE);
+        let mut taken = Taken(vec![picture.bounds()]);
+        let mut views = Vec::new();
+        if self.derived_trim {
+            if let Some(rect) = trim::content_box(&working, trim::UNIFORM, LEAST_PERCENT) {
+                let rect = rect.rescale(
+                    (working.width(), working.height()),
+                    (picture.width(), picture.height()),
+                );
+                taken.push(picture, rect, View::Trim, &mut views);
+            }
+        }
+        for &percent in &self.derived_crops {
+            let rect = Rect::centre(picture.width(), picture.height(), percent.into());
+            taken.push(picture, rect, View::Crop(percent), &mut views);
+        }
+        let parts = (self
+            .derived_sides
+            .iter()
+            .flat_map(|&p| Anchor::SIDES.map(|a| (p, a))))
+        .chain(
+            self.derived_corners
+                .iter()
+                .flat_map(|&p| Anchor::CORNERS.map(|a| (p, a))),
+        );
+        for (percent, anchor) in parts {
+            let rect = anchor.part(picture.width(), picture.height(), percent);
+            taken.push(picture, rect, View::Part(percent, anchor), &mut views);
+        }
+        views
+    }
+}
+
+fn hash_all(pdq: &mut Hasher, pictures: Vec<(View, Picture)>) -> Vec<ViewHash> {
+    pictures
+        .into_iter()
+        .filter_map(|(view, picture)| {
+            let (hash, quality) = hash_picture(pdq, &picture)?;
+            Some(ViewHash {
+                view,
+                hash,
+                quality,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn view_names_read_back() {
+        for view in [
+            View::Trim,
+            View::Content,
+            View::Crop(90),
+            View::Part(85, Anchor::TopLeft),
+            View::Part(90, Anchor::Right),
+            View::Turn(-6),
+            View::Turn(3),
+        ] {
+            assert_eq!(view.name().parse::<View>(), Ok(view));
+        }
+        for bad in [
+            "", "crop", "crop100", "crop4", "crop90x", "cropl", "turn3", "turn+0", "turn+40",
+            "Trim",
+        ] {
+            assert!(bad.parse::<View>().is_err(), "{bad}");
+        }
+    }
+}
