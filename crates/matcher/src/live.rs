@@ -45,6 +45,10 @@ pub struct Hit {
     pub video: Option<crate::VideoScores>,
     /// For matches involving a video: which frames.
     pub frames: Option<crate::MatchedFrames>,
+    /// For a robust match, the view of the upload that matched.
+    pub view: Option<crate::View>,
+    /// For a match of a derived hash, the view of the banked picture.
+    pub derived: Option<String>,
 }
 
 /// Which banks take part in a lookup.
@@ -151,6 +155,8 @@ impl View {
                 distance: m.distance,
                 video: m.video,
                 frames: m.frames,
+                view: m.view,
+                derived: m.derived,
             })
             .filter(|h| self.enabled(h.content_id, now))
             .collect())

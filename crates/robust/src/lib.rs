@@ -37,7 +37,7 @@ pub use crate::picture::{Picture, Rect};
 /// for an unrelated picture to match, so they get less room than the
 /// plain hash's 31; the benchmark chose it (false matches no more than
 /// plain PDQ's on 10,000 × 10,000 unrelated images).
-pub const DEFAULT_VIEW_THRESHOLD: u32 = 24;
+pub const DEFAULT_VIEW_THRESHOLD: u32 = 20;
 
 /// Views smaller than this share of each side of the picture are not
 /// taken: what is left says too little.

@@ -145,7 +145,7 @@ pub(crate) fn content_box(picture: &Picture, rule: LineRule, least_percent: usiz
 const EDGE_STEP: i32 = 20;
 /// Gaps in an edge run up to this long are bridged (where the frame's
 /// colour happens to meet the picture's).
-const EDGE_GAP: usize = 4;
+const EDGE_GAP: usize = 1;
 /// An edge line must run along at least this share of the box side.
 const EDGE_COVER: f64 = 0.75;
 /// Edge lines kept as candidates in each direction, longest first.
@@ -262,9 +262,10 @@ pub(crate) fn framed_box(picture: &Picture, least_percent: usize) -> Option<Rect
     let bottom_lines = candidates(&bottoms, least_w);
     let left_lines = candidates(&lefts, least_h);
     let right_lines = candidates(&rights, least_h);
-    // The most sides that are real edges rather than the canvas's, then
-    // the largest: a window's frame before a box the canvas closes.
-    let mut best: Option<((usize, usize), Rect)> = None;
+    // Large boxes, and boxes with more sides that are real edges rather
+    // than the canvas's: a window before a box the canvas closes, but the
+    // picture under a caption before the block of text in the caption.
+    let mut best: Option<(usize, Rect)> = None;
     for &y0 in &top_lines {
         for &y1 in bottom_lines.iter().filter(|&&y1| y1 >= y0 + least_h) {
             for &x0 in &left_lines {
@@ -274,7 +275,7 @@ pub(crate) fn framed_box(picture: &Picture, least_percent: usize) -> Option<Rect
                         + usize::from(y1 < h)
                         + usize::from(x0 > 0)
                         + usize::from(x1 < w);
-                    let score = (real, area);
+                    let score = area * (1 + real);
                     if area == w * h || best.is_some_and(|(b, _)| b >= score) {
                         continue;
                     }
@@ -373,7 +374,14 @@ mod tests {
 
     #[test]
     fn a_picture_inside_a_window_is_framed() {
-        let inner = textured(60, 40);
+        // A bright picture on a dark gradient desktop.
+        let rgb = (0..60 * 40)
+            .flat_map(|i| {
+                let v = (120 + (i % 60 * 7 + i / 60 * 13) % 120) as u8;
+                [v, v / 2 + 100, 255 - v / 3]
+            })
+            .collect();
+        let inner = Picture::from_rgb(60, 40, rgb).expect("sizes agree");
         let mut screen = Picture::filled(120, 100, [0, 0, 0]);
         for y in 0..100 {
             screen.fill(

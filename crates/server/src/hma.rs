@@ -127,6 +127,14 @@ pub struct LookupMatch {
     /// The banked video's frame nearest the match, by timestamp.
     #[serde(skip_serializing_if = "Option::is_none")]
     bank_timestamp: Option<f64>,
+    /// For a robust match (a bank set to match uploads robustly), the
+    /// view of the upload that matched: `trim`, `content`, `turn+4` …
+    #[serde(skip_serializing_if = "Option::is_none")]
+    view: Option<String>,
+    /// For a match of a derived hash, the view of the banked picture
+    /// that made it (`crop90`, `crop85tl` …); `distance` is then to it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    derived: Option<String>,
 }
 
 /// Matches by bank name.
@@ -1050,6 +1058,8 @@ fn lookup_match(h: &Hit) -> LookupMatch {
         compared_match_percent: h.video.map(|v| v.compared_match_percent),
         timestamp: h.frames.and_then(|f| f.query_timestamp),
         bank_timestamp: h.frames.and_then(|f| f.bank_timestamp),
+        view: h.view.map(|v| v.name()),
+        derived: h.derived.clone(),
     }
 }
 

@@ -40,6 +40,7 @@ pub mod records;
 pub mod request;
 pub mod reviews;
 pub mod secrets;
+pub mod series;
 pub mod settings;
 pub mod signals;
 pub mod state;
@@ -93,6 +94,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
             hma::delete_content
         ))
         .routes(routes!(settings::get_settings, settings::put_settings))
+        .routes(routes!(series::get_series))
         .routes(routes!(hma::signal_types))
         .routes(routes!(hma::signal_type_index))
         .routes(routes!(hma::content_types))

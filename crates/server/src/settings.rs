@@ -1,4 +1,5 @@
-//! A bank's service settings: threshold, webhook, review and sharing.
+//! A bank's service settings: thresholds, robust matching, webhook, review
+//! and sharing.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -31,6 +32,13 @@ pub struct SettingsView {
     /// Least percentage of a banked video's frames found in the query
     /// (0 when not set).
     video_compared_percent: Option<f64>,
+    /// Whether uploads are also matched by their views (trimmed borders,
+    /// the picture inside a screenshot or above a caption, an undone turn)
+    /// and against the bank's derived hashes. Lookups by hash never are.
+    robust: bool,
+    /// The largest distance of a robust match (hashwatch-robust's default
+    /// when not set).
+    view_threshold: Option<u32>,
     webhook: Option<WebhookView>,
     review: bool,
     shared_with: Vec<String>,
@@ -55,6 +63,8 @@ impl SettingsView {
             threshold: s.threshold,
             video_query_percent: s.video_query_percent,
             video_compared_percent: s.video_compared_percent,
+            robust: s.robust,
+            view_threshold: s.view_threshold,
             webhook: s
                 .webhook
                 .as_ref()
@@ -110,6 +120,11 @@ struct SettingsBody {
     #[serde(default, with = "double_option")]
     webhook: Option<Option<WebhookBody>>,
     review: Option<bool>,
+    /// Match uploads robustly.
+    robust: Option<bool>,
+    /// `null` clears it.
+    #[serde(default, with = "double_option")]
+    view_threshold: Option<Option<u32>>,
     /// Tenants that may match against the bank.
     shared_with: Option<Vec<String>>,
     /// Tenants that may also read its contents and export it (they are
@@ -152,11 +167,14 @@ pub async fn put_settings(
 ) -> ApiResult<Json<SettingsView>> {
     caller.may(BankAction::Administer)?;
     let body: SettingsBody = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
-    if let Some(Some(t)) = body.threshold {
+    for t in [body.threshold, body.view_threshold].into_iter().flatten().flatten() {
         if t > hashwatch_matcher::MAX_THRESHOLD {
             return Err(ApiError::bad_request(
                 "bad_threshold",
-                format!("threshold must be 0-{}", hashwatch_matcher::MAX_THRESHOLD),
+                format!(
+                    "threshold and view_threshold must be 0-{}",
+                    hashwatch_matcher::MAX_THRESHOLD
+                ),
             ));
         }
     }
@@ -211,6 +229,12 @@ pub async fn put_settings(
                 }
                 if let Some(r) = body.review {
                     settings.review = r;
+                }
+                if let Some(r) = body.robust {
+                    settings.robust = r;
+                }
+                if let Some(t) = body.view_threshold {
+                    settings.view_threshold = t;
                 }
                 let others = |tenants: &Vec<String>| -> Vec<String> {
                     tenants

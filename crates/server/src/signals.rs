@@ -20,6 +20,9 @@ pub struct Signal {
     pub value: Vec<u8>,
     /// PDQ quality, for hashes made here from an image.
     pub quality: Option<u8>,
+    /// Views of an uploaded image, for banks that match uploads robustly
+    /// (never for a hash given as text).
+    pub views: Vec<hashwatch_matcher::ViewHash>,
 }
 
 impl Signal {
@@ -39,6 +42,7 @@ impl Signal {
         let mut query = hashwatch_matcher::Query::default();
         if let Some(hash) = self.pdq() {
             query.pdq = Some((hash, self.quality));
+            query.views.clone_from(&self.views);
         } else if self.signal_type == SignalType::Vpdq {
             // Stored values are the canonical form, which reads back.
             let text = String::from_utf8_lossy(&self.value);
@@ -95,6 +99,7 @@ pub fn parse(name: &str, text: &str) -> ApiResult<Signal> {
         signal_type,
         value,
         quality: None,
+        views: Vec::new(),
     })
 }
 
@@ -223,6 +228,7 @@ pub fn hash_upload(
             return Err(cancelled());
         }
         let signal_type = signal_type(name)?;
+        let mut views = Vec::new();
         let (value, quality) = match signal_type {
             SignalType::Pdq => {
                 let decoder = hashwatch_media::DecoderBuilder::new()
@@ -239,6 +245,12 @@ pub fn hash_upload(
                 })?;
                 let mut hasher = hashwatch_pdq::Hasher::new();
                 let (pdq, _) = hashwatch_signals::hash_pixels(&mut hasher, &decoded, false);
+                // Taken for every photo: which banks match robustly is
+                // decided per bank at lookup, and hashes are all that is
+                // kept of the upload.
+                if let Some(picture) = hashwatch_signals::picture(&decoded) {
+                    views = hashwatch_matcher::ViewHasher::default().query_views(&mut hasher, &picture);
+                }
                 (pdq.hash.to_be_bytes().to_vec(), Some(pdq.quality))
             }
             SignalType::Vpdq => {
@@ -280,6 +292,7 @@ pub fn hash_upload(
             signal_type,
             value,
             quality,
+            views,
         });
     }
     Ok(out)

@@ -1,0 +1,124 @@
+//! A bank's series: its pictures grouped by near matches.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use hashwatch_access::BankAction;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// `GET /c/bank/<name>/series` parameters.
+#[derive(Deserialize, IntoParams)]
+pub struct SeriesParams {
+    /// Largest PDQ distance that links two entries (31 when not given).
+    radius: Option<u32>,
+}
+
+/// One entry of a series.
+#[derive(Serialize, ToSchema)]
+pub struct SeriesEntry {
+    entry_id: u64,
+    /// The item (content id) it belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    item: Option<String>,
+}
+
+/// One series, named by its oldest entry.
+#[derive(Serialize, ToSchema)]
+pub struct OneSeries {
+    id: u64,
+    /// Items in it.
+    size: usize,
+    entries: Vec<SeriesEntry>,
+}
+
+/// An entry that linked series which were apart before it.
+#[derive(Serialize, ToSchema)]
+pub struct SeriesMerge {
+    entry_id: u64,
+    /// The series they became (the oldest).
+    into: u64,
+    /// The series merged into it.
+    merged: Vec<u64>,
+}
+
+/// A bank's series.
+#[derive(Serialize, ToSchema)]
+pub struct SeriesView {
+    bank: String,
+    radius: u32,
+    series: Vec<OneSeries>,
+    merges: Vec<SeriesMerge>,
+}
+
+/// `GET /c/bank/<name>/series`: the bank's own PDQ hashes grouped into
+/// series (derived data, recomputed on each call).
+#[utoipa::path(
+    get,
+    path = "/c/bank/{name}/series",
+    tag = "banks",
+    params(("name" = String, Path, description = "the bank's name"), SeriesParams),
+    responses((status = 200, description = "success", body = SeriesView), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
+)]
+pub async fn get_series(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Query(params): Query<SeriesParams>,
+) -> ApiResult<Json<SeriesView>> {
+    let radius = params.radius.unwrap_or(hashwatch_matcher::DEFAULT_SERIES_RADIUS);
+    if radius > hashwatch_matcher::MAX_THRESHOLD {
+        return Err(ApiError::bad_request(
+            "bad_radius",
+            format!("radius must be 0-{}", hashwatch_matcher::MAX_THRESHOLD),
+        ));
+    }
+    let answer = state
+        .db(move |s| {
+            let (name, _) = s.bank_for(&caller, BankAction::Read, &name)?;
+            let grouping = hashwatch_matcher::bank_series(s.store.as_ref(), &name, radius)?;
+            let mut items = HashMap::new();
+            s.store.entries(&name, false, &mut |e| {
+                if let Some(item) = e.signal.content_id {
+                    items.insert(e.id, item);
+                }
+            })?;
+            let series = grouping
+                .series()
+                .into_iter()
+                .map(|(id, entries)| OneSeries {
+                    id,
+                    size: grouping.series_of(id).map_or(entries.len(), |s| s.1),
+                    entries: entries
+                        .into_iter()
+                        .map(|entry_id| SeriesEntry {
+                            entry_id,
+                            item: items.get(&entry_id).cloned(),
+                        })
+                        .collect(),
+                })
+                .collect();
+            let merges = grouping
+                .merges()
+                .iter()
+                .map(|m| SeriesMerge {
+                    entry_id: m.entry,
+                    into: m.into,
+                    merged: m.merged.clone(),
+                })
+                .collect();
+            Ok(SeriesView {
+                bank: name,
+                radius,
+                series,
+                merges,
+            })
+        })
+        .await?;
+    Ok(Json(answer))
+}
