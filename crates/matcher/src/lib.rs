@@ -114,9 +114,13 @@ pub struct Query {
     /// A video's frames: matched against banked videos (pytx's vPDQ
     /// semantics) and, frame by frame, against banked images.
     pub vpdq: Option<Vec<VpdqFeature>>,
-    /// Views of the query picture (trimmed, content, crops, turn undone),
-    /// matched in banks matched robustly.
-    pub views: Vec<ViewHash>,
+    /// Views of the query picture (trimmed, content, turn undone), when
+    /// it was hashed for robust matching (an upload, a file): banks
+    /// matched robustly then also match them, and the picture's own hash
+    /// against their derived hashes. `None` for a hash given as such,
+    /// which is matched plainly. (Some pictures have no views: `Some` of
+    /// an empty list still matches derived hashes.)
+    pub views: Option<Vec<ViewHash>>,
 }
 
 /// How much of two videos matched (pytx's `VPDQMatchResult`).
@@ -603,14 +607,14 @@ impl Matcher {
                 }
             }
             found.extend(videos.into_iter().map(|m| (kind, m)));
-            if let (Some(h), Some(view_radius)) = (pdq, limits.view) {
+            if let (Some(h), Some(view_radius), Some(views)) = (pdq, limits.view, &query.views) {
                 let plain: Vec<u64> = found
                     .iter()
                     .filter(|(_, m)| m.bank == loaded.bank.name)
                     .map(|(_, m)| m.entry_id)
                     .collect();
                 let robust =
-                    robust_matches(loaded, h, &query.views, options.quality_floor, view_radius);
+                    robust_matches(loaded, h, views, options.quality_floor, view_radius);
                 found.extend(
                     robust
                         .into_iter()

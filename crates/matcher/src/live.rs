@@ -106,7 +106,7 @@ impl View {
             threshold: default_threshold,
             // A query with views (an upload hashed robustly) is matched
             // robustly in the banks set so; a lookup by hash never is.
-            view_threshold: (!query.views.is_empty()).then_some(DEFAULT_VIEW_THRESHOLD),
+            view_threshold: query.views.is_some().then_some(DEFAULT_VIEW_THRESHOLD),
             ..MatchOptions::default()
         };
         let outcome = matcher.lookup_with(query, &options, &|bank| {

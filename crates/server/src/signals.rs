@@ -21,8 +21,8 @@ pub struct Signal {
     /// PDQ quality, for hashes made here from an image.
     pub quality: Option<u8>,
     /// Views of an uploaded image, for banks that match uploads robustly
-    /// (never for a hash given as text).
-    pub views: Vec<hashwatch_matcher::ViewHash>,
+    /// (`None` for a hash given as text, which is matched plainly).
+    pub views: Option<Vec<hashwatch_matcher::ViewHash>>,
 }
 
 impl Signal {
@@ -99,7 +99,7 @@ pub fn parse(name: &str, text: &str) -> ApiResult<Signal> {
         signal_type,
         value,
         quality: None,
-        views: Vec::new(),
+        views: None,
     })
 }
 
@@ -228,7 +228,7 @@ pub fn hash_upload(
             return Err(cancelled());
         }
         let signal_type = signal_type(name)?;
-        let mut views = Vec::new();
+        let mut views = None;
         let (value, quality) = match signal_type {
             SignalType::Pdq => {
                 let decoder = hashwatch_media::DecoderBuilder::new()
@@ -248,9 +248,11 @@ pub fn hash_upload(
                 // Taken for every photo: which banks match robustly is
                 // decided per bank at lookup, and hashes are all that is
                 // kept of the upload.
-                if let Some(picture) = hashwatch_signals::picture(&decoded) {
-                    views = hashwatch_matcher::ViewHasher::default().query_views(&mut hasher, &picture);
-                }
+                views = Some(
+                    hashwatch_signals::picture(&decoded)
+                        .map(|p| hashwatch_matcher::ViewHasher::default().query_views(&mut hasher, &p))
+                        .unwrap_or_default(),
+                );
                 (pdq.hash.to_be_bytes().to_vec(), Some(pdq.quality))
             }
             SignalType::Vpdq => {

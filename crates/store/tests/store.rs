@@ -225,6 +225,32 @@ fn one_value_belongs_to_each_item_that_has_it(store: &dyn Store) {
     assert!(all(store, "items", false).is_empty());
 }
 
+/// Derived hashes keep their view through an import and a read, on every
+/// backend, beside the item's own hash; matching and exports tell them
+/// apart by it.
+fn derived_hashes_keep_their_view(store: &dyn Store) {
+    store
+        .create_bank("derived", BankKind::Positive, None)
+        .expect("creates");
+    let mut own = NewEntry::new(SignalType::Pdq, vec![0x11; 32]);
+    own.content_id = Some("photo.jpg".to_string());
+    own.quality = Some(90);
+    let mut crop = NewEntry::new(SignalType::Pdq, vec![0x22; 32]);
+    crop.content_id = Some("photo.jpg".to_string());
+    crop.quality = Some(88);
+    crop.derived = Some("crop90".to_string());
+    let summary = store
+        .import("derived", &[own.clone(), crop.clone()], None, &mut |_| {})
+        .expect("imports");
+    assert_eq!(summary.added, 2);
+    let mut read: Vec<NewEntry> = all(store, "derived", false)
+        .into_iter()
+        .map(|e| e.signal)
+        .collect();
+    read.sort_by(|a, b| a.value.cmp(&b.value));
+    assert_eq!(read, vec![own, crop]);
+}
+
 fn revoked_entries_stay_in_history(backend: &dyn Backend) {
     {
         let store = backend.open();
@@ -300,6 +326,10 @@ fn the_store_story_holds_on_both_backends() {
     for (name, backend) in backends() {
         eprintln!("backend: {name}");
         one_value_belongs_to_each_item_that_has_it(&*backend.open());
+    }
+    for (name, backend) in backends() {
+        eprintln!("backend: {name}");
+        derived_hashes_keep_their_view(&*backend.open());
     }
     for (name, backend) in backends() {
         eprintln!("backend: {name}");
