@@ -362,7 +362,9 @@ fn lookup(
                     (SignalType::Sha256, digests.sha256.to_vec()),
                 ],
                 vpdq: video.map(|v| v.video.compact()),
-                views: image.filter(|_| options.view_threshold.is_some()).map(|i| i.views.clone()),
+                views: image
+                    .filter(|_| options.view_threshold.is_some())
+                    .map(|i| i.views.clone()),
             };
             Ok(Looked {
                 outcome: matcher.lookup(&query, options),

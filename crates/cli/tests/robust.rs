@@ -100,7 +100,12 @@ fn edited_copies_are_found_robustly_and_near_copies_form_series() {
     std::fs::create_dir_all(&uploads).expect("mkdir");
     let images = hashwatch_testdata::corpus_images();
     let mut sources = Vec::new();
-    for name in ["sk_astronaut.png", "sk_camera.png", "sk_coins.png", "sk_moon.png"] {
+    for name in [
+        "sk_astronaut.png",
+        "sk_camera.png",
+        "sk_coins.png",
+        "sk_moon.png",
+    ] {
         let picture = load(&images.join(name));
         let stem = name.trim_end_matches(".png");
         save(&picture, &known.join(format!("{stem}.png")));
@@ -117,13 +122,24 @@ fn edited_copies_are_found_robustly_and_near_copies_form_series() {
     );
 
     let list = dir.path().join("known.tsv");
-    let (code, hashed, err) = hashwatch(&db, &["hash", "--robust", "--no-progress", known.to_str().expect("utf-8")]);
+    let (code, hashed, err) = hashwatch(
+        &db,
+        &[
+            "hash",
+            "--robust",
+            "--no-progress",
+            known.to_str().expect("utf-8"),
+        ],
+    );
     assert_eq!(code, 0, "{err}");
     let header: Vec<&str> = hashed.lines().next().expect("header").split('\t').collect();
     assert_eq!(header.last(), Some(&"pdq_derived"));
     std::fs::write(&list, &hashed).expect("writes");
     assert_eq!(hashwatch(&db, &["bank", "create", "known"]).0, 0);
-    let (code, _, err) = hashwatch(&db, &["bank", "import", "known", list.to_str().expect("utf-8")]);
+    let (code, _, err) = hashwatch(
+        &db,
+        &["bank", "import", "known", list.to_str().expect("utf-8")],
+    );
     assert_eq!(code, 0, "{err}");
 
     let upload_dir = uploads.to_str().expect("utf-8");
@@ -137,22 +153,48 @@ fn edited_copies_are_found_robustly_and_near_copies_form_series() {
     };
     let query_of = |m: &Value| {
         let query = m["query"].as_str().expect("query").to_string();
-        let name = Path::new(&query).file_name().and_then(|s| s.to_str()).expect("name").to_string();
+        let name = Path::new(&query)
+            .file_name()
+            .and_then(|s| s.to_str())
+            .expect("name")
+            .to_string();
         name.split('.').next().expect("stem").to_string()
     };
 
     // Plain matching misses the edited copies.
     let (_, plain, _) = hashwatch(
         &db,
-        &["match", "--bank", "known", "--format", "json", "--no-progress", upload_dir],
+        &[
+            "match",
+            "--bank",
+            "known",
+            "--format",
+            "json",
+            "--no-progress",
+            upload_dir,
+        ],
     );
     let plain = json_lines(&plain);
-    assert!(plain.len() <= 2, "plain PDQ finds almost none of the edits: {plain:?}");
+    assert!(
+        plain.len() <= 2,
+        "plain PDQ finds almost none of the edits: {plain:?}"
+    );
 
     // Robust matching finds each edit of each picture, as its own item.
     let (code, robust, err) = hashwatch(
         &db,
-        &["match", "--robust", "--series", "--per-item", "--bank", "known", "--format", "json", "--no-progress", upload_dir],
+        &[
+            "match",
+            "--robust",
+            "--series",
+            "--per-item",
+            "--bank",
+            "known",
+            "--format",
+            "json",
+            "--no-progress",
+            upload_dir,
+        ],
     );
     assert_eq!(code, 0, "{err}");
     let robust = json_lines(&robust);
@@ -166,7 +208,8 @@ fn edited_copies_are_found_robustly_and_near_copies_form_series() {
             assert!(!hits.is_empty(), "{query} not found robustly");
             for m in &hits {
                 assert!(
-                    item_of(m) == *stem || (item_of(m) == "sk_astronaut_small" && *stem == "sk_astronaut"),
+                    item_of(m) == *stem
+                        || (item_of(m) == "sk_astronaut_small" && *stem == "sk_astronaut"),
                     "{query} matched another picture: {m}"
                 );
                 assert!(m["distance"].as_u64().expect("distance") <= 20);
@@ -186,39 +229,87 @@ fn edited_copies_are_found_robustly_and_near_copies_form_series() {
             .filter_map(|m| m[field].as_str().map(str::to_string))
             .collect()
     };
-    assert!(kinds(".bordered", "view").iter().all(|v| v == "trim" || v == "content"), "{:?}", kinds(".bordered", "view"));
+    assert!(
+        kinds(".bordered", "view")
+            .iter()
+            .all(|v| v == "trim" || v == "content"),
+        "{:?}",
+        kinds(".bordered", "view")
+    );
     assert!(kinds(".captioned", "view").iter().all(|v| v == "content"));
-    assert!(kinds(".cropped", "derived").iter().all(|v| v == "crop90r"), "{:?}", kinds(".cropped", "derived"));
-    assert!(kinds(".turned", "view").iter().all(|v| v == "turn+5"), "{:?}", kinds(".turned", "view"));
+    assert!(
+        kinds(".cropped", "derived").iter().all(|v| v == "crop90r"),
+        "{:?}",
+        kinds(".cropped", "derived")
+    );
+    assert!(
+        kinds(".turned", "view").iter().all(|v| v == "turn+5"),
+        "{:?}",
+        kinds(".turned", "view")
+    );
     let astronaut_series: Vec<u64> = robust
         .iter()
         .filter(|m| query_of(m) == "sk_astronaut")
         .map(|m| m["series_size"].as_u64().expect("size"))
         .collect();
-    assert!(astronaut_series.iter().all(|&s| s == 2), "{astronaut_series:?}");
+    assert!(
+        astronaut_series.iter().all(|&s| s == 2),
+        "{astronaut_series:?}"
+    );
 
     // Lookups by hash stay plain: a bordered copy's own hash finds nothing.
     let (_, bordered_hash, _) = hashwatch(
         &db,
-        &["hash", "--no-progress", "--format", "json", uploads.join("sk_camera.bordered.png").to_str().expect("utf-8")],
+        &[
+            "hash",
+            "--no-progress",
+            "--format",
+            "json",
+            uploads
+                .join("sk_camera.bordered.png")
+                .to_str()
+                .expect("utf-8"),
+        ],
     );
-    let pdq = json_lines(&bordered_hash)[0]["pdq"].as_str().expect("pdq").to_string();
-    let (code, by_hash, _) = hashwatch(&db, &["match", "--robust", "--bank", "known", &format!("pdq:{pdq}")]);
+    let pdq = json_lines(&bordered_hash)[0]["pdq"]
+        .as_str()
+        .expect("pdq")
+        .to_string();
+    let (code, by_hash, _) = hashwatch(
+        &db,
+        &[
+            "match",
+            "--robust",
+            "--bank",
+            "known",
+            &format!("pdq:{pdq}"),
+        ],
+    );
     assert_eq!(code, 1, "{by_hash}");
 
     // Derived hashes are marked in hashwatch's export and left out of
     // lists that could not mark them.
     let (_, export, _) = hashwatch(&db, &["bank", "export", "known", "--format", "json"]);
     let export = json_lines(&export);
-    let derived: Vec<&Value> = export.iter().filter(|e| e["derived"].as_str().is_some_and(|d| !d.is_empty())).collect();
-    assert!(derived.len() >= 5 * 8, "derived hashes kept: {}", derived.len());
+    let derived: Vec<&Value> = export
+        .iter()
+        .filter(|e| e["derived"].as_str().is_some_and(|d| !d.is_empty()))
+        .collect();
+    assert!(
+        derived.len() >= 5 * 8,
+        "derived hashes kept: {}",
+        derived.len()
+    );
     let own_pdq = export
         .iter()
         .filter(|e| e["signal_type"] == "pdq" && e["derived"].as_str().is_none_or(str::is_empty))
         .count();
     assert_eq!(own_pdq, 5);
     let (_, plain_list, _) = hashwatch(&db, &["bank", "export", "known", "--format", "plain"]);
-    assert_eq!(plain_list.lines().filter(|l| l.starts_with("pdq ")).count(), 5);
+    assert_eq!(
+        plain_list.lines().filter(|l| l.starts_with("pdq ")).count(),
+        5
+    );
 
     // Series: the astronaut and its smaller copy are one series named by
     // the older entry; the others are alone.
@@ -229,7 +320,11 @@ fn edited_copies_are_found_robustly_and_near_copies_form_series() {
     let of = |stem: &str| {
         series
             .iter()
-            .find(|r| r["item"].as_str().is_some_and(|i| i.ends_with(&format!("/{stem}.png"))))
+            .find(|r| {
+                r["item"]
+                    .as_str()
+                    .is_some_and(|i| i.ends_with(&format!("/{stem}.png")))
+            })
             .cloned()
             .expect("a row")
     };
@@ -247,7 +342,10 @@ fn edited_copies_are_found_robustly_and_near_copies_form_series() {
     text = text.replacen("crop90:", "crop900:", 1);
     std::fs::write(&bad, text).expect("writes");
     assert_eq!(hashwatch(&db, &["bank", "create", "other"]).0, 0);
-    let (code, _, err) = hashwatch(&db, &["bank", "import", "other", bad.to_str().expect("utf-8")]);
+    let (code, _, err) = hashwatch(
+        &db,
+        &["bank", "import", "other", bad.to_str().expect("utf-8")],
+    );
     assert_ne!(code, 0);
     assert!(err.contains("unknown view"), "{err}");
     let (_, other, _) = hashwatch(&db, &["bank", "export", "other"]);

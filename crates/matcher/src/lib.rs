@@ -590,21 +590,41 @@ impl Matcher {
             };
             // A still found among banked videos' frames (unless the query
             // is an animated image already matched as a video).
+            // Robustly, the still's views too (a letterboxed still of a
+            // banked video's frame), each video once at its nearest.
             if let Some(h) = pdq {
-                for m in loaded.vpdq.search_frame(&h, radius) {
-                    if videos
+                let robust_views = match (limits.view, &query.views) {
+                    (Some(view_radius), Some(views)) => views
                         .iter()
-                        .any(|v| v.entry_id == m.id && v.signal_type == SignalType::Vpdq)
-                    {
-                        continue;
+                        .filter(|v| v.quality >= options.quality_floor)
+                        .map(|v| (Some(v.view), v.hash, view_radius))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                let mut nearest: HashMap<u64, MatchRecord> = HashMap::new();
+                for (view, hash, r) in std::iter::once((None, h, radius)).chain(robust_views) {
+                    for m in loaded.vpdq.search_frame(&hash, r) {
+                        if videos
+                            .iter()
+                            .any(|v| v.entry_id == m.id && v.signal_type == SignalType::Vpdq)
+                        {
+                            continue;
+                        }
+                        let mut r = record(m.id, SignalType::Vpdq, m.hash.to_string(), m.distance);
+                        r.view = view;
+                        r.frames = Some(MatchedFrames {
+                            query_timestamp: None,
+                            bank_timestamp: Some(m.timestamp),
+                        });
+                        match nearest.get(&m.id) {
+                            Some(best) if best.distance <= r.distance => {}
+                            _ => {
+                                nearest.insert(m.id, r);
+                            }
+                        }
                     }
-                    let mut r = record(m.id, SignalType::Vpdq, m.hash.to_string(), m.distance);
-                    r.frames = Some(MatchedFrames {
-                        query_timestamp: None,
-                        bank_timestamp: Some(m.timestamp),
-                    });
-                    found.push((kind, r));
                 }
+                found.extend(nearest.into_values().map(|r| (kind, r)));
             }
             found.extend(videos.into_iter().map(|m| (kind, m)));
             if let (Some(h), Some(view_radius), Some(views)) = (pdq, limits.view, &query.views) {
@@ -613,8 +633,7 @@ impl Matcher {
                     .filter(|(_, m)| m.bank == loaded.bank.name)
                     .map(|(_, m)| m.entry_id)
                     .collect();
-                let robust =
-                    robust_matches(loaded, h, views, options.quality_floor, view_radius);
+                let robust = robust_matches(loaded, h, views, options.quality_floor, view_radius);
                 found.extend(
                     robust
                         .into_iter()

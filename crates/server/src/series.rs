@@ -71,7 +71,9 @@ pub async fn get_series(
     Path(name): Path<String>,
     Query(params): Query<SeriesParams>,
 ) -> ApiResult<Json<SeriesView>> {
-    let radius = params.radius.unwrap_or(hashwatch_matcher::DEFAULT_SERIES_RADIUS);
+    let radius = params
+        .radius
+        .unwrap_or(hashwatch_matcher::DEFAULT_SERIES_RADIUS);
     if radius > hashwatch_matcher::MAX_THRESHOLD {
         return Err(ApiError::bad_request(
             "bad_radius",

@@ -167,7 +167,11 @@ pub async fn put_settings(
 ) -> ApiResult<Json<SettingsView>> {
     caller.may(BankAction::Administer)?;
     let body: SettingsBody = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
-    for t in [body.threshold, body.view_threshold].into_iter().flatten().flatten() {
+    for t in [body.threshold, body.view_threshold]
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
         if t > hashwatch_matcher::MAX_THRESHOLD {
             return Err(ApiError::bad_request(
                 "bad_threshold",

@@ -250,7 +250,9 @@ pub fn hash_upload(
                 // kept of the upload.
                 views = Some(
                     hashwatch_signals::picture(&decoded)
-                        .map(|p| hashwatch_matcher::ViewHasher::default().query_views(&mut hasher, &p))
+                        .map(|p| {
+                            hashwatch_matcher::ViewHasher::default().query_views(&mut hasher, &p)
+                        })
                         .unwrap_or_default(),
                 );
                 (pdq.hash.to_be_bytes().to_vec(), Some(pdq.quality))

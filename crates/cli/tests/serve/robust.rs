@@ -34,12 +34,26 @@ fn robust(db: Db) {
     let known = tempfile::tempdir().expect("temp dir");
     let astronaut = picture("sk_astronaut.png");
     std::fs::write(known.path().join("astronaut.png"), png(&astronaut)).expect("writes");
-    std::fs::write(known.path().join("camera.png"), png(&picture("sk_camera.png"))).expect("writes");
-    let list = db.hashwatch(&["hash", "--robust", "--no-progress", known.path().to_str().expect("utf-8")]);
+    std::fs::write(
+        known.path().join("camera.png"),
+        png(&picture("sk_camera.png")),
+    )
+    .expect("writes");
+    let list = db.hashwatch(&[
+        "hash",
+        "--robust",
+        "--no-progress",
+        known.path().to_str().expect("utf-8"),
+    ]);
     let list_path = known.path().join("known.tsv");
     std::fs::write(&list_path, list).expect("writes");
     db.hashwatch(&["bank", "create", "known"]);
-    db.hashwatch(&["bank", "import", "known", list_path.to_str().expect("utf-8")]);
+    db.hashwatch(&[
+        "bank",
+        "import",
+        "known",
+        list_path.to_str().expect("utf-8"),
+    ]);
 
     let key = db.key("admin", "default");
     let server = Server::start(&db, &key, &[]);
@@ -54,7 +68,12 @@ fn robust(db: Db) {
         width: w * 9 / 10,
         height: h,
     });
-    let matches = |answer: &Value| answer["pdq"]["known"].as_array().cloned().unwrap_or_default();
+    let matches = |answer: &Value| {
+        answer["pdq"]["known"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
 
     // Plain by default: the bordered upload is not found.
     let (status, answer) = api.upload("/m/lookup", "photo", png(&bordered));
@@ -84,8 +103,14 @@ fn robust(db: Db) {
         })
         .expect("the bordered upload is found once the bank matches robustly");
     assert_eq!(found.len(), 1, "{found:?}");
-    assert!(["trim", "content"].contains(&found[0]["view"].as_str().unwrap_or("")), "{found:?}");
-    assert!(found[0]["distance"].as_str().and_then(|d| d.parse::<u32>().ok()).is_some_and(|d| d <= 20));
+    assert!(
+        ["trim", "content"].contains(&found[0]["view"].as_str().unwrap_or("")),
+        "{found:?}"
+    );
+    assert!(found[0]["distance"]
+        .as_str()
+        .and_then(|d| d.parse::<u32>().ok())
+        .is_some_and(|d| d <= 20));
 
     let (_, answer) = api.upload("/m/lookup", "photo", png(&cropped));
     let m = matches(&answer);
