@@ -123,11 +123,7 @@ mod tests {
                 let (w, h) = picture.rotated_size(degrees);
                 let turned = picture.rotate(degrees, w, h, fill);
                 let (view, upright) = undo(&turned, &turned).expect("a turn is found");
-                assert_eq!(
-                    view,
-                    View::Turn((degrees as f64).round() as i8),
-                    "{degrees}"
-                );
+                assert_eq!(view, View::Turn(degrees.round() as i8), "{degrees}");
                 let (uw, uh) = (upright.width() as i64, upright.height() as i64);
                 assert!(
                     (uw - 300).abs() <= 4 && (uh - 200).abs() <= 4,

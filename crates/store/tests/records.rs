@@ -70,6 +70,8 @@ fn story(store: &dyn Store) {
         threshold: Some(12),
         video_query_percent: Some(90.0),
         video_compared_percent: Some(12.5),
+        robust: true,
+        view_threshold: Some(18),
         webhook: Some(Webhook {
             url: "http://127.0.0.1:9/h".into(),
             secret: "s".repeat(16),

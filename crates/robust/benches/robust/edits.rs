@@ -409,7 +409,7 @@ pub fn apply(name: &str, picture: &Picture, rng: &mut Rng) -> Picture {
 /// A generated picture: a gradient, shapes and texture, different for
 /// every seed.
 pub fn generate(seed: u64) -> Picture {
-    let mut rng = Rng::new(seed ^ 0x5EED_0F_1A6E);
+    let mut rng = Rng::new(seed ^ 0x005E_ED0F_1A6E);
     let (w, h) = (rng.range(320, 1100), rng.range(320, 1100));
     let (a, b) = (rng.colour(), rng.colour());
     let (dx, dy) = (rng.unit() - 0.5, rng.unit() - 0.5);
