@@ -694,19 +694,23 @@ fn robust_matches(
             .filter(|v| v.quality >= quality_floor)
             .map(|v| (Some(v.view), v.hash)),
     );
+    // A PDQ match of `index`, with the banked hash and the query's view.
+    let record = |index: &PdqIndex, m: hashwatch_index::Match, view: Option<View>| {
+        let banked = index.get(m.id).unwrap_or_default();
+        let mut r = MatchRecord::new(
+            &loaded.bank.name,
+            m.id,
+            SignalType::Pdq,
+            banked.to_string(),
+            m.distance,
+        );
+        r.view = view;
+        r
+    };
     for (view, hash) in queries {
         if view.is_some() {
             for m in loaded.pdq.search(&hash, radius) {
-                let banked = loaded.pdq.get(m.id).unwrap_or_default();
-                let mut r = MatchRecord::new(
-                    &loaded.bank.name,
-                    m.id,
-                    SignalType::Pdq,
-                    banked.to_string(),
-                    m.distance,
-                );
-                r.view = view;
-                keep(r);
+                keep(record(&loaded.pdq, m, view));
             }
         }
         for m in loaded.derived.search(&hash, radius) {
@@ -716,15 +720,7 @@ fn robust_matches(
             if !hashwatch_robust::pairs(view, Some(derived)) {
                 continue;
             }
-            let banked = loaded.derived.get(m.id).unwrap_or_default();
-            let mut r = MatchRecord::new(
-                &loaded.bank.name,
-                m.id,
-                SignalType::Pdq,
-                banked.to_string(),
-                m.distance,
-            );
-            r.view = view;
+            let mut r = record(&loaded.derived, m, view);
             r.derived = Some(derived.name());
             keep(r);
         }

@@ -271,6 +271,20 @@ impl Picture {
     }
 }
 
+/// A picture for tests: blocks of colours that change along every row and
+/// column, so that no line of it is uniform.
+#[cfg(test)]
+pub(crate) fn textured(width: usize, height: usize) -> Picture {
+    let rgb = (0..width * height)
+        .flat_map(|i| {
+            let (x, y) = (i % width, i / width);
+            let v = (((x / 7) * 37 + (y / 5) * 91) % 200 + 40) as u8;
+            [v, 255 - v, v / 2 + 60]
+        })
+        .collect();
+    Picture::from_rgb(width, height, rgb).expect("sizes agree")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -325,17 +325,7 @@ pub(crate) fn innermost_frame(picture: &Picture, least_percent: usize) -> Option
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn textured(width: usize, height: usize) -> Picture {
-        let rgb = (0..width * height)
-            .flat_map(|i| {
-                let (x, y) = (i % width, i / width);
-                let v = ((x * 37 + y * 91) % 251) as u8;
-                [v, v.wrapping_mul(3), 255 - v]
-            })
-            .collect();
-        Picture::from_rgb(width, height, rgb).expect("sizes agree")
-    }
+    use crate::picture::textured;
 
     #[test]
     fn a_border_is_trimmed_to_the_picture_inside() {

@@ -102,18 +102,8 @@ fn measure(picture: &Picture) -> Option<(f64, [u8; 3])> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::picture::textured;
     use crate::Rect;
-
-    fn textured(width: usize, height: usize) -> Picture {
-        let rgb = (0..width * height)
-            .flat_map(|i| {
-                let (x, y) = (i % width, i / width);
-                let v = (((x / 7) * 37 + (y / 5) * 91) % 200 + 40) as u8;
-                [v, 255 - v, v / 2 + 60]
-            })
-            .collect();
-        Picture::from_rgb(width, height, rgb).expect("sizes agree")
-    }
 
     #[test]
     fn the_angle_of_an_enlarged_turn_is_measured_and_undone() {
