@@ -215,6 +215,16 @@ fn incoming(e: PageEvent) -> Result<IncomingEvent, FeedError> {
     signal.category = e.category;
     signal.source = e.source;
     signal.metadata = e.metadata.map(|m| m.to_string());
+    // A derived hash is a PDQ hash made by a view this build knows; any
+    // other would be matched as something it is not.
+    if let Some(view) = &e.derived {
+        if signal_type != SignalType::Pdq || view.parse::<hashwatch_robust::View>().is_err() {
+            return Err(FeedError(format!(
+                "event {}: {signal_type} value derived by {view:?}: only PDQ hashes are derived, by known views",
+                e.seq
+            )));
+        }
+    }
     signal.derived = e.derived;
     Ok(IncomingEvent {
         seq: e.seq,

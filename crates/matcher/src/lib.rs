@@ -335,9 +335,14 @@ impl Matcher {
             let mut videos = Vec::new();
             let name = bank.name.clone();
             let mut loaded_bank = LoadedBank::empty(bank);
+            let mut derived = Vec::new();
             store.entries(&name, false, &mut |entry| {
-                if entry.signal.derived.is_some() {
-                    loaded_bank.add(&entry);
+                if let (Some(hash), Some(view)) = (entry.pdq(), &entry.signal.derived) {
+                    // Unknown views (a newer build's) are passed over.
+                    if let Ok(view) = view.parse::<View>() {
+                        derived.push((entry.id, hash));
+                        loaded_bank.derived_views.insert(entry.id, view);
+                    }
                 } else if let Some(hash) = entry.pdq() {
                     pdq.push((entry.id, hash));
                 } else if let Some(features) = entry.vpdq() {
@@ -351,6 +356,7 @@ impl Matcher {
                 }
             })?;
             loaded_bank.pdq = pdq.into_iter().collect();
+            loaded_bank.derived = derived.into_iter().collect();
             loaded_bank.vpdq = VpdqIndex::build(VIDEO_QUALITY_FLOOR, videos);
             loaded.push(loaded_bank);
         }
@@ -593,11 +599,11 @@ impl Matcher {
             // Robustly, the still's views too (a letterboxed still of a
             // banked video's frame), each video once at its nearest.
             if let Some(h) = pdq {
-                let robust_views = match (limits.view, &query.views) {
-                    (Some(view_radius), Some(views)) => views
+                let robust_views = match (limits.view, &query.views, kind) {
+                    (Some(view_radius), Some(views), BankKind::Positive) => views
                         .iter()
                         .filter(|v| v.quality >= options.quality_floor)
-                        .map(|v| (Some(v.view), v.hash, view_radius))
+                        .map(|v| (Some(v.view), v.hash, view_radius.min(radius)))
                         .collect(),
                     _ => Vec::new(),
                 };
@@ -627,7 +633,12 @@ impl Matcher {
                 found.extend(nearest.into_values().map(|r| (kind, r)));
             }
             found.extend(videos.into_iter().map(|m| (kind, m)));
-            if let (Some(h), Some(view_radius), Some(views)) = (pdq, limits.view, &query.views) {
+            // Negative banks match plainly: a loose match must not
+            // suppress a close one.
+            let robust = (limits.view, &query.views, kind == BankKind::Positive);
+            if let (Some(h), (Some(view_radius), Some(views), true)) = (pdq, robust) {
+                // Views never get more room than the bank's threshold.
+                let view_radius = view_radius.min(radius);
                 let plain: Vec<u64> = found
                     .iter()
                     .filter(|(_, m)| m.bank == loaded.bank.name)

@@ -47,6 +47,14 @@ const LEAST_PERCENT: usize = 30;
 /// each side of the whole.
 const LEAST_FRAMED_PERCENT: usize = 12;
 
+/// PDQ's usual quality floor (HMA's): flatter pictures' hashes collide.
+const QUALITY_FLOOR: u8 = 50;
+
+/// Views are cut from a copy at most this large: PDQ reduces every picture
+/// to 64 × 64 anyway, and a dozen full-size crops of a 100-megapixel
+/// picture would take gigabytes.
+const VIEW_SIDE: usize = 1024;
+
 /// The working size for finding boxes and turning.
 const WORKING_SIDE: usize = 512;
 
@@ -151,7 +159,7 @@ impl Anchor {
 
     /// The part of a `width` × `height` picture keeping `percent`.
     fn part(&self, width: usize, height: usize, percent: u8) -> Rect {
-        let keep = |n: usize| (n * usize::from(percent) / 100).max(1);
+        let keep = |n: usize| (n * usize::from(percent.min(100)) / 100).clamp(1, n.max(1));
         let (kw, kh) = (keep(width), keep(height));
         let (x, y, w, h) = match self {
             Anchor::Left => (0, 0, kw, height),
@@ -317,13 +325,22 @@ impl ViewHasher {
     }
 
     /// The derived hashes of a known picture: extra hashes a bank keeps
-    /// beside its own, marked as derived.
+    /// beside its own, marked as derived. Hashes below PDQ's usual quality
+    /// floor, and repeats of an earlier one, are left out: they would match
+    /// by accident, or stand twice for one picture.
     pub fn derived(&self, pdq: &mut Hasher, picture: &Picture) -> Vec<ViewHash> {
-        hash_all(pdq, self.derived_pictures(picture))
+        let mut out: Vec<ViewHash> = Vec::new();
+        for view in hash_all(pdq, self.derived_pictures(picture)) {
+            if view.quality >= QUALITY_FLOOR && out.iter().all(|v| v.hash != view.hash) {
+                out.push(view);
+            }
+        }
+        out
     }
 
     /// The pictures [`ViewHasher::query_views`] hashes.
     pub fn query_pictures(&self, picture: &Picture) -> Vec<(View, Picture)> {
+        let picture = &picture.shrink_to(VIEW_SIDE);
         let working = picture.shrink_to(WORKING_SIDE);
         let mut taken = Taken(vec![picture.bounds()]);
         let mut views = Vec::new();
@@ -358,6 +375,7 @@ impl ViewHasher {
 
     /// The pictures [`ViewHasher::derived`] hashes.
     pub fn derived_pictures(&self, picture: &Picture) -> Vec<(View, Picture)> {
+        let picture = &picture.shrink_to(VIEW_SIDE);
         let working = picture.shrink_to(WORKING_SIDE);
         let mut taken = Taken(vec![picture.bounds()]);
         let mut views = Vec::new();

@@ -36,7 +36,7 @@ impl Rect {
     /// The centred rectangle keeping `percent` of each side of a picture of
     /// `width` × `height`.
     pub fn centre(width: usize, height: usize, percent: u32) -> Rect {
-        let keep = |n: usize| ((n * percent as usize) / 100).max(1);
+        let keep = |n: usize| ((n * percent.min(100) as usize) / 100).clamp(1, n.max(1));
         let (w, h) = (keep(width), keep(height));
         Rect {
             x: (width - w) / 2,
@@ -72,8 +72,9 @@ impl Picture {
         )
     }
 
-    /// One colour everywhere.
+    /// One colour everywhere (a side of 0 is taken as 1).
     pub fn filled(width: usize, height: usize, colour: [u8; 3]) -> Picture {
+        let (width, height) = (width.max(1), height.max(1));
         Picture {
             width,
             height,

@@ -85,7 +85,8 @@ fn edge_line(picture: &Picture, rect: Rect, edge: Edge, line: &mut Vec<[u8; 3]>)
 }
 
 /// The box left once background lines are taken off every edge, again and
-/// again until none is left (so nested frames go too). `None` when that
+/// again until none is left; each edge's lines are the colour of its first
+/// (a border of one colour; frames of several are [`innermost_frame`]'s). `None` when that
 /// would leave less than `least_percent` of a side: the picture is mostly
 /// background itself, and its remainder says little.
 pub(crate) fn content_box(picture: &Picture, rule: LineRule, least_percent: usize) -> Option<Rect> {

@@ -72,7 +72,7 @@ pub(crate) fn undo(picture: &Picture, working: &Picture) -> Option<(View, Pictur
     let fine = picture.shrink_to(TURN_SIDE);
     let (w, h) = (fine.width(), fine.height());
     let upright = fine.rotate(-degrees, w, h, fill);
-    let rect = trim::content_box(&upright, trim::UNIFORM, 30)?;
+    let rect = trim::content_box(&upright, trim::UNIFORM, crate::LEAST_PERCENT)?;
     Some((View::Turn(degrees.round() as i8), upright.crop(rect)))
 }
 

@@ -82,12 +82,26 @@ impl Grouping {
         let mut members: Vec<&Member> = members.iter().collect();
         members.sort_unstable_by_key(|m| m.entry);
         let n = members.len();
-        let hashes: Vec<Hash256> = members.iter().map(|m| m.hash).collect();
-        // Links to earlier entries, by the later one: near pairs, and
-        // entries of one item.
+        // Links to earlier entries, by the later one: entries with one
+        // hash (joined once, not pair by pair: a hash banked ten thousand
+        // times would otherwise make fifty million pairs), near pairs of
+        // distinct hashes, and entries of one item.
         let mut links: Vec<(u32, u32)> = Vec::new();
-        hashwatch_index::near_pairs(&hashes, radius, &mut |i, j, _| {
-            links.push((j as u32, i as u32));
+        let mut first_of_hash: HashMap<Hash256, u32> = HashMap::new();
+        let mut distinct: Vec<(Hash256, u32)> = Vec::new();
+        for (i, m) in members.iter().enumerate() {
+            let first = *first_of_hash.entry(m.hash).or_insert_with(|| {
+                distinct.push((m.hash, i as u32));
+                i as u32
+            });
+            if first != i as u32 {
+                links.push((i as u32, first));
+            }
+        }
+        let hashes: Vec<Hash256> = distinct.iter().map(|d| d.0).collect();
+        hashwatch_index::near_pairs(&hashes, radius, &mut |a, b, _| {
+            let (a, b) = (distinct[a].1, distinct[b].1);
+            links.push((a.max(b), a.min(b)));
         });
         let mut first_of_item: HashMap<&str, u32> = HashMap::new();
         for (i, m) in members.iter().enumerate() {
@@ -259,6 +273,17 @@ mod tests {
                 merged: vec![2]
             }]
         );
+    }
+
+    #[test]
+    fn repeated_hashes_are_one_series() {
+        let mut members: Vec<Member> = (1..=500).map(|e| member(e, hash(9))).collect();
+        members.push(member(501, near(hash(9), 10, 4)));
+        members.push(member(502, hash(10)));
+        let g = Grouping::build(&members, 31);
+        assert_eq!(g.series_of(501), Some((1, 501)));
+        assert_eq!(g.series_of(502), Some((502, 1)));
+        assert!(g.merges().is_empty());
     }
 
     #[test]

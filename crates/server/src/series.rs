@@ -15,7 +15,9 @@ use crate::state::AppState;
 /// `GET /c/bank/<name>/series` parameters.
 #[derive(Deserialize, IntoParams)]
 pub struct SeriesParams {
-    /// Largest PDQ distance that links two entries (31 when not given).
+    /// Largest PDQ distance that links two entries: 0-31, 31 when not
+    /// given (larger radii cost the join far more: `hashwatch bank series`
+    /// takes them).
     radius: Option<u32>,
 }
 
@@ -71,13 +73,14 @@ pub async fn get_series(
     Path(name): Path<String>,
     Query(params): Query<SeriesParams>,
 ) -> ApiResult<Json<SeriesView>> {
-    let radius = params
-        .radius
-        .unwrap_or(hashwatch_matcher::DEFAULT_SERIES_RADIUS);
-    if radius > hashwatch_matcher::MAX_THRESHOLD {
+    let largest = hashwatch_matcher::DEFAULT_SERIES_RADIUS;
+    let radius = params.radius.unwrap_or(largest);
+    // Larger radii cost the join far more; `hashwatch bank series` takes
+    // them, on its user's own machine.
+    if radius > largest {
         return Err(ApiError::bad_request(
             "bad_radius",
-            format!("radius must be 0-{}", hashwatch_matcher::MAX_THRESHOLD),
+            format!("radius must be 0-{largest}"),
         ));
     }
     let answer = state

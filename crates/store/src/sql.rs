@@ -224,6 +224,15 @@ pub fn read<T, S: Sql + ?Sized>(
     out.ok_or_else(|| Error::backend("read produced nothing"))
 }
 
+/// The active derived hashes of the picture whose own PDQ entry is `$2`,
+/// in the bank `$1`: entries of its item marked derived, revoked with it.
+/// (SQLite numbers `$n` parameters in order of appearance, which is
+/// their order here, so one statement serves both backends.)
+pub(crate) const DERIVED_OF: &str = "SELECT d.id FROM entries d
+     WHERE d.bank_id = $1 AND d.derived IS NOT NULL AND d.revoked_at IS NULL
+       AND d.content_id = (SELECT o.content_id FROM entries o
+                           WHERE o.id = $2 AND o.derived IS NULL AND o.signal_type = 'pdq')";
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -249,6 +249,17 @@ fn derived_hashes_keep_their_view(store: &dyn Store) {
         .collect();
     read.sort_by(|a, b| a.value.cmp(&b.value));
     assert_eq!(read, vec![own, crop]);
+    // Revoking the picture's own hash revokes its derived hashes too.
+    let own_id = all(store, "derived", false)
+        .into_iter()
+        .find(|e| e.signal.derived.is_none())
+        .expect("own entry")
+        .id;
+    let revoked = store
+        .revoke("derived", &EntryRef::Id(own_id), "withdrawn")
+        .expect("revokes");
+    assert_eq!(revoked.len(), 2, "{revoked:?}");
+    assert!(all(store, "derived", false).is_empty());
 }
 
 fn revoked_entries_stay_in_history(backend: &dyn Backend) {

@@ -130,7 +130,7 @@ fn robust(db: Db) {
     let all = series["series"].as_array().expect("series");
     assert_eq!(all.len(), 2, "{series}");
     assert!(all.iter().all(|s| s["size"] == 1));
-    assert_eq!(api.get("/c/bank/known/series?radius=99").0, 400);
+    assert_eq!(api.get("/c/bank/known/series?radius=32").0, 400);
     assert_eq!(api.get("/c/bank/nope/series").0, 404);
 }
 

@@ -365,11 +365,20 @@ fn revoke_in(
             &[&bank.id, &t.name(), value],
         )?,
     };
-    let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+    let mut ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
     if ids.is_empty() {
         return Err(Error::new(ErrorKind::NoSuchEntry(crate::sqlite::describe(
             which, &bank.name,
         ))));
+    }
+    // A picture's derived hashes go with its own hash.
+    for id in ids.clone() {
+        for r in tx.query(crate::sql::DERIVED_OF, &[&bank.id, &id])? {
+            let d: i64 = r.get(0);
+            if !ids.contains(&d) {
+                ids.push(d);
+            }
+        }
     }
     let version = bank.version + 1;
     tx.execute(

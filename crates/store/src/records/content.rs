@@ -167,6 +167,7 @@ impl Records<'_> {
                 .query(
                     "SELECT e.id FROM entries e JOIN banks b ON b.id = e.bank_id
                      WHERE b.name = ? AND e.signal_type = ? AND e.value = ? AND e.revoked_at IS NULL
+                       AND e.derived IS NULL
                      ORDER BY e.id LIMIT 1",
                     &[bank.into(), signal_type.name().into(), value.into()],
                 )?

@@ -351,6 +351,18 @@ fn revoke_in(
             which, &bank.name,
         ))));
     }
+    // A picture's derived hashes go with its own hash.
+    let mut ids = ids;
+    let mut derived = tx.prepare(crate::sql::DERIVED_OF)?;
+    for id in ids.clone() {
+        for d in derived.query_map(params![bank.id, id as i64], |r| r.get::<_, i64>(0))? {
+            let d = d? as u64;
+            if !ids.contains(&d) {
+                ids.push(d);
+            }
+        }
+    }
+    drop(derived);
     let version = bank.version + 1;
     let at = now();
     for id in &ids {
