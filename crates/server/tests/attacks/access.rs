@@ -279,6 +279,7 @@ async fn a_shared_tenant_only_matches(spec: String) {
             format!("/c/bank/{bank}/export"),
             format!("/c/bank/{bank}/content/{content}"),
             format!("/c/bank/{bank}/settings"),
+            format!("/c/bank/{bank}/series"),
             format!("/feeds/{bank}"),
         ] {
             let (status, answer) = s.get(&path, key).await;

@@ -38,6 +38,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("put", "/c/bank/{name}/content/{id}"),
     ("delete", "/c/bank/{name}/content/{id}"),
     ("get", "/c/bank/{name}/settings"),
+    ("get", "/c/bank/{name}/series"),
     ("put", "/c/bank/{name}/settings"),
     ("get", "/c/signal_type"),
     ("get", "/c/signal_type/index"),
