@@ -177,10 +177,6 @@ pub fn run(command: &BankCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
                 .iter()
                 .map(|m| (m.entry, &m.merged))
                 .collect();
-            let mut items = std::collections::HashMap::new();
-            store.entries(name, false, &mut |e| {
-                items.insert(e.id, e.signal.content_id);
-            })?;
             let table = Table::new(*format, &SERIES_COLUMNS);
             table.header(&mut out)?;
             let series = grouping.series();
@@ -196,7 +192,7 @@ pub fn run(command: &BankCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
                             Value::from(*id),
                             Value::from(size),
                             Value::from(*entry),
-                            Value::from(items.get(entry).cloned().flatten().unwrap_or_default()),
+                            Value::from(grouping.item_of(*entry).unwrap_or_default()),
                             Value::from(merged.unwrap_or_default()),
                         ],
                     )?;

@@ -207,9 +207,10 @@ pub fn run(flags: &MatchFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
                             row.push(m.derived.clone().map_or(Value::Null, Value::from));
                         }
                         if flags.series {
-                            let found = series
-                                .get(&m.bank)
-                                .and_then(|s| s.of(m.entry_id, item.as_deref()));
+                            let found = series.get(&m.bank).and_then(|g| {
+                                g.series_of(m.entry_id)
+                                    .or_else(|| g.series_of_item(item.as_deref()?))
+                            });
                             row.push(found.map_or(Value::Null, |s| Value::from(s.0)));
                             row.push(found.map_or(Value::Null, |s| Value::from(s.1)));
                         }
@@ -233,38 +234,16 @@ pub fn run(flags: &MatchFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
     }))
 }
 
-/// A bank's series, found by entry or, for entries outside the grouping
-/// (derived hashes, digests), by the item they belong to.
-struct BankSeries {
-    grouping: hashwatch_matcher::Grouping,
-    by_item: HashMap<String, u64>,
-}
-
-impl BankSeries {
-    fn of(&self, entry: u64, item: Option<&str>) -> Option<(u64, usize)> {
-        self.grouping.series_of(entry).or_else(|| {
-            let member = self.by_item.get(item?)?;
-            self.grouping.series_of(*member)
-        })
-    }
-}
-
 /// The series of every loaded bank.
 fn series_by_bank(
     store: &dyn Store,
     matcher: &Matcher,
     radius: u32,
-) -> anyhow::Result<HashMap<String, BankSeries>> {
+) -> anyhow::Result<HashMap<String, hashwatch_matcher::Grouping>> {
     let mut out = HashMap::new();
     for bank in matcher.banks() {
         let grouping = hashwatch_matcher::bank_series(store, &bank.name, radius)?;
-        let mut by_item = HashMap::new();
-        store.entries(&bank.name, false, &mut |e| {
-            if let (Some(item), true) = (e.signal.content_id, grouping.series_of(e.id).is_some()) {
-                by_item.entry(item).or_insert(e.id);
-            }
-        })?;
-        out.insert(bank.name.clone(), BankSeries { grouping, by_item });
+        out.insert(bank.name.clone(), grouping);
     }
     Ok(out)
 }

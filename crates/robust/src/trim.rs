@@ -51,7 +51,7 @@ fn dominant(pixels: &[[u8; 3]], tolerance: u8) -> ([u8; 3], f64) {
     (mean, near as f64 / pixels.len() as f64)
 }
 
-fn near(a: [u8; 3], b: [u8; 3], tolerance: u8) -> bool {
+pub(crate) fn near(a: [u8; 3], b: [u8; 3], tolerance: u8) -> bool {
     (0..3).all(|c| a[c].abs_diff(b[c]) <= tolerance)
 }
 

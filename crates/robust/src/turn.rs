@@ -3,7 +3,7 @@
 //! the edges gives the angle.
 
 use crate::picture::Picture;
-use crate::trim;
+use crate::trim::{self, near};
 use crate::View;
 
 /// Turns larger than this are not looked for (a quarter turn is the
@@ -13,10 +13,6 @@ const LARGEST_DEGREES: f64 = 20.0;
 const SMALLEST_DEGREES: f64 = 0.75;
 /// A pixel this far from the fill colour in some channel is picture.
 const FILL_TOLERANCE: u8 = 40;
-
-fn near(a: [u8; 3], b: [u8; 3], tolerance: u8) -> bool {
-    (0..3).all(|c| a[c].abs_diff(b[c]) <= tolerance)
-}
 
 /// The colour of all four corners, if they share one.
 fn fill_colour(picture: &Picture) -> Option<[u8; 3]> {

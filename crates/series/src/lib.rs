@@ -54,6 +54,9 @@ pub struct Grouping {
     sizes: HashMap<u64, usize>,
     /// Merges, in the order the linking entries were added.
     merges: Vec<Merge>,
+    /// Each entry's item, and the series of each item.
+    items: HashMap<u64, String>,
+    item_series: HashMap<String, u64>,
 }
 
 /// Union-find over positions, keeping the smallest position as the root.
@@ -137,6 +140,8 @@ impl Grouping {
             }
         }
         let mut series = HashMap::with_capacity(n);
+        let mut entry_items = HashMap::new();
+        let mut item_series = HashMap::new();
         let mut items: HashMap<u64, std::collections::HashSet<&str>> = HashMap::new();
         let mut loose: HashMap<u64, usize> = HashMap::new();
         for (i, m) in members.iter().enumerate() {
@@ -145,6 +150,8 @@ impl Grouping {
             match m.item.as_deref() {
                 Some(item) => {
                     items.entry(id).or_default().insert(item);
+                    entry_items.insert(m.entry, item.to_string());
+                    item_series.entry(item.to_string()).or_insert(id);
                 }
                 None => *loose.entry(id).or_default() += 1,
             }
@@ -157,6 +164,8 @@ impl Grouping {
             series,
             sizes,
             merges,
+            items: entry_items,
+            item_series,
         }
     }
 
@@ -164,6 +173,18 @@ impl Grouping {
     pub fn series_of(&self, entry: u64) -> Option<(u64, usize)> {
         let id = *self.series.get(&entry)?;
         Some((id, self.sizes.get(&id).copied().unwrap_or(1)))
+    }
+
+    /// The series of an item (for its entries outside the grouping:
+    /// derived hashes, digests), and how many items it has.
+    pub fn series_of_item(&self, item: &str) -> Option<(u64, usize)> {
+        let id = *self.item_series.get(item)?;
+        Some((id, self.sizes.get(&id).copied().unwrap_or(1)))
+    }
+
+    /// The item an entry belongs to, if it has one.
+    pub fn item_of(&self, entry: u64) -> Option<&str> {
+        self.items.get(&entry).map(String::as_str)
     }
 
     /// Every series id with its entries, oldest series first, entries in

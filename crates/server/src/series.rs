@@ -1,7 +1,5 @@
 //! A bank's series: its pictures grouped by near matches.
 
-use std::collections::HashMap;
-
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use hashwatch_access::BankAction;
@@ -87,12 +85,6 @@ pub async fn get_series(
         .db(move |s| {
             let (name, _) = s.bank_for(&caller, BankAction::Read, &name)?;
             let grouping = hashwatch_matcher::bank_series(s.store.as_ref(), &name, radius)?;
-            let mut items = HashMap::new();
-            s.store.entries(&name, false, &mut |e| {
-                if let Some(item) = e.signal.content_id {
-                    items.insert(e.id, item);
-                }
-            })?;
             let series = grouping
                 .series()
                 .into_iter()
@@ -103,7 +95,7 @@ pub async fn get_series(
                         .into_iter()
                         .map(|entry_id| SeriesEntry {
                             entry_id,
-                            item: items.get(&entry_id).cloned(),
+                            item: grouping.item_of(entry_id).map(str::to_string),
                         })
                         .collect(),
                 })
