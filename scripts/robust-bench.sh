@@ -12,6 +12,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The build's own packages (a C compiler, CMake, NASM, ...), as the
+# README's commands install them.
+scripts/install-deps.sh
+
 packages=(openclipart-png lomiri-wallpapers-20.04 plasma-workspace-wallpapers)
 missing=()
 for p in "${packages[@]}"; do

@@ -78,10 +78,15 @@ pub enum View {
     /// undone, and the canvas it left trimmed. The angle is measured from
     /// the corners the turn filled.
     Turn(i8),
+    /// Bank side: the picture turned this many degrees and enlarged to
+    /// fill its frame, as editors straighten a picture. No corner is left
+    /// to measure such a turn by, so the bank keeps the turned picture.
+    Fill(i8),
 }
 
 impl View {
-    /// The view's name: `trim`, `content`, `crop90`, `turn+4`, `turn-4`.
+    /// The view's name: `trim`, `content`, `crop90`, `crop90l`, `turn+4`,
+    /// `fill-3`.
     pub fn name(&self) -> String {
         match self {
             View::Trim => "trim".to_string(),
@@ -89,6 +94,7 @@ impl View {
             View::Crop(p) => format!("crop{p}"),
             View::Part(p, anchor) => format!("crop{p}{}", anchor.name()),
             View::Turn(d) => format!("turn{d:+}"),
+            View::Fill(d) => format!("fill{d:+}"),
         }
     }
 }
@@ -188,7 +194,7 @@ impl fmt::Display for UnknownView {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "unknown view {:?} (trim, content, cropNN with NN 50-99, turn+D or turn-D with D 1-20)",
+            "unknown view {:?} (trim, content, cropNN with NN 50-99 and an optional l, r, t, b, tl, tr, bl or br, turn±D or fill±D with D 1-20)",
             self.0
         )
     }
@@ -221,15 +227,17 @@ impl FromStr for View {
                 .ok_or_else(unknown)?;
             return Ok(View::Part(p, anchor));
         }
-        if let Some(d) = s.strip_prefix("turn") {
-            if !d.starts_with(['+', '-']) {
-                return Err(unknown());
+        for (prefix, view) in [("turn", View::Turn as fn(i8) -> View), ("fill", View::Fill)] {
+            if let Some(d) = s.strip_prefix(prefix) {
+                if !d.starts_with(['+', '-']) {
+                    return Err(unknown());
+                }
+                let d: i8 = d.parse().map_err(|_| unknown())?;
+                return (1..=20)
+                    .contains(&d.unsigned_abs())
+                    .then_some(view(d))
+                    .ok_or_else(unknown);
             }
-            let d: i8 = d.parse().map_err(|_| unknown())?;
-            return (1..=20)
-                .contains(&d.unsigned_abs())
-                .then_some(View::Turn(d))
-                .ok_or_else(unknown);
         }
         Err(unknown())
     }
@@ -278,6 +286,9 @@ pub struct ViewHasher {
     pub derived_corners: Vec<u8>,
     /// Bank side: also the trimmed picture.
     pub derived_trim: bool,
+    /// Bank side: the picture turned by each of these degrees and enlarged
+    /// to fill its frame.
+    pub derived_fills: Vec<i8>,
 }
 
 impl Default for ViewHasher {
@@ -288,6 +299,7 @@ impl Default for ViewHasher {
             derived_sides: vec![90],
             derived_corners: vec![85],
             derived_trim: true,
+            derived_fills: vec![3, -3],
         }
     }
 }
@@ -405,6 +417,12 @@ impl ViewHasher {
             let rect = anchor.part(picture.width(), picture.height(), percent);
             taken.push(picture, rect, View::Part(percent, anchor), &mut views);
         }
+        for &degrees in &self.derived_fills {
+            views.push((
+                View::Fill(degrees),
+                picture.turned_to_fill(f64::from(degrees)),
+            ));
+        }
         views
     }
 }
@@ -437,12 +455,14 @@ mod tests {
             View::Part(90, Anchor::Right),
             View::Turn(-6),
             View::Turn(3),
+            View::Fill(-3),
+            View::Fill(12),
         ] {
             assert_eq!(view.name().parse::<View>(), Ok(view));
         }
         for bad in [
             "", "crop", "crop100", "crop4", "crop90x", "cropl", "turn3", "turn+0", "turn+40",
-            "Trim",
+            "fill3", "fill-0", "Trim",
         ] {
             assert!(bad.parse::<View>().is_err(), "{bad}");
         }

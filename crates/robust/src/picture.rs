@@ -244,7 +244,31 @@ impl Picture {
     /// canvas of `width` × `height` centred on the same point; uncovered
     /// pixels get `fill`.
     pub fn rotate(&self, degrees: f64, width: usize, height: usize, fill: [u8; 3]) -> Picture {
+        self.rotate_zoomed(degrees, 1.0, width, height, fill)
+    }
+
+    /// The picture turned `degrees` and enlarged just enough to fill its
+    /// own frame, as editors straighten a picture: no corner of the canvas
+    /// is left empty.
+    pub fn turned_to_fill(&self, degrees: f64) -> Picture {
+        let (w, h) = (self.width as f64, self.height as f64);
+        let (sin, cos) = degrees.to_radians().abs().sin_cos();
+        let zoom = (cos + sin * w.max(h) / w.min(h).max(1.0)).max(1.0);
+        self.rotate_zoomed(degrees, zoom, self.width, self.height, [0, 0, 0])
+    }
+
+    /// The picture turned `degrees` and enlarged `zoom` times about its
+    /// centre, onto a `width` × `height` canvas of `fill`.
+    fn rotate_zoomed(
+        &self,
+        degrees: f64,
+        zoom: f64,
+        width: usize,
+        height: usize,
+        fill: [u8; 3],
+    ) -> Picture {
         let (sin, cos) = degrees.to_radians().sin_cos();
+        let (sin, cos) = (sin / zoom, cos / zoom);
         let (cx, cy) = (self.width as f64 / 2.0, self.height as f64 / 2.0);
         let (ox, oy) = (width as f64 / 2.0, height as f64 / 2.0);
         let mut out = Picture::filled(width, height, fill);

@@ -86,10 +86,44 @@ fn edge_line(picture: &Picture, rect: Rect, edge: Edge, line: &mut Vec<[u8; 3]>)
 
 /// The box left once background lines are taken off every edge, again and
 /// again until none is left; each edge's lines are the colour of its first
-/// (a border of one colour; frames of several are [`innermost_frame`]'s). `None` when that
-/// would leave less than `least_percent` of a side: the picture is mostly
-/// background itself, and its remainder says little.
+/// (a border of one colour; frames of several are [`innermost_frame`]'s).
+/// Borders and bars come in pairs: a side is only trimmed with its opposite
+/// side, in a colour near the same, since a band on one side alone (or
+/// bands of two colours) is far more often the picture's own, as a flag's
+/// stripes are. `None` when that would leave less than `least_percent` of a
+/// side: the picture is mostly background itself, and its remainder says
+/// little.
 pub(crate) fn content_box(picture: &Picture, rule: LineRule, least_percent: usize) -> Option<Rect> {
+    let mut allowed = [true; 4];
+    loop {
+        let (rect, border) = trim_edges(picture, rule, least_percent, allowed)?;
+        let mut again = false;
+        for (a, b) in [(0, 1), (2, 3)] {
+            let paired = match (border[a], border[b]) {
+                (None, None) => true,
+                (Some(x), Some(y)) => near(x, y, rule.tolerance),
+                _ => false,
+            };
+            if !paired {
+                allowed[a] = false;
+                allowed[b] = false;
+                again = true;
+            }
+        }
+        if !again {
+            return Some(rect);
+        }
+    }
+}
+
+/// Background lines taken off the `allowed` edges (top, bottom, left,
+/// right), and the colour each edge lost, if any.
+fn trim_edges(
+    picture: &Picture,
+    rule: LineRule,
+    least_percent: usize,
+    allowed: [bool; 4],
+) -> Option<(Rect, [Option<[u8; 3]>; 4])> {
     let least_width = (picture.width() * least_percent).div_ceil(100).max(1);
     let least_height = (picture.height() * least_percent).div_ceil(100).max(1);
     let mut rect = picture.bounds();
@@ -100,6 +134,7 @@ pub(crate) fn content_box(picture: &Picture, rule: LineRule, least_percent: usiz
         for (e, edge) in [Edge::Top, Edge::Bottom, Edge::Left, Edge::Right]
             .into_iter()
             .enumerate()
+            .filter(|&(e, _)| allowed[e])
         {
             loop {
                 let vertical = matches!(edge, Edge::Left | Edge::Right);
@@ -137,7 +172,7 @@ pub(crate) fn content_box(picture: &Picture, rule: LineRule, least_percent: usiz
             }
         }
         if rect == before {
-            return Some(rect);
+            return Some((rect, border));
         }
     }
 }
@@ -250,8 +285,13 @@ fn candidates(marks: &[Vec<bool>], least: usize) -> Vec<usize> {
 /// The largest box, other than the whole picture, whose four sides are
 /// edges (or the canvas edges) along most of their length: a picture shown
 /// inside a screenshot, a window or above a caption. `None` when there is
-/// none of at least `least_percent` of each side.
-pub(crate) fn framed_box(picture: &Picture, least_percent: usize) -> Option<Rect> {
+/// none of at least `least_percent` of each side, or none with at least
+/// `least_real` sides that are edges inside the picture.
+pub(crate) fn framed_box(
+    picture: &Picture,
+    least_percent: usize,
+    least_real: usize,
+) -> Option<Rect> {
     let (w, h) = (picture.width(), picture.height());
     let least_w = (w * least_percent).div_ceil(100);
     let least_h = (h * least_percent).div_ceil(100);
@@ -263,6 +303,7 @@ pub(crate) fn framed_box(picture: &Picture, least_percent: usize) -> Option<Rect
     let bottom_lines = candidates(&bottoms, least_w);
     let left_lines = candidates(&lefts, least_h);
     let right_lines = candidates(&rights, least_h);
+    let bands = canvas_bands(picture);
     // Large boxes, and boxes with more sides that are real edges rather
     // than the canvas's: a window before a box the canvas closes, but the
     // picture under a caption before the block of text in the caption.
@@ -271,13 +312,24 @@ pub(crate) fn framed_box(picture: &Picture, least_percent: usize) -> Option<Rect
         for &y1 in bottom_lines.iter().filter(|&&y1| y1 >= y0 + least_h) {
             for &x0 in &left_lines {
                 for &x1 in right_lines.iter().filter(|&&x1| x1 >= x0 + least_w) {
-                    let area = (y1 - y0) * (x1 - x0);
+                    // Background the canvas closes a box with (the empty
+                    // screen under a phone's picture) is not content.
+                    let height = (y1 - y0)
+                        - if y0 == 0 { bands[0] } else { 0 }
+                        - if y1 == h { bands[1] } else { 0 };
+                    let width = (x1 - x0)
+                        - if x0 == 0 { bands[2] } else { 0 }
+                        - if x1 == w { bands[3] } else { 0 };
+                    let area = height.min(y1 - y0) * width.min(x1 - x0);
                     let real = usize::from(y0 > 0)
                         + usize::from(y1 < h)
                         + usize::from(x0 > 0)
                         + usize::from(x1 < w);
                     let score = area * (1 + real);
-                    if area == w * h || best.is_some_and(|(b, _)| b >= score) {
+                    if (y1 - y0) * (x1 - x0) == w * h
+                        || real < least_real
+                        || best.is_some_and(|(b, _)| b >= score)
+                    {
                         continue;
                     }
                     let framed = cover(&tops[y0], x0, x1) >= EDGE_COVER
@@ -300,9 +352,63 @@ pub(crate) fn framed_box(picture: &Picture, least_percent: usize) -> Option<Rect
     best.map(|(_, rect)| rect)
 }
 
+/// How deep background runs in from each canvas edge (top, bottom, left,
+/// right): whole lines in the colour of the edge's first.
+fn canvas_bands(picture: &Picture) -> [usize; 4] {
+    let bounds = picture.bounds();
+    let mut line = Vec::new();
+    let mut bands = [0; 4];
+    for (e, edge) in [Edge::Top, Edge::Bottom, Edge::Left, Edge::Right]
+        .into_iter()
+        .enumerate()
+    {
+        let lines = match edge {
+            Edge::Top | Edge::Bottom => bounds.height,
+            Edge::Left | Edge::Right => bounds.width,
+        };
+        let mut first = None;
+        while bands[e] < lines {
+            let d = bands[e];
+            let rect = match edge {
+                Edge::Top => Rect {
+                    y: d,
+                    height: 1,
+                    ..bounds
+                },
+                Edge::Bottom => Rect {
+                    y: lines - 1 - d,
+                    height: 1,
+                    ..bounds
+                },
+                Edge::Left => Rect {
+                    x: d,
+                    width: 1,
+                    ..bounds
+                },
+                Edge::Right => Rect {
+                    x: lines - 1 - d,
+                    width: 1,
+                    ..bounds
+                },
+            };
+            edge_line(picture, rect, edge, &mut line);
+            let (colour, share) = dominant(&line, UNIFORM.tolerance);
+            if share < UNIFORM.share || !first.is_none_or(|f| near(f, colour, UNIFORM.tolerance)) {
+                break;
+            }
+            first.get_or_insert(colour);
+            bands[e] += 1;
+        }
+    }
+    bands
+}
+
 /// Framed boxes inside framed boxes (a picture in a window on a desktop),
 /// down to the innermost; `None` when there is no frame at all. Sizes are
-/// shares of the whole picture.
+/// shares of the whole picture. A box inside a box must be framed on all
+/// four sides: a box that shares a side with its outer box is as often a
+/// part of the picture itself (a sky above a horizon) as a picture inside
+/// it.
 pub(crate) fn innermost_frame(picture: &Picture, least_percent: usize) -> Option<Rect> {
     let mut found: Option<Rect> = None;
     for _ in 0..8 {
@@ -311,7 +417,8 @@ pub(crate) fn innermost_frame(picture: &Picture, least_percent: usize) -> Option
         // The least share of the whole, as a share of this box.
         let least = least_percent * picture.width().min(picture.height())
             / outer.width.min(outer.height).max(1);
-        let Some(rect) = framed_box(&inside, least.clamp(1, 100)) else {
+        let least_real = 0;
+        let Some(rect) = framed_box(&inside, least.clamp(1, 100), least_real) else {
             break;
         };
         found = Some(Rect {
@@ -358,7 +465,7 @@ mod tests {
             }
         }
         let strict = content_box(&captioned, UNIFORM, 30).expect("content left");
-        assert_eq!(strict.y, 3, "the rows with text are not uniform");
+        assert_eq!(strict, captioned.bounds(), "a band on one side stays");
         let framed = innermost_frame(&captioned, 30).expect("a frame");
         assert_eq!((framed.y, framed.height, framed.width), (12, 40, 60));
     }
@@ -387,7 +494,7 @@ mod tests {
         }
         screen.paste(&inner, 31, 37);
         assert_eq!(
-            framed_box(&screen, 30),
+            framed_box(&screen, 30, 0),
             Some(Rect {
                 x: 31,
                 y: 37,
@@ -395,7 +502,7 @@ mod tests {
                 height: 40
             })
         );
-        assert_eq!(framed_box(&Picture::filled(50, 50, [9, 9, 9]), 30), None);
+        assert_eq!(framed_box(&Picture::filled(50, 50, [9, 9, 9]), 30, 0), None);
     }
 
     #[test]
@@ -416,6 +523,32 @@ mod tests {
         framed.paste(&inner, 10, 10);
         let rect = content_box(&framed, UNIFORM, 30).expect("content left");
         assert_eq!((rect.y, rect.height), (10, 40));
+    }
+
+    #[test]
+    fn bands_on_one_side_or_of_two_colours_are_the_pictures_own() {
+        // Three stripes, as a flag: the outer two are not a pillarbox.
+        let mut flag = Picture::filled(90, 60, [0, 150, 60]);
+        flag.paste(&textured(30, 60), 30, 0);
+        flag.fill(
+            Rect {
+                x: 60,
+                y: 0,
+                width: 30,
+                height: 60,
+            },
+            [200, 20, 30],
+        );
+        assert_eq!(content_box(&flag, UNIFORM, 30), Some(flag.bounds()));
+        // A black bar at the bottom only stays; bars at the top and the
+        // bottom go.
+        let mut one = Picture::filled(60, 50, [0, 0, 0]);
+        one.paste(&textured(60, 40), 0, 0);
+        assert_eq!(content_box(&one, UNIFORM, 30), Some(one.bounds()));
+        let mut two = Picture::filled(60, 50, [0, 0, 0]);
+        two.paste(&textured(60, 40), 0, 5);
+        let rect = content_box(&two, UNIFORM, 30).expect("content left");
+        assert_eq!((rect.y, rect.height), (5, 40));
     }
 
     #[test]

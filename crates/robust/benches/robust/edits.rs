@@ -160,7 +160,9 @@ fn turn_expanded(picture: &Picture, degrees: f64, fill: [u8; 3]) -> Picture {
     picture.rotate(degrees, w, h, fill)
 }
 
-/// Turned and enlarged to fill the original frame, as editors straighten.
+/// Turned and enlarged to fill the original frame, as editors straighten:
+/// enlarged by area averaging first, then turned (the crate's derived
+/// `fill` hashes turn and enlarge in one step).
 fn turn_filled(picture: &Picture, degrees: f64) -> Picture {
     let (w, h) = (picture.width() as f64, picture.height() as f64);
     let (sin, cos) = degrees.to_radians().abs().sin_cos();

@@ -40,6 +40,33 @@ const ORIGINAL_SIDE: usize = 1600;
 /// View thresholds tried, to show the trade.
 const SWEEP: [u32; 8] = [16, 18, 20, 22, 24, 26, 28, 31];
 
+/// The kinds of robust pair: a query's view against an item's own hash,
+/// the query's own hash against a derived one, a view against a derived
+/// hash.
+const CLASSES: [&str; 3] = ["view-own", "own-derived", "view-derived"];
+
+fn class(pair: (Option<View>, Option<View>)) -> usize {
+    match pair {
+        (Some(_), None) => 0,
+        (None, _) => 1,
+        (Some(_), Some(_)) => 2,
+    }
+}
+
+/// Thresholds per class tried: the same for every class, then one class's
+/// varied with the others at the default.
+fn settings() -> Vec<[u32; 3]> {
+    let mut out: Vec<[u32; 3]> = SWEEP.iter().map(|&t| [t; 3]).collect();
+    for c in 0..CLASSES.len() {
+        out.extend(SWEEP.iter().map(|&t| {
+            let mut s = [DEFAULT_VIEW_THRESHOLD; 3];
+            s[c] = t;
+            s
+        }));
+    }
+    out
+}
+
 struct Args {
     lists: PathBuf,
     json: bool,
@@ -156,7 +183,73 @@ struct BankHashes {
     plain: Hash256,
     quality: u8,
     derived: Vec<ViewHash>,
-    thumbnail: Thumbnail,
+    looks: Looks,
+}
+
+/// A picture's 32×32 grey thumbnails, whole and with its uniform margins
+/// cut, to tell look-alikes from false matches.
+#[derive(Clone)]
+struct Looks {
+    whole: Thumbnail,
+    cut: Thumbnail,
+}
+
+impl Looks {
+    fn of(picture: &Picture) -> Looks {
+        Looks {
+            whole: Thumbnail::of(picture),
+            cut: Thumbnail::of(&picture.crop(uniform_margins_cut(picture))),
+        }
+    }
+
+    /// The largest correlation (either sign) of the two pictures, whole or
+    /// with their margins cut: a picture and its bordered copy are one
+    /// content, as a photo and its cropped thumbnail are.
+    fn likeness(&self, other: &Looks) -> f64 {
+        [&self.whole, &self.cut]
+            .iter()
+            .flat_map(|a| [&other.whole, &other.cut].map(|b| a.correlation(b)))
+            .max_by(|a, b| a.abs().total_cmp(&b.abs()))
+            .unwrap_or(0.0)
+    }
+}
+
+/// The picture without the rows and columns at its edges whose pixels are
+/// all within 16 of each other: the ground truth's own rule, kept apart
+/// from the crate's trimming on purpose.
+fn uniform_margins_cut(picture: &Picture) -> hashwatch_robust::Rect {
+    let uniform = |pixels: &mut dyn Iterator<Item = [u8; 3]>| {
+        let first = pixels.next();
+        Iterator::all(&mut &mut *pixels, |p| {
+            first.is_some_and(|f| (0..3).all(|c| p[c].abs_diff(f[c]) <= 16))
+        })
+    };
+    let (mut x0, mut y0, mut x1, mut y1) = (0, 0, picture.width(), picture.height());
+    while y1 - y0 > picture.height() / 10 + 1
+        && uniform(&mut (x0..x1).map(|x| picture.pixel(x, y0)))
+    {
+        y0 += 1;
+    }
+    while y1 - y0 > picture.height() / 10 + 1
+        && uniform(&mut (x0..x1).map(|x| picture.pixel(x, y1 - 1)))
+    {
+        y1 -= 1;
+    }
+    while x1 - x0 > picture.width() / 10 + 1 && uniform(&mut (y0..y1).map(|y| picture.pixel(x0, y)))
+    {
+        x0 += 1;
+    }
+    while x1 - x0 > picture.width() / 10 + 1
+        && uniform(&mut (y0..y1).map(|y| picture.pixel(x1 - 1, y)))
+    {
+        x1 -= 1;
+    }
+    hashwatch_robust::Rect {
+        x: x0,
+        y: y0,
+        width: x1 - x0,
+        height: y1 - y0,
+    }
 }
 
 /// A 32×32 grey thumbnail, zero mean and unit norm.
@@ -207,7 +300,7 @@ fn bank_hashes(pdq: &mut Hasher, views: &ViewHasher, picture: &Picture) -> BankH
         plain: plain.hash,
         quality: plain.quality,
         derived: views.derived(pdq, picture),
-        thumbnail: Thumbnail::of(picture),
+        looks: Looks::of(picture),
     }
 }
 
@@ -216,11 +309,11 @@ fn bank_hashes(pdq: &mut Hasher, views: &ViewHasher, picture: &Picture) -> BankH
 struct Found {
     plain: Option<u32>,
     dihedral: Option<u32>,
-    /// Nearest distance over view and derived pairs.
-    view: Option<u32>,
-    /// The pair that gave it: the query's view and the bank's derived
+    /// Nearest distance over view and derived pairs, per class.
+    view: [Option<u32>; 3],
+    /// The pair that gave each: the query's view and the bank's derived
     /// hash (`None`: the plain hash).
-    pair: (Option<View>, Option<View>),
+    pair: [(Option<View>, Option<View>); 3],
 }
 
 fn nearer(slot: &mut Option<u32>, d: u32) {
@@ -228,9 +321,10 @@ fn nearer(slot: &mut Option<u32>, d: u32) {
 }
 
 fn nearer_view(f: &mut Found, d: u32, pair: (Option<View>, Option<View>)) {
-    if f.view.is_none_or(|v| d < v) {
-        f.view = Some(d);
-        f.pair = pair;
+    let c = class(pair);
+    if f.view[c].is_none_or(|v| d < v) {
+        f.view[c] = Some(d);
+        f.pair[c] = pair;
     }
 }
 
@@ -241,7 +335,7 @@ struct Bank {
     derived_item: Vec<usize>,
     derived_view: Vec<View>,
     groups: Vec<String>,
-    thumbnails: Vec<Thumbnail>,
+    looks: Vec<Looks>,
 }
 
 impl Bank {
@@ -266,7 +360,7 @@ impl Bank {
             derived_item,
             derived_view,
             groups: items.iter().map(|(g, _)| g.clone()).collect(),
-            thumbnails: items.iter().map(|(_, h)| h.thumbnail.clone()).collect(),
+            looks: items.iter().map(|(_, h)| h.looks.clone()).collect(),
         }
     }
 
@@ -317,10 +411,11 @@ impl Bank {
 }
 
 /// Which modes matched, at a view threshold.
-fn modes(f: &Found, view_threshold: u32) -> [bool; 3] {
+fn modes(f: &Found, view_threshold: [u32; 3]) -> [bool; 3] {
     let plain = f.plain.is_some();
     let dihedral = f.dihedral.is_some();
-    let robust = plain || f.view.is_some_and(|d| d <= view_threshold);
+    let robust =
+        plain || (0..CLASSES.len()).any(|c| f.view[c].is_some_and(|d| d <= view_threshold[c]));
     [plain, dihedral, robust]
 }
 
@@ -424,7 +519,7 @@ fn main() {
         if k % 2 == 0 {
             bank_items.push((others[k].group.clone(), bank));
         } else {
-            negatives.push((others[k].group.clone(), query, bank.thumbnail));
+            negatives.push((others[k].group.clone(), query, bank.looks));
         }
     }
     let bank = Bank::new(&bank_items);
@@ -438,7 +533,8 @@ fn main() {
 
     let mut tally = Tally::default();
     let mut per_edit: BTreeMap<&str, Vec<[bool; 3]>> = BTreeMap::new();
-    let mut sweep_recall = vec![0usize; SWEEP.len()];
+    let settings = settings();
+    let mut sweep_recall = vec![0usize; settings.len()];
     let mut lines = Vec::new();
     let looked: Vec<_> = edited_queries
         .par_iter()
@@ -448,9 +544,9 @@ fn main() {
         let source = original_item[*i];
         let (group, source_hashes) = &bank_items[source];
         let hit = found.get(&source).copied().unwrap_or_default();
-        let matched = modes(&hit, DEFAULT_VIEW_THRESHOLD);
+        let matched = modes(&hit, [DEFAULT_VIEW_THRESHOLD; 3]);
         per_edit.entry(edit).or_default().push(matched);
-        for (s, &t) in SWEEP.iter().enumerate() {
+        for (s, &t) in settings.iter().enumerate() {
             sweep_recall[s] += usize::from(modes(&hit, t)[2]);
         }
         if !matched[2] {
@@ -463,7 +559,7 @@ fn main() {
         tally.add(
             &bank,
             group,
-            &source_hashes.thumbnail,
+            &source_hashes.looks,
             others,
             Kind::Edited,
             edit,
@@ -474,11 +570,11 @@ fn main() {
         .par_iter()
         .map(|(_, q, _)| bank.look_up(q))
         .collect();
-    for ((group, _, thumbnail), found) in negatives.iter().zip(&looked) {
+    for ((group, _, looks), found) in negatives.iter().zip(&looked) {
         tally.add(
             &bank,
             group,
-            thumbnail,
+            looks,
             found.iter(),
             Kind::Negative,
             "-",
@@ -501,15 +597,15 @@ fn main() {
                 json!({"edit": edit, "copies": n, "plain": count(0), "dihedral": count(1), "robust": count(2)})
             })
             .collect();
-        let sweep: Vec<_> = SWEEP
+        let sweep: Vec<_> = settings
             .iter()
             .enumerate()
             .map(|(s, t)| {
                 json!({
-                    "view_threshold": t,
+                    "view_threshold": {"view-own": t[0], "own-derived": t[1], "view-derived": t[2]},
                     "recall": sweep_recall[s],
-                    "false_matches_negative": tally.sweep[Kind::Negative as usize][s],
-                    "false_matches_edited": tally.sweep[Kind::Edited as usize][s],
+                    "false_matches_negative": tally.sweep[Kind::Negative as usize].get(s).copied().unwrap_or(0),
+                    "false_matches_edited": tally.sweep[Kind::Edited as usize].get(s).copied().unwrap_or(0),
                 })
             })
             .collect();
@@ -594,13 +690,14 @@ fn main() {
         out,
         "view threshold sweep: robust recall; false matches (negative, edited)"
     );
-    for (s, t) in SWEEP.iter().enumerate() {
+    for (s, t) in settings.iter().enumerate() {
         let _ = writeln!(
             out,
-            "  ≤{t:<3} {:>6.1}%  {:>5} {:>5}",
+            "  {:<12} {:>6.1}%  {:>5} {:>5}",
+            format!("≤{}/{}/{}", t[0], t[1], t[2]),
             percent(sweep_recall[s], total),
-            tally.sweep[0][s],
-            tally.sweep[1][s]
+            tally.sweep[0].get(s).copied().unwrap_or(0),
+            tally.sweep[1].get(s).copied().unwrap_or(0)
         );
     }
     let _ = writeln!(out, "{:.0?} in all", started.elapsed());
@@ -618,7 +715,7 @@ struct Tally {
     false_matches: [[usize; 3]; 2],
     look_alikes: [[usize; 3]; 2],
     /// Robust false matches per view threshold.
-    sweep: [[usize; SWEEP.len()]; 2],
+    sweep: [Vec<usize>; 2],
 }
 
 impl Tally {
@@ -630,7 +727,7 @@ impl Tally {
         &mut self,
         bank: &Bank,
         group: &str,
-        thumbnail: &Thumbnail,
+        looks: &Looks,
         found: impl Iterator<Item = (&'a usize, &'a Found)>,
         kind: Kind,
         edit: &str,
@@ -640,19 +737,25 @@ impl Tally {
             if bank.groups[*item] == group {
                 continue;
             }
-            let r = thumbnail.correlation(&bank.thumbnails[*item]);
+            let r = looks.likeness(&bank.looks[*item]);
             let look_alike = r.abs() >= SAME_CONTENT_CORRELATION;
             let counts = if look_alike {
                 &mut self.look_alikes
             } else {
                 &mut self.false_matches
             };
-            for (m, yes) in modes(f, DEFAULT_VIEW_THRESHOLD).into_iter().enumerate() {
+            for (m, yes) in modes(f, [DEFAULT_VIEW_THRESHOLD; 3])
+                .into_iter()
+                .enumerate()
+            {
                 counts[kind as usize][m] += usize::from(yes);
             }
             if !look_alike {
-                for (s, &t) in SWEEP.iter().enumerate() {
-                    self.sweep[kind as usize][s] += usize::from(modes(f, t)[2]);
+                let settings = settings();
+                let sweep = &mut self.sweep[kind as usize];
+                sweep.resize(settings.len(), 0);
+                for (s, &t) in settings.iter().enumerate() {
+                    sweep[s] += usize::from(modes(f, t)[2]);
                 }
             }
             let label = if look_alike { "look-alike" } else { "false" };
