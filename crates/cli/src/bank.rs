@@ -71,6 +71,7 @@ pub fn run(command: &BankCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
             source,
             skip_duplicates,
             create,
+            series,
             no_progress,
         } => {
             match store.bank(name) {
@@ -91,6 +92,16 @@ pub fn run(command: &BankCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
                 skip_duplicates: *skip_duplicates,
             };
             let list = read_list(file, &options)?;
+            // Entries are numbered in order: those above the bank's last
+            // before the import are the imported ones.
+            let last_before = match series {
+                Some(_) => {
+                    let mut last = 0;
+                    store.entries(name, true, &mut |e| last = last.max(e.id))?;
+                    Some(last)
+                }
+                None => None,
+            };
             let mut progress = Progress::new(list.entries.len() as u64, !no_progress);
             let origin = file.to_string_lossy();
             let summary = store.import(name, &list.entries, Some(&origin), &mut |done| {
@@ -126,6 +137,20 @@ pub fn run(command: &BankCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
                 );
             }
             eprintln!("{note}");
+            if let (Some(radius), Some(last_before)) = (series, last_before) {
+                let grouping = hashwatch_matcher::bank_series(store.as_ref(), name, *radius)?;
+                for merge in grouping.merges().iter().filter(|m| m.entry > last_before) {
+                    let merged: Vec<String> = merge.merged.iter().map(u64::to_string).collect();
+                    eprintln!(
+                        "entry {} (item {:?}) linked series {} and {} into series {} (radius {radius})",
+                        merge.entry,
+                        grouping.item_of(merge.entry).unwrap_or_default(),
+                        merge.into,
+                        merged.join(", "),
+                        merge.into,
+                    );
+                }
+            }
         }
         BankCommand::Export {
             name,

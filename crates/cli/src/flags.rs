@@ -482,6 +482,12 @@ pub enum BankCommand {
         /// Create the bank if it does not exist.
         #[arg(long)]
         create: bool,
+        /// Also say which imported entries linked series of near matches
+        /// (within this radius, 31 unless `--series=N`) into one, as `bank
+        /// series` would.
+        #[arg(long, value_name = "RADIUS", num_args = 0..=1, require_equals = true,
+              default_missing_value = "31", value_parser = clap::value_parser!(u32).range(0..=63))]
+        series: Option<u32>,
         /// Never show a progress bar.
         #[arg(long)]
         no_progress: bool,

@@ -344,6 +344,10 @@ fn lookup(
                 views: image
                     .filter(|_| options.view_threshold.is_some())
                     .map(|i| i.views.clone()),
+                frame_views: video
+                    .filter(|_| options.view_threshold.is_some())
+                    .map(|v| v.video.views.clone())
+                    .unwrap_or_default(),
             };
             Ok(Looked {
                 outcome: matcher.lookup(&query, options),

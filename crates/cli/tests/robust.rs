@@ -338,3 +338,149 @@ fn edited_copies_are_found_robustly_and_near_copies_form_series() {
     let (_, other, _) = hashwatch(&db, &["bank", "export", "other"]);
     assert_eq!(other.lines().count(), 1, "only the header: {other}");
 }
+
+/// Stills shown letterboxed in a slideshow (`tests/corpus/robust/
+/// letterboxed.mp4`: three corpus pictures, 1.5 s each, with black bars
+/// above and below): plain matching misses them, robust matching finds
+/// each in its own frames through the frames' trimmed views.
+#[test]
+fn letterboxed_stills_in_a_video_are_found_robustly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("video.db");
+    let known = dir.path().join("known");
+    std::fs::create_dir_all(&known).expect("mkdir");
+    let images = hashwatch_testdata::corpus_images();
+    let shown = ["sk_astronaut", "jpg_chelsea_q95_444", "sk_coins"];
+    for (name, ext) in [
+        ("sk_astronaut", "png"),
+        ("jpg_chelsea_q95_444", "jpg"),
+        ("sk_coins", "png"),
+        ("sk_camera", "png"),
+    ] {
+        std::fs::copy(
+            images.join(format!("{name}.{ext}")),
+            known.join(format!("{name}.{ext}")),
+        )
+        .expect("copies");
+    }
+    let (code, hashed, err) = hashwatch(
+        &db,
+        &["hash", "--no-progress", known.to_str().expect("utf-8")],
+    );
+    assert_eq!(code, 0, "{err}");
+    let list = dir.path().join("known.tsv");
+    std::fs::write(&list, &hashed).expect("writes");
+    assert_eq!(hashwatch(&db, &["bank", "create", "stills"]).0, 0);
+    let (code, _, err) = hashwatch(
+        &db,
+        &["bank", "import", "stills", list.to_str().expect("utf-8")],
+    );
+    assert_eq!(code, 0, "{err}");
+
+    let video = hashwatch_testdata::video_corpus().join("robust/letterboxed.mp4");
+    let video = video.to_str().expect("utf-8");
+    let matches = |extra: &[&str]| {
+        let mut args = vec!["match", "--format", "json", "--no-progress"];
+        args.extend(extra);
+        args.push(video);
+        let (code, out, err) = hashwatch(&db, &args);
+        assert!(code <= 1, "{err}");
+        json_lines(&out)
+    };
+    let item_of = |m: &Value| {
+        let item = m["item"].as_str().expect("item").to_string();
+        Path::new(&item)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("a file name")
+            .to_string()
+    };
+    let plain = matches(&[]);
+    assert!(
+        plain.len() < shown.len(),
+        "plain matching finds the letterboxed stills: {plain:?}"
+    );
+    let robust = matches(&["--robust"]);
+    for (k, stem) in shown.iter().enumerate() {
+        let hit = robust
+            .iter()
+            .find(|m| item_of(m) == *stem)
+            .unwrap_or_else(|| panic!("{stem} not found in the video robustly: {robust:?}"));
+        let at = hit["timestamp"].as_f64().expect("a frame's timestamp");
+        assert!(
+            (1.5 * k as f64..1.5 * (k + 1) as f64).contains(&at),
+            "{stem} found at {at} s, outside its 1.5 s: {hit}"
+        );
+        if !plain.iter().any(|m| item_of(m) == *stem) {
+            assert_eq!(hit["view"], "trim", "{hit}");
+        }
+    }
+    assert!(
+        robust.iter().all(|m| item_of(m) != "sk_camera"),
+        "a picture not in the video matched: {robust:?}"
+    );
+}
+
+/// `bank import --series` says which imported entry linked two series:
+/// two hashes 40 bits apart are two series; a third 20 bits from each
+/// joins them, into the older one's.
+#[test]
+fn an_import_says_which_entry_merged_two_series() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("series.db");
+    let first: [u8; 32] = std::array::from_fn(|i| (i as u8).wrapping_mul(97) ^ 0x5A);
+    let flip = |bits: std::ops::Range<usize>| {
+        let mut h = first;
+        for b in bits {
+            h[b / 8] ^= 1 << (b % 8);
+        }
+        h.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    let write = |name: &str, hashes: &[String]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, hashes.join("\n") + "\n").expect("writes");
+        path
+    };
+    let two = write("two.txt", &[flip(0..0), flip(0..40)]);
+    let linking = write("linking.txt", &[flip(0..20)]);
+    let (code, _, err) = hashwatch(
+        &db,
+        &[
+            "bank",
+            "import",
+            "--create",
+            "--series",
+            "--no-progress",
+            "hashes",
+            two.to_str().expect("utf-8"),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("linked series"), "{err}");
+    let (code, _, err) = hashwatch(
+        &db,
+        &[
+            "bank",
+            "import",
+            "--series",
+            "--no-progress",
+            "hashes",
+            linking.to_str().expect("utf-8"),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let line = err
+        .lines()
+        .find(|l| l.contains("linked series"))
+        .unwrap_or_else(|| panic!("no merge said: {err}"));
+    assert!(line.starts_with("entry 3 "), "{line}");
+    assert!(line.contains("linked series 1 and 2 into series 1"), "{line}");
+    // Without --series, nothing is said.
+    let again = write("again.txt", &[flip(100..120)]);
+    let (code, _, err) = hashwatch(
+        &db,
+        &["bank", "import", "--no-progress", "hashes", again.to_str().expect("utf-8")],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("series"), "{err}");
+}

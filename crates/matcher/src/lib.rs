@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use hashwatch_index::{ExactIndex, PdqIndex, VpdqIndex};
 use hashwatch_pdq::vpdq::{prepare, VpdqFeature};
 use hashwatch_pdq::{Dihedral, Hash256};
-pub use hashwatch_robust::{View, ViewHash, ViewHasher, DEFAULT_VIEW_THRESHOLD};
+pub use hashwatch_robust::{FrameViews, View, ViewHash, ViewHasher, DEFAULT_VIEW_THRESHOLD};
 pub use hashwatch_series::{Grouping, Member, Merge, DEFAULT_RADIUS as DEFAULT_SERIES_RADIUS};
 use hashwatch_store::{
     Bank, BankKind, Change, ChangeKind, Entry, Error, ErrorKind, SignalType, Store,
@@ -121,6 +121,19 @@ pub struct Query {
     /// which is matched plainly. (Some pictures have no views: `Some` of
     /// an empty list still matches derived hashes.)
     pub views: Option<Vec<ViewHash>>,
+    /// Views of a query video's hashed frames, when it was hashed for
+    /// robust matching: banks matched robustly find a still shown
+    /// letterboxed, framed or turned in the video.
+    pub frame_views: Vec<FrameViews>,
+}
+
+
+impl Query {
+    /// Whether the query was hashed for robust matching (a picture's or
+    /// a video's frames' views).
+    pub fn brings_views(&self) -> bool {
+        self.views.is_some() || !self.frame_views.is_empty()
+    }
 }
 
 /// How much of two videos matched (pytx's `VPDQMatchResult`).
@@ -590,10 +603,27 @@ impl Matcher {
                 }
                 (None, _) => {}
             }
-            let videos = match &frames {
+            let mut videos = match &frames {
                 Some(frames) => video_matches(loaded, frames, &limits),
                 None => Vec::new(),
             };
+            // Robustly, the frames' views against banked pictures: a still
+            // shown letterboxed in a slideshow.
+            if let (Some(view_radius), BankKind::Positive) = (limits.view, kind) {
+                let view_radius = view_radius.min(radius);
+                let robust = frame_view_matches(
+                    loaded,
+                    &query.frame_views,
+                    options.quality_floor,
+                    view_radius,
+                );
+                let plain: Vec<u64> = videos.iter().map(|m| m.entry_id).collect();
+                videos.extend(
+                    robust
+                        .into_iter()
+                        .filter(|m| !plain.contains(&m.entry_id)),
+                );
+            }
             // A still found among banked videos' frames (unless the query
             // is an animated image already matched as a video).
             // Robustly, the still's views too (a letterboxed still of a
@@ -728,7 +758,8 @@ fn robust_matches(
             let Some(&derived) = loaded.derived_views.get(&m.id) else {
                 continue;
             };
-            if !hashwatch_robust::pairs(view, Some(derived)) {
+            let pair = hashwatch_robust::pair_radius(view, Some(derived), radius);
+            if pair.is_none_or(|r| m.distance > r) {
                 continue;
             }
             let mut r = record(&loaded.derived, m, view);
@@ -790,6 +821,41 @@ fn video_matches(
         out.push(r);
     }
     out
+}
+
+/// A query video's frames' views against a bank's pictures: each picture
+/// once, with the frame and view nearest to it.
+fn frame_view_matches(
+    loaded: &LoadedBank,
+    frames: &[FrameViews],
+    quality_floor: u8,
+    radius: u32,
+) -> Vec<MatchRecord> {
+    let mut nearest: HashMap<u64, MatchRecord> = HashMap::new();
+    for frame in frames {
+        for view in frame.views.iter().filter(|v| v.quality >= quality_floor) {
+            for m in loaded.pdq.search(&view.hash, radius) {
+                if nearest.get(&m.id).is_some_and(|best| best.distance <= m.distance) {
+                    continue;
+                }
+                let hash = loaded.pdq.get(m.id).unwrap_or_default();
+                let mut r = MatchRecord::new(
+                    &loaded.bank.name,
+                    m.id,
+                    SignalType::Pdq,
+                    hash.to_string(),
+                    m.distance,
+                );
+                r.view = Some(view.view);
+                r.frames = Some(MatchedFrames {
+                    query_timestamp: Some(frame.timestamp),
+                    bank_timestamp: None,
+                });
+                nearest.insert(m.id, r);
+            }
+        }
+    }
+    nearest.into_values().collect()
 }
 
 /// A bank's series: its own PDQ hashes (not derived ones, not revoked

@@ -90,6 +90,12 @@ impl View {
         names
     }
 
+    /// Whether some bank matches uploads robustly, so that an upload's
+    /// views (a video's frames' above all) are worth taking.
+    pub fn any_robust(&self) -> bool {
+        self.settings.values().any(|s| s.robust)
+    }
+
     /// Matches a query for a key of `tenant`: only banks the tenant sees
     /// (and `filter` lets through), each at its own threshold or
     /// `default_threshold`, skipping disabled content. A bank without
@@ -106,7 +112,7 @@ impl View {
             threshold: default_threshold,
             // A query with views (an upload hashed robustly) is matched
             // robustly in the banks set so; a lookup by hash never is.
-            view_threshold: query.views.is_some().then_some(DEFAULT_VIEW_THRESHOLD),
+            view_threshold: query.brings_views().then_some(DEFAULT_VIEW_THRESHOLD),
             ..MatchOptions::default()
         };
         let outcome = matcher.lookup_with(query, &options, &|bank| {

@@ -262,6 +262,26 @@ pub fn pairs(query: Option<View>, banked: Option<View>) -> bool {
     }
 }
 
+/// Pairs of a query view and a derived hash get this much less room than
+/// the view threshold: both sides have lost their margins, and the
+/// benchmark's one false match left at the view threshold was such a pair
+/// (`benches/robust` sweeps each kind of pair's threshold on its own).
+pub const TWO_SIDED_MARGIN: u32 = 4;
+
+/// The largest distance at which a hash of the query (its own, `None`,
+/// or a view) matches a banked hash (the picture's own, `None`, or a
+/// derived one) in robust matching at `view_radius`; `None` when the two
+/// never pair ([`pairs`]).
+pub fn pair_radius(query: Option<View>, banked: Option<View>, view_radius: u32) -> Option<u32> {
+    if !pairs(query, banked) {
+        return None;
+    }
+    Some(match (query, banked) {
+        (Some(_), Some(_)) => view_radius.saturating_sub(TWO_SIDED_MARGIN),
+        _ => view_radius,
+    })
+}
+
 /// A view's PDQ hash and quality.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ViewHash {
@@ -271,6 +291,15 @@ pub struct ViewHash {
     pub hash: Hash256,
     /// Its PDQ quality.
     pub quality: u8,
+}
+
+/// The views of one hashed frame of a video.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrameViews {
+    /// The frame's timestamp, in seconds, as its vPDQ feature gives it.
+    pub timestamp: f64,
+    /// Its views.
+    pub views: Vec<ViewHash>,
 }
 
 /// Which views to take.

@@ -101,7 +101,7 @@ pub async fn hash_url(
     })?;
     let limits = state.config.hash_limits();
     state
-        .decode(move |cancel| signals::hash_upload(&bytes, &names, &limits, cancel))
+        .decode(move |cancel| signals::hash_upload(&bytes, &names, &limits, false, cancel))
         .await
 }
 

@@ -722,7 +722,7 @@ pub async fn add_upload(
     }
     let limits = state.config.hash_limits();
     let signals = state
-        .decode(move |cancel| signals::hash_upload(&upload.bytes, &names, &limits, cancel))
+        .decode(move |cancel| signals::hash_upload(&upload.bytes, &names, &limits, false, cancel))
         .await?;
     let answer = state
         .db(move |s| {
@@ -1125,12 +1125,15 @@ async fn hash_uploaded(
     state: &AppState,
     multipart: Multipart,
     types: Option<&str>,
+    frame_views: bool,
 ) -> ApiResult<Vec<Signal>> {
     let upload = signals::read_upload(multipart).await?;
     let names = signals::wanted(&upload.content_type, types)?;
     let limits = state.config.hash_limits();
     state
-        .decode(move |cancel| signals::hash_upload(&upload.bytes, &names, &limits, cancel))
+        .decode(move |cancel| {
+            signals::hash_upload(&upload.bytes, &names, &limits, frame_views, cancel)
+        })
         .await
 }
 
@@ -1150,7 +1153,8 @@ pub async fn lookup_upload(
     multipart: Multipart,
 ) -> ApiResult<Json<BySignal>> {
     caller.may(BankAction::Match)?;
-    let signals = hash_uploaded(&state, multipart, params.types.as_deref()).await?;
+    let robust = state.view().any_robust();
+    let signals = hash_uploaded(&state, multipart, params.types.as_deref(), robust).await?;
     let filter = BankFilter {
         only: bank_list(&caller, params.banks.as_deref()),
         coinflip: Some(coinflip(
@@ -1396,7 +1400,7 @@ pub async fn hash_upload(
     multipart: Multipart,
 ) -> ApiResult<Json<Hashes>> {
     caller.may(BankAction::Match)?;
-    let signals = hash_uploaded(&state, multipart, params.types.as_deref()).await?;
+    let signals = hash_uploaded(&state, multipart, params.types.as_deref(), false).await?;
     Ok(Json(hash_answer(&signals)))
 }
 

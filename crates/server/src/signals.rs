@@ -23,6 +23,9 @@ pub struct Signal {
     /// Views of an uploaded image, for banks that match uploads robustly
     /// (`None` for a hash given as text, which is matched plainly).
     pub views: Option<Vec<hashwatch_matcher::ViewHash>>,
+    /// Views of an uploaded video's hashed frames, when they were asked
+    /// for (a lookup while some bank matches robustly).
+    pub frame_views: Vec<hashwatch_matcher::FrameViews>,
 }
 
 impl Signal {
@@ -47,6 +50,7 @@ impl Signal {
             // Stored values are the canonical form, which reads back.
             let text = String::from_utf8_lossy(&self.value);
             query.vpdq = Some(hashwatch_pdq::vpdq::parse_pytx(&text).unwrap_or_default());
+            query.frame_views.clone_from(&self.frame_views);
         } else {
             query.exact.push((self.signal_type, self.value.clone()));
         }
@@ -100,6 +104,7 @@ pub fn parse(name: &str, text: &str) -> ApiResult<Signal> {
         value,
         quality: None,
         views: None,
+        frame_views: Vec::new(),
     })
 }
 
@@ -214,11 +219,14 @@ pub struct HashLimits {
     pub video: hashwatch_video::Limits,
 }
 
-/// Hashes an upload (blocking: decodes images).
+/// Hashes an upload (blocking: decodes images). A video's frames' views
+/// are taken when `frame_views` asks (they cost more than the frames'
+/// hashes, and only robust banks use them).
 pub fn hash_upload(
     bytes: &[u8],
     names: &[String],
     limits: &HashLimits,
+    frame_views: bool,
     cancel: &hashwatch_media::Cancel,
 ) -> ApiResult<Vec<Signal>> {
     let mut out = Vec::new();
@@ -229,6 +237,7 @@ pub fn hash_upload(
         }
         let signal_type = signal_type(name)?;
         let mut views = None;
+        let mut video_views = Vec::new();
         let (value, quality) = match signal_type {
             SignalType::Pdq => {
                 let decoder = hashwatch_media::DecoderBuilder::new()
@@ -261,6 +270,7 @@ pub fn hash_upload(
                 let options = hashwatch_video::Options {
                     limits: limits.video,
                     cancel: Some(cancel.clone()),
+                    views: frame_views.then(hashwatch_matcher::ViewHasher::default),
                     ..hashwatch_video::Options::default()
                 };
                 let video = hashwatch_video::hash_bytes(bytes, &options).map_err(|e| {
@@ -279,6 +289,7 @@ pub fn hash_upload(
                     ApiError::new(status, "bad_video", format!("cannot hash the video: {e}"))
                 })?;
                 let text = hashwatch_video::to_pytx(&video.compact());
+                video_views = video.views;
                 (text.into_bytes(), None)
             }
             SignalType::Md5 => (digests.md5.to_vec(), None),
@@ -297,6 +308,7 @@ pub fn hash_upload(
             value,
             quality,
             views,
+            frame_views: video_views,
         });
     }
     Ok(out)

@@ -81,10 +81,11 @@ impl SignalHasherBuilder {
         self
     }
 
-    /// Also hashes the views of each picture that robust matching looks
-    /// for (a query's side).
+    /// Also hashes the views of each picture, and of each hashed video
+    /// frame, that robust matching looks for (a query's side).
     pub fn query_views(&mut self, yes: bool) -> &mut SignalHasherBuilder {
         self.views = yes.then(ViewHasher::default);
+        self.video.views = self.views.clone();
         self
     }
 

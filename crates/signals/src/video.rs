@@ -23,6 +23,7 @@ pub(crate) struct VideoSettings {
     pub(crate) seconds_per_hash: f64,
     pub(crate) budget: Option<Duration>,
     pub(crate) cancel: Option<Cancel>,
+    pub(crate) views: Option<hashwatch_robust::ViewHasher>,
 }
 
 impl Default for VideoSettings {
@@ -33,6 +34,7 @@ impl Default for VideoSettings {
             seconds_per_hash: 1.0,
             budget: None,
             cancel: None,
+            views: None,
         }
     }
 }
@@ -45,6 +47,7 @@ impl VideoSettings {
             limits: self.limits,
             cancel: self.cancel.clone(),
             deadline: self.budget.map(|b| Instant::now() + b),
+            views: self.views.clone(),
         }
     }
 }

@@ -13,6 +13,7 @@ use ffmpeg_next as ffmpeg;
 use hashwatch_media::Cancel;
 use hashwatch_pdq::vpdq::VpdqFeature;
 use hashwatch_pdq::{Hash256, Hasher, Image};
+use hashwatch_robust::{FrameViews, Picture, ViewHasher};
 
 /// The smallest width and height the reference hashes.
 const MIN_SIDE: u32 = 5;
@@ -61,6 +62,10 @@ pub struct Options {
     /// Stops the decode at its next packet after this instant (the decode
     /// time budget).
     pub deadline: Option<Instant>,
+    /// Also the views of each hashed frame (trimmed bars, framed content,
+    /// undone turns), for robust matching: a letterboxed still in a
+    /// slideshow is found among known pictures.
+    pub views: Option<ViewHasher>,
 }
 
 impl Default for Options {
@@ -70,6 +75,7 @@ impl Default for Options {
             limits: Limits::default(),
             cancel: None,
             deadline: None,
+            views: None,
         }
     }
 }
@@ -114,6 +120,9 @@ pub struct Video {
     pub frame_rate: f64,
     /// The duration the container declares, in seconds, when it does.
     pub duration: Option<f64>,
+    /// Each hashed frame's views, in the order of `features`, when
+    /// [`Options::views`] asked for them; empty otherwise.
+    pub views: Vec<FrameViews>,
 }
 
 impl Video {
@@ -310,6 +319,8 @@ pub fn hash_file_with_progress(
         rgb: ffmpeg::frame::Video::empty(),
         tight: Vec::new(),
         features: Vec::new(),
+        views: options.views.clone(),
+        frame_views: Vec::new(),
     };
     let mut packet = ffmpeg::Packet::empty();
     // Packets until the first read that fails (end of file or not), as
@@ -343,6 +354,7 @@ pub fn hash_file_with_progress(
         frames: hashing.received,
         frame_rate,
         duration,
+        views: hashing.frame_views,
     })
 }
 
@@ -389,6 +401,8 @@ struct Hashing {
     rgb: ffmpeg::frame::Video,
     tight: Vec<u8>,
     features: Vec<Feature>,
+    views: Option<ViewHasher>,
+    frame_views: Vec<FrameViews>,
 }
 
 impl Hashing {
@@ -462,6 +476,15 @@ impl Hashing {
         let image = Image::rgb(&self.tight, width, height)
             .map_err(|e| Error::BadStream(format!("frame {frame}: {e}")))?;
         let hashed = self.hasher.hash(&image);
+        if let Some(views) = &self.views {
+            let frame_views = Picture::from_rgb(width, height, self.tight.clone())
+                .map(|p| views.query_views(&mut self.hasher, &p))
+                .unwrap_or_default();
+            self.frame_views.push(FrameViews {
+                timestamp: f64::from(frame as f32 / self.frame_rate as f32),
+                views: frame_views,
+            });
+        }
         Ok(Feature {
             frame,
             pdq: hashed.hash,

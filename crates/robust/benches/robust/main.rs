@@ -53,13 +53,23 @@ fn class(pair: (Option<View>, Option<View>)) -> usize {
     }
 }
 
-/// Thresholds per class tried: the same for every class, then one class's
-/// varied with the others at the default.
+/// The thresholds per class the crate's rule gives at view threshold `t`.
+fn rule(t: u32) -> [u32; 3] {
+    let radius = |q, b| hashwatch_robust::pair_radius(q, b, t).expect("pairs");
+    [
+        radius(Some(View::Trim), None),
+        radius(None, Some(View::Crop(90))),
+        radius(Some(View::Trim), Some(View::Crop(90))),
+    ]
+}
+
+/// Thresholds per class tried: the crate's rule at each view threshold,
+/// then one class's varied with the others at the default.
 fn settings() -> Vec<[u32; 3]> {
-    let mut out: Vec<[u32; 3]> = SWEEP.iter().map(|&t| [t; 3]).collect();
+    let mut out: Vec<[u32; 3]> = SWEEP.iter().map(|&t| rule(t)).collect();
     for c in 0..CLASSES.len() {
         out.extend(SWEEP.iter().map(|&t| {
-            let mut s = [DEFAULT_VIEW_THRESHOLD; 3];
+            let mut s = rule(DEFAULT_VIEW_THRESHOLD);
             s[c] = t;
             s
         }));
@@ -544,7 +554,7 @@ fn main() {
         let source = original_item[*i];
         let (group, source_hashes) = &bank_items[source];
         let hit = found.get(&source).copied().unwrap_or_default();
-        let matched = modes(&hit, [DEFAULT_VIEW_THRESHOLD; 3]);
+        let matched = modes(&hit, rule(DEFAULT_VIEW_THRESHOLD));
         per_edit.entry(edit).or_default().push(matched);
         for (s, &t) in settings.iter().enumerate() {
             sweep_recall[s] += usize::from(modes(&hit, t)[2]);
@@ -744,7 +754,7 @@ impl Tally {
             } else {
                 &mut self.false_matches
             };
-            for (m, yes) in modes(f, [DEFAULT_VIEW_THRESHOLD; 3])
+            for (m, yes) in modes(f, rule(DEFAULT_VIEW_THRESHOLD))
                 .into_iter()
                 .enumerate()
             {
