@@ -49,6 +49,18 @@ make -vf scale=128:96 -c:v libx264 -preset veryfast -crf 34 -pix_fmt yuv420p "$o
 slideshow other 1.5 jpg_rocket_q60_422.jpg sk_coins.png
 ffmpeg -loglevel error -y -i "$work/other.mkv" -an \
     -c:v libx264 -preset veryfast -crf 30 -pix_fmt yuv420p "$out/other.mp4"
+# For robust matching (crates/cli/tests/robust.rs): three stills shown
+# still and letterboxed (black bars above and below), 1.5 s each; no
+# reference features, the tests match it against the stills themselves.
+mkdir -p tests/corpus/robust
+: > "$work/letterboxed.txt"
+for image in sk_astronaut.png jpg_chelsea_q95_444.jpg sk_coins.png; do
+    ffmpeg -loglevel error -y -loop 1 -i "$images/$image" -t 1.5 -r 10 \
+        -vf "scale=256:192,pad=256:320:0:64:black,format=yuv420p" -c:v ffv1 "$work/$image.mkv"
+    echo "file '$work/$image.mkv'" >> "$work/letterboxed.txt"
+done
+ffmpeg -loglevel error -y -f concat -safe 0 -i "$work/letterboxed.txt" -an \
+    -c:v libx264 -preset veryfast -crf 23 -pix_fmt yuv420p tests/corpus/robust/letterboxed.mp4
 # Reference features: Meta's vpdq, in its virtual environment.
 venv=target/vpdq-venv
 if [ ! -x "$venv/bin/python" ]; then

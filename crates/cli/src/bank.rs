@@ -142,10 +142,9 @@ pub fn run(command: &BankCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
                 for merge in grouping.merges().iter().filter(|m| m.entry > last_before) {
                     let merged: Vec<String> = merge.merged.iter().map(u64::to_string).collect();
                     eprintln!(
-                        "entry {} (item {:?}) linked series {} and {} into series {} (radius {radius})",
+                        "entry {} (item {:?}) merged series {} into series {} (radius {radius})",
                         merge.entry,
                         grouping.item_of(merge.entry).unwrap_or_default(),
-                        merge.into,
                         merged.join(", "),
                         merge.into,
                     );

@@ -60,7 +60,9 @@ pub struct MatchOptions {
     /// Least percentage of a banked video's frames found in the query.
     pub video_compared_percent: f64,
     /// Robust matching: the query's views and the banks' derived hashes
-    /// also match, at this largest distance (`None`: plain matching only).
+    /// also match, at this largest distance (`None`: plain matching only);
+    /// a view against a derived hash at [`hashwatch_robust::pair_radius`]
+    /// of it, less.
     pub view_threshold: Option<u32>,
 }
 
@@ -126,7 +128,6 @@ pub struct Query {
     /// letterboxed, framed or turned in the video.
     pub frame_views: Vec<FrameViews>,
 }
-
 
 impl Query {
     /// Whether the query was hashed for robust matching (a picture's or
@@ -614,15 +615,11 @@ impl Matcher {
                 let robust = frame_view_matches(
                     loaded,
                     &query.frame_views,
-                    options.quality_floor,
+                    options.quality_floor.max(VIDEO_QUALITY_FLOOR),
                     view_radius,
                 );
                 let plain: Vec<u64> = videos.iter().map(|m| m.entry_id).collect();
-                videos.extend(
-                    robust
-                        .into_iter()
-                        .filter(|m| !plain.contains(&m.entry_id)),
-                );
+                videos.extend(robust.into_iter().filter(|m| !plain.contains(&m.entry_id)));
             }
             // A still found among banked videos' frames (unless the query
             // is an animated image already matched as a video).
@@ -824,7 +821,9 @@ fn video_matches(
 }
 
 /// A query video's frames' views against a bank's pictures: each picture
-/// once, with the frame and view nearest to it.
+/// once, with the frame and view nearest to it. A view repeating one
+/// already looked up (a still held for many frames) is looked up once:
+/// each lookup is a chance for an unrelated picture to match.
 fn frame_view_matches(
     loaded: &LoadedBank,
     frames: &[FrameViews],
@@ -832,10 +831,15 @@ fn frame_view_matches(
     radius: u32,
 ) -> Vec<MatchRecord> {
     let mut nearest: HashMap<u64, MatchRecord> = HashMap::new();
+    let mut seen = std::collections::HashSet::new();
     for frame in frames {
-        for view in frame.views.iter().filter(|v| v.quality >= quality_floor) {
+        let views = frame.views.iter().filter(|v| v.quality >= quality_floor);
+        for view in views.filter(|v| seen.insert(v.hash)) {
             for m in loaded.pdq.search(&view.hash, radius) {
-                if nearest.get(&m.id).is_some_and(|best| best.distance <= m.distance) {
+                if nearest
+                    .get(&m.id)
+                    .is_some_and(|best| best.distance <= m.distance)
+                {
                     continue;
                 }
                 let hash = loaded.pdq.get(m.id).unwrap_or_default();

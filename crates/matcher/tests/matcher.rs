@@ -95,6 +95,7 @@ fn low_quality_hashes_are_reported_not_matched() {
         exact: vec![(SignalType::Md5, vec![7; 16])],
         vpdq: None,
         views: None,
+        frame_views: Vec::new(),
     };
     let outcome = matcher.lookup(&query, &MatchOptions::default());
     assert_eq!(outcome.low_quality, Some(49));
@@ -137,6 +138,7 @@ fn negative_banks_suppress_positive_matches_of_the_same_type() {
         exact: vec![(SignalType::Sha1, vec![1; 20])],
         vpdq: None,
         views: None,
+        frame_views: Vec::new(),
     };
     let outcome = matcher.lookup(&query, &MatchOptions::default());
     assert_eq!(outcome.suppressed, 1);
@@ -203,6 +205,7 @@ fn dihedral_queries_say_which_variant_matched() {
         exact: Vec::new(),
         vpdq: None,
         views: None,
+        frame_views: Vec::new(),
     };
     let outcome = matcher.lookup(&query, &MatchOptions::default());
     assert_eq!(outcome.matches.len(), 1);

@@ -8,16 +8,20 @@
 //! stay PDQ and exchangeable:
 //!
 //! - on the query side, [`ViewHasher::query_views`]: the picture with
-//!   uniform borders and bars trimmed ([`View::Trim`]), the content region
-//!   inside captions, title bars and frames ([`View::Content`]), centred
-//!   crops ([`View::Crop`]) and small turns undone ([`View::Turn`]);
+//!   uniform borders and bars trimmed in pairs ([`View::Trim`]), the
+//!   content region inside captions, title bars, screenshots and frames
+//!   ([`View::Content`]), centred crops ([`View::Crop`]) and small turns
+//!   undone ([`View::Turn`]); the same for each hashed frame of a video
+//!   ([`FrameViews`]);
 //! - on the bank side, [`ViewHasher::derived`]: extra hashes of a known
-//!   picture (its centred crops, its own trimmed content), kept beside its
-//!   hash and marked as derived.
+//!   picture (its centred crops, side and corner parts, its own trimmed
+//!   content, and the picture turned a little and enlarged to fill its
+//!   frame, [`View::Fill`]), kept beside its hash and marked as derived.
 //!
 //! A match of a view is only as good as the view, so matchers give views a
-//! tighter threshold than the plain hash ([`DEFAULT_VIEW_THRESHOLD`]); the
-//! benchmark in `benches/robust.rs` measures both recall and false matches.
+//! tighter threshold than the plain hash ([`DEFAULT_VIEW_THRESHOLD`]), and
+//! a view against a derived hash tighter still ([`pair_radius`]); the
+//! benchmark in `benches/robust` measures both recall and false matches.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]

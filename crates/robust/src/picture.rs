@@ -251,10 +251,16 @@ impl Picture {
     /// own frame, as editors straighten a picture: no corner of the canvas
     /// is left empty.
     pub fn turned_to_fill(&self, degrees: f64) -> Picture {
+        let zoom = self.fill_zoom(degrees);
+        self.rotate_zoomed(degrees, zoom, self.width, self.height, [0, 0, 0])
+    }
+
+    /// How much a picture turned `degrees` must be enlarged to fill its
+    /// own frame.
+    pub fn fill_zoom(&self, degrees: f64) -> f64 {
         let (w, h) = (self.width as f64, self.height as f64);
         let (sin, cos) = degrees.to_radians().abs().sin_cos();
-        let zoom = (cos + sin * w.max(h) / w.min(h).max(1.0)).max(1.0);
-        self.rotate_zoomed(degrees, zoom, self.width, self.height, [0, 0, 0])
+        (cos + sin * w.max(h) / w.min(h).max(1.0)).max(1.0)
     }
 
     /// The picture turned `degrees` and enlarged `zoom` times about its

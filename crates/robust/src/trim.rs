@@ -96,7 +96,7 @@ fn edge_line(picture: &Picture, rect: Rect, edge: Edge, line: &mut Vec<[u8; 3]>)
 pub(crate) fn content_box(picture: &Picture, rule: LineRule, least_percent: usize) -> Option<Rect> {
     let mut allowed = [true; 4];
     loop {
-        let (rect, border) = trim_edges(picture, rule, least_percent, allowed)?;
+        let (rect, border, exhausted) = trim_edges(picture, rule, least_percent, allowed);
         let mut again = false;
         for (a, b) in [(0, 1), (2, 3)] {
             let paired = match (border[a], border[b]) {
@@ -111,24 +111,26 @@ pub(crate) fn content_box(picture: &Picture, rule: LineRule, least_percent: usiz
             }
         }
         if !again {
-            return Some(rect);
+            return (!exhausted).then_some(rect);
         }
     }
 }
 
 /// Background lines taken off the `allowed` edges (top, bottom, left,
-/// right), and the colour each edge lost, if any.
+/// right), the colour each edge lost, if any, and whether some edge ran
+/// into `least_percent` of its side (the picture is mostly background).
 fn trim_edges(
     picture: &Picture,
     rule: LineRule,
     least_percent: usize,
     allowed: [bool; 4],
-) -> Option<(Rect, [Option<[u8; 3]>; 4])> {
+) -> (Rect, [Option<[u8; 3]>; 4], bool) {
     let least_width = (picture.width() * least_percent).div_ceil(100).max(1);
     let least_height = (picture.height() * least_percent).div_ceil(100).max(1);
     let mut rect = picture.bounds();
     let mut line = Vec::new();
     let mut border: [Option<[u8; 3]>; 4] = [None; 4];
+    let mut exhausted = false;
     loop {
         let before = rect;
         for (e, edge) in [Edge::Top, Edge::Bottom, Edge::Left, Edge::Right]
@@ -155,7 +157,8 @@ fn trim_edges(
                 }
                 border[e].get_or_insert(colour);
                 if !room {
-                    return None;
+                    exhausted = true;
+                    break;
                 }
                 match edge {
                     Edge::Top => {
@@ -172,7 +175,7 @@ fn trim_edges(
             }
         }
         if rect == before {
-            return Some((rect, border));
+            return (rect, border, exhausted);
         }
     }
 }
@@ -285,13 +288,8 @@ fn candidates(marks: &[Vec<bool>], least: usize) -> Vec<usize> {
 /// The largest box, other than the whole picture, whose four sides are
 /// edges (or the canvas edges) along most of their length: a picture shown
 /// inside a screenshot, a window or above a caption. `None` when there is
-/// none of at least `least_percent` of each side, or none with at least
-/// `least_real` sides that are edges inside the picture.
-pub(crate) fn framed_box(
-    picture: &Picture,
-    least_percent: usize,
-    least_real: usize,
-) -> Option<Rect> {
+/// none of at least `least_percent` of each side.
+pub(crate) fn framed_box(picture: &Picture, least_percent: usize) -> Option<Rect> {
     let (w, h) = (picture.width(), picture.height());
     let least_w = (w * least_percent).div_ceil(100);
     let least_h = (h * least_percent).div_ceil(100);
@@ -314,20 +312,19 @@ pub(crate) fn framed_box(
                 for &x1 in right_lines.iter().filter(|&&x1| x1 >= x0 + least_w) {
                     // Background the canvas closes a box with (the empty
                     // screen under a phone's picture) is not content.
-                    let height = (y1 - y0)
-                        - if y0 == 0 { bands[0] } else { 0 }
-                        - if y1 == h { bands[1] } else { 0 };
-                    let width = (x1 - x0)
-                        - if x0 == 0 { bands[2] } else { 0 }
-                        - if x1 == w { bands[3] } else { 0 };
-                    let area = height.min(y1 - y0) * width.min(x1 - x0);
+                    // (On a picture of uniform lines the bands from both
+                    // sides meet: nothing is left.)
+                    let band = |closed: bool, k: usize| if closed { bands[k] } else { 0 };
+                    let height = (y1 - y0).saturating_sub(band(y0 == 0, 0) + band(y1 == h, 1));
+                    let width = (x1 - x0).saturating_sub(band(x0 == 0, 2) + band(x1 == w, 3));
+                    let area = height * width;
                     let real = usize::from(y0 > 0)
                         + usize::from(y1 < h)
                         + usize::from(x0 > 0)
                         + usize::from(x1 < w);
                     let score = area * (1 + real);
-                    if (y1 - y0) * (x1 - x0) == w * h
-                        || real < least_real
+                    if area == 0
+                        || (y1 - y0) * (x1 - x0) == w * h
                         || best.is_some_and(|(b, _)| b >= score)
                     {
                         continue;
@@ -405,10 +402,7 @@ fn canvas_bands(picture: &Picture) -> [usize; 4] {
 
 /// Framed boxes inside framed boxes (a picture in a window on a desktop),
 /// down to the innermost; `None` when there is no frame at all. Sizes are
-/// shares of the whole picture. A box inside a box must be framed on all
-/// four sides: a box that shares a side with its outer box is as often a
-/// part of the picture itself (a sky above a horizon) as a picture inside
-/// it.
+/// shares of the whole picture.
 pub(crate) fn innermost_frame(picture: &Picture, least_percent: usize) -> Option<Rect> {
     let mut found: Option<Rect> = None;
     for _ in 0..8 {
@@ -417,8 +411,7 @@ pub(crate) fn innermost_frame(picture: &Picture, least_percent: usize) -> Option
         // The least share of the whole, as a share of this box.
         let least = least_percent * picture.width().min(picture.height())
             / outer.width.min(outer.height).max(1);
-        let least_real = 0;
-        let Some(rect) = framed_box(&inside, least.clamp(1, 100), least_real) else {
+        let Some(rect) = framed_box(&inside, least.clamp(1, 100)) else {
             break;
         };
         found = Some(Rect {
@@ -494,7 +487,7 @@ mod tests {
         }
         screen.paste(&inner, 31, 37);
         assert_eq!(
-            framed_box(&screen, 30, 0),
+            framed_box(&screen, 30),
             Some(Rect {
                 x: 31,
                 y: 37,
@@ -502,7 +495,43 @@ mod tests {
                 height: 40
             })
         );
-        assert_eq!(framed_box(&Picture::filled(50, 50, [9, 9, 9]), 30, 0), None);
+        assert_eq!(framed_box(&Picture::filled(50, 50, [9, 9, 9]), 30), None);
+    }
+
+    #[test]
+    fn a_picture_across_a_phone_screen_is_framed_without_the_empty_screen() {
+        // A picture the width of the screen near its top, a line of
+        // "text" under it and empty black screen below: the box the canvas
+        // closes round the picture and the empty screen is larger, but the
+        // empty screen is not content.
+        let inner = textured(60, 40);
+        let mut screen = Picture::filled(60, 160, [0, 0, 0]);
+        screen.paste(&inner, 0, 20);
+        for x in (4..50).step_by(4) {
+            screen.fill(
+                Rect {
+                    x,
+                    y: 66,
+                    width: 2,
+                    height: 4,
+                },
+                [230, 230, 230],
+            );
+        }
+        assert_eq!(
+            framed_box(&screen, 12),
+            Some(Rect {
+                x: 0,
+                y: 20,
+                width: 60,
+                height: 40
+            })
+        );
+        // A picture of uniform lines has no box, and no panic.
+        assert_eq!(
+            framed_box(&Picture::filled(40, 30, [200, 10, 10]), 12),
+            None
+        );
     }
 
     #[test]

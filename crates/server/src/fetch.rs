@@ -20,12 +20,14 @@ pub fn allowed(allow: &[String], host: &str) -> bool {
     })
 }
 
-/// Fetches `url` and hashes it as `content_type`.
+/// Fetches `url` and hashes it as `content_type` (a video's frames'
+/// views too when `frame_views` asks, as for uploads).
 pub async fn hash_url(
     state: &AppState,
     url: &str,
     content_type: &str,
     types: Option<&str>,
+    frame_views: bool,
 ) -> ApiResult<Vec<Signal>> {
     let parsed = url::Url::parse(url)
         .map_err(|e| ApiError::bad_request("bad_url", format!("{url:?} is not a URL: {e}")))?;
@@ -101,7 +103,7 @@ pub async fn hash_url(
     })?;
     let limits = state.config.hash_limits();
     state
-        .decode(move |cancel| signals::hash_upload(&bytes, &names, &limits, false, cancel))
+        .decode(move |cancel| signals::hash_upload(&bytes, &names, &limits, frame_views, cancel))
         .await
 }
 

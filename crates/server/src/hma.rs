@@ -1106,8 +1106,10 @@ pub async fn lookup(
     };
     if let Some(url) = params.url.as_deref() {
         let content_type = params.content_type.as_deref().unwrap_or("photo");
+        let robust = state.view().any_robust();
         let signals =
-            crate::fetch::hash_url(&state, url, content_type, params.types.as_deref()).await?;
+            crate::fetch::hash_url(&state, url, content_type, params.types.as_deref(), robust)
+                .await?;
         let mut out = BTreeMap::new();
         for signal in &signals {
             let hits = lookup_and_record(&state, &caller, signal, &filter).await?;
@@ -1443,6 +1445,6 @@ pub async fn hash_url(
     };
     let content_type = params.content_type.as_deref().unwrap_or("photo");
     let signals =
-        crate::fetch::hash_url(&state, url, content_type, params.types.as_deref()).await?;
+        crate::fetch::hash_url(&state, url, content_type, params.types.as_deref(), false).await?;
     Ok(Json(hash_answer(&signals)))
 }

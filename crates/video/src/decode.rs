@@ -476,12 +476,13 @@ impl Hashing {
         let image = Image::rgb(&self.tight, width, height)
             .map_err(|e| Error::BadStream(format!("frame {frame}: {e}")))?;
         let hashed = self.hasher.hash(&image);
+        let timestamp = frame as f32 / self.frame_rate as f32;
         if let Some(views) = &self.views {
             let frame_views = Picture::from_rgb(width, height, self.tight.clone())
                 .map(|p| views.query_views(&mut self.hasher, &p))
                 .unwrap_or_default();
             self.frame_views.push(FrameViews {
-                timestamp: f64::from(frame as f32 / self.frame_rate as f32),
+                timestamp: f64::from(timestamp),
                 views: frame_views,
             });
         }
@@ -489,7 +490,7 @@ impl Hashing {
             frame,
             pdq: hashed.hash,
             quality: hashed.quality,
-            timestamp: frame as f32 / self.frame_rate as f32,
+            timestamp,
         })
     }
 }

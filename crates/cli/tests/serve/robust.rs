@@ -30,6 +30,12 @@ fn png(picture: &Picture) -> Vec<u8> {
     out.into_inner()
 }
 
+/// Three corpus pictures, the astronaut first, letterboxed in a slideshow.
+fn letterboxed_video() -> Vec<u8> {
+    std::fs::read(hashwatch_testdata::video_corpus().join("robust/letterboxed.mp4"))
+        .expect("reads the corpus video")
+}
+
 fn robust(db: Db) {
     let known = tempfile::tempdir().expect("temp dir");
     let astronaut = picture("sk_astronaut.png");
@@ -79,6 +85,16 @@ fn robust(db: Db) {
     let (status, answer) = api.upload("/m/lookup", "photo", png(&bordered));
     assert_eq!(status, 200, "{answer}");
     assert!(matches(&answer).is_empty(), "{answer}");
+    let (status, answer) = api.upload("/m/lookup", "video", letterboxed_video());
+    assert_eq!(status, 200, "{answer}");
+    assert!(
+        answer
+            .as_object()
+            .expect("matches by signal")
+            .values()
+            .all(|by_bank| by_bank["known"].as_array().is_none_or(Vec::is_empty)),
+        "a plain lookup finds the letterboxed still: {answer}"
+    );
 
     let (status, settings) = api.put("/c/bank/known/settings", json!({"view_threshold": 99}));
     assert_eq!(status, 400, "{settings}");
@@ -116,6 +132,22 @@ fn robust(db: Db) {
     let m = matches(&answer);
     assert_eq!(m.len(), 1, "{answer}");
     assert_eq!(m[0]["derived"], "crop90l", "{answer}");
+
+    // A video showing the astronaut letterboxed (and two pictures not in
+    // the bank): found through its frames' trimmed views, at the
+    // astronaut's frames.
+    let (status, answer) = api.upload("/m/lookup", "video", letterboxed_video());
+    assert_eq!(status, 200, "{answer}");
+    let in_known: Vec<Value> = answer
+        .as_object()
+        .expect("matches by signal")
+        .values()
+        .filter_map(|by_bank| by_bank["known"].as_array())
+        .flatten()
+        .cloned()
+        .collect();
+    assert_eq!(in_known.len(), 1, "{answer}");
+    assert_eq!(in_known[0]["view"], "trim", "{answer}");
 
     // A lookup by hash is plain whatever the bank says.
     let (_, hashed) = api.upload("/h/hash", "photo", png(&bordered));

@@ -165,8 +165,7 @@ fn turn_expanded(picture: &Picture, degrees: f64, fill: [u8; 3]) -> Picture {
 /// `fill` hashes turn and enlarge in one step).
 fn turn_filled(picture: &Picture, degrees: f64) -> Picture {
     let (w, h) = (picture.width() as f64, picture.height() as f64);
-    let (sin, cos) = degrees.to_radians().abs().sin_cos();
-    let zoom = (cos + sin * h.max(w) / h.min(w)).max(1.0);
+    let zoom = picture.fill_zoom(degrees);
     let big = picture.resize((w * zoom).round() as usize, (h * zoom).round() as usize);
     big.rotate(degrees, picture.width(), picture.height(), [0, 0, 0])
 }

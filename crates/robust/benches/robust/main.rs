@@ -228,29 +228,22 @@ impl Looks {
 /// all within 16 of each other: the ground truth's own rule, kept apart
 /// from the crate's trimming on purpose.
 fn uniform_margins_cut(picture: &Picture) -> hashwatch_robust::Rect {
-    let uniform = |pixels: &mut dyn Iterator<Item = [u8; 3]>| {
+    fn uniform(mut pixels: impl Iterator<Item = [u8; 3]>) -> bool {
         let first = pixels.next();
-        Iterator::all(&mut &mut *pixels, |p| {
-            first.is_some_and(|f| (0..3).all(|c| p[c].abs_diff(f[c]) <= 16))
-        })
-    };
+        pixels.all(|p| first.is_some_and(|f| (0..3).all(|c| p[c].abs_diff(f[c]) <= 16)))
+    }
     let (mut x0, mut y0, mut x1, mut y1) = (0, 0, picture.width(), picture.height());
-    while y1 - y0 > picture.height() / 10 + 1
-        && uniform(&mut (x0..x1).map(|x| picture.pixel(x, y0)))
-    {
+    while y1 - y0 > picture.height() / 10 + 1 && uniform((x0..x1).map(|x| picture.pixel(x, y0))) {
         y0 += 1;
     }
-    while y1 - y0 > picture.height() / 10 + 1
-        && uniform(&mut (x0..x1).map(|x| picture.pixel(x, y1 - 1)))
+    while y1 - y0 > picture.height() / 10 + 1 && uniform((x0..x1).map(|x| picture.pixel(x, y1 - 1)))
     {
         y1 -= 1;
     }
-    while x1 - x0 > picture.width() / 10 + 1 && uniform(&mut (y0..y1).map(|y| picture.pixel(x0, y)))
-    {
+    while x1 - x0 > picture.width() / 10 + 1 && uniform((y0..y1).map(|y| picture.pixel(x0, y))) {
         x0 += 1;
     }
-    while x1 - x0 > picture.width() / 10 + 1
-        && uniform(&mut (y0..y1).map(|y| picture.pixel(x1 - 1, y)))
+    while x1 - x0 > picture.width() / 10 + 1 && uniform((y0..y1).map(|y| picture.pixel(x1 - 1, y)))
     {
         x1 -= 1;
     }
@@ -541,9 +534,9 @@ fn main() {
         edited_queries.len()
     );
 
-    let mut tally = Tally::default();
-    let mut per_edit: BTreeMap<&str, Vec<[bool; 3]>> = BTreeMap::new();
     let settings = settings();
+    let mut tally = Tally::new(&settings);
+    let mut per_edit: BTreeMap<&str, Vec<[bool; 3]>> = BTreeMap::new();
     let mut sweep_recall = vec![0usize; settings.len()];
     let mut lines = Vec::new();
     let looked: Vec<_> = edited_queries
@@ -614,8 +607,8 @@ fn main() {
                 json!({
                     "view_threshold": {"view-own": t[0], "own-derived": t[1], "view-derived": t[2]},
                     "recall": sweep_recall[s],
-                    "false_matches_negative": tally.sweep[Kind::Negative as usize].get(s).copied().unwrap_or(0),
-                    "false_matches_edited": tally.sweep[Kind::Edited as usize].get(s).copied().unwrap_or(0),
+                    "false_matches_negative": tally.sweep[Kind::Negative as usize][s],
+                    "false_matches_edited": tally.sweep[Kind::Edited as usize][s],
                 })
             })
             .collect();
@@ -706,8 +699,8 @@ fn main() {
             "  {:<12} {:>6.1}%  {:>5} {:>5}",
             format!("≤{}/{}/{}", t[0], t[1], t[2]),
             percent(sweep_recall[s], total),
-            tally.sweep[0].get(s).copied().unwrap_or(0),
-            tally.sweep[1].get(s).copied().unwrap_or(0)
+            tally.sweep[0][s],
+            tally.sweep[1][s]
         );
     }
     let _ = writeln!(out, "{:.0?} in all", started.elapsed());
@@ -720,15 +713,25 @@ enum Kind {
 }
 
 /// Matched pairs of different pictures, by kind of query and mode.
-#[derive(Default)]
 struct Tally {
     false_matches: [[usize; 3]; 2],
     look_alikes: [[usize; 3]; 2],
-    /// Robust false matches per view threshold.
+    /// The thresholds per class swept.
+    settings: Vec<[u32; 3]>,
+    /// Robust false matches per setting.
     sweep: [Vec<usize>; 2],
 }
 
 impl Tally {
+    fn new(settings: &[[u32; 3]]) -> Tally {
+        Tally {
+            false_matches: Default::default(),
+            look_alikes: Default::default(),
+            settings: settings.to_vec(),
+            sweep: [vec![0; settings.len()], vec![0; settings.len()]],
+        }
+    }
+
     /// Counts the matches of a query (standing for the picture of `group`
     /// with `thumbnail`) other than its own picture. Pairs of one group are
     /// one picture; thumbnails that correlate are look-alikes.
@@ -761,11 +764,8 @@ impl Tally {
                 counts[kind as usize][m] += usize::from(yes);
             }
             if !look_alike {
-                let settings = settings();
-                let sweep = &mut self.sweep[kind as usize];
-                sweep.resize(settings.len(), 0);
-                for (s, &t) in settings.iter().enumerate() {
-                    sweep[s] += usize::from(modes(f, t)[2]);
+                for (s, &t) in self.settings.iter().enumerate() {
+                    self.sweep[kind as usize][s] += usize::from(modes(f, t)[2]);
                 }
             }
             let label = if look_alike { "look-alike" } else { "false" };
