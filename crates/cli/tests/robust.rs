@@ -34,6 +34,25 @@ fn json_lines(text: &str) -> Vec<Value> {
         .collect()
 }
 
+/// Writes `hashed` (`hash` output) to `list` and imports it into a new
+/// bank `bank`.
+fn bank_list(db: &Path, bank: &str, list: &Path, hashed: &str) {
+    std::fs::write(list, hashed).expect("writes");
+    assert_eq!(hashwatch(db, &["bank", "create", bank]).0, 0);
+    let (code, _, err) = hashwatch(db, &["bank", "import", bank, list.to_str().expect("utf-8")]);
+    assert_eq!(code, 0, "{err}");
+}
+
+/// The file stem of a match's item (the banked file's path).
+fn item_stem(m: &Value) -> String {
+    let item = m["item"].as_str().expect("item").to_string();
+    Path::new(&item)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .expect("a file name")
+        .to_string()
+}
+
 fn load(path: &Path) -> Picture {
     let rgb = image::open(path).expect("corpus image").to_rgb8();
     let (w, h) = (rgb.width() as usize, rgb.height() as usize);
@@ -134,23 +153,10 @@ fn edited_copies_are_found_robustly_and_near_copies_form_series() {
     assert_eq!(code, 0, "{err}");
     let header: Vec<&str> = hashed.lines().next().expect("header").split('\t').collect();
     assert_eq!(header.last(), Some(&"pdq_derived"));
-    std::fs::write(&list, &hashed).expect("writes");
-    assert_eq!(hashwatch(&db, &["bank", "create", "known"]).0, 0);
-    let (code, _, err) = hashwatch(
-        &db,
-        &["bank", "import", "known", list.to_str().expect("utf-8")],
-    );
-    assert_eq!(code, 0, "{err}");
+    bank_list(&db, "known", &list, &hashed);
 
     let upload_dir = uploads.to_str().expect("utf-8");
-    let item_of = |m: &Value| {
-        let item = m["item"].as_str().expect("item").to_string();
-        Path::new(&item)
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .expect("a file name")
-            .to_string()
-    };
+    let item_of = item_stem;
     let query_of = |m: &Value| {
         let query = m["query"].as_str().expect("query").to_string();
         let name = Path::new(&query)
@@ -368,14 +374,7 @@ fn letterboxed_stills_in_a_video_are_found_robustly() {
         &["hash", "--no-progress", known.to_str().expect("utf-8")],
     );
     assert_eq!(code, 0, "{err}");
-    let list = dir.path().join("known.tsv");
-    std::fs::write(&list, &hashed).expect("writes");
-    assert_eq!(hashwatch(&db, &["bank", "create", "stills"]).0, 0);
-    let (code, _, err) = hashwatch(
-        &db,
-        &["bank", "import", "stills", list.to_str().expect("utf-8")],
-    );
-    assert_eq!(code, 0, "{err}");
+    bank_list(&db, "stills", &dir.path().join("known.tsv"), &hashed);
 
     let video = hashwatch_testdata::video_corpus().join("robust/letterboxed.mp4");
     let video = video.to_str().expect("utf-8");
@@ -387,14 +386,7 @@ fn letterboxed_stills_in_a_video_are_found_robustly() {
         assert!(code <= 1, "{err}");
         json_lines(&out)
     };
-    let item_of = |m: &Value| {
-        let item = m["item"].as_str().expect("item").to_string();
-        Path::new(&item)
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .expect("a file name")
-            .to_string()
-    };
+    let item_of = item_stem;
     let plain = matches(&[]);
     assert!(
         plain.iter().all(|m| !shown.contains(&item_of(m).as_str())),
@@ -439,34 +431,19 @@ fn an_import_says_which_entry_merged_two_series() {
         std::fs::write(&path, hashes.join("\n") + "\n").expect("writes");
         path
     };
-    let two = write("two.txt", &[flip(0..0), flip(0..40)]);
-    let linking = write("linking.txt", &[flip(0..20)]);
-    let (code, _, err) = hashwatch(
-        &db,
-        &[
-            "bank",
-            "import",
-            "--create",
-            "--series",
-            "--no-progress",
-            "hashes",
-            two.to_str().expect("utf-8"),
-        ],
-    );
-    assert_eq!(code, 0, "{err}");
+    let import = |file: &Path, series: bool| {
+        let mut args = vec!["bank", "import", "--create", "--no-progress"];
+        if series {
+            args.push("--series");
+        }
+        args.extend(["hashes", file.to_str().expect("utf-8")]);
+        let (code, _, err) = hashwatch(&db, &args);
+        assert_eq!(code, 0, "{err}");
+        err
+    };
+    let err = import(&write("two.txt", &[flip(0..0), flip(0..40)]), true);
     assert!(!err.contains("merged series"), "{err}");
-    let (code, _, err) = hashwatch(
-        &db,
-        &[
-            "bank",
-            "import",
-            "--series",
-            "--no-progress",
-            "hashes",
-            linking.to_str().expect("utf-8"),
-        ],
-    );
-    assert_eq!(code, 0, "{err}");
+    let err = import(&write("linking.txt", &[flip(0..20)]), true);
     let line = err
         .lines()
         .find(|l| l.contains("merged series"))
@@ -475,17 +452,9 @@ fn an_import_says_which_entry_merged_two_series() {
     assert!(line.contains("merged series 2 into series 1"), "{line}");
     // Without --series, nothing is said, though the second hash here links
     // the first's new series to series 1.
-    let again = write("again.txt", &[flip(100..140), flip(100..120)]);
-    let (code, _, err) = hashwatch(
-        &db,
-        &[
-            "bank",
-            "import",
-            "--no-progress",
-            "hashes",
-            again.to_str().expect("utf-8"),
-        ],
+    let err = import(
+        &write("again.txt", &[flip(100..140), flip(100..120)]),
+        false,
     );
-    assert_eq!(code, 0, "{err}");
     assert!(!err.contains("series"), "{err}");
 }

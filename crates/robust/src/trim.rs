@@ -160,23 +160,28 @@ fn trim_edges(
                     exhausted = true;
                     break;
                 }
-                match edge {
-                    Edge::Top => {
-                        rect.y += 1;
-                        rect.height -= 1;
-                    }
-                    Edge::Bottom => rect.height -= 1,
-                    Edge::Left => {
-                        rect.x += 1;
-                        rect.width -= 1;
-                    }
-                    Edge::Right => rect.width -= 1,
-                }
+                take_line(&mut rect, edge);
             }
         }
         if rect == before {
             return (rect, border, exhausted);
         }
+    }
+}
+
+/// `rect` without its line on `edge`.
+fn take_line(rect: &mut Rect, edge: Edge) {
+    match edge {
+        Edge::Top => {
+            rect.y += 1;
+            rect.height -= 1;
+        }
+        Edge::Bottom => rect.height -= 1,
+        Edge::Left => {
+            rect.x += 1;
+            rect.width -= 1;
+        }
+        Edge::Right => rect.width -= 1,
     }
 }
 
@@ -359,35 +364,9 @@ fn canvas_bands(picture: &Picture) -> [usize; 4] {
         .into_iter()
         .enumerate()
     {
-        let lines = match edge {
-            Edge::Top | Edge::Bottom => bounds.height,
-            Edge::Left | Edge::Right => bounds.width,
-        };
+        let mut rect = bounds;
         let mut first = None;
-        while bands[e] < lines {
-            let d = bands[e];
-            let rect = match edge {
-                Edge::Top => Rect {
-                    y: d,
-                    height: 1,
-                    ..bounds
-                },
-                Edge::Bottom => Rect {
-                    y: lines - 1 - d,
-                    height: 1,
-                    ..bounds
-                },
-                Edge::Left => Rect {
-                    x: d,
-                    width: 1,
-                    ..bounds
-                },
-                Edge::Right => Rect {
-                    x: lines - 1 - d,
-                    width: 1,
-                    ..bounds
-                },
-            };
+        while rect.width > 0 && rect.height > 0 {
             edge_line(picture, rect, edge, &mut line);
             let (colour, share) = dominant(&line, UNIFORM.tolerance);
             if share < UNIFORM.share || !first.is_none_or(|f| near(f, colour, UNIFORM.tolerance)) {
@@ -395,6 +374,7 @@ fn canvas_bands(picture: &Picture) -> [usize; 4] {
             }
             first.get_or_insert(colour);
             bands[e] += 1;
+            take_line(&mut rect, edge);
         }
     }
     bands
