@@ -97,6 +97,11 @@ pub(crate) fn content_box(picture: &Picture, rule: LineRule, least_percent: usiz
     let mut allowed = [true; 4];
     loop {
         let (rect, border, exhausted) = trim_edges(picture, rule, least_percent, allowed);
+        // Mostly background, even if on one side only: the rule the
+        // benchmark measured (see the README).
+        if exhausted {
+            return None;
+        }
         let mut again = false;
         for (a, b) in [(0, 1), (2, 3)] {
             let paired = match (border[a], border[b]) {
@@ -111,7 +116,7 @@ pub(crate) fn content_box(picture: &Picture, rule: LineRule, least_percent: usiz
             }
         }
         if !again {
-            return (!exhausted).then_some(rect);
+            return Some(rect);
         }
     }
 }
@@ -317,21 +322,21 @@ pub(crate) fn framed_box(picture: &Picture, least_percent: usize) -> Option<Rect
                 for &x1 in right_lines.iter().filter(|&&x1| x1 >= x0 + least_w) {
                     // Background the canvas closes a box with (the empty
                     // screen under a phone's picture) is not content.
-                    // (On a picture of uniform lines the bands from both
-                    // sides meet: nothing is left.)
+                    // Where the bands from both sides would overlap (a
+                    // picture of uniform lines), the box keeps its whole
+                    // span: the rule the benchmark measured.
                     let band = |closed: bool, k: usize| if closed { bands[k] } else { 0 };
-                    let height = (y1 - y0).saturating_sub(band(y0 == 0, 0) + band(y1 == h, 1));
-                    let width = (x1 - x0).saturating_sub(band(x0 == 0, 2) + band(x1 == w, 3));
+                    let content =
+                        |span: usize, bands: usize| span.checked_sub(bands).unwrap_or(span);
+                    let height = content(y1 - y0, band(y0 == 0, 0) + band(y1 == h, 1));
+                    let width = content(x1 - x0, band(x0 == 0, 2) + band(x1 == w, 3));
                     let area = height * width;
                     let real = usize::from(y0 > 0)
                         + usize::from(y1 < h)
                         + usize::from(x0 > 0)
                         + usize::from(x1 < w);
                     let score = area * (1 + real);
-                    if area == 0
-                        || (y1 - y0) * (x1 - x0) == w * h
-                        || best.is_some_and(|(b, _)| b >= score)
-                    {
+                    if (y1 - y0) * (x1 - x0) == w * h || best.is_some_and(|(b, _)| b >= score) {
                         continue;
                     }
                     let framed = cover(&tops[y0], x0, x1) >= EDGE_COVER

@@ -66,9 +66,9 @@ const TURN_SIDE: usize = 1024;
 /// finer copy that is turned back, as a tenth of a degree off costs PDQ
 /// bits.
 pub(crate) fn undo(picture: &Picture, working: &Picture) -> Option<(View, Picture)> {
-    let coarse = measure(working)?;
+    measure(working)?;
     let fine = picture.shrink_to(TURN_SIDE);
-    let (degrees, fill) = measure(&fine).unwrap_or(coarse);
+    let (degrees, fill) = measure(&fine)?;
     let (w, h) = (fine.width(), fine.height());
     let upright = fine.rotate(-degrees, w, h, fill);
     let rect = trim::content_box(&upright, trim::UNIFORM, crate::LEAST_PERCENT)?;
