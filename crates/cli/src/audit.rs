@@ -39,8 +39,8 @@ pub fn run(command: &AuditCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCod
     }
 }
 
-fn broken_entry(broken: &hashwatch_store::audit::Broken) -> i64 {
-    use hashwatch_store::audit::Broken;
+fn broken_entry(broken: &hashwatch_model::audit::Broken) -> i64 {
+    use hashwatch_model::audit::Broken;
     match broken {
         Broken::Changed(id) | Broken::Unlinked(id) => *id,
         Broken::Truncated { last } => *last,

@@ -1,4 +1,5 @@
-//! `hashwatch bank …`: thin wrappers over the store and the list reader.
+//! `hashwatch bank …`: the list reader and the bank operations, run as the
+//! local operator (under the same legal holds and audit as the API).
 
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
@@ -7,8 +8,10 @@ use anyhow::{bail, Context};
 use hashwatch_exchange::{
     export_cells, read_list, write_list, ExportFormat, ListFormat, ReadOptions, EXPORT_COLUMNS,
 };
-use hashwatch_store::{BankKind, EntryRef, ErrorKind};
-use serde_json::Value;
+use hashwatch_model::{BankKind, EntryRef};
+use hashwatch_operations::banks::{Import, ImportKind, NewBank};
+use hashwatch_operations::{Caller, Kind, Operations};
+use serde_json::{json, Value};
 
 use crate::flags::DbFlags;
 use crate::flags::{BankCommand, ExportFlag, OutputFormat};
@@ -20,7 +23,8 @@ use crate::{db, hashes};
 const SERIES_COLUMNS: [&str; 5] = ["series", "size", "entry_id", "item", "merged"];
 
 pub fn run(command: &BankCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
-    let store = db::open(db_flags)?;
+    let ops = db::operations(db_flags)?;
+    let caller = Caller::operator();
     let mut out = BufWriter::new(io::stdout().lock());
     match command {
         BankCommand::Create {
@@ -33,13 +37,19 @@ pub fn run(command: &BankCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
             } else {
                 BankKind::Positive
             };
-            let bank = store.create_bank(name, kind, description.as_deref())?;
-            eprintln!("created {} bank {:?}", bank.kind.name(), bank.name);
+            let new = NewBank {
+                name: name.clone(),
+                kind,
+                enabled_ratio: None,
+                description: description.clone(),
+            };
+            let bank = ops.create_bank(&caller, &new)?;
+            eprintln!("created {} bank {:?}", kind.name(), bank.name);
         }
         BankCommand::List { format } => {
             let table = Table::new(*format, &LIST_COLUMNS);
             table.header(&mut out)?;
-            for b in store.banks()? {
+            for (b, _) in ops.banks(&caller)? {
                 table.row(
                     &mut out,
                     vec![
@@ -55,8 +65,7 @@ pub fn run(command: &BankCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
             }
         }
         BankCommand::Delete { name } => {
-            let bank = store.bank(name)?;
-            store.delete_bank(name)?;
+            let bank = ops.delete_bank(&caller, name)?;
             eprintln!(
                 "deleted bank {:?} ({} active and {} revoked entries)",
                 bank.name, bank.active, bank.revoked
@@ -74,9 +83,15 @@ pub fn run(command: &BankCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
             series,
             no_progress,
         } => {
-            match store.bank(name) {
-                Err(e) if *create && matches!(e.kind(), ErrorKind::NoSuchBank(_)) => {
-                    store.create_bank(name, BankKind::Positive, None)?;
+            match ops.bank(&caller, name) {
+                Err(e) if *create && e.kind == Kind::NotFound => {
+                    let new = NewBank {
+                        name: name.clone(),
+                        kind: BankKind::Positive,
+                        enabled_ratio: None,
+                        description: None,
+                    };
+                    ops.create_bank(&caller, &new)?;
                 }
                 other => {
                     other?;
@@ -97,16 +112,30 @@ pub fn run(command: &BankCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
             let last_before = match series {
                 Some(_) => {
                     let mut last = 0;
-                    store.entries(name, true, &mut |e| last = last.max(e.id))?;
+                    ops.entries(&caller, name, true, &mut |e| last = last.max(e.id))?;
                     Some(last)
                 }
                 None => None,
             };
             let mut progress = Progress::new(list.entries.len() as u64, !no_progress);
             let origin = file.to_string_lossy();
-            let summary = store.import(name, &list.entries, Some(&origin), &mut |done| {
-                progress.set(done as u64)
-            })?;
+            let mut detail = serde_json::Map::new();
+            detail.insert("file".into(), json!(origin));
+            detail.insert(
+                "format".into(),
+                json!(format!("{:?}", list.format).to_ascii_lowercase()),
+            );
+            detail.insert("skipped_duplicates".into(), json!(list.skipped_duplicates));
+            detail.insert("shared_rows".into(), json!(list.shared_rows));
+            let import = Import {
+                bank: name,
+                entries: &list.entries,
+                origin: &origin,
+                kind: ImportKind::List,
+                detail,
+            };
+            let (_, summary) =
+                ops.import(&caller, import, &mut |done| progress.set(done as u64))?;
             progress.finish();
             let mut note = format!(
                 "imported {} entries into {:?} (version {}); {} already present",
@@ -138,7 +167,7 @@ pub fn run(command: &BankCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
             }
             eprintln!("{note}");
             if let (Some(radius), Some(last_before)) = (series, last_before) {
-                let grouping = hashwatch_matcher::bank_series(store.as_ref(), name, *radius)?;
+                let grouping = ops.bank_series(&caller, name, *radius)?;
                 for merge in grouping.merges().iter().filter(|m| m.entry > last_before) {
                     let merged: Vec<String> = merge.merged.iter().map(u64::to_string).collect();
                     eprintln!(
@@ -167,7 +196,7 @@ pub fn run(command: &BankCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
                 // These formats group an item's entries, so they are
                 // gathered first.
                 let mut entries = Vec::new();
-                store.entries(name, false, &mut |e| entries.push(e))?;
+                ops.entries(&caller, name, false, &mut |e| entries.push(e))?;
                 write_list(&mut out, list_format, &entries)?;
                 out.flush()?;
                 return Ok(ExitCode::SUCCESS);
@@ -181,7 +210,7 @@ pub fn run(command: &BankCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
             table.header(&mut out)?;
             // Streamed: a bank may hold millions of entries.
             let mut written = Ok(());
-            store.entries(name, *include_revoked, &mut |entry| {
+            ops.entries(&caller, name, *include_revoked, &mut |entry| {
                 if written.is_ok() {
                     let cells = export_cells(&entry).into_iter().map(Value::from).collect();
                     written = table.row(&mut out, cells);
@@ -195,7 +224,7 @@ pub fn run(command: &BankCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
             format,
         } => {
             let started = std::time::Instant::now();
-            let grouping = hashwatch_matcher::bank_series(store.as_ref(), name, *radius)?;
+            let grouping = ops.bank_series(&caller, name, *radius)?;
             let merged_by: std::collections::HashMap<u64, &Vec<u64>> = grouping
                 .merges()
                 .iter()
@@ -239,7 +268,7 @@ pub fn run(command: &BankCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
                 bail!("give a reason for the revocation: it stays in the history");
             }
             for entry in entries {
-                revoke_one(store.as_ref(), name, entry, reason)?;
+                revoke_one(&ops, &caller, name, entry, reason)?;
             }
         }
     }
@@ -249,7 +278,8 @@ pub fn run(command: &BankCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
 
 /// Revokes one entry, given by id or hash.
 fn revoke_one(
-    store: &dyn hashwatch_store::Store,
+    ops: &Operations,
+    caller: &Caller,
     name: &str,
     entry: &str,
     reason: &str,
@@ -265,7 +295,7 @@ fn revoke_one(
     // Bare 64-digit hex may be PDQ or SHA-256: revoke whichever is there.
     let mut last_err = None;
     for r in &refs {
-        match store.revoke(name, r, reason) {
+        match ops.revoke(caller, name, r, reason) {
             Ok(ids) => {
                 let ids: Vec<String> = ids.iter().map(u64::to_string).collect();
                 eprintln!("revoked entries {} in {name:?}", ids.join(", "));

@@ -32,3 +32,13 @@ pub fn open(flags: &DbFlags) -> anyhow::Result<Box<dyn Store + Send + Sync>> {
     };
     opened.with_context(|| format!("cannot open bank database {shown}"))
 }
+
+/// The operations on the database `flags` name, under the default
+/// permission model (the command line acts as the local operator).
+pub fn operations(flags: &DbFlags) -> anyhow::Result<hashwatch_operations::Operations> {
+    let store: std::sync::Arc<dyn Store + Send + Sync> = open(flags)?.into();
+    Ok(hashwatch_operations::Operations::new(
+        store,
+        std::sync::Arc::new(hashwatch_access::Policy::default()),
+    ))
+}

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use hashwatch_access::secrets::{open_stored, Purpose};
 use hashwatch_feed::{FeedKey, PublicKey, PullError, Pulled, SyncReport};
-use hashwatch_store::{feeds as store_feeds, BankKind, ErrorKind, Store, Subscription};
+use hashwatch_model::{BankKind, Subscription};
+use hashwatch_store::{feeds as store_feeds, ErrorKind, Store};
 use serde_json::{json, Value};
 
 use crate::db;
@@ -94,7 +95,7 @@ pub fn run(
             return sync_all(store, outbound, subs, *page_size, !no_progress);
         }
         FeedCommand::Status { max_lag, format } => {
-            let now = hashwatch_store::unix_now();
+            let now = hashwatch_model::unix_now();
             let store = db::open(db_flags)?;
             let table = Table::new(*format, &STATUS_COLUMNS);
             let mut out = std::io::stdout().lock();

@@ -417,7 +417,7 @@ pub enum KeyCommand {
         /// blocklist-urls (the URLs themselves); partner (another hotline
         /// reading shared assessments). A key holds only what it is given.
         #[arg(long = "role", value_name = "ROLE", default_value = "matcher", value_parser = parse_roles)]
-        roles: Vec<hashwatch_store::Roles>,
+        roles: Vec<hashwatch_model::Roles>,
         /// The tenant whose banks the key sees.
         #[arg(long, default_value = "default")]
         tenant: String,
@@ -469,7 +469,7 @@ pub enum BankCommand {
         /// The signal type of the values (default: from the column or the
         /// length; 64 hex digits are PDQ).
         #[arg(long, value_name = "TYPE")]
-        signal_type: Option<hashwatch_store::SignalType>,
+        signal_type: Option<hashwatch_model::SignalType>,
         /// Category for entries without one.
         #[arg(long)]
         category: Option<String>,
@@ -768,9 +768,9 @@ pub enum OutputFormat {
 }
 
 /// `--role`: one role or several separated by commas.
-fn parse_roles(text: &str) -> Result<hashwatch_store::Roles, String> {
-    hashwatch_store::Roles::parse(text).map_err(|bad| {
-        let names: Vec<&str> = hashwatch_store::Role::ALL
+fn parse_roles(text: &str) -> Result<hashwatch_model::Roles, String> {
+    hashwatch_model::Roles::parse(text).map_err(|bad| {
+        let names: Vec<&str> = hashwatch_model::Role::ALL
             .iter()
             .map(|r| r.name())
             .collect();

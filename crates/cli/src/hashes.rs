@@ -1,7 +1,7 @@
 //! Hashes given on the command line: `TYPE:HEX`, or bare hex whose length
 //! says the type.
 
-use hashwatch_store::SignalType;
+use hashwatch_model::SignalType;
 
 /// The signals a hash argument may be. Bare 64-digit hex may be PDQ or
 /// SHA-256, so both are returned; `None` when it is no hash at all.

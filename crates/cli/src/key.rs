@@ -1,10 +1,11 @@
-//! `hashwatch key`: API keys for the service, made and revoked on the
-//! database directly (an administrator's tool, audited as `cli`).
+//! `hashwatch key`: API keys for the service, made and revoked by the
+//! local operator (audited as `cli`).
 
 use std::io::Write;
 use std::process::ExitCode;
 
-use hashwatch_store::{records, NewAudit, Roles};
+use hashwatch_model::Roles;
+use hashwatch_operations::Caller;
 use serde_json::{json, Value};
 
 use crate::db;
@@ -13,7 +14,7 @@ use crate::output::Table;
 
 const COLUMNS: [&str; 6] = ["id", "tenant", "name", "role", "created_at", "revoked_at"];
 
-fn row(key: &hashwatch_store::ApiKey) -> Vec<Value> {
+fn row(key: &hashwatch_model::ApiKey) -> Vec<Value> {
     vec![
         json!(key.id),
         json!(key.tenant),
@@ -24,21 +25,9 @@ fn row(key: &hashwatch_store::ApiKey) -> Vec<Value> {
     ]
 }
 
-fn audit(key: &hashwatch_store::ApiKey, action: &str) -> NewAudit {
-    NewAudit {
-        tenant: key.tenant.clone(),
-        key_id: None,
-        actor: "cli".into(),
-        action: action.into(),
-        bank: None,
-        target: Some(key.id.to_string()),
-        detail: Some(json!({"name": key.name, "role": key.roles.to_string()}).to_string()),
-    }
-}
-
 pub fn run(command: &KeyCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
-    let store = db::open(db_flags)?;
-    let records = records(store.as_ref());
+    let ops = db::operations(db_flags)?;
+    let caller = Caller::operator();
     let mut out = std::io::stdout().lock();
     match command {
         KeyCommand::Create {
@@ -48,8 +37,7 @@ pub fn run(command: &KeyCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode>
             format,
         } => {
             let roles = Roles::of(&roles.iter().flat_map(|r| r.iter()).collect::<Vec<_>>());
-            let (key, secret) = records.create_key(tenant, name, roles)?;
-            records.audit(&[audit(&key, "key.create")])?;
+            let (key, secret) = ops.create_key(&caller, tenant, name, roles)?;
             match format {
                 OutputFormat::Tsv => writeln!(out, "{secret}")?,
                 OutputFormat::Json => {
@@ -73,13 +61,12 @@ pub fn run(command: &KeyCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode>
         KeyCommand::List { tenant, format } => {
             let table = Table::new(*format, &COLUMNS);
             table.header(&mut out)?;
-            for key in records.keys(tenant.as_deref())? {
+            for key in ops.keys(&caller, tenant.as_deref())? {
                 table.row(&mut out, row(&key))?;
             }
         }
         KeyCommand::Revoke { id } => {
-            let key = records.revoke_key(*id)?;
-            records.audit(&[audit(&key, "key.revoke")])?;
+            let key = ops.revoke_key(&caller, *id)?;
             writeln!(out, "revoked key {} ({})", key.id, key.name)?;
         }
     }

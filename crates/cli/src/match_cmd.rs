@@ -5,10 +5,12 @@ use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use hashwatch_matcher::live::{Robust, View};
 use hashwatch_matcher::{MatchOptions, MatchRecord, Matcher, Outcome, Query};
+use hashwatch_model::SignalType;
 use hashwatch_pdq::{Hash256, Hasher};
 use hashwatch_signals::{SignalHasher, SignalHasherBuilder};
-use hashwatch_store::{SignalType, Store};
+use hashwatch_store::Store;
 use serde_json::{json, Value};
 
 use crate::flags::{DbFlags, MatchFlags};
@@ -111,7 +113,9 @@ pub fn run(flags: &MatchFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
             .sum::<Result<u64, _>>()?
     };
     let mut loading = Progress::new(total, !flags.no_progress);
-    let matcher = Matcher::load(&*store, &flags.banks, &mut |n| loading.set(n))?;
+    // The banks' own thresholds and their content's disabling apply here
+    // as they do in the service.
+    let view = View::load_from(&*store, &flags.banks, &mut |n| loading.set(n))?;
     loading.finish();
 
     let mut builder = SignalHasherBuilder::new();
@@ -139,7 +143,7 @@ pub fn run(flags: &MatchFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
         columns.extend(["series", "series_size"]);
     }
     let series = if flags.series {
-        series_by_bank(&*store, &matcher, flags.series_radius)?
+        series_by_bank(&*store, &view, flags.series_radius)?
     } else {
         HashMap::new()
     };
@@ -156,7 +160,7 @@ pub fn run(flags: &MatchFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
         &items,
         flags.threads,
         Hasher::new,
-        |pdq, item| lookup(&matcher, &hasher, pdq, item, &options, &media_progress),
+        |pdq, item| lookup(&view, &hasher, pdq, item, &options, &media_progress),
         |i, outcome| {
             let label = items[i].label();
             progress.tick(outcome.is_err());
@@ -237,11 +241,11 @@ pub fn run(flags: &MatchFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
 /// The series of every loaded bank.
 fn series_by_bank(
     store: &dyn Store,
-    matcher: &Matcher,
+    view: &View,
     radius: u32,
 ) -> anyhow::Result<HashMap<String, hashwatch_matcher::Grouping>> {
     let mut out = HashMap::new();
-    for bank in matcher.banks() {
+    for bank in view.matcher.iter().flat_map(Matcher::banks) {
         let grouping = hashwatch_matcher::bank_series(store, &bank.name, radius)?;
         out.insert(bank.name.clone(), grouping);
     }
@@ -314,8 +318,25 @@ fn video_values(m: &MatchRecord, frames: &[hashwatch_video::Feature]) -> Vec<Val
     ]
 }
 
+/// Matches a query in every loaded bank at the bank's own thresholds
+/// (the flags' where it has none), leaving out disabled content.
+fn match_in(view: &View, query: &Query, options: &MatchOptions) -> Outcome {
+    let Some(matcher) = view.matcher.as_ref() else {
+        return Outcome::default();
+    };
+    let defaults = options.thresholds();
+    let mut outcome = matcher.lookup_with(query, options, &|bank| {
+        view.bank_thresholds(&bank.name, &defaults, Robust::Everywhere)
+    });
+    let now = hashwatch_model::unix_now();
+    outcome
+        .matches
+        .retain(|m| view.entry_enabled(m.entry_id, now));
+    outcome
+}
+
 fn lookup(
-    matcher: &Matcher,
+    view: &View,
     hasher: &SignalHasher,
     pdq: &mut Hasher,
     item: &Item,
@@ -324,7 +345,7 @@ fn lookup(
 ) -> Result<Looked, Failure> {
     match item {
         Item::Hash { query, .. } => Ok(Looked {
-            outcome: matcher.lookup(query, options),
+            outcome: match_in(view, query, options),
             frames: Vec::new(),
         }),
         Item::File(entry) => {
@@ -350,7 +371,7 @@ fn lookup(
                     .unwrap_or_default(),
             };
             Ok(Looked {
-                outcome: matcher.lookup(&query, options),
+                outcome: match_in(view, &query, options),
                 frames: video.map(|v| v.video.features.clone()).unwrap_or_default(),
             })
         }

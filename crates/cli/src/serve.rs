@@ -26,7 +26,7 @@ pub fn run(
             "--retention must be at least 90 days (records must outlive reports about them)"
         );
     }
-    if !hashwatch_store::valid_tenant(&flags.hotline_tenant) {
+    if !hashwatch_model::valid_tenant(&flags.hotline_tenant) {
         anyhow::bail!("--hotline-tenant must be letters, digits, '_' and '-'");
     }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -79,7 +79,7 @@ pub fn run(
         },
         hosts: match &flags.hosts {
             Some(path) => Some(std::sync::Arc::new(
-                hashwatch_hotline::StaticHosts::parse(&read(path)?)
+                hashwatch_outbound::StaticHosts::parse(&read(path)?)
                     .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
             )),
             None => None,

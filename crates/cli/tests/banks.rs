@@ -120,7 +120,7 @@ fn a_bad_line_imports_nothing_and_names_file_and_line() {
     // A missing bank is an error, not a silent creation.
     let out = env.run(&["bank", "import", "nope", s(&good)]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no bank named \"nope\""));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bank \"nope\" not found"));
 }
 
 #[test]

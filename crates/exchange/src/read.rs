@@ -582,7 +582,7 @@ fn read_table(
 
 /// A view name as hashwatch-robust spells it, checked.
 fn view_name(text: &str) -> Result<String, String> {
-    text.parse::<hashwatch_robust::View>()
+    text.parse::<hashwatch_model::view::View>()
         .map(|v| v.name())
         .map_err(|e| e.to_string())
 }

@@ -218,7 +218,7 @@ fn incoming(e: PageEvent) -> Result<IncomingEvent, FeedError> {
     // A derived hash is a PDQ hash made by a view this build knows; any
     // other would be matched as something it is not.
     if let Some(view) = &e.derived {
-        if signal_type != SignalType::Pdq || view.parse::<hashwatch_robust::View>().is_err() {
+        if signal_type != SignalType::Pdq || view.parse::<hashwatch_model::view::View>().is_err() {
             return Err(FeedError(format!(
                 "event {}: {signal_type} value derived by {view:?}: only PDQ hashes are derived, by known views",
                 e.seq

@@ -183,6 +183,15 @@ pub fn listed(state: CaseState) -> bool {
     )
 }
 
+/// The state a case takes when an appeal against its listing is upheld,
+/// `None` when the appeal changes nothing about it: the URL comes off the
+/// blocklist, unless it is off already because a re-check found the
+/// material removed after the appeal was made. Such a case stays
+/// `removed`, so that its removal still counts in the statistics.
+pub fn after_upheld_appeal(state: CaseState) -> Option<CaseState> {
+    listed(state).then_some(CaseState::AppealUpheld)
+}
+
 /// Whether a case's hashes may go into a bank: only once its material is
 /// confirmed illegal (by both assessors where four eyes apply), whatever
 /// became of the URL since.
@@ -193,6 +202,19 @@ pub fn bankable(verdict: Option<&str>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_upheld_appeal_delists_only_what_is_listed() {
+        for state in CaseState::ALL {
+            let next = after_upheld_appeal(state);
+            if listed(state) {
+                assert_eq!(next, Some(CaseState::AppealUpheld), "{state:?}");
+            } else {
+                assert_eq!(next, None, "{state:?}");
+            }
+        }
+        assert_eq!(after_upheld_appeal(CaseState::Removed), None);
+    }
 
     #[test]
     fn who_may_assess_now() {

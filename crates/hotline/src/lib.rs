@@ -1,8 +1,8 @@
 //! Hotline logic that needs no database and no network: the case state
 //! machine and the four-eyes rule ([`case`]), what a reported URL
-//! canonically is ([`canonical_url`]), who hosts it ([`Registry`],
-//! through a [`Resolver`]), when notices go, what a re-check means and when
-//! a takedown is given up ([`takedown`]), what a notice says
+//! canonically is ([`canonical_url`]), who hosts it ([`Registry`], from
+//! the addresses `hashwatch-outbound`'s resolver gives), when notices go
+//! and when a takedown is given up ([`takedown`]), what a notice says
 //! ([`notice_text`]), and how long removals take ([`percentile`]).
 //!
 //! The store keeps the cases; the server's handlers and takedown worker do
@@ -15,13 +15,11 @@ mod canonical;
 pub mod case;
 mod notice;
 mod providers;
-mod resolve;
 pub mod takedown;
 
 pub use crate::canonical::{canonical_url, CanonicalUrl};
 pub use crate::notice::{notice_text, Notice};
 pub use crate::providers::{Provider, Registry};
-pub use crate::resolve::{ResolveError, Resolver, StaticHosts, SystemResolver};
 
 /// The `p`th percentile (0-100) of `values` by nearest rank; `None` when
 /// there are none.

@@ -1,7 +1,7 @@
 //! Matching signals against banks.
 //!
 //! A [`Matcher`] loads the active entries of some banks from a
-//! [`hashwatch_store::Store`] into per-bank indexes (PDQ by Hamming radius,
+//! [`BankSource`] (the store implements it) into per-bank indexes (PDQ by Hamming radius,
 //! digests exactly) and answers [`Query`]s with an [`Outcome`]: every match,
 //! the matches a negative bank suppressed, and whether the query's PDQ hash
 //! was too low in quality to match at all. Low-quality hashes are reported,
@@ -24,13 +24,12 @@ pub mod live;
 use std::collections::HashMap;
 
 use hashwatch_index::{ExactIndex, PdqIndex, VpdqIndex};
+pub use hashwatch_model::source::{BankSource, SourceError as Error};
+use hashwatch_model::{Bank, BankKind, Change, ChangeKind, Entry, SignalType};
 use hashwatch_pdq::vpdq::{prepare, VpdqFeature};
 use hashwatch_pdq::{Dihedral, Hash256};
 pub use hashwatch_robust::{FrameViews, View, ViewHash, ViewHasher, DEFAULT_VIEW_THRESHOLD};
 pub use hashwatch_series::{Grouping, Member, Merge, DEFAULT_RADIUS as DEFAULT_SERIES_RADIUS};
-use hashwatch_store::{
-    Bank, BankKind, Change, ChangeKind, Entry, Error, ErrorKind, SignalType, Store,
-};
 
 /// HMA's and ThreatExchange's usual PDQ match threshold.
 pub const DEFAULT_THRESHOLD: u32 = 31;
@@ -39,7 +38,7 @@ pub const DEFAULT_THRESHOLD: u32 = 31;
 /// high would flag whatever is uploaded.
 pub const MAX_THRESHOLD: u32 = 63;
 /// HMA's quality floor: flatter images' hashes collide by accident.
-pub const DEFAULT_QUALITY_FLOOR: u8 = 50;
+pub const DEFAULT_QUALITY_FLOOR: u8 = hashwatch_model::QUALITY_FLOOR;
 /// python-threatexchange's least share of a query video's frames found in
 /// a banked video for a match.
 pub const DEFAULT_VIDEO_QUERY_PERCENT: f64 = 80.0;
@@ -323,8 +322,8 @@ pub struct Matcher {
 impl Matcher {
     /// Loads the active entries of the named banks (every bank when `names`
     /// is empty). `progress` is called with entries loaded so far.
-    pub fn load(
-        store: &dyn Store,
+    pub fn load<S: BankSource + ?Sized>(
+        store: &S,
         names: &[String],
         progress: &mut dyn FnMut(u64),
     ) -> Result<Matcher, Error> {
@@ -337,7 +336,11 @@ impl Matcher {
         } else {
             names
                 .iter()
-                .map(|n| store.bank(n))
+                .map(|n| {
+                    store
+                        .bank(n)?
+                        .ok_or_else(|| Error::new(format!("no bank named {n:?}")))
+                })
                 .collect::<Result<Vec<_>, _>>()?
         };
         let mut loaded = Vec::with_capacity(banks.len());
@@ -389,15 +392,15 @@ impl Matcher {
 
     /// Applies every change committed since the load or the last follow;
     /// returns how many there were.
-    pub fn follow(&mut self, store: &dyn Store) -> Result<usize, Error> {
+    pub fn follow<S: BankSource + ?Sized>(&mut self, store: &S) -> Result<usize, Error> {
         self.follow_with(store, &mut |_| {})
     }
 
     /// As [`Matcher::follow`], and shows each change to `seen` once it is
     /// applied (a service keeps its own view of settings in step this way).
-    pub fn follow_with(
+    pub fn follow_with<S: BankSource + ?Sized>(
         &mut self,
-        store: &dyn Store,
+        store: &S,
         seen: &mut dyn FnMut(&Change),
     ) -> Result<usize, Error> {
         let mut applied = 0;
@@ -413,7 +416,7 @@ impl Matcher {
     /// Reads the next changes and what applying them needs (new entries,
     /// bank records) without changing anything, so that a service can read
     /// under a shared lock and apply under a short exclusive one.
-    pub fn read_changes(&self, store: &dyn Store) -> Result<PendingChanges, Error> {
+    pub fn read_changes<S: BankSource + ?Sized>(&self, store: &S) -> Result<PendingChanges, Error> {
         let changes = store.changes_since(self.cursor, CHANGES_PER_FETCH)?;
         let mut names = self.names.clone();
         let mut out = Vec::with_capacity(changes.len());
@@ -428,11 +431,10 @@ impl Matcher {
             let fetched = match &change.kind {
                 _ if !wanted => Fetched::Nothing,
                 ChangeKind::BankCreated(_) | ChangeKind::BankUpdated { .. } => {
-                    match store.bank(&change.bank) {
-                        Ok(bank) => Fetched::Bank(bank),
+                    match store.bank(&change.bank)? {
+                        Some(bank) => Fetched::Bank(bank),
                         // Gone again since; a later change says so.
-                        Err(e) if matches!(e.kind(), ErrorKind::NoSuchBank(_)) => Fetched::Nothing,
-                        Err(e) => return Err(e),
+                        None => Fetched::Nothing,
                     }
                 }
                 ChangeKind::Imported { first, last } => {
@@ -864,7 +866,11 @@ fn frame_view_matches(
 
 /// A bank's series: its own PDQ hashes (not derived ones, not revoked
 /// ones) grouped by near matches within `radius`.
-pub fn bank_series(store: &dyn Store, bank: &str, radius: u32) -> Result<Grouping, Error> {
+pub fn bank_series<S: BankSource + ?Sized>(
+    store: &S,
+    bank: &str,
+    radius: u32,
+) -> Result<Grouping, Error> {
     let mut members = Vec::new();
     store.entries(bank, false, &mut |entry| {
         if entry.signal.derived.is_some() {

@@ -6,10 +6,9 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, RwLock, RwLockReadGuard};
 
-use hashwatch_store::{
-    records, unix_now, BankKind, BankSettings, Change, ChangeKind, Content, Error, SignalType,
-    Store,
-};
+use hashwatch_model::{unix_now, BankKind, BankSettings, Change, ChangeKind, Content, SignalType};
+
+use crate::{BankSource, Error};
 
 use crate::{MatchOptions, Matcher, Query, Thresholds, DEFAULT_VIEW_THRESHOLD};
 
@@ -49,6 +48,9 @@ pub struct Hit {
     pub view: Option<crate::View>,
     /// For a match of a derived hash, the view of the banked picture.
     pub derived: Option<String>,
+    /// The content is disabled (only raw lookups answer such hits, as
+    /// HMA's do; no match is recorded and no action runs for them).
+    pub disabled: bool,
 }
 
 /// Which banks take part in a lookup.
@@ -59,13 +61,76 @@ pub struct BankFilter {
     /// HMA's coinflip: banks with a lower `matching_enabled_ratio` sit the
     /// lookup out. `None` ignores ratios (raw lookups).
     pub coinflip: Option<f64>,
+    /// Answer disabled content too, marked [`Hit::disabled`]: HMA's raw
+    /// lookup answers the index as it is.
+    pub include_disabled: bool,
 }
 
 /// The index has not finished loading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NotLoaded;
 
+/// Which banks a query is matched robustly in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Robust {
+    /// In the banks set to match robustly (the service).
+    AsBankSays,
+    /// In every bank (the command line's `--robust`, which asks for it).
+    Everywhere,
+}
+
 impl View {
+    /// A view of the named banks (every bank when `names` is empty), read
+    /// from `store` once: what the command line matches under.
+    pub fn load_from<S: BankSource + ?Sized>(
+        store: &S,
+        names: &[String],
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<View, Error> {
+        let matcher = Matcher::load(store, names, progress)?;
+        let settings = store.bank_settings()?;
+        let content = store.content_state()?;
+        Ok(View {
+            matcher: Some(matcher),
+            settings,
+            disabled: content.disabled.into_iter().collect(),
+            links: content.links.into_iter().collect(),
+            synced_at: unix_now(),
+        })
+    }
+
+    /// What bank `bank` takes for a match, given `defaults`: its own PDQ
+    /// threshold and video percentages where it has them, and robust
+    /// matching at its own view threshold where asked. `None` for a bank
+    /// without settings (made a moment ago, not yet followed).
+    pub fn bank_thresholds(
+        &self,
+        bank: &str,
+        defaults: &Thresholds,
+        robust: Robust,
+    ) -> Option<Thresholds> {
+        let settings = self.settings.get(bank)?;
+        let robust = robust == Robust::Everywhere || settings.robust;
+        Some(Thresholds {
+            pdq: settings.threshold.unwrap_or(defaults.pdq),
+            video_query_percent: settings
+                .video_query_percent
+                .unwrap_or(defaults.video_query_percent),
+            video_compared_percent: settings
+                .video_compared_percent
+                .unwrap_or(defaults.video_compared_percent),
+            view: defaults
+                .view
+                .filter(|_| robust)
+                .map(|t| settings.view_threshold.unwrap_or(t)),
+        })
+    }
+
+    /// Whether the content an entry belongs to matches at `now`.
+    pub fn entry_enabled(&self, entry: u64, now: i64) -> bool {
+        self.enabled(self.content_of(entry), now)
+    }
+
     /// The content an entry belongs to.
     pub fn content_of(&self, entry: u64) -> u64 {
         self.links.get(&entry).copied().unwrap_or(entry)
@@ -98,7 +163,8 @@ impl View {
 
     /// Matches a query for a key of `tenant`: only banks the tenant sees
     /// (and `filter` lets through), each at its own threshold or
-    /// `default_threshold`, skipping disabled content. A bank without
+    /// `default_threshold`, skipping disabled content unless the filter
+    /// asks for it. A bank without
     /// settings yet (made a moment ago, not followed in full) takes no part.
     pub fn lookup(
         &self,
@@ -132,22 +198,7 @@ impl View {
                     return None;
                 }
             }
-            let defaults = options.thresholds();
-            Some(Thresholds {
-                pdq: settings.threshold.unwrap_or(default_threshold),
-                video_query_percent: settings
-                    .video_query_percent
-                    .unwrap_or(defaults.video_query_percent),
-                video_compared_percent: settings
-                    .video_compared_percent
-                    .unwrap_or(defaults.video_compared_percent),
-                // Robust only for a query that brings views (an upload),
-                // in a bank set to match robustly.
-                view: defaults
-                    .view
-                    .filter(|_| settings.robust)
-                    .map(|t| settings.view_threshold.unwrap_or(t)),
-            })
+            self.bank_thresholds(&bank.name, &options.thresholds(), Robust::AsBankSays)
         });
         let now = unix_now();
         Ok(outcome
@@ -163,8 +214,12 @@ impl View {
                 frames: m.frames,
                 view: m.view,
                 derived: m.derived,
+                disabled: false,
             })
-            .filter(|h| self.enabled(h.content_id, now))
+            .filter_map(|mut h| {
+                h.disabled = !self.enabled(h.content_id, now);
+                (!h.disabled || filter.include_disabled).then_some(h)
+            })
             .collect())
     }
 }
@@ -204,29 +259,23 @@ impl LiveView {
     }
 
     /// Loads the index, bank settings and content state (blocking).
-    pub fn load(&self, store: &dyn Store) -> Result<Loaded, Error> {
+    pub fn load<S: BankSource + ?Sized>(&self, store: &S) -> Result<Loaded, Error> {
         let _turn = self.following.lock().unwrap_or_else(|p| p.into_inner());
-        let matcher = Matcher::load(store, &[], &mut |_| {})?;
-        let settings = records(store).bank_settings()?;
-        let content = records(store).content_state()?;
-        let mut view = self.write();
-        view.settings = settings;
-        view.disabled = content.disabled.into_iter().collect();
-        view.links = content.links.into_iter().collect();
-        let entries = matcher.sizes().values().sum();
-        view.matcher = Some(matcher);
-        view.synced_at = unix_now();
-        Ok(Loaded {
-            entries,
-            banks: view.settings.len(),
-        })
+        let loaded = View::load_from(store, &[], &mut |_| {})?;
+        let entries = loaded
+            .matcher
+            .as_ref()
+            .map_or(0, |m| m.sizes().values().sum());
+        let banks = loaded.settings.len();
+        *self.write() = loaded;
+        Ok(Loaded { entries, banks })
     }
 
     /// Applies changes committed since the last sync, through any node
     /// (blocking). The store is read under the shared lock, so lookups go on
     /// meanwhile; only applying the changes in memory takes the exclusive
     /// lock. Returns how many changes were applied.
-    pub fn follow(&self, store: &dyn Store) -> Result<usize, Error> {
+    pub fn follow<S: BankSource + ?Sized>(&self, store: &S) -> Result<usize, Error> {
         let _turn = self.following.lock().unwrap_or_else(|p| p.into_inner());
         let mut applied = 0;
         loop {
@@ -266,13 +315,13 @@ impl LiveView {
             };
             applied += count;
             let settings = if settings_changed {
-                Some(records(store).bank_settings()?)
+                Some(store.bank_settings()?)
             } else {
                 None
             };
             let mut content_states = Vec::with_capacity(contents.len());
             for content in contents {
-                content_states.push((content, records(store).content_links(content)?));
+                content_states.push((content, store.content_links(content)?));
             }
             let mut view = self.write();
             if let Some(settings) = settings {

@@ -62,7 +62,7 @@ fn a_lookup_sees_what_its_tenant_may_and_follows_changes() {
         ("acme:paused", &paused),
     ] {
         records
-            .create_bank(name, BankKind::Positive, settings)
+            .create_bank(name, BankKind::Positive, settings, None)
             .expect("creates");
         store
             .import(

@@ -130,3 +130,32 @@ pub struct Opinion {
     /// Free text.
     pub note: Option<String>,
 }
+
+// Pages over the wire: the interface the feed puller asks and the HTTP
+// client (`hashwatch-outbound`) implements, so that neither depends on
+// the other.
+
+/// The largest page body a subscriber reads.
+pub const MAX_PAGE_BYTES: usize = 64 << 20;
+
+/// A page as it came over the wire.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fetched {
+    /// The body, at most [`MAX_PAGE_BYTES`].
+    pub body: Vec<u8>,
+    /// The detached signature the publisher sent beside it, if any.
+    pub signature: Option<String>,
+}
+
+/// Gets pages from a publisher.
+pub trait Transport {
+    /// GETs `url` with `query`, authenticated with `api_key` when there is
+    /// one: the body of a successful answer (refusing one over
+    /// [`MAX_PAGE_BYTES`]) and its signature header.
+    fn get_page(
+        &self,
+        url: &str,
+        api_key: Option<&str>,
+        query: &[(&str, u64)],
+    ) -> Result<Fetched, String>;
+}

@@ -16,12 +16,16 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod actor;
 pub mod audit;
 pub mod bank;
 pub mod feed;
 pub mod hotline;
 pub mod service;
+pub mod source;
+pub mod view;
 
+pub use crate::actor::{Actor, AuditAction};
 pub use crate::bank::{
     value_order, Bank, BankKind, Change, ChangeKind, Entry, EntryRef, ImportSummary, NewEntry,
     Ordered, SignalType, ValueError,
@@ -33,5 +37,5 @@ pub use crate::hotline::{
 pub use crate::service::{
     random_hex, unix_now, valid_tenant, ApiKey, AuditEvent, BankSettings, Content, ContentState,
     Delivery, Hold, HoldKind, KeySecret, MatchEvent, NewAudit, NewMatch, Purged, RecordQuery,
-    Review, Role, Roles, UiSession, Webhook, DEFAULT_TENANT,
+    Review, Role, Roles, UiSession, Webhook, DEFAULT_TENANT, QUALITY_FLOOR,
 };

@@ -15,6 +15,11 @@ pub fn unix_now() -> i64 {
 /// The tenant of banks and keys made without one.
 pub const DEFAULT_TENANT: &str = "default";
 
+/// PDQ's quality floor (HMA's and python-threatexchange's): hashes of
+/// flatter pictures collide by accident, so they are neither matched nor
+/// banked as views. The one place the number is written.
+pub const QUALITY_FLOOR: u8 = 50;
+
 /// One thing an API key may be granted. Bank roles (matcher, curator,
 /// admin) and hotline roles (analyst, supervisor) are separate ladders;
 /// the blocklist and partner roles stand alone. What each allows is

@@ -3,7 +3,7 @@
 //! which client each purpose uses (redirects, timeouts), name resolution
 //! through one [`Resolver`], and bodies read through a cap.
 //!
-//! - [`FeedTransport`]: hashwatch-feed's [`Transport`] over HTTP, for
+//! - [`FeedTransport`]: the feed puller's [`Transport`] over HTTP, for
 //!   pulling bank feeds and partner hotlines' assessments;
 //! - [`recheck`]: a hotline re-check of a listed URL, as a typed
 //!   [`Recheck`] (a name that does not resolve is told apart by type, not
@@ -15,8 +15,6 @@
 //!   against the [`Guard`] before connecting, and connects to the address
 //!   it checked.
 //!
-//! [`Resolver`]: hashwatch_hotline::Resolver
-//! [`Transport`]: hashwatch_feed::Transport
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -26,14 +24,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use hashwatch_feed::pull::MAX_PAGE_BYTES;
-use hashwatch_feed::{Fetched, Transport};
-use hashwatch_hotline::takedown::Recheck;
-use hashwatch_hotline::{ResolveError, Resolver};
-
+use hashwatch_model::feed::{Fetched, Transport, MAX_PAGE_BYTES};
 pub mod guard;
+mod recheck;
+mod resolve;
 
 pub use crate::guard::{Guard, Refused};
+pub use crate::recheck::Recheck;
+pub use crate::resolve::{ResolveError, Resolver, StaticHosts, SystemResolver};
 
 /// Redirects followed within one host by [`fetch_client`].
 const MAX_REDIRECTS: usize = 3;
@@ -124,7 +122,7 @@ fn build(
     resolver: Option<Arc<dyn Resolver>>,
     guard: Arc<Guard>,
 ) -> Client {
-    let resolver = resolver.unwrap_or_else(|| Arc::new(hashwatch_hotline::SystemResolver));
+    let resolver = resolver.unwrap_or_else(|| Arc::new(SystemResolver));
     // No proxy from the environment: a proxy would resolve and connect
     // where the guard never looked.
     let builder = builder.no_proxy().dns_resolver(Arc::new(ResolveWith {

@@ -5,9 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hashwatch_feed::Transport;
-use hashwatch_hotline::takedown::Recheck;
-use hashwatch_hotline::StaticHosts;
+use hashwatch_model::feed::Transport;
+use hashwatch_outbound::Recheck;
+use hashwatch_outbound::StaticHosts;
 use hashwatch_outbound::{
     feed_client, fetch_client, read_capped, recheck, FeedTransport, ReadError,
 };

@@ -15,7 +15,7 @@ use axum::http::request::Parts;
 use axum::http::{Extensions, HeaderMap, StatusCode};
 use hashwatch_access::limits;
 use hashwatch_access::{BankAction, Denied, HotlineAction, UrlForm};
-use hashwatch_store::{ApiKey, BankSettings};
+use hashwatch_model::{ApiKey, BankSettings};
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -32,16 +32,15 @@ pub struct Caller(pub ApiKey, pub Arc<hashwatch_access::Policy>);
 /// A refusal as the API answers it: a bank the key may not see does not
 /// exist (404), anything else is forbidden (403).
 pub fn refused(denied: Denied) -> ApiError {
-    match denied {
-        Denied::NoSuchBank(name) => ApiError::no_bank(&name),
-        shared @ Denied::SharedOnly(_) => {
-            ApiError::new(StatusCode::FORBIDDEN, "read_only_bank", shared.to_string())
-        }
-        other => ApiError::new(StatusCode::FORBIDDEN, "forbidden", other.to_string()),
-    }
+    ApiError::from(hashwatch_operations::OpError::from(denied))
 }
 
 impl Caller {
+    /// The caller as the operations see it, coming in through the API.
+    pub fn op(&self) -> hashwatch_operations::Caller {
+        hashwatch_operations::Caller::key(self.0.clone(), hashwatch_operations::Way::Api)
+    }
+
     /// Requests about the tenant's banks as a whole (see
     /// [`hashwatch_access::Policy::tenant`]).
     pub fn may(&self, action: BankAction) -> ApiResult<()> {
@@ -59,13 +58,6 @@ impl Caller {
         self.1.bank_label(&self.0, name)
     }
 
-    /// A request about bank `name`.
-    pub fn may_on(&self, action: BankAction, name: &str, settings: &BankSettings) -> ApiResult<()> {
-        self.1
-            .bank(&self.0, action, name, settings)
-            .map_err(refused)
-    }
-
     /// Putting a hotline case's hashes into bank `name`.
     pub fn may_bank_case_hashes(&self, name: &str, settings: &BankSettings) -> ApiResult<()> {
         self.1
@@ -74,15 +66,15 @@ impl Caller {
     }
 
     /// Legal holds of `kind`.
-    pub fn may_hold(&self, kind: hashwatch_store::HoldKind) -> ApiResult<()> {
+    pub fn may_hold(&self, kind: hashwatch_model::HoldKind) -> ApiResult<()> {
         self.1.hold(&self.0, kind).map_err(refused)
     }
 
     /// Legal holds of some kind (listing and releasing them; each hold is
     /// then checked by its own kind).
     pub fn may_hold_any(&self) -> ApiResult<()> {
-        self.may_hold(hashwatch_store::HoldKind::Bank)
-            .or_else(|_| self.may_hold(hashwatch_store::HoldKind::Case))
+        self.may_hold(hashwatch_model::HoldKind::Bank)
+            .or_else(|_| self.may_hold(hashwatch_model::HoldKind::Case))
     }
 
     /// A hotline route.

@@ -6,7 +6,8 @@ use axum::http::StatusCode;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use hashwatch_access::UrlForm;
-use hashwatch_store::{hotline, BlockChange};
+use hashwatch_model::BlockChange;
+use hashwatch_store::hotline;
 use serde::Deserialize;
 use serde_json::{json, Value};
 

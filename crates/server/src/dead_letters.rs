@@ -25,8 +25,8 @@ pub struct DeadLetter {
     body: Value,
 }
 
-impl From<&hashwatch_store::Delivery> for DeadLetter {
-    fn from(d: &hashwatch_store::Delivery) -> DeadLetter {
+impl From<&hashwatch_model::Delivery> for DeadLetter {
+    fn from(d: &hashwatch_model::Delivery) -> DeadLetter {
         DeadLetter {
             id: d.id,
             bank: d.bank.clone(),

@@ -3,7 +3,6 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use hashwatch_store::{ErrorClass, ErrorKind};
 
 /// An error answer.
 #[derive(Debug)]
@@ -59,25 +58,34 @@ impl ApiError {
     }
 }
 
+/// A store error is answered as the operations answer it.
 impl From<hashwatch_store::Error> for ApiError {
     fn from(e: hashwatch_store::Error) -> ApiError {
-        match (e.kind(), e.class()) {
-            (ErrorKind::NoSuchBank(name), _) => ApiError::no_bank(name),
+        ApiError::from(hashwatch_operations::OpError::from(e))
+    }
+}
+
+/// The one place an operation's answer becomes an HTTP status.
+impl From<hashwatch_operations::OpError> for ApiError {
+    fn from(e: hashwatch_operations::OpError) -> ApiError {
+        use hashwatch_operations::Kind;
+        let status = match e.kind {
+            Kind::NotFound => StatusCode::NOT_FOUND,
             // HMA answers a taken bank name with 403.
-            (ErrorKind::BankExists(_), _) => {
-                ApiError::new(StatusCode::FORBIDDEN, "bank_exists", e.to_string())
-            }
-            (ErrorKind::BadBankName(_), _) => ApiError::bad_request("bad_bank_name", e.to_string()),
-            (ErrorKind::Held(_), _) => {
-                ApiError::new(StatusCode::CONFLICT, "legal_hold", e.to_string())
-            }
-            (_, ErrorClass::NotFound) => ApiError::not_found("not_found", e.to_string()),
-            (_, ErrorClass::Conflict) => {
-                ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
-            }
-            (_, ErrorClass::Invalid) => ApiError::bad_request("invalid", e.to_string()),
-            (_, ErrorClass::Backend) => ApiError::internal(e),
-        }
+            Kind::Conflict if e.code == "bank_exists" => StatusCode::FORBIDDEN,
+            Kind::Conflict => StatusCode::CONFLICT,
+            Kind::Forbidden => StatusCode::FORBIDDEN,
+            Kind::Invalid => StatusCode::BAD_REQUEST,
+            Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Kind::Internal => return ApiError::internal(e.message),
+        };
+        ApiError::new(status, e.code, e.message)
+    }
+}
+
+impl From<hashwatch_matcher::Error> for ApiError {
+    fn from(e: hashwatch_matcher::Error) -> ApiError {
+        ApiError::internal(e)
     }
 }
 

@@ -11,7 +11,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use hashwatch_access::BankAction;
-use hashwatch_store::{unix_now, BankKind, BankSettings, EntryRef, NewEntry, Records, SignalType};
+use hashwatch_model::QUALITY_FLOOR;
+use hashwatch_model::{unix_now, BankKind, BankSettings, EntryRef, NewEntry, SignalType};
+use hashwatch_operations::banks::{BankUpdate, NewBank};
+use hashwatch_operations::Kind as OpKind;
+use hashwatch_store::Records;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
@@ -20,7 +24,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::request::json_body;
 use crate::signals::{self, Signal};
-use crate::state::{audit_row, owned_settings_in, AppState, BankFilter, Event, Hit};
+use crate::state::{audit_row, AppState, BankFilter, Event, Hit};
 
 /// A bank as HMA answers it.
 #[derive(Serialize, ToSchema)]
@@ -301,18 +305,12 @@ pub async fn list_banks(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<Vec<HmaBank>>> {
-    caller.may(BankAction::Match)?;
-    let settings = state.db(|s| Ok(s.records().bank_settings()?)).await?;
-    let mut names: Vec<&String> = settings
-        .iter()
-        .filter(|(_, s)| s.visible_to(&caller.0.tenant))
-        .map(|(n, _)| n)
-        .collect();
-    names.sort();
+    let caller = caller.op();
+    let banks = state.op(move |ops| Ok(ops.bank_settings(&caller)?)).await?;
     Ok(Json(
-        names
-            .into_iter()
-            .map(|n| HmaBank::new(&caller.bank_label(n), &settings[n]))
+        banks
+            .iter()
+            .map(|b| HmaBank::new(&b.label, &b.settings))
             .collect(),
     ))
 }
@@ -367,7 +365,6 @@ pub async fn create_bank(
         ));
     };
     hma_bank_name(&name)?;
-    let name = caller.bank_name(&name);
     let kind = match body.kind.as_deref() {
         None | Some("positive") => BankKind::Positive,
         Some("negative") => BankKind::Negative,
@@ -378,29 +375,20 @@ pub async fn create_bank(
             ))
         }
     };
-    // Unlike HMA, `enabled: false` is honoured.
-    let settings = BankSettings {
-        tenant: caller.0.tenant.clone(),
-        enabled_ratio: ratio_of(&body)?.unwrap_or(1.0),
-        ..BankSettings::default()
+    let new = NewBank {
+        name,
+        kind,
+        enabled_ratio: ratio_of(&body)?,
+        description: None,
     };
-    let answer = HmaBank::new(&name, &settings);
-    state
-        .db(move |s| {
-            s.records().write(|r| {
-                r.create_bank(&name, kind, &settings)?;
-                r.audit(&[audit_row(
-                    &caller.0,
-                    "bank.create",
-                    Some(&name),
-                    None,
-                    json!({"kind": kind.name(), "enabled_ratio": settings.enabled_ratio}),
-                )])
-            })?;
-            Ok(())
-        })
+    let caller = caller.op();
+    let bank = state
+        .op(move |ops| Ok(ops.create_bank(&caller, &new)?))
         .await?;
-    Ok((StatusCode::CREATED, Json(answer)))
+    Ok((
+        StatusCode::CREATED,
+        Json(HmaBank::new(&bank.name, &bank.settings)),
+    ))
 }
 
 /// `GET /c/bank/<name>`.
@@ -446,33 +434,15 @@ pub async fn update_bank(
     if let Some(new) = &body.name {
         hma_bank_name(new)?;
     }
-    let ratio = ratio_of(&body)?;
-    let (new_name, settings) = state
-        .db(move |s| {
-            let (name, _) = s.bank_for(&caller, BankAction::Curate, &name)?;
-            let renamed = body.name.as_deref().map(|n| caller.bank_name(n));
-            let rename = renamed.as_deref().filter(|n| *n != name);
-            let new_name = rename.unwrap_or(&name).to_string();
-            // Read, changed and written in one transaction (see settings).
-            let settings = s.records().write(|r| {
-                let mut settings = owned_settings_in(r, &caller.0, &name)?;
-                if let Some(ratio) = ratio {
-                    settings.enabled_ratio = ratio;
-                }
-                r.update_bank(&name, &settings, rename)?;
-                r.audit(&[audit_row(
-                    &caller.0,
-                    "bank.update",
-                    Some(&new_name),
-                    None,
-                    json!({"previous_name": name, "enabled_ratio": settings.enabled_ratio}),
-                )])?;
-                Ok(settings)
-            })?;
-            Ok((new_name, settings))
-        })
+    let update = BankUpdate {
+        rename: body.name.clone(),
+        enabled_ratio: ratio_of(&body)?,
+    };
+    let caller = caller.op();
+    let bank = state
+        .op(move |ops| Ok(ops.update_bank(&caller, &name, &update)?))
         .await?;
-    Ok(Json(HmaBank::new(&new_name, &settings)))
+    Ok(Json(HmaBank::new(&bank.name, &bank.settings)))
 }
 
 /// `DELETE /c/bank/<name>`: answers `Done` for unknown banks, as HMA does;
@@ -490,24 +460,12 @@ pub async fn delete_bank(
     Path(name): Path<String>,
 ) -> ApiResult<Json<Done>> {
     caller.may(BankAction::Curate)?;
+    let caller = caller.op();
     state
-        .db(move |s| {
-            let name = match s.bank_for(&caller, BankAction::Curate, &name) {
-                Ok((name, _)) => name,
-                Err(e) if e.status == StatusCode::NOT_FOUND => return Ok(()),
-                Err(e) => return Err(e),
-            };
-            s.records().write(|r| {
-                r.delete_bank_unless_held(&name)?;
-                r.audit(&[audit_row(
-                    &caller.0,
-                    "bank.delete",
-                    Some(&name),
-                    None,
-                    json!({}),
-                )])
-            })?;
-            Ok(())
+        .op(move |ops| match ops.delete_bank(&caller, &name) {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind == OpKind::NotFound && e.code == "bank_not_found" => Ok(()),
+            Err(e) => Err(e.into()),
         })
         .await?;
     Ok(Json(Done { message: "Done" }))
@@ -726,10 +684,10 @@ pub async fn add_upload(
         .await?;
     let answer = state
         .db(move |s| {
-            if let Some(q) = signals.iter().find_map(|s| s.quality).filter(|q| *q < 50) {
+            if let Some(q) = signals.iter().find_map(|s| s.quality).filter(|q| *q < QUALITY_FLOOR) {
                 return Err(ApiError::bad_request(
                     "low_quality",
-                    format!("Invalid pdq signal: the photo's PDQ quality is {q}, below 50, so its hash would match by accident"),
+                    format!("Invalid pdq signal: the photo's PDQ quality is {q}, below {QUALITY_FLOOR}, so its hash would match by accident"),
                 ));
             }
             add_content(s, &caller, &bank, &signals, note.as_deref(), metadata.as_deref())
@@ -755,7 +713,7 @@ fn content_entries(
     state: &AppState,
     bank: &str,
     id: u64,
-) -> ApiResult<Vec<hashwatch_store::Entry>> {
+) -> ApiResult<Vec<hashwatch_model::Entry>> {
     if state.records().entry_bank(id)?.as_deref() != Some(bank) {
         return Err(ApiError::not_found(
             "content_not_found",
@@ -1023,19 +981,22 @@ async fn lookup_and_record(
     signal: &Signal,
     filter: &BankFilter,
 ) -> ApiResult<Vec<Hit>> {
-    if let Some(q) = signal.quality.filter(|q| *q < 50) {
+    if let Some(q) = signal.quality.filter(|q| *q < QUALITY_FLOOR) {
         return Err(ApiError::bad_request(
             "low_quality",
-            format!("invalid PDQ hash: the image's quality is {q}, below 50"),
+            format!("invalid PDQ hash: the image's quality is {q}, below {QUALITY_FLOOR}"),
         ));
     }
     let hits = state.lookup(&caller.0, &signal.query(), filter)?;
-    if !hits.is_empty() {
-        state.metrics.matched(hits.len());
+    // Disabled content (answered by raw lookups only) is never recorded
+    // as a match and sets nothing off.
+    let live: Vec<Hit> = hits.iter().filter(|h| !h.disabled).cloned().collect();
+    if !live.is_empty() {
+        state.metrics.matched(live.len());
         let event = Event::Matched {
             caller: caller.0.clone(),
             query: signal.hex(),
-            hits: hits.clone(),
+            hits: live,
         };
         // Waits when the worker is behind rather than dropping a record.
         if state.events.send(event).await.is_err() {
@@ -1103,6 +1064,7 @@ pub async fn lookup(
     let filter = BankFilter {
         only: bank_list(&caller, params.banks.as_deref()),
         coinflip: Some(coinflip(params.seed.as_deref(), false)),
+        include_disabled: false,
     };
     if let Some(url) = params.url.as_deref() {
         let content_type = params.content_type.as_deref().unwrap_or("photo");
@@ -1163,6 +1125,7 @@ pub async fn lookup_upload(
             params.seed.as_deref(),
             truthy(params.bypass_coinflip.as_deref(), false),
         )),
+        include_disabled: false,
     };
     let mut out = BTreeMap::new();
     for signal in &signals {
@@ -1172,8 +1135,9 @@ pub async fn lookup_upload(
     Ok(Json(BySignal(out)))
 }
 
-/// `GET /m/raw_lookup`: content ids, ignoring bank ratios (disabled
-/// content stays out, unlike HMA).
+/// `GET /m/raw_lookup`: content ids, ignoring bank ratios; disabled
+/// content is answered as HMA answers it (the index as it is), but no
+/// match is recorded and no action runs for it.
 #[utoipa::path(
     get,
     path = "/m/raw_lookup",
@@ -1191,6 +1155,7 @@ pub async fn raw_lookup(
     let filter = BankFilter {
         only: bank_list(&caller, params.banks.as_deref()),
         coinflip: None,
+        include_disabled: true,
     };
     let hits = lookup_and_record(&state, &caller, &signal, &filter).await?;
     let with_distance = truthy(params.include_distance.as_deref(), false);
@@ -1413,7 +1378,7 @@ pub fn hash_answer(signals: &[Signal]) -> Hashes {
             .iter()
             .map(|s| {
                 let hex = match s.quality {
-                    Some(q) if q < 50 => String::new(),
+                    Some(q) if q < QUALITY_FLOOR => String::new(),
                     _ => s.hex(),
                 };
                 (s.name.clone(), hex)

@@ -6,16 +6,15 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use hashwatch_access::BankAction;
-use hashwatch_store::HoldKind;
+use hashwatch_model::HoldKind;
+use hashwatch_operations::holds::NewHold;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::request::json_body;
-use crate::state::{audit_row, AppState};
+use crate::state::AppState;
 
 /// A legal hold.
 #[derive(Serialize, ToSchema)]
@@ -30,8 +29,8 @@ pub struct HoldView {
     released_at: Option<i64>,
 }
 
-impl From<&hashwatch_store::Hold> for HoldView {
-    fn from(h: &hashwatch_store::Hold) -> HoldView {
+impl From<&hashwatch_model::Hold> for HoldView {
+    fn from(h: &hashwatch_model::Hold) -> HoldView {
         HoldView {
             id: h.id,
             kind: h.kind.name(),
@@ -48,11 +47,6 @@ impl From<&hashwatch_store::Hold> for HoldView {
 #[derive(Serialize, ToSchema)]
 pub struct Holds {
     holds: Vec<HoldView>,
-}
-
-/// A hold as the audit log keeps it.
-fn hold_detail(h: &hashwatch_store::Hold) -> Value {
-    serde_json::to_value(HoldView::from(h)).unwrap_or(Value::Null)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -83,60 +77,14 @@ pub async fn place_hold(
             "kind must be bank, content, match or case",
         ));
     };
-    caller.may_hold(kind)?;
-    if body.reason.trim().is_empty() {
-        return Err(ApiError::bad_request(
-            "bad_hold",
-            "give a reason (a case reference)",
-        ));
-    }
+    let new = NewHold {
+        kind,
+        target: body.target,
+        reason: body.reason,
+    };
+    let caller = caller.op();
     let hold = state
-        .db(move |s| {
-            // A hold keeps a bank's records from the purge: only the bank's
-            // owner may place one, on its content and matches as on itself.
-            let missing = || {
-                ApiError::not_found("not_found", format!("no {} {:?}", kind.name(), body.target))
-            };
-            let id = match kind {
-                HoldKind::Bank => None,
-                _ => Some(body.target.trim().parse::<i64>().map_err(|_| missing())?),
-            };
-            // Ids are kept in one spelling: the purge compares text.
-            let target = id.map_or_else(|| caller.bank_name(&body.target), |id| id.to_string());
-            if let (HoldKind::Case, Some(case)) = (kind, id) {
-                hashwatch_store::hotline(s.store.as_ref()).case(case)?;
-            } else {
-                let held = s.records().hold_bank(kind, &target)?.ok_or_else(missing)?;
-                // The record's bank is named only to those who may see it.
-                s.stored_bank_for(&caller, BankAction::Administer, &held)
-                    .map_err(|e| {
-                        if e.status == StatusCode::NOT_FOUND {
-                            missing()
-                        } else {
-                            e
-                        }
-                    })?;
-            }
-            let bank = (kind == HoldKind::Bank).then_some(target.as_str());
-            let hold = s.records().write(|r| {
-                let hold = r.place_hold(
-                    &caller.0.tenant,
-                    kind,
-                    &target,
-                    &body.reason,
-                    &caller.0.name,
-                )?;
-                r.audit(&[audit_row(
-                    &caller.0,
-                    "hold.place",
-                    bank,
-                    Some(hold.id.to_string()),
-                    hold_detail(&hold),
-                )])?;
-                Ok(hold)
-            })?;
-            Ok(hold)
-        })
+        .op(move |ops| Ok(ops.place_hold(&caller, &new)?))
         .await?;
     Ok((StatusCode::CREATED, Json(HoldView::from(&hold))))
 }
@@ -149,17 +97,10 @@ pub async fn place_hold(
     responses((status = 200, description = "success", body = Holds), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn list_holds(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Holds>> {
-    caller.may_hold_any()?;
-    let tenant = caller.0.tenant.clone();
-    let holds = state
-        .db(move |s| Ok(s.records().holds(Some(&tenant), false)?))
-        .await?;
+    let caller = caller.op();
+    let holds = state.op(move |ops| Ok(ops.holds(&caller)?)).await?;
     Ok(Json(Holds {
-        holds: holds
-            .iter()
-            .filter(|h| caller.may_hold(h.kind).is_ok())
-            .map(HoldView::from)
-            .collect(),
+        holds: holds.iter().map(HoldView::from).collect(),
     }))
 }
 
@@ -176,30 +117,9 @@ pub async fn release_hold(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<HoldView>> {
-    caller.may_hold_any()?;
+    let caller = caller.op();
     let hold = state
-        .db(move |s| {
-            let held = s
-                .records()
-                .holds(Some(&caller.0.tenant), false)?
-                .into_iter()
-                .find(|h| h.id == id)
-                .ok_or_else(|| ApiError::not_found("not_found", format!("no hold {id}")))?;
-            caller.may_hold(held.kind)?;
-            let hold = s.records().write(|r| {
-                let hold = r.release_hold(&caller.0.tenant, id)?;
-                let bank = (hold.kind == HoldKind::Bank).then_some(hold.target.as_str());
-                r.audit(&[audit_row(
-                    &caller.0,
-                    "hold.release",
-                    bank,
-                    Some(id.to_string()),
-                    hold_detail(&hold),
-                )])?;
-                Ok(hold)
-            })?;
-            Ok(hold)
-        })
+        .op(move |ops| Ok(ops.release_hold(&caller, id)?))
         .await?;
     Ok(Json(HoldView::from(&hold)))
 }

@@ -14,7 +14,8 @@ use hashwatch_feed::pull::{DEFAULT_PAGE, MAX_PAGE};
 use hashwatch_feed::{AssessmentsPage, ASSESSMENTS_CONTEXT};
 use hashwatch_hotline::canonical_url;
 use hashwatch_hotline::case::{bankable_hash, REPORTER};
-use hashwatch_store::{hotline, Case, NewAudit, NewEntry, NewReport, Verdict};
+use hashwatch_model::{Case, NewAudit, NewEntry, NewReport, Verdict};
+use hashwatch_store::hotline;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -268,7 +269,7 @@ pub async fn report(
 /// route and the public report page both call this.
 pub async fn take_report(
     state: &AppState,
-    caller: Option<hashwatch_store::ApiKey>,
+    caller: Option<hashwatch_model::ApiKey>,
     body: ReportBody,
 ) -> ApiResult<ReportTaken> {
     let url = canonical_url(&body.url).map_err(|m| ApiError::bad_request("bad_url", m))?;
@@ -877,7 +878,7 @@ pub async fn shared_feed(
     let (head, events) = state
         .db(move |s| Ok(hotline(s.store.as_ref()).shared_since(since, limit)?))
         .await?;
-    let page = AssessmentsPage::new(since, head, &events, hashwatch_store::unix_now());
+    let page = AssessmentsPage::new(since, head, &events, hashwatch_model::unix_now());
     let body = serde_json::to_string(&page)
         .map_err(|e| ApiError::internal(format!("cannot write a page: {e}")))?;
     signed(&state, head, ASSESSMENTS_CONTEXT, "application/json", body)

@@ -260,9 +260,9 @@ pub fn state(
     ));
     let http = hashwatch_outbound::webhook_client(guard.clone());
     let fetcher = hashwatch_outbound::fetch_client(Duration::from_secs(10), None, guard.clone());
-    let resolver: Arc<dyn hashwatch_hotline::Resolver> = match &config.hosts {
+    let resolver: Arc<dyn hashwatch_outbound::Resolver> = match &config.hosts {
         Some(hosts) => hosts.clone(),
-        None => Arc::new(hashwatch_hotline::SystemResolver),
+        None => Arc::new(hashwatch_outbound::SystemResolver),
     };
     // Re-checks resolve through the hotline's resolver, so a name that is
     // gone is told apart by type.
@@ -273,8 +273,10 @@ pub fn state(
     );
     let policy = Arc::new(config.access.clone());
     let public_concurrency = config.public_concurrency.max(1);
+    let ops = hashwatch_operations::Operations::new(store.clone(), policy.clone());
     let inner = Inner {
         store,
+        ops,
         config,
         view: hashwatch_matcher::live::LiveView::new(),
         keys: Mutex::new(HashMap::new()),

@@ -6,16 +6,17 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use hashwatch_access::BankAction;
-use hashwatch_store::NewEntry;
+use hashwatch_model::NewEntry;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::request::json_body;
 use crate::signals;
-use crate::state::{audit_row, AppState};
+use crate::state::AppState;
+use hashwatch_operations::banks::{Import, ImportKind};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 struct BulkSignal {
@@ -85,22 +86,18 @@ pub async fn bulk_add(
             ..NewEntry::new(signal.signal_type, signal.value)
         });
     }
-    let summary = state
-        .db(move |s| {
-            let (bank, _) = s.bank_for(&caller, BankAction::Curate, &bank)?;
-            let origin = format!("api:{}", caller.0.name);
-            let summary = s.records().write(|r| {
-                let summary = r.import(&bank, &entries, Some(&origin))?;
-                r.audit(&[audit_row(
-                    &caller.0,
-                    "signals.bulk_add",
-                    Some(&bank),
-                    None,
-                    json!({"added": summary.added, "already_present": summary.already_present, "version": summary.version}),
-                )])?;
-                Ok(summary)
-            })?;
-            Ok(summary)
+    let origin = format!("api:{}", caller.0.name);
+    let caller = caller.op();
+    let (_, summary) = state
+        .op(move |ops| {
+            let import = Import {
+                bank: &bank,
+                entries: &entries,
+                origin: &origin,
+                kind: ImportKind::Signals,
+                detail: serde_json::Map::new(),
+            };
+            Ok(ops.import(&caller, import, &mut |_| {})?)
         })
         .await?;
     Ok(Json(Added {
@@ -170,9 +167,12 @@ pub async fn import_bytes(
             .or_else(|| Some(format!("upload by {}", caller.0.name))),
         skip_duplicates: params.skip_duplicates.unwrap_or(false),
     };
+    let origin = format!("api:{}", caller.0.name);
+    let caller = caller.op();
     let answer = state
-        .db(move |s| {
-            let (bank, _) = s.bank_for(&caller, BankAction::Curate, &bank)?;
+        .op(move |ops| {
+            // Who may change the bank is settled before the list is read.
+            ops.bank_for(&caller, BankAction::Curate, &bank)?;
             let list = hashwatch_exchange::read_bytes(
                 std::path::Path::new("upload"),
                 body.to_vec(),
@@ -185,27 +185,27 @@ pub async fn import_bytes(
                 }
                 error
             })?;
-            let origin = format!("api:{}", caller.0.name);
-            let answer = s.records().write(|r| {
-                let summary = r.import(&bank, &list.entries, Some(&origin))?;
-                let answer = Imported {
-                    format: format!("{:?}", list.format).to_ascii_lowercase(),
-                    added: summary.added,
-                    already_present: summary.already_present,
-                    skipped_duplicates: list.skipped_duplicates,
-                    shared_rows: list.shared_rows,
-                    version: summary.version,
-                };
-                r.audit(&[audit_row(
-                    &caller.0,
-                    "bank.import",
-                    Some(&bank),
-                    None,
-                    serde_json::to_value(&answer).unwrap_or(Value::Null),
-                )])?;
-                Ok(answer)
-            })?;
-            Ok(answer)
+            let format = format!("{:?}", list.format).to_ascii_lowercase();
+            let mut detail = serde_json::Map::new();
+            detail.insert("format".into(), json!(format));
+            detail.insert("skipped_duplicates".into(), json!(list.skipped_duplicates));
+            detail.insert("shared_rows".into(), json!(list.shared_rows));
+            let import = Import {
+                bank: &bank,
+                entries: &list.entries,
+                origin: &origin,
+                kind: ImportKind::List,
+                detail,
+            };
+            let (_, summary) = ops.import(&caller, import, &mut |_| {})?;
+            Ok(Imported {
+                format,
+                added: summary.added,
+                already_present: summary.already_present,
+                skipped_duplicates: list.skipped_duplicates,
+                shared_rows: list.shared_rows,
+                version: summary.version,
+            })
         })
         .await?;
     Ok(answer)

@@ -13,7 +13,7 @@ use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::request::json_body;
 use crate::state::AppState;
-use hashwatch_store::ApiKey;
+use hashwatch_model::ApiKey;
 
 /// Largest report or appeal body.
 pub const MAX_PUBLIC_BYTES: usize = 16 << 10;

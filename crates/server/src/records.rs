@@ -3,7 +3,7 @@
 use axum::extract::{Query, State};
 use axum::Json;
 use hashwatch_access::BankAction;
-use hashwatch_store::RecordQuery;
+use hashwatch_model::RecordQuery;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;

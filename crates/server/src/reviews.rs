@@ -5,7 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use hashwatch_access::BankAction;
-use hashwatch_store::{BankKind, NewEntry};
+use hashwatch_model::{BankKind, NewEntry};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -34,8 +34,8 @@ pub struct ReviewView {
     decided_at: Option<i64>,
 }
 
-impl From<&hashwatch_store::Review> for ReviewView {
-    fn from(r: &hashwatch_store::Review) -> ReviewView {
+impl From<&hashwatch_model::Review> for ReviewView {
+    fn from(r: &hashwatch_model::Review) -> ReviewView {
         ReviewView {
             id: r.id,
             at: r.at,
@@ -133,7 +133,7 @@ pub async fn decide(
     caller: Caller,
     id: i64,
     body: Decision,
-) -> ApiResult<hashwatch_store::Review> {
+) -> ApiResult<hashwatch_model::Review> {
     caller.may(BankAction::Curate)?;
     let body = Decision {
         negative_bank: body.negative_bank.filter(|b| !b.trim().is_empty()),

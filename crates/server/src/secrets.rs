@@ -4,7 +4,8 @@
 //! stored before the server had a key.
 
 use hashwatch_access::secrets::{is_sealed, open_stored, Purpose, SecretError, SecretsKey};
-use hashwatch_store::{records, NewAudit, SecretColumn, Store, DEFAULT_TENANT};
+use hashwatch_model::{NewAudit, DEFAULT_TENANT};
+use hashwatch_store::{records, SecretColumn, Store};
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;

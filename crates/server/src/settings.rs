@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use hashwatch_access::secrets::Purpose;
 use hashwatch_access::BankAction;
-use hashwatch_store::{BankKind, Webhook};
+use hashwatch_model::{BankKind, Webhook};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -54,7 +54,7 @@ pub struct WebhookView {
 }
 
 impl SettingsView {
-    fn new(name: &str, kind: BankKind, s: &hashwatch_store::BankSettings) -> SettingsView {
+    fn new(name: &str, kind: BankKind, s: &hashwatch_model::BankSettings) -> SettingsView {
         SettingsView {
             name: name.to_string(),
             kind: kind.name(),

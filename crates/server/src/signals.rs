@@ -2,9 +2,9 @@
 //! uploads hashed on the server.
 
 use axum::extract::Multipart;
+use hashwatch_model::SignalType;
 use hashwatch_pdq::Hash256;
 use hashwatch_signals::Digests;
-use hashwatch_store::SignalType;
 
 use crate::error::{ApiError, ApiResult};
 

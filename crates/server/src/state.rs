@@ -13,7 +13,8 @@ pub use hashwatch_matcher::live::{BankFilter, Hit, View};
 use hashwatch_matcher::live::{LiveView, NotLoaded};
 use hashwatch_matcher::Query;
 use hashwatch_media::Cancel;
-use hashwatch_store::{records, ApiKey, BankSettings, NewAudit, Records, Store};
+use hashwatch_model::{ApiKey, BankSettings, NewAudit};
+use hashwatch_store::{records, Records, Store};
 use tokio::sync::mpsc;
 
 use crate::auth::Caller;
@@ -87,7 +88,7 @@ pub struct Config {
     /// Hosting providers by address range and ASN.
     pub providers: Option<Arc<hashwatch_hotline::Registry>>,
     /// Names resolved from a hosts file instead of the system's resolver.
-    pub hosts: Option<Arc<hashwatch_hotline::StaticHosts>>,
+    pub hosts: Option<Arc<hashwatch_outbound::StaticHosts>>,
     /// Who notices come from.
     pub hotline_name: String,
     /// Who may do what (the hotline's tenant).
@@ -243,6 +244,8 @@ pub struct AppState(pub Arc<Inner>);
 pub struct Inner {
     /// The store.
     pub store: Arc<dyn Store + Send + Sync>,
+    /// The use cases, over the same store and permission model.
+    pub ops: hashwatch_operations::Operations,
     /// Settings.
     pub config: Config,
     /// The resident index and what lookups are matched under.
@@ -264,7 +267,7 @@ pub struct Inner {
     /// Which addresses outbound requests may reach (feed pulls too).
     pub guard: Arc<hashwatch_outbound::Guard>,
     /// Name resolution for hotline attribution and re-checks.
-    pub resolver: Arc<dyn hashwatch_hotline::Resolver>,
+    pub resolver: Arc<dyn hashwatch_outbound::Resolver>,
     /// Per-client token buckets for public hotline routes.
     pub report_buckets: Mutex<Buckets<std::net::IpAddr>>,
     /// Per-client token buckets for failed authentications.
@@ -300,6 +303,15 @@ impl AppState {
     /// The service's records.
     pub fn records(&self) -> Records<'_> {
         records(self.store.as_ref())
+    }
+
+    /// Runs an operation off the async threads.
+    pub async fn op<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&hashwatch_operations::Operations) -> ApiResult<T> + Send + 'static,
+    ) -> ApiResult<T> {
+        let ops = self.ops.clone();
+        tokio::task::spawn_blocking(move || work(&ops)).await?
     }
 
     /// Runs blocking store work off the async threads.
@@ -343,7 +355,7 @@ impl AppState {
     }
 
     /// Loads the index and settings from the store (blocking).
-    pub fn load(&self) -> Result<(), hashwatch_store::Error> {
+    pub fn load(&self) -> Result<(), hashwatch_matcher::Error> {
         let started = Instant::now();
         let loaded = self.view.load(self.store.as_ref())?;
         tracing::info!(
@@ -357,7 +369,7 @@ impl AppState {
 
     /// Applies changes committed since the last sync, through any node
     /// (blocking); returns how many were applied.
-    pub fn follow(&self) -> Result<usize, hashwatch_store::Error> {
+    pub fn follow(&self) -> Result<usize, hashwatch_matcher::Error> {
         self.view.follow(self.store.as_ref())
     }
 
@@ -387,10 +399,7 @@ impl AppState {
         action: BankAction,
         given: &str,
     ) -> ApiResult<(String, BankSettings)> {
-        let name = caller.bank_name(given);
-        let settings = self.settings_of(&name, given)?;
-        caller.may_on(action, given, &settings)?;
-        Ok((name, settings))
+        Ok(self.ops.bank_for(&caller.op(), action, given)?)
     }
 
     /// The settings of the bank stored as `name` (a name read from a
@@ -402,9 +411,7 @@ impl AppState {
         action: BankAction,
         name: &str,
     ) -> ApiResult<BankSettings> {
-        let settings = self.settings_of(name, name)?;
-        caller.may_on(action, name, &settings)?;
-        Ok(settings)
+        Ok(self.ops.stored_bank_for(&caller.op(), action, name)?)
     }
 
     /// The stored name and settings of the bank the caller calls `given`,

@@ -6,7 +6,8 @@
 
 use hashwatch_hotline::notice_text;
 use hashwatch_hotline::takedown::{self, Next, Schedule};
-use hashwatch_store::{hotline, unix_now, Case, CaseState};
+use hashwatch_model::{unix_now, Case, CaseState};
+use hashwatch_store::hotline;
 use serde_json::json;
 
 use crate::error::ApiResult;

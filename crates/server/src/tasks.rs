@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use hashwatch_access::secrets::Purpose;
 use hashwatch_feed::Pulled;
-use hashwatch_store::{unix_now, NewAudit, NewMatch, Records};
+use hashwatch_model::{unix_now, NewAudit, NewMatch};
+use hashwatch_store::Records;
 use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
@@ -431,7 +432,7 @@ async fn alert_stale(state: &AppState, ids: Vec<i64>) {
     };
     let max_lag = state.config.feed_max_lag.as_secs() as i64;
     let now = unix_now();
-    let stale: Vec<&hashwatch_store::Subscription> = subscriptions
+    let stale: Vec<&hashwatch_model::Subscription> = subscriptions
         .iter()
         .filter(|s| ids.contains(&s.id) && hashwatch_feed::pull::stale(s, now, max_lag))
         .collect();

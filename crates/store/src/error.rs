@@ -29,6 +29,9 @@ pub enum ErrorKind {
     Conflict(String),
     /// A legal hold keeps the record (its name or id).
     Held(String),
+    /// A domain rule refuses this caller (the four-eyes rule: the second
+    /// assessment needs another key, a supervisor's).
+    Forbidden(String),
     /// The store broke one of its own promises (a row it just wrote is
     /// missing, a stored value does not decode): not the caller's fault.
     Backend(String),
@@ -47,7 +50,7 @@ pub enum ErrorKind {
     Io(std::io::Error),
 }
 
-/// The four answers a caller can act on, whatever the detail.
+/// The answers a caller can act on, whatever the detail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorClass {
     /// The record is not there (HTTP 404).
@@ -56,6 +59,8 @@ pub enum ErrorClass {
     Conflict,
     /// The request is wrong as asked (HTTP 400).
     Invalid,
+    /// A rule refuses this caller (HTTP 403).
+    Forbidden,
     /// The store or its database failed (HTTP 500).
     Backend,
 }
@@ -70,7 +75,7 @@ impl Error {
         &self.kind
     }
 
-    /// Which of the four answers this is.
+    /// Which of the answers a caller can act on this is.
     pub fn class(&self) -> ErrorClass {
         match &self.kind {
             ErrorKind::NoSuchBank(_) | ErrorKind::NoSuchEntry(_) | ErrorKind::NotFound(_) => {
@@ -80,6 +85,7 @@ impl Error {
                 ErrorClass::Conflict
             }
             ErrorKind::BadBankName(_) | ErrorKind::Invalid(_) => ErrorClass::Invalid,
+            ErrorKind::Forbidden(_) => ErrorClass::Forbidden,
             ErrorKind::Backend(_)
             | ErrorKind::TooNew { .. }
             | ErrorKind::Database(_)
@@ -127,7 +133,9 @@ impl fmt::Display for Error {
             ),
             ErrorKind::NoSuchEntry(what) => write!(f, "no active entry {what}"),
             ErrorKind::NotFound(what) => write!(f, "no {what}"),
-            ErrorKind::Invalid(why) | ErrorKind::Conflict(why) => f.write_str(why),
+            ErrorKind::Invalid(why) | ErrorKind::Conflict(why) | ErrorKind::Forbidden(why) => {
+                f.write_str(why)
+            }
             ErrorKind::Backend(why) => write!(f, "store failure: {why}"),
             ErrorKind::Held(what) => {
                 write!(f, "{what} is under a legal hold; release the hold first")

@@ -565,7 +565,10 @@ impl Hotline<'_> {
                     Refused::AlreadyDecided(_) => {
                         Error::new(ErrorKind::Conflict(format!("case {id}: {refused}")))
                     }
-                    _ => invalid(refused.to_string()),
+                    Refused::NotSupervisor | Refused::SameAssessor => {
+                        Error::new(ErrorKind::Forbidden(refused.to_string()))
+                    }
+                    Refused::NoCategory => invalid(refused.to_string()),
                 })?;
             match outcome {
                 Assessed::Decided { state, .. } => {
@@ -838,9 +841,9 @@ impl Hotline<'_> {
                 "UPDATE hotline_appeals SET state = ?, decided_by = ?, decided_at = ? WHERE id = ?",
                 &[decision.into(), by.into(), now.into(), id.into()],
             )?;
-            if upheld {
-                let case = case_in(tx, case_id)?;
-                set_state(tx, case_id, CaseState::AppealUpheld)?;
+            let case = case_in(tx, case_id)?;
+            if let Some(next) = rules::after_upheld_appeal(case.state).filter(|_| upheld) {
+                set_state(tx, case_id, next)?;
                 list(tx, &case, "remove")?;
             }
             Ok(())

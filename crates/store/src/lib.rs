@@ -40,6 +40,7 @@ mod feed;
 mod hotline;
 mod postgres;
 mod records;
+mod source;
 pub mod sql;
 mod sqlite;
 

@@ -339,7 +339,7 @@ fn records_follow_the_bank(store: &dyn Store) {
         ..BankSettings::default()
     };
     records
-        .create_bank("held", BankKind::Positive, &settings)
+        .create_bank("held", BankKind::Positive, &settings, None)
         .expect("creates");
     let hold = records
         .place_hold("t1", HoldKind::Bank, "held", "case 17", "tester")
@@ -402,7 +402,7 @@ fn records_follow_the_bank(store: &dyn Store) {
     records.delete_bank_unless_held("renamed").expect("deletes");
     for name in ["held", "renamed"] {
         records
-            .create_bank(name, BankKind::Positive, &settings)
+            .create_bank(name, BankKind::Positive, &settings, None)
             .expect("creates");
         assert!(records
             .deliveries("dead", &[name.to_string()])
@@ -422,7 +422,7 @@ fn records_follow_the_bank(store: &dyn Store) {
         .place_hold("t1", HoldKind::Bank, "gone", "case 18", "tester")
         .expect("holds the records of a deleted bank");
     records
-        .create_bank("gone", BankKind::Positive, &settings)
+        .create_bank("gone", BankKind::Positive, &settings, None)
         .expect("creates");
     records
         .delete_bank_unless_held("gone")

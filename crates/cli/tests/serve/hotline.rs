@@ -228,11 +228,12 @@ fn hotline_flow(db: Db) {
     assert_eq!(first["case"]["state"], "assessed");
     let (_, queue) = analyst_api.get("/hotline/queue");
     assert!(queue["cases"].as_array().expect("cases").is_empty());
+    // The four-eyes rule refuses the analyst as a permission does.
+    let (code, refused) = analyst_api.post(&path, json!({"verdict": "illegal", "category": "A1"}));
     assert_eq!(
-        analyst_api
-            .post(&path, json!({"verdict": "illegal", "category": "A1"}))
-            .0,
-        400
+        (code, refused["code"].as_str()),
+        (403, Some("forbidden")),
+        "{refused}"
     );
     let (_, queue) = supervisor_api.get("/hotline/queue");
     assert_eq!(queue["cases"][0]["id"], case);

@@ -10,6 +10,7 @@ mod fetch;
 mod hma;
 mod hotline;
 mod nodes;
+mod operator;
 mod robust;
 mod ui;
 mod video;

@@ -60,7 +60,7 @@ fn last_days(today: i64) -> Vec<i64> {
 
 /// `GET /ui/`.
 pub(super) async fn home(State(state): State<AppState>, session: Session) -> UiResult<Page> {
-    let now = hashwatch_store::unix_now();
+    let now = hashwatch_model::unix_now();
     let today = now / 86_400;
     let days = last_days(today);
     let since = days[0] * 86_400;

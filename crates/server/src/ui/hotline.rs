@@ -5,8 +5,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use hashwatch_access::HotlineAction;
+use hashwatch_model::{AuditEvent, CaseState, RecordQuery};
 use hashwatch_outbound::{read_capped, ReadError};
-use hashwatch_store::{hotline as records_of, AuditEvent, CaseFilter, CaseState, RecordQuery};
+use hashwatch_store::{hotline as records_of, CaseFilter};
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -65,7 +66,7 @@ pub(super) async fn triage(
             ))
         })
         .await?;
-    let now = hashwatch_store::unix_now();
+    let now = hashwatch_model::unix_now();
     let body = html! {
         (layout::notice(q.done.as_deref()))
         ul.counts aria-label="Cases by state" {

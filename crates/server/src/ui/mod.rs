@@ -30,7 +30,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use hashwatch_store::UiSession;
+use hashwatch_model::UiSession;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 

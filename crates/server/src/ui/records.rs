@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Redirect;
 use axum::Json;
 use hashwatch_access::BankAction;
-use hashwatch_store::RecordQuery;
+use hashwatch_model::RecordQuery;
 use maud::{html, Markup};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum::response::Redirect;
 use hashwatch_access::BankAction;
-use hashwatch_store::{BankKind, Entry, Review};
+use hashwatch_model::{BankKind, Entry, Review};
 use maud::html;
 use serde::Deserialize;
 

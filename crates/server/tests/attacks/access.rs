@@ -69,8 +69,9 @@ async fn a_platform_cannot_run_the_hotline(spec: String) {
     let supervisor = s.key("default", &[Role::Supervisor]).await;
     let (status, first) = s.post(&assess, &analyst, assess_body()).await;
     assert_eq!((status, &first["listed"]), (StatusCode::OK, &json!(false)));
+    // The four-eyes rule refuses as a permission does: 403, not 400.
     let (status, refused) = s.post(&assess, &other_analyst, assess_body()).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
     assert!(refused.to_string().contains("supervisor"), "{refused}");
     let isp = s.key("isp", &[Role::Blocklist]).await;
     let (_, listed) = s.get("/blocklist", &isp).await;
@@ -81,7 +82,7 @@ async fn a_platform_cannot_run_the_hotline(spec: String) {
     let (status, _) = s.post(&own_assess, &supervisor, assess_body()).await;
     assert_eq!(status, StatusCode::OK);
     let (status, refused) = s.post(&own_assess, &supervisor, assess_body()).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
     let (status, second) = s.post(&assess, &supervisor, assess_body()).await;
     assert_eq!((status, &second["listed"]), (StatusCode::OK, &json!(true)));
     let (status, listed) = s.get("/blocklist", &isp).await;

@@ -68,6 +68,7 @@ async fn secrets_stored_before_are_sealed_at_start(spec: String) {
                 }),
                 ..BankSettings::default()
             },
+            None,
         )
         .expect("bank");
         feeds(store.as_ref())

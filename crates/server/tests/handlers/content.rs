@@ -11,25 +11,31 @@ fn lookup(hash: &str) -> String {
     format!("/m/lookup?signal_type=pdq&signal={hash}")
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_write_is_seen_by_the_same_nodes_next_lookup() {
-    let service = Service::on_sqlite();
-    let key = service.key(Role::Curator, "default");
+/// Bank `KNOWN` with one picture's PDQ hash in it: the hash and its
+/// content id.
+async fn bank_known_picture(service: &Service, key: &str) -> (String, u64) {
     let (_, hash) = corpus_image("sk_camera.png");
     let (status, _) = service
-        .json(Method::POST, "/c/banks", &key, json!({"name": "KNOWN"}))
+        .json(Method::POST, "/c/banks", key, json!({"name": "KNOWN"}))
         .await;
     assert_eq!(status, StatusCode::CREATED);
     let (status, added) = service
         .json(
             Method::POST,
             "/c/bank/KNOWN/signal",
-            &key,
+            key,
             json!({ "pdq": hash }),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{added}");
-    let id = added["id"].as_u64().expect("id");
+    (hash, added["id"].as_u64().expect("id"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_write_is_seen_by_the_same_nodes_next_lookup() {
+    let service = Service::on_sqlite();
+    let key = service.key(Role::Curator, "default");
+    let (hash, id) = bank_known_picture(&service, &key).await;
     let found = service.get(&lookup(&hash), &key).await.1;
     assert_eq!(found["KNOWN"][0]["bank_content_id"], json!(id), "{found}");
 
@@ -48,6 +54,38 @@ async fn a_write_is_seen_by_the_same_nodes_next_lookup() {
         .await;
     assert_eq!((status, deleted), (StatusCode::OK, json!({"deleted": 1})));
     assert_eq!(service.get(&lookup(&hash), &key).await.1, json!({}));
+}
+
+/// HMA's raw lookup answers the index as it is, disabled content included
+/// (the recorded HMA run shows it); hashwatch answers the same, but such a
+/// hit is never recorded as a match and sets nothing off.
+#[tokio::test(flavor = "multi_thread")]
+async fn raw_lookups_answer_disabled_content_as_hma_does_and_set_nothing_off() {
+    let mut service = Service::on_sqlite();
+    let key = service.key(Role::Curator, "default");
+    let (hash, id) = bank_known_picture(&service, &key).await;
+    let content = format!("/c/bank/KNOWN/content/{id}");
+    service
+        .json(Method::PUT, &content, &key, json!({"disable_until_ts": 0}))
+        .await;
+    let raw = format!("/m/raw_lookup?signal_type=pdq&signal={hash}");
+    let (status, answer) = service.get(&raw, &key).await;
+    assert_eq!((status, answer), (StatusCode::OK, json!({"matches": [id]})));
+    assert!(
+        service.events.try_recv().is_err(),
+        "a disabled hit is handed to the action worker"
+    );
+    // Plain lookups still leave it out.
+    assert_eq!(service.get(&lookup(&hash), &key).await.1, json!({}));
+    // Enabled again, the same raw lookup is a match like any other.
+    service
+        .json(Method::PUT, &content, &key, json!({"disable_until_ts": 1}))
+        .await;
+    assert_eq!(service.get(&raw, &key).await.1, json!({"matches": [id]}));
+    assert!(
+        service.events.try_recv().is_ok(),
+        "an enabled hit is recorded"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -23,7 +23,8 @@ use tower::ServiceExt;
 /// what a request sees is what the handlers themselves made visible.
 pub struct Service {
     pub state: AppState,
-    _events: tokio::sync::mpsc::Receiver<hashwatch_server::state::Event>,
+    /// What the action worker would get (none runs here).
+    pub events: tokio::sync::mpsc::Receiver<hashwatch_server::state::Event>,
     _dir: tempfile::TempDir,
 }
 
@@ -60,7 +61,7 @@ impl Service {
         state.load().expect("index loads");
         Service {
             state,
-            _events: events,
+            events,
             _dir: dir,
         }
     }

@@ -71,7 +71,7 @@ fn faulty() -> Faulty {
         },
         |config| {
             config.hosts = Some(Arc::new(
-                hashwatch_hotline::StaticHosts::parse("127.0.0.1 files.example.net\n")
+                hashwatch_outbound::StaticHosts::parse("127.0.0.1 files.example.net\n")
                     .expect("hosts"),
             ));
         },
@@ -278,7 +278,19 @@ async fn deleting_a_bank_is_all_or_nothing_and_a_hold_stops_it() {
         (status, answer["code"].as_str()),
         (StatusCode::CONFLICT, Some("legal_hold"))
     );
-    assert_eq!(snapshot(faulty.store.inner()), before);
+    // Nothing changes but the audit log, which records the refused attempt.
+    let audited: Vec<(String, i64)> = before
+        .iter()
+        .map(|(t, n)| (t.clone(), if t == "audit" { n + 1 } else { *n }))
+        .collect();
+    assert_eq!(snapshot(faulty.store.inner()), audited);
+    let refused = records(faulty.store.inner())
+        .audit_events(&Default::default())
+        .expect("audit");
+    assert_eq!(
+        refused.last().map(|e| e.event.action.as_str()),
+        Some("bank.delete_refused")
+    );
 
     fails_cleanly_at_every_step(&faulty, || {
         faulty

@@ -123,6 +123,7 @@ impl Records<'_> {
         name: &str,
         kind: crate::BankKind,
         settings: &BankSettings,
+        description: Option<&str>,
     ) -> Result<(), Error> {
         // A name is in its owner's namespace (see `Bank::name_in`).
         if !hashwatch_model::Bank::valid_name(name)
@@ -139,8 +140,13 @@ impl Records<'_> {
                 return Err(Error::new(ErrorKind::BankExists(name.to_string())));
             }
             tx.exec(
-                "INSERT INTO banks (name, kind, created_at) VALUES (?, ?, ?)",
-                &[name.into(), kind.name().into(), created_at.as_str().into()],
+                "INSERT INTO banks (name, kind, description, created_at) VALUES (?, ?, ?, ?)",
+                &[
+                    name.into(),
+                    kind.name().into(),
+                    description.into(),
+                    created_at.as_str().into(),
+                ],
             )?;
             tx.change(name, &ChangeKind::BankCreated(kind))?;
             write_settings(tx, name, settings)

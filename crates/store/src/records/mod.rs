@@ -206,6 +206,20 @@ impl<'a> Records<'a> {
         self.write_tx(|tx| tx.import(bank, entries, origin, &mut |_| {}))
     }
 
+    /// [`Records::import`], calling `progress` with the number of entries
+    /// written so far (a long import from the command line shows it).
+    pub fn import_with_progress(
+        &self,
+        bank: &str,
+        entries: &[NewEntry],
+        origin: Option<&str>,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<ImportSummary, Error> {
+        let summary = self.write_tx(|tx| tx.import(bank, entries, origin, progress))?;
+        progress(entries.len());
+        Ok(summary)
+    }
+
     /// [`crate::Store::revoke`] with the other changes of this write.
     pub fn revoke(&self, bank: &str, which: &EntryRef, reason: &str) -> Result<Vec<u64>, Error> {
         self.write_tx(|tx| tx.revoke(bank, which, reason))

@@ -1,0 +1,80 @@
+//! Hotline cases through the store, on a SQLite file and on a real
+//! PostgreSQL database: transitions that the store persists for the
+//! hotline's rules.
+
+use hashwatch_store::{hotline, CaseState, NewReport, SqliteStore, Store, Verdict};
+use hashwatch_testdata::TestPostgres;
+
+/// A listed case: reported, assessed illegal by an analyst and confirmed
+/// by a supervisor.
+fn listed_case(store: &dyn Store, url: &str) -> i64 {
+    let cases = hotline(store);
+    let intake = cases
+        .report(&NewReport {
+            url: url.into(),
+            url_sha256: format!("{:064x}", url.len()),
+            host: "files.example.net".into(),
+            source: "public".into(),
+            description: None,
+            contact: None,
+        })
+        .expect("report");
+    let id = intake.case.id;
+    cases
+        .assess(id, 1, false, Verdict::Illegal, Some("A1"), true)
+        .expect("first assessment");
+    let (case, _) = cases
+        .assess(id, 2, true, Verdict::Illegal, Some("A1"), true)
+        .expect("second assessment");
+    assert_eq!(case.state, CaseState::Confirmed);
+    id
+}
+
+/// An appeal made while the URL was listed, upheld after a re-check found
+/// the material removed: the case stays removed, and its removal still
+/// counts in the statistics.
+fn an_appeal_upheld_after_removal_keeps_the_removal(store: &dyn Store) {
+    let cases = hotline(store);
+    let url = "https://files.example.net/a.jpg";
+    let id = listed_case(store, url);
+    let appeal = cases.appeal(url, "it is my own picture").expect("appeal");
+    // Two re-checks far enough apart find it gone.
+    cases.checked(id, "answered 404", true, 0).expect("check");
+    let case = cases.checked(id, "answered 404", true, 0).expect("check");
+    assert_eq!(case.state, CaseState::Removed);
+    assert_eq!(cases.removals().expect("removals").len(), 1);
+
+    let decided = cases
+        .decide_appeal(appeal.id, true, "supervisor")
+        .expect("decides");
+    assert_eq!(decided.state, "upheld");
+    assert_eq!(cases.case(id).expect("case").state, CaseState::Removed);
+    assert_eq!(
+        cases.removals().expect("removals").len(),
+        1,
+        "the removal still counts"
+    );
+
+    // An appeal upheld while the URL is listed delists it.
+    let other = "https://files.example.net/b.jpg";
+    let id = listed_case(store, other);
+    let appeal = cases.appeal(other, "wrong URL").expect("appeal");
+    cases
+        .decide_appeal(appeal.id, true, "supervisor")
+        .expect("decides");
+    assert_eq!(cases.case(id).expect("case").state, CaseState::AppealUpheld);
+}
+
+#[test]
+fn an_appeal_upheld_after_removal_keeps_the_removal_sqlite() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(&dir.path().join("h.db")).expect("opens");
+    an_appeal_upheld_after_removal_keeps_the_removal(&store);
+}
+
+#[test]
+fn an_appeal_upheld_after_removal_keeps_the_removal_postgres() {
+    let db = TestPostgres::new();
+    let store = hashwatch_store::PostgresStore::connect(&db.url).expect("connects");
+    an_appeal_upheld_after_removal_keeps_the_removal(&store);
+}
