@@ -115,6 +115,12 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Legal holds: what deletion and retention must keep (as `POST
+    /// /holds` places them, audited as `cli`).
+    Hold {
+        #[command(subcommand)]
+        command: HoldCommand,
+    },
     /// Signed feeds between instances: keys, subscriptions, opinions.
     ///
     /// A publisher runs `serve --feed-key FILE`; each bank's additions and
@@ -433,6 +439,44 @@ pub enum KeyCommand {
     },
     /// Revoke a key by id; every node refuses it within a second.
     Revoke { id: i64 },
+}
+
+/// What a legal hold keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HoldKindFlag {
+    /// A bank, by name (`TENANT:NAME` for another tenant's).
+    Bank,
+    /// A content item, by id.
+    Content,
+    /// A match record, by id.
+    Match,
+    /// A hotline case, by id.
+    Case,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HoldCommand {
+    /// Place a hold: the bank (content, match, case) cannot be deleted or
+    /// purged until it is released.
+    Place {
+        #[arg(long, value_enum)]
+        kind: HoldKindFlag,
+        /// The bank's name, or the content, match or case id.
+        #[arg(long)]
+        target: String,
+        /// Why: a case reference.
+        #[arg(long)]
+        reason: String,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Tsv)]
+        format: OutputFormat,
+    },
+    /// List holds, released ones too.
+    List {
+        #[arg(long, value_enum, default_value_t = OutputFormat::Tsv)]
+        format: OutputFormat,
+    },
+    /// Release a hold by id.
+    Release { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]

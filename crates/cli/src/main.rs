@@ -7,6 +7,7 @@ mod feed;
 mod flags;
 mod hash;
 mod hashes;
+mod hold;
 mod hotline;
 mod key;
 mod match_cmd;
@@ -53,6 +54,7 @@ fn run() -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(&args, &flags.db, &flags.outbound),
         Command::Key { command } => key::run(&command, &flags.db),
         Command::Audit { command } => audit::run(&command, &flags.db),
+        Command::Hold { command } => hold::run(&command, &flags.db),
         Command::Feed { command } => feed::run(&command, &flags.db, &flags.outbound),
         Command::Hotline { command } => hotline::run(&command, &flags.db, &flags.outbound),
     }

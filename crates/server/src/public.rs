@@ -18,8 +18,15 @@ use hashwatch_model::ApiKey;
 /// Largest report or appeal body.
 pub const MAX_PUBLIC_BYTES: usize = 16 << 10;
 
-/// The public routes (the report page's form too).
-pub const PUBLIC_ROUTES: [&str; 3] = ["/hotline/reports", "/hotline/appeals", "/report"];
+/// Every route answered without a key: the liveness probe, and the
+/// public routes (reports, appeals and the report page's form), which the
+/// gate below guards. Every other route refuses a request without a key.
+pub const OPEN_ROUTES: [(&str, &str); 4] = [
+    ("GET", "/status/live"),
+    ("POST", "/hotline/reports"),
+    ("POST", "/hotline/appeals"),
+    ("POST", "/report"),
+];
 
 /// Who sent a public request, as [`gate`] found before reading it: a
 /// partner hotline's key, or nobody in particular.
@@ -40,10 +47,11 @@ fn too_large() -> ApiError {
 /// limit by the routes' own body limit.)
 pub async fn gate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let public = request.method() == Method::POST
-        && request
-            .extensions()
-            .get::<MatchedPath>()
-            .is_some_and(|p| PUBLIC_ROUTES.contains(&p.as_str()));
+        && request.extensions().get::<MatchedPath>().is_some_and(|p| {
+            OPEN_ROUTES
+                .iter()
+                .any(|(method, path)| *method == "POST" && *path == p.as_str())
+        });
     if !public {
         return next.run(request).await;
     }

@@ -155,3 +155,59 @@ fn the_command_line_matches_under_the_banks_rules_sqlite() {
 fn the_command_line_matches_under_the_banks_rules_postgres() {
     the_command_line_matches_under_the_banks_rules(Db::postgres());
 }
+
+/// A hold placed from the command line keeps the bank from the API, and
+/// the operator's release lets it go; both are audited as `cli`.
+fn holds_placed_at_the_command_line_bind_the_api(db: Db) {
+    let key = db.key("admin", "default");
+    let server = Server::start(&db, &key, &[]);
+    let api = server.api(&key);
+    assert_eq!(api.post("/c/banks", json!({"name": "EVIDENCE"})).0, 201);
+    let placed = db.hashwatch(&[
+        "hold", "place", "--kind", "bank", "--target", "EVIDENCE", "--reason", "case 9",
+        "--format", "json",
+    ]);
+    let hold: Value = serde_json::from_str(placed.lines().next().expect("a row")).expect("json");
+    assert_eq!(hold["placed_by"], "cli");
+    let (status, refusal) = api.delete("/c/bank/EVIDENCE");
+    assert_eq!(
+        (status, refusal["code"].as_str()),
+        (409, Some("legal_hold"))
+    );
+    let (_, held) = api.get("/holds");
+    assert_eq!(held["holds"][0]["id"], hold["id"], "{held}");
+
+    // A hold needs a reason, and a target that exists.
+    for args in [
+        ["--target", "EVIDENCE", "--reason", " "],
+        ["--target", "NO_SUCH", "--reason", "x"],
+    ] {
+        let out = db
+            .command()
+            .args(["hold", "place", "--kind", "bank"])
+            .args(args)
+            .output()
+            .expect("runs");
+        assert!(!out.status.success(), "{args:?}");
+    }
+
+    let id = hold["id"].to_string();
+    db.hashwatch(&["hold", "release", &id]);
+    assert_eq!(api.delete("/c/bank/EVIDENCE").0, 200);
+    let (_, events) = api.get("/audit?limit=1000");
+    for action in ["hold.place", "hold.release"] {
+        let rows = audit_rows(&events, action);
+        assert_eq!(rows.len(), 1, "{action}: {events}");
+        assert_eq!(rows[0]["actor"], "cli", "{action}");
+    }
+}
+
+#[test]
+fn holds_placed_at_the_command_line_bind_the_api_sqlite() {
+    holds_placed_at_the_command_line_bind_the_api(Db::sqlite());
+}
+
+#[test]
+fn holds_placed_at_the_command_line_bind_the_api_postgres() {
+    holds_placed_at_the_command_line_bind_the_api(Db::postgres());
+}

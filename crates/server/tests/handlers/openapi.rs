@@ -158,6 +158,48 @@ async fn every_documented_operation_is_served_and_nothing_else_on_its_path() {
     );
 }
 
+/// A walk of the router without a key: every route refuses it with 401
+/// but the open ones, which the server names in one constant.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_route_but_the_open_ones_refuses_a_request_without_a_key() {
+    use hashwatch_server::public::OPEN_ROUTES;
+    let service = Service::on_sqlite();
+    let mut open = 0;
+    for (method, template) in ROUTES {
+        let path = concrete(template);
+        let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+        let is_open = OPEN_ROUTES
+            .iter()
+            .any(|(m, p)| *m == method.as_str() && p == template);
+        let (status, answer) = service
+            .send(
+                method.clone(),
+                &path,
+                None,
+                Some("application/json"),
+                b"{}".to_vec(),
+            )
+            .await;
+        if is_open {
+            open += 1;
+            assert_ne!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "{method} {template}: {answer}"
+            );
+        } else {
+            assert_eq!(
+                (status, answer["code"].as_str()),
+                (StatusCode::UNAUTHORIZED, Some("unauthorized")),
+                "{method} {template} answers without a key"
+            );
+        }
+    }
+    // Every open route of the API is in the route table (the report
+    // page's form is the web interface's).
+    assert_eq!(open, OPEN_ROUTES.len() - 1);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_document_describes_requests_by_their_types_and_keys_by_route() {
     let service = Service::on_sqlite();
