@@ -8,7 +8,7 @@ use anyhow::{bail, Context};
 use hashwatch_exchange::{
     export_cells, read_list, write_list, ExportFormat, ListFormat, ReadOptions, EXPORT_COLUMNS,
 };
-use hashwatch_model::{BankKind, EntryRef};
+use hashwatch_model::{BankKind, EntryRef, ImportSummary};
 use hashwatch_operations::banks::{Import, ImportKind, NewBank};
 use hashwatch_operations::{Caller, Kind, Operations};
 use serde_json::{json, Value};
@@ -119,20 +119,24 @@ pub fn run(command: &BankCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
             };
             let mut progress = Progress::new(list.entries.len() as u64, !no_progress);
             let origin = file.to_string_lossy();
-            let mut detail = serde_json::Map::new();
-            detail.insert("file".into(), json!(origin));
-            detail.insert(
-                "format".into(),
-                json!(format!("{:?}", list.format).to_ascii_lowercase()),
-            );
-            detail.insert("skipped_duplicates".into(), json!(list.skipped_duplicates));
-            detail.insert("shared_rows".into(), json!(list.shared_rows));
+            let format = format!("{:?}", list.format).to_ascii_lowercase();
+            let detail = |s: &ImportSummary| {
+                json!({
+                    "file": origin,
+                    "format": format,
+                    "added": s.added,
+                    "already_present": s.already_present,
+                    "skipped_duplicates": list.skipped_duplicates,
+                    "shared_rows": list.shared_rows,
+                    "version": s.version,
+                })
+            };
             let import = Import {
                 bank: name,
                 entries: &list.entries,
                 origin: &origin,
                 kind: ImportKind::List,
-                detail,
+                detail: &detail,
             };
             let (_, summary) =
                 ops.import(&caller, import, &mut |done| progress.set(done as u64))?;

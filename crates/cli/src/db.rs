@@ -33,12 +33,21 @@ pub fn open(flags: &DbFlags) -> anyhow::Result<Box<dyn Store + Send + Sync>> {
     opened.with_context(|| format!("cannot open bank database {shown}"))
 }
 
-/// The operations on the database `flags` name, under the default
-/// permission model (the command line acts as the local operator).
+/// The operations on the database `flags` name, the command line acting
+/// as the local operator (under the default permission model: the
+/// hotline's tenant is `default`).
 pub fn operations(flags: &DbFlags) -> anyhow::Result<hashwatch_operations::Operations> {
+    operations_with(flags, hashwatch_access::Policy::default())
+}
+
+/// [`operations`] under `policy` (a hotline of another tenant).
+pub fn operations_with(
+    flags: &DbFlags,
+    policy: hashwatch_access::Policy,
+) -> anyhow::Result<hashwatch_operations::Operations> {
     let store: std::sync::Arc<dyn Store + Send + Sync> = open(flags)?.into();
     Ok(hashwatch_operations::Operations::new(
         store,
-        std::sync::Arc::new(hashwatch_access::Policy::default()),
+        std::sync::Arc::new(policy),
     ))
 }

@@ -381,7 +381,12 @@ pub struct ServeFlags {
     pub public_concurrency: usize,
     /// Hotline: the tenant the hotline belongs to. Only its keys with the
     /// analyst or supervisor role work cases and appeals.
-    #[arg(long, default_value = "default", value_name = "TENANT")]
+    #[arg(
+        long,
+        default_value = "default",
+        value_name = "TENANT",
+        env = "HASHWATCH_HOTLINE_TENANT"
+    )]
     pub hotline_tenant: String,
     /// Hotline: who notices come from.
     #[arg(long, default_value = "hashwatch hotline")]
@@ -467,6 +472,15 @@ pub enum HoldCommand {
         /// Why: a case reference.
         #[arg(long)]
         reason: String,
+        /// The tenant the hotline belongs to (as `serve --hotline-tenant`):
+        /// a case's hold is that tenant's.
+        #[arg(
+            long,
+            default_value = "default",
+            value_name = "TENANT",
+            env = "HASHWATCH_HOTLINE_TENANT"
+        )]
+        hotline_tenant: String,
         #[arg(long, value_enum, default_value_t = OutputFormat::Tsv)]
         format: OutputFormat,
     },

@@ -47,7 +47,6 @@ fn kind_of(flag: HoldKindFlag) -> HoldKind {
 }
 
 pub fn run(command: &HoldCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
-    let ops = db::operations(db_flags)?;
     let caller = Caller::operator();
     let mut out = std::io::stdout().lock();
     match command {
@@ -55,8 +54,14 @@ pub fn run(command: &HoldCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
             kind,
             target,
             reason,
+            hotline_tenant,
             format,
         } => {
+            if !hashwatch_model::valid_tenant(hotline_tenant) {
+                anyhow::bail!("--hotline-tenant {hotline_tenant:?} is not a tenant's name");
+            }
+            let policy = hashwatch_access::Policy::with_hotline_tenant(hotline_tenant);
+            let ops = db::operations_with(db_flags, policy)?;
             let new = NewHold {
                 kind: kind_of(*kind),
                 target: target.clone(),
@@ -68,6 +73,7 @@ pub fn run(command: &HoldCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
             table.row(&mut out, row(&hold))?;
         }
         HoldCommand::List { format } => {
+            let ops = db::operations(db_flags)?;
             let table = Table::new(*format, &COLUMNS);
             table.header(&mut out)?;
             for hold in ops.holds(&caller)? {
@@ -75,6 +81,7 @@ pub fn run(command: &HoldCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode
             }
         }
         HoldCommand::Release { id } => {
+            let ops = db::operations(db_flags)?;
             let hold = ops.release_hold(&caller, *id)?;
             writeln!(
                 out,

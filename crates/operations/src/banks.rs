@@ -62,8 +62,9 @@ pub struct Import<'a> {
     pub origin: &'a str,
     /// How the audit log records it.
     pub kind: ImportKind,
-    /// What else the audit row says (the list's format, rows skipped).
-    pub detail: serde_json::Map<String, Value>,
+    /// The audit row's detail, given what the import did (the caller
+    /// adds what it knows of the list: its format, rows skipped).
+    pub detail: &'a dyn Fn(&ImportSummary) -> Value,
 }
 
 fn check_ratio(ratio: Option<f64>) -> OpResult<()> {
@@ -230,7 +231,7 @@ impl Operations {
                 AuditAction::BankDelete,
                 Some(&name),
                 None,
-                json!({"active": bank.active, "revoked": bank.revoked}),
+                json!({}),
             )])
         });
         match deleted {
@@ -268,11 +269,8 @@ impl Operations {
         let summary = self.records().write(|r| {
             let summary =
                 r.import_with_progress(&name, import.entries, Some(import.origin), progress)?;
-            let mut detail = import.detail.clone();
-            detail.insert("added".into(), json!(summary.added));
-            detail.insert("already_present".into(), json!(summary.already_present));
-            detail.insert("version".into(), json!(summary.version));
-            r.audit(&[self.audit_row(caller, action, Some(&name), None, Value::Object(detail))])?;
+            let detail = (import.detail)(&summary);
+            r.audit(&[self.audit_row(caller, action, Some(&name), None, detail)])?;
             Ok(summary)
         })?;
         Ok((name, summary))

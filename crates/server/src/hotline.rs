@@ -768,7 +768,7 @@ pub async fn decide_appeal_as(
     let appeal = state
         .db(move |s| {
             Ok(s.records().write(|r| {
-                let appeal = r.hotline().decide_appeal(id, upheld, &caller.0.name)?;
+                let (appeal, delisted) = r.hotline().decide_appeal(id, upheld, &caller.0.name)?;
                 let target = Some(format!("case:{}", appeal.case_id));
                 let mut rows = vec![audit_row(
                     &caller.0,
@@ -777,7 +777,9 @@ pub async fn decide_appeal_as(
                     target.clone(),
                     json!({"appeal": id, "decision": appeal.state}),
                 )];
-                if upheld {
+                // Only a URL still listed comes off the list (one removed
+                // meanwhile is off already).
+                if delisted {
                     rows.push(audit_row(
                         &caller.0,
                         "blocklist.remove",

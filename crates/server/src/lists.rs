@@ -6,9 +6,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use hashwatch_access::BankAction;
-use hashwatch_model::NewEntry;
+use hashwatch_model::{ImportSummary, NewEntry};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
@@ -95,7 +95,9 @@ pub async fn bulk_add(
                 entries: &entries,
                 origin: &origin,
                 kind: ImportKind::Signals,
-                detail: serde_json::Map::new(),
+                detail: &|s| {
+                    json!({"added": s.added, "already_present": s.already_present, "version": s.version})
+                },
             };
             Ok(ops.import(&caller, import, &mut |_| {})?)
         })
@@ -186,26 +188,23 @@ pub async fn import_bytes(
                 error
             })?;
             let format = format!("{:?}", list.format).to_ascii_lowercase();
-            let mut detail = serde_json::Map::new();
-            detail.insert("format".into(), json!(format));
-            detail.insert("skipped_duplicates".into(), json!(list.skipped_duplicates));
-            detail.insert("shared_rows".into(), json!(list.shared_rows));
-            let import = Import {
-                bank: &bank,
-                entries: &list.entries,
-                origin: &origin,
-                kind: ImportKind::List,
-                detail,
-            };
-            let (_, summary) = ops.import(&caller, import, &mut |_| {})?;
-            Ok(Imported {
-                format,
+            let imported = |summary: &ImportSummary| Imported {
+                format: format.clone(),
                 added: summary.added,
                 already_present: summary.already_present,
                 skipped_duplicates: list.skipped_duplicates,
                 shared_rows: list.shared_rows,
                 version: summary.version,
-            })
+            };
+            let import = Import {
+                bank: &bank,
+                entries: &list.entries,
+                origin: &origin,
+                kind: ImportKind::List,
+                detail: &|s| serde_json::to_value(imported(s)).unwrap_or(Value::Null),
+            };
+            let (_, summary) = ops.import(&caller, import, &mut |_| {})?;
+            Ok(imported(&summary))
         })
         .await?;
     Ok(answer)

@@ -818,9 +818,12 @@ impl Hotline<'_> {
         self.read(|tx| appeals_in(tx, None))
     }
 
-    /// Decides an open appeal; upheld takes the URL off the blocklist.
-    pub fn decide_appeal(&self, id: i64, upheld: bool, by: &str) -> Result<Appeal, Error> {
+    /// Decides an open appeal; upheld takes the URL off the blocklist
+    /// when it is still on it. Answers the appeal and whether the URL was
+    /// delisted.
+    pub fn decide_appeal(&self, id: i64, upheld: bool, by: &str) -> Result<(Appeal, bool), Error> {
         let now = unix_now();
+        let mut delisted = false;
         self.write(|tx| {
             let rows = tx.query(
                 "SELECT case_id, state FROM hotline_appeals WHERE id = ?",
@@ -842,15 +845,19 @@ impl Hotline<'_> {
                 &[decision.into(), by.into(), now.into(), id.into()],
             )?;
             let case = case_in(tx, case_id)?;
+            delisted = false;
             if let Some(next) = rules::after_upheld_appeal(case.state).filter(|_| upheld) {
                 set_state(tx, case_id, next)?;
                 list(tx, &case, "remove")?;
+                delisted = true;
             }
             Ok(())
         })?;
-        self.read(|tx| appeals_in(tx, Some(id)))?
+        let appeal = self
+            .read(|tx| appeals_in(tx, Some(id)))?
             .pop()
-            .ok_or_else(|| Error::new(ErrorKind::NotFound(format!("no appeal {id}"))))
+            .ok_or_else(|| Error::new(ErrorKind::NotFound(format!("no appeal {id}"))))?;
+        Ok((appeal, delisted))
     }
 
     /// Deletes a reporter's contact; whether there was one.

@@ -44,10 +44,10 @@ fn an_appeal_upheld_after_removal_keeps_the_removal(store: &dyn Store) {
     assert_eq!(case.state, CaseState::Removed);
     assert_eq!(cases.removals().expect("removals").len(), 1);
 
-    let decided = cases
+    let (decided, delisted) = cases
         .decide_appeal(appeal.id, true, "supervisor")
         .expect("decides");
-    assert_eq!(decided.state, "upheld");
+    assert_eq!((decided.state.as_str(), delisted), ("upheld", false));
     assert_eq!(cases.case(id).expect("case").state, CaseState::Removed);
     assert_eq!(
         cases.removals().expect("removals").len(),
@@ -59,9 +59,10 @@ fn an_appeal_upheld_after_removal_keeps_the_removal(store: &dyn Store) {
     let other = "https://files.example.net/b.jpg";
     let id = listed_case(store, other);
     let appeal = cases.appeal(other, "wrong URL").expect("appeal");
-    cases
+    let (_, delisted) = cases
         .decide_appeal(appeal.id, true, "supervisor")
         .expect("decides");
+    assert!(delisted);
     assert_eq!(cases.case(id).expect("case").state, CaseState::AppealUpheld);
 }
 
