@@ -108,8 +108,13 @@ impl From<hashwatch_store::Error> for OpError {
     }
 }
 
+/// A source error is the store's underneath: answered as the store's
+/// (a bank deleted meanwhile is not found, not a failure).
 impl From<hashwatch_model::source::SourceError> for OpError {
     fn from(e: hashwatch_model::source::SourceError) -> OpError {
-        OpError::internal(e)
+        match e.into_inner().downcast::<hashwatch_store::Error>() {
+            Ok(store) => OpError::from(*store),
+            Err(other) => OpError::internal(other),
+        }
     }
 }

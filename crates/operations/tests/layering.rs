@@ -90,7 +90,6 @@ const STILL_REACH_THE_STORE: &[&str] = &[
     "crates/server/src/records.rs",
     "crates/server/src/reviews.rs",
     "crates/server/src/secrets.rs",
-    "crates/server/src/series.rs",
     "crates/server/src/settings.rs",
     "crates/server/src/state.rs",
     "crates/server/src/takedowns.rs",

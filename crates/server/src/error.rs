@@ -85,7 +85,7 @@ impl From<hashwatch_operations::OpError> for ApiError {
 
 impl From<hashwatch_matcher::Error> for ApiError {
     fn from(e: hashwatch_matcher::Error) -> ApiError {
-        ApiError::internal(e)
+        ApiError::from(hashwatch_operations::OpError::from(e))
     }
 }
 

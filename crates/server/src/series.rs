@@ -2,7 +2,6 @@
 
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use hashwatch_access::BankAction;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -81,10 +80,10 @@ pub async fn get_series(
             format!("radius must be 0-{largest}"),
         ));
     }
+    let caller = caller.op();
     let answer = state
-        .db(move |s| {
-            let (name, _) = s.bank_for(&caller, BankAction::Read, &name)?;
-            let grouping = hashwatch_matcher::bank_series(s.store.as_ref(), &name, radius)?;
+        .op(move |ops| {
+            let grouping = ops.bank_series(&caller, &name, radius)?;
             let series = grouping
                 .series()
                 .into_iter()
