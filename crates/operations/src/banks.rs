@@ -78,8 +78,8 @@ fn check_ratio(ratio: Option<f64>) -> OpResult<()> {
 }
 
 /// A bank's settings read inside a write, for changing them there: the
-/// bank must still be the owner's that was checked before the write.
-fn owned_settings_in(
+/// bank must still be `owner`'s, as was checked before the write.
+pub fn owned_settings_in(
     records: &Records<'_>,
     owner: &str,
     name: &str,

@@ -55,14 +55,6 @@ impl Caller {
         }
     }
 
-    /// The key, when a key asks.
-    pub fn api_key(&self) -> Option<&ApiKey> {
-        match &self.principal {
-            Principal::Key(key) => Some(key),
-            Principal::Operator => None,
-        }
-    }
-
     /// Who the audit log says acted.
     pub fn actor(&self) -> Actor {
         match &self.principal {

@@ -15,7 +15,8 @@ use utoipa::ToSchema;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::request::json_body;
-use crate::state::{audit_row, owned_settings_in, AppState};
+use crate::state::{audit_row, AppState};
+use hashwatch_operations::banks::owned_settings_in;
 
 /// A bank's settings (a webhook's secret is never shown).
 #[derive(Serialize, ToSchema)]
@@ -218,7 +219,7 @@ pub async fn put_settings(
             // Read, changed and written in one transaction: a concurrent
             // change to the bank's other settings is not lost.
             let answer = s.records().write(|r| {
-                let mut settings = owned_settings_in(r, &caller.0, &name)?;
+                let mut settings = owned_settings_in(r, &caller.0.tenant, &name)?;
                 if let Some(t) = body.threshold {
                     settings.threshold = t;
                 }

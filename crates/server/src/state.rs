@@ -219,23 +219,6 @@ pub fn system_audit(
     }
 }
 
-/// A bank's settings read inside a write, for changing them there: the
-/// bank must still be the caller's tenant's (ownership was checked before
-/// the write; this catches a change of owner in between).
-pub fn owned_settings_in(
-    records: &Records<'_>,
-    caller: &ApiKey,
-    name: &str,
-) -> Result<BankSettings, hashwatch_store::Error> {
-    let settings = records.settings_of(name)?;
-    if settings.tenant != caller.tenant {
-        return Err(hashwatch_store::Error::conflict(format!(
-            "bank {name:?} changed owner meanwhile"
-        )));
-    }
-    Ok(settings)
-}
-
 /// Shared state.
 #[derive(Clone)]
 pub struct AppState(pub Arc<Inner>);
