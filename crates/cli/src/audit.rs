@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use hashwatch_store::records;
+use hashwatch_operations::Caller;
 use serde_json::json;
 
 use crate::db;
@@ -12,8 +12,7 @@ use crate::flags::{AuditCommand, DbFlags, OutputFormat};
 pub fn run(command: &AuditCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
     match command {
         AuditCommand::Verify { format } => {
-            let store = db::open(db_flags)?;
-            let checked = records(store.as_ref()).verify_audit()?;
+            let checked = db::operations(db_flags)?.verify_audit(&Caller::operator())?;
             let (line, status) = match &checked {
                 Ok(v) => (
                     json!({"ok": true, "entries": v.entries, "unchained": v.unchained}),

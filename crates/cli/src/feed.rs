@@ -4,13 +4,13 @@
 
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use hashwatch_access::secrets::{open_stored, Purpose};
 use hashwatch_feed::{FeedKey, PublicKey, PullError, Pulled, SyncReport};
-use hashwatch_model::{BankKind, Subscription};
-use hashwatch_store::{feeds as store_feeds, ErrorKind, Store};
+use hashwatch_model::Subscription;
+use hashwatch_operations::feeds::{Fills, NewSubscription};
+use hashwatch_operations::{Caller, Operations};
 use serde_json::{json, Value};
 
 use crate::db;
@@ -58,25 +58,20 @@ pub fn run(
             no_progress,
         } => {
             let key = PublicKey::parse(public_key)?;
-            let store: Arc<dyn Store + Send + Sync> = Arc::from(db::open(db_flags)?);
-            match store.bank(bank) {
-                Err(e) if matches!(e.kind(), ErrorKind::NoSuchBank(_)) => {
-                    store.create_bank(bank, BankKind::Positive, Some(&format!("feed {url}")))?;
-                }
-                other => {
-                    other?;
-                }
-            }
-            let api_key = seal_api_key(outbound, api_key.as_deref())?;
-            let sub = store_feeds(store.as_ref()).subscribe(
-                url,
-                bank,
-                &key.to_string(),
-                api_key.as_deref(),
+            let ops = db::operations(db_flags)?;
+            // The bank is made when missing; both are audited.
+            let sub = ops.subscribe(
+                &Caller::operator(),
+                &NewSubscription {
+                    url: url.clone(),
+                    fills: Fills::Bank(bank.clone()),
+                    public_key: key.to_string(),
+                    sealed_api_key: seal_api_key(outbound, api_key.as_deref())?,
+                },
             )?;
             eprintln!("subscribed bank {bank:?} to {url}");
             if !no_sync {
-                return sync_all(store, outbound, vec![sub], *page_size, !no_progress);
+                return sync_all(&ops, outbound, vec![sub], *page_size, !no_progress);
             }
         }
         FeedCommand::Sync {
@@ -84,23 +79,23 @@ pub fn run(
             page_size,
             no_progress,
         } => {
-            let store: Arc<dyn Store + Send + Sync> = Arc::from(db::open(db_flags)?);
-            let feeds = store_feeds(store.as_ref());
+            let ops = db::operations(db_flags)?;
+            let operator = Caller::operator();
             let subs = match url {
-                Some(url) => vec![feeds.subscription(url)?],
-                None => feeds.subscriptions()?,
+                Some(url) => vec![ops.subscription(&operator, url)?],
+                None => ops.subscriptions(&operator)?,
             };
             // Partner hotlines' assessments are pulled by `serve`.
             let subs = subs.into_iter().filter(|s| s.kind == "bank").collect();
-            return sync_all(store, outbound, subs, *page_size, !no_progress);
+            return sync_all(&ops, outbound, subs, *page_size, !no_progress);
         }
         FeedCommand::Status { max_lag, format } => {
             let now = hashwatch_model::unix_now();
-            let store = db::open(db_flags)?;
+            let subs = db::operations(db_flags)?.subscriptions(&Caller::operator())?;
             let table = Table::new(*format, &STATUS_COLUMNS);
             let mut out = std::io::stdout().lock();
             table.header(&mut out)?;
-            for s in store_feeds(store.as_ref()).subscriptions()? {
+            for s in subs {
                 let row = STATUS_COLUMNS
                     .iter()
                     .map(|column| match *column {
@@ -167,7 +162,7 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// Pulls each subscription; exit status 1 when any failed (the others are
 /// still pulled).
 fn sync_all(
-    store: Arc<dyn Store + Send + Sync>,
+    ops: &Operations,
     outbound: &OutboundFlags,
     subs: Vec<Subscription>,
     page_size: usize,
@@ -181,7 +176,7 @@ fn sync_all(
         let result = pull(
             &runtime,
             outbound,
-            store.as_ref(),
+            ops,
             &sub,
             page_size,
             &mut |r: &SyncReport| {
@@ -221,11 +216,12 @@ fn sync_all(
 }
 
 /// Pulls one subscription to its publisher's head on this thread (its
-/// requests run on `runtime`), noting a failure on the subscription.
+/// requests run on `runtime`), noting a failure on the subscription; each
+/// page that changes something is audited.
 pub fn pull(
     runtime: &tokio::runtime::Runtime,
     outbound: &OutboundFlags,
-    store: &dyn Store,
+    ops: &Operations,
     sub: &Subscription,
     page_size: usize,
     progress: &mut dyn FnMut(&SyncReport),
@@ -243,7 +239,8 @@ pub fn pull(
         hashwatch_outbound::feed_client(outbound.guard()),
         runtime.handle().clone(),
     );
-    hashwatch_feed::pull(&transport, &store_feeds(store), &sub, page_size, progress)
+    ops.pull(&Caller::operator(), &transport, &sub, page_size, progress)
+        .map_err(|e| PullError::Refused(e.to_string()))?
 }
 
 /// A subscription's API key as it is stored: sealed with the secrets key.

@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use hashwatch_feed::Pulled;
 use hashwatch_hotline::{canonical_url, Registry};
-use std::sync::Arc;
-
-use hashwatch_store::{feeds, hotline, Store};
+use hashwatch_model::CaseState;
+use hashwatch_operations::feeds::{Fills, NewSubscription};
+use hashwatch_operations::Caller;
 use serde_json::{json, Value};
 
 use crate::db;
@@ -56,10 +56,17 @@ pub fn run(
             limit,
             format,
         } => {
-            let store = db::open(db_flags)?;
+            let state = match state.as_deref() {
+                Some(name) => Some(CaseState::parse(name).with_context(|| {
+                    let names: Vec<&str> = CaseState::ALL.iter().map(|s| s.name()).collect();
+                    format!("{name:?} is not a case state: {}", names.join(", "))
+                })?),
+                None => None,
+            };
+            let cases = db::operations(db_flags)?.cases(&Caller::operator(), state, *limit)?;
             let table = Table::new(*format, &CASE_COLUMNS);
             table.header(&mut out)?;
-            for c in hotline(store.as_ref()).cases(state.as_deref(), *limit)? {
+            for c in cases {
                 let row: Vec<Value> = vec![
                     json!(c.id),
                     json!(c.state.name()),
@@ -75,8 +82,7 @@ pub fn run(
             }
         }
         HotlineCommand::Blocklist { format } => {
-            let store = db::open(db_flags)?;
-            let (_, list) = hotline(store.as_ref()).blocklist()?;
+            let (_, list) = db::operations(db_flags)?.blocklist(&Caller::operator())?;
             for c in list {
                 let line = if format == "sha256" {
                     c.url_sha256
@@ -93,12 +99,16 @@ pub fn run(
             no_sync,
         } => {
             let key = hashwatch_feed::PublicKey::parse(public_key)?;
-            let store: Arc<dyn Store + Send + Sync> = Arc::from(db::open(db_flags)?);
-            let api_key = crate::feed::seal_api_key(outbound, api_key.as_deref())?;
-            let sub = feeds(store.as_ref()).subscribe_hotline(
-                url,
-                &key.to_string(),
-                api_key.as_deref(),
+            let ops = db::operations(db_flags)?;
+            let operator = Caller::operator();
+            let sub = ops.subscribe(
+                &operator,
+                &NewSubscription {
+                    url: url.clone(),
+                    fills: Fills::Hotline,
+                    public_key: key.to_string(),
+                    sealed_api_key: crate::feed::seal_api_key(outbound, api_key.as_deref())?,
+                },
             )?;
             eprintln!("subscribed to the shared assessments at {url}");
             if !no_sync {
@@ -106,7 +116,7 @@ pub fn run(
                 let result = crate::feed::pull(
                     &runtime,
                     outbound,
-                    store.as_ref(),
+                    &ops,
                     &sub,
                     hashwatch_feed::pull::DEFAULT_PAGE,
                     &mut |_| {},

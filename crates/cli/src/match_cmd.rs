@@ -8,9 +8,9 @@ use std::process::ExitCode;
 use hashwatch_matcher::live::{Robust, View};
 use hashwatch_matcher::{MatchOptions, MatchRecord, Matcher, Outcome, Query};
 use hashwatch_model::SignalType;
+use hashwatch_operations::{Caller, OpError, Operations};
 use hashwatch_pdq::{Hash256, Hasher};
 use hashwatch_signals::{SignalHasher, SignalHasherBuilder};
-use hashwatch_store::Store;
 use serde_json::{json, Value};
 
 use crate::flags::{DbFlags, MatchFlags};
@@ -83,7 +83,8 @@ fn hash_query(signals: Vec<(SignalType, Vec<u8>)>) -> Query {
 }
 
 pub fn run(flags: &MatchFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
-    let store = db::open(db_flags)?;
+    let ops = db::operations(db_flags)?;
+    let operator = Caller::operator();
     let mut items = Vec::new();
     for text in &flags.queries {
         let path = PathBuf::from(text);
@@ -103,19 +104,11 @@ pub fn run(flags: &MatchFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
         }
     }
 
-    let total: u64 = if flags.banks.is_empty() {
-        store.banks()?.iter().map(|b| b.active).sum()
-    } else {
-        flags
-            .banks
-            .iter()
-            .map(|b| store.bank(b).map(|b| b.active))
-            .sum::<Result<u64, _>>()?
-    };
+    let total = ops.match_entries(&operator, &flags.banks)?;
     let mut loading = Progress::new(total, !flags.no_progress);
     // The banks' own thresholds and their content's disabling apply here
     // as they do in the service.
-    let view = View::load_from(&*store, &flags.banks, &mut |n| loading.set(n))?;
+    let view = ops.load_view(&operator, &flags.banks, &mut |n| loading.set(n))?;
     loading.finish();
 
     let mut builder = SignalHasherBuilder::new();
@@ -143,7 +136,7 @@ pub fn run(flags: &MatchFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
         columns.extend(["series", "series_size"]);
     }
     let series = if flags.series {
-        series_by_bank(&*store, &view, flags.series_radius)?
+        series_by_bank(&ops, &operator, &view, flags.series_radius)?
     } else {
         HashMap::new()
     };
@@ -180,7 +173,8 @@ pub fn run(flags: &MatchFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
                 Ok(Looked { outcome, frames }) => {
                     report_notices(flags, &label, &outcome, &progress);
                     let mut matches = outcome.matches;
-                    look_up_items(&*store, &matches, &mut item_of).map_err(io::Error::other)?;
+                    look_up_items(&ops, &operator, &matches, &mut item_of)
+                        .map_err(io::Error::other)?;
                     if flags.per_item {
                         matches = nearest_per_item(matches, &item_of);
                     }
@@ -240,13 +234,14 @@ pub fn run(flags: &MatchFlags, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
 
 /// The series of every loaded bank.
 fn series_by_bank(
-    store: &dyn Store,
+    ops: &Operations,
+    operator: &Caller,
     view: &View,
     radius: u32,
 ) -> anyhow::Result<HashMap<String, hashwatch_matcher::Grouping>> {
     let mut out = HashMap::new();
     for bank in view.matcher.iter().flat_map(Matcher::banks) {
-        let grouping = hashwatch_matcher::bank_series(store, &bank.name, radius)?;
+        let grouping = ops.bank_series(operator, &bank.name, radius)?;
         out.insert(bank.name.clone(), grouping);
     }
     Ok(out)
@@ -256,18 +251,16 @@ fn series_by_bank(
 /// read from the store (the index holds only ids and hashes); kept across
 /// queries, so a hash that many uploads match is read once.
 fn look_up_items(
-    store: &dyn Store,
+    ops: &Operations,
+    operator: &Caller,
     matches: &[MatchRecord],
     items: &mut HashMap<u64, Option<String>>,
-) -> Result<(), hashwatch_store::Error> {
+) -> Result<(), OpError> {
     for m in matches {
         if items.contains_key(&m.entry_id) {
             continue;
         }
-        let mut item = None;
-        store.entries_in(m.entry_id, m.entry_id, true, &mut |e| {
-            item = e.signal.content_id
-        })?;
+        let item = ops.entry_content(operator, m.entry_id)?;
         items.insert(m.entry_id, item);
     }
     Ok(())

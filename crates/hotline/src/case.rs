@@ -132,6 +132,14 @@ pub fn takedown_open(state: CaseState) -> bool {
     matches!(state, CaseState::Confirmed | CaseState::NoticeSent)
 }
 
+/// Whether a case is over: nobody assesses it and no takedown runs for it
+/// any more (an expired takedown's URL stays listed, but its case is
+/// closed). Retention purges the reports and reporters' contacts of
+/// closed cases only.
+pub fn closed(state: CaseState) -> bool {
+    !matches!(state, CaseState::New | CaseState::Assessed) && !takedown_open(state)
+}
+
 /// What a re-check does to a case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AfterCheck {
@@ -202,6 +210,25 @@ pub fn bankable(verdict: Option<&str>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn closed_states_are_those_with_no_work_left() {
+        let closed: Vec<&str> = CaseState::ALL
+            .into_iter()
+            .filter(|s| closed(*s))
+            .map(CaseState::name)
+            .collect();
+        assert_eq!(
+            closed,
+            [
+                "removed",
+                "expired",
+                "not_illegal",
+                "unreachable",
+                "appeal_upheld"
+            ]
+        );
+    }
 
     #[test]
     fn an_upheld_appeal_delists_only_what_is_listed() {

@@ -153,16 +153,26 @@ audit_actions! {
     HoldRelease = "hold.release",
     /// Stored secrets sealed with the operator's key.
     SecretsSeal = "secrets.seal",
+    /// A lookup matched a bank's entry.
+    Match = "match",
     /// Records past retention purged.
     RetentionPurge = "retention.purge",
     /// An entry matched too often.
     FloodFlag = "flood.flag",
     /// A flagged entry's content disabled until a curator looks.
     FloodQuarantine = "flood.quarantine",
+    /// A review confirmed.
+    ReviewConfirm = "review.confirm",
+    /// A review rejected.
+    ReviewReject = "review.reject",
     /// A dead letter sent again.
     WebhookReplay = "webhook.replay",
     /// An opinion on a feed's entry.
     FeedOpinion = "feed.opinion",
+    /// A bank or the hotline subscribed to another instance's feed.
+    FeedSubscribe = "feed.subscribe",
+    /// A page of a subscribed feed applied.
+    FeedSync = "feed.sync",
     /// A URL listed.
     BlocklistAdd = "blocklist.add",
     /// A URL delisted.

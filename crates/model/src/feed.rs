@@ -159,3 +159,29 @@ pub trait Transport {
         query: &[(&str, u64)],
     ) -> Result<Fetched, String>;
 }
+
+/// What a subscriber says about a feed's entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpinionKind {
+    /// The entry matched something it should not have.
+    FalsePositive,
+    /// The entry is right.
+    TruePositive,
+}
+
+impl OpinionKind {
+    /// `false_positive` or `true_positive`, as stored and sent.
+    pub fn name(self) -> &'static str {
+        match self {
+            OpinionKind::FalsePositive => "false_positive",
+            OpinionKind::TruePositive => "true_positive",
+        }
+    }
+
+    /// Parses a name.
+    pub fn parse(text: &str) -> Option<OpinionKind> {
+        [OpinionKind::FalsePositive, OpinionKind::TruePositive]
+            .into_iter()
+            .find(|k| k.name() == text)
+    }
+}

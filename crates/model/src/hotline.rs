@@ -239,3 +239,42 @@ pub struct CaseHash {
     /// The analyst who attached it.
     pub added_by: String,
 }
+
+/// Which cases the triage view lists (the store's `Hotline::triage`).
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    /// Cases in this state instead of the caller's queue.
+    pub state: Option<CaseState>,
+    /// Only this category.
+    pub category: Option<String>,
+    /// Only this hosting provider.
+    pub provider: Option<String>,
+    /// Only this jurisdiction.
+    pub jurisdiction: Option<String>,
+}
+
+/// Counts and filter values for the triage view.
+#[derive(Debug, Clone, Default)]
+pub struct CaseOverview {
+    /// (state, cases in it).
+    pub by_state: Vec<(String, i64)>,
+    /// Categories given in assessments.
+    pub categories: Vec<String>,
+    /// Hosting providers attributed.
+    pub providers: Vec<String>,
+    /// Jurisdictions attributed.
+    pub jurisdictions: Vec<String>,
+}
+
+/// A report that named a case.
+#[derive(Debug, Clone)]
+pub struct CaseReport {
+    /// Id.
+    pub id: i64,
+    /// Unix time.
+    pub at: i64,
+    /// `public` or `partner:<key name>`.
+    pub source: String,
+    /// What the reporter wrote.
+    pub description: Option<String>,
+}

@@ -30,9 +30,12 @@ pub use crate::bank::{
     value_order, Bank, BankKind, Change, ChangeKind, Entry, EntryRef, ImportSummary, NewEntry,
     Ordered, SignalType, ValueError,
 };
-pub use crate::feed::{Applied, FeedEvent, FeedInfo, FeedOp, IncomingEvent, Opinion, Subscription};
+pub use crate::feed::{
+    Applied, FeedEvent, FeedInfo, FeedOp, IncomingEvent, Opinion, OpinionKind, Subscription,
+};
 pub use crate::hotline::{
-    Appeal, BlockChange, Case, CaseHash, CaseState, Intake, NewReport, SharedAssessment, Verdict,
+    Appeal, BlockChange, Case, CaseFilter, CaseHash, CaseOverview, CaseReport, CaseState, Intake,
+    NewReport, SharedAssessment, Verdict,
 };
 pub use crate::service::{
     random_hex, unix_now, valid_tenant, ApiKey, AuditEvent, BankSettings, Content, ContentState,

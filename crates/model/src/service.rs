@@ -372,6 +372,14 @@ pub enum HoldKind {
 }
 
 impl HoldKind {
+    /// Every kind.
+    pub const ALL: [HoldKind; 4] = [
+        HoldKind::Bank,
+        HoldKind::Content,
+        HoldKind::Match,
+        HoldKind::Case,
+    ];
+
     /// `bank`, `content`, `match` or `case`.
     pub fn name(&self) -> &'static str {
         match self {
@@ -384,13 +392,7 @@ impl HoldKind {
 
     /// Parses a name.
     pub fn parse(text: &str) -> Option<HoldKind> {
-        match text {
-            "bank" => Some(HoldKind::Bank),
-            "content" => Some(HoldKind::Content),
-            "match" => Some(HoldKind::Match),
-            "case" => Some(HoldKind::Case),
-            _ => None,
-        }
+        HoldKind::ALL.into_iter().find(|k| k.name() == text)
     }
 }
 

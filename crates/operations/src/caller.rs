@@ -13,7 +13,17 @@ pub enum Way {
     /// The `hashwatch` command line.
     Cli,
     /// A background job of the service.
-    Worker,
+    Worker(Job),
+}
+
+/// Whose background job: the audit log tells the service's own upkeep
+/// from the hotline's work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    /// The service's upkeep (feeds, retention, flood control, webhooks).
+    Service,
+    /// The hotline's workers (intake, takedowns, re-checks).
+    Hotline,
 }
 
 /// Whose authority an operation runs under.
@@ -23,9 +33,9 @@ pub enum Principal {
     /// as `hashwatch-access` decides them.
     Key(ApiKey),
     /// The local operator, who runs the command line on the database
-    /// itself: every tenant's banks and keys, under the same holds,
-    /// validation and audit as everyone else. Only the command line holds
-    /// this; no key can.
+    /// itself, and the service's own background jobs (way
+    /// [`Way::Worker`]): every tenant's banks and keys, under the same
+    /// holds, validation and audit as everyone else. No key can hold this.
     Operator,
 }
 
@@ -55,14 +65,45 @@ impl Caller {
         }
     }
 
+    /// The service's own background jobs (pulling feeds, retention, …).
+    pub fn service() -> Caller {
+        Caller {
+            principal: Principal::Operator,
+            way: Way::Worker(Job::Service),
+        }
+    }
+
+    /// The hotline's own workers (takedowns, re-checks).
+    pub fn hotline() -> Caller {
+        Caller {
+            principal: Principal::Operator,
+            way: Way::Worker(Job::Hotline),
+        }
+    }
+
+    /// Refuses a key: what only the local operator (or the service's own
+    /// jobs) may do, and `why` says so.
+    pub(crate) fn operator_only(&self, why: &str) -> crate::OpResult<()> {
+        match self.principal {
+            Principal::Operator => Ok(()),
+            Principal::Key(_) => Err(crate::OpError::new(
+                crate::Kind::Forbidden,
+                "forbidden",
+                why,
+            )),
+        }
+    }
+
     /// Who the audit log says acted.
     pub fn actor(&self) -> Actor {
-        match &self.principal {
-            Principal::Key(key) => Actor::Key {
+        match (&self.principal, self.way) {
+            (Principal::Key(key), _) => Actor::Key {
                 id: key.id,
                 name: key.name.clone(),
             },
-            Principal::Operator => Actor::Cli,
+            (Principal::Operator, Way::Worker(Job::Service)) => Actor::Service,
+            (Principal::Operator, Way::Worker(Job::Hotline)) => Actor::Hotline,
+            (Principal::Operator, _) => Actor::Cli,
         }
     }
 

@@ -3,17 +3,10 @@
 use hashwatch_model::{Actor, ApiKey, AuditAction, NewAudit, Roles};
 use serde_json::json;
 
-use crate::{Caller, Kind, OpError, OpResult, Operations, Principal};
+use crate::{Caller, OpError, OpResult, Operations};
 
 fn operator_only(caller: &Caller) -> OpResult<()> {
-    match caller.principal {
-        Principal::Operator => Ok(()),
-        Principal::Key(_) => Err(OpError::new(
-            Kind::Forbidden,
-            "forbidden",
-            "keys are made and revoked by the operator, with `hashwatch key`",
-        )),
-    }
+    caller.operator_only("keys are made and revoked by the operator, with `hashwatch key`")
 }
 
 impl Operations {
@@ -55,6 +48,12 @@ impl Operations {
             r.audit(&[self.key_audit(caller, &key, AuditAction::KeyCreate)])?;
             Ok((key, secret))
         })?)
+    }
+
+    /// The active key with this secret: who is calling (asked before
+    /// there is a caller).
+    pub fn key_for_secret(&self, secret: &str) -> OpResult<Option<ApiKey>> {
+        Ok(self.records().key_for_secret(secret)?)
     }
 
     /// The keys, of one tenant or of all.

@@ -13,17 +13,43 @@
 //!
 //! - [`banks`]: making, changing, deleting, filling, revoking and reading
 //!   banks;
+//! - [`content`]: content items of a bank;
+//! - [`dashboard`]: the figures of a caller's home page;
+//! - [`dead_letters`]: webhook deliveries that ran out of attempts;
+//! - [`feeds`]: feed pages, opinions and subscriptions;
 //! - [`holds`]: legal holds;
-//! - [`keys`]: API keys.
+//! - [`hotline`]: the hotline's cases and blocklist;
+//! - [`keys`]: API keys;
+//! - [`lookups`]: matching outside the service's live index;
+//! - [`records`]: the audit log and match records;
+//! - [`reviews`]: the review queue and its decisions;
+//! - [`secrets`]: stored secrets sealed at start;
+//! - [`sessions`]: the web interface's sessions;
+//! - [`settings`]: a bank's service settings;
+//! - [`takedowns`]: the takedown worker's steps;
+//! - [`workers`]: the service's background jobs.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod banks;
 mod caller;
+pub mod content;
+pub mod dashboard;
+pub mod dead_letters;
 mod error;
+pub mod feeds;
 pub mod holds;
+pub mod hotline;
 pub mod keys;
+pub mod lookups;
+pub mod records;
+pub mod reviews;
+pub mod secrets;
+pub mod sessions;
+pub mod settings;
+pub mod takedowns;
+pub mod workers;
 
 use std::sync::Arc;
 
@@ -31,7 +57,7 @@ use hashwatch_access::{BankAction, Policy};
 use hashwatch_model::{AuditAction, Bank, BankSettings, NewAudit, DEFAULT_TENANT};
 use hashwatch_store::{records, ErrorKind, Records, Store};
 
-pub use crate::caller::{Caller, Principal, Way};
+pub use crate::caller::{Caller, Job, Principal, Way};
 pub use crate::error::{Kind, OpError, OpResult};
 
 /// The use cases over one store, under one permission model.
@@ -80,6 +106,15 @@ impl Operations {
         match &caller.principal {
             Principal::Operator => name.to_string(),
             Principal::Key(key) => self.policy.bank_label(key, name),
+        }
+    }
+
+    /// Whether the caller's tenant owns a bank with these settings (the
+    /// operator owns every bank).
+    pub fn owns(&self, caller: &Caller, settings: &BankSettings) -> bool {
+        match &caller.principal {
+            Principal::Operator => true,
+            Principal::Key(key) => self.policy.owns(&key.tenant, settings),
         }
     }
 

@@ -14,8 +14,8 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{Extensions, HeaderMap, StatusCode};
 use hashwatch_access::limits;
-use hashwatch_access::{BankAction, Denied, HotlineAction, UrlForm};
-use hashwatch_model::{ApiKey, BankSettings};
+use hashwatch_access::{BankAction, Denied, HotlineAction};
+use hashwatch_model::ApiKey;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -58,13 +58,6 @@ impl Caller {
         self.1.bank_label(&self.0, name)
     }
 
-    /// Putting a hotline case's hashes into bank `name`.
-    pub fn may_bank_case_hashes(&self, name: &str, settings: &BankSettings) -> ApiResult<()> {
-        self.1
-            .hotline_bank(&self.0, name, settings)
-            .map_err(refused)
-    }
-
     /// Legal holds of `kind`.
     pub fn may_hold(&self, kind: hashwatch_model::HoldKind) -> ApiResult<()> {
         self.1.hold(&self.0, kind).map_err(refused)
@@ -82,29 +75,9 @@ impl Caller {
         self.1.hotline(&self.0, action).map_err(refused)
     }
 
-    /// Whether the key's tenant owns a bank with these settings.
-    pub fn owns(&self, settings: &BankSettings) -> bool {
-        self.1.owns(&self.0.tenant, settings)
-    }
-
-    /// Whether the key's tenant is the hotline's.
-    pub fn owns_hotline(&self) -> bool {
-        self.1.owns_hotline(&self.0.tenant)
-    }
-
     /// Whether the key supervises the hotline (for the four-eyes rule).
     pub fn supervises(&self) -> bool {
         self.1.hotline(&self.0, HotlineAction::Supervise).is_ok()
-    }
-
-    /// Reading the blocklist, and in which form.
-    pub fn blocklist(&self) -> ApiResult<UrlForm> {
-        self.1.blocklist(&self.0).map_err(refused)
-    }
-
-    /// Reading the hotline's shared assessments.
-    pub fn shared_assessments(&self) -> ApiResult<()> {
-        self.1.shared_assessments(&self.0).map_err(refused)
     }
 }
 
@@ -239,7 +212,7 @@ pub(crate) async fn key_for(
     }
     let lookup = secret.to_string();
     let key = state
-        .db(move |s| Ok(s.records().key_for_secret(&lookup)?))
+        .op(move |ops| Ok(ops.key_for_secret(&lookup)?))
         .await?;
     let mut cache = state.keys.lock().unwrap_or_else(|p| p.into_inner());
     // Unknown secrets are cached too (briefly), but the cache must not grow

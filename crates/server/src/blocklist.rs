@@ -7,7 +7,6 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use hashwatch_access::UrlForm;
 use hashwatch_model::BlockChange;
-use hashwatch_store::hotline;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -93,8 +92,8 @@ impl ListFormat {
 
 /// The format asked for, if the key may see it: plain-text URLs only to
 /// keys granted `blocklist-urls`.
-fn list_format(caller: &Caller, format: Option<&str>) -> ApiResult<ListFormat> {
-    let form = caller.blocklist()?;
+fn list_format(state: &AppState, caller: &Caller, format: Option<&str>) -> ApiResult<ListFormat> {
+    let form = state.ops.blocklist_form(&caller.op())?;
     let format = match (format, form) {
         (None, UrlForm::Plain) | (Some("plain"), _) => ListFormat::Plain,
         (None, UrlForm::Sha256) | (Some("sha256"), _) => ListFormat::Sha256,
@@ -131,10 +130,9 @@ pub async fn blocklist(
     caller: Caller,
     Query(query): Query<BlocklistQuery>,
 ) -> ApiResult<Response> {
-    let format = list_format(&caller, query.format.as_deref())?;
-    let (seq, list) = state
-        .db(|s| Ok(hotline(s.store.as_ref()).blocklist()?))
-        .await?;
+    let format = list_format(&state, &caller, query.format.as_deref())?;
+    let caller = caller.op();
+    let (seq, list) = state.op(move |ops| Ok(ops.blocklist(&caller)?)).await?;
     if let ListFormat::Json(_) = format {
         let urls: Vec<Value> = list.iter().map(|c| format.json_of(c)).collect();
         return signed(
@@ -169,10 +167,11 @@ pub async fn blocklist_delta(
     caller: Caller,
     Query(query): Query<DeltaQuery>,
 ) -> ApiResult<Response> {
-    let format = list_format(&caller, query.format.as_deref())?;
+    let format = list_format(&state, &caller, query.format.as_deref())?;
     let since = query.since.unwrap_or(0);
+    let caller = caller.op();
     let changes = state
-        .db(move |s| Ok(hotline(s.store.as_ref()).blocklist_changes(since)?))
+        .op(move |ops| Ok(ops.blocklist_changes(&caller, since)?))
         .await?;
     let seq = changes.last().map_or(since, |c| c.seq);
     if let ListFormat::Json(_) = format {

@@ -3,13 +3,12 @@
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
-use crate::state::{audit_row, AppState};
-use hashwatch_access::BankAction;
+use crate::error::ApiResult;
+use crate::state::AppState;
 
 /// A webhook delivery that ran out of attempts.
 #[derive(Serialize, ToSchema)]
@@ -62,13 +61,8 @@ pub async fn dead_letters(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<DeadLetters>> {
-    caller.may(BankAction::Administer)?;
-    let dead = state
-        .db(move |s| {
-            let mine = s.owned_banks(&caller);
-            Ok(s.records().deliveries("dead", &mine)?)
-        })
-        .await?;
+    let caller = caller.op();
+    let dead = state.op(move |ops| Ok(ops.dead_letters(&caller)?)).await?;
     Ok(Json(DeadLetters {
         dead_letters: dead.iter().map(DeadLetter::from).collect(),
     }))
@@ -87,29 +81,9 @@ pub async fn replay(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Replayed>> {
-    caller.may(BankAction::Administer)?;
+    let caller = caller.op();
     state
-        .db(move |s| {
-            let mine = s.owned_banks(&caller);
-            let dead = s.records().deliveries("dead", &mine)?;
-            let Some(d) = dead.iter().find(|d| d.id == id) else {
-                return Err(ApiError::not_found(
-                    "not_found",
-                    format!("no dead letter {id}"),
-                ));
-            };
-            s.records().write(|r| {
-                r.replay_delivery(id)?;
-                r.audit(&[audit_row(
-                    &caller.0,
-                    "webhook.replay",
-                    Some(&d.bank),
-                    Some(id.to_string()),
-                    json!({}),
-                )])
-            })?;
-            Ok(())
-        })
+        .op(move |ops| Ok(ops.replay_dead_letter(&caller, id)?))
         .await?;
     Ok(Json(Replayed { replayed: id }))
 }

@@ -58,13 +58,6 @@ impl ApiError {
     }
 }
 
-/// A store error is answered as the operations answer it.
-impl From<hashwatch_store::Error> for ApiError {
-    fn from(e: hashwatch_store::Error) -> ApiError {
-        ApiError::from(hashwatch_operations::OpError::from(e))
-    }
-}
-
 /// The one place an operation's answer becomes an HTTP status.
 impl From<hashwatch_operations::OpError> for ApiError {
     fn from(e: hashwatch_operations::OpError) -> ApiError {

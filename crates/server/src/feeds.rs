@@ -7,20 +7,18 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use hashwatch_access::BankAction;
 use hashwatch_feed::pull::{DEFAULT_PAGE, MAX_PAGE};
 use hashwatch_feed::sign_page;
-use hashwatch_model::{unix_now, Subscription};
-use hashwatch_store::feeds;
+use hashwatch_model::{unix_now, OpinionKind, Subscription};
+use hashwatch_operations::feeds::NewOpinion;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::request::json_body;
 use crate::signals;
-use crate::state::{audit_row, AppState};
+use crate::state::AppState;
 
 /// `?since=&limit=`.
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -57,13 +55,11 @@ pub async fn page(
     let key = feed_key(&state)?.clone();
     let since = query.since.unwrap_or(0);
     let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
-    let body = state
-        .db(move |s| {
-            let (bank, _) = s.bank_for(&caller, BankAction::Read, &bank)?;
-            let (info, events) = feeds(s.store.as_ref()).events(&bank, since, limit)?;
-            Ok(sign_page(&info, since, &events, &key, unix_now()))
-        })
+    let caller = caller.op();
+    let (info, events) = state
+        .op(move |ops| Ok(ops.feed_page(&caller, &bank, since, limit)?))
         .await?;
+    let body = sign_page(&info, since, &events, &key, unix_now());
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
@@ -109,44 +105,23 @@ pub async fn add_opinion(
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<OpinionTaken>)> {
     let body: OpinionBody = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
-    if !matches!(body.opinion.as_str(), "false_positive" | "true_positive") {
+    let Some(opinion) = OpinionKind::parse(&body.opinion) else {
         return Err(ApiError::bad_request(
             "invalid_opinion",
             "opinion must be false_positive or true_positive",
         ));
-    }
+    };
     let signal = signals::parse(&body.signal_type, &body.value)?;
+    let new = NewOpinion {
+        bank,
+        signal_type: signal.signal_type,
+        value: signal.value,
+        opinion,
+        note: body.note,
+    };
+    let caller = caller.op();
     let id = state
-        .db(move |s| {
-            let (bank, _) = s.bank_for(&caller, BankAction::Read, &bank)?;
-            if !feeds(s.store.as_ref()).knows(&bank, signal.signal_type, &signal.value)? {
-                return Err(ApiError::not_found(
-                    "no_such_entry",
-                    format!("bank {bank:?} has no {} {}", body.signal_type, body.value),
-                ));
-            }
-            let value = signal.signal_type.format_value(&signal.value);
-            Ok(s.records().write(|r| {
-                let id = r.feeds().add_opinion(
-                    &bank,
-                    &caller.0.tenant,
-                    Some(caller.0.id),
-                    &caller.0.name,
-                    signal.signal_type,
-                    &value,
-                    &body.opinion,
-                    body.note.as_deref(),
-                )?;
-                r.audit(&[audit_row(
-                    &caller.0,
-                    "feed.opinion",
-                    Some(&bank),
-                    Some(format!("{}:{value}", signal.signal_type)),
-                    json!({ "opinion": body.opinion, "note": body.note }),
-                )])?;
-                Ok(id)
-            })?)
-        })
+        .op(move |ops| Ok(ops.add_opinion(&caller, &new)?))
         .await?;
     Ok((StatusCode::CREATED, Json(OpinionTaken { id })))
 }
@@ -165,12 +140,9 @@ pub async fn opinions(
     caller: Caller,
     Path(bank): Path<String>,
 ) -> ApiResult<Json<Opinions>> {
-    caller.may(BankAction::Curate)?;
+    let caller = caller.op();
     let list = state
-        .db(move |s| {
-            let (bank, _) = s.bank_for(&caller, BankAction::Curate, &bank)?;
-            Ok(feeds(s.store.as_ref()).opinions(&bank)?)
-        })
+        .op(move |ops| Ok(ops.opinions(&caller, &bank)?))
         .await?;
     Ok(Json(Opinions {
         opinions: list
@@ -249,7 +221,8 @@ pub struct SubscriptionView {
 }
 
 impl SubscriptionView {
-    fn new(s: Subscription, now: i64, max_lag: i64) -> SubscriptionView {
+    /// The view of `s` at `now`, stale past `max_lag` seconds.
+    pub fn new(s: Subscription, now: i64, max_lag: i64) -> SubscriptionView {
         let stale = hashwatch_feed::pull::stale(&s, now, max_lag);
         SubscriptionView {
             fresh_at: s.fresh_at,
@@ -278,19 +251,8 @@ pub async fn subscriptions(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<Subscriptions>> {
-    caller.may(BankAction::Administer)?;
-    let list = state
-        .db(move |s| {
-            let mine = s.owned_banks(&caller);
-            let hotline = caller.owns_hotline();
-            let mut list = feeds(s.store.as_ref()).subscriptions()?;
-            list.retain(|sub| match sub.kind.as_str() {
-                "hotline" => hotline,
-                _ => mine.contains(&sub.bank),
-            });
-            Ok(list)
-        })
-        .await?;
+    let caller = caller.op();
+    let list = state.op(move |ops| Ok(ops.subscriptions(&caller)?)).await?;
     let max_lag = state.config.feed_max_lag.as_secs() as i64;
     Ok(Json(Subscriptions {
         subscriptions: list

@@ -12,10 +12,10 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use hashwatch_access::BankAction;
 use hashwatch_model::QUALITY_FLOOR;
-use hashwatch_model::{unix_now, BankKind, BankSettings, EntryRef, NewEntry, SignalType};
+use hashwatch_model::{unix_now, BankKind, BankSettings, SignalType};
 use hashwatch_operations::banks::{BankUpdate, NewBank};
+use hashwatch_operations::content::{ContentRead, ContentSignal, NewContent};
 use hashwatch_operations::Kind as OpKind;
-use hashwatch_store::Records;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
@@ -24,7 +24,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::request::json_body;
 use crate::signals::{self, Signal};
-use crate::state::{audit_row, AppState, BankFilter, Event, Hit};
+use crate::state::{AppState, BankFilter, Event, Hit};
 
 /// A bank as HMA answers it.
 #[derive(Serialize, ToSchema)]
@@ -404,10 +404,11 @@ pub async fn get_bank(
     caller: Caller,
     Path(name): Path<String>,
 ) -> ApiResult<Json<HmaBank>> {
+    let caller = caller.op();
     let answer = state
-        .db(move |s| {
-            let (name, settings) = s.bank_for(&caller, BankAction::Match, &name)?;
-            Ok(HmaBank::new(&caller.bank_label(&name), &settings))
+        .op(move |ops| {
+            let (name, settings) = ops.bank_for(&caller, BankAction::Match, &name)?;
+            Ok(HmaBank::new(&ops.bank_label(&caller, &name), &settings))
         })
         .await?;
     Ok(Json(answer))
@@ -473,74 +474,42 @@ pub async fn delete_bank(
 
 // Content.
 
-/// Banks a content item in one transaction with its audit row: the first
-/// signal's entry is the content id, the others are linked to it.
-fn add_content(
+/// Banks a content item through the operations: the first signal's entry
+/// is the content id, the others are linked to it.
+async fn add_content(
     state: &AppState,
-    caller: &Caller,
-    bank: &str,
-    signals: &[Signal],
-    note: Option<&str>,
-    metadata: Option<&str>,
+    caller: Caller,
+    bank: String,
+    signals: Vec<Signal>,
+    note: Option<String>,
+    metadata: Option<String>,
 ) -> ApiResult<ContentAdded> {
-    let (bank, _) = state.bank_for(caller, BankAction::Curate, bank)?;
-    let bank = bank.as_str();
-    let caller = &caller.0;
-    let entry = |s: &Signal| NewEntry {
-        quality: s.quality,
-        ..NewEntry::new(s.signal_type, s.value.clone())
-    };
-    let origin = format!("api:{}", caller.name);
-    let Some((first, rest)) = signals.split_first() else {
-        return Err(ApiError::bad_request("no_signals", "no signals given"));
-    };
     let signals_json: Map<String, Value> = signals
         .iter()
         .map(|s| (s.name.clone(), Value::String(s.hex())))
         .collect();
-    let id = state.records().write(|r| {
-        let id = entry_id_for(r, bank, &entry(first), &origin)?;
-        let mut linked = Vec::new();
-        for s in rest {
-            let other = entry_id_for(r, bank, &entry(s), &origin)?;
-            if other != id {
-                linked.push(other);
-            }
-        }
-        if note.is_some() || metadata.is_some() || !linked.is_empty() {
-            r.create_content(bank, id, &linked, note, metadata)?;
-        }
-        r.audit(&[audit_row(
-            caller,
-            "content.add",
-            Some(bank),
-            Some(id.to_string()),
-            json!({"signals": signals_json, "note": note}),
-        )])?;
-        Ok(id)
-    })?;
+    let new = NewContent {
+        bank,
+        signals: signals
+            .into_iter()
+            .map(|s| ContentSignal {
+                name: s.name,
+                signal_type: s.signal_type,
+                value: s.value,
+                quality: s.quality,
+            })
+            .collect(),
+        note,
+        metadata,
+    };
+    let caller = caller.op();
+    let id = state
+        .op(move |ops| Ok(ops.add_content(&caller, &new)?))
+        .await?;
     Ok(ContentAdded {
         id,
         signals: signals_json,
     })
-}
-
-/// The id of the bank's active entry with this signal: one already there
-/// (adding a known hash again answers the existing content, whichever item
-/// it was imported for), else the one imported now.
-fn entry_id_for(
-    records: &Records<'_>,
-    bank: &str,
-    entry: &NewEntry,
-    origin: &str,
-) -> Result<u64, hashwatch_store::Error> {
-    if let Some(id) = records.active_entry(bank, entry.signal_type, &entry.value)? {
-        return Ok(id);
-    }
-    records.import(bank, std::slice::from_ref(entry), Some(origin))?;
-    records
-        .active_entry(bank, entry.signal_type, &entry.value)?
-        .ok_or_else(|| hashwatch_store::Error::backend("entry missing after import"))
 }
 
 /// `POST /c/bank/<name>/signal`: JSON `{"<type>": "<hash>", …, "note"}`.
@@ -592,9 +561,7 @@ pub async fn add_signal(
     if signals.is_empty() {
         return Err(ApiError::bad_request("no_signals", "no signals given"));
     }
-    let answer = state
-        .db(move |s| add_content(s, &caller, &bank, &signals, note.as_deref(), None))
-        .await?;
+    let answer = add_content(&state, caller, bank, signals, note, None).await?;
     Ok(Json(answer))
 }
 
@@ -682,17 +649,7 @@ pub async fn add_upload(
     let signals = state
         .decode(move |cancel| signals::hash_upload(&upload.bytes, &names, &limits, false, cancel))
         .await?;
-    let answer = state
-        .db(move |s| {
-            if let Some(q) = signals.iter().find_map(|s| s.quality).filter(|q| *q < QUALITY_FLOOR) {
-                return Err(ApiError::bad_request(
-                    "low_quality",
-                    format!("Invalid pdq signal: the photo's PDQ quality is {q}, below {QUALITY_FLOOR}, so its hash would match by accident"),
-                ));
-            }
-            add_content(s, &caller, &bank, &signals, note.as_deref(), metadata.as_deref())
-        })
-        .await?;
+    let answer = add_content(&state, caller, bank, signals, note, metadata).await?;
     Ok(Json(answer))
 }
 
@@ -706,28 +663,6 @@ pub struct ContentParams {
 
 fn truthy(v: Option<&str>, default: bool) -> bool {
     v.map_or(default, |v| matches!(v, "true" | "1" | "yes" | "True"))
-}
-
-/// The content's entries, checked to be in `bank`.
-fn content_entries(
-    state: &AppState,
-    bank: &str,
-    id: u64,
-) -> ApiResult<Vec<hashwatch_model::Entry>> {
-    if state.records().entry_bank(id)?.as_deref() != Some(bank) {
-        return Err(ApiError::not_found(
-            "content_not_found",
-            format!("no content {id} in bank {bank:?}"),
-        ));
-    }
-    let content = state.records().content(bank, id)?;
-    let mut entries = Vec::new();
-    for e in std::iter::once(id).chain(content.linked) {
-        state
-            .store
-            .entries_in(e, e, false, &mut |entry| entries.push(entry))?;
-    }
-    Ok(entries)
 }
 
 /// HMA spells MD5 `video_md5`.
@@ -754,11 +689,15 @@ pub async fn get_content(
 ) -> ApiResult<Json<ContentView>> {
     let include_signals = truthy(params.include_signals.as_deref(), false);
     let include_metadata = truthy(params.include_metadata.as_deref(), true);
+    let caller = caller.op();
     let answer = state
-        .db(move |s| {
-            let (bank, settings) = s.bank_for(&caller, BankAction::Read, &bank)?;
-            let entries = content_entries(s, &bank, id)?;
-            let content = s.records().content(&bank, id)?;
+        .op(move |ops| {
+            let ContentRead {
+                bank,
+                settings,
+                content,
+                entries,
+            } = ops.content(&caller, &bank, id)?;
             let signals = include_signals.then(|| {
                 entries
                     .iter()
@@ -788,7 +727,7 @@ pub async fn get_content(
             };
             Ok(ContentView {
                 id,
-                bank: HmaBank::new(&caller.bank_label(&bank), &settings),
+                bank: HmaBank::new(&ops.bank_label(&caller, &bank), &settings),
                 disable_until_ts: content.disable_until,
                 original_media_uri: None,
                 signals,
@@ -845,7 +784,8 @@ pub async fn update_content(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<ContentUpdated>> {
-    caller.may(BankAction::Curate)?;
+    let caller = caller.op();
+    state.ops.may(&caller, BankAction::Curate)?;
     let body: Value = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
     let until = body
         .get("disable_until_ts")
@@ -853,20 +793,9 @@ pub async fn update_content(
         .transpose()?;
     let note = body.get("note").and_then(Value::as_str).map(str::to_string);
     let answer = state
-        .db(move |s| {
-            let (bank, settings) = s.bank_for(&caller, BankAction::Curate, &bank)?;
-            content_entries(s, &bank, id)?;
-            let content = s.records().write(|r| {
-                let content = r.update_content(&bank, id, until, note.as_deref())?;
-                r.audit(&[audit_row(
-                    &caller.0,
-                    "content.update",
-                    Some(&bank),
-                    Some(id.to_string()),
-                    json!({"disable_until_ts": until, "note": note}),
-                )])?;
-                Ok(content)
-            })?;
+        .op(move |ops| {
+            let (bank, settings, content) =
+                ops.update_content(&caller, &bank, id, until, note.as_deref())?;
             let metadata = content
                 .metadata
                 .as_deref()
@@ -875,7 +804,7 @@ pub async fn update_content(
                 .map_err(ApiError::internal)?;
             Ok(ContentUpdated {
                 id,
-                bank: HmaBank::new(&caller.bank_label(&bank), &settings),
+                bank: HmaBank::new(&ops.bank_label(&caller, &bank), &settings),
                 disable_until_ts: content.disable_until,
                 collab_metadata: Map::new(),
                 original_media_uri: None,
@@ -900,29 +829,10 @@ pub async fn delete_content(
     caller: Caller,
     Path((bank, id)): Path<(String, u64)>,
 ) -> ApiResult<Json<Deleted>> {
-    caller.may(BankAction::Curate)?;
+    let caller = caller.op();
+    state.ops.may(&caller, BankAction::Curate)?;
     let deleted = state
-        .db(move |s| {
-            let (bank, _) = s.bank_for(&caller, BankAction::Curate, &bank)?;
-            let entries = match content_entries(s, &bank, id) {
-                Ok(entries) => entries,
-                Err(e) if e.status == StatusCode::NOT_FOUND => return Ok(0),
-                Err(e) => return Err(e),
-            };
-            s.records().write(|r| {
-                for e in &entries {
-                    r.revoke(&bank, &EntryRef::Id(e.id), "deleted through the API")?;
-                }
-                r.audit(&[audit_row(
-                    &caller.0,
-                    "content.delete",
-                    Some(&bank),
-                    Some(id.to_string()),
-                    json!({}),
-                )])
-            })?;
-            Ok(1)
-        })
+        .op(move |ops| Ok(u8::from(ops.delete_content(&caller, &bank, id)?)))
         .await?;
     Ok(Json(Deleted { deleted }))
 }

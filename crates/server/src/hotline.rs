@@ -13,11 +13,10 @@ use hashwatch_access::HotlineAction;
 use hashwatch_feed::pull::{DEFAULT_PAGE, MAX_PAGE};
 use hashwatch_feed::{AssessmentsPage, ASSESSMENTS_CONTEXT};
 use hashwatch_hotline::canonical_url;
-use hashwatch_hotline::case::{bankable_hash, REPORTER};
-use hashwatch_model::{Case, NewAudit, NewEntry, NewReport, Verdict};
-use hashwatch_store::hotline;
+use hashwatch_model::{Case, NewReport, Verdict};
+use hashwatch_operations::hotline::{AppealDecision, HotlineReport};
+use hashwatch_operations::{Caller as OpCaller, Way};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
@@ -26,7 +25,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::public::{public_body, PublicClient};
 use crate::request::json_body;
 use crate::signals;
-use crate::state::{audit_row, system_audit, AppState, BankFilter};
+use crate::state::{AppState, BankFilter};
 
 /// A case as the hotline's staff see it (never the reporters' contacts).
 #[derive(Serialize, ToSchema)]
@@ -285,7 +284,7 @@ pub async fn take_report(
         .map(|h| {
             let signal = signals::parse(&h.signal_type, &h.value)?;
             Ok((
-                signal.signal_type.name(),
+                signal.signal_type,
                 signal.signal_type.format_value(&signal.value),
             ))
         })
@@ -294,41 +293,20 @@ pub async fn take_report(
         .as_ref()
         .map_or_else(|| "public".to_string(), |k| format!("partner:{}", k.name));
     let partner = caller.is_some();
-    let report = NewReport {
-        url: url.url,
-        url_sha256: url.sha256,
-        host: url.host,
-        source,
-        description: body.description,
-        contact: body.contact,
+    let new = HotlineReport {
+        report: NewReport {
+            url: url.url,
+            url_sha256: url.sha256,
+            host: url.host,
+            source,
+            description: body.description,
+            contact: body.contact,
+        },
+        hashes,
     };
+    let partner_caller = caller.map(|k| OpCaller::key(k, Way::Api));
     let intake = state
-        .db(move |s| {
-            Ok(s.records().write(|r| {
-                let intake = r.hotline().report(&report)?;
-                for (signal_type, value) in &hashes {
-                    r.hotline()
-                        .attach_hash(intake.case.id, signal_type, value, REPORTER)?;
-                }
-                let detail = json!({
-                    "report": intake.report_id,
-                    "duplicate": intake.duplicate,
-                    "source": report.source,
-                    "hashes": hashes.len(),
-                });
-                // A report is the hotline's record, whoever sent it.
-                r.audit(&[NewAudit {
-                    tenant: s.policy.hotline_tenant.clone(),
-                    key_id: caller.as_ref().map(|k| k.id),
-                    actor: caller.as_ref().map_or("public".into(), |k| k.name.clone()),
-                    action: "hotline.report".into(),
-                    bank: None,
-                    target: Some(format!("case:{}", intake.case.id)),
-                    detail: Some(detail.to_string()),
-                }])?;
-                Ok(intake)
-            })?)
-        })
+        .op(move |ops| Ok(ops.take_report(partner_caller.as_ref(), &new)?))
         .await?;
     let answer = ReportTaken {
         report_id: intake.report_id,
@@ -349,11 +327,8 @@ pub async fn take_report(
     responses((status = 200, description = "success", body = Queue), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn queue(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Queue>> {
-    caller.hotline(HotlineAction::Assess)?;
-    let supervisor = caller.supervises();
-    let cases = state
-        .db(move |s| Ok(hotline(s.store.as_ref()).queue(caller.0.id, supervisor, 100)?))
-        .await?;
+    let caller = caller.op();
+    let cases = state.op(move |ops| Ok(ops.queue(&caller, 100)?)).await?;
     Ok(Json(Queue {
         cases: cases.iter().map(CaseView::from).collect(),
     }))
@@ -372,12 +347,9 @@ pub async fn case(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<CaseWithHashes>> {
-    caller.hotline(HotlineAction::Assess)?;
+    let caller = caller.op();
     let (case, hashes) = state
-        .db(move |s| {
-            let h = hotline(s.store.as_ref());
-            Ok((h.case(id)?, h.hashes(id)?))
-        })
+        .op(move |ops| Ok(ops.case_with_hashes(&caller, id)?))
         .await?;
     Ok(Json(CaseWithHashes {
         case: CaseView::from(&case),
@@ -418,7 +390,7 @@ pub async fn assess(
 ) -> ApiResult<Json<Assessed>> {
     caller.hotline(HotlineAction::Assess)?;
     let body: AssessBody = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
-    assess_case(&state, caller, id, &body.verdict, body.category)
+    assess_case(&state, caller.op(), id, &body.verdict, body.category)
         .await
         .map(Json)
 }
@@ -428,13 +400,11 @@ pub async fn assess(
 /// it lists. The JSON route and the web interface both call this.
 pub async fn assess_case(
     state: &AppState,
-    caller: Caller,
+    caller: OpCaller,
     id: i64,
     verdict: &str,
     category: Option<String>,
 ) -> ApiResult<Assessed> {
-    caller.hotline(HotlineAction::Assess)?;
-    let category = category.filter(|c| !c.trim().is_empty());
     let verdict = Verdict::parse(verdict).ok_or_else(|| {
         ApiError::bad_request(
             "bad_verdict",
@@ -443,32 +413,7 @@ pub async fn assess_case(
     })?;
     let four_eyes = state.config.four_eyes;
     let (case, listed) = state
-        .db(move |s| {
-            let key = &caller.0;
-            Ok(s.records().write(|r| {
-                let (case, listed) = r.hotline().assess(
-                    id,
-                    key.id,
-                    caller.supervises(),
-                    verdict,
-                    category.as_deref(),
-                    four_eyes,
-                )?;
-                let target = Some(format!("case:{id}"));
-                let mut rows = vec![audit_row(
-                    key,
-                    "hotline.assess",
-                    None,
-                    target.clone(),
-                    json!({"verdict": verdict.name(), "category": category, "state": case.state.name()}),
-                )];
-                if listed {
-                    rows.push(audit_row(key, "blocklist.add", None, target, json!({})));
-                }
-                r.audit(&rows)?;
-                Ok((case, listed))
-            })?)
-        })
+        .op(move |ops| Ok(ops.assess(&caller, id, verdict, category.as_deref(), four_eyes)?))
         .await?;
     if listed {
         // The first notice goes now, not at the next round.
@@ -533,23 +478,13 @@ pub async fn attach_hashes(
         }
     }
     let count = parsed.len();
+    let hashes: Vec<_> = parsed
+        .into_iter()
+        .map(|s| (s.signal_type, s.value))
+        .collect();
+    let caller = caller.op();
     state
-        .db(move |s| {
-            Ok(s.records().write(|r| {
-                let h = r.hotline();
-                for signal in &parsed {
-                    let value = signal.signal_type.format_value(&signal.value);
-                    h.attach_hash(id, signal.signal_type.name(), &value, &caller.0.name)?;
-                }
-                r.audit(&[audit_row(
-                    &caller.0,
-                    "hotline.hashes",
-                    None,
-                    Some(format!("case:{id}")),
-                    json!({ "hashes": count }),
-                )])
-            })?)
-        })
+        .op(move |ops| Ok(ops.attach_hashes(&caller, id, &hashes)?))
         .await?;
     Ok(Json(Attached {
         attached: count,
@@ -581,48 +516,9 @@ pub async fn hashes_to_bank(
 ) -> ApiResult<Json<AddedToBank>> {
     caller.hotline(HotlineAction::Supervise)?;
     let body: ToBankBody = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
+    let caller = caller.op();
     let summary = state
-        .db(move |s| {
-            let h = hotline(s.store.as_ref());
-            let case = h.case(id)?;
-            if !hashwatch_hotline::case::bankable(case.verdict.as_deref()) {
-                return Err(ApiError::bad_request(
-                    "not_confirmed",
-                    format!("case {id} is not confirmed illegal"),
-                ));
-            }
-            let (bank, _) = s.hotline_bank(&caller, &body.bank)?;
-            let mut entries = Vec::new();
-            for hash in h.hashes(id)? {
-                if !bankable_hash(&hash.added_by) {
-                    continue;
-                }
-                let signal = signals::parse(&hash.signal_type, &hash.value)?;
-                entries.push(NewEntry {
-                    category: case.category.clone(),
-                    source: Some(format!("hotline case {id}")),
-                    ..NewEntry::new(signal.signal_type, signal.value)
-                });
-            }
-            if entries.is_empty() {
-                return Err(ApiError::bad_request(
-                    "no_hashes",
-                    "the case has no hashes the hotline's staff attached (a reporter's are not banked)",
-                ));
-            }
-            let origin = format!("hotline:{id}");
-            Ok(s.records().write(|r| {
-                let summary = r.import(&bank, &entries, Some(&origin))?;
-                r.audit(&[audit_row(
-                    &caller.0,
-                    "hotline.to_bank",
-                    Some(&bank),
-                    Some(format!("case:{id}")),
-                    json!({"added": summary.added}),
-                )])?;
-                Ok(summary)
-            })?)
-        })
+        .op(move |ops| Ok(ops.hashes_to_bank(&caller, id, &body.bank)?))
         .await?;
     Ok(Json(AddedToBank {
         added: summary.added,
@@ -656,18 +552,7 @@ pub async fn appeal(
     let partner = caller.is_some();
     let url = canonical_url(&body.url).map_err(|m| ApiError::bad_request("bad_url", m))?;
     let appeal = state
-        .db(move |s| {
-            Ok(s.records().write(|r| {
-                let appeal = r.hotline().appeal(&url.url, &body.reason)?;
-                r.audit(&[system_audit(
-                    s,
-                    "hotline.appeal",
-                    format!("case:{}", appeal.case_id),
-                    json!({"appeal": appeal.id}),
-                )])?;
-                Ok(appeal)
-            })?)
-        })
+        .op(move |ops| Ok(ops.appeal(&url.url, &body.reason)?))
         .await;
     match appeal {
         Ok(appeal) if partner => Ok((
@@ -698,10 +583,8 @@ pub async fn appeal(
     responses((status = 200, description = "success", body = Appeals), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn appeals(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Appeals>> {
-    caller.hotline(HotlineAction::Supervise)?;
-    let list = state
-        .db(|s| Ok(hotline(s.store.as_ref()).appeals()?))
-        .await?;
+    let caller = caller.op();
+    let list = state.op(move |ops| Ok(ops.appeals(&caller)?)).await?;
     Ok(Json(Appeals {
         appeals: list
             .into_iter()
@@ -741,7 +624,7 @@ pub async fn decide_appeal(
 ) -> ApiResult<Json<AppealDecided>> {
     caller.hotline(HotlineAction::Supervise)?;
     let body: DecisionBody = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
-    decide_appeal_as(&state, caller, id, &body.decision)
+    decide_appeal_as(&state, caller.op(), id, &body.decision)
         .await
         .map(Json)
 }
@@ -750,48 +633,18 @@ pub async fn decide_appeal(
 /// `rejected`) with its audit rows in one transaction.
 pub async fn decide_appeal_as(
     state: &AppState,
-    caller: Caller,
+    caller: OpCaller,
     id: i64,
     decision: &str,
 ) -> ApiResult<AppealDecided> {
-    caller.hotline(HotlineAction::Supervise)?;
-    let upheld = match decision {
-        "upheld" => true,
-        "rejected" => false,
-        _ => {
-            return Err(ApiError::bad_request(
-                "bad_decision",
-                "decision must be upheld or rejected",
-            ))
-        }
+    let Some(decision) = AppealDecision::parse(decision) else {
+        return Err(ApiError::bad_request(
+            "bad_decision",
+            "decision must be upheld or rejected",
+        ));
     };
     let appeal = state
-        .db(move |s| {
-            Ok(s.records().write(|r| {
-                let (appeal, delisted) = r.hotline().decide_appeal(id, upheld, &caller.0.name)?;
-                let target = Some(format!("case:{}", appeal.case_id));
-                let mut rows = vec![audit_row(
-                    &caller.0,
-                    "hotline.appeal_decided",
-                    None,
-                    target.clone(),
-                    json!({"appeal": id, "decision": appeal.state}),
-                )];
-                // Only a URL still listed comes off the list (one removed
-                // meanwhile is off already).
-                if delisted {
-                    rows.push(audit_row(
-                        &caller.0,
-                        "blocklist.remove",
-                        None,
-                        target,
-                        json!({"why": "appeal upheld"}),
-                    ));
-                }
-                r.audit(&rows)?;
-                Ok(appeal)
-            })?)
-        })
+        .op(move |ops| Ok(ops.decide_appeal(&caller, id, decision)?))
         .await?;
     Ok(AppealDecided {
         id: appeal.id,
@@ -812,24 +665,9 @@ pub async fn delete_contact(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    caller.hotline(HotlineAction::Supervise)?;
+    let caller = caller.op();
     state
-        .db(move |s| {
-            Ok(s.records().write(|r| {
-                if !r.hotline().delete_contact(id)? {
-                    return Err(hashwatch_store::Error::not_found(format!(
-                        "report {id} with a contact"
-                    )));
-                }
-                r.audit(&[audit_row(
-                    &caller.0,
-                    "hotline.contact_deleted",
-                    None,
-                    Some(format!("report:{id}")),
-                    json!({}),
-                )])
-            })?)
-        })
+        .op(move |ops| Ok(ops.delete_contact(&caller, id)?))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -843,15 +681,15 @@ pub async fn delete_contact(
     responses((status = 200, description = "success", body = RemovalStats), (status = "default", description = "an error", body = crate::openapi::ErrorBody))
 )]
 pub async fn stats(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<RemovalStats>> {
-    removal_stats(&state, &caller).await.map(Json)
+    removal_stats(&state, caller.op()).await.map(Json)
 }
 
 /// Time from first notice to removal by provider and by jurisdiction.
-pub async fn removal_stats(state: &AppState, caller: &Caller) -> ApiResult<RemovalStats> {
-    caller.hotline(HotlineAction::Assess)?;
-    let removals = state
-        .db(|s| Ok(hotline(s.store.as_ref()).removals()?))
-        .await?;
+pub async fn removal_stats(
+    state: &AppState,
+    caller: hashwatch_operations::Caller,
+) -> ApiResult<RemovalStats> {
+    let removals = state.op(move |ops| Ok(ops.removals(&caller)?)).await?;
     let times = hashwatch_hotline::removal_times(&removals);
     Ok(RemovalStats {
         by_provider: times.by_provider.into_iter().map(Into::into).collect(),
@@ -874,11 +712,11 @@ pub async fn shared_feed(
     caller: Caller,
     Query(query): Query<PageQuery>,
 ) -> ApiResult<Response> {
-    caller.shared_assessments()?;
+    let caller = caller.op();
     let since = query.since.unwrap_or(0);
     let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
     let (head, events) = state
-        .db(move |s| Ok(hotline(s.store.as_ref()).shared_since(since, limit)?))
+        .op(move |ops| Ok(ops.shared_assessments(&caller, since, limit)?))
         .await?;
     let page = AssessmentsPage::new(since, head, &events, hashwatch_model::unix_now());
     let body = serde_json::to_string(&page)

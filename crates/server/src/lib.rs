@@ -273,9 +273,8 @@ pub fn state(
     );
     let policy = Arc::new(config.access.clone());
     let public_concurrency = config.public_concurrency.max(1);
-    let ops = hashwatch_operations::Operations::new(store.clone(), policy.clone());
+    let ops = hashwatch_operations::Operations::new(store, policy.clone());
     let inner = Inner {
-        store,
         ops,
         config,
         view: hashwatch_matcher::live::LiveView::new(),

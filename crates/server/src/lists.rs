@@ -247,36 +247,34 @@ pub async fn export_list(
         }
     };
     // Who may read the bank is settled before the first byte goes out.
-    let bank = state
-        .db(move |s| {
-            s.bank_for(&caller, BankAction::Read, &bank)
-                .map(|(name, _)| name)
-        })
+    let caller = caller.op();
+    let given = bank.clone();
+    let asker = caller.clone();
+    state
+        .op(move |ops| Ok(ops.bank_for(&asker, BankAction::Read, &given)?))
         .await?;
     // The export is written as it is read and sent as it is written: a
     // TSV export never holds the bank in memory (the item formats group
     // entries, so they read the bank first), and a client that goes away
     // stops it.
     let (sender, receiver) = tokio::sync::mpsc::channel(8);
-    let s = state.clone();
+    let ops = state.ops.clone();
     tokio::task::spawn_blocking(move || {
         let mut out = ChunkWriter::new(sender);
         let written = match format {
             ExportFormat::Tsv => {
                 let mut result = hashwatch_exchange::write_export_header(&mut out);
-                s.store
-                    .entries(&bank, false, &mut |e| {
-                        if result.is_ok() {
-                            result = hashwatch_exchange::write_export_row(&mut out, &e);
-                        }
-                    })
-                    .map_err(std::io::Error::other)
-                    .and(result)
+                ops.entries(&caller, &bank, false, &mut |e| {
+                    if result.is_ok() {
+                        result = hashwatch_exchange::write_export_row(&mut out, &e);
+                    }
+                })
+                .map_err(std::io::Error::other)
+                .and(result)
             }
             _ => {
                 let mut entries = Vec::new();
-                s.store
-                    .entries(&bank, false, &mut |e| entries.push(e))
+                ops.entries(&caller, &bank, false, &mut |e| entries.push(e))
                     .map_err(std::io::Error::other)
                     .and_then(|()| hashwatch_exchange::write_list(&mut out, format, &entries))
             }

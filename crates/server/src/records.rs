@@ -2,7 +2,6 @@
 
 use axum::extract::{Query, State};
 use axum::Json;
-use hashwatch_access::BankAction;
 use hashwatch_model::RecordQuery;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -24,13 +23,12 @@ pub struct RecordParams {
 }
 
 impl RecordParams {
-    /// The caller's tenant's records (bank names as the caller gives them).
-    fn query(&self, caller: &Caller) -> RecordQuery {
+    /// The records asked for (the operations keep a key to its tenant).
+    fn query(self) -> RecordQuery {
         RecordQuery {
-            tenant: Some(caller.0.tenant.clone()),
             from: self.from,
             to: self.to,
-            bank: self.bank.as_deref().map(|b| caller.bank_name(b)),
+            bank: self.bank,
             after: self.after,
             limit: self.limit,
             ..RecordQuery::default()
@@ -91,9 +89,8 @@ pub async fn audit(
     caller: Caller,
     Query(params): Query<RecordParams>,
 ) -> ApiResult<Json<AuditLog>> {
-    caller.may(BankAction::Administer)?;
     let events = state
-        .db(move |s| Ok(s.records().audit_events(&params.query(&caller))?))
+        .op(move |ops| Ok(ops.audit_log(&caller.op(), params.query())?))
         .await?;
     Ok(Json(AuditLog {
         events: events
@@ -129,9 +126,8 @@ pub async fn matches(
     caller: Caller,
     Query(params): Query<RecordParams>,
 ) -> ApiResult<Json<MatchRecords>> {
-    caller.may(BankAction::Administer)?;
     let found = state
-        .db(move |s| Ok(s.records().matches(&params.query(&caller))?))
+        .op(move |ops| Ok(ops.match_records(&caller.op(), params.query())?))
         .await?;
     Ok(Json(MatchRecords {
         matches: found

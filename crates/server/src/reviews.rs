@@ -5,16 +5,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use hashwatch_access::BankAction;
-use hashwatch_model::{BankKind, NewEntry};
+use hashwatch_operations::reviews::ReviewDecision;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::request::json_body;
-use crate::signals;
-use crate::state::{audit_row, AppState};
+use crate::state::AppState;
 
 /// A match waiting for (or given) a person's decision.
 #[derive(Serialize, ToSchema)]
@@ -79,12 +77,9 @@ pub async fn list_reviews(
     caller: Caller,
     Query(params): Query<ReviewParams>,
 ) -> ApiResult<Json<Reviews>> {
-    caller.may(BankAction::Curate)?;
+    let caller = caller.op();
     let reviews = state
-        .db(move |s| {
-            Ok(s.records()
-                .reviews(&caller.0.tenant, params.state.as_deref())?)
-        })
+        .op(move |ops| Ok(ops.reviews(&caller, params.state.as_deref())?))
         .await?;
     Ok(Json(Reviews {
         reviews: reviews.iter().map(ReviewView::from).collect(),
@@ -118,87 +113,31 @@ pub async fn decide_review(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<ReviewView>> {
-    caller.may(BankAction::Curate)?;
+    let caller = caller.op();
+    state.ops.may(&caller, BankAction::Curate)?;
     let body: Decision = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
     decide(&state, caller, id, body)
         .await
         .map(|review| Json(ReviewView::from(&review)))
 }
 
-/// Decides review `id` and all it sets off (re-enabling flooded content,
-/// the query's hash into a negative bank) with its audit row, in one
-/// transaction. The JSON route and the web interface both call this.
+/// Decides review `id` through the operations: the JSON route and the web
+/// interface both call this.
 pub async fn decide(
     state: &AppState,
-    caller: Caller,
+    caller: hashwatch_operations::Caller,
     id: i64,
     body: Decision,
 ) -> ApiResult<hashwatch_model::Review> {
-    caller.may(BankAction::Curate)?;
-    let body = Decision {
-        negative_bank: body.negative_bank.filter(|b| !b.trim().is_empty()),
-        ..body
+    let Some(decision) = ReviewDecision::parse(&body.decision) else {
+        return Err(ApiError::bad_request(
+            "bad_decision",
+            "decision must be confirm or reject",
+        ));
     };
-    let decided = match body.decision.as_str() {
-        "confirm" => "confirmed",
-        "reject" => "rejected",
-        _ => {
-            return Err(ApiError::bad_request(
-                "bad_decision",
-                "decision must be confirm or reject",
-            ))
-        }
-    };
-    let review = state
-        .db(move |s| {
-            let negative_bank = match &body.negative_bank {
-                Some(given) => {
-                    let (negative, _) = s.bank_for(&caller, BankAction::Curate, given)?;
-                    if s.store.bank(&negative)?.kind != BankKind::Negative {
-                        return Err(ApiError::bad_request(
-                            "not_negative",
-                            format!("bank {given:?} is not a negative bank"),
-                        ));
-                    }
-                    Some(negative)
-                }
-                None => None,
-            };
-            // The decision and all it sets off commit together, or none of it.
-            let review = s.records().write(|r| {
-                let review = r.decide_review(&caller.0.tenant, id, decided, &caller.0.name)?;
-                let record = &review.record;
-                if review.reason == "flood" && decided == "confirmed" {
-                    r.update_content(&record.bank, record.content_id, Some(1), None)?;
-                }
-                if let (Some(negative), "rejected") = (&negative_bank, decided) {
-                    let signal =
-                        signals::parse(&record.signal_type, &record.query).map_err(|e| {
-                            hashwatch_store::Error::backend(format!(
-                                "review {id} holds a signal that does not decode: {}",
-                                e.message
-                            ))
-                        })?;
-                    r.import(
-                        negative,
-                        &[NewEntry {
-                            source: Some(format!("review {id}")),
-                            ..NewEntry::new(signal.signal_type, signal.value)
-                        }],
-                        Some(&format!("api:{}", caller.0.name)),
-                    )?;
-                }
-                r.audit(&[audit_row(
-                    &caller.0,
-                    &format!("review.{}", body.decision),
-                    Some(&record.bank),
-                    Some(record.content_id.to_string()),
-                    json!({"review": id, "negative_bank": negative_bank}),
-                )])?;
-                Ok(review)
-            })?;
-            Ok(review)
+    state
+        .op(move |ops| {
+            Ok(ops.decide_review(&caller, id, decision, body.negative_bank.as_deref())?)
         })
-        .await?;
-    Ok(review)
+        .await
 }

@@ -7,16 +7,17 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use hashwatch_access::secrets::Purpose;
 use hashwatch_access::BankAction;
-use hashwatch_model::{BankKind, Webhook};
+use hashwatch_model::{BankKind, BankSettings};
+use hashwatch_operations::settings::{NewWebhook, SettingsChange};
+use hashwatch_operations::{Kind, OpError, OpResult};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::request::json_body;
-use crate::state::{audit_row, AppState};
-use hashwatch_operations::banks::owned_settings_in;
+use crate::state::AppState;
 
 /// A bank's settings (a webhook's secret is never shown).
 #[derive(Serialize, ToSchema)]
@@ -55,7 +56,8 @@ pub struct WebhookView {
 }
 
 impl SettingsView {
-    fn new(name: &str, kind: BankKind, s: &hashwatch_model::BankSettings) -> SettingsView {
+    /// The view of bank `name`'s settings.
+    pub fn new(name: &str, kind: BankKind, s: &hashwatch_model::BankSettings) -> SettingsView {
         SettingsView {
             name: name.to_string(),
             kind: kind.name(),
@@ -90,21 +92,11 @@ pub async fn get_settings(
     caller: Caller,
     Path(name): Path<String>,
 ) -> ApiResult<Json<SettingsView>> {
-    let answer = state
-        .db(move |s| {
-            let (name, mut settings) = s.bank_for(&caller, BankAction::Read, &name)?;
-            let bank = s.store.bank(&name)?;
-            // Where the owner's matches go and whom else it shares with
-            // are the owner's business only.
-            if !caller.owns(&settings) {
-                settings.webhook = None;
-                settings.shared_with.clear();
-                settings.shared_read.clear();
-            }
-            Ok(SettingsView::new(&name, bank.kind, &settings))
-        })
+    let caller = caller.op();
+    let (name, kind, settings) = state
+        .op(move |ops| Ok(ops.settings(&caller, &name)?))
         .await?;
-    Ok(Json(answer))
+    Ok(Json(SettingsView::new(&name, kind, &settings)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -166,116 +158,56 @@ pub async fn put_settings(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<SettingsView>> {
-    caller.may(BankAction::Administer)?;
+    let caller = caller.op();
+    state.ops.may(&caller, BankAction::Administer)?;
     let body: SettingsBody = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
-    for t in [body.threshold, body.view_threshold]
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        if t > hashwatch_matcher::MAX_THRESHOLD {
-            return Err(ApiError::bad_request(
-                "bad_threshold",
-                format!(
-                    "threshold and view_threshold must be 0-{}",
-                    hashwatch_matcher::MAX_THRESHOLD
-                ),
-            ));
-        }
-    }
-    for percent in [body.video_query_percent, body.video_compared_percent]
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        if !(0.0..=100.0).contains(&percent) {
-            return Err(ApiError::bad_request(
-                "bad_percent",
-                "video match percentages are 0-100",
-            ));
-        }
-    }
-    if let Some(Some(w)) = &body.webhook {
-        if !(w.url.starts_with("http://") || w.url.starts_with("https://")) || w.secret.len() < 16 {
-            return Err(ApiError::bad_request(
-                "bad_webhook",
-                "webhook needs an http(s) url and a secret of at least 16 characters",
-            ));
-        }
-    }
-    // Sealed before it is stored (and refused when there is no key).
-    let webhook = match &body.webhook {
-        Some(Some(w)) => Some(Some(Webhook {
-            url: w.url.clone(),
-            secret: crate::secrets::seal(&state, Purpose::Webhook, &w.secret)?,
-        })),
-        Some(None) => Some(None),
-        None => None,
+    let change = SettingsChange {
+        threshold: body.threshold,
+        video_query_percent: body.video_query_percent,
+        video_compared_percent: body.video_compared_percent,
+        webhook: body.webhook.map(|w| {
+            w.map(|w| NewWebhook {
+                url: w.url,
+                secret: w.secret,
+            })
+        }),
+        review: body.review,
+        robust: body.robust,
+        view_threshold: body.view_threshold,
+        shared_with: body.shared_with,
+        shared_read: body.shared_read,
     };
-    let answer = state
-        .db(move |s| {
-            let (name, _) = s.bank_for(&caller, BankAction::Administer, &name)?;
-            let kind = s.store.bank(&name)?.kind;
-            // Read, changed and written in one transaction: a concurrent
-            // change to the bank's other settings is not lost.
-            let answer = s.records().write(|r| {
-                let mut settings = owned_settings_in(r, &caller.0.tenant, &name)?;
-                if let Some(t) = body.threshold {
-                    settings.threshold = t;
-                }
-                if let Some(p) = body.video_query_percent {
-                    settings.video_query_percent = p;
-                }
-                if let Some(p) = body.video_compared_percent {
-                    settings.video_compared_percent = p;
-                }
-                if let Some(w) = &webhook {
-                    settings.webhook = w.clone();
-                }
-                if let Some(r) = body.review {
-                    settings.review = r;
-                }
-                if let Some(r) = body.robust {
-                    settings.robust = r;
-                }
-                if let Some(t) = body.view_threshold {
-                    settings.view_threshold = t;
-                }
-                let others = |tenants: &Vec<String>| -> Vec<String> {
-                    tenants
-                        .iter()
-                        .filter(|t| **t != caller.0.tenant)
-                        .cloned()
-                        .collect()
-                };
-                if let Some(shared) = &body.shared_with {
-                    settings.shared_with = others(shared);
-                }
-                match &body.shared_read {
-                    Some(read) => settings.shared_read = others(read),
-                    None => {
-                        let shared = settings.shared_with.clone();
-                        settings.shared_read.retain(|t| shared.contains(t));
-                    }
-                }
-                for tenant in settings.shared_read.clone() {
-                    if !settings.shared_with.contains(&tenant) {
-                        settings.shared_with.push(tenant);
-                    }
-                }
-                let answer = SettingsView::new(&name, kind, &settings);
-                r.update_bank(&name, &settings, None)?;
-                r.audit(&[audit_row(
-                    &caller.0,
-                    "bank.settings",
-                    Some(&name),
-                    None,
-                    serde_json::to_value(&answer).unwrap_or(Value::Null),
-                )])?;
-                Ok(answer)
-            })?;
-            Ok(answer)
+    change_settings(&state, caller, name, change)
+        .await
+        .map(Json)
+}
+
+/// Changes a bank's settings through the operations, sealing a webhook's
+/// secret with the server's key: the API route and the web page call this.
+pub async fn change_settings(
+    state: &AppState,
+    caller: hashwatch_operations::Caller,
+    name: String,
+    change: SettingsChange,
+) -> ApiResult<SettingsView> {
+    let sealer = state.clone();
+    let (name, kind, settings) = state
+        .op(move |ops| {
+            // Sealed before it is stored (and refused when there is no key).
+            let seal = |secret: &str| -> OpResult<String> {
+                crate::secrets::seal(&sealer, Purpose::Webhook, secret).map_err(|e| {
+                    let kind = match e.status {
+                        StatusCode::BAD_REQUEST => Kind::Invalid,
+                        _ => Kind::Internal,
+                    };
+                    OpError::new(kind, e.code, e.message)
+                })
+            };
+            let detail = |name: &str, kind: BankKind, settings: &BankSettings| {
+                serde_json::to_value(SettingsView::new(name, kind, settings)).unwrap_or(Value::Null)
+            };
+            Ok(ops.change_settings(&caller, &name, &change, &seal, &detail)?)
         })
         .await?;
-    Ok(Json(answer))
+    Ok(SettingsView::new(&name, kind, &settings))
 }

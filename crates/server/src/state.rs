@@ -1,4 +1,4 @@
-//! What every request shares: the store, the resident index with the
+//! What every request shares: the operations, the resident index with the
 //! settings it is matched under, and the service's configuration.
 
 use std::collections::HashMap;
@@ -13,8 +13,7 @@ pub use hashwatch_matcher::live::{BankFilter, Hit, View};
 use hashwatch_matcher::live::{LiveView, NotLoaded};
 use hashwatch_matcher::Query;
 use hashwatch_media::Cancel;
-use hashwatch_model::{ApiKey, BankSettings, NewAudit};
-use hashwatch_store::{records, Records, Store};
+use hashwatch_model::{ApiKey, BankSettings};
 use tokio::sync::mpsc;
 
 use crate::auth::Caller;
@@ -179,54 +178,12 @@ pub enum Event {
     },
 }
 
-/// The audit row of a caller's change, to write in the change's own
-/// transaction.
-pub fn audit_row(
-    caller: &ApiKey,
-    action: &str,
-    bank: Option<&str>,
-    target: Option<String>,
-    detail: serde_json::Value,
-) -> NewAudit {
-    NewAudit {
-        tenant: caller.tenant.clone(),
-        key_id: Some(caller.id),
-        actor: caller.name.clone(),
-        action: action.to_string(),
-        bank: bank.map(str::to_string),
-        target,
-        detail: Some(detail.to_string()),
-    }
-}
-
-/// The audit row of a change the service made on its own for the hotline
-/// (intake and the takedown worker), in the hotline's tenant's log, to
-/// write in the change's transaction.
-pub fn system_audit(
-    state: &AppState,
-    action: &str,
-    target: String,
-    detail: serde_json::Value,
-) -> NewAudit {
-    NewAudit {
-        tenant: state.policy.hotline_tenant.clone(),
-        key_id: None,
-        actor: "hotline".into(),
-        action: action.into(),
-        bank: None,
-        target: Some(target),
-        detail: Some(detail.to_string()),
-    }
-}
-
 /// Shared state.
 #[derive(Clone)]
 pub struct AppState(pub Arc<Inner>);
 
 /// Behind [`AppState`].
 pub struct Inner {
-    /// The store.
-    pub store: Arc<dyn Store + Send + Sync>,
     /// The use cases, over the same store and permission model.
     pub ops: hashwatch_operations::Operations,
     /// Settings.
@@ -283,11 +240,6 @@ impl Drop for CancelOnDrop {
 }
 
 impl AppState {
-    /// The service's records.
-    pub fn records(&self) -> Records<'_> {
-        records(self.store.as_ref())
-    }
-
     /// Runs an operation off the async threads.
     pub async fn op<T: Send + 'static>(
         &self,
@@ -295,15 +247,6 @@ impl AppState {
     ) -> ApiResult<T> {
         let ops = self.ops.clone();
         tokio::task::spawn_blocking(move || work(&ops)).await?
-    }
-
-    /// Runs blocking store work off the async threads.
-    pub async fn db<T: Send + 'static>(
-        &self,
-        work: impl FnOnce(&AppState) -> ApiResult<T> + Send + 'static,
-    ) -> ApiResult<T> {
-        let state = self.clone();
-        tokio::task::spawn_blocking(move || work(&state)).await?
     }
 
     /// Hashes an upload off the async threads, one per core at a time.
@@ -338,9 +281,9 @@ impl AppState {
     }
 
     /// Loads the index and settings from the store (blocking).
-    pub fn load(&self) -> Result<(), hashwatch_matcher::Error> {
+    pub fn load(&self) -> hashwatch_operations::OpResult<()> {
         let started = Instant::now();
-        let loaded = self.view.load(self.store.as_ref())?;
+        let loaded = self.ops.load_index(&self.view)?;
         tracing::info!(
             entries = loaded.entries,
             banks = loaded.banks,
@@ -352,8 +295,8 @@ impl AppState {
 
     /// Applies changes committed since the last sync, through any node
     /// (blocking); returns how many were applied.
-    pub fn follow(&self) -> Result<usize, hashwatch_matcher::Error> {
-        self.view.follow(self.store.as_ref())
+    pub fn follow(&self) -> hashwatch_operations::OpResult<usize> {
+        self.ops.follow_index(&self.view)
     }
 
     /// Matches a query for a caller (see [`View::lookup`]).
@@ -395,41 +338,5 @@ impl AppState {
         name: &str,
     ) -> ApiResult<BankSettings> {
         Ok(self.ops.stored_bank_for(&caller.op(), action, name)?)
-    }
-
-    /// The stored name and settings of the bank the caller calls `given`,
-    /// when the caller may put a hotline case's hashes into it.
-    pub fn hotline_bank(&self, caller: &Caller, given: &str) -> ApiResult<(String, BankSettings)> {
-        let name = caller.bank_name(given);
-        let settings = self.settings_of(&name, given)?;
-        caller.may_bank_case_hashes(given, &settings)?;
-        Ok((name, settings))
-    }
-
-    /// The banks the caller's tenant owns: records derived from a bank
-    /// (dead letters, subscriptions) are its owner's alone.
-    pub fn owned_banks(&self, caller: &Caller) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .view()
-            .settings
-            .iter()
-            .filter(|(_, s)| caller.owns(s))
-            .map(|(name, _)| name.clone())
-            .collect();
-        names.sort();
-        names
-    }
-
-    /// Errors name the bank as the caller called it.
-    fn settings_of(&self, name: &str, given: &str) -> ApiResult<BankSettings> {
-        // Read from the store, not the view: a bank made a moment ago on
-        // another node is visible before this node follows.
-        match self.records().settings_of(name) {
-            Ok(s) => Ok(s),
-            Err(e) if matches!(e.kind(), hashwatch_store::ErrorKind::NoSuchBank(_)) => {
-                Err(ApiError::no_bank(given))
-            }
-            Err(e) => Err(e.into()),
-        }
     }
 }

@@ -6,12 +6,12 @@
 
 use hashwatch_hotline::notice_text;
 use hashwatch_hotline::takedown::{self, Next, Schedule};
-use hashwatch_model::{unix_now, Case, CaseState};
-use hashwatch_store::hotline;
+use hashwatch_model::{unix_now, Case};
+use hashwatch_operations::Caller;
 use serde_json::json;
 
 use crate::error::ApiResult;
-use crate::state::{system_audit, AppState};
+use crate::state::AppState;
 
 /// One takedown round for a case: attribute it, re-check the URL, and send
 /// a notice when one is due. A failure is logged; the next round retries.
@@ -25,9 +25,9 @@ pub async fn round(state: &AppState, id: i64) {
 pub async fn takedowns(state: AppState) {
     loop {
         tokio::time::sleep(state.config.recheck_interval).await;
-        let s = state.clone();
+        let ops = state.ops.clone();
         let open =
-            tokio::task::spawn_blocking(move || hotline(s.store.as_ref()).open_takedowns()).await;
+            tokio::task::spawn_blocking(move || ops.open_takedowns(&Caller::hotline())).await;
         let Ok(Ok(cases)) = open else {
             tracing::warn!("cannot read open takedowns");
             continue;
@@ -40,7 +40,7 @@ pub async fn takedowns(state: AppState) {
 
 async fn try_round(state: &AppState, id: i64) -> ApiResult<()> {
     let case = state
-        .db(move |s| Ok(hotline(s.store.as_ref()).case(id)?))
+        .op(move |ops| Ok(ops.case(&Caller::hotline(), id)?))
         .await?;
     if !hashwatch_hotline::case::takedown_open(case.state) {
         return Ok(());
@@ -55,27 +55,8 @@ async fn try_round(state: &AppState, id: i64) -> ApiResult<()> {
     let (result, gone) = (check.describe(), check.gone());
     let confirm_after = state.config.removal_confirm_after.as_secs() as i64;
     let checked = state
-        .db(move |s| {
-            Ok(s.records().write(|r| {
-                let case = r.hotline().checked(id, &result, gone, confirm_after)?;
-                if case.state == CaseState::Removed {
-                    r.audit(&[
-                        system_audit(
-                            s,
-                            "hotline.removed",
-                            format!("case:{id}"),
-                            json!({"check": result}),
-                        ),
-                        system_audit(
-                            s,
-                            "blocklist.remove",
-                            format!("case:{id}"),
-                            json!({"why": "removed"}),
-                        ),
-                    ])?;
-                }
-                Ok(case)
-            })?)
+        .op(move |ops| {
+            Ok(ops.record_check(&Caller::hotline(), id, &result, gone, confirm_after)?)
         })
         .await?;
     if !hashwatch_hotline::case::takedown_open(checked.state) {
@@ -89,17 +70,7 @@ async fn try_round(state: &AppState, id: i64) -> ApiResult<()> {
         Next::Wait => Ok(()),
         Next::Expire => {
             state
-                .db(move |s| {
-                    Ok(s.records().write(|r| {
-                        r.hotline().expire(id)?;
-                        r.audit(&[system_audit(
-                            s,
-                            "hotline.expired",
-                            format!("case:{id}"),
-                            json!({}),
-                        )])
-                    })?)
-                })
+                .op(move |ops| Ok(ops.expire_case(&Caller::hotline(), id)?))
                 .await
         }
         Next::Notify(notice) => send_notice(state, &checked, notice).await,
@@ -115,26 +86,7 @@ async fn attribute(state: &AppState, case: Case) -> ApiResult<Case> {
     let found = takedown::attribute(&addresses, state.config.providers.as_deref());
     let id = case.id;
     state
-        .db(move |s| {
-            Ok(s.records().write(|r| {
-                let h = r.hotline();
-                h.attribute(
-                    id,
-                    &found.provider,
-                    &found.abuse,
-                    &found.jurisdiction,
-                    found.webhook.as_deref(),
-                    &found.ip,
-                )?;
-                r.audit(&[system_audit(
-                    s,
-                    "hotline.attributed",
-                    format!("case:{id}"),
-                    json!({"provider": found.provider, "jurisdiction": found.jurisdiction, "ip": found.ip}),
-                )])?;
-                h.case(id)
-            })?)
-        })
+        .op(move |ops| Ok(ops.attribute_case(&Caller::hotline(), id, &found)?))
         .await
 }
 
@@ -153,16 +105,6 @@ async fn send_notice(
     };
     let id = case.id;
     state
-        .db(move |s| {
-            Ok(s.records().write(|r| {
-                let case = r.hotline().notice_sent(id, &text, &delivery)?;
-                r.audit(&[system_audit(
-                    s,
-                    "hotline.notice",
-                    format!("case:{id}"),
-                    json!({"attempt": case.notices, "provider": case.provider, "delivery": delivery}),
-                )])
-            })?)
-        })
+        .op(move |ops| Ok(ops.record_notice(&Caller::hotline(), id, &text, &delivery)?))
         .await
 }

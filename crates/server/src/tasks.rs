@@ -8,11 +8,12 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use hashwatch_access::secrets::Purpose;
-use hashwatch_feed::Pulled;
-use hashwatch_model::{unix_now, NewAudit, NewMatch};
-use hashwatch_store::Records;
+use hashwatch_feed::{PullError, Pulled};
+use hashwatch_model::unix_now;
+use hashwatch_operations::workers::{FloodPolicy, Matched};
+use hashwatch_operations::Caller;
+use hashwatch_operations::OpResult;
 use hmac::{Hmac, Mac};
-use serde_json::json;
 use sha2::Sha256;
 use tokio::sync::mpsc;
 
@@ -102,121 +103,39 @@ pub async fn act(state: AppState, mut events: mpsc::Receiver<Event>) {
 }
 
 /// Records one batch of matches and runs each bank's actions for them, in
-/// one transaction: match records, audit rows, webhook deliveries, reviews
-/// and flood flags commit together or not at all.
-pub fn act_on(
-    state: &AppState,
-    flood: &Flood,
-    batch: Vec<Event>,
-) -> Result<(), hashwatch_store::Error> {
+/// one transaction (see [`hashwatch_operations::Operations::record_matches`]).
+pub fn act_on(state: &AppState, flood: &Flood, batch: Vec<Event>) -> OpResult<()> {
     let settings = state.view().settings.clone();
-    let mut matches = Vec::new();
-    for event in &batch {
-        let Event::Matched {
-            caller,
-            query,
-            hits,
-        } = event;
-        for h in hits {
-            // A match is a record of the bank's owner, wherever the lookup
-            // came from (the looker's tenant is in the audit detail).
-            let owner = settings
-                .get(&h.bank)
-                .map_or_else(|| caller.tenant.clone(), |s| s.tenant.clone());
-            matches.push(NewMatch {
-                tenant: owner,
-                key_id: Some(caller.id),
-                bank: h.bank.clone(),
-                content_id: h.content_id,
-                entry_id: h.entry_id,
-                signal_type: h.signal_type.name().to_string(),
-                query: query.clone(),
-                distance: h.distance,
-            });
+    let batch: Vec<Matched> = batch
+        .into_iter()
+        .map(
+            |Event::Matched {
+                 caller,
+                 query,
+                 hits,
+             }| Matched {
+                looker: caller,
+                query,
+                hits,
+            },
+        )
+        .collect();
+    let config = &state.config;
+    let policy = FloodPolicy {
+        limit: config.flood_limit,
+        window_seconds: config.flood_window.as_secs(),
+        quarantine: config.flood_quarantine,
+    };
+    let flooded = |entry: u64| {
+        let flooded = flood.count(entry, config.flood_limit, config.flood_window);
+        if flooded {
+            tracing::warn!(entry, "flood: a signal matched more than the limit");
         }
-    }
-    // A batch's match records, their audit rows, deliveries and reviews
-    // commit together: none is ever written without the others.
-    state.records().write(|records| {
-        let ids = records.record_matches(&matches)?;
-        let mut audit = Vec::with_capacity(matches.len());
-        let mut actors = Vec::new();
-        for event in &batch {
-            let Event::Matched { caller, hits, .. } = event;
-            actors.extend(std::iter::repeat_n(caller, hits.len()));
-        }
-        for ((m, id), caller) in matches.iter().zip(&ids).zip(&actors) {
-            audit.push(NewAudit {
-                tenant: m.tenant.clone(),
-                key_id: m.key_id,
-                actor: caller.name.clone(),
-                action: "match".into(),
-                bank: Some(m.bank.clone()),
-                target: Some(m.content_id.to_string()),
-                detail: Some(
-                    json!({"match": id, "entry": m.entry_id, "signal_type": m.signal_type, "query": m.query, "distance": m.distance, "looked_up_by": caller.tenant})
-                        .to_string(),
-                ),
-            });
-        }
-        records.audit(&audit)?;
-        for ((m, id), caller) in matches.iter().zip(&ids).zip(&actors) {
-            let Some(bank) = settings.get(&m.bank) else {
-                continue;
-            };
-            if let Some(hook) = &bank.webhook {
-                let body = json!({
-                    "event": "match",
-                    "match_id": id,
-                    "bank": m.bank,
-                    "bank_content_id": m.content_id,
-                    "entry_id": m.entry_id,
-                    "signal_type": m.signal_type,
-                    "signal": m.query,
-                    "distance": m.distance,
-                    "tenant": caller.tenant,
-                    "at": unix_now(),
-                });
-                records.enqueue_delivery(&m.bank, hook, &body.to_string())?;
-            }
-            if bank.review {
-                records.open_review(m, "match", &bank.tenant)?;
-            }
-            let config = &state.config;
-            if config.flood_limit > 0
-                && flood.count(m.entry_id, config.flood_limit, config.flood_window)
-            {
-                flag_flood(state, records, &bank.tenant, m)?;
-            }
-        }
-        Ok(())
-    })
-}
-
-fn flag_flood(
-    state: &AppState,
-    records: &Records<'_>,
-    tenant: &str,
-    m: &NewMatch,
-) -> Result<(), hashwatch_store::Error> {
-    tracing::warn!(bank = %m.bank, content = m.content_id, "flood: a signal matched more than the limit");
-    records.open_review(m, "flood", tenant)?;
-    let quarantine = state.config.flood_quarantine;
-    if quarantine {
-        records.update_content(&m.bank, m.content_id, Some(0), None)?;
-    }
-    records.audit(&[NewAudit {
-        tenant: tenant.to_string(),
-        key_id: None,
-        actor: "service".into(),
-        action: if quarantine { "flood.quarantine" } else { "flood.flag" }.into(),
-        bank: Some(m.bank.clone()),
-        target: Some(m.content_id.to_string()),
-        detail: Some(
-            json!({"limit": state.config.flood_limit, "window_seconds": state.config.flood_window.as_secs()})
-                .to_string(),
-        ),
-    }])
+        flooded
+    };
+    state
+        .ops
+        .record_matches(&Caller::service(), &batch, &settings, &policy, &flooded)
 }
 
 /// The `X-Hashwatch-Signature` value: `sha256=` and the hex HMAC of the body.
@@ -243,9 +162,10 @@ fn unreachable_hmac() -> Hmac<Sha256> {
 pub async fn deliver(state: AppState) {
     loop {
         tokio::time::sleep(Duration::from_millis(250)).await;
-        let s = state.clone();
+        let ops = state.ops.clone();
         let claimed =
-            tokio::task::spawn_blocking(move || s.records().claim_deliveries(32, 60)).await;
+            tokio::task::spawn_blocking(move || ops.claim_deliveries(&Caller::service(), 32, 60))
+                .await;
         let due = match claimed {
             Ok(Ok(due)) => due,
             Ok(Err(e)) => {
@@ -294,10 +214,9 @@ pub async fn deliver(state: AppState) {
                 state.metrics.webhook_failed();
                 tracing::warn!(delivery = d.id, url = %d.url, error = %e, dead = retry_at.is_none(), "webhook failed");
             }
-            let s = state.clone();
+            let ops = state.ops.clone();
             let _ = tokio::task::spawn_blocking(move || {
-                s.records()
-                    .delivery_attempted(d.id, error.as_deref(), retry_at)
+                ops.delivery_attempted(&Caller::service(), d.id, error.as_deref(), retry_at)
             })
             .await;
         }
@@ -307,37 +226,10 @@ pub async fn deliver(state: AppState) {
 /// Purges records past the retention period, except held ones; audited.
 pub async fn retain(state: AppState) {
     loop {
-        let s = state.clone();
-        let purged = tokio::task::spawn_blocking(move || {
-            let cutoff = unix_now() - s.config.retention.as_secs() as i64;
-            s.records().write(|r| {
-                let purged = r.purge(cutoff)?;
-                // Ended sessions are kept a day (for the audit's sake),
-                // then go: they are useless and hold nothing else.
-                let sessions = r.purge_sessions(unix_now() - 86_400)?;
-                let detail = json!({
-                    "sessions": sessions,
-                    "cutoff": cutoff,
-                    "audit": purged.audit,
-                    "matches": purged.matches,
-                    "reviews": purged.reviews,
-                    "deliveries": purged.deliveries,
-                    "opinions": purged.opinions,
-                    "reports": purged.reports,
-                });
-                r.audit(&[NewAudit {
-                    tenant: "*".into(),
-                    key_id: None,
-                    actor: "service".into(),
-                    action: "retention.purge".into(),
-                    bank: None,
-                    target: None,
-                    detail: Some(detail.to_string()),
-                }])?;
-                Ok(purged)
-            })
-        })
-        .await;
+        let ops = state.ops.clone();
+        let cutoff = unix_now() - state.config.retention.as_secs() as i64;
+        let purged =
+            tokio::task::spawn_blocking(move || ops.purge(&Caller::service(), cutoff)).await;
         match purged {
             Ok(Ok(p)) => tracing::info!(
                 audit = p.audit,
@@ -358,11 +250,9 @@ pub async fn subscriptions(state: AppState) {
     let client = hashwatch_outbound::feed_client(state.guard.clone());
     loop {
         tokio::time::sleep(state.config.feed_interval).await;
-        let s = state.clone();
-        let listed = tokio::task::spawn_blocking(move || {
-            hashwatch_store::feeds(s.store.as_ref()).subscriptions()
-        })
-        .await;
+        let ops = state.ops.clone();
+        let listed =
+            tokio::task::spawn_blocking(move || ops.subscriptions(&Caller::service())).await;
         let Ok(Ok(subscriptions)) = listed else {
             tracing::warn!("cannot read feed subscriptions");
             continue;
@@ -374,31 +264,32 @@ pub async fn subscriptions(state: AppState) {
                     Ok(key) => sub.api_key = Some(key),
                     Err(e) => {
                         tracing::error!(url = %sub.url, error = %e, "cannot open a subscription's API key");
-                        let store = state.store.clone();
+                        let ops = state.ops.clone();
                         let note = format!("not pulled: {e}");
                         let _ = tokio::task::spawn_blocking(move || {
-                            use hashwatch_feed::pull::Subscriber;
-                            hashwatch_store::feeds(store.as_ref()).pull_failed(sub.id, &note)
+                            ops.pull_failed(&Caller::service(), &sub, &note)
                         })
                         .await;
                         continue;
                     }
                 }
             }
-            let (store, client) = (state.store.clone(), client.clone());
+            let (ops, client) = (state.ops.clone(), client.clone());
             let runtime = tokio::runtime::Handle::current();
             let stopping = state.stopping.clone();
             let (url, kind) = (sub.url.clone(), sub.kind.clone());
             let pulled = tokio::task::spawn_blocking(move || {
                 let transport =
                     hashwatch_outbound::FeedTransport::new(client, runtime).stopping(stopping);
-                hashwatch_feed::pull(
+                ops.pull(
+                    &Caller::service(),
                     &transport,
-                    &hashwatch_store::feeds(store.as_ref()),
                     &sub,
                     hashwatch_feed::pull::DEFAULT_PAGE,
                     &mut |_| {},
                 )
+                .map_err(|e| PullError::Refused(e.to_string()))
+                .and_then(|pulled| pulled)
             })
             .await;
             match pulled {
@@ -422,11 +313,8 @@ pub async fn subscriptions(state: AppState) {
 /// `--feed-max-lag`: a publisher gone quiet, or someone replaying its
 /// old pages, both stop revocations from arriving.
 async fn alert_stale(state: &AppState, ids: Vec<i64>) {
-    let s = state.clone();
-    let listed = tokio::task::spawn_blocking(move || {
-        hashwatch_store::feeds(s.store.as_ref()).subscriptions()
-    })
-    .await;
+    let ops = state.ops.clone();
+    let listed = tokio::task::spawn_blocking(move || ops.subscriptions(&Caller::service())).await;
     let Ok(Ok(subscriptions)) = listed else {
         return;
     };

@@ -341,6 +341,18 @@ impl Feeds<'_> {
         Ok(applied)
     }
 
+    /// Applies a verified page of a partner hotline's shared assessments
+    /// (events after `from - 1`) and moves the checkpoint, in one
+    /// transaction: the URLs taken in and the new checkpoint.
+    pub fn apply_shared(
+        &self,
+        subscription: i64,
+        from: i64,
+        events: &[hashwatch_model::SharedAssessment],
+    ) -> Result<(u64, i64), Error> {
+        crate::hotline(self.sql).apply_shared(subscription, from, events)
+    }
+
     /// Whether `bank` has (or had) an entry with this signal.
     pub fn knows(&self, bank: &str, signal_type: SignalType, value: &[u8]) -> Result<bool, Error> {
         let mut found = false;
@@ -635,8 +647,7 @@ impl hashwatch_feed::Subscriber for Feeds<'_> {
         from: i64,
         events: &[hashwatch_model::SharedAssessment],
     ) -> Result<(u64, i64), String> {
-        crate::hotline(self.sql)
-            .apply_shared(subscription, from, events)
+        self.apply_shared(subscription, from, events)
             .map_err(|e| e.to_string())
     }
 

@@ -12,8 +12,8 @@ use crate::error::{Error, ErrorKind};
 use crate::sql::{self, Param, Row, Sql, SqlTx};
 use hashwatch_hotline::case::{self as rules, Assessed, Assessment, Refused};
 use hashwatch_model::{
-    unix_now, Appeal, BlockChange, Case, CaseHash, CaseState, Intake, NewReport, SharedAssessment,
-    Verdict,
+    unix_now, Appeal, BlockChange, Case, CaseFilter, CaseHash, CaseOverview, CaseReport, CaseState,
+    Intake, NewReport, SharedAssessment, Verdict,
 };
 
 const CASE_COLUMNS: &str = "id, url, url_sha256, host, state, verdict, category, first_assessor,
@@ -51,45 +51,6 @@ fn case_from(r: &Row) -> Result<Case, Error> {
         created_at: r.req_int(22)?,
         gone_since: r.int(23)?,
     })
-}
-
-/// Which cases the triage view lists (see [`Hotline::triage`]).
-#[derive(Debug, Clone, Default)]
-pub struct CaseFilter {
-    /// Cases in this state instead of the caller's queue.
-    pub state: Option<CaseState>,
-    /// Only this category.
-    pub category: Option<String>,
-    /// Only this hosting provider.
-    pub provider: Option<String>,
-    /// Only this jurisdiction.
-    pub jurisdiction: Option<String>,
-}
-
-/// Counts and filter values for the triage view.
-#[derive(Debug, Clone, Default)]
-pub struct CaseOverview {
-    /// (state, cases in it).
-    pub by_state: Vec<(String, i64)>,
-    /// Categories given in assessments.
-    pub categories: Vec<String>,
-    /// Hosting providers attributed.
-    pub providers: Vec<String>,
-    /// Jurisdictions attributed.
-    pub jurisdictions: Vec<String>,
-}
-
-/// A report that named a case.
-#[derive(Debug, Clone)]
-pub struct CaseReport {
-    /// Id.
-    pub id: i64,
-    /// Unix time.
-    pub at: i64,
-    /// `public` or `partner:<key name>`.
-    pub source: String,
-    /// What the reporter wrote.
-    pub description: Option<String>,
 }
 
 /// The hotline's records in any store.

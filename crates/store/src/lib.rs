@@ -46,10 +46,11 @@ mod sqlite;
 
 pub use crate::error::{Error, ErrorClass, ErrorKind};
 pub use crate::feed::{feeds, Feeds};
-pub use crate::hotline::{hotline, CaseFilter, CaseOverview, CaseReport, Hotline};
+pub use crate::hotline::{hotline, Hotline};
 pub use crate::postgres::PostgresStore;
 pub use crate::records::{Records, SecretColumn, StoredSecret};
 pub use hashwatch_model::audit;
+pub use hashwatch_model::{CaseFilter, CaseOverview, CaseReport};
 // The vocabulary, re-exported so that code written against the store keeps
 // its paths; new code names `hashwatch_model`.
 pub use crate::sqlite::SqliteStore;

@@ -2,7 +2,8 @@
 //! PostgreSQL database: transitions that the store persists for the
 //! hotline's rules.
 
-use hashwatch_store::{hotline, CaseState, NewReport, SqliteStore, Store, Verdict};
+use hashwatch_model::unix_now;
+use hashwatch_store::{hotline, records, CaseState, NewReport, SqliteStore, Store, Verdict};
 use hashwatch_testdata::TestPostgres;
 
 /// A listed case: reported, assessed illegal by an analyst and confirmed
@@ -78,4 +79,32 @@ fn an_appeal_upheld_after_removal_keeps_the_removal_postgres() {
     let db = TestPostgres::new();
     let store = hashwatch_store::PostgresStore::connect(&db.url).expect("connects");
     an_appeal_upheld_after_removal_keeps_the_removal(&store);
+}
+
+/// Retention purges the reports of closed cases, an expired takedown's
+/// among them, and keeps those of cases still being worked.
+fn reports_of_closed_cases_are_purged(store: &dyn Store) {
+    let cases = hotline(store);
+    let expired = listed_case(store, "https://files.example.net/expired.jpg");
+    cases.expire(expired).expect("expires");
+    assert_eq!(cases.case(expired).expect("case").state, CaseState::Expired);
+    let open = listed_case(store, "https://files.example.net/open.jpg");
+    let purged = records(store).purge(unix_now() + 10).expect("purges");
+    assert_eq!(purged.reports, 1, "{purged:?}");
+    assert!(cases.reports_of(expired).expect("reports").is_empty());
+    assert_eq!(cases.reports_of(open).expect("reports").len(), 1);
+}
+
+#[test]
+fn reports_of_closed_cases_are_purged_sqlite() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(&dir.path().join("h.db")).expect("opens");
+    reports_of_closed_cases_are_purged(&store);
+}
+
+#[test]
+fn reports_of_closed_cases_are_purged_postgres() {
+    let db = TestPostgres::new();
+    let store = hashwatch_store::PostgresStore::connect(&db.url).expect("connects");
+    reports_of_closed_cases_are_purged(&store);
 }

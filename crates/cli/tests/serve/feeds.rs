@@ -296,6 +296,42 @@ fn feeds_between(publisher_db: Db, subscriber_db: Db) {
         "never shown"
     );
 
+    // Every change to the subscriber's banks is audited under whoever made
+    // it: the command line made the banks, subscribed and pulled; the
+    // service pulled the tombstones.
+    let (_, events) = api.get("/audit?limit=1000");
+    let rows = |action: &str, actor: &str| -> Vec<Value> {
+        events["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .filter(|e| e["action"] == action && e["actor"] == actor)
+            .cloned()
+            .collect()
+    };
+    let made: Vec<&str> = rows("bank.create", "cli")
+        .iter()
+        .filter_map(|e| e["bank"].as_str())
+        .map(|b| if b == "mirror" { "mirror" } else { "other" })
+        .collect();
+    assert_eq!(made, ["mirror", "other"], "{events}");
+    let subscribed = rows("feed.subscribe", "cli");
+    assert_eq!(subscribed.len(), 3, "{events}");
+    assert!(subscribed.iter().any(|e| e["target"] == url.as_str()));
+    let added: u64 = rows("feed.sync", "cli")
+        .iter()
+        .filter(|e| e["bank"] == "mirror")
+        .map(|e| e["detail"]["added"].as_u64().expect("added"))
+        .sum();
+    assert_eq!(added, HASHES as u64, "{events}");
+    let removed: u64 = rows("feed.sync", "service")
+        .iter()
+        .map(|e| e["detail"]["removed"].as_u64().expect("removed"))
+        .sum();
+    assert_eq!(removed, REVOKED as u64, "{events}");
+    let verified = subscriber_db.hashwatch(&["audit", "verify", "--format", "json"]);
+    assert!(verified.contains("\"ok\":true"), "{verified}");
+
     // An opinion travels back to the publisher.
     subscriber_db.hashwatch(&[
         "feed",

@@ -1,19 +1,21 @@
 //! Banks for curators and administrators: list with counts and versions,
 //! create, a bank's page (settings, import with progress, export, revoke
-//! an item). Each change calls the API route's own handler with the
-//! form's values, so the rules and the audit row are the API's.
+//! an item). Each change is the API's own operation, so the rules and the
+//! audit row are the API's.
 
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Json;
 use hashwatch_access::BankAction;
+use hashwatch_model::BankKind;
+use hashwatch_operations::banks::NewBank;
+use hashwatch_operations::settings::SettingsChange;
 use maud::html;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::layout::{self, or_dash, value_text};
-use super::{api_json, multipart_posted, Page, Posted, Session, UiError, UiResult};
+use super::{multipart_posted, Page, Posted, Session, UiError, UiResult};
 use crate::state::AppState;
 
 /// A bank name in a URL path.
@@ -32,27 +34,17 @@ pub(super) async fn list(
     session: Session,
     Query(q): Query<Done>,
 ) -> UiResult<Page> {
-    session.caller.may(BankAction::Match)?;
-    let caller = session.caller.clone();
+    let caller = session.op();
     let banks = state
-        .db(move |s| {
-            let settings = s.records().bank_settings()?;
-            let mut visible: Vec<_> = s
-                .store
-                .banks()?
+        .op(move |ops| {
+            Ok(ops
+                .banks(&caller)?
                 .into_iter()
-                .filter(|b| {
-                    settings
-                        .get(&b.name)
-                        .is_some_and(|st| st.visible_to(&caller.0.tenant))
+                .map(|(bank, view)| {
+                    let owned = ops.owns(&caller, &view.settings);
+                    (view.label, bank, owned)
                 })
-                .map(|b| {
-                    let owned = settings.get(&b.name).is_some_and(|st| caller.owns(st));
-                    (caller.bank_label(&b.name), b, owned)
-                })
-                .collect();
-            visible.sort_by(|a, b| a.0.cmp(&b.0));
-            Ok(visible)
+                .collect::<Vec<_>>())
         })
         .await?;
     let curator = session.caller.may(BankAction::Curate).is_ok();
@@ -112,9 +104,26 @@ pub(super) async fn create(
     posted: Posted<CreateForm>,
 ) -> UiResult<Redirect> {
     let form = posted.form;
-    let (headers, body) = api_json(&json!({"name": form.name.trim(), "kind": form.kind}));
-    let _created =
-        crate::hma::create_bank(State(state), posted.session.caller, headers, body).await?;
+    let kind = match form.kind.as_deref() {
+        None | Some("positive") => BankKind::Positive,
+        Some("negative") => BankKind::Negative,
+        Some(other) => {
+            return Err(UiError::page(
+                StatusCode::BAD_REQUEST,
+                format!("kind {other:?} is not 'positive' or 'negative'"),
+            ))
+        }
+    };
+    let new = NewBank {
+        name: form.name.trim().to_string(),
+        kind,
+        enabled_ratio: None,
+        description: None,
+    };
+    let caller = posted.session.op();
+    state
+        .op(move |ops| Ok(ops.create_bank(&caller, &new)?))
+        .await?;
     Ok(Redirect::to(&format!(
         "/ui/banks/{}?done=created",
         segment(form.name.trim())
@@ -128,29 +137,26 @@ pub(super) async fn bank(
     Path(name): Path<String>,
     Query(q): Query<Done>,
 ) -> UiResult<Page> {
-    session.caller.may(BankAction::Match)?;
-    let caller = session.caller.clone();
+    let caller = session.op();
     let given = name.clone();
-    let (bank, readable) = state
-        .db(move |s| {
-            let (stored, _) = s.bank_for(&caller, BankAction::Match, &given)?;
-            let readable = s.bank_for(&caller, BankAction::Read, &given).is_ok();
-            Ok((s.store.bank(&stored)?, readable))
+    let (bank, readable, settings) = state
+        .op(move |ops| {
+            let (bank, _) = ops.bank(&caller, &given)?;
+            // The settings as the API shows them to this key (webhook and
+            // sharing only to the owner).
+            let settings = match ops.bank_for(&caller, BankAction::Read, &given) {
+                Ok(_) => {
+                    let (name, kind, settings) = ops.settings(&caller, &given)?;
+                    Some(crate::settings::SettingsView::new(&name, kind, &settings))
+                }
+                Err(_) => None,
+            };
+            Ok((bank, settings.is_some(), settings))
         })
         .await?;
-    // The settings as the API shows them to this key (webhook and sharing
-    // only to the owner).
-    let settings = if readable {
-        let Json(view) = crate::settings::get_settings(
-            State(state.clone()),
-            session.caller.clone(),
-            Path(name.clone()),
-        )
-        .await?;
-        Some(serde_json::to_value(&view).map_err(crate::error::ApiError::internal)?)
-    } else {
-        None
-    };
+    let settings = settings
+        .map(|view| serde_json::to_value(&view).map_err(crate::error::ApiError::internal))
+        .transpose()?;
     let curator = session.caller.may(BankAction::Curate).is_ok();
     let admin = session.caller.may(BankAction::Administer).is_ok();
     let path = format!("/ui/banks/{}", segment(&name));
@@ -321,14 +327,12 @@ pub(super) async fn revoke(
     Path(name): Path<String>,
     posted: Posted<RevokeForm>,
 ) -> UiResult<Redirect> {
-    let Json(deleted) = crate::hma::delete_content(
-        State(state),
-        posted.session.caller,
-        Path((name.clone(), posted.form.item)),
-    )
-    .await?;
-    let value = serde_json::to_value(&deleted).map_err(crate::error::ApiError::internal)?;
-    if value.get("deleted") != Some(&json!(1)) {
+    let caller = posted.session.op();
+    let (given, item) = (name.clone(), posted.form.item);
+    let deleted = state
+        .op(move |ops| Ok(ops.delete_content(&caller, &given, item)?))
+        .await?;
+    if !deleted {
         return Err(UiError::page(
             StatusCode::NOT_FOUND,
             format!("bank {name} has no item {}", posted.form.item),
@@ -346,6 +350,12 @@ pub(super) struct SettingsForm {
     video_query_percent: Option<String>,
     video_compared_percent: Option<String>,
     review: Option<String>,
+}
+
+/// A number field's value as the setting's type.
+fn typed<T: serde::de::DeserializeOwned>(field: &str, value: Value) -> UiResult<T> {
+    serde_json::from_value(value)
+        .map_err(|_| UiError::page(StatusCode::BAD_REQUEST, format!("{field} is out of range")))
 }
 
 /// A number field: empty clears the setting (JSON null), anything else
@@ -379,21 +389,26 @@ pub(super) async fn settings(
     posted: Posted<SettingsForm>,
 ) -> UiResult<Redirect> {
     let f = &posted.form;
-    let body = json!({
-        "threshold": number_field("threshold", f.threshold.as_deref())?,
-        "video_query_percent": number_field("video_query_percent", f.video_query_percent.as_deref())?,
-        "video_compared_percent": number_field("video_compared_percent", f.video_compared_percent.as_deref())?,
-        "review": f.review.as_deref() == Some("on"),
-    });
-    let (headers, body) = api_json(&body);
-    let _saved = crate::settings::put_settings(
-        State(state),
-        posted.session.caller,
-        Path(name.clone()),
-        headers,
-        body,
-    )
-    .await?;
+    let change = SettingsChange {
+        threshold: Some(typed(
+            "threshold",
+            number_field("threshold", f.threshold.as_deref())?,
+        )?),
+        video_query_percent: Some(typed(
+            "video_query_percent",
+            number_field("video_query_percent", f.video_query_percent.as_deref())?,
+        )?),
+        video_compared_percent: Some(typed(
+            "video_compared_percent",
+            number_field(
+                "video_compared_percent",
+                f.video_compared_percent.as_deref(),
+            )?,
+        )?),
+        review: Some(f.review.as_deref() == Some("on")),
+        ..SettingsChange::default()
+    };
+    crate::settings::change_settings(&state, posted.session.op(), name.clone(), change).await?;
     Ok(Redirect::to(&format!(
         "/ui/banks/{}?done=saved",
         segment(&name)

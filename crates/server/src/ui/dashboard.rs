@@ -4,9 +4,7 @@
 use std::collections::BTreeMap;
 
 use axum::extract::State;
-use axum::Json;
 use hashwatch_access::{BankAction, HotlineAction};
-use hashwatch_store::hotline as records_of;
 use maud::{html, Markup};
 use serde_json::Value;
 
@@ -70,46 +68,30 @@ pub(super) async fn home(State(state): State<AppState>, session: Session) -> UiR
     let hotline_role = caller.hotline(HotlineAction::Assess).is_ok();
     let curator = caller.may(BankAction::Curate).is_ok();
     let admin = caller.may(BankAction::Administer).is_ok();
-    let key_id = caller.0.id;
-    let supervisor = caller.supervises();
-    let c = caller.clone();
-    let (matches, daily, queue, open_reviews) = state
-        .db(move |s| {
-            let matches = if banks_role {
-                s.records().match_days(&c.0.tenant, since)?
-            } else {
-                Vec::new()
-            };
-            let h = records_of(s.store.as_ref());
-            let (daily, queue) = if hotline_role {
-                (
-                    h.daily(since)?,
-                    h.triage(key_id, supervisor, &Default::default(), 1000)?
-                        .len(),
-                )
-            } else {
-                (Vec::new(), 0)
-            };
-            let open_reviews = if curator {
-                s.records().reviews(&c.0.tenant, Some("open"))?.len()
-            } else {
-                0
-            };
-            Ok((matches, daily, queue, open_reviews))
-        })
+    let asker = session.op();
+    let figures = state
+        .op(move |ops| Ok(ops.dashboard(&asker, since)?))
         .await?;
+    let (matches, daily, queue, open_reviews) = (
+        figures.matches,
+        figures.daily,
+        figures.queue,
+        figures.open_reviews,
+    );
     let removals = if hotline_role {
-        Some(crate::hotline::removal_stats(&state, &caller).await?)
+        Some(crate::hotline::removal_stats(&state, session.op()).await?)
     } else {
         None
     };
     let subscriptions = if admin {
-        let Json(answer) =
-            crate::feeds::subscriptions(State(state.clone()), caller.clone()).await?;
-        serde_json::to_value(&answer)
-            .ok()
-            .and_then(|v| v.get("subscriptions").and_then(Value::as_array).cloned())
-            .unwrap_or_default()
+        let asker = session.op();
+        let max_lag = state.config.feed_max_lag.as_secs() as i64;
+        let subs = state.op(move |ops| Ok(ops.subscriptions(&asker)?)).await?;
+        subs.into_iter()
+            .filter_map(|s| {
+                serde_json::to_value(crate::feeds::SubscriptionView::new(s, now, max_lag)).ok()
+            })
+            .collect()
     } else {
         Vec::new()
     };

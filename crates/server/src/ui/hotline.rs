@@ -5,15 +5,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use hashwatch_access::HotlineAction;
-use hashwatch_model::{AuditEvent, CaseState, RecordQuery};
+use hashwatch_model::{AuditEvent, CaseFilter, CaseState};
+use hashwatch_operations::hotline::CasePage;
 use hashwatch_outbound::{read_capped, ReadError};
-use hashwatch_store::{hotline as records_of, CaseFilter};
 use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::layout::{self, given, or_dash, when};
 use super::{Page, Posted, Session, UiError, UiResult};
-use crate::state::{audit_row, AppState};
+use crate::state::AppState;
 
 /// Cases the triage page lists at most.
 const TRIAGE_ROWS: usize = 200;
@@ -54,17 +54,10 @@ pub(super) async fn triage(
         provider: given(&q.provider),
         jurisdiction: given(&q.jurisdiction),
     };
-    let key_id = session.caller.0.id;
-    let supervisor = session.caller.supervises();
+    let caller = session.op();
     let shown = filter.clone();
     let (overview, cases) = state
-        .db(move |s| {
-            let h = records_of(s.store.as_ref());
-            Ok((
-                h.overview()?,
-                h.triage(key_id, supervisor, &shown, TRIAGE_ROWS)?,
-            ))
-        })
+        .op(move |ops| Ok(ops.triage(&caller, &shown, TRIAGE_ROWS)?))
         .await?;
     let now = hashwatch_model::unix_now();
     let body = html! {
@@ -183,17 +176,14 @@ pub(super) async fn case(
     Query(q): Query<CaseQuery>,
 ) -> UiResult<Page> {
     session.caller.hotline(HotlineAction::Assess)?;
-    let (case, hashes, reports, timeline) = state
-        .db(move |s| {
-            let h = records_of(s.store.as_ref());
-            let timeline = s.records().audit_events(&RecordQuery {
-                tenant: Some(s.policy.hotline_tenant.clone()),
-                target: Some(format!("case:{id}")),
-                limit: Some(TIMELINE_ROWS),
-                ..RecordQuery::default()
-            })?;
-            Ok((h.case(id)?, h.hashes(id)?, h.reports_of(id)?, timeline))
-        })
+    let caller = session.op();
+    let CasePage {
+        case,
+        hashes,
+        reports,
+        timeline,
+    } = state
+        .op(move |ops| Ok(ops.case_page(&caller, id, TIMELINE_ROWS)?))
         .await?;
     let me = session.caller.0.id;
     let supervisor = session.caller.supervises();
@@ -390,24 +380,11 @@ pub(super) async fn preview(
 ) -> UiResult<Response> {
     session.caller.hotline(HotlineAction::Assess)?;
     let session_id = session.session.id;
-    let key = session.caller.0.clone();
+    let caller = session.op();
     // Who looked at what a case reported is the access most worth a
     // record: counted and audited together.
     let case = state
-        .db(move |s| {
-            let case = records_of(s.store.as_ref()).case(id)?;
-            s.records().write(|r| {
-                r.count_view(session_id)?;
-                r.audit(&[audit_row(
-                    &key,
-                    "hotline.preview",
-                    None,
-                    Some(format!("case:{id}")),
-                    serde_json::json!({"session": session_id}),
-                )])
-            })?;
-            Ok(case)
-        })
+        .op(move |ops| Ok(ops.preview_case(&caller, session_id, id)?))
         .await?;
     let unavailable = |why: String| UiError::page(StatusCode::BAD_GATEWAY, why);
     let request = state
@@ -450,9 +427,8 @@ pub(super) struct HashesForm {
     hashes: String,
 }
 
-/// Hash lines (`TYPE VALUE`, blank lines skipped) as the API's
-/// `{hashes: [{signal_type, value}]}`.
-fn hash_lines(text: &str) -> UiResult<serde_json::Value> {
+/// Hash lines (`TYPE VALUE`, blank lines skipped) as (type, value) pairs.
+fn hash_lines(text: &str) -> UiResult<Vec<(String, String)>> {
     let mut hashes = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -462,7 +438,7 @@ fn hash_lines(text: &str) -> UiResult<serde_json::Value> {
         let mut words = line.split_whitespace();
         match (words.next(), words.next(), words.next()) {
             (Some(signal_type), Some(value), None) => {
-                hashes.push(serde_json::json!({"signal_type": signal_type, "value": value}))
+                hashes.push((signal_type.to_string(), value.to_string()))
             }
             _ => {
                 return Err(UiError::page(
@@ -478,7 +454,18 @@ fn hash_lines(text: &str) -> UiResult<serde_json::Value> {
     if hashes.is_empty() {
         return Err(UiError::page(StatusCode::BAD_REQUEST, "no hashes given"));
     }
-    Ok(serde_json::json!({ "hashes": hashes }))
+    Ok(hashes)
+}
+
+/// Hash lines as signals, each checked as the API checks them.
+fn hash_signals(text: &str) -> UiResult<Vec<(hashwatch_model::SignalType, Vec<u8>)>> {
+    hash_lines(text)?
+        .iter()
+        .map(|(signal_type, value)| {
+            let signal = crate::signals::parse(signal_type, value)?;
+            Ok((signal.signal_type, signal.value))
+        })
+        .collect()
 }
 
 /// `POST /ui/hotline/cases/<id>/hashes`: the API's attach.
@@ -487,10 +474,11 @@ pub(super) async fn attach_hashes(
     Path(id): Path<i64>,
     posted: Posted<HashesForm>,
 ) -> UiResult<Redirect> {
-    let (headers, body) = super::api_json(&hash_lines(&posted.form.hashes)?);
-    let _attached =
-        crate::hotline::attach_hashes(State(state), posted.session.caller, Path(id), headers, body)
-            .await?;
+    let hashes = hash_signals(&posted.form.hashes)?;
+    let caller = posted.session.op();
+    state
+        .op(move |ops| Ok(ops.attach_hashes(&caller, id, &hashes)?))
+        .await?;
     Ok(Redirect::to(&format!(
         "/ui/hotline/cases/{id}?done=attached"
     )))
@@ -507,15 +495,11 @@ pub(super) async fn hashes_to_bank(
     Path(id): Path<i64>,
     posted: Posted<ToBankForm>,
 ) -> UiResult<Redirect> {
-    let (headers, body) = super::api_json(&serde_json::json!({"bank": posted.form.bank.trim()}));
-    let _added = crate::hotline::hashes_to_bank(
-        State(state),
-        posted.session.caller,
-        Path(id),
-        headers,
-        body,
-    )
-    .await?;
+    let bank = posted.form.bank.trim().to_string();
+    let caller = posted.session.op();
+    state
+        .op(move |ops| Ok(ops.hashes_to_bank(&caller, id, &bank)?))
+        .await?;
     Ok(Redirect::to(&format!("/ui/hotline/cases/{id}?done=banked")))
 }
 
@@ -531,7 +515,7 @@ pub(super) async fn assess(
     Path(id): Path<i64>,
     posted: Posted<AssessForm>,
 ) -> UiResult<Redirect> {
-    let caller = posted.session.caller;
+    let caller = posted.session.op();
     let form = posted.form;
     let assessed =
         crate::hotline::assess_case(&state, caller, id, &form.verdict, form.category).await?;
@@ -552,10 +536,8 @@ pub(super) async fn appeals(
     session: Session,
     Query(q): Query<CaseQuery>,
 ) -> UiResult<Page> {
-    session.caller.hotline(HotlineAction::Supervise)?;
-    let list = state
-        .db(|s| Ok(records_of(s.store.as_ref()).appeals()?))
-        .await?;
+    let caller = session.op();
+    let list = state.op(move |ops| Ok(ops.appeals(&caller)?)).await?;
     let body = html! {
         (layout::notice(q.done.as_deref()))
         @if list.is_empty() { p { "No appeals." } }
@@ -606,7 +588,7 @@ pub(super) async fn decide_appeal(
     Path(id): Path<i64>,
     posted: Posted<AppealForm>,
 ) -> UiResult<Redirect> {
-    crate::hotline::decide_appeal_as(&state, posted.session.caller, id, &posted.form.decision)
+    crate::hotline::decide_appeal_as(&state, posted.session.op(), id, &posted.form.decision)
         .await?;
     Ok(Redirect::to("/ui/hotline/appeals?done=decided"))
 }
@@ -627,15 +609,11 @@ mod tests {
     }
 
     #[test]
-    fn hash_lines_become_the_api_body() {
-        let body = hash_lines("pdq abc\n\n  md5   def  \n").ok();
-        assert_eq!(
-            body,
-            Some(serde_json::json!({"hashes": [
-                {"signal_type": "pdq", "value": "abc"},
-                {"signal_type": "md5", "value": "def"}
-            ]}))
-        );
+    fn hash_lines_become_pairs() {
+        let pairs = hash_lines("pdq abc\n\n  md5   def  \n").ok();
+        let pair = |t: &str, v: &str| (t.to_string(), v.to_string());
+        assert_eq!(pairs, Some(vec![pair("pdq", "abc"), pair("md5", "def")]));
+        assert!(hash_signals("md5 nothex").is_err());
         assert!(hash_lines("pdq").is_err());
         assert!(hash_lines("pdq a b").is_err());
         assert!(hash_lines("  \n").is_err());

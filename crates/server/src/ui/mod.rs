@@ -36,7 +36,7 @@ use serde::Deserialize;
 
 use crate::auth::{self, Caller};
 use crate::error::ApiError;
-use crate::state::{audit_row, AppState};
+use crate::state::AppState;
 
 pub use layout::Page;
 
@@ -219,6 +219,14 @@ pub struct Session {
     pub session: UiSession,
 }
 
+impl Session {
+    /// The caller as the operations see it, coming in through the web
+    /// pages.
+    pub fn op(&self) -> hashwatch_operations::Caller {
+        hashwatch_operations::Caller::key(self.caller.0.clone(), hashwatch_operations::Way::Web)
+    }
+}
+
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
@@ -250,7 +258,7 @@ impl FromRequestParts<AppState> for Session {
             return Err(UiError::SignIn { next });
         }
         let session = state
-            .db(move |s| Ok(s.records().session_for_secret(&secret)?))
+            .op(move |ops| Ok(ops.session_for_secret(&secret)?))
             .await?;
         let Some(session) = session else {
             return Err(UiError::SignIn { next });
@@ -400,17 +408,6 @@ async fn multipart_posted(
     Ok((session, multipart))
 }
 
-/// A JSON request for an API handler, built from a form (the pages that
-/// change things through the API's own handler): its headers and body.
-fn api_json(value: &serde_json::Value) -> (HeaderMap, Bytes) {
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    (headers, Bytes::from(value.to_string()))
-}
-
 /// A form with nothing but its token.
 #[derive(Deserialize)]
 pub(super) struct Empty {}
@@ -468,20 +465,9 @@ async fn sign_in(State(state): State<AppState>, request: Request) -> UiResult<Re
         Err(e) => return Err(e.into()),
     };
     let lifetime = state.config.ui_session.as_secs() as i64;
+    let caller = hashwatch_operations::Caller::key(key, hashwatch_operations::Way::Web);
     let (session, secret) = state
-        .db(move |s| {
-            Ok(s.records().write(|r| {
-                let (session, secret) = r.create_session(key.id, lifetime)?;
-                r.audit(&[audit_row(
-                    &key,
-                    "ui.sign_in",
-                    None,
-                    Some(format!("session:{}", session.id)),
-                    serde_json::json!({"expires_at": session.expires_at}),
-                )])?;
-                Ok((session, secret))
-            })?)
-        })
+        .op(move |ops| Ok(ops.sign_in(&caller, lifetime)?))
         .await?;
     // Behind a TLS proxy the cookie is `Secure`; only a trusted proxy's
     // word on the scheme counts.
@@ -515,21 +501,8 @@ async fn sign_in(State(state): State<AppState>, request: Request) -> UiResult<Re
 
 /// `POST /ui/sign-out`: ends the session on the server and in the browser.
 async fn sign_out(State(state): State<AppState>, posted: Posted<Empty>) -> UiResult<Response> {
-    let session = posted.session;
-    state
-        .db(move |s| {
-            Ok(s.records().write(|r| {
-                r.end_session(session.session.id)?;
-                r.audit(&[audit_row(
-                    &session.caller.0,
-                    "ui.sign_out",
-                    None,
-                    Some(format!("session:{}", session.session.id)),
-                    serde_json::json!({}),
-                )])
-            })?)
-        })
-        .await?;
+    let (caller, id) = (posted.session.op(), posted.session.session.id);
+    state.op(move |ops| Ok(ops.sign_out(&caller, id)?)).await?;
     let mut response = Redirect::to("/ui/sign-in").into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
@@ -552,20 +525,9 @@ async fn preferences(
     posted: Posted<PreferencesForm>,
 ) -> UiResult<Response> {
     let reveal = posted.form.reveal_previews.as_deref() == Some("on");
-    let key = posted.session.caller.0.clone();
+    let caller = posted.session.op();
     state
-        .db(move |s| {
-            Ok(s.records().write(|r| {
-                r.set_reveal_previews(key.id, reveal)?;
-                r.audit(&[audit_row(
-                    &key,
-                    "ui.preferences",
-                    None,
-                    None,
-                    serde_json::json!({"reveal_previews": reveal}),
-                )])
-            })?)
-        })
+        .op(move |ops| Ok(ops.set_reveal_previews(&caller, reveal)?))
         .await?;
     Ok(Redirect::to(&safe_next(posted.form.back.as_deref())).into_response())
 }

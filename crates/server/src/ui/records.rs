@@ -4,15 +4,14 @@
 
 use axum::extract::{Path, Query, State};
 use axum::response::Redirect;
-use axum::Json;
-use hashwatch_access::BankAction;
-use hashwatch_model::RecordQuery;
+use hashwatch_model::{HoldKind, RecordQuery};
+use hashwatch_operations::holds::NewHold;
 use maud::{html, Markup};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::layout::{self, given, value_text, when};
-use super::{api_json, Empty, Page, Posted, Session, UiError, UiResult};
+use super::{Empty, Page, Posted, Session, UiError, UiResult};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -55,12 +54,10 @@ pub(super) async fn audit(
     session: Session,
     Query(q): Query<AuditQuery>,
 ) -> UiResult<Page> {
-    session.caller.may(BankAction::Administer)?;
     let query = RecordQuery {
-        tenant: Some(session.caller.0.tenant.clone()),
         from: day_start("from", &q.from)?,
         to: day_start("to", &q.to)?.map(|t| t + 86_400),
-        bank: given(&q.bank).map(|b| session.caller.bank_name(&b)),
+        bank: given(&q.bank),
         before: q.before,
         newest_first: true,
         target: given(&q.target),
@@ -69,8 +66,9 @@ pub(super) async fn audit(
         limit: Some(AUDIT_PAGE),
         ..RecordQuery::default()
     };
+    let caller = session.op();
     let events = state
-        .db(move |s| Ok(s.records().audit_events(&query)?))
+        .op(move |ops| Ok(ops.audit_log(&caller, query)?))
         .await?;
     let older = (events.len() as i64 == AUDIT_PAGE)
         .then(|| events.last().map(|e| e.id))
@@ -175,13 +173,10 @@ fn table_of(rows: &[Value]) -> Markup {
 }
 
 /// The list under `field` of an API answer.
-fn listed<T: Serialize>(answer: &T, field: &str) -> UiResult<Vec<Value>> {
-    let value = serde_json::to_value(answer).map_err(ApiError::internal)?;
-    Ok(value
-        .get(field)
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default())
+fn listed<T: Serialize>(rows: &[T]) -> UiResult<Vec<Value>> {
+    rows.iter()
+        .map(|row| Ok(serde_json::to_value(row).map_err(ApiError::internal)?))
+        .collect()
 }
 
 #[derive(Deserialize, Default)]
@@ -195,12 +190,11 @@ pub(super) async fn holds(
     session: Session,
     Query(q): Query<Done>,
 ) -> UiResult<Page> {
-    let Json(answer) = crate::holds::list_holds(State(state), session.caller.clone()).await?;
-    let rows = listed(&answer, "holds")?;
-    let text = |row: &Value, field: &str| value_text(row.get(field));
+    let caller = session.op();
+    let holds = state.op(move |ops| Ok(ops.holds(&caller)?)).await?;
     let body = html! {
         (layout::notice(q.done.as_deref()))
-        @if rows.is_empty() { p { "No legal holds." } }
+        @if holds.is_empty() { p { "No legal holds." } }
         @else {
             table {
                 thead { tr {
@@ -208,18 +202,18 @@ pub(super) async fn holds(
                     th scope="col" { "Placed" } th scope="col" { "Released" }
                 } }
                 tbody {
-                    @for row in &rows {
+                    @for hold in &holds {
                         tr {
-                            td { (text(row, "id")) }
-                            td { (text(row, "kind")) }
-                            td { (text(row, "target")) }
-                            td { (text(row, "reason")) }
-                            td { (text(row, "placed_by")) ", " (row.get("placed_at").and_then(Value::as_i64).map(when).unwrap_or_default()) }
+                            td { (hold.id) }
+                            td { (hold.kind.name()) }
+                            td { (hold.target) }
+                            td { (hold.reason) }
+                            td { (hold.placed_by) ", " (when(hold.placed_at)) }
                             td {
-                                @match row.get("released_at").and_then(Value::as_i64) {
+                                @match hold.released_at {
                                     Some(at) => { (when(at)) }
                                     None => {
-                                        form method="post" action={ "/ui/holds/" (text(row, "id")) "/release" } {
+                                        form method="post" action={ "/ui/holds/" (hold.id) "/release" } {
                                             (layout::csrf(&session))
                                             button.secondary type="submit" { "Release" }
                                         }
@@ -237,7 +231,7 @@ pub(super) async fn holds(
             div {
                 label for="kind" { "Kind" }
                 select #kind name="kind" {
-                    @for kind in ["bank", "content", "match", "case"] { option value=(kind) { (kind) } }
+                    @for kind in HoldKind::ALL { option value=(kind.name()) { (kind.name()) } }
                 }
             }
             div {
@@ -268,11 +262,21 @@ pub(super) async fn place_hold(
     posted: Posted<HoldForm>,
 ) -> UiResult<Redirect> {
     let f = posted.form;
-    let (headers, body) = api_json(
-        &serde_json::json!({"kind": f.kind, "target": f.target.trim(), "reason": f.reason}),
-    );
-    let _placed =
-        crate::holds::place_hold(State(state), posted.session.caller, headers, body).await?;
+    let Some(kind) = HoldKind::parse(&f.kind) else {
+        return Err(UiError::page(
+            axum::http::StatusCode::BAD_REQUEST,
+            "kind must be bank, content, match or case",
+        ));
+    };
+    let new = NewHold {
+        kind,
+        target: f.target.trim().to_string(),
+        reason: f.reason,
+    };
+    let caller = posted.session.op();
+    state
+        .op(move |ops| Ok(ops.place_hold(&caller, &new)?))
+        .await?;
     Ok(Redirect::to("/ui/holds?done=held"))
 }
 
@@ -282,16 +286,25 @@ pub(super) async fn release_hold(
     Path(id): Path<i64>,
     posted: Posted<Empty>,
 ) -> UiResult<Redirect> {
-    let _released =
-        crate::holds::release_hold(State(state), posted.session.caller, Path(id)).await?;
+    let caller = posted.session.op();
+    state
+        .op(move |ops| Ok(ops.release_hold(&caller, id)?))
+        .await?;
     Ok(Redirect::to("/ui/holds?done=released"))
 }
 
 /// `GET /ui/feeds`: subscriptions to other instances' feeds and how fresh
 /// each is.
 pub(super) async fn feeds(State(state): State<AppState>, session: Session) -> UiResult<Page> {
-    let Json(answer) = crate::feeds::subscriptions(State(state), session.caller.clone()).await?;
-    let rows = listed(&answer, "subscriptions")?;
+    let caller = session.op();
+    let max_lag = state.config.feed_max_lag.as_secs() as i64;
+    let subs = state.op(move |ops| Ok(ops.subscriptions(&caller)?)).await?;
+    let now = hashwatch_model::unix_now();
+    let views: Vec<_> = subs
+        .into_iter()
+        .map(|s| crate::feeds::SubscriptionView::new(s, now, max_lag))
+        .collect();
+    let rows = listed(&views)?;
     let stale = rows
         .iter()
         .filter(|r| r.get("stale") == Some(&Value::Bool(true)))

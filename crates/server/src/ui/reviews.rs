@@ -1,12 +1,8 @@
 //! The match review queue: confirm or reject, optionally into a negative
 //! bank.
 
-use std::collections::HashMap;
-
 use axum::extract::{Path, Query, State};
 use axum::response::Redirect;
-use hashwatch_access::BankAction;
-use hashwatch_model::{BankKind, Entry, Review};
 use maud::html;
 use serde::Deserialize;
 
@@ -22,13 +18,6 @@ pub(super) struct ReviewQuery {
     done: Option<String>,
 }
 
-/// A review with what a reviewer needs to decide it.
-struct ReviewRow {
-    review: Review,
-    entry: Option<Entry>,
-    earlier: Vec<Review>,
-}
-
 /// `GET /ui/reviews`: open reviews, oldest first, each with the banked
 /// entry it hit (category, source, when added, whether revoked) and the
 /// earlier decisions on that entry.
@@ -37,49 +26,15 @@ pub(super) async fn queue(
     session: Session,
     Query(q): Query<ReviewQuery>,
 ) -> UiResult<Page> {
-    session.caller.may(BankAction::Curate)?;
-    let caller = session.caller.clone();
+    let caller = session.op();
     let (rows, negative_banks) = state
-        .db(move |s| {
-            // Earlier decisions come from the store's most recent reviews
-            // (it answers at most 1,000).
-            let mut by_entry: HashMap<(String, u64), Vec<Review>> = HashMap::new();
-            for r in s.records().reviews(&caller.0.tenant, None)? {
-                if r.state != "open" {
-                    by_entry
-                        .entry((r.record.bank.clone(), r.record.entry_id))
-                        .or_default()
-                        .push(r);
-                }
-            }
-            let mut open = s.records().reviews(&caller.0.tenant, Some("open"))?;
-            open.sort_by_key(|r| r.id);
-            open.truncate(REVIEW_ROWS);
-            let mut rows = Vec::with_capacity(open.len());
-            for review in open {
-                let id = review.record.entry_id;
-                let mut entry = None;
-                s.store.entries_in(id, id, true, &mut |e| entry = Some(e))?;
-                let earlier = by_entry
-                    .remove(&(review.record.bank.clone(), id))
-                    .unwrap_or_default();
-                rows.push(ReviewRow {
-                    review,
-                    entry,
-                    earlier,
-                });
-            }
-            let negative: Vec<String> = s
-                .store
-                .banks()?
+        .op(move |ops| {
+            let rows = ops.review_queue(&caller, REVIEW_ROWS)?;
+            let negative = ops
+                .negative_banks(&caller)?
                 .into_iter()
-                .filter(|b| b.kind == BankKind::Negative)
-                .filter(|b| {
-                    s.stored_bank_for(&caller, BankAction::Curate, &b.name)
-                        .is_ok()
-                })
-                .map(|b| caller.bank_label(&b.name))
-                .collect();
+                .map(|name| ops.bank_label(&caller, &name))
+                .collect::<Vec<_>>();
             Ok((rows, negative))
         })
         .await?;
@@ -150,6 +105,6 @@ pub(super) async fn decide(
     Path(id): Path<i64>,
     posted: Posted<crate::reviews::Decision>,
 ) -> UiResult<Redirect> {
-    crate::reviews::decide(&state, posted.session.caller, id, posted.form).await?;
+    crate::reviews::decide(&state, posted.session.op(), id, posted.form).await?;
     Ok(Redirect::to("/ui/reviews?done=decided"))
 }

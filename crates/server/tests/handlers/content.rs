@@ -158,7 +158,7 @@ async fn upload_metadata_is_kept_and_checked_as_hma_does() {
         .parse_value(&corpus_image("sk_astronaut.png").1)
         .expect("hex");
     assert_eq!(
-        records(service.state.store.as_ref())
+        records(service.store.as_ref())
             .active_entry("KNOWN", SignalType::Pdq, &astronaut_hash)
             .expect("reads"),
         None,

@@ -23,6 +23,8 @@ use tower::ServiceExt;
 /// what a request sees is what the handlers themselves made visible.
 pub struct Service {
     pub state: AppState,
+    /// The store under the service, for checking what it wrote.
+    pub store: Arc<dyn Store + Send + Sync>,
     /// What the action worker would get (none runs here).
     pub events: tokio::sync::mpsc::Receiver<hashwatch_server::state::Event>,
     _dir: tempfile::TempDir,
@@ -57,10 +59,11 @@ impl Service {
             ..Config::default()
         };
         configure(&mut config);
-        let (state, events) = hashwatch_server::state(store, config);
+        let (state, events) = hashwatch_server::state(store.clone(), config);
         state.load().expect("index loads");
         Service {
             state,
+            store,
             events,
             _dir: dir,
         }
@@ -68,7 +71,7 @@ impl Service {
 
     /// A new key's secret.
     pub fn key(&self, role: Role, tenant: &str) -> String {
-        records(self.state.store.as_ref())
+        records(self.store.as_ref())
             .create_key(tenant, role.name(), role.into())
             .expect("key")
             .1

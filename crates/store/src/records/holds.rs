@@ -193,19 +193,27 @@ impl Records<'_> {
                 &format!("DELETE FROM feed_opinions WHERE at < ? AND bank NOT IN ({HELD_BANKS})"),
                 &[cutoff.into()],
             )?;
-            // Reporters' contacts and reports of cases that are over and
-            // not held.
-            const CLOSED_REPORTS: &str = "SELECT r.id FROM hotline_reports r
-                JOIN hotline_cases c ON c.id = r.case_id
-                WHERE r.at < ? AND c.state IN ('removed', 'not_illegal', 'unreachable', 'appeal_upheld')
-                  AND CAST(c.id AS TEXT) NOT IN
-                      (SELECT target FROM holds WHERE kind = 'case' AND released_at IS NULL)";
+            // Reporters' contacts and reports of cases that are over (the
+            // hotline's rule) and not held.
+            let closed: Vec<String> = hashwatch_model::CaseState::ALL
+                .into_iter()
+                .filter(|s| hashwatch_hotline::case::closed(*s))
+                .map(|s| format!("'{}'", s.name()))
+                .collect();
+            let closed_reports = format!(
+                "SELECT r.id FROM hotline_reports r
+                 JOIN hotline_cases c ON c.id = r.case_id
+                 WHERE r.at < ? AND c.state IN ({})
+                   AND CAST(c.id AS TEXT) NOT IN
+                       (SELECT target FROM holds WHERE kind = 'case' AND released_at IS NULL)",
+                closed.join(", ")
+            );
             tx.exec(
-                &format!("DELETE FROM hotline_contacts WHERE report_id IN ({CLOSED_REPORTS})"),
+                &format!("DELETE FROM hotline_contacts WHERE report_id IN ({closed_reports})"),
                 &[cutoff.into()],
             )?;
             let reports = tx.exec(
-                &format!("DELETE FROM hotline_reports WHERE id IN ({CLOSED_REPORTS})"),
+                &format!("DELETE FROM hotline_reports WHERE id IN ({closed_reports})"),
                 &[cutoff.into()],
             )?;
             Ok(Purged {
