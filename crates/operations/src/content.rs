@@ -138,25 +138,24 @@ impl Operations {
         })?)
     }
 
-    /// The content's active entries, checked to be in `bank`.
-    fn content_entries(&self, bank: &str, id: u64) -> OpResult<Vec<Entry>> {
+    /// The content and its active entries, checked to be in `bank`.
+    fn content_entries(&self, bank: &str, id: u64) -> OpResult<(Content, Vec<Entry>)> {
         if self.records().entry_bank(id)?.as_deref() != Some(bank) {
             return Err(no_content(bank, id));
         }
         let content = self.records().content(bank, id)?;
         let mut entries = Vec::new();
-        for e in std::iter::once(id).chain(content.linked) {
+        for &e in std::iter::once(&id).chain(&content.linked) {
             self.store
                 .entries_in(e, e, false, &mut |entry| entries.push(entry))?;
         }
-        Ok(entries)
+        Ok((content, entries))
     }
 
     /// A content item of a bank the caller may read.
     pub fn content(&self, caller: &Caller, given: &str, id: u64) -> OpResult<ContentRead> {
         let (bank, settings) = self.bank_for(caller, BankAction::Read, given)?;
-        let entries = self.content_entries(&bank, id)?;
-        let content = self.records().content(&bank, id)?;
+        let (content, entries) = self.content_entries(&bank, id)?;
         Ok(ContentRead {
             bank,
             settings,
@@ -199,7 +198,7 @@ impl Operations {
         self.may(caller, BankAction::Curate)?;
         let (bank, _) = self.bank_for(caller, BankAction::Curate, given)?;
         let entries = match self.content_entries(&bank, id) {
-            Ok(entries) => entries,
+            Ok((_, entries)) => entries,
             Err(e) if e.kind == Kind::NotFound => return Ok(false),
             Err(e) => return Err(e),
         };
