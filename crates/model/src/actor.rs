@@ -187,8 +187,10 @@ audit_actions! {
     HotlineHashes = "hotline.hashes",
     /// A case's hashes put into a bank.
     HotlineToBank = "hotline.to_bank",
-    /// A notice sent to a host.
+    /// A notice to a host claimed and on its way.
     HotlineNotice = "hotline.notice",
+    /// How a notice's delivery went.
+    HotlineNoticeDelivery = "hotline.notice_delivery",
     /// A case's material found removed.
     HotlineRemoved = "hotline.removed",
     /// A takedown given up.

@@ -103,23 +103,49 @@ impl Operations {
         })?)
     }
 
-    /// Records a notice sent to a case's host and how it went
-    /// (`hotline.notice`).
-    pub fn record_notice(
+    /// Claims notice `attempt` of a case before it is sent
+    /// (`hotline.notice`), so that a notice goes out once however many
+    /// rounds reach it. `None`: another round claimed it, or the case
+    /// moved on; nothing is to be sent.
+    pub fn claim_notice(
         &self,
         caller: &Caller,
         id: i64,
+        attempt: i64,
         text: &str,
-        delivery: &str,
-    ) -> OpResult<()> {
+    ) -> OpResult<Option<Case>> {
         self.may_hotline(caller, HotlineAction::Supervise)?;
         Ok(self.records().write(|r| {
-            let case = r.hotline().notice_sent(id, text, delivery)?;
+            let Some(case) = r.hotline().claim_notice(id, attempt, text)? else {
+                return Ok(None);
+            };
             r.audit(&[self.hotline_audit(
                 caller,
                 AuditAction::HotlineNotice,
                 id,
-                json!({"attempt": case.notices, "provider": case.provider, "delivery": delivery}),
+                json!({"attempt": attempt, "provider": case.provider}),
+            )])?;
+            Ok(Some(case))
+        })?)
+    }
+
+    /// Records how a claimed notice's delivery went
+    /// (`hotline.notice_delivery`).
+    pub fn record_notice_delivery(
+        &self,
+        caller: &Caller,
+        id: i64,
+        attempt: i64,
+        delivery: &str,
+    ) -> OpResult<()> {
+        self.may_hotline(caller, HotlineAction::Supervise)?;
+        Ok(self.records().write(|r| {
+            r.hotline().notice_delivered(id, attempt, delivery)?;
+            r.audit(&[self.hotline_audit(
+                caller,
+                AuditAction::HotlineNoticeDelivery,
+                id,
+                json!({"attempt": attempt, "delivery": delivery}),
             )])
         })?)
     }

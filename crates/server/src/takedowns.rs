@@ -96,6 +96,15 @@ async fn send_notice(
     notice: hashwatch_hotline::Notice,
 ) -> ApiResult<()> {
     let text = notice_text(&notice);
+    let (id, attempt) = (case.id, notice.attempt);
+    let claim_text = text.clone();
+    let claimed = state
+        .op(move |ops| Ok(ops.claim_notice(&Caller::hotline(), id, attempt, &claim_text)?))
+        .await?;
+    if claimed.is_none() {
+        // Another round sends this one.
+        return Ok(());
+    }
     let delivery = match &case.webhook {
         Some(url) => {
             let body = json!({"notice": notice, "text": text});
@@ -103,8 +112,9 @@ async fn send_notice(
         }
         None => "email text ready; no webhook".to_string(),
     };
-    let id = case.id;
     state
-        .op(move |ops| Ok(ops.record_notice(&Caller::hotline(), id, &text, &delivery)?))
+        .op(move |ops| {
+            Ok(ops.record_notice_delivery(&Caller::hotline(), id, attempt, &delivery)?)
+        })
         .await
 }

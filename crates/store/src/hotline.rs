@@ -612,36 +612,45 @@ impl Hotline<'_> {
         })
     }
 
-    /// Records a notice sent (or attempted) to the case's provider.
-    pub fn notice_sent(&self, id: i64, text: &str, delivery: &str) -> Result<Case, Error> {
+    /// Claims notice `attempt` of a case before it is sent, so that two
+    /// takedown rounds (the one a listing sets off and the timer's, or
+    /// two nodes') never send one notice twice. The claim holds only
+    /// while the takedown is open and `attempt` is the case's next notice;
+    /// the update checks both, so of two claims racing one wins.
+    /// `None`: another round claimed it first, or the case moved on.
+    pub fn claim_notice(&self, id: i64, attempt: i64, text: &str) -> Result<Option<Case>, Error> {
         let now = unix_now();
-        let case = self.write(|tx| {
-            let case = case_in(tx, id)?;
-            // Taken down, expired or appealed while the notice was on its
-            // way: the record of the case stands as it is.
-            if !rules::takedown_open(case.state) {
-                return Ok(Some(case));
+        self.write(|tx| {
+            let claimed = tx.exec(
+                "UPDATE hotline_cases SET state = 'notice_sent', notices = notices + 1,
+                     first_notice_at = coalesce(first_notice_at, ?), last_notice_at = ?
+                 WHERE id = ? AND notices = ? AND state IN ('confirmed', 'notice_sent')",
+                &[now.into(), now.into(), id.into(), (attempt - 1).into()],
+            )?;
+            if claimed == 0 {
+                return Ok(None);
             }
             tx.exec(
                 "INSERT INTO hotline_notices (case_id, at, attempt, text, delivery)
-                 VALUES (?, ?, ?, ?, ?)",
-                &[
-                    id.into(),
-                    now.into(),
-                    (case.notices + 1).into(),
-                    text.into(),
-                    delivery.into(),
-                ],
-            )?;
-            tx.exec(
-                "UPDATE hotline_cases SET state = 'notice_sent', notices = notices + 1,
-                     first_notice_at = coalesce(first_notice_at, ?), last_notice_at = ?
-                 WHERE id = ?",
-                &[now.into(), now.into(), id.into()],
+                 VALUES (?, ?, ?, ?, NULL)",
+                &[id.into(), now.into(), attempt.into(), text.into()],
             )?;
             case_in(tx, id).map(Some)
-        })?;
-        case.ok_or_else(|| Error::backend("the notice was not recorded"))
+        })
+    }
+
+    /// Records how a claimed notice's delivery went.
+    pub fn notice_delivered(&self, id: i64, attempt: i64, delivery: &str) -> Result<(), Error> {
+        self.write(|tx| {
+            let found = tx.exec(
+                "UPDATE hotline_notices SET delivery = ? WHERE case_id = ? AND attempt = ?",
+                &[delivery.into(), id.into(), attempt.into()],
+            )?;
+            if found == 0 {
+                return Err(Error::not_found(format!("notice {attempt} of case {id}")));
+            }
+            Ok(())
+        })
     }
 
     /// Records a re-check; `gone` ends the takedown: the case is removed,

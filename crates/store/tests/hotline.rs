@@ -108,3 +108,55 @@ fn reports_of_closed_cases_are_purged_postgres() {
     let store = hashwatch_store::PostgresStore::connect(&db.url).expect("connects");
     reports_of_closed_cases_are_purged(&store);
 }
+
+/// A notice is claimed before it is sent: of rounds racing for the same
+/// notice one wins, a claim out of sequence or for a closed case is
+/// refused, and a delivery is recorded only for a claimed notice.
+fn a_notice_is_claimed_once(store: &(dyn Store + Sync)) {
+    let cases = hotline(store);
+    let id = listed_case(store, "https://files.example.net/notice.jpg");
+    let won: usize = std::thread::scope(|scope| {
+        let racers: Vec<_> = (0..4)
+            .map(|_| scope.spawn(|| hotline(store).claim_notice(id, 1, "notice 1")))
+            .collect();
+        racers
+            .into_iter()
+            .map(|r| r.join().expect("joins").expect("claims"))
+            .filter(Option::is_some)
+            .count()
+    });
+    assert_eq!(won, 1, "one round sends notice 1");
+    let case = cases.case(id).expect("case");
+    assert_eq!((case.state, case.notices), (CaseState::NoticeSent, 1));
+    assert!(cases
+        .claim_notice(id, 1, "again")
+        .expect("claims")
+        .is_none());
+    assert!(cases
+        .claim_notice(id, 3, "skips")
+        .expect("claims")
+        .is_none());
+    cases.notice_delivered(id, 1, "200 OK").expect("delivered");
+    let missing = cases
+        .notice_delivered(id, 2, "200 OK")
+        .expect_err("unclaimed");
+    assert_eq!(missing.class(), hashwatch_store::ErrorClass::NotFound);
+    let second = cases.claim_notice(id, 2, "notice 2").expect("claims");
+    assert_eq!(second.map(|c| c.notices), Some(2));
+    cases.expire(id).expect("expires");
+    assert!(cases.claim_notice(id, 3, "late").expect("claims").is_none());
+}
+
+#[test]
+fn a_notice_is_claimed_once_sqlite() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(&dir.path().join("h.db")).expect("opens");
+    a_notice_is_claimed_once(&store);
+}
+
+#[test]
+fn a_notice_is_claimed_once_postgres() {
+    let db = TestPostgres::new();
+    let store = hashwatch_store::PostgresStore::connect(&db.url).expect("connects");
+    a_notice_is_claimed_once(&store);
+}

@@ -156,6 +156,9 @@ fn timeline_text(e: &AuditEvent) -> Markup {
         "hotline.notice" => {
             html! { "Notice " (field("attempt")) " sent to " (field("provider")) @let d = field("delivery"); @if !d.is_empty() { " (" (d) ")" } }
         }
+        "hotline.notice_delivery" => {
+            html! { "Notice " (field("attempt")) " delivery: " (field("delivery")) }
+        }
         "hotline.removed" => html! { "Re-check: the material is gone; removal confirmed" },
         "hotline.expired" => html! { "Takedown given up (expired); the URL stays listed" },
         "hotline.appeal" => html! { "Appeal received" },

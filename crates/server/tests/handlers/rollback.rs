@@ -502,7 +502,7 @@ async fn takedown_round_done(faulty: &Faulty) {
         if audit.iter().any(|a| {
             matches!(
                 a.event.action.as_str(),
-                "hotline.removed" | "hotline.notice"
+                "hotline.removed" | "hotline.notice_delivery"
             )
         }) {
             return;
