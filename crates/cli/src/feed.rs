@@ -86,7 +86,10 @@ pub fn run(
                 None => ops.subscriptions(&operator)?,
             };
             // Partner hotlines' assessments are pulled by `serve`.
-            let subs = subs.into_iter().filter(|s| s.kind == "bank").collect();
+            let subs = subs
+                .into_iter()
+                .filter(|s| s.kind == hashwatch_model::SubscriptionKind::Bank)
+                .collect();
             return sync_all(&ops, outbound, subs, *page_size, !no_progress);
         }
         FeedCommand::Status { max_lag, format } => {

@@ -11,7 +11,7 @@
 //! one step of the subscriber; an empty, failed or refused page moves
 //! nothing. A failed pull is noted on the subscription.
 
-use hashwatch_model::{Applied, SharedAssessment, Subscription};
+use hashwatch_model::{Applied, SharedAssessment, Subscription, SubscriptionKind};
 
 use crate::{verify_page, AssessmentsPage, PublicKey, VerifiedPage};
 
@@ -150,7 +150,7 @@ pub fn pull(
     page_size: usize,
     progress: &mut dyn FnMut(&SyncReport),
 ) -> Result<Pulled, PullError> {
-    let result = if subscription.kind == "hotline" {
+    let result = if subscription.kind == SubscriptionKind::Hotline {
         pull_assessments(transport, subscriber, subscription).map(Pulled::Assessments)
     } else {
         pull_bank(transport, subscriber, subscription, page_size, progress).map(Pulled::Bank)

@@ -100,7 +100,9 @@ pub fn assess(
 }
 
 /// Whether a key may assess a case now: a new case, or (for a supervisor
-/// other than the first assessor) one awaiting its second opinion.
+/// other than the first assessor) one awaiting its second opinion. This
+/// is also who finds the case in the triage queue: the store's query is
+/// tested against it, state by state.
 pub fn may_assess(
     state: CaseState,
     first_assessor: Option<i64>,
@@ -130,6 +132,26 @@ pub fn bankable_hash(added_by: &str) -> bool {
 /// go out and re-checks run.
 pub fn takedown_open(state: CaseState) -> bool {
     matches!(state, CaseState::Confirmed | CaseState::NoticeSent)
+}
+
+/// The state a case takes when a notice to its host is sent: only an open
+/// takedown sends one.
+pub fn after_notice(state: CaseState) -> Option<CaseState> {
+    takedown_open(state).then_some(CaseState::NoticeSent)
+}
+
+/// The state a case takes when its takedown is given up: only an open
+/// takedown can be; the URL stays listed.
+pub fn after_expiry(state: CaseState) -> Option<CaseState> {
+    takedown_open(state).then_some(CaseState::Expired)
+}
+
+/// The state a case takes when a partner hotline confirms its URL
+/// illegal: a new case counts the partner's confirmation as its first
+/// opinion and waits for one of this hotline's supervisors; a case this
+/// hotline has assessed already keeps its own course.
+pub fn after_partner_confirmation(state: CaseState) -> Option<CaseState> {
+    (state == CaseState::New).then_some(CaseState::Assessed)
 }
 
 /// Whether a case is over: nobody assesses it and no takedown runs for it
@@ -228,6 +250,208 @@ mod tests {
                 "appeal_upheld"
             ]
         );
+    }
+
+    /// What each action does to a case in `state`: the next state, `=`
+    /// for no change, `no` for a refusal (with its reason where the rule
+    /// gives one), `yes` where the action is a question.
+    fn outcomes(state: CaseState) -> Vec<String> {
+        let first = (state == CaseState::Assessed).then_some(1);
+        let assessed = |who: i64, supervisor: bool| match assess(
+            state,
+            first,
+            &by(who, supervisor, Verdict::Illegal),
+            true,
+        ) {
+            Ok(Assessed::FirstOpinion) => "first".to_string(),
+            Ok(Assessed::Decided { state, listed }) => {
+                format!("{state}{}", if listed { "+listed" } else { "" })
+            }
+            Err(Refused::AlreadyDecided(_)) => "no: decided".to_string(),
+            Err(Refused::NotSupervisor) => "no: supervisor".to_string(),
+            Err(Refused::SameAssessor) => "no: same".to_string(),
+            Err(Refused::NoCategory) => "no: category".to_string(),
+        };
+        let next = |n: Option<CaseState>| n.map_or("no".to_string(), |s| s.to_string());
+        let removal = after_check(state, Some(0), true, 100, 10).state;
+        let yes = |b: bool| if b { "yes" } else { "no" }.to_string();
+        vec![
+            assessed(1, false),
+            assessed(2, true),
+            assessed(1, true),
+            next(removal),
+            next(after_notice(state)),
+            next(after_expiry(state)),
+            yes(listed(state)),
+            next(after_upheld_appeal(state)),
+            next(after_partner_confirmation(state)),
+            yes(may_assess(state, first, 2, false)),
+            yes(may_assess(state, first, 2, true)),
+            yes(closed(state)),
+        ]
+    }
+
+    /// Every state × every action, refusals included. Columns: the first
+    /// analyst's illegal verdict (key 1), a second supervisor's (key 2), the
+    /// first assessor's as a supervisor (key 1), a re-check confirming the
+    /// material gone, a notice, expiry, whether an appeal may be made, an
+    /// upheld appeal, a partner's confirmation, whether another analyst
+    /// and another supervisor find the case in their queue, closed.
+    #[test]
+    fn every_state_by_every_action() {
+        let table: [(CaseState, [&str; 12]); 9] = [
+            (
+                CaseState::New,
+                [
+                    "first", "first", "first", "no", "no", "no", "no", "no", "assessed", "yes",
+                    "yes", "no",
+                ],
+            ),
+            (
+                CaseState::Assessed,
+                [
+                    "no: supervisor",
+                    "confirmed+listed",
+                    "no: same",
+                    "no",
+                    "no",
+                    "no",
+                    "no",
+                    "no",
+                    "no",
+                    "no",
+                    "yes",
+                    "no",
+                ],
+            ),
+            (
+                CaseState::Confirmed,
+                [
+                    "no: decided",
+                    "no: decided",
+                    "no: decided",
+                    "removed",
+                    "notice_sent",
+                    "expired",
+                    "yes",
+                    "appeal_upheld",
+                    "no",
+                    "no",
+                    "no",
+                    "no",
+                ],
+            ),
+            (
+                CaseState::NoticeSent,
+                [
+                    "no: decided",
+                    "no: decided",
+                    "no: decided",
+                    "removed",
+                    "notice_sent",
+                    "expired",
+                    "yes",
+                    "appeal_upheld",
+                    "no",
+                    "no",
+                    "no",
+                    "no",
+                ],
+            ),
+            (
+                CaseState::Removed,
+                [
+                    "no: decided",
+                    "no: decided",
+                    "no: decided",
+                    "no",
+                    "no",
+                    "no",
+                    "no",
+                    "no",
+                    "no",
+                    "no",
+                    "no",
+                    "yes",
+                ],
+            ),
+            (
+                CaseState::Expired,
+                [
+                    "no: decided",
+                    "no: decided",
+                    "no: decided",
+                    "no",
+                    "no",
+                    "no",
+                    "yes",
+                    "appeal_upheld",
+                    "no",
+                    "no",
+                    "no",
+                    "yes",
+                ],
+            ),
+            (
+                CaseState::NotIllegal,
+                [
+                    "no: decided",
+                    "no: decided",
+                    "no: decided",
+                    "no",
+                    "no",
+                    "no",
+                    "no",
+                    "no",
+                    "no",
+                    "no",
+                    "no",
+                    "yes",
+                ],
+            ),
+            (
+                CaseState::Unreachable,
+                [
+                    "no: decided",
+                    "no: decided",
+                    "no: decided",
+                    "no",
+                    "no",
+                    "no",
+                    "no",
+                    "no",
+                    "no",
+                    "no",
+                    "no",
+                    "yes",
+                ],
+            ),
+            (
+                CaseState::AppealUpheld,
+                [
+                    "no: decided",
+                    "no: decided",
+                    "no: decided",
+                    "no",
+                    "no",
+                    "no",
+                    "no",
+                    "no",
+                    "no",
+                    "no",
+                    "no",
+                    "yes",
+                ],
+            ),
+        ];
+        assert_eq!(
+            table.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+            CaseState::ALL,
+            "one row per state"
+        );
+        for (state, expected) in table {
+            assert_eq!(outcomes(state), expected, "{state}");
+        }
     }
 
     #[test]

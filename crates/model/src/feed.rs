@@ -88,9 +88,8 @@ pub struct Subscription {
     pub synced_at: Option<i64>,
     /// Why the last sync failed, until one succeeds.
     pub last_error: Option<String>,
-    /// `bank` (a bank's feed into a local bank) or `hotline` (a partner
-    /// hotline's shared assessments).
-    pub kind: String,
+    /// What the feed fills.
+    pub kind: SubscriptionKind,
     /// When the newest verified page was made (publisher's clock).
     pub fresh_at: Option<i64>,
 }
@@ -183,5 +182,15 @@ impl OpinionKind {
         [OpinionKind::FalsePositive, OpinionKind::TruePositive]
             .into_iter()
             .find(|k| k.name() == text)
+    }
+}
+
+crate::named::named_enum! {
+    /// What a subscription fills.
+    pub enum SubscriptionKind {
+        /// A bank's feed into a local bank.
+        Bank = "bank",
+        /// A partner hotline's shared assessments into the hotline.
+        Hotline = "hotline",
     }
 }

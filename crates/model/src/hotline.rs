@@ -223,8 +223,8 @@ pub struct Appeal {
     pub at: i64,
     /// The owner's reasons.
     pub reason: String,
-    /// `open`, `upheld` or `rejected`.
-    pub state: String,
+    /// Where it stands.
+    pub state: AppealState,
     /// Who decided.
     pub decided_by: Option<String>,
 }
@@ -277,4 +277,16 @@ pub struct CaseReport {
     pub source: String,
     /// What the reporter wrote.
     pub description: Option<String>,
+}
+
+crate::named::named_enum! {
+    /// Where an appeal against a listing stands.
+    pub enum AppealState {
+        /// Waiting for a supervisor.
+        Open = "open",
+        /// The URL came off the blocklist (or was off already).
+        Upheld = "upheld",
+        /// The listing stands.
+        Rejected = "rejected",
+    }
 }

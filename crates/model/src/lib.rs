@@ -21,6 +21,7 @@ pub mod audit;
 pub mod bank;
 pub mod feed;
 pub mod hotline;
+mod named;
 pub mod service;
 pub mod source;
 pub mod view;
@@ -32,13 +33,15 @@ pub use crate::bank::{
 };
 pub use crate::feed::{
     Applied, FeedEvent, FeedInfo, FeedOp, IncomingEvent, Opinion, OpinionKind, Subscription,
+    SubscriptionKind,
 };
 pub use crate::hotline::{
-    Appeal, BlockChange, Case, CaseFilter, CaseHash, CaseOverview, CaseReport, CaseState, Intake,
-    NewReport, SharedAssessment, Verdict,
+    Appeal, AppealState, BlockChange, Case, CaseFilter, CaseHash, CaseOverview, CaseReport,
+    CaseState, Intake, NewReport, SharedAssessment, Verdict,
 };
 pub use crate::service::{
     random_hex, unix_now, valid_tenant, ApiKey, AuditEvent, BankSettings, Content, ContentState,
-    Delivery, Hold, HoldKind, KeySecret, MatchEvent, NewAudit, NewMatch, Purged, RecordQuery,
-    Review, Role, Roles, UiSession, Webhook, DEFAULT_TENANT, QUALITY_FLOOR,
+    Delivery, DeliveryState, Hold, HoldKind, KeySecret, MatchEvent, NewAudit, NewMatch, Purged,
+    RecordQuery, Review, ReviewReason, ReviewState, Role, Roles, UiSession, Webhook,
+    DEFAULT_TENANT, QUALITY_FLOOR,
 };

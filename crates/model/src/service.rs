@@ -424,12 +424,12 @@ pub struct Review {
     pub id: i64,
     /// Unix time queued.
     pub at: i64,
-    /// Why: `match` or `flood`.
-    pub reason: String,
+    /// Why it was queued.
+    pub reason: ReviewReason,
     /// The match.
     pub record: NewMatch,
-    /// `open`, `confirmed` or `rejected`.
-    pub state: String,
+    /// Whether it has been decided, and how.
+    pub state: ReviewState,
     /// Who decided.
     pub decided_by: Option<String>,
     /// Unix time decided.
@@ -452,8 +452,8 @@ pub struct Delivery {
     pub body: String,
     /// Attempts made.
     pub attempts: i64,
-    /// `pending`, `delivered` or `dead`.
-    pub state: String,
+    /// Where it stands.
+    pub state: DeliveryState,
     /// Why the last attempt failed.
     pub last_error: Option<String>,
 }
@@ -529,4 +529,38 @@ pub struct UiSession {
     pub reveal_previews: bool,
     /// Previews loaded in this session (for the prompt to take a break).
     pub viewed: i64,
+}
+
+crate::named::named_enum! {
+    /// Why a match waits for a curator.
+    pub enum ReviewReason {
+        /// The bank's settings send its matches to review.
+        Match = "match",
+        /// The entry matched too often (flood protection).
+        Flood = "flood",
+    }
+}
+
+crate::named::named_enum! {
+    /// Where a review stands.
+    pub enum ReviewState {
+        /// Waiting for a curator.
+        Open = "open",
+        /// The match stands.
+        Confirmed = "confirmed",
+        /// The match was wrong.
+        Rejected = "rejected",
+    }
+}
+
+crate::named::named_enum! {
+    /// Where a webhook delivery stands.
+    pub enum DeliveryState {
+        /// Waiting for its next attempt.
+        Pending = "pending",
+        /// The receiver answered 2xx.
+        Delivered = "delivered",
+        /// Out of attempts: a dead letter, until replayed.
+        Dead = "dead",
+    }
 }

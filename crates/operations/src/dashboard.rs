@@ -2,6 +2,7 @@
 //! work its roles let it see.
 
 use hashwatch_access::{BankAction, HotlineAction};
+use hashwatch_model::ReviewState;
 use hashwatch_store::hotline;
 
 use crate::{Caller, OpResult, Operations, Principal};
@@ -45,7 +46,10 @@ impl Operations {
                 .len();
         }
         if self.may(caller, BankAction::Curate).is_ok() {
-            out.open_reviews = self.records().reviews(caller.tenant(), Some("open"))?.len();
+            out.open_reviews = self
+                .records()
+                .reviews(caller.tenant(), Some(ReviewState::Open))?
+                .len();
         }
         Ok(out)
     }

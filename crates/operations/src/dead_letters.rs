@@ -2,7 +2,7 @@
 //! administrators of the banks they came from.
 
 use hashwatch_access::BankAction;
-use hashwatch_model::{AuditAction, Delivery};
+use hashwatch_model::{AuditAction, Delivery, DeliveryState};
 use serde_json::json;
 
 use crate::{Caller, Kind, OpError, OpResult, Operations, Principal};
@@ -29,7 +29,7 @@ impl Operations {
     /// Deliveries of the caller's banks that ran out of attempts.
     pub fn dead_letters(&self, caller: &Caller) -> OpResult<Vec<Delivery>> {
         let mine = self.administered_banks(caller)?;
-        Ok(self.records().deliveries("dead", &mine)?)
+        Ok(self.records().deliveries(DeliveryState::Dead, &mine)?)
     }
 
     /// Sends dead letter `id` again (its attempts start over); audited as

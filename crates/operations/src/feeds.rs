@@ -6,7 +6,7 @@ use hashwatch_access::BankAction;
 use hashwatch_feed::{PullError, Pulled, Subscriber, SyncReport, Transport, VerifiedPage};
 use hashwatch_model::{
     Applied, AuditAction, BankKind, FeedEvent, FeedInfo, Opinion, OpinionKind, SharedAssessment,
-    SignalType, Subscription,
+    SignalType, Subscription, SubscriptionKind,
 };
 use hashwatch_store::{feeds, ErrorKind};
 use serde_json::json;
@@ -111,7 +111,7 @@ impl Operations {
         let Principal::Key(key) = &caller.principal else {
             return Ok(true);
         };
-        if sub.kind == "hotline" {
+        if sub.kind == SubscriptionKind::Hotline {
             return Ok(self.policy.owns_hotline(&key.tenant));
         }
         match self.records().settings_of(&sub.bank) {
@@ -212,7 +212,7 @@ impl Operations {
         action: AuditAction,
         detail: serde_json::Value,
     ) -> hashwatch_model::NewAudit {
-        let bank = (sub.kind != "hotline").then_some(sub.bank.as_str());
+        let bank = (sub.kind != SubscriptionKind::Hotline).then_some(sub.bank.as_str());
         let mut row = self.audit_row(caller, action, bank, Some(sub.url.clone()), detail);
         if bank.is_none() && matches!(caller.principal, Principal::Operator) {
             row.tenant = self.policy.hotline_tenant.clone();

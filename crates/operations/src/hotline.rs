@@ -337,7 +337,7 @@ impl Operations {
                 AuditAction::HotlineAppealDecided,
                 None,
                 target.clone(),
-                json!({"appeal": id, "decision": appeal.state}),
+                json!({"appeal": id, "decision": appeal.state.name()}),
             )];
             // Only a URL still listed comes off the list (one removed
             // meanwhile is off already).

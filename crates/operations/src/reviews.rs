@@ -5,7 +5,9 @@ use hashwatch_access::BankAction;
 use std::collections::HashMap;
 
 use hashwatch_model::source::BankSource;
-use hashwatch_model::{AuditAction, BankKind, Entry, NewEntry, Review, SignalType};
+use hashwatch_model::{
+    AuditAction, BankKind, Entry, NewEntry, Review, ReviewReason, ReviewState, SignalType,
+};
 use serde_json::json;
 
 use crate::{Caller, OpError, OpResult, Operations};
@@ -35,11 +37,11 @@ impl ReviewDecision {
             .find(|d| d.name() == text)
     }
 
-    /// The state a review is left in: `confirmed` or `rejected`.
-    pub fn state(self) -> &'static str {
+    /// The state a review is left in.
+    pub fn state(self) -> ReviewState {
         match self {
-            ReviewDecision::Confirm => "confirmed",
-            ReviewDecision::Reject => "rejected",
+            ReviewDecision::Confirm => ReviewState::Confirmed,
+            ReviewDecision::Reject => ReviewState::Rejected,
         }
     }
 
@@ -70,14 +72,16 @@ impl Operations {
         self.may(caller, BankAction::Curate)?;
         let mut by_entry: HashMap<(String, u64), Vec<Review>> = HashMap::new();
         for r in self.records().reviews(caller.tenant(), None)? {
-            if r.state != "open" {
+            if r.state != ReviewState::Open {
                 by_entry
                     .entry((r.record.bank.clone(), r.record.entry_id))
                     .or_default()
                     .push(r);
             }
         }
-        let mut open = self.records().reviews(caller.tenant(), Some("open"))?;
+        let mut open = self
+            .records()
+            .reviews(caller.tenant(), Some(ReviewState::Open))?;
         open.sort_by_key(|r| r.id);
         open.truncate(limit);
         let mut cards = Vec::with_capacity(open.len());
@@ -116,9 +120,8 @@ impl Operations {
             .collect())
     }
 
-    /// The caller's tenant's reviews, in one state (`open`, `confirmed`,
-    /// `rejected`) or all.
-    pub fn reviews(&self, caller: &Caller, state: Option<&str>) -> OpResult<Vec<Review>> {
+    /// The caller's tenant's reviews, in one state or all.
+    pub fn reviews(&self, caller: &Caller, state: Option<ReviewState>) -> OpResult<Vec<Review>> {
         self.may(caller, BankAction::Curate)?;
         Ok(self.records().reviews(caller.tenant(), state)?)
     }
@@ -152,7 +155,7 @@ impl Operations {
         Ok(self.records().write(|r| {
             let review = r.decide_review(caller.tenant(), id, decision.state(), &actor.name())?;
             let record = &review.record;
-            if review.reason == "flood" && decision == ReviewDecision::Confirm {
+            if review.reason == ReviewReason::Flood && decision == ReviewDecision::Confirm {
                 r.update_content(&record.bank, record.content_id, Some(1), None)?;
             }
             if let (Some(negative), ReviewDecision::Reject) = (&negative_bank, decision) {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use hashwatch_matcher::live::Hit;
 use hashwatch_model::{
-    unix_now, ApiKey, AuditAction, BankSettings, Delivery, NewAudit, NewMatch, Purged,
+    unix_now, ApiKey, AuditAction, BankSettings, Delivery, NewAudit, NewMatch, Purged, ReviewReason,
 };
 use hashwatch_store::Records;
 use serde_json::json;
@@ -117,7 +117,7 @@ impl Operations {
                     records.enqueue_delivery(&m.bank, hook, &body.to_string())?;
                 }
                 if bank.review {
-                    records.open_review(m, "match", &bank.tenant)?;
+                    records.open_review(m, ReviewReason::Match, &bank.tenant)?;
                 }
                 if flood.limit > 0 && flooded(m.entry_id) {
                     flag_flood(records, flood, &bank.tenant, m)?;
@@ -191,7 +191,7 @@ fn flag_flood(
     tenant: &str,
     m: &NewMatch,
 ) -> Result<(), hashwatch_store::Error> {
-    records.open_review(m, "flood", tenant)?;
+    records.open_review(m, ReviewReason::Flood, tenant)?;
     if flood.quarantine {
         records.update_content(&m.bank, m.content_id, Some(0), None)?;
     }

@@ -31,7 +31,7 @@ impl From<&hashwatch_model::Delivery> for DeadLetter {
             bank: d.bank.clone(),
             url: d.url.clone(),
             attempts: d.attempts,
-            state: d.state.clone(),
+            state: d.state.to_string(),
             last_error: d.last_error.clone(),
             body: serde_json::from_str::<Value>(&d.body).unwrap_or(Value::Null),
         }

@@ -234,7 +234,7 @@ impl SubscriptionView {
             checkpoint: s.checkpoint,
             synced_at: s.synced_at,
             last_error: s.last_error,
-            kind: s.kind,
+            kind: s.kind.to_string(),
         }
     }
 }

@@ -593,7 +593,7 @@ pub async fn appeals(State(state): State<AppState>, caller: Caller) -> ApiResult
                 case_id: a.case_id,
                 at: a.at,
                 reason: a.reason,
-                state: a.state,
+                state: a.state.to_string(),
                 decided_by: a.decided_by,
             })
             .collect(),
@@ -648,7 +648,7 @@ pub async fn decide_appeal_as(
         .await?;
     Ok(AppealDecided {
         id: appeal.id,
-        state: appeal.state,
+        state: appeal.state.to_string(),
     })
 }
 

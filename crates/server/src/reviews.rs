@@ -5,6 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use hashwatch_access::BankAction;
+use hashwatch_model::ReviewState;
 use hashwatch_operations::reviews::ReviewDecision;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -37,8 +38,8 @@ impl From<&hashwatch_model::Review> for ReviewView {
         ReviewView {
             id: r.id,
             at: r.at,
-            reason: r.reason.clone(),
-            state: r.state.clone(),
+            reason: r.reason.to_string(),
+            state: r.state.to_string(),
             bank: r.record.bank.clone(),
             content_id: r.record.content_id,
             entry_id: r.record.entry_id,
@@ -78,8 +79,17 @@ pub async fn list_reviews(
     Query(params): Query<ReviewParams>,
 ) -> ApiResult<Json<Reviews>> {
     let caller = caller.op();
+    let wanted = match params.state.as_deref() {
+        None => None,
+        Some(name) => Some(ReviewState::parse(name).ok_or_else(|| {
+            ApiError::bad_request(
+                "bad_state",
+                format!("state {name:?} is not one of open, confirmed, rejected"),
+            )
+        })?),
+    };
     let reviews = state
-        .op(move |ops| Ok(ops.reviews(&caller, params.state.as_deref())?))
+        .op(move |ops| Ok(ops.reviews(&caller, wanted)?))
         .await?;
     Ok(Json(Reviews {
         reviews: reviews.iter().map(ReviewView::from).collect(),

@@ -277,7 +277,7 @@ pub async fn subscriptions(state: AppState) {
             let (ops, client) = (state.ops.clone(), client.clone());
             let runtime = tokio::runtime::Handle::current();
             let stopping = state.stopping.clone();
-            let (url, kind) = (sub.url.clone(), sub.kind.clone());
+            let (url, kind) = (sub.url.clone(), sub.kind);
             let pulled = tokio::task::spawn_blocking(move || {
                 let transport =
                     hashwatch_outbound::FeedTransport::new(client, runtime).stopping(stopping);

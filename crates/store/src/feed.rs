@@ -14,7 +14,7 @@ use crate::sql::{self, Param, Row, Sql, SqlTx};
 use crate::Store;
 use hashwatch_model::{
     unix_now, Applied, ChangeKind, FeedEvent, FeedInfo, FeedOp, IncomingEvent, Opinion, SignalType,
-    Subscription,
+    Subscription, SubscriptionKind,
 };
 
 /// Appends a change's feed events: count, op, first entry id, bank name.
@@ -73,7 +73,7 @@ pub(crate) fn subscription_from(r: &Row) -> Result<Subscription, Error> {
         checkpoint: r.req_int(6)? as u64,
         synced_at: r.int(7)?,
         last_error: r.text(8)?,
-        kind: r.req_text(9)?,
+        kind: r.req_named(9, SubscriptionKind::parse, "subscription kind")?,
         fresh_at: r.int(10)?,
     })
 }
@@ -200,7 +200,7 @@ impl Feeds<'_> {
         public_key: &str,
         api_key: Option<&str>,
     ) -> Result<Subscription, Error> {
-        self.subscribe_as("bank", url, bank, public_key, api_key)
+        self.subscribe_as(SubscriptionKind::Bank, url, bank, public_key, api_key)
     }
 
     /// Adds (or updates) a subscription to a partner hotline's shared
@@ -211,12 +211,12 @@ impl Feeds<'_> {
         public_key: &str,
         api_key: Option<&str>,
     ) -> Result<Subscription, Error> {
-        self.subscribe_as("hotline", url, "", public_key, api_key)
+        self.subscribe_as(SubscriptionKind::Hotline, url, "", public_key, api_key)
     }
 
     fn subscribe_as(
         &self,
-        kind: &str,
+        kind: SubscriptionKind,
         url: &str,
         bank: &str,
         public_key: &str,
@@ -227,7 +227,11 @@ impl Feeds<'_> {
                 "SELECT kind FROM feed_subscriptions WHERE url = ?",
                 &[url.into()],
             )?;
-            match existing.first().map(|r| r.text(0)).transpose()?.flatten() {
+            let existing = existing
+                .first()
+                .map(|r| r.req_named(0, SubscriptionKind::parse, "subscription kind"))
+                .transpose()?;
+            match existing {
                 Some(k) if k != kind => {
                     return Err(conflict(format!("{url} is already a {k} subscription")))
                 }
@@ -257,7 +261,7 @@ impl Feeds<'_> {
                             public_key.into(),
                             api_key.into(),
                             unix_now().into(),
-                            kind.into(),
+                            kind.name().into(),
                             bank.into(),
                         ],
                     )?;
@@ -448,7 +452,7 @@ fn apply_in(
     from: u64,
     events: &[IncomingEvent],
 ) -> Result<Applied, Error> {
-    if sub.kind != "bank" {
+    if sub.kind != SubscriptionKind::Bank {
         return Err(conflict(format!(
             "{} is not a bank feed subscription",
             sub.url

@@ -12,8 +12,8 @@ use crate::error::{Error, ErrorKind};
 use crate::sql::{self, Param, Row, Sql, SqlTx};
 use hashwatch_hotline::case::{self as rules, Assessed, Assessment, Refused};
 use hashwatch_model::{
-    unix_now, Appeal, BlockChange, Case, CaseFilter, CaseHash, CaseOverview, CaseReport, CaseState,
-    Intake, NewReport, SharedAssessment, Verdict,
+    unix_now, Appeal, AppealState, BlockChange, Case, CaseFilter, CaseHash, CaseOverview,
+    CaseReport, CaseState, Intake, NewReport, SharedAssessment, SubscriptionKind, Verdict,
 };
 
 const CASE_COLUMNS: &str = "id, url, url_sha256, host, state, verdict, category, first_assessor,
@@ -103,12 +103,35 @@ fn list(tx: &mut dyn SqlTx, case: &Case, op: &str) -> Result<(), Error> {
     Ok(())
 }
 
-fn set_state(tx: &mut dyn SqlTx, id: i64, state: CaseState) -> Result<(), Error> {
-    tx.exec(
-        "UPDATE hotline_cases SET state = ? WHERE id = ?",
-        &[state.name().into(), id.into()],
+/// Moves a case from the state a rule saw (`seen`) to the one it chose.
+/// The update checks that the case is still in `seen`, so that of two
+/// writers that read it at once (two nodes; PostgreSQL reads committed
+/// rows) only one moves it, and the other is told the case changed.
+fn move_state(tx: &mut dyn SqlTx, id: i64, seen: CaseState, next: CaseState) -> Result<(), Error> {
+    let moved = tx.exec(
+        "UPDATE hotline_cases SET state = ? WHERE id = ? AND state = ?",
+        &[next.name().into(), id.into(), seen.name().into()],
     )?;
+    if moved == 0 {
+        return Err(changed_meanwhile(id, seen));
+    }
     Ok(())
+}
+
+fn changed_meanwhile(id: i64, seen: CaseState) -> Error {
+    Error::conflict(format!(
+        "case {id} changed meanwhile; it is no longer {seen}"
+    ))
+}
+
+/// The names of the states a rule picks, for a query's `IN (…)`.
+fn states_where(rule: fn(CaseState) -> bool) -> String {
+    CaseState::ALL
+        .into_iter()
+        .filter(|s| rule(*s))
+        .map(|s| format!("'{}'", s.name()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Takes a report inside a transaction (see [`Hotline::report`]).
@@ -179,7 +202,7 @@ fn appeals_in(tx: &mut dyn SqlTx, id: Option<i64>) -> Result<Vec<Appeal>, Error>
                 case_id: r.req_int(1)?,
                 at: r.req_int(2)?,
                 reason: r.req_text(3)?,
-                state: r.req_text(4)?,
+                state: r.req_named(4, AppealState::parse, "appeal state")?,
                 decided_by: r.text(5)?,
             })
         })
@@ -244,7 +267,7 @@ impl Hotline<'_> {
                 .first()
                 .map(crate::feed::subscription_from)
                 .transpose()?
-                .filter(|s| s.kind == "hotline")
+                .filter(|s| s.kind == SubscriptionKind::Hotline)
                 .ok_or_else(|| {
                     Error::new(ErrorKind::NotFound(format!(
                         "hotline subscription {subscription}"
@@ -281,18 +304,25 @@ impl Hotline<'_> {
                         contact: None,
                     },
                 )?;
-                if intake.case.state == CaseState::New {
-                    tx.exec(
-                        "UPDATE hotline_cases SET state = 'assessed', first_assessor = NULL,
-                             first_verdict = 'illegal', first_category = ?, category = ?,
-                             assessed_at = ? WHERE id = ?",
+                let seen = intake.case.state;
+                if let Some(next) = rules::after_partner_confirmation(seen) {
+                    let moved = tx.exec(
+                        "UPDATE hotline_cases SET state = ?, first_assessor = NULL,
+                             first_verdict = ?, first_category = ?, category = ?,
+                             assessed_at = ? WHERE id = ? AND state = ?",
                         &[
+                            next.name().into(),
+                            Verdict::Illegal.name().into(),
                             e.category.clone().into(),
                             e.category.clone().into(),
                             now.into(),
                             intake.case.id.into(),
+                            seen.name().into(),
                         ],
                     )?;
+                    if moved == 0 {
+                        return Err(changed_meanwhile(intake.case.id, seen));
+                    }
                 }
                 taken += 1;
             }
@@ -531,35 +561,37 @@ impl Hotline<'_> {
                     }
                     Refused::NoCategory => invalid(refused.to_string()),
                 })?;
-            match outcome {
-                Assessed::Decided { state, .. } => {
-                    tx.exec(
-                        "UPDATE hotline_cases SET state = ?, verdict = ?, category = ?,
-                             assessed_at = ?, confirmed_at = ? WHERE id = ?",
-                        &[
-                            state.name().into(),
-                            verdict.name().into(),
-                            category.into(),
-                            now.into(),
-                            Param::Int((state == CaseState::Confirmed).then_some(now)),
-                            id.into(),
-                        ],
-                    )?;
-                }
-                Assessed::FirstOpinion => {
-                    tx.exec(
-                        "UPDATE hotline_cases SET state = ?, first_assessor = ?,
-                             first_verdict = ?, first_category = ?, assessed_at = ? WHERE id = ?",
-                        &[
-                            CaseState::Assessed.name().into(),
-                            key_id.into(),
-                            verdict.name().into(),
-                            category.into(),
-                            now.into(),
-                            id.into(),
-                        ],
-                    )?;
-                }
+            let moved = match outcome {
+                Assessed::Decided { state, .. } => tx.exec(
+                    "UPDATE hotline_cases SET state = ?, verdict = ?, category = ?,
+                             assessed_at = ?, confirmed_at = ? WHERE id = ? AND state = ?",
+                    &[
+                        state.name().into(),
+                        verdict.name().into(),
+                        category.into(),
+                        now.into(),
+                        Param::Int((state == CaseState::Confirmed).then_some(now)),
+                        id.into(),
+                        case.state.name().into(),
+                    ],
+                )?,
+                Assessed::FirstOpinion => tx.exec(
+                    "UPDATE hotline_cases SET state = ?, first_assessor = ?,
+                             first_verdict = ?, first_category = ?, assessed_at = ?
+                         WHERE id = ? AND state = ?",
+                    &[
+                        CaseState::Assessed.name().into(),
+                        key_id.into(),
+                        verdict.name().into(),
+                        category.into(),
+                        now.into(),
+                        id.into(),
+                        case.state.name().into(),
+                    ],
+                )?,
+            };
+            if moved == 0 {
+                return Err(changed_meanwhile(id, case.state));
             }
             let case = case_in(tx, id)?;
             let listed = matches!(outcome, Assessed::Decided { listed: true, .. });
@@ -604,7 +636,8 @@ impl Hotline<'_> {
             let rows = tx.query(
                 &format!(
                     "SELECT {CASE_COLUMNS} FROM hotline_cases
-                     WHERE state IN ('confirmed', 'notice_sent') ORDER BY id"
+                     WHERE state IN ({}) ORDER BY id",
+                    states_where(rules::takedown_open)
                 ),
                 &[],
             )?;
@@ -621,11 +654,23 @@ impl Hotline<'_> {
     pub fn claim_notice(&self, id: i64, attempt: i64, text: &str) -> Result<Option<Case>, Error> {
         let now = unix_now();
         self.write(|tx| {
+            let case = case_in(tx, id)?;
+            let next = rules::after_notice(case.state).filter(|_| case.notices + 1 == attempt);
+            let Some(next) = next else {
+                return Ok(None);
+            };
             let claimed = tx.exec(
-                "UPDATE hotline_cases SET state = 'notice_sent', notices = notices + 1,
+                "UPDATE hotline_cases SET state = ?, notices = notices + 1,
                      first_notice_at = coalesce(first_notice_at, ?), last_notice_at = ?
-                 WHERE id = ? AND notices = ? AND state IN ('confirmed', 'notice_sent')",
-                &[now.into(), now.into(), id.into(), (attempt - 1).into()],
+                 WHERE id = ? AND notices = ? AND state = ?",
+                &[
+                    next.name().into(),
+                    now.into(),
+                    now.into(),
+                    id.into(),
+                    case.notices.into(),
+                    case.state.name().into(),
+                ],
             )?;
             if claimed == 0 {
                 return Ok(None);
@@ -677,9 +722,10 @@ impl Hotline<'_> {
                 ],
             )?;
             if let Some(state) = outcome.state {
+                move_state(tx, id, case.state, state)?;
                 tx.exec(
-                    "UPDATE hotline_cases SET state = ?, removed_at = ? WHERE id = ?",
-                    &[state.name().into(), now.into(), id.into()],
+                    "UPDATE hotline_cases SET removed_at = ? WHERE id = ?",
+                    &[now.into(), id.into()],
                 )?;
                 list(tx, &case, "remove")?;
             }
@@ -688,15 +734,18 @@ impl Hotline<'_> {
         case.ok_or_else(|| Error::backend("the re-check was not recorded"))
     }
 
-    /// Gives up on a takedown: the case stays listed as `expired`.
+    /// Gives up on a takedown: the case stays listed as `expired`. A
+    /// case whose takedown is no longer open is refused as a conflict.
     pub fn expire(&self, id: i64) -> Result<(), Error> {
         self.write(|tx| {
-            tx.exec(
-                "UPDATE hotline_cases SET state = 'expired'
-                 WHERE id = ? AND state IN ('confirmed', 'notice_sent')",
-                &[id.into()],
-            )?;
-            Ok(())
+            let case = case_in(tx, id)?;
+            let next = rules::after_expiry(case.state).ok_or_else(|| {
+                Error::conflict(format!(
+                    "case {id} is {}: no takedown to give up",
+                    case.state
+                ))
+            })?;
+            move_state(tx, id, case.state, next)
         })
     }
 
@@ -776,7 +825,7 @@ impl Hotline<'_> {
                 case_id: case.id,
                 at: now,
                 reason: reason.to_string(),
-                state: "open".into(),
+                state: AppealState::Open,
                 decided_by: None,
             }))
         })?;
@@ -801,23 +850,41 @@ impl Hotline<'_> {
             )?;
             let (case_id, state) = rows
                 .first()
-                .map(|r| Ok::<_, Error>((r.req_int(0)?, r.req_text(1)?)))
+                .map(|r| {
+                    Ok::<_, Error>((
+                        r.req_int(0)?,
+                        r.req_named(1, AppealState::parse, "appeal state")?,
+                    ))
+                })
                 .transpose()?
                 .ok_or_else(|| Error::new(ErrorKind::NotFound(format!("no appeal {id}"))))?;
-            if state != "open" {
-                return Err(Error::new(ErrorKind::Conflict(format!(
-                    "appeal {id} is already {state}"
-                ))));
+            let already = || Error::conflict(format!("appeal {id} is already decided"));
+            if state != AppealState::Open {
+                return Err(Error::conflict(format!("appeal {id} is already {state}")));
             }
-            let decision = if upheld { "upheld" } else { "rejected" };
-            tx.exec(
-                "UPDATE hotline_appeals SET state = ?, decided_by = ?, decided_at = ? WHERE id = ?",
-                &[decision.into(), by.into(), now.into(), id.into()],
+            let decision = if upheld {
+                AppealState::Upheld
+            } else {
+                AppealState::Rejected
+            };
+            let decided = tx.exec(
+                "UPDATE hotline_appeals SET state = ?, decided_by = ?, decided_at = ?
+                 WHERE id = ? AND state = ?",
+                &[
+                    decision.name().into(),
+                    by.into(),
+                    now.into(),
+                    id.into(),
+                    AppealState::Open.name().into(),
+                ],
             )?;
+            if decided == 0 {
+                return Err(already());
+            }
             let case = case_in(tx, case_id)?;
             delisted = false;
             if let Some(next) = rules::after_upheld_appeal(case.state).filter(|_| upheld) {
-                set_state(tx, case_id, next)?;
+                move_state(tx, case_id, case.state, next)?;
                 list(tx, &case, "remove")?;
                 delisted = true;
             }

@@ -147,6 +147,18 @@ impl Row {
     pub fn req_text(&self, i: usize) -> Result<String, Error> {
         self.text(i)?.ok_or_else(|| self.mismatch(i, "text"))
     }
+
+    /// Column `i`, the name of one of `what`'s variants. A name this
+    /// build does not know is the store's fault, never a default.
+    pub fn req_named<T>(
+        &self,
+        i: usize,
+        parse: fn(&str) -> Option<T>,
+        what: &str,
+    ) -> Result<T, Error> {
+        let name = self.req_text(i)?;
+        parse(&name).ok_or_else(|| Error::backend(format!("{what} {name:?} is not known")))
+    }
 }
 
 /// Statements inside one transaction.

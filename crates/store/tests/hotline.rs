@@ -48,7 +48,10 @@ fn an_appeal_upheld_after_removal_keeps_the_removal(store: &dyn Store) {
     let (decided, delisted) = cases
         .decide_appeal(appeal.id, true, "supervisor")
         .expect("decides");
-    assert_eq!((decided.state.as_str(), delisted), ("upheld", false));
+    assert_eq!(
+        (decided.state, delisted),
+        (hashwatch_model::AppealState::Upheld, false)
+    );
     assert_eq!(cases.case(id).expect("case").state, CaseState::Removed);
     assert_eq!(
         cases.removals().expect("removals").len(),
@@ -159,4 +162,230 @@ fn a_notice_is_claimed_once_postgres() {
     let db = TestPostgres::new();
     let store = hashwatch_store::PostgresStore::connect(&db.url).expect("connects");
     a_notice_is_claimed_once(&store);
+}
+
+/// A case driven to `state` through the store's own transitions.
+fn case_in_state(store: &dyn Store, state: CaseState, url: &str) -> i64 {
+    let cases = hotline(store);
+    let assess = |id, key, supervisor, verdict, category| {
+        cases
+            .assess(id, key, supervisor, verdict, category, true)
+            .expect("assesses")
+    };
+    if matches!(
+        state,
+        CaseState::New | CaseState::Assessed | CaseState::NotIllegal | CaseState::Unreachable
+    ) {
+        let id = cases
+            .report(&NewReport {
+                url: url.into(),
+                url_sha256: format!("{:064x}", url.len()),
+                host: "files.example.net".into(),
+                source: "public".into(),
+                description: None,
+                contact: None,
+            })
+            .expect("report")
+            .case
+            .id;
+        match state {
+            CaseState::Assessed => {
+                assess(id, 1, false, Verdict::Illegal, Some("A1"));
+            }
+            CaseState::NotIllegal => {
+                assess(id, 1, false, Verdict::NotIllegal, None);
+            }
+            CaseState::Unreachable => {
+                assess(id, 1, false, Verdict::Unreachable, None);
+            }
+            _ => {}
+        }
+        return id;
+    }
+    let id = listed_case(store, url);
+    match state {
+        CaseState::NoticeSent => {
+            cases.claim_notice(id, 1, "notice").expect("claims");
+        }
+        CaseState::Removed => {
+            cases.checked(id, "404", true, 0).expect("checks");
+            cases.checked(id, "404", true, 0).expect("checks");
+        }
+        CaseState::Expired => cases.expire(id).expect("expires"),
+        CaseState::AppealUpheld => {
+            let appeal = cases.appeal(url, "mine").expect("appeal");
+            cases.decide_appeal(appeal.id, true, "sv").expect("decides");
+        }
+        _ => {}
+    }
+    assert_eq!(cases.case(id).expect("case").state, state);
+    id
+}
+
+/// Every state × every transition the store persists: the store moves a
+/// case exactly as hashwatch-hotline's rules say, and refuses (with the
+/// kind of error a caller can act on) where they refuse.
+fn the_store_follows_the_rules_in_every_state(store: &dyn Store) {
+    use hashwatch_hotline::case as rules;
+    use hashwatch_store::ErrorClass;
+    let cases = hotline(store);
+    let partner = hashwatch_store::feeds(store)
+        .subscribe_hotline("https://partner.example/hotline/feed", "00", None)
+        .expect("subscribes");
+    let mut partner_seq = 0;
+    let mut n = 0;
+    let mut fresh = |state: CaseState| {
+        n += 1;
+        let url = format!("https://files.example.net/{state}/{n}.jpg");
+        (case_in_state(store, state, &url), url)
+    };
+    let state_of = |id: i64| cases.case(id).expect("case").state;
+    for state in CaseState::ALL {
+        // Assessments: the analyst who gave the first opinion (key 1), a
+        // second supervisor (key 2), the first assessor as a supervisor.
+        for (key, supervisor) in [(1, false), (2, true), (1, true)] {
+            let (id, _) = fresh(state);
+            let first = (state == CaseState::Assessed).then_some(1);
+            let assessment = rules::Assessment {
+                assessor: key,
+                supervisor,
+                verdict: Verdict::Illegal,
+                category: Some("A1"),
+            };
+            let expected = rules::assess(state, first, &assessment, true);
+            let got = cases.assess(id, key, supervisor, Verdict::Illegal, Some("A1"), true);
+            match (expected, got) {
+                (Ok(rules::Assessed::FirstOpinion), Ok((case, listed))) => {
+                    assert_eq!(
+                        (case.state, listed),
+                        (CaseState::Assessed, false),
+                        "{state}"
+                    );
+                }
+                (
+                    Ok(rules::Assessed::Decided {
+                        state: next,
+                        listed,
+                    }),
+                    Ok((case, got)),
+                ) => {
+                    assert_eq!((case.state, got), (next, listed), "{state}");
+                }
+                (Err(refused), Err(e)) => {
+                    let class = match refused {
+                        rules::Refused::AlreadyDecided(_) => ErrorClass::Conflict,
+                        rules::Refused::NotSupervisor | rules::Refused::SameAssessor => {
+                            ErrorClass::Forbidden
+                        }
+                        rules::Refused::NoCategory => ErrorClass::Invalid,
+                    };
+                    assert_eq!(e.class(), class, "{state}: {e}");
+                    assert_eq!(state_of(id), state, "a refusal changes nothing");
+                }
+                (expected, got) => panic!("{state}: rule {expected:?}, store {got:?}"),
+            }
+        }
+
+        // A re-check that finds the material gone twice.
+        let (id, _) = fresh(state);
+        cases.checked(id, "404", true, 0).expect("checks");
+        let case = cases.checked(id, "404", true, 0).expect("checks");
+        let removed = rules::takedown_open(state).then_some(CaseState::Removed);
+        assert_eq!(case.state, removed.unwrap_or(state), "{state}: re-check");
+
+        // A notice.
+        let (id, _) = fresh(state);
+        let notices = cases.case(id).expect("case").notices;
+        let claimed = cases.claim_notice(id, notices + 1, "n").expect("claims");
+        assert_eq!(
+            claimed.map(|c| c.state),
+            rules::after_notice(state),
+            "{state}: notice"
+        );
+
+        // Expiry.
+        let (id, _) = fresh(state);
+        match (rules::after_expiry(state), cases.expire(id)) {
+            (Some(next), Ok(())) => assert_eq!(state_of(id), next, "{state}"),
+            (None, Err(e)) => {
+                assert_eq!(e.class(), ErrorClass::Conflict, "{state}: {e}");
+                assert_eq!(state_of(id), state);
+            }
+            (expected, got) => panic!("{state}: expiry rule {expected:?}, store {got:?}"),
+        }
+
+        // An appeal, upheld.
+        let (id, url) = fresh(state);
+        match (rules::listed(state), cases.appeal(&url, "mine")) {
+            (true, Ok(appeal)) => {
+                let (_, delisted) = cases.decide_appeal(appeal.id, true, "sv").expect("decides");
+                let next = rules::after_upheld_appeal(state);
+                assert_eq!(delisted, next.is_some(), "{state}");
+                assert_eq!(state_of(id), next.unwrap_or(state), "{state}");
+            }
+            (false, Err(e)) => assert_eq!(e.class(), ErrorClass::NotFound, "{state}: {e}"),
+            (listed, got) => panic!("{state}: listed {listed}, appeal {got:?}"),
+        }
+
+        // A partner hotline's confirmation of the URL.
+        let (id, url) = fresh(state);
+        partner_seq += 1;
+        cases
+            .apply_shared(
+                partner.id,
+                partner_seq,
+                &[hashwatch_model::SharedAssessment {
+                    seq: partner_seq,
+                    op: "confirmed".into(),
+                    url: url.clone(),
+                    url_sha256: format!("{:064x}", url.len()),
+                    host: "files.example.net".into(),
+                    category: Some("A1".into()),
+                }],
+            )
+            .expect("applies");
+        let next = rules::after_partner_confirmation(state);
+        assert_eq!(state_of(id), next.unwrap_or(state), "{state}: partner");
+
+        // Who finds it in the triage queue: another analyst, another
+        // supervisor.
+        let (id, _) = fresh(state);
+        let first = (state == CaseState::Assessed).then_some(1);
+        for supervisor in [false, true] {
+            let queued = cases
+                .queue(2, supervisor, 10_000)
+                .expect("queue")
+                .iter()
+                .any(|c| c.id == id);
+            assert_eq!(
+                queued,
+                rules::may_assess(state, first, 2, supervisor),
+                "{state}: queue (supervisor {supervisor})"
+            );
+        }
+    }
+    // Retention purges the reports of closed cases only.
+    let kept: Vec<(CaseState, i64)> = CaseState::ALL
+        .into_iter()
+        .map(|state| (state, fresh(state).0))
+        .collect();
+    records(store).purge(unix_now() + 10).expect("purges");
+    for (state, id) in kept {
+        let purged = cases.reports_of(id).expect("reports").is_empty();
+        assert_eq!(purged, rules::closed(state), "{state}: purge");
+    }
+}
+
+#[test]
+fn the_store_follows_the_rules_in_every_state_sqlite() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(&dir.path().join("h.db")).expect("opens");
+    the_store_follows_the_rules_in_every_state(&store);
+}
+
+#[test]
+fn the_store_follows_the_rules_in_every_state_postgres() {
+    let db = TestPostgres::new();
+    let store = hashwatch_store::PostgresStore::connect(&db.url).expect("connects");
+    the_store_follows_the_rules_in_every_state(&store);
 }

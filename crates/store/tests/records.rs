@@ -2,6 +2,7 @@
 //! database: keys, audit, matches, holds and the retention purge, reviews,
 //! webhook deliveries, bank settings and content.
 
+use hashwatch_model::{DeliveryState, ReviewReason, ReviewState};
 use hashwatch_store::{
     records, unix_now, BankKind, BankSettings, HoldKind, NewAudit, NewEntry, NewMatch, RecordQuery,
     Role, SignalType, SqliteStore, Store, Webhook,
@@ -242,20 +243,26 @@ fn story(store: &dyn Store) {
         ..a_match("B2", 5)
     };
     let review = records
-        .open_review(&looked_up_by_t2, "match", "t1")
+        .open_review(&looked_up_by_t2, ReviewReason::Match, "t1")
         .expect("queues");
-    assert_eq!(records.reviews("t1", Some("open")).expect("reads").len(), 1);
+    assert_eq!(
+        records
+            .reviews("t1", Some(ReviewState::Open))
+            .expect("reads")
+            .len(),
+        1
+    );
     assert!(records.reviews("t2", None).expect("reads").is_empty());
     let decided = records
-        .decide_review("t1", review, "rejected", "ops")
+        .decide_review("t1", review, ReviewState::Rejected, "ops")
         .expect("decides");
     assert_eq!(
-        (decided.state.as_str(), decided.decided_by.as_deref()),
-        ("rejected", Some("ops"))
+        (decided.state, decided.decided_by.as_deref()),
+        (ReviewState::Rejected, Some("ops"))
     );
     assert!(
         records
-            .decide_review("t1", review, "confirmed", "ops")
+            .decide_review("t1", review, ReviewState::Confirmed, "ops")
             .is_err(),
         "decided once"
     );
@@ -276,11 +283,11 @@ fn story(store: &dyn Store) {
         .delivery_attempted(id, Some("refused"), None)
         .expect("records");
     let dead = records
-        .deliveries("dead", &["B2".to_string()])
+        .deliveries(DeliveryState::Dead, &["B2".to_string()])
         .expect("reads");
     assert_eq!((dead.len(), dead[0].attempts), (1, 1));
     assert!(records
-        .deliveries("dead", &["OTHER".to_string()])
+        .deliveries(DeliveryState::Dead, &["OTHER".to_string()])
         .expect("reads")
         .is_empty());
     records.replay_delivery(id).expect("replays");
@@ -288,7 +295,7 @@ fn story(store: &dyn Store) {
     records.delivery_attempted(id, None, None).expect("records");
     assert_eq!(
         records
-            .deliveries("delivered", &["B2".to_string()])
+            .deliveries(DeliveryState::Delivered, &["B2".to_string()])
             .expect("reads")
             .len(),
         1
@@ -388,7 +395,7 @@ fn records_follow_the_bank(store: &dyn Store) {
     assert_eq!(held.class(), hashwatch_store::ErrorClass::Conflict);
     assert!(store.bank("renamed").is_ok());
     let dead = records
-        .deliveries("dead", &["renamed".to_string()])
+        .deliveries(DeliveryState::Dead, &["renamed".to_string()])
         .expect("dead letters");
     assert_eq!(dead.iter().map(|d| d.id).collect::<Vec<_>>(), [delivery]);
     assert_eq!(dead[0].bank, "renamed");
@@ -405,7 +412,7 @@ fn records_follow_the_bank(store: &dyn Store) {
             .create_bank(name, BankKind::Positive, &settings, None)
             .expect("creates");
         assert!(records
-            .deliveries("dead", &[name.to_string()])
+            .deliveries(DeliveryState::Dead, &[name.to_string()])
             .expect("dead letters")
             .is_empty());
         assert!(feeds.opinions(name).expect("opinions").is_empty());

@@ -556,7 +556,7 @@ pub(super) async fn appeals(
                             td { (a.reason) }
                             td { span.state { (a.state) } }
                             td {
-                                @if a.state == "open" {
+                                @if a.state == hashwatch_model::AppealState::Open {
                                     form.actions method="post" action={ "/ui/hotline/appeals/" (a.id) } {
                                         (layout::csrf(&session))
                                         button type="submit" name="decision" value="upheld" { "Uphold (delist)" }

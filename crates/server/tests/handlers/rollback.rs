@@ -222,7 +222,7 @@ async fn deciding_a_review_applies_everything_or_nothing() {
                 query: hash.into(),
                 distance: 0,
             },
-            "match",
+            hashwatch_model::ReviewReason::Match,
             "default",
         )
         .expect("review");

@@ -17,7 +17,7 @@ fn row_to_delivery(r: &Row) -> Result<Delivery, Error> {
         secret: r.req_text(3)?,
         body: r.req_text(4)?,
         attempts: r.req_int(5)?,
-        state: r.req_text(6)?,
+        state: r.req_named(6, DeliveryState::parse, "delivery state")?,
         last_error: r.text(7)?,
     })
 }
@@ -82,16 +82,16 @@ impl Records<'_> {
         retry_at: Option<i64>,
     ) -> Result<(), Error> {
         let state = match (error, retry_at) {
-            (None, _) => "delivered",
-            (Some(_), Some(_)) => "pending",
-            (Some(_), None) => "dead",
+            (None, _) => DeliveryState::Delivered,
+            (Some(_), Some(_)) => DeliveryState::Pending,
+            (Some(_), None) => DeliveryState::Dead,
         };
         self.write_tx(|tx| {
             tx.exec(
                 "UPDATE deliveries SET attempts = attempts + 1, state = ?, last_error = ?,
                         next_at = ? WHERE id = ?",
                 &[
-                    state.into(),
+                    state.name().into(),
                     error.into(),
                     retry_at.unwrap_or(0).into(),
                     id.into(),
@@ -103,7 +103,11 @@ impl Records<'_> {
 
     /// Deliveries in a state, for banks in `banks` (by their names now;
     /// a deleted bank's deliveries belong to no bank).
-    pub fn deliveries(&self, state: &str, banks: &[String]) -> Result<Vec<Delivery>, Error> {
+    pub fn deliveries(
+        &self,
+        state: DeliveryState,
+        banks: &[String],
+    ) -> Result<Vec<Delivery>, Error> {
         let all = self.read_tx(|tx| {
             tx.query(
                 &format!(
@@ -111,7 +115,7 @@ impl Records<'_> {
                          WHERE state = ? AND bank_id IN (SELECT id FROM banks)
                          ORDER BY id LIMIT 10000"
                 ),
-                &[state.into()],
+                &[state.name().into()],
             )?
             .iter()
             .map(row_to_delivery)

@@ -13,8 +13,9 @@ use crate::error::{Error, ErrorKind};
 use crate::sql::{self, Param, Row, Sql, SqlTx};
 use hashwatch_model::{
     random_hex, unix_now, valid_tenant, ApiKey, AuditEvent, BankSettings, ChangeKind, Content,
-    ContentState, Delivery, EntryRef, Hold, HoldKind, ImportSummary, KeySecret, MatchEvent,
-    NewAudit, NewEntry, NewMatch, Purged, RecordQuery, Review, Roles, UiSession, Webhook,
+    ContentState, Delivery, DeliveryState, EntryRef, Hold, HoldKind, ImportSummary, KeySecret,
+    MatchEvent, NewAudit, NewEntry, NewMatch, Purged, RecordQuery, Review, ReviewReason,
+    ReviewState, Roles, UiSession, Webhook,
 };
 
 mod audit;

@@ -9,8 +9,8 @@ fn row_to_review(r: &Row) -> Result<Review, Error> {
     Ok(Review {
         id: r.req_int(0)?,
         at: r.req_int(1)?,
-        reason: r.req_text(2)?,
-        state: r.req_text(3)?,
+        reason: r.req_named(2, ReviewReason::parse, "review reason")?,
+        state: r.req_named(3, ReviewState::parse, "review state")?,
         decided_by: r.text(4)?,
         decided_at: r.int(5)?,
         record: row_to_match(r, 6)?,
@@ -21,18 +21,27 @@ impl Records<'_> {
     /// Queues a match for review by `owner`, the tenant that owns the
     /// matched bank (not the tenant that looked up, which may only have
     /// been shared the bank).
-    pub fn open_review(&self, record: &NewMatch, reason: &str, owner: &str) -> Result<i64, Error> {
+    pub fn open_review(
+        &self,
+        record: &NewMatch,
+        reason: ReviewReason,
+        owner: &str,
+    ) -> Result<i64, Error> {
         let owned = NewMatch {
             tenant: owner.to_string(),
             ..record.clone()
         };
-        let mut params = vec![Param::from(unix_now()), reason.into()];
+        let mut params = vec![
+            Param::from(unix_now()),
+            reason.name().into(),
+            ReviewState::Open.name().into(),
+        ];
         params.extend(match_params(&owned));
         self.write_tx(|tx| {
             tx.query(
                 &format!(
                     "INSERT INTO reviews (at, reason, state, {MATCH_COLUMNS})
-                     VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
                 ),
                 &params,
             )?
@@ -44,9 +53,9 @@ impl Records<'_> {
         })
     }
 
-    /// Reviews of a tenant in a state (`open`, `confirmed`, `rejected`), or
-    /// all states.
-    pub fn reviews(&self, tenant: &str, state: Option<&str>) -> Result<Vec<Review>, Error> {
+    /// Reviews of a tenant in a state, or in all states.
+    pub fn reviews(&self, tenant: &str, state: Option<ReviewState>) -> Result<Vec<Review>, Error> {
+        let state = state.map(ReviewState::name);
         self.read_tx(|tx| {
             tx
                 .query(
@@ -62,27 +71,28 @@ impl Records<'_> {
         })
     }
 
-    /// Decides an open review: `confirmed` or `rejected`.
+    /// Decides an open review (`state`: confirmed or rejected).
     pub fn decide_review(
         &self,
         tenant: &str,
         id: i64,
-        state: &str,
+        state: ReviewState,
         by: &str,
     ) -> Result<Review, Error> {
         self.write_tx(|tx| {
             tx.query(
                 &format!(
                     "UPDATE reviews SET state = ?, decided_by = ?, decided_at = ?
-                     WHERE id = ? AND tenant = ? AND state = 'open'
+                     WHERE id = ? AND tenant = ? AND state = ?
                      RETURNING {REVIEW_COLUMNS}, {MATCH_COLUMNS}"
                 ),
                 &[
-                    state.into(),
+                    state.name().into(),
                     by.into(),
                     unix_now().into(),
                     id.into(),
                     tenant.into(),
+                    ReviewState::Open.name().into(),
                 ],
             )?
             .first()
