@@ -64,8 +64,6 @@ impl From<hashwatch_operations::OpError> for ApiError {
         use hashwatch_operations::Kind;
         let status = match e.kind {
             Kind::NotFound => StatusCode::NOT_FOUND,
-            // HMA answers a taken bank name with 403.
-            Kind::Conflict if e.code == "bank_exists" => StatusCode::FORBIDDEN,
             Kind::Conflict => StatusCode::CONFLICT,
             Kind::Forbidden => StatusCode::FORBIDDEN,
             Kind::Invalid => StatusCode::BAD_REQUEST,

@@ -238,6 +238,16 @@ pub struct ContentTypeView {
 #[serde(transparent)]
 pub struct Hashes(BTreeMap<String, String>);
 
+/// HMA's dialect for a bank name that is taken: 403, where hashwatch's
+/// own routes and pages answer the conflict 409.
+fn hma_name_taken(e: ApiError) -> ApiError {
+    if e.code == "bank_exists" {
+        ApiError::new(StatusCode::FORBIDDEN, e.code, e.message)
+    } else {
+        e
+    }
+}
+
 /// HMA's bank name rule.
 fn hma_bank_name(name: &str) -> ApiResult<()> {
     let mut bytes = name.bytes();
@@ -384,7 +394,8 @@ pub async fn create_bank(
     let caller = caller.op();
     let bank = state
         .op(move |ops| Ok(ops.create_bank(&caller, &new)?))
-        .await?;
+        .await
+        .map_err(hma_name_taken)?;
     Ok((
         StatusCode::CREATED,
         Json(HmaBank::new(&bank.name, &bank.settings)),
@@ -442,7 +453,8 @@ pub async fn update_bank(
     let caller = caller.op();
     let bank = state
         .op(move |ops| Ok(ops.update_bank(&caller, &name, &update)?))
-        .await?;
+        .await
+        .map_err(hma_name_taken)?;
     Ok(Json(HmaBank::new(&bank.name, &bank.settings)))
 }
 

@@ -11,6 +11,7 @@ mod hma;
 mod hotline;
 mod nodes;
 mod operator;
+mod parity;
 mod robust;
 mod ui;
 mod video;
