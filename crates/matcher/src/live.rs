@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, RwLock, RwLockReadGuard};
 
-use hashwatch_model::{unix_now, BankKind, BankSettings, Change, ChangeKind, Content, SignalType};
+use hashwatch_model::{
+    unix_now, Availability, BankKind, BankSettings, Change, ChangeKind, SignalType,
+};
 
 use crate::{BankSource, Error};
 
@@ -19,8 +21,8 @@ pub struct View {
     pub matcher: Option<Matcher>,
     /// Bank settings by bank name.
     pub settings: HashMap<String, BankSettings>,
-    /// Content id → `disable_until`, for content not plainly enabled.
-    pub disabled: HashMap<u64, i64>,
+    /// Content id → availability, for content not plainly enabled.
+    pub disabled: HashMap<u64, Availability>,
     /// Entry id → content id, for entries banked with another.
     pub links: HashMap<u64, u64>,
     /// Unix time of the last successful sync with the store.
@@ -140,7 +142,7 @@ impl View {
     pub fn enabled(&self, content: u64, now: i64) -> bool {
         self.disabled
             .get(&content)
-            .is_none_or(|until| Content::enabled_at(*until, now))
+            .is_none_or(|availability| availability.enabled_at(now))
     }
 
     /// The banks a tenant sees, by name.
@@ -327,11 +329,11 @@ impl LiveView {
             if let Some(settings) = settings {
                 view.settings = settings;
             }
-            for (content, (until, links)) in content_states {
-                if until == 1 {
+            for (content, (availability, links)) in content_states {
+                if availability == Availability::Enabled {
                     view.disabled.remove(&content);
                 } else {
-                    view.disabled.insert(content, until);
+                    view.disabled.insert(content, availability);
                 }
                 for entry in links {
                     view.links.insert(entry, content);

@@ -126,12 +126,22 @@ fn a_lookup_sees_what_its_tenant_may_and_follows_changes() {
         .find(|h| h.bank == "acme:own")
         .expect("own matches");
     records
-        .update_content("acme:own", own.content_id, Some(0), None)
+        .update_content(
+            "acme:own",
+            own.content_id,
+            Some(hashwatch_model::Availability::Disabled),
+            None,
+        )
         .expect("disables");
     view.follow(&store).expect("follows");
     assert_eq!(banks_of(&look(&all)), ["acme:paused", "hotline:shared"]);
     records
-        .update_content("acme:own", own.content_id, Some(1), None)
+        .update_content(
+            "acme:own",
+            own.content_id,
+            Some(hashwatch_model::Availability::Enabled),
+            None,
+        )
         .expect("enables");
     view.follow(&store).expect("follows");
     assert_eq!(

@@ -40,8 +40,8 @@ pub use crate::hotline::{
     CaseState, Intake, NewReport, SharedAssessment, Verdict,
 };
 pub use crate::service::{
-    random_hex, unix_now, valid_tenant, ApiKey, AuditEvent, BankSettings, Content, ContentState,
-    Delivery, DeliveryState, Hold, HoldKind, KeySecret, MatchEvent, NewAudit, NewMatch, Purged,
-    RecordQuery, Review, ReviewReason, ReviewState, Role, Roles, UiSession, Webhook,
-    DEFAULT_TENANT, QUALITY_FLOOR,
+    random_hex, unix_now, valid_tenant, ApiKey, AuditEvent, Availability, BankSettings, Content,
+    ContentState, Delivery, DeliveryState, Hold, HoldKind, KeySecret, MatchEvent, NewAudit,
+    NewMatch, Purged, RecordQuery, Review, ReviewReason, ReviewState, Role, Roles, UiSession,
+    Webhook, DEFAULT_TENANT, QUALITY_FLOOR,
 };

@@ -281,17 +281,53 @@ pub struct Content {
     pub note: Option<String>,
     /// A JSON object, as given.
     pub metadata: Option<String>,
-    /// HMA's `disable_until_ts`: 0 disabled, 1 enabled, otherwise disabled
-    /// until that Unix time.
-    pub disable_until: i64,
+    /// Whether it matches.
+    pub availability: Availability,
     /// Entries banked with the first one.
     pub linked: Vec<u64>,
 }
 
-impl Content {
-    /// Whether the content matches at `now`.
-    pub fn enabled_at(disable_until: i64, now: i64) -> bool {
-        disable_until == 1 || (disable_until > 1 && disable_until <= now)
+/// Whether content matches. HMA writes this as one integer,
+/// `disable_until_ts` (0: disabled until a curator enables it, 1: enabled,
+/// a Unix time: disabled until then); that integer is spoken only at HMA's
+/// HTTP edge and stored as such, so that databases keep their values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Availability {
+    /// Matches.
+    Enabled,
+    /// Does not match until a curator enables it.
+    Disabled,
+    /// Does not match before this Unix time.
+    DisabledUntil(i64),
+}
+
+impl Availability {
+    /// The availability HMA's integer stands for (any time not after 1,
+    /// other than 1 itself, disables until enabled, as HMA reads it).
+    pub fn from_hma(disable_until_ts: i64) -> Availability {
+        match disable_until_ts {
+            1 => Availability::Enabled,
+            t if t > 1 => Availability::DisabledUntil(t),
+            _ => Availability::Disabled,
+        }
+    }
+
+    /// HMA's integer for it.
+    pub fn hma(self) -> i64 {
+        match self {
+            Availability::Enabled => 1,
+            Availability::Disabled => 0,
+            Availability::DisabledUntil(t) => t,
+        }
+    }
+
+    /// Whether the content matches at `now` (Unix seconds).
+    pub fn enabled_at(self, now: i64) -> bool {
+        match self {
+            Availability::Enabled => true,
+            Availability::Disabled => false,
+            Availability::DisabledUntil(t) => t <= now,
+        }
     }
 }
 
@@ -505,8 +541,8 @@ pub struct RecordQuery {
 /// What matcher nodes keep about content.
 #[derive(Debug, Clone, Default)]
 pub struct ContentState {
-    /// Content ids and their `disable_until`, for those not plainly enabled.
-    pub disabled: Vec<(u64, i64)>,
+    /// Content ids and their availability, for those not plainly enabled.
+    pub disabled: Vec<(u64, Availability)>,
     /// Entry id → content id, for entries banked with another.
     pub links: Vec<(u64, u64)>,
 }
@@ -562,5 +598,24 @@ crate::named::named_enum! {
         Delivered = "delivered",
         /// Out of attempts: a dead letter, until replayed.
         Dead = "dead",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Availability;
+
+    /// HMA's integers round-trip, and mean what HMA means.
+    #[test]
+    fn availability_speaks_hmas_integers() {
+        for ts in [0, 1, 2, 1_700_000_000] {
+            assert_eq!(Availability::from_hma(ts).hma(), ts);
+        }
+        assert_eq!(Availability::from_hma(-5), Availability::Disabled);
+        let now = 1_700_000_000;
+        assert!(Availability::Enabled.enabled_at(now));
+        assert!(!Availability::Disabled.enabled_at(now));
+        assert!(!Availability::DisabledUntil(now + 1).enabled_at(now));
+        assert!(Availability::DisabledUntil(now).enabled_at(now));
     }
 }

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::{Bank, BankSettings, Change, ContentState, Entry};
+use crate::{Availability, Bank, BankSettings, Change, ContentState, Entry};
 
 /// A failure of the source underneath (a database error, a lost
 /// connection), carried as it was.
@@ -65,6 +65,6 @@ pub trait BankSource {
     fn bank_settings(&self) -> Result<HashMap<String, BankSettings>, SourceError>;
     /// Which content is disabled, and which entries belong to content.
     fn content_state(&self) -> Result<ContentState, SourceError>;
-    /// One content item's `disable_until` and the entries banked with it.
-    fn content_links(&self, content: u64) -> Result<(i64, Vec<u64>), SourceError>;
+    /// One content item's availability and the entries banked with it.
+    fn content_links(&self, content: u64) -> Result<(Availability, Vec<u64>), SourceError>;
 }

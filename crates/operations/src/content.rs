@@ -4,7 +4,8 @@
 
 use hashwatch_access::BankAction;
 use hashwatch_model::{
-    AuditAction, BankSettings, Content, Entry, EntryRef, NewEntry, SignalType, QUALITY_FLOOR,
+    AuditAction, Availability, BankSettings, Content, Entry, EntryRef, NewEntry, SignalType,
+    QUALITY_FLOOR,
 };
 use hashwatch_store::Records;
 use serde_json::{json, Map, Value};
@@ -164,28 +165,28 @@ impl Operations {
         })
     }
 
-    /// Disables content (HMA's `disable_until_ts`: 0 until enabled, 1
-    /// enabled, a Unix time until then) and sets its note, with its audit
-    /// row (`content.update`).
+    /// Enables or disables content and sets its note, with its audit row
+    /// (`content.update`, which writes the availability as HMA's
+    /// `disable_until_ts`, as the log always has).
     pub fn update_content(
         &self,
         caller: &Caller,
         given: &str,
         id: u64,
-        disable_until: Option<i64>,
+        availability: Option<Availability>,
         note: Option<&str>,
     ) -> OpResult<(String, BankSettings, Content)> {
         self.may(caller, BankAction::Curate)?;
         let (bank, settings) = self.bank_for(caller, BankAction::Curate, given)?;
         self.content_entries(&bank, id)?;
         let content = self.records().write(|r| {
-            let content = r.update_content(&bank, id, disable_until, note)?;
+            let content = r.update_content(&bank, id, availability, note)?;
             r.audit(&[self.audit_row(
                 caller,
                 AuditAction::ContentUpdate,
                 Some(&bank),
                 Some(id.to_string()),
-                json!({"disable_until_ts": disable_until, "note": note}),
+                json!({"disable_until_ts": availability.map(Availability::hma), "note": note}),
             )])?;
             Ok(content)
         })?;

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 
 use hashwatch_model::source::BankSource;
 use hashwatch_model::{
-    AuditAction, BankKind, Entry, NewEntry, Review, ReviewReason, ReviewState, SignalType,
+    AuditAction, Availability, BankKind, Entry, NewEntry, Review, ReviewReason, ReviewState,
+    SignalType,
 };
 use serde_json::json;
 
@@ -156,7 +157,12 @@ impl Operations {
             let review = r.decide_review(caller.tenant(), id, decision.state(), &actor.name())?;
             let record = &review.record;
             if review.reason == ReviewReason::Flood && decision == ReviewDecision::Confirm {
-                r.update_content(&record.bank, record.content_id, Some(1), None)?;
+                r.update_content(
+                    &record.bank,
+                    record.content_id,
+                    Some(Availability::Enabled),
+                    None,
+                )?;
             }
             if let (Some(negative), ReviewDecision::Reject) = (&negative_bank, decision) {
                 let signal_type: SignalType = record.signal_type.parse().map_err(|e| {

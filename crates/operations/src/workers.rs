@@ -6,7 +6,8 @@ use std::collections::HashMap;
 
 use hashwatch_matcher::live::Hit;
 use hashwatch_model::{
-    unix_now, ApiKey, AuditAction, BankSettings, Delivery, NewAudit, NewMatch, Purged, ReviewReason,
+    unix_now, ApiKey, AuditAction, Availability, BankSettings, Delivery, NewAudit, NewMatch,
+    Purged, ReviewReason,
 };
 use hashwatch_store::Records;
 use serde_json::json;
@@ -193,7 +194,7 @@ fn flag_flood(
 ) -> Result<(), hashwatch_store::Error> {
     records.open_review(m, ReviewReason::Flood, tenant)?;
     if flood.quarantine {
-        records.update_content(&m.bank, m.content_id, Some(0), None)?;
+        records.update_content(&m.bank, m.content_id, Some(Availability::Disabled), None)?;
     }
     let action = if flood.quarantine {
         AuditAction::FloodQuarantine

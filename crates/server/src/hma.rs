@@ -12,7 +12,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use hashwatch_access::BankAction;
 use hashwatch_model::QUALITY_FLOOR;
-use hashwatch_model::{unix_now, BankKind, BankSettings, SignalType};
+use hashwatch_model::{unix_now, Availability, BankKind, BankSettings, SignalType};
 use hashwatch_operations::banks::{BankUpdate, NewBank};
 use hashwatch_operations::content::{ContentRead, ContentSignal, NewContent};
 use hashwatch_operations::Kind as OpKind;
@@ -740,7 +740,7 @@ pub async fn get_content(
             Ok(ContentView {
                 id,
                 bank: HmaBank::new(&ops.bank_label(&caller, &bank), &settings),
-                disable_until_ts: content.disable_until,
+                disable_until_ts: content.availability.hma(),
                 original_media_uri: None,
                 signals,
                 metadata,
@@ -753,7 +753,7 @@ pub async fn get_content(
 
 /// HMA's `disable_until_ts`: an int or a numeric string; 0 disables, 1
 /// enables, a Unix time disables until then (at most five years ahead).
-fn disable_until(value: &Value) -> ApiResult<i64> {
+fn availability(value: &Value) -> ApiResult<Availability> {
     let n = match value {
         Value::Number(n) => n.as_i64(),
         Value::String(s) => s.trim().parse::<i64>().ok(),
@@ -777,7 +777,7 @@ fn disable_until(value: &Value) -> ApiResult<i64> {
             "disable_until_ts is more than five years ahead",
         ));
     }
-    Ok(n)
+    Ok(Availability::from_hma(n))
 }
 
 /// `PUT /c/bank/<name>/content/<id>`: disable until a time, set the note.
@@ -799,15 +799,12 @@ pub async fn update_content(
     let caller = caller.op();
     state.ops.may(&caller, BankAction::Curate)?;
     let body: Value = json_body(&headers, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE)?;
-    let until = body
-        .get("disable_until_ts")
-        .map(disable_until)
-        .transpose()?;
+    let availability = body.get("disable_until_ts").map(availability).transpose()?;
     let note = body.get("note").and_then(Value::as_str).map(str::to_string);
     let answer = state
         .op(move |ops| {
             let (bank, settings, content) =
-                ops.update_content(&caller, &bank, id, until, note.as_deref())?;
+                ops.update_content(&caller, &bank, id, availability, note.as_deref())?;
             let metadata = content
                 .metadata
                 .as_deref()
@@ -817,7 +814,7 @@ pub async fn update_content(
             Ok(ContentUpdated {
                 id,
                 bank: HmaBank::new(&ops.bank_label(&caller, &bank), &settings),
-                disable_until_ts: content.disable_until,
+                disable_until_ts: content.availability.hma(),
                 collab_metadata: Map::new(),
                 original_media_uri: None,
                 user_metadata: metadata,

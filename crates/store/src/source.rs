@@ -59,7 +59,10 @@ macro_rules! bank_source {
             fn content_state(&self) -> Result<ContentState, SourceError> {
                 records(self).content_state().map_err(lost)
             }
-            fn content_links(&self, content: u64) -> Result<(i64, Vec<u64>), SourceError> {
+            fn content_links(
+                &self,
+                content: u64,
+            ) -> Result<(hashwatch_model::Availability, Vec<u64>), SourceError> {
                 records(self).content_links(content).map_err(lost)
             }
         }

@@ -129,11 +129,22 @@ fn story(store: &dyn Store) {
         Some("B2")
     );
     let updated = records
-        .update_content("B2", first, Some(0), None)
+        .update_content(
+            "B2",
+            first,
+            Some(hashwatch_model::Availability::Disabled),
+            None,
+        )
         .expect("disables");
-    assert_eq!(updated.disable_until, 0);
+    assert_eq!(
+        updated.availability,
+        hashwatch_model::Availability::Disabled
+    );
     let state = records.content_state().expect("state");
-    assert_eq!(state.disabled, vec![(first, 0)]);
+    assert_eq!(
+        state.disabled,
+        vec![(first, hashwatch_model::Availability::Disabled)]
+    );
     assert_eq!(state.links, vec![(second, first)]);
 
     // Audit and matches, queried by bank and time.

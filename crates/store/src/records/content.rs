@@ -1,6 +1,7 @@
 //! HMA content: notes, metadata, disabling, and the signals grouped under one item.
 
 use super::*;
+use hashwatch_model::Availability;
 
 impl Records<'_> {
     /// Records a content item (after its entries were imported) and links
@@ -62,7 +63,7 @@ impl Records<'_> {
                     bank: bank.to_string(),
                     note: r.text(0)?,
                     metadata: r.text(1)?,
-                    disable_until: r.req_int(2)?,
+                    availability: Availability::from_hma(r.req_int(2)?),
                     linked,
                 },
                 None => Content {
@@ -70,7 +71,7 @@ impl Records<'_> {
                     bank: bank.to_string(),
                     note: None,
                     metadata: None,
-                    disable_until: 1,
+                    availability: Availability::Enabled,
                     linked,
                 },
             })
@@ -82,7 +83,7 @@ impl Records<'_> {
         &self,
         bank: &str,
         id: u64,
-        disable_until: Option<i64>,
+        availability: Option<Availability>,
         note: Option<&str>,
     ) -> Result<Content, Error> {
         self.write_tx(|tx| {
@@ -91,10 +92,14 @@ impl Records<'_> {
                  VALUES (?, ?, NULL, NULL, 1, ?) ON CONFLICT (id) DO NOTHING",
                 &[(id as i64).into(), bank.into(), unix_now().into()],
             )?;
-            if let Some(until) = disable_until {
+            if let Some(availability) = availability {
                 tx.exec(
                     "UPDATE contents SET disable_until = ?, updated_at = ? WHERE id = ?",
-                    &[until.into(), unix_now().into(), (id as i64).into()],
+                    &[
+                        availability.hma().into(),
+                        unix_now().into(),
+                        (id as i64).into(),
+                    ],
                 )?;
             }
             if let Some(note) = note {
@@ -118,7 +123,7 @@ impl Records<'_> {
                     &[],
                 )?
                 .iter()
-                .map(|r| Ok((r.req_int(0)? as u64, r.req_int(1)?)))
+                .map(|r| Ok((r.req_int(0)? as u64, Availability::from_hma(r.req_int(1)?))))
                 .collect::<Result<_, Error>>()?;
             let links = tx
                 .query("SELECT entry_id, content_id FROM content_links", &[])?
@@ -129,9 +134,9 @@ impl Records<'_> {
         })
     }
 
-    /// One content item's disable time and links, to follow a
+    /// One content item's availability and links, to follow a
     /// [`ChangeKind::ContentUpdated`].
-    pub fn content_links(&self, id: u64) -> Result<(i64, Vec<u64>), Error> {
+    pub fn content_links(&self, id: u64) -> Result<(Availability, Vec<u64>), Error> {
         self.read_tx(|tx| {
             let until = tx
                 .query(
@@ -142,7 +147,7 @@ impl Records<'_> {
                 .map(|r| r.int(0))
                 .transpose()?
                 .flatten()
-                .unwrap_or(1);
+                .map_or(Availability::Enabled, Availability::from_hma);
             let links = tx
                 .query(
                     "SELECT entry_id FROM content_links WHERE content_id = ?",
