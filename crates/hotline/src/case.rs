@@ -2,7 +2,7 @@
 //! applies them inside the transaction that reads and writes the case, so
 //! two analysts assessing at once cannot both win.
 
-use hashwatch_model::{CaseState, Verdict};
+use hashwatch_model::{CaseState, HashOrigin, Verdict};
 
 /// One analyst's assessment of a case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,16 +116,13 @@ pub fn may_assess(
     }
 }
 
-/// Who a hash sent with a public report is attached as.
-pub const REPORTER: &str = "reporter";
-
 /// Whether a hash on a case may go into a bank. Hashes a reporter sent
 /// are leads for the analysts, not evidence: anyone can send any hash
 /// with a report of a real URL, so only hashes the hotline's staff
 /// attached are banked (an analyst who checks a reporter's hash attaches
 /// it as their own).
-pub fn bankable_hash(added_by: &str) -> bool {
-    added_by != REPORTER
+pub fn bankable_hash(origin: &HashOrigin) -> bool {
+    matches!(origin, HashOrigin::Staff(_))
 }
 
 /// Whether the provider is still being asked to take the URL down: notices
@@ -498,8 +495,16 @@ mod tests {
 
     #[test]
     fn reporters_hashes_are_not_banked() {
-        assert!(!bankable_hash(REPORTER));
-        assert!(bankable_hash("ana"));
+        assert!(!bankable_hash(&HashOrigin::Reporter));
+        assert!(bankable_hash(&HashOrigin::Staff("ana".into())));
+        // A name is read back as what it was written for.
+        for origin in [HashOrigin::Reporter, HashOrigin::Staff("ana".into())] {
+            assert_eq!(HashOrigin::from_name(origin.name()), origin);
+        }
+        // No key can be named as the public's hashes are.
+        assert!(hashwatch_model::Actor::poses_as_other(
+            HashOrigin::Reporter.name()
+        ));
     }
 
     #[test]

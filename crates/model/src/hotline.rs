@@ -236,8 +236,41 @@ pub struct CaseHash {
     pub signal_type: String,
     /// The value as text (hex).
     pub value: String,
-    /// The analyst who attached it.
-    pub added_by: String,
+    /// Who attached it.
+    pub origin: HashOrigin,
+}
+
+/// Who attached a hash to a case: the public with a report, or one of the
+/// hotline's staff (by key name). Stored and answered as `added_by`: the
+/// name `reporter`, which no key may take (see [`crate::actor`]), or the
+/// key's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HashOrigin {
+    /// Sent with a public report.
+    Reporter,
+    /// Attached by a key of the hotline's staff.
+    Staff(String),
+}
+
+impl HashOrigin {
+    const REPORTER: &'static str = "reporter";
+
+    /// The name stored and answered.
+    pub fn name(&self) -> &str {
+        match self {
+            HashOrigin::Reporter => HashOrigin::REPORTER,
+            HashOrigin::Staff(key) => key,
+        }
+    }
+
+    /// The origin a stored name stands for.
+    pub fn from_name(name: &str) -> HashOrigin {
+        if name == HashOrigin::REPORTER {
+            HashOrigin::Reporter
+        } else {
+            HashOrigin::Staff(name.to_string())
+        }
+    }
 }
 
 /// Which cases the triage view lists (the store's `Hotline::triage`).

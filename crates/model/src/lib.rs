@@ -37,7 +37,7 @@ pub use crate::feed::{
 };
 pub use crate::hotline::{
     Appeal, AppealState, BlockChange, Case, CaseFilter, CaseHash, CaseOverview, CaseReport,
-    CaseState, Intake, NewReport, SharedAssessment, Verdict,
+    CaseState, HashOrigin, Intake, NewReport, SharedAssessment, Verdict,
 };
 pub use crate::service::{
     random_hex, unix_now, valid_tenant, ApiKey, AuditEvent, Availability, BankSettings, Content,

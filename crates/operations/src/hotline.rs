@@ -4,11 +4,11 @@
 //! hashwatch-hotline's; each change commits with its audit rows.
 
 use hashwatch_access::{HotlineAction, UrlForm};
-use hashwatch_hotline::case::{bankable_hash, REPORTER};
+use hashwatch_hotline::case::bankable_hash;
 use hashwatch_model::{
     Actor, Appeal, AuditAction, AuditEvent, BlockChange, Case, CaseFilter, CaseHash, CaseOverview,
-    CaseReport, CaseState, ImportSummary, Intake, NewAudit, NewEntry, NewReport, RecordQuery,
-    SharedAssessment, SignalType, Verdict,
+    CaseReport, CaseState, HashOrigin, ImportSummary, Intake, NewAudit, NewEntry, NewReport,
+    RecordQuery, SharedAssessment, SignalType, Verdict,
 };
 use hashwatch_store::{hotline, ErrorKind};
 use serde_json::{json, Value};
@@ -113,8 +113,12 @@ impl Operations {
         Ok(self.records().write(|r| {
             let intake = r.hotline().report(&new.report)?;
             for (signal_type, value) in &new.hashes {
-                r.hotline()
-                    .attach_hash(intake.case.id, signal_type.name(), value, REPORTER)?;
+                r.hotline().attach_hash(
+                    intake.case.id,
+                    signal_type.name(),
+                    value,
+                    &HashOrigin::Reporter,
+                )?;
             }
             let detail = json!({
                 "report": intake.report_id,
@@ -215,7 +219,7 @@ impl Operations {
         hashes: &[(SignalType, Vec<u8>)],
     ) -> OpResult<()> {
         self.may_hotline(caller, HotlineAction::Assess)?;
-        let by = caller.actor().name();
+        let by = HashOrigin::Staff(caller.actor().name());
         Ok(self.records().write(|r| {
             let h = r.hotline();
             for (signal_type, value) in hashes {
@@ -262,7 +266,7 @@ impl Operations {
         }
         let mut entries = Vec::new();
         for hash in h.hashes(id)? {
-            if !bankable_hash(&hash.added_by) {
+            if !bankable_hash(&hash.origin) {
                 continue;
             }
             let signal_type: SignalType = hash.signal_type.parse().map_err(|e: String| {

@@ -358,7 +358,7 @@ pub async fn case(
             .map(|h| CaseHashView {
                 signal_type: h.signal_type,
                 value: h.value,
-                added_by: h.added_by,
+                added_by: h.origin.name().to_string(),
             })
             .collect(),
     }))

@@ -13,7 +13,8 @@ use crate::sql::{self, Param, Row, Sql, SqlTx};
 use hashwatch_hotline::case::{self as rules, Assessed, Assessment, Refused};
 use hashwatch_model::{
     unix_now, Appeal, AppealState, BlockChange, Case, CaseFilter, CaseHash, CaseOverview,
-    CaseReport, CaseState, Intake, NewReport, SharedAssessment, SubscriptionKind, Verdict,
+    CaseReport, CaseState, HashOrigin, Intake, NewReport, SharedAssessment, SubscriptionKind,
+    Verdict,
 };
 
 const CASE_COLUMNS: &str = "id, url, url_sha256, host, state, verdict, category, first_assessor,
@@ -949,7 +950,7 @@ impl Hotline<'_> {
         id: i64,
         signal_type: &str,
         value: &str,
-        by: &str,
+        origin: &HashOrigin,
     ) -> Result<(), Error> {
         self.write(|tx| {
             case_in(tx, id)?;
@@ -960,7 +961,7 @@ impl Hotline<'_> {
                     id.into(),
                     signal_type.into(),
                     value.into(),
-                    by.into(),
+                    origin.name().into(),
                     unix_now().into(),
                 ],
             )?;
@@ -981,7 +982,7 @@ impl Hotline<'_> {
  Ok(CaseHash {
                     signal_type: r.req_text(0)?,
                     value: r.req_text(1)?,
-                    added_by: r.req_text(2)?,
+                    origin: HashOrigin::from_name(&r.req_text(2)?),
                 })
 })
                 .collect::<Result<_, _>>()

@@ -286,8 +286,8 @@ pub(super) async fn case(
                             tr {
                                 td { (h.signal_type) } td.hash { (h.value) }
                                 td {
-                                    (h.added_by)
-                                    @if !hashwatch_hotline::case::bankable_hash(&h.added_by) {
+                                    (h.origin.name())
+                                    @if !hashwatch_hotline::case::bankable_hash(&h.origin) {
                                         " (unverified: not banked; attach it as your own once checked)"
                                     }
                                 }
