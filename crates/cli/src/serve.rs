@@ -53,8 +53,10 @@ pub fn run(
         flood_limit: flags.flood_limit,
         flood_window: flags.flood_window,
         flood_quarantine: flags.flood_quarantine,
-        webhook_attempts: flags.webhook_attempts,
-        webhook_backoff: flags.webhook_backoff,
+        webhooks: hashwatch_outbound::webhook::RetryPolicy {
+            attempts: flags.webhook_attempts,
+            backoff: flags.webhook_backoff,
+        },
         fetch_allow: flags.fetch_allow.clone(),
         threshold: flags.threshold,
         feed_key: match &flags.feed_key {

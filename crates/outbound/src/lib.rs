@@ -28,6 +28,7 @@ use hashwatch_model::feed::{Fetched, Transport, MAX_PAGE_BYTES};
 pub mod guard;
 mod recheck;
 mod resolve;
+pub mod webhook;
 
 pub use crate::guard::{Guard, Refused};
 pub use crate::recheck::Recheck;

@@ -50,10 +50,8 @@ pub struct Config {
     pub flood_window: Duration,
     /// Disable a flagged entry's content until a curator looks.
     pub flood_quarantine: bool,
-    /// Attempts per webhook delivery before it goes to the dead letters.
-    pub webhook_attempts: u32,
-    /// The first retry's delay; each retry doubles it.
-    pub webhook_backoff: Duration,
+    /// How often a failed webhook delivery is tried again.
+    pub webhooks: hashwatch_outbound::webhook::RetryPolicy,
     /// Hosts `?url=` may fetch from (empty: fetching is off).
     pub fetch_allow: Vec<String>,
     /// Default PDQ match threshold.
@@ -136,8 +134,10 @@ impl Default for Config {
             flood_limit: 1000,
             flood_window: Duration::from_secs(3600),
             flood_quarantine: false,
-            webhook_attempts: 8,
-            webhook_backoff: Duration::from_secs(2),
+            webhooks: hashwatch_outbound::webhook::RetryPolicy {
+                attempts: 8,
+                backoff: Duration::from_secs(2),
+            },
             fetch_allow: Vec::new(),
             threshold: hashwatch_matcher::DEFAULT_THRESHOLD,
             feed_key: None,

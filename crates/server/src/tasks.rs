@@ -13,8 +13,7 @@ use hashwatch_model::unix_now;
 use hashwatch_operations::workers::{FloodPolicy, Matched};
 use hashwatch_operations::Caller;
 use hashwatch_operations::OpResult;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use hashwatch_outbound::webhook;
 use tokio::sync::mpsc;
 
 use crate::state::{AppState, Event};
@@ -138,25 +137,6 @@ pub fn act_on(state: &AppState, flood: &Flood, batch: Vec<Event>) -> OpResult<()
         .record_matches(&Caller::service(), &batch, &settings, &policy, &flooded)
 }
 
-/// The `X-Hashwatch-Signature` value: `sha256=` and the hex HMAC of the body.
-pub fn signature(secret: &str, body: &str) -> String {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
-        .unwrap_or_else(|_| unreachable_hmac());
-    mac.update(body.as_bytes());
-    let hex: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("sha256={hex}")
-}
-
-fn unreachable_hmac() -> Hmac<Sha256> {
-    // HMAC takes keys of any length; this is never reached.
-    <Hmac<Sha256> as Mac>::new_from_slice(b"k").unwrap_or_else(|_| unreachable_hmac())
-}
-
 /// Sends due webhook deliveries, retrying with doubling delays, then to
 /// the dead letters.
 pub async fn deliver(state: AppState) {
@@ -175,41 +155,23 @@ pub async fn deliver(state: AppState) {
             Err(_) => continue,
         };
         for d in due {
-            let secret = crate::secrets::open(&state, Purpose::Webhook, &d.secret);
-            let error = match (state.http.post(&d.url), secret) {
-                _ if d.secret.is_empty() => Some("the bank has no webhook any more".to_string()),
-                (_, Err(e)) => {
-                    tracing::error!(delivery = d.id, error = %e, "cannot open a webhook secret");
-                    Some("the webhook secret does not open with this server's secrets key".into())
-                }
-                (Err(refused), _) => Some(format!("refused: {refused}")),
-                (Ok(request), Ok(secret)) => {
-                    let result = request
-                        .header("content-type", "application/json")
-                        .header("x-hashwatch-signature", signature(&secret, &d.body))
-                        .header("x-hashwatch-delivery", d.id.to_string())
-                        .body(d.body.clone())
-                        .send()
-                        .await;
-                    match result {
-                        Ok(r) if r.status().is_success() => None,
-                        Ok(r) => Some(format!("answered {}", r.status())),
-                        // The kind of failure only: the error's text could
-                        // tell a tenant about networks it cannot reach.
-                        Err(e) if e.is_timeout() => Some("timed out".to_string()),
-                        Err(e) if e.is_connect() => Some("could not connect".to_string()),
-                        Err(_) => Some("the request failed".to_string()),
+            let error = if d.secret.is_empty() {
+                Some("the bank has no webhook any more".to_string())
+            } else {
+                match crate::secrets::open(&state, Purpose::Webhook, &d.secret) {
+                    Err(e) => {
+                        tracing::error!(delivery = d.id, error = %e, "cannot open a webhook secret");
+                        Some(
+                            "the webhook secret does not open with this server's secrets key"
+                                .into(),
+                        )
                     }
+                    Ok(secret) => webhook::send(&state.http, &d.url, &secret, d.id, &d.body).await,
                 }
             };
-            let attempts = d.attempts + 1;
-            let retry_at = error.as_ref().and_then(|_| {
-                (attempts < i64::from(state.config.webhook_attempts)).then(|| {
-                    let delay =
-                        state.config.webhook_backoff.as_secs_f64() * 2f64.powi(attempts as i32 - 1);
-                    unix_now() + delay.min(3600.0).ceil() as i64
-                })
-            });
+            let retry_at = error
+                .as_ref()
+                .and_then(|_| state.config.webhooks.retry_at(d.attempts + 1, unix_now()));
             if let Some(e) = &error {
                 state.metrics.webhook_failed();
                 tracing::warn!(delivery = d.id, url = %d.url, error = %e, dead = retry_at.is_none(), "webhook failed");
@@ -335,15 +297,6 @@ async fn alert_stale(state: &AppState, ids: Vec<i64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn signature_is_hmac_sha256_of_the_body() {
-        // RFC 4231 test case 2.
-        assert_eq!(
-            signature("Jefe", "what do ya want for nothing?"),
-            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
-    }
 
     #[test]
     fn flood_flags_once_per_window() {

@@ -70,8 +70,10 @@ impl Served {
             db: spec,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             follow_interval: Duration::from_millis(50),
-            webhook_attempts: 1,
-            webhook_backoff: Duration::from_millis(10),
+            webhooks: hashwatch_outbound::webhook::RetryPolicy {
+                attempts: 1,
+                backoff: Duration::from_millis(10),
+            },
             secrets_key: Some(Arc::new(hashwatch_access::secrets::SecretsKey::from_bytes(
                 &[7; 32],
             ))),
