@@ -6,11 +6,9 @@ use hashwatch_model::unix_now;
 use hashwatch_store::{hotline, records, CaseState, NewReport, SqliteStore, Store, Verdict};
 use hashwatch_testdata::TestPostgres;
 
-/// A listed case: reported, assessed illegal by an analyst and confirmed
-/// by a supervisor.
-fn listed_case(store: &dyn Store, url: &str) -> i64 {
-    let cases = hotline(store);
-    let intake = cases
+/// A new case: a public report of `url`.
+fn reported(store: &dyn Store, url: &str) -> i64 {
+    hotline(store)
         .report(&NewReport {
             url: url.into(),
             url_sha256: format!("{:064x}", url.len()),
@@ -19,8 +17,16 @@ fn listed_case(store: &dyn Store, url: &str) -> i64 {
             description: None,
             contact: None,
         })
-        .expect("report");
-    let id = intake.case.id;
+        .expect("report")
+        .case
+        .id
+}
+
+/// A listed case: reported, assessed illegal by an analyst and confirmed
+/// by a supervisor.
+fn listed_case(store: &dyn Store, url: &str) -> i64 {
+    let cases = hotline(store);
+    let id = reported(store, url);
     cases
         .assess(id, 1, false, Verdict::Illegal, Some("A1"), true)
         .expect("first assessment");
@@ -176,18 +182,7 @@ fn case_in_state(store: &dyn Store, state: CaseState, url: &str) -> i64 {
         state,
         CaseState::New | CaseState::Assessed | CaseState::NotIllegal | CaseState::Unreachable
     ) {
-        let id = cases
-            .report(&NewReport {
-                url: url.into(),
-                url_sha256: format!("{:064x}", url.len()),
-                host: "files.example.net".into(),
-                source: "public".into(),
-                description: None,
-                contact: None,
-            })
-            .expect("report")
-            .case
-            .id;
+        let id = reported(store, url);
         match state {
             CaseState::Assessed => {
                 assess(id, 1, false, Verdict::Illegal, Some("A1"));

@@ -97,16 +97,25 @@ fn cli(db: &Db, args: &[&str]) -> (bool, String) {
     )
 }
 
-/// The audit rows about `name` (as the bank, or named in the target),
-/// each without its id, time and actor (nor a hold's), and with `name`
-/// written `BANK`.
-fn rows_about(api: &Api, name: &str) -> Vec<Value> {
+/// The audit log's entries about `name`: as their bank, or named in
+/// their target.
+fn events_about(api: &Api, name: &str) -> Vec<Value> {
     let (_, events) = api.get("/audit?limit=1000");
-    let mut rows: Vec<Value> = events["events"]
+    events["events"]
         .as_array()
         .expect("events")
         .iter()
         .filter(|e| e["bank"] == name || e["target"].as_str().is_some_and(|t| t.contains(name)))
+        .cloned()
+        .collect()
+}
+
+/// The audit rows about `name` (as the bank, or named in the target),
+/// each without its id, time and actor (nor a hold's), and with `name`
+/// written `BANK`.
+fn rows_about(api: &Api, name: &str) -> Vec<Value> {
+    let mut rows: Vec<Value> = events_about(api, name)
+        .iter()
         .map(|e| {
             // A hold's id and times differ by when and by whom it was
             // placed; that it was released does not.
@@ -144,12 +153,8 @@ fn rows_about(api: &Api, name: &str) -> Vec<Value> {
 }
 
 fn actors_about(api: &Api, name: &str) -> Vec<String> {
-    let (_, events) = api.get("/audit?limit=1000");
-    let mut actors: Vec<String> = events["events"]
-        .as_array()
-        .expect("events")
+    let mut actors: Vec<String> = events_about(api, name)
         .iter()
-        .filter(|e| e["bank"] == name || e["target"].as_str().is_some_and(|t| t.contains(name)))
         .filter_map(|e| e["actor"].as_str().map(str::to_string))
         .collect();
     actors.sort();
