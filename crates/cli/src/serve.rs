@@ -50,9 +50,11 @@ pub fn run(
         follow_interval: flags.follow_interval,
         retention: flags.retention,
         purge_interval: flags.purge_interval,
-        flood_limit: flags.flood_limit,
-        flood_window: flags.flood_window,
-        flood_quarantine: flags.flood_quarantine,
+        flood: hashwatch_operations::workers::FloodPolicy {
+            limit: flags.flood_limit,
+            window_seconds: flags.flood_window.as_secs(),
+            quarantine: flags.flood_quarantine,
+        },
         webhooks: hashwatch_outbound::webhook::RetryPolicy {
             attempts: flags.webhook_attempts,
             backoff: flags.webhook_backoff,
@@ -68,9 +70,11 @@ pub fn run(
         four_eyes: !flags.no_four_eyes,
         report_rate: flags.report_rate,
         auth_failure_rate: flags.auth_failure_rate,
-        notice_interval: flags.notice_interval,
+        takedown: hashwatch_hotline::takedown::Schedule {
+            notice_interval: flags.notice_interval,
+            expiry: flags.takedown_expiry,
+        },
         recheck_interval: flags.recheck_interval,
-        takedown_expiry: flags.takedown_expiry,
         removal_confirm_after: flags.removal_confirm_after,
         providers: match &flags.providers {
             Some(path) => Some(std::sync::Arc::new(

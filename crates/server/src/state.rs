@@ -44,12 +44,9 @@ pub struct Config {
     pub retention: Duration,
     /// How often the retention purge runs.
     pub purge_interval: Duration,
-    /// Matches of one entry within `flood_window` that flag it (0: off).
-    pub flood_limit: u64,
-    /// The flood window.
-    pub flood_window: Duration,
-    /// Disable a flagged entry's content until a curator looks.
-    pub flood_quarantine: bool,
+    /// When one entry matching too often is a flood, and whether its
+    /// content is quarantined.
+    pub flood: hashwatch_operations::workers::FloodPolicy,
     /// How often a failed webhook delivery is tried again.
     pub webhooks: hashwatch_outbound::webhook::RetryPolicy,
     /// Hosts `?url=` may fetch from (empty: fetching is off).
@@ -73,15 +70,14 @@ pub struct Config {
     /// Failed authentications a minute per client address, after a burst
     /// of 20 (0: no limit, for fuzzing a server of one's own).
     pub auth_failure_rate: u32,
-    /// How often a notice is sent again while the URL is still up.
-    pub notice_interval: Duration,
+    /// When notices go again while the URL is still up, and when a
+    /// takedown is given up (the URL stays listed).
+    pub takedown: hashwatch_hotline::takedown::Schedule,
     /// How often open takedowns are re-checked.
     pub recheck_interval: Duration,
     /// How far apart two re-checks must both find a URL's material gone
     /// before it is delisted.
     pub removal_confirm_after: Duration,
-    /// After how long a takedown is given up (the URL stays listed).
-    pub takedown_expiry: Duration,
     /// Hosting providers by address range and ASN.
     pub providers: Option<Arc<hashwatch_hotline::Registry>>,
     /// Names resolved from a hosts file instead of the system's resolver.
@@ -131,9 +127,11 @@ impl Default for Config {
             follow_interval: Duration::from_millis(200),
             retention: Duration::from_secs(365 * 24 * 3600),
             purge_interval: Duration::from_secs(3600),
-            flood_limit: 1000,
-            flood_window: Duration::from_secs(3600),
-            flood_quarantine: false,
+            flood: hashwatch_operations::workers::FloodPolicy {
+                limit: 1000,
+                window_seconds: 3600,
+                quarantine: false,
+            },
             webhooks: hashwatch_outbound::webhook::RetryPolicy {
                 attempts: 8,
                 backoff: Duration::from_secs(2),
@@ -147,9 +145,11 @@ impl Default for Config {
             four_eyes: true,
             report_rate: 10,
             auth_failure_rate: 30,
-            notice_interval: Duration::from_secs(24 * 3600),
+            takedown: hashwatch_hotline::takedown::Schedule {
+                notice_interval: Duration::from_secs(24 * 3600),
+                expiry: Duration::from_secs(90 * 24 * 3600),
+            },
             recheck_interval: Duration::from_secs(3600),
-            takedown_expiry: Duration::from_secs(90 * 24 * 3600),
             removal_confirm_after: Duration::from_secs(3600),
             providers: None,
             hosts: None,

@@ -5,7 +5,7 @@
 //! its audit row.
 
 use hashwatch_hotline::notice_text;
-use hashwatch_hotline::takedown::{self, Next, Schedule};
+use hashwatch_hotline::takedown::{self, Next};
 use hashwatch_model::{unix_now, Case};
 use hashwatch_operations::Caller;
 use serde_json::json;
@@ -62,11 +62,11 @@ async fn try_round(state: &AppState, id: i64) -> ApiResult<()> {
     if !hashwatch_hotline::case::takedown_open(checked.state) {
         return Ok(());
     }
-    let schedule = Schedule {
-        notice_interval: state.config.notice_interval,
-        expiry: state.config.takedown_expiry,
-    };
-    match schedule.next(&checked, unix_now(), &state.config.hotline_name) {
+    match state
+        .config
+        .takedown
+        .next(&checked, unix_now(), &state.config.hotline_name)
+    {
         Next::Wait => Ok(()),
         Next::Expire => {
             state

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use hashwatch_access::secrets::Purpose;
 use hashwatch_feed::{PullError, Pulled};
 use hashwatch_model::unix_now;
-use hashwatch_operations::workers::{FloodPolicy, Matched};
+use hashwatch_operations::workers::Matched;
 use hashwatch_operations::Caller;
 use hashwatch_operations::OpResult;
 use hashwatch_outbound::webhook;
@@ -119,14 +119,10 @@ pub fn act_on(state: &AppState, flood: &Flood, batch: Vec<Event>) -> OpResult<()
             },
         )
         .collect();
-    let config = &state.config;
-    let policy = FloodPolicy {
-        limit: config.flood_limit,
-        window_seconds: config.flood_window.as_secs(),
-        quarantine: config.flood_quarantine,
-    };
+    let policy = state.config.flood;
+    let window = Duration::from_secs(policy.window_seconds);
     let flooded = |entry: u64| {
-        let flooded = flood.count(entry, config.flood_limit, config.flood_window);
+        let flooded = flood.count(entry, policy.limit, window);
         if flooded {
             tracing::warn!(entry, "flood: a signal matched more than the limit");
         }

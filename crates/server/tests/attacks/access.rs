@@ -175,8 +175,8 @@ on_both!(matcher_keys_read_no_blocklist);
 async fn a_shared_tenant_only_matches(spec: String) {
     let s = Served::start(&spec, |c| {
         with_feed_key(c);
-        c.flood_limit = 3;
-        c.flood_quarantine = true;
+        c.flood.limit = 3;
+        c.flood.quarantine = true;
     })
     .await;
     let owner = s.key("acme", &[Role::Admin]).await;
