@@ -113,16 +113,18 @@ fn move_state(tx: &mut dyn SqlTx, id: i64, seen: CaseState, next: CaseState) -> 
         "UPDATE hotline_cases SET state = ? WHERE id = ? AND state = ?",
         &[next.name().into(), id.into(), seen.name().into()],
     )?;
-    if moved == 0 {
-        return Err(changed_meanwhile(id, seen));
-    }
-    Ok(())
+    still_in(moved, id, seen)
 }
 
-fn changed_meanwhile(id: i64, seen: CaseState) -> Error {
-    Error::conflict(format!(
-        "case {id} changed meanwhile; it is no longer {seen}"
-    ))
+/// The optimistic check's outcome: an update guarded by `state = seen`
+/// that changed no row found the case moved on.
+fn still_in(moved: u64, id: i64, seen: CaseState) -> Result<(), Error> {
+    if moved == 0 {
+        return Err(Error::conflict(format!(
+            "case {id} changed meanwhile; it is no longer {seen}"
+        )));
+    }
+    Ok(())
 }
 
 /// The names of the states a rule picks, for a query's `IN (…)`.
@@ -321,9 +323,7 @@ impl Hotline<'_> {
                             seen.name().into(),
                         ],
                     )?;
-                    if moved == 0 {
-                        return Err(changed_meanwhile(intake.case.id, seen));
-                    }
+                    still_in(moved, intake.case.id, seen)?;
                 }
                 taken += 1;
             }
@@ -591,9 +591,7 @@ impl Hotline<'_> {
                     ],
                 )?,
             };
-            if moved == 0 {
-                return Err(changed_meanwhile(id, case.state));
-            }
+            still_in(moved, id, case.state)?;
             let case = case_in(tx, id)?;
             let listed = matches!(outcome, Assessed::Decided { listed: true, .. });
             if listed {
@@ -859,7 +857,6 @@ impl Hotline<'_> {
                 })
                 .transpose()?
                 .ok_or_else(|| Error::new(ErrorKind::NotFound(format!("no appeal {id}"))))?;
-            let already = || Error::conflict(format!("appeal {id} is already decided"));
             if state != AppealState::Open {
                 return Err(Error::conflict(format!("appeal {id} is already {state}")));
             }
@@ -880,7 +877,7 @@ impl Hotline<'_> {
                 ],
             )?;
             if decided == 0 {
-                return Err(already());
+                return Err(Error::conflict(format!("appeal {id} is already decided")));
             }
             let case = case_in(tx, case_id)?;
             delisted = false;
