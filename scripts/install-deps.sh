@@ -32,7 +32,7 @@ done
 compgen -G '/usr/lib/llvm-*/lib/libclang.so*' >/dev/null || compgen -G '/usr/lib/*/libclang-[0-9]*.so*' >/dev/null \
     || missing+=(libclang-dev)
 # The report page's in-browser hashing is the pdq crate compiled to
-# WebAssembly (crates/server/build.rs builds it).
+# WebAssembly (crates/web/build.rs builds it).
 if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
     echo "adding Rust's wasm32-unknown-unknown target ..." >&2
     rustup target add wasm32-unknown-unknown >/dev/null

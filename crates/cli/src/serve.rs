@@ -21,11 +21,11 @@ pub fn run(
         .to_str()
         .context("the --db path is not UTF-8")?
         .to_string();
-    if flags.retention < hashwatch_server::MIN_RETENTION {
-        anyhow::bail!(
-            "--retention must be at least 90 days (records must outlive reports about them)"
-        );
-    }
+    let retention = hashwatch_operations::workers::RetentionPolicy {
+        keep: flags.retention,
+        every: flags.purge_interval,
+    };
+    retention.check().map_err(|e| anyhow::anyhow!("--{e}"))?;
     if !hashwatch_model::valid_tenant(&flags.hotline_tenant) {
         anyhow::bail!("--hotline-tenant must be letters, digits, '_' and '-'");
     }
@@ -43,13 +43,14 @@ pub fn run(
         db,
         listen: flags.listen,
         max_upload_bytes: flags.max_upload_bytes,
-        max_pixels: flags.max_pixels,
-        video_limits: flags.video_limits.limits(),
+        hash_limits: hashwatch_server::signals::HashLimits {
+            max_pixels: flags.max_pixels,
+            video: flags.video_limits.limits(),
+        },
         request_timeout: flags.request_timeout,
         rate_limit: flags.rate_limit,
         follow_interval: flags.follow_interval,
-        retention: flags.retention,
-        purge_interval: flags.purge_interval,
+        retention,
         flood: hashwatch_operations::workers::FloodPolicy {
             limit: flags.flood_limit,
             window_seconds: flags.flood_window.as_secs(),
@@ -65,17 +66,22 @@ pub fn run(
             Some(path) => Some(std::sync::Arc::new(hashwatch_feed::FeedKey::load(path)?)),
             None => None,
         },
-        feed_interval: flags.feed_interval,
-        feed_max_lag: flags.feed_max_lag,
+        feeds: hashwatch_feed::pull::PullSchedule {
+            every: flags.feed_interval,
+            max_lag: flags.feed_max_lag,
+        },
         four_eyes: !flags.no_four_eyes,
-        report_rate: flags.report_rate,
+        public: hashwatch_server::public::PublicLimits {
+            reports_per_minute: flags.report_rate,
+            concurrency: flags.public_concurrency,
+        },
         auth_failure_rate: flags.auth_failure_rate,
         takedown: hashwatch_hotline::takedown::Schedule {
             notice_interval: flags.notice_interval,
             expiry: flags.takedown_expiry,
+            recheck_interval: flags.recheck_interval,
+            confirm_removal_after: flags.removal_confirm_after,
         },
-        recheck_interval: flags.recheck_interval,
-        removal_confirm_after: flags.removal_confirm_after,
         providers: match &flags.providers {
             Some(path) => Some(std::sync::Arc::new(
                 hashwatch_hotline::Registry::parse(&read(path)?)
@@ -93,22 +99,27 @@ pub fn run(
         hotline_name: flags.hotline_name.clone(),
         access: hashwatch_access::Policy::with_hotline_tenant(&flags.hotline_tenant),
         trusted_proxies: flags.trusted_proxies.clone(),
-        public_concurrency: flags.public_concurrency,
         outbound_allow: outbound.allow.clone(),
-        ui_session: flags.ui_session,
-        ui_break_after: i64::from(flags.ui_break_after),
+        sessions: hashwatch_operations::sessions::SessionPolicy {
+            lifetime: flags.ui_session,
+            break_after: i64::from(flags.ui_break_after),
+        },
         secrets_key: outbound.secrets_key()?.map(Arc::new),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime
-        .block_on(hashwatch_server::serve(config, |address| {
-            // Scripts and tests read the address from this line.
-            let mut out = std::io::stdout();
-            let _ = writeln!(out, "listening on http://{address}");
-            let _ = out.flush();
-        }))
+        .block_on(hashwatch_server::serve(
+            config,
+            hashwatch_web::routes(),
+            |address| {
+                // Scripts and tests read the address from this line.
+                let mut out = std::io::stdout();
+                let _ = writeln!(out, "listening on http://{address}");
+                let _ = out.flush();
+            },
+        ))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -89,6 +89,27 @@ fn note_fresh(
     Ok(())
 }
 
+/// How often subscriptions are pulled, and when one has gone stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PullSchedule {
+    /// Time between pulls of every subscription.
+    pub every: std::time::Duration,
+    /// A subscription whose newest page is older than this is stale.
+    pub max_lag: std::time::Duration,
+}
+
+impl PullSchedule {
+    /// Whether `sub` is stale at `now` (see [`stale`]).
+    pub fn stale(&self, sub: &Subscription, now: i64) -> bool {
+        stale(sub, now, self.max_lag_seconds())
+    }
+
+    /// [`PullSchedule::max_lag`] in seconds.
+    pub fn max_lag_seconds(&self) -> i64 {
+        i64::try_from(self.max_lag.as_secs()).unwrap_or(i64::MAX)
+    }
+}
+
 /// Whether a subscription has gone `max_lag` seconds at `now` without a
 /// page newer than that (or never had one).
 pub fn stale(sub: &Subscription, now: i64, max_lag: i64) -> bool {

@@ -2,7 +2,7 @@
 //! applies them inside the transaction that reads and writes the case, so
 //! two analysts assessing at once cannot both win.
 
-use hashwatch_model::{CaseState, HashOrigin, Verdict};
+use hashwatch_model::{Case, CaseState, HashOrigin, Verdict};
 
 /// One analyst's assessment of a case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,6 +135,19 @@ pub fn takedown_open(state: CaseState) -> bool {
 /// takedown sends one.
 pub fn after_notice(state: CaseState) -> Option<CaseState> {
     takedown_open(state).then_some(CaseState::NoticeSent)
+}
+
+/// The attempt number of a case's next notice: notices are numbered from
+/// 1 without gaps.
+pub fn next_notice(case: &Case) -> i64 {
+    case.notices + 1
+}
+
+/// The state a case takes when notice `attempt` is claimed for sending:
+/// only an open takedown's next notice may be (a round that read the case
+/// before another sent that notice finds it already taken).
+pub fn after_notice_claim(case: &Case, attempt: i64) -> Option<CaseState> {
+    after_notice(case.state).filter(|_| next_notice(case) == attempt)
 }
 
 /// The state a case takes when its takedown is given up: only an open
@@ -383,6 +396,53 @@ mod tests {
         );
         for (state, expected) in table {
             assert_eq!(outcomes(state), expected, "{state}");
+        }
+    }
+
+    #[test]
+    fn only_an_open_takedowns_next_notice_may_be_claimed() {
+        let mut case = Case {
+            id: 1,
+            url: "http://a.example/".into(),
+            url_sha256: String::new(),
+            host: "a.example".into(),
+            state: CaseState::Confirmed,
+            verdict: Some("illegal".into()),
+            category: Some("A1".into()),
+            first_assessor: None,
+            first_verdict: None,
+            confirmed_at: Some(0),
+            provider: None,
+            abuse: None,
+            jurisdiction: None,
+            webhook: None,
+            ip: None,
+            notices: 0,
+            first_notice_at: None,
+            last_notice_at: None,
+            last_check_at: None,
+            last_check: None,
+            removed_at: None,
+            gone_since: None,
+            reports: 1,
+            created_at: 0,
+        };
+        assert_eq!(next_notice(&case), 1);
+        assert_eq!(after_notice_claim(&case, 1), Some(CaseState::NoticeSent));
+        // Taken already (another round sent it), or out of order.
+        assert_eq!(after_notice_claim(&case, 0), None);
+        assert_eq!(after_notice_claim(&case, 2), None);
+        case.notices = 3;
+        case.state = CaseState::NoticeSent;
+        assert_eq!(after_notice_claim(&case, 4), Some(CaseState::NoticeSent));
+        assert_eq!(after_notice_claim(&case, 3), None);
+        for state in CaseState::ALL {
+            case.state = state;
+            assert_eq!(
+                after_notice_claim(&case, 4).is_some(),
+                takedown_open(state),
+                "{state}"
+            );
         }
     }
 

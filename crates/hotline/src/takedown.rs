@@ -53,7 +53,8 @@ pub fn attribute(addresses: &[IpAddr], registry: Option<&Registry>) -> Attributi
     }
 }
 
-/// When notices go and when a takedown is given up.
+/// When open takedowns are re-checked, when notices go, when a removal
+/// counts and when a takedown is given up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Schedule {
     /// Time between notices while the URL is still up.
@@ -61,6 +62,11 @@ pub struct Schedule {
     /// Time after confirmation when the takedown is given up (the URL
     /// stays listed).
     pub expiry: Duration,
+    /// Time between re-checks of every open takedown.
+    pub recheck_interval: Duration,
+    /// How far apart two re-checks must both find a URL's material gone
+    /// before it counts as removed and is delisted.
+    pub confirm_removal_after: Duration,
 }
 
 /// What a takedown round does next for an open case, after its re-check.
@@ -75,6 +81,11 @@ pub enum Next {
 }
 
 impl Schedule {
+    /// [`Schedule::confirm_removal_after`] in seconds.
+    pub fn confirm_removal_seconds(&self) -> i64 {
+        secs(self.confirm_removal_after)
+    }
+
     /// What to do for an open case at `now` (Unix seconds), on behalf of
     /// `hotline`.
     pub fn next(&self, case: &Case, now: i64, hotline: &str) -> Next {
@@ -95,7 +106,7 @@ impl Schedule {
             provider: case.provider.clone().unwrap_or_default(),
             abuse: case.abuse.clone().unwrap_or_default(),
             jurisdiction: case.jurisdiction.clone().unwrap_or_default(),
-            attempt: case.notices + 1,
+            attempt: crate::case::next_notice(case),
             confirmed_at: case.confirmed_at.unwrap_or_default(),
             hotline: hotline.to_string(),
         })
@@ -146,6 +157,8 @@ mod tests {
         Schedule {
             notice_interval: Duration::from_secs(DAY),
             expiry: Duration::from_secs(90 * DAY),
+            recheck_interval: Duration::from_secs(3600),
+            confirm_removal_after: Duration::from_secs(3600),
         }
     }
 

@@ -7,6 +7,30 @@ use serde_json::json;
 
 use crate::{Caller, Kind, OpError, OpResult, Operations, Principal};
 
+/// How long a web session lasts, and when the interface suggests a break
+/// to someone looking at previews.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionPolicy {
+    /// How long a session lasts after signing in.
+    pub lifetime: std::time::Duration,
+    /// Previews one may load in a session before the interface suggests a
+    /// break (0: never).
+    pub break_after: i64,
+}
+
+impl SessionPolicy {
+    /// [`SessionPolicy::lifetime`] in seconds.
+    pub fn lifetime_seconds(&self) -> i64 {
+        i64::try_from(self.lifetime.as_secs()).unwrap_or(i64::MAX)
+    }
+
+    /// Whether the interface suggests a break with the `viewed`th preview
+    /// of a session.
+    pub fn suggests_break(&self, viewed: i64) -> bool {
+        self.break_after > 0 && viewed >= self.break_after
+    }
+}
+
 /// The key behind a caller: sessions belong to keys.
 fn key_of(caller: &Caller) -> OpResult<&hashwatch_model::ApiKey> {
     match &caller.principal {

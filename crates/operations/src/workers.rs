@@ -3,6 +3,7 @@
 //! webhook deliveries and their retries, and the retention purge.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use hashwatch_matcher::live::Hit;
 use hashwatch_model::{
@@ -34,6 +35,39 @@ pub struct FloodPolicy {
     pub window_seconds: u64,
     /// Whether a flooded entry's content is disabled until a curator looks.
     pub quarantine: bool,
+}
+
+/// How long match records, audit entries, reviews, deliveries, opinions
+/// and closed reports are kept (legal holds aside), and how often the
+/// purge runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionPolicy {
+    /// How long records are kept.
+    pub keep: Duration,
+    /// Time between purges.
+    pub every: Duration,
+}
+
+impl RetentionPolicy {
+    /// The shortest time records may be kept: they must outlive the
+    /// reports and appeals about them.
+    pub const MIN_KEEP: Duration = Duration::from_secs(90 * 24 * 3600);
+
+    /// Whether records are kept long enough.
+    pub fn check(&self) -> Result<(), String> {
+        if self.keep < Self::MIN_KEEP {
+            return Err("retention must be at least 90 days (records must outlive \
+                 reports about them)"
+                .into());
+        }
+        Ok(())
+    }
+
+    /// What a purge at `now` (Unix seconds) removes: records older than
+    /// this.
+    pub fn cutoff(&self, now: i64) -> i64 {
+        now.saturating_sub(i64::try_from(self.keep.as_secs()).unwrap_or(i64::MAX))
+    }
 }
 
 /// Background jobs are the service's own.

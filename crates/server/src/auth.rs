@@ -157,7 +157,7 @@ pub async fn optional_caller(
 
 /// The active key with this secret. Failed attempts are limited per
 /// client: past the limit, an address gets 429 without a lookup.
-pub(crate) async fn key_for(
+pub async fn key_for(
     state: &AppState,
     client: Option<IpAddr>,
     secret: &str,
@@ -232,7 +232,7 @@ const AUTH_FAILURE_BURST: f64 = 20.0;
 
 /// A token bucket per key: `rate_limit` requests a second, with bursts of
 /// the same size.
-pub(crate) fn rate_limit(state: &AppState, key: &ApiKey) -> Result<(), ApiError> {
+pub fn rate_limit(state: &AppState, key: &ApiKey) -> Result<(), ApiError> {
     let rate = f64::from(state.config.rate_limit);
     if rate <= 0.0 {
         return Ok(());

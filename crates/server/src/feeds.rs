@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use hashwatch_feed::pull::PullSchedule;
 use hashwatch_feed::pull::{DEFAULT_PAGE, MAX_PAGE};
 use hashwatch_feed::sign_page;
 use hashwatch_model::{unix_now, OpinionKind, Subscription};
@@ -205,25 +206,32 @@ pub struct Subscriptions {
 /// A subscription and where it stands (never its API key).
 #[derive(Serialize, ToSchema)]
 pub struct SubscriptionView {
-    url: String,
-    bank: String,
-    public_key: String,
-    feed: Option<String>,
-    checkpoint: u64,
-    synced_at: Option<i64>,
-    last_error: Option<String>,
+    /// The publisher's feed.
+    pub url: String,
+    /// The bank (or, for a hotline feed, the tenant) it fills.
+    pub bank: String,
+    /// The publisher's key, which every page must be signed with.
+    pub public_key: String,
+    /// The feed's id, once a page named it.
+    pub feed: Option<String>,
+    /// The last page applied.
+    pub checkpoint: u64,
+    /// When the last pull succeeded.
+    pub synced_at: Option<i64>,
+    /// Why the last pull failed.
+    pub last_error: Option<String>,
     /// `bank` or `hotline`.
-    kind: String,
+    pub kind: String,
     /// When the newest verified page was made (publisher's clock).
-    fresh_at: Option<i64>,
+    pub fresh_at: Option<i64>,
     /// No page newer than the service's `--feed-max-lag`.
-    stale: bool,
+    pub stale: bool,
 }
 
 impl SubscriptionView {
-    /// The view of `s` at `now`, stale past `max_lag` seconds.
-    pub fn new(s: Subscription, now: i64, max_lag: i64) -> SubscriptionView {
-        let stale = hashwatch_feed::pull::stale(&s, now, max_lag);
+    /// The view of `s` at `now` under the service's pull schedule.
+    pub fn new(s: Subscription, now: i64, schedule: &PullSchedule) -> SubscriptionView {
+        let stale = schedule.stale(&s, now);
         SubscriptionView {
             fresh_at: s.fresh_at,
             stale,
@@ -253,11 +261,10 @@ pub async fn subscriptions(
 ) -> ApiResult<Json<Subscriptions>> {
     let caller = caller.op();
     let list = state.op(move |ops| Ok(ops.subscriptions(&caller)?)).await?;
-    let max_lag = state.config.feed_max_lag.as_secs() as i64;
     Ok(Json(Subscriptions {
         subscriptions: list
             .into_iter()
-            .map(|s| SubscriptionView::new(s, unix_now(), max_lag))
+            .map(|s| SubscriptionView::new(s, unix_now(), &state.config.feeds))
             .collect(),
     }))
 }

@@ -101,7 +101,7 @@ pub async fn hash_url(
             format!("reading {url}: {why}"),
         ),
     })?;
-    let limits = state.config.hash_limits();
+    let limits = state.config.hash_limits;
     state
         .decode(move |cancel| signals::hash_upload(&bytes, &names, &limits, frame_views, cancel))
         .await

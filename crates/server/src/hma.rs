@@ -657,7 +657,7 @@ pub async fn add_upload(
             _ => {}
         }
     }
-    let limits = state.config.hash_limits();
+    let limits = state.config.hash_limits;
     let signals = state
         .decode(move |cancel| signals::hash_upload(&upload.bytes, &names, &limits, false, cancel))
         .await?;
@@ -1012,7 +1012,7 @@ async fn hash_uploaded(
 ) -> ApiResult<Vec<Signal>> {
     let upload = signals::read_upload(multipart).await?;
     let names = signals::wanted(&upload.content_type, types)?;
-    let limits = state.config.hash_limits();
+    let limits = state.config.hash_limits;
     state
         .decode(move |cancel| {
             signals::hash_upload(&upload.bytes, &names, &limits, frame_views, cancel)

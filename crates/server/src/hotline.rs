@@ -36,7 +36,7 @@ pub struct CaseView {
     host: String,
     /// `new`, `assessed`, `confirmed`, `notice_sent`, `removed`, `expired`,
     /// `not_illegal`, `unreachable` or `appeal_upheld`.
-    pub(crate) state: &'static str,
+    pub state: &'static str,
     verdict: Option<String>,
     category: Option<String>,
     first_verdict: Option<String>,
@@ -120,9 +120,10 @@ pub struct CaseHashView {
 /// What an assessment did.
 #[derive(Serialize, ToSchema)]
 pub struct Assessed {
-    pub(crate) case: CaseView,
+    /// The case after the assessment.
+    pub case: CaseView,
     /// Whether the URL went on the blocklist.
-    pub(crate) listed: bool,
+    pub listed: bool,
 }
 
 /// Hashes attached, and what they match in the banks the caller sees.
@@ -182,24 +183,32 @@ pub struct Appeals {
 /// An appeal decided.
 #[derive(Serialize, ToSchema)]
 pub struct AppealDecided {
-    pub(crate) id: i64,
-    pub(crate) state: String,
+    /// The appeal.
+    pub id: i64,
+    /// `upheld` or `rejected`.
+    pub state: String,
 }
 
 /// Time from first notice to removal, per provider and per jurisdiction.
 #[derive(Serialize, ToSchema)]
 pub struct RemovalStats {
-    pub(crate) by_provider: Vec<RemovalGroup>,
-    pub(crate) by_jurisdiction: Vec<RemovalGroup>,
+    /// Per hosting provider.
+    pub by_provider: Vec<RemovalGroup>,
+    /// Per jurisdiction.
+    pub by_jurisdiction: Vec<RemovalGroup>,
 }
 
 /// Removal times of one provider or jurisdiction.
 #[derive(Serialize, ToSchema)]
 pub struct RemovalGroup {
-    pub(crate) name: String,
-    pub(crate) removed: usize,
-    pub(crate) median_seconds: Option<i64>,
-    pub(crate) p90_seconds: Option<i64>,
+    /// The provider's or jurisdiction's name.
+    pub name: String,
+    /// Removals counted.
+    pub removed: usize,
+    /// Median time from first notice to removal.
+    pub median_seconds: Option<i64>,
+    /// 90th percentile of the same.
+    pub p90_seconds: Option<i64>,
 }
 
 impl From<hashwatch_hotline::RemovalGroup> for RemovalGroup {

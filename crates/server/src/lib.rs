@@ -46,7 +46,6 @@ pub mod signals;
 pub mod state;
 pub mod takedowns;
 pub mod tasks;
-pub mod ui;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -69,7 +68,7 @@ use utoipa_axum::router::UtoipaMethodRouterExt;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::Inner;
-pub use crate::state::{AppState, Config, MIN_RETENTION};
+pub use crate::state::{AppState, Config};
 
 /// Any error that stops the service.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -136,13 +135,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(openapi_json_as_hma))
 }
 
-/// The service: [`routes`] with the fallback, limits and middleware.
-pub fn router(state: AppState) -> Router {
+/// The service: [`routes`] and `pages` (the web interface, from
+/// `hashwatch-web`, which is built over this crate) with the fallback,
+/// limits and middleware.
+pub fn router(state: AppState, pages: Router<AppState>) -> Router {
     let timeout = state.config.request_timeout;
     let limit = state.config.max_upload_bytes;
     let (routes, _) = routes().split_for_parts();
     routes
-        .merge(ui::routes())
+        .merge(pages)
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -272,7 +273,7 @@ pub fn state(
         guard.clone(),
     );
     let policy = Arc::new(config.access.clone());
-    let public_concurrency = config.public_concurrency.max(1);
+    let public_concurrency = config.public.concurrency.max(1);
     let ops = hashwatch_operations::Operations::new(store, policy.clone());
     let inner = Inner {
         ops,
@@ -302,21 +303,25 @@ pub fn state(
 /// Clients tracked per limit; past that the least recently seen go.
 const BUCKETS: usize = 100_000;
 
-/// Runs the service until SIGINT or SIGTERM, then finishes in-flight
-/// requests and recorded matches. `ready` gets the bound address.
-pub async fn serve(config: Config, ready: impl FnOnce(SocketAddr)) -> Result<(), BoxError> {
-    serve_until(config, ready, shutdown()).await
+/// Runs the service, with `pages` beside the API (see [`router`]), until
+/// SIGINT or SIGTERM, then finishes in-flight requests and recorded
+/// matches. `ready` gets the bound address.
+pub async fn serve(
+    config: Config,
+    pages: Router<AppState>,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<(), BoxError> {
+    serve_until(config, pages, ready, shutdown()).await
 }
 
 /// [`serve`] until `stop` completes instead of a signal.
 pub async fn serve_until(
     config: Config,
+    pages: Router<AppState>,
     ready: impl FnOnce(SocketAddr),
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), BoxError> {
-    if config.retention < MIN_RETENTION {
-        return Err("retention must be at least 90 days".into());
-    }
+    config.retention.check()?;
     let db = config.db.clone();
     let store = tokio::task::spawn_blocking(move || hashwatch_store::open(&db)).await??;
     let store: Arc<dyn hashwatch_store::Store + Send + Sync> = Arc::from(store);
@@ -348,7 +353,7 @@ pub async fn serve_until(
     tracing::info!(%address, "listening");
     ready(address);
     // Client addresses, for the per-address limit on public hotline routes.
-    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let app = router(state.clone(), pages).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(stop)
         .await?;

@@ -44,14 +44,17 @@ pub struct Added {
 #[derive(Serialize, ToSchema)]
 pub struct Imported {
     /// The format the list was read as.
-    pub(crate) format: String,
-    pub(crate) added: u64,
-    pub(crate) already_present: u64,
+    pub format: String,
+    /// Entries added.
+    pub added: u64,
+    /// Entries the bank had already.
+    pub already_present: u64,
     /// Repeated rows skipped (with `skip_duplicates=true`).
-    pub(crate) skipped_duplicates: usize,
+    pub skipped_duplicates: usize,
     /// Rows whose hash an earlier row of another item had (each kept).
-    pub(crate) shared_rows: usize,
-    pub(crate) version: i64,
+    pub shared_rows: usize,
+    /// The bank's version after the import.
+    pub version: i64,
 }
 
 /// `POST /c/bank/<name>/signals`: many signals in one transaction. Every
@@ -113,11 +116,16 @@ pub async fn bulk_add(
 #[derive(Deserialize, Default, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ImportParams {
-    pub(crate) skip_duplicates: Option<bool>,
-    pub(crate) category: Option<String>,
-    pub(crate) source: Option<String>,
-    pub(crate) signal_type: Option<String>,
-    pub(crate) column: Option<String>,
+    /// Skip repeated rows instead of refusing the list.
+    pub skip_duplicates: Option<bool>,
+    /// The category every entry gets.
+    pub category: Option<String>,
+    /// Where the list came from (default: the uploader).
+    pub source: Option<String>,
+    /// The signal type of a plain list.
+    pub signal_type: Option<String>,
+    /// The column of a TSV or CSV that holds the hashes.
+    pub column: Option<String>,
 }
 
 /// `POST /c/bank/<name>/import`: a hash list as the body, in any format

@@ -89,9 +89,20 @@ pub async fn gate(State(state): State<AppState>, mut request: Request, next: Nex
     next.run(request).await
 }
 
-/// `report_rate` a minute per client, in bursts of the same size.
+/// How much the public may send: reports and appeals a minute per client
+/// address, and at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublicLimits {
+    /// Reports and appeals a minute per client address, in bursts of the
+    /// same size (0: no limit).
+    pub reports_per_minute: u32,
+    /// Reports and appeals answered at once; more get 503.
+    pub concurrency: usize,
+}
+
+/// `reports_per_minute` per client, in bursts of the same size.
 fn rate_limit(state: &AppState, client: Option<IpAddr>) -> ApiResult<()> {
-    let per_minute = f64::from(state.config.report_rate);
+    let per_minute = f64::from(state.config.public.reports_per_minute);
     let Some(client) = client else {
         return Ok(());
     };
@@ -108,7 +119,7 @@ fn rate_limit(state: &AppState, client: Option<IpAddr>) -> ApiResult<()> {
         state,
         format!(
             "this address may send {} reports a minute; try again later",
-            state.config.report_rate
+            state.config.public.reports_per_minute
         ),
         60,
     ))

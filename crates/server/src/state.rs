@@ -29,21 +29,18 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Largest request body (uploads included).
     pub max_upload_bytes: usize,
-    /// Largest image, in pixels, decoded from an upload.
-    pub max_pixels: u64,
-    /// Longest, largest video decoded from an upload (the decode also
-    /// stops when its request times out).
-    pub video_limits: hashwatch_video::Limits,
+    /// Largest image (in pixels) and longest, largest video decoded from
+    /// an upload (a video's decode also stops when its request times out).
+    pub hash_limits: crate::signals::HashLimits,
     /// Time allowed for one request.
     pub request_timeout: Duration,
     /// Requests per second allowed per key (0: no limit).
     pub rate_limit: u32,
     /// How often the index polls the store for changes.
     pub follow_interval: Duration,
-    /// How long match records and audit entries are kept.
-    pub retention: Duration,
-    /// How often the retention purge runs.
-    pub purge_interval: Duration,
+    /// How long match records and audit entries are kept, and how often
+    /// the purge runs.
+    pub retention: hashwatch_operations::workers::RetentionPolicy,
     /// When one entry matching too often is a flood, and whether its
     /// content is quarantined.
     pub flood: hashwatch_operations::workers::FloodPolicy,
@@ -55,29 +52,25 @@ pub struct Config {
     pub threshold: u32,
     /// The key feeds are signed with (none: this instance publishes none).
     pub feed_key: Option<Arc<hashwatch_feed::FeedKey>>,
-    /// How often subscriptions to other instances' feeds are pulled.
-    pub feed_interval: Duration,
-    /// A subscription whose newest page is older than this is stale.
-    pub feed_max_lag: Duration,
+    /// How often subscriptions to other instances' feeds are pulled, and
+    /// when one is stale.
+    pub feeds: hashwatch_feed::pull::PullSchedule,
     /// The key stored secrets are sealed with; without one, the server
     /// refuses to store a secret.
     pub secrets_key: Option<Arc<SecretsKey>>,
     /// An illegal verdict needs a supervisor's second assessment before
     /// the URL is listed.
     pub four_eyes: bool,
-    /// Public reports and appeals a minute per client address (0: no limit).
-    pub report_rate: u32,
+    /// Public reports and appeals: a minute per client address, and at
+    /// once.
+    pub public: crate::public::PublicLimits,
     /// Failed authentications a minute per client address, after a burst
     /// of 20 (0: no limit, for fuzzing a server of one's own).
     pub auth_failure_rate: u32,
-    /// When notices go again while the URL is still up, and when a
-    /// takedown is given up (the URL stays listed).
+    /// When open takedowns are re-checked, when notices go again while
+    /// the URL is still up, when a removal counts, and when a takedown is
+    /// given up (the URL stays listed).
     pub takedown: hashwatch_hotline::takedown::Schedule,
-    /// How often open takedowns are re-checked.
-    pub recheck_interval: Duration,
-    /// How far apart two re-checks must both find a URL's material gone
-    /// before it is delisted.
-    pub removal_confirm_after: Duration,
     /// Hosting providers by address range and ASN.
     pub providers: Option<Arc<hashwatch_hotline::Registry>>,
     /// Names resolved from a hosts file instead of the system's resolver.
@@ -89,30 +82,13 @@ pub struct Config {
     /// Proxies whose `X-Forwarded-For` names the client (empty: the
     /// connection's address is the client).
     pub trusted_proxies: Vec<IpNet>,
-    /// Public reports and appeals answered at once; more get 503.
-    pub public_concurrency: usize,
     /// Address ranges outbound requests may reach although they are
     /// internal (loopback, private, …): for closed networks and tests.
     pub outbound_allow: Vec<IpNet>,
-    /// How long a web interface session lasts after signing in.
-    pub ui_session: Duration,
-    /// Previews a reviewer may load in one session before the interface
-    /// asks them to take a break (0: never asks).
-    pub ui_break_after: i64,
+    /// How long a web interface session lasts, and when the interface
+    /// suggests a break to someone looking at previews.
+    pub sessions: hashwatch_operations::sessions::SessionPolicy,
 }
-
-impl Config {
-    /// What an upload may be before hashing it is refused.
-    pub fn hash_limits(&self) -> crate::signals::HashLimits {
-        crate::signals::HashLimits {
-            max_pixels: self.max_pixels,
-            video: self.video_limits,
-        }
-    }
-}
-
-/// The shortest retention allowed.
-pub const MIN_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
 
 impl Default for Config {
     fn default() -> Config {
@@ -120,13 +96,17 @@ impl Default for Config {
             db: "hashwatch.db".into(),
             listen: SocketAddr::from(([127, 0, 0, 1], 5000)),
             max_upload_bytes: 32 << 20,
-            max_pixels: 100_000_000,
-            video_limits: hashwatch_video::Limits::default(),
+            hash_limits: crate::signals::HashLimits {
+                max_pixels: 100_000_000,
+                video: hashwatch_video::Limits::default(),
+            },
             request_timeout: Duration::from_secs(30),
             rate_limit: 2000,
             follow_interval: Duration::from_millis(200),
-            retention: Duration::from_secs(365 * 24 * 3600),
-            purge_interval: Duration::from_secs(3600),
+            retention: hashwatch_operations::workers::RetentionPolicy {
+                keep: Duration::from_secs(365 * 24 * 3600),
+                every: Duration::from_secs(3600),
+            },
             flood: hashwatch_operations::workers::FloodPolicy {
                 limit: 1000,
                 window_seconds: 3600,
@@ -139,27 +119,33 @@ impl Default for Config {
             fetch_allow: Vec::new(),
             threshold: hashwatch_matcher::DEFAULT_THRESHOLD,
             feed_key: None,
-            feed_interval: Duration::from_secs(60),
-            feed_max_lag: Duration::from_secs(24 * 3600),
+            feeds: hashwatch_feed::pull::PullSchedule {
+                every: Duration::from_secs(60),
+                max_lag: Duration::from_secs(24 * 3600),
+            },
             secrets_key: None,
             four_eyes: true,
-            report_rate: 10,
+            public: crate::public::PublicLimits {
+                reports_per_minute: 10,
+                concurrency: 32,
+            },
             auth_failure_rate: 30,
             takedown: hashwatch_hotline::takedown::Schedule {
                 notice_interval: Duration::from_secs(24 * 3600),
                 expiry: Duration::from_secs(90 * 24 * 3600),
+                recheck_interval: Duration::from_secs(3600),
+                confirm_removal_after: Duration::from_secs(3600),
             },
-            recheck_interval: Duration::from_secs(3600),
-            removal_confirm_after: Duration::from_secs(3600),
             providers: None,
             hosts: None,
             hotline_name: "hashwatch hotline".into(),
             access: hashwatch_access::Policy::default(),
             trusted_proxies: Vec::new(),
-            public_concurrency: 32,
             outbound_allow: Vec::new(),
-            ui_session: Duration::from_secs(8 * 3600),
-            ui_break_after: 25,
+            sessions: hashwatch_operations::sessions::SessionPolicy {
+                lifetime: Duration::from_secs(8 * 3600),
+                break_after: 25,
+            },
         }
     }
 }

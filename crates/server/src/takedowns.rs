@@ -24,7 +24,7 @@ pub async fn round(state: &AppState, id: i64) {
 /// Runs a takedown round for every open case each `--recheck-interval`.
 pub async fn takedowns(state: AppState) {
     loop {
-        tokio::time::sleep(state.config.recheck_interval).await;
+        tokio::time::sleep(state.config.takedown.recheck_interval).await;
         let ops = state.ops.clone();
         let open =
             tokio::task::spawn_blocking(move || ops.open_takedowns(&Caller::hotline())).await;
@@ -53,7 +53,7 @@ async fn try_round(state: &AppState, id: i64) -> ApiResult<()> {
     // Re-check first: a URL already gone needs no notice.
     let check = hashwatch_outbound::recheck(&state.checker, &case.url).await;
     let (result, gone) = (check.describe(), check.gone());
-    let confirm_after = state.config.removal_confirm_after.as_secs() as i64;
+    let confirm_after = state.config.takedown.confirm_removal_seconds();
     let checked = state
         .op(move |ops| {
             Ok(ops.record_check(&Caller::hotline(), id, &result, gone, confirm_after)?)

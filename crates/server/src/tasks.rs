@@ -185,7 +185,7 @@ pub async fn deliver(state: AppState) {
 pub async fn retain(state: AppState) {
     loop {
         let ops = state.ops.clone();
-        let cutoff = unix_now() - state.config.retention.as_secs() as i64;
+        let cutoff = state.config.retention.cutoff(unix_now());
         let purged =
             tokio::task::spawn_blocking(move || ops.purge(&Caller::service(), cutoff)).await;
         match purged {
@@ -198,7 +198,7 @@ pub async fn retain(state: AppState) {
             Ok(Err(e)) => tracing::error!(error = %e, "retention purge failed"),
             Err(e) => tracing::error!(error = %e, "retention purge panicked"),
         }
-        tokio::time::sleep(state.config.purge_interval).await;
+        tokio::time::sleep(state.config.retention.every).await;
     }
 }
 
@@ -207,7 +207,7 @@ pub async fn retain(state: AppState) {
 pub async fn subscriptions(state: AppState) {
     let client = hashwatch_outbound::feed_client(state.guard.clone());
     loop {
-        tokio::time::sleep(state.config.feed_interval).await;
+        tokio::time::sleep(state.config.feeds.every).await;
         let ops = state.ops.clone();
         let listed =
             tokio::task::spawn_blocking(move || ops.subscriptions(&Caller::service())).await;
@@ -276,11 +276,10 @@ async fn alert_stale(state: &AppState, ids: Vec<i64>) {
     let Ok(Ok(subscriptions)) = listed else {
         return;
     };
-    let max_lag = state.config.feed_max_lag.as_secs() as i64;
     let now = unix_now();
     let stale: Vec<&hashwatch_model::Subscription> = subscriptions
         .iter()
-        .filter(|s| ids.contains(&s.id) && hashwatch_feed::pull::stale(s, now, max_lag))
+        .filter(|s| ids.contains(&s.id) && state.config.feeds.stale(s, now))
         .collect();
     // Said when the number changes, not on every round.
     if state.metrics.stale_feeds(stale.len() as u64) != stale.len() as u64 {

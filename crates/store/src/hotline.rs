@@ -654,7 +654,7 @@ impl Hotline<'_> {
         let now = unix_now();
         self.write(|tx| {
             let case = case_in(tx, id)?;
-            let next = rules::after_notice(case.state).filter(|_| case.notices + 1 == attempt);
+            let next = rules::after_notice_claim(&case, attempt);
             let Some(next) = next else {
                 return Ok(None);
             };

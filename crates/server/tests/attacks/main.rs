@@ -85,6 +85,8 @@ impl Served {
         let done = tokio::spawn(async move {
             hashwatch_server::serve_until(
                 config,
+                // The web pages are the web crate's and tested with it.
+                axum::Router::new(),
                 move |a| {
                     let _ = ready.send(a);
                 },

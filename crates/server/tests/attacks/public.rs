@@ -63,7 +63,7 @@ async fn post_report(
 /// Before: eight anonymous 30 MB reports at once took the service from 69
 /// to 263 MB resident before each got its 413.
 async fn an_anonymous_flood_costs_no_memory(spec: String) {
-    let s = Served::start(&spec, |c| c.report_rate = 1000).await;
+    let s = Served::start(&spec, |c| c.public.reports_per_minute = 1000).await;
     let before = resident();
     let size = 30 << 20;
     let declared = (0..8).map(|_| post_report(&s, lazy_body(size), Some(size), None));
@@ -106,7 +106,7 @@ on_both!(an_anonymous_flood_costs_no_memory);
 /// Before: the per-address limit ran after the body was read, so a client
 /// over its limit still made the service read (and wait for) its body.
 async fn the_rate_limit_comes_before_the_body(spec: String) {
-    let s = Served::start(&spec, |c| c.report_rate = 1).await;
+    let s = Served::start(&spec, |c| c.public.reports_per_minute = 1).await;
     let small =
         |n: u32| reqwest::Body::from(json!({"url": format!("http://example.org/{n}")}).to_string());
     assert_eq!(
@@ -150,7 +150,7 @@ async fn clients_are_counted_behind_a_trusted_proxy(spec: String) {
         reqwest::Body::from(json!({"url": format!("http://example.org/{n}")}).to_string())
     };
     // Not trusted: forged headers do not buy new limits.
-    let s = Served::start(&spec, |c| c.report_rate = 1).await;
+    let s = Served::start(&spec, |c| c.public.reports_per_minute = 1).await;
     assert_eq!(
         post_report(&s, body("a"), None, Some("198.51.100.1"))
             .await
@@ -167,7 +167,7 @@ async fn clients_are_counted_behind_a_trusted_proxy(spec: String) {
 
     // Trusted: each forwarded client has its own limit, IPv6 by /64.
     let s = Served::start(&spec, |c| {
-        c.report_rate = 1;
+        c.public.reports_per_minute = 1;
         c.trusted_proxies = vec!["127.0.0.1/32".parse().expect("net")];
     })
     .await;

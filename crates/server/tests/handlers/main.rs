@@ -110,7 +110,7 @@ impl Service {
             request = request.header("content-type", t);
         }
         let request = request.body(Body::from(body)).expect("request");
-        let response = hashwatch_server::router(self.state.clone())
+        let response = hashwatch_server::router(self.state.clone(), axum::Router::new())
             .oneshot(request)
             .await
             .expect("answers");

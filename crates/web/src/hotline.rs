@@ -7,13 +7,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use hashwatch_access::HotlineAction;
 use hashwatch_model::{AuditEvent, CaseFilter, CaseState};
 use hashwatch_operations::hotline::CasePage;
+use hashwatch_operations::sessions::SessionPolicy;
 use hashwatch_outbound::{read_capped, ReadError};
 use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::layout::{self, given, or_dash, when};
 use super::{Page, Posted, Session, UiError, UiResult};
-use crate::state::AppState;
+use hashwatch_server::state::AppState;
 
 /// Cases the triage page lists at most.
 const TRIAGE_ROWS: usize = 200;
@@ -244,7 +245,7 @@ pub(super) async fn case(
                 }
                 h2 { "Preview" }
                 @if q.preview.is_some() {
-                    (preview_block(&session, id, reveal, state.config.ui_break_after))
+                    (preview_block(&session, id, reveal, &state.config.sessions))
                 } @else {
                     p.help { "Nothing of the reported page is loaded until you ask. A preview is fetched through the service's guarded fetcher, never stored, and shown grey and blurred." }
                     a.button href={ "/ui/hotline/cases/" (id) "?preview=1" } data-key="p" { "Load preview " kbd { "p" } }
@@ -329,10 +330,10 @@ pub(super) async fn case(
 
 /// The preview: grey and blurred until revealed (a checkbox, so it works
 /// without script and by keyboard), with the prompt to take a break.
-fn preview_block(session: &Session, id: i64, reveal: bool, limit: i64) -> Markup {
+fn preview_block(session: &Session, id: i64, reveal: bool, policy: &SessionPolicy) -> Markup {
     let viewed = session.session.viewed + 1;
     html! {
-        @if limit > 0 && viewed >= limit {
+        @if policy.suggests_break(viewed) {
             p.break role="status" {
                 "You have viewed " (viewed) " previews in this session. This work is heavy: "
                 "consider a break before the next one."
@@ -465,7 +466,7 @@ fn hash_signals(text: &str) -> UiResult<Vec<(hashwatch_model::SignalType, Vec<u8
     hash_lines(text)?
         .iter()
         .map(|(signal_type, value)| {
-            let signal = crate::signals::parse(signal_type, value)?;
+            let signal = hashwatch_server::signals::parse(signal_type, value)?;
             Ok((signal.signal_type, signal.value))
         })
         .collect()
@@ -521,7 +522,8 @@ pub(super) async fn assess(
     let caller = posted.session.op();
     let form = posted.form;
     let assessed =
-        crate::hotline::assess_case(&state, caller, id, &form.verdict, form.category).await?;
+        hashwatch_server::hotline::assess_case(&state, caller, id, &form.verdict, form.category)
+            .await?;
     let done = if assessed.listed {
         "listed"
     } else if assessed.case.state == CaseState::Assessed.name() {
@@ -591,8 +593,13 @@ pub(super) async fn decide_appeal(
     Path(id): Path<i64>,
     posted: Posted<AppealForm>,
 ) -> UiResult<Redirect> {
-    crate::hotline::decide_appeal_as(&state, posted.session.op(), id, &posted.form.decision)
-        .await?;
+    hashwatch_server::hotline::decide_appeal_as(
+        &state,
+        posted.session.op(),
+        id,
+        &posted.form.decision,
+    )
+    .await?;
     Ok(Redirect::to("/ui/hotline/appeals?done=decided"))
 }
 

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 
 use super::layout::{self, or_dash, value_text};
 use super::{multipart_posted, Page, Posted, Session, UiError, UiResult};
-use crate::state::AppState;
+use hashwatch_server::state::AppState;
 
 /// A bank name in a URL path.
 fn segment(name: &str) -> String {
@@ -147,7 +147,9 @@ pub(super) async fn bank(
             let settings = match ops.bank_for(&caller, BankAction::Read, &given) {
                 Ok(_) => {
                     let (name, kind, settings) = ops.settings(&caller, &given)?;
-                    Some(crate::settings::SettingsView::new(&name, kind, &settings))
+                    Some(hashwatch_server::settings::SettingsView::new(
+                        &name, kind, &settings,
+                    ))
                 }
                 Err(_) => None,
             };
@@ -155,7 +157,9 @@ pub(super) async fn bank(
         })
         .await?;
     let settings = settings
-        .map(|view| serde_json::to_value(&view).map_err(crate::error::ApiError::internal))
+        .map(|view| {
+            serde_json::to_value(&view).map_err(hashwatch_server::error::ApiError::internal)
+        })
         .transpose()?;
     let curator = session.caller.may(BankAction::Curate).is_ok();
     let admin = session.caller.may(BankAction::Administer).is_ok();
@@ -261,7 +265,7 @@ pub(super) async fn import(
 ) -> UiResult<Redirect> {
     let (session, mut multipart) = multipart_posted(request, &state).await?;
     let mut list = None;
-    let mut params = crate::lists::ImportParams::default();
+    let mut params = hashwatch_server::lists::ImportParams::default();
     let bad = |e: axum::extract::multipart::MultipartError| {
         UiError::page(StatusCode::BAD_REQUEST, e.body_text())
     };
@@ -280,7 +284,8 @@ pub(super) async fn import(
         .filter(|l| !l.is_empty())
         .ok_or_else(|| UiError::page(StatusCode::BAD_REQUEST, "choose a file to import"))?;
     let imported =
-        crate::lists::import_bytes(&state, session.caller, name.clone(), params, list).await?;
+        hashwatch_server::lists::import_bytes(&state, session.caller, name.clone(), params, list)
+            .await?;
     Ok(Redirect::to(&format!(
         "/ui/banks/{}?done=imported&added={}",
         segment(&name),
@@ -293,10 +298,15 @@ pub(super) async fn export(
     State(state): State<AppState>,
     session: Session,
     Path(name): Path<String>,
-    query: Query<crate::lists::ExportParams>,
+    query: Query<hashwatch_server::lists::ExportParams>,
 ) -> UiResult<Response> {
-    let mut response =
-        crate::lists::export_list(State(state), session.caller, Path(name.clone()), query).await?;
+    let mut response = hashwatch_server::lists::export_list(
+        State(state),
+        session.caller,
+        Path(name.clone()),
+        query,
+    )
+    .await?;
     let file: String = name
         .chars()
         .map(|c| {
@@ -408,7 +418,8 @@ pub(super) async fn settings(
         review: Some(f.review.as_deref() == Some("on")),
         ..SettingsChange::default()
     };
-    crate::settings::change_settings(&state, posted.session.op(), name.clone(), change).await?;
+    hashwatch_server::settings::change_settings(&state, posted.session.op(), name.clone(), change)
+        .await?;
     Ok(Redirect::to(&format!(
         "/ui/banks/{}?done=saved",
         segment(&name)

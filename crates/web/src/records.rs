@@ -12,8 +12,9 @@ use serde_json::Value;
 
 use super::layout::{self, given, value_text, when};
 use super::{Empty, Page, Posted, Session, UiError, UiResult};
-use crate::error::ApiError;
-use crate::state::AppState;
+use hashwatch_server::error::ApiError;
+use hashwatch_server::feeds::SubscriptionView;
+use hashwatch_server::state::AppState;
 
 /// Audit entries per page.
 const AUDIT_PAGE: i64 = 100;
@@ -297,18 +298,14 @@ pub(super) async fn release_hold(
 /// each is.
 pub(super) async fn feeds(State(state): State<AppState>, session: Session) -> UiResult<Page> {
     let caller = session.op();
-    let max_lag = state.config.feed_max_lag.as_secs() as i64;
     let subs = state.op(move |ops| Ok(ops.subscriptions(&caller)?)).await?;
     let now = hashwatch_model::unix_now();
     let views: Vec<_> = subs
         .into_iter()
-        .map(|s| crate::feeds::SubscriptionView::new(s, now, max_lag))
+        .map(|s| SubscriptionView::new(s, now, &state.config.feeds))
         .collect();
+    let stale = views.iter().filter(|v| v.stale).count();
     let rows = listed(&views)?;
-    let stale = rows
-        .iter()
-        .filter(|r| r.get("stale") == Some(&Value::Bool(true)))
-        .count();
     let body = html! {
         @if stale > 0 {
             p.warning role="status" { (stale) " subscription(s) have no page newer than the service's allowed lag." }

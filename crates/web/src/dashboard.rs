@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 use axum::extract::State;
 use hashwatch_access::{BankAction, HotlineAction};
 use maud::{html, Markup};
-use serde_json::Value;
 
 use super::layout::{self, duration};
 use super::svg;
 use super::{Page, Session, UiResult};
-use crate::state::AppState;
+use hashwatch_server::feeds::SubscriptionView;
+use hashwatch_server::state::AppState;
 
 /// Days the charts cover.
 const DAYS: i64 = 30;
@@ -79,18 +79,15 @@ pub(super) async fn home(State(state): State<AppState>, session: Session) -> UiR
         figures.open_reviews,
     );
     let removals = if hotline_role {
-        Some(crate::hotline::removal_stats(&state, session.op()).await?)
+        Some(hashwatch_server::hotline::removal_stats(&state, session.op()).await?)
     } else {
         None
     };
     let subscriptions = if admin {
         let asker = session.op();
-        let max_lag = state.config.feed_max_lag.as_secs() as i64;
         let subs = state.op(move |ops| Ok(ops.subscriptions(&asker)?)).await?;
         subs.into_iter()
-            .filter_map(|s| {
-                serde_json::to_value(crate::feeds::SubscriptionView::new(s, now, max_lag)).ok()
-            })
+            .map(|s| SubscriptionView::new(s, now, &state.config.feeds))
             .collect()
     } else {
         Vec::new()
@@ -192,12 +189,11 @@ pub(super) async fn home(State(state): State<AppState>, session: Session) -> UiR
                             thead { tr { th scope="col" { "Feed" } th scope="col" { "Into" } th scope="col" class="num" { "Lag" } th scope="col" { "State" } } }
                             tbody {
                                 @for sub in &subscriptions {
-                                    @let fresh = sub.get("fresh_at").and_then(Value::as_i64);
                                     tr {
-                                        td.url { (sub.get("url").and_then(Value::as_str).unwrap_or_default()) }
-                                        td { (sub.get("bank").and_then(Value::as_str).unwrap_or_default()) }
-                                        td.num { (fresh.map(|f| duration(now - f)).unwrap_or_else(|| "never synced".into())) }
-                                        td { @if sub.get("stale") == Some(&Value::Bool(true)) { strong { "stale" } } @else { "fresh" } }
+                                        td.url { (sub.url) }
+                                        td { (sub.bank) }
+                                        td.num { (sub.fresh_at.map(|f| duration(now - f)).unwrap_or_else(|| "never synced".into())) }
+                                        td { @if sub.stale { strong { "stale" } } @else { "fresh" } }
                                     }
                                 }
                             }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::layout::{self, or_dash, when};
 use super::{Page, Posted, Session, UiResult};
-use crate::state::AppState;
+use hashwatch_server::state::AppState;
 
 /// Open reviews shown at once.
 const REVIEW_ROWS: usize = 100;
@@ -103,8 +103,8 @@ pub(super) async fn queue(
 pub(super) async fn decide(
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    posted: Posted<crate::reviews::Decision>,
+    posted: Posted<hashwatch_server::reviews::Decision>,
 ) -> UiResult<Redirect> {
-    crate::reviews::decide(&state, posted.session.op(), id, posted.form).await?;
+    hashwatch_server::reviews::decide(&state, posted.session.op(), id, posted.form).await?;
     Ok(Redirect::to("/ui/reviews?done=decided"))
 }

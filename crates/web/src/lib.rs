@@ -1,15 +1,19 @@
-//! The web interface, served under `/ui/`, and the public report page at
-//! `/report`.
+//! hashwatch's web interface, served under `/ui/`, and the public report
+//! page at `/report`: a crate of its own over the API crate's state and
+//! the operations (`hashwatch serve` mounts [`routes`] beside the API).
 //!
 //! Pages are rendered on the server (maud templates); the little script
 //! there is adds keyboard shortcuts and upload progress, and every page
 //! works without it. A browser signs in with an API key and gets a
 //! server-side session ([`Session`]): the key's roles and tenant apply to
 //! every page through the same [`Caller`] checks as the API, and every
-//! change goes through the same library call as its API route, with its
+//! change goes through the same operation as its API route, with its
 //! audit row in its transaction. Forms carry the session's CSRF token and
 //! must come from this origin ([`Posted`]); every answer carries a strict
-//! Content-Security-Policy ([`headers`]).
+//! Content-Security-Policy ([`CSP`]).
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod assets;
 mod banks;
@@ -34,9 +38,9 @@ use hashwatch_model::UiSession;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use crate::auth::{self, Caller};
-use crate::error::ApiError;
-use crate::state::AppState;
+use hashwatch_server::auth::{self, Caller};
+use hashwatch_server::error::ApiError;
+use hashwatch_server::state::AppState;
 
 pub use layout::Page;
 
@@ -410,7 +414,7 @@ async fn multipart_posted(
 
 /// A form with nothing but its token.
 #[derive(Deserialize)]
-pub(super) struct Empty {}
+pub(crate) struct Empty {}
 
 /// Where a sign-in may send the browser next: a page of this interface,
 /// never another site.
@@ -464,7 +468,7 @@ async fn sign_in(State(state): State<AppState>, request: Request) -> UiResult<Re
         }
         Err(e) => return Err(e.into()),
     };
-    let lifetime = state.config.ui_session.as_secs() as i64;
+    let lifetime = state.config.sessions.lifetime_seconds();
     let caller = hashwatch_operations::Caller::key(key, hashwatch_operations::Way::Web);
     let (session, secret) = state
         .op(move |ops| Ok(ops.sign_in(&caller, lifetime)?))

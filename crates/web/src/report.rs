@@ -9,9 +9,9 @@ use serde::Deserialize;
 
 use super::layout::Page;
 use super::{same_origin, UiError, UiResult};
-use crate::hotline::{ReportBody, ReportHash};
-use crate::public::{PublicClient, MAX_PUBLIC_BYTES};
-use crate::state::AppState;
+use hashwatch_server::hotline::{ReportBody, ReportHash};
+use hashwatch_server::public::{PublicClient, MAX_PUBLIC_BYTES};
+use hashwatch_server::state::AppState;
 
 fn shell(title: &str, body: Markup) -> Page {
     super::layout::document(
@@ -110,7 +110,7 @@ pub(super) async fn submit(
         contact: optional(form.contact),
         hashes,
     };
-    crate::hotline::take_report(&state, client.0, body).await?;
+    hashwatch_server::hotline::take_report(&state, client.0, body).await?;
     Ok((
         StatusCode::CREATED,
         shell(
