@@ -10,11 +10,12 @@ use hashwatch_access::BankAction;
 use hashwatch_model::BankKind;
 use hashwatch_operations::banks::NewBank;
 use hashwatch_operations::settings::SettingsChange;
+use hashwatch_operations::Kind;
 use maud::html;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::layout::{self, or_dash, value_text};
+use super::layout::{self, or_dash};
 use super::{multipart_posted, Page, Posted, Session, UiError, UiResult};
 use hashwatch_server::state::AppState;
 
@@ -139,32 +140,43 @@ pub(super) async fn bank(
 ) -> UiResult<Page> {
     let caller = session.op();
     let given = name.clone();
-    let (bank, readable, settings) = state
+    let (bank, settings) = state
         .op(move |ops| {
             let (bank, _) = ops.bank(&caller, &given)?;
             // The settings as the API shows them to this key (webhook and
-            // sharing only to the owner).
-            let settings = match ops.bank_for(&caller, BankAction::Read, &given) {
-                Ok(_) => {
-                    let (name, kind, settings) = ops.settings(&caller, &given)?;
-                    Some(hashwatch_server::settings::SettingsView::new(
-                        &name, kind, &settings,
-                    ))
-                }
-                Err(_) => None,
+            // sharing only to the owner); a key that may match against the
+            // bank but not read it sees none.
+            let settings = match ops.settings(&caller, &given) {
+                Ok((_, _, settings)) => Some(settings),
+                Err(e) if matches!(e.kind, Kind::Forbidden | Kind::NotFound) => None,
+                Err(e) => return Err(e.into()),
             };
-            Ok((bank, settings.is_some(), settings))
+            Ok((bank, settings))
         })
         .await?;
-    let settings = settings
-        .map(|view| {
-            serde_json::to_value(&view).map_err(hashwatch_server::error::ApiError::internal)
-        })
-        .transpose()?;
+    let readable = settings.is_some();
     let curator = session.caller.may(BankAction::Curate).is_ok();
     let admin = session.caller.may(BankAction::Administer).is_ok();
     let path = format!("/ui/banks/{}", segment(&name));
-    let setting = |field: &str| value_text(settings.as_ref().and_then(|s| s.get(field)));
+    let number = |n: Option<String>| n.unwrap_or_default();
+    let threshold = number(
+        settings
+            .as_ref()
+            .and_then(|s| s.threshold)
+            .map(|t| t.to_string()),
+    );
+    let query_percent = number(
+        settings
+            .as_ref()
+            .and_then(|s| s.video_query_percent)
+            .map(|p| p.to_string()),
+    );
+    let compared_percent = number(
+        settings
+            .as_ref()
+            .and_then(|s| s.video_compared_percent)
+            .map(|p| p.to_string()),
+    );
     let body = html! {
         (layout::notice(q.done.as_deref()))
         div.grid {
@@ -177,11 +189,11 @@ pub(super) async fn bank(
                     dt { "Version" } dd { (bank.version) }
                     dt { "Created" } dd { (bank.created_at) }
                     dt { "Description" } dd { (or_dash(bank.description.as_deref())) }
-                    @if settings.is_some() {
-                        dt { "Threshold" } dd { (or_dash(Some(setting("threshold").as_str()))) }
-                        dt { "Matching" } dd { (setting("matching_enabled_ratio")) }
-                        dt { "Review matches" } dd { (setting("review")) }
-                        dt { "Shared with" } dd { (or_dash(Some(setting("shared_with").as_str()))) }
+                    @if let Some(s) = &settings {
+                        dt { "Threshold" } dd { (or_dash(Some(threshold.as_str()))) }
+                        dt { "Matching" } dd { (s.enabled_ratio) }
+                        dt { "Review matches" } dd { (s.review) }
+                        dt { "Shared with" } dd { (or_dash(Some(s.shared_with.join(", ").as_str()))) }
                     }
                 }
             }
@@ -234,13 +246,13 @@ pub(super) async fn bank(
                 form method="post" action={ (path) "/settings" } {
                     (layout::csrf(&session))
                     label for="threshold" { "PDQ threshold (empty: the service's default)" }
-                    input #threshold type="number" name="threshold" min="0" max=(hashwatch_matcher::MAX_THRESHOLD) value=(setting("threshold"));
+                    input #threshold type="number" name="threshold" min="0" max=(hashwatch_matcher::MAX_THRESHOLD) value=(threshold);
                     label for="vq" { "Video: least % of the query's frames found (empty: 80)" }
-                    input #vq type="number" name="video_query_percent" min="0" max="100" step="any" value=(setting("video_query_percent"));
+                    input #vq type="number" name="video_query_percent" min="0" max="100" step="any" value=(query_percent);
                     label for="vc" { "Video: least % of the banked video's frames found (empty: 0)" }
-                    input #vc type="number" name="video_compared_percent" min="0" max="100" step="any" value=(setting("video_compared_percent"));
+                    input #vc type="number" name="video_compared_percent" min="0" max="100" step="any" value=(compared_percent);
                     label.reveal-label {
-                        input type="checkbox" name="review" checked[setting("review") == "true"];
+                        input type="checkbox" name="review" checked[settings.as_ref().is_some_and(|s| s.review)];
                         " Send matches to the review queue"
                     }
                     div.actions { button type="submit" { "Save settings" } }

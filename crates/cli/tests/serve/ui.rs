@@ -648,6 +648,68 @@ fn a_curator_imports_a_bank_file_in_the_browser() {
     );
 }
 
+/// The bank page shows the settings as stored and saves them through the
+/// same operation as the API; a key that may only match sees none.
+#[test]
+fn an_admin_changes_a_banks_settings_in_the_browser() {
+    let db = Db::sqlite();
+    let admin = db.key("admin", "default");
+    let server = Server::start(&db, &admin, &[]);
+    let api = server.api(&admin);
+    api.post("/c/banks", json!({"name": "KNOWN"}));
+    let browser = Browser::open(&server.base);
+    browser.sign_in(&admin);
+    browser.goto("/ui/banks/KNOWN");
+    let fact = |name: &str| {
+        browser.script(&format!(
+            "return [...document.querySelectorAll('.facts dt')].find(d => d.textContent === '{name}').nextElementSibling.textContent;"
+        ))
+    };
+    assert_eq!(fact("Review matches"), json!("false"));
+    assert_eq!(
+        browser.script("return document.querySelector('#threshold').value;"),
+        json!("")
+    );
+    browser.fill("#threshold", "20");
+    browser.fill("#vq", "60");
+    browser.click("form[action$=settings] input[name=review]");
+    browser.click("form[action$=settings] button");
+    browser.until("document.location.search === '?done=saved'");
+    assert_eq!(fact("Threshold"), json!("20"));
+    assert_eq!(fact("Review matches"), json!("true"));
+    assert_eq!(
+        browser.script("return document.querySelector('#threshold').value;"),
+        json!("20")
+    );
+    assert_eq!(
+        browser.script("return document.querySelector('#vq').value;"),
+        json!("60")
+    );
+    assert_eq!(
+        browser.script(
+            "return document.querySelector('form[action$=settings] input[name=review]').checked;"
+        ),
+        json!(true)
+    );
+    let (_, settings) = api.get("/c/bank/KNOWN/settings");
+    assert_eq!(settings["threshold"], json!(20), "{settings}");
+    assert_eq!(settings["review"], json!(true), "{settings}");
+    // Another tenant's matcher, matching through sharing only, sees no
+    // settings and no form.
+    api.put("/c/bank/KNOWN/settings", json!({"shared_with": ["acme"]}));
+    let other = db.key("matcher", "acme");
+    browser.sign_out();
+    browser.sign_in(&other);
+    browser.goto("/ui/banks/default:KNOWN");
+    assert_eq!(browser.text("h1"), "Bank default:KNOWN");
+    assert!(!browser.exists("#threshold"));
+    assert!(!browser.script(
+        "return [...document.querySelectorAll('.facts dt')].some(d => d.textContent === 'Threshold');"
+    )
+    .as_bool()
+    .unwrap_or(true));
+}
+
 #[test]
 fn previews_are_blurred_until_revealed() {
     let db = Db::sqlite();
