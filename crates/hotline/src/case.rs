@@ -401,32 +401,7 @@ mod tests {
 
     #[test]
     fn only_an_open_takedowns_next_notice_may_be_claimed() {
-        let mut case = Case {
-            id: 1,
-            url: "http://a.example/".into(),
-            url_sha256: String::new(),
-            host: "a.example".into(),
-            state: CaseState::Confirmed,
-            verdict: Some("illegal".into()),
-            category: Some("A1".into()),
-            first_assessor: None,
-            first_verdict: None,
-            confirmed_at: Some(0),
-            provider: None,
-            abuse: None,
-            jurisdiction: None,
-            webhook: None,
-            ip: None,
-            notices: 0,
-            first_notice_at: None,
-            last_notice_at: None,
-            last_check_at: None,
-            last_check: None,
-            removed_at: None,
-            gone_since: None,
-            reports: 1,
-            created_at: 0,
-        };
+        let mut case = crate::takedown::tests::case(0, None, 0);
         assert_eq!(next_notice(&case), 1);
         assert_eq!(after_notice_claim(&case, 1), Some(CaseState::NoticeSent));
         // Taken already (another round sent it), or out of order.

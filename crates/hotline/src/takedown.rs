@@ -118,11 +118,12 @@ fn secs(d: Duration) -> i64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use hashwatch_model::CaseState;
 
-    fn case(confirmed_at: i64, last_notice_at: Option<i64>, notices: i64) -> Case {
+    /// A confirmed case, for tests of the hotline's rules.
+    pub(crate) fn case(confirmed_at: i64, last_notice_at: Option<i64>, notices: i64) -> Case {
         Case {
             id: 7,
             url: "http://a.example/x".into(),
