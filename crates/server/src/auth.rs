@@ -85,27 +85,64 @@ fn unauthorized(message: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
 }
 
-fn secret_of(headers: &HeaderMap) -> Option<&str> {
+/// What a request says about its key.
+#[derive(Debug, PartialEq, Eq)]
+enum Presented<'a> {
+    /// No key header at all.
+    Nothing,
+    /// A key, to be looked up.
+    Secret(&'a str),
+    /// A key header that is not `Authorization: Bearer <key>` or
+    /// `X-API-Key: <key>` (another scheme, an empty key, bytes that are
+    /// not text): a key came and cannot be read, which is refused, never
+    /// taken as no key.
+    Malformed,
+}
+
+/// A header's text, trimmed, when it has any.
+fn readable(v: &axum::http::HeaderValue) -> Option<&str> {
+    v.to_str().ok().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn presented(headers: &HeaderMap) -> Presented<'_> {
     if let Some(v) = headers.get("x-api-key") {
-        return v.to_str().ok().map(str::trim);
+        return readable(v).map_or(Presented::Malformed, Presented::Secret);
     }
-    let v = headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    v.strip_prefix("Bearer ").map(str::trim)
+    let Some(v) = headers.get(axum::http::header::AUTHORIZATION) else {
+        return Presented::Nothing;
+    };
+    // The scheme's name is case-insensitive (RFC 9110, 11.1).
+    let secret = readable(v).and_then(|v| {
+        let (scheme, rest) = v.split_once(' ')?;
+        scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| rest.trim())
+            .filter(|s| !s.is_empty())
+    });
+    secret.map_or(Presented::Malformed, Presented::Secret)
+}
+
+fn malformed() -> ApiError {
+    unauthorized(
+        "the key header cannot be read: send the key as 'Authorization: Bearer <key>' or \
+         'X-API-Key: <key>'",
+    )
 }
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
-        let Some(secret) = secret_of(&parts.headers) else {
-            return Err(unauthorized(
-                "an API key is required: send it as 'Authorization: Bearer <key>' (hashwatch key create makes one)",
-            ));
-        };
         let client = client_of(state, &parts.extensions, &parts.headers);
+        let secret = match presented(&parts.headers) {
+            Presented::Secret(secret) => secret,
+            Presented::Nothing => {
+                return Err(unauthorized(
+                    "an API key is required: send it as 'Authorization: Bearer <key>' (hashwatch key create makes one)",
+                ))
+            }
+            Presented::Malformed => return Err(refuse_malformed(state, client)),
+        };
         let key = key_for(state, client, secret).await?;
         rate_limit(state, &key)?;
         Ok(Caller(key, state.policy.clone()))
@@ -147,12 +184,48 @@ pub async fn optional_caller(
     client: Option<IpAddr>,
     headers: &HeaderMap,
 ) -> Result<Option<ApiKey>, ApiError> {
-    let Some(secret) = secret_of(headers) else {
-        return Ok(None);
+    let secret = match presented(headers) {
+        Presented::Nothing => return Ok(None),
+        Presented::Malformed => return Err(refuse_malformed(state, client)),
+        Presented::Secret(secret) => secret,
     };
     let key = key_for(state, client, secret).await?;
     rate_limit(state, &key)?;
     Ok(Some(key))
+}
+
+/// A key header that cannot be read counts as a failed authentication
+/// (it may be a guess in another shape), and says how to send a key.
+fn refuse_malformed(state: &AppState, client: Option<IpAddr>) -> ApiError {
+    let failed = count_failure(state, client);
+    if failed.status == StatusCode::UNAUTHORIZED {
+        malformed()
+    } else {
+        failed
+    }
+}
+
+/// Counts a failed authentication against the client: 401 while it has
+/// failures left, 429 after.
+fn count_failure(state: &AppState, client: Option<IpAddr>) -> ApiError {
+    let per_second = f64::from(state.config.auth_failure_rate) / 60.0;
+    let allowed = match client.filter(|_| per_second > 0.0) {
+        Some(ip) => state
+            .auth_failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take(ip, AUTH_FAILURE_BURST, per_second),
+        None => true,
+    };
+    if allowed {
+        unauthorized("this API key is unknown or revoked")
+    } else {
+        rate_limited(
+            state,
+            "too many failed authentications from this address; try again later",
+            60,
+        )
+    }
 }
 
 /// The active key with this secret. Failed attempts are limited per
@@ -164,25 +237,7 @@ pub async fn key_for(
 ) -> Result<ApiKey, ApiError> {
     let per_second = f64::from(state.config.auth_failure_rate) / 60.0;
     let limited = client.filter(|_| per_second > 0.0);
-    let failing = |state: &AppState| -> ApiError {
-        let allowed = match limited {
-            Some(ip) => state
-                .auth_failures
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .take(ip, AUTH_FAILURE_BURST, per_second),
-            None => true,
-        };
-        if allowed {
-            unauthorized("this API key is unknown or revoked")
-        } else {
-            rate_limited(
-                state,
-                "too many failed authentications from this address; try again later",
-                60,
-            )
-        }
-    };
+    let failing = |state: &AppState| count_failure(state, client);
     if !well_formed(secret) {
         return Err(failing(state));
     }
@@ -263,4 +318,54 @@ pub fn rate_limited(state: &AppState, message: impl Into<String>, retry_after: u
     let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message);
     e.retry_after = Some(retry_after);
     e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &[u8])]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_bytes(v).expect("a header value"));
+        }
+        h
+    }
+
+    #[test]
+    fn a_key_header_is_read_or_refused_never_ignored() {
+        assert_eq!(presented(&headers(&[])), Presented::Nothing);
+        for (name, value, expected) in [
+            (
+                "authorization",
+                &b"Bearer hw_1"[..],
+                Presented::Secret("hw_1"),
+            ),
+            ("authorization", b"bearer  hw_1 ", Presented::Secret("hw_1")),
+            ("x-api-key", b" hw_1", Presented::Secret("hw_1")),
+            ("authorization", b"Basic dXNlcjpwYXNz", Presented::Malformed),
+            ("authorization", b"Bearer ", Presented::Malformed),
+            ("authorization", b"Bearer", Presented::Malformed),
+            ("authorization", b"Token hw_1", Presented::Malformed),
+            ("authorization", b"", Presented::Malformed),
+            ("authorization", b"Bearer \xff", Presented::Malformed),
+            ("x-api-key", b"", Presented::Malformed),
+            ("x-api-key", b"\xfe", Presented::Malformed),
+        ] {
+            assert_eq!(
+                presented(&headers(&[(name, value)])),
+                expected,
+                "{name}: {value:?}"
+            );
+        }
+        // X-API-Key is read first, as before.
+        assert_eq!(
+            presented(&headers(&[
+                ("x-api-key", b"hw_2"),
+                ("authorization", b"Basic x")
+            ])),
+            Presented::Secret("hw_2")
+        );
+    }
 }

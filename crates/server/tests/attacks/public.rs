@@ -292,3 +292,76 @@ async fn appeals_tell_the_public_nothing(spec: String) {
     s.stop().await;
 }
 on_both!(appeals_tell_the_public_nothing);
+
+/// Before: an `Authorization` header that was not `Bearer <key>` (`Basic
+/// …`, an empty `Bearer`, `Token hw_…`) or an empty `X-API-Key` on a public
+/// route was taken as no key at all, and the report or appeal accepted as
+/// the public's. A key that came and cannot be read is refused like a
+/// made-up one, on public routes and keyed ones alike.
+async fn a_malformed_authorization_is_refused(spec: String) {
+    let s = Served::start(&spec, |_| {}).await;
+    let token = format!("hw_{}", "0".repeat(48));
+    let malformed: Vec<(&str, String)> = vec![
+        ("authorization", "Basic dXNlcjpwYXNzd29yZA==".into()),
+        ("authorization", "Bearer ".into()),
+        ("authorization", "Bearer".into()),
+        ("authorization", format!("Token {token}")),
+        ("authorization", String::new()),
+        ("x-api-key", String::new()),
+        ("x-api-key", " ".into()),
+    ];
+    // Keys that worked before are still looked up from an address that
+    // failed too often.
+    let analyst = s.key("default", &[Role::Analyst]).await;
+    let supervisor = s.key("default", &[Role::Supervisor]).await;
+    for key in [&analyst, &supervisor] {
+        assert_eq!(s.get("/hotline/stats", key).await.0, StatusCode::OK);
+    }
+    // Each counts as a failed authentication: past the burst of 20 the
+    // address is told to wait.
+    let mut attempts = 0;
+    for (path, body) in [
+        (
+            "/hotline/reports",
+            json!({"url": "http://abuse.invalid/m.jpg"}),
+        ),
+        (
+            "/hotline/appeals",
+            json!({"url": "http://abuse.invalid/m.jpg", "reason": "mine"}),
+        ),
+        ("/c/banks", json!({})),
+    ] {
+        for (header, value) in &malformed {
+            attempts += 1;
+            let answer = s
+                .http
+                .post(format!("{}{path}", s.base))
+                .header("content-type", "application/json")
+                .header(*header, value)
+                .body(body.to_string())
+                .send()
+                .await
+                .expect("answers");
+            let status = answer.status();
+            let text = answer.text().await.unwrap_or_default();
+            let expected = if attempts <= 20 {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::TOO_MANY_REQUESTS
+            };
+            assert_eq!(status, expected, "{path} with {header}: {value:?}: {text}");
+        }
+    }
+    // Nothing of them was taken.
+    let (status, queue) = s.get("/hotline/queue", &analyst).await;
+    assert_eq!(status, StatusCode::OK, "{queue}");
+    assert_eq!(queue["cases"].as_array().map(Vec::len), Some(0), "{queue}");
+    let (_, appeals) = s.get("/hotline/appeals", &supervisor).await;
+    assert_eq!(
+        appeals["appeals"].as_array().map(Vec::len),
+        Some(0),
+        "{appeals}"
+    );
+    s.stop().await;
+}
+on_both!(a_malformed_authorization_is_refused);
