@@ -379,6 +379,14 @@ pub struct ServeFlags {
     /// Public reports and appeals answered at once; more get 503.
     #[arg(long, default_value_t = 32)]
     pub public_concurrency: usize,
+    /// Of those, how many one client address may have at once; more get
+    /// 503.
+    #[arg(long, default_value_t = 4)]
+    pub public_per_address: usize,
+    /// Time for a public report's or appeal's body to arrive once its
+    /// request is let in; slower senders get 408 and free their slot.
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    pub public_body_timeout: std::time::Duration,
     /// Hotline: the tenant the hotline belongs to. Only its keys with the
     /// analyst or supervisor role work cases and appeals.
     #[arg(

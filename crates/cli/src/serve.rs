@@ -74,6 +74,8 @@ pub fn run(
         public: hashwatch_server::public::PublicLimits {
             reports_per_minute: flags.report_rate,
             concurrency: flags.public_concurrency,
+            per_address: flags.public_per_address,
+            body_timeout: flags.public_body_timeout,
         },
         auth_failure_rate: flags.auth_failure_rate,
         takedown: hashwatch_hotline::takedown::Schedule {

@@ -291,6 +291,7 @@ pub fn state(
         report_buckets: Mutex::new(Buckets::new(BUCKETS)),
         auth_failures: Mutex::new(Buckets::new(BUCKETS)),
         public_permits: Arc::new(tokio::sync::Semaphore::new(public_concurrency)),
+        public_in_flight: Mutex::new(HashMap::new()),
         decodes: Arc::new(tokio::sync::Semaphore::new(
             std::thread::available_parallelism().map_or(2, |n| n.get()),
         )),

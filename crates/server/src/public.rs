@@ -1,5 +1,6 @@
 //! The routes anyone may call without a key (public reports and appeals):
-//! refused by size, rate and concurrency before their body is read.
+//! refused by size, rate and concurrency (overall and per address) before
+//! their body is read, and given a short deadline to send it.
 
 use std::net::IpAddr;
 
@@ -42,10 +43,11 @@ fn too_large() -> ApiError {
 }
 
 /// In front of the public routes: a declared size over the limit, a
-/// client over its rate and a full house are answered before a byte of
-/// the body is read. (A body without a declared size is cut off at the
-/// limit by the routes' own body limit.)
-pub async fn gate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+/// client over its rate, an address with too many requests under way and
+/// a full house are answered before a byte of the body is read; the body
+/// let in must then arrive within `body_timeout` and the limit (a body
+/// without a declared size is cut off at the limit).
+pub async fn gate(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let public = request.method() == Method::POST
         && request.extensions().get::<MatchedPath>().is_some_and(|p| {
             OPEN_ROUTES
@@ -76,17 +78,115 @@ pub async fn gate(State(state): State<AppState>, mut request: Request, next: Nex
             return e.into_response();
         }
     }
-    let Ok(_permit) = state.public_permits.clone().try_acquire_owned() else {
-        let mut e = ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "busy",
-            "too many reports are being taken at once; try again shortly",
-        );
-        e.retry_after = Some(5);
-        return e.into_response();
+    // One address takes a few of the slots at most, so that slow senders
+    // from one place cannot hold them all.
+    let Some(_from_client) = InFlight::enter(&state, client) else {
+        return busy("this address has too many reports under way; try again shortly")
+            .into_response();
     };
+    let Ok(_permit) = state.public_permits.clone().try_acquire_owned() else {
+        return busy("too many reports are being taken at once; try again shortly").into_response();
+    };
+    // The body must come soon: a slot is for taking a report, not for
+    // waiting on a sender.
+    let (parts, body) = request.into_parts();
+    let body = match receive(body, state.config.public.body_timeout).await {
+        Ok(body) => body,
+        Err(e) => return e.into_response(),
+    };
+    let mut request = Request::from_parts(parts, axum::body::Body::from(body));
     request.extensions_mut().insert(PublicClient(partner));
     next.run(request).await
+}
+
+fn busy(message: &str) -> ApiError {
+    let mut e = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", message);
+    e.retry_after = Some(5);
+    e
+}
+
+/// A public body, read whole within `deadline` and at most
+/// [`MAX_PUBLIC_BYTES`].
+async fn receive(body: axum::body::Body, deadline: std::time::Duration) -> ApiResult<Bytes> {
+    use futures_util::StreamExt;
+    let read = async {
+        let mut stream = body.into_data_stream();
+        let mut out = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| {
+                ApiError::bad_request(
+                    "unreadable_body",
+                    format!("the body could not be read: {e}"),
+                )
+            })?;
+            if out.len() + chunk.len() > MAX_PUBLIC_BYTES {
+                return Err(too_large());
+            }
+            out.extend_from_slice(&chunk);
+        }
+        Ok(Bytes::from(out))
+    };
+    tokio::time::timeout(deadline, read)
+        .await
+        .unwrap_or_else(|_| {
+            Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "slow_body",
+                format!(
+                    "the body did not arrive within {} s; send it with the request",
+                    deadline.as_secs_f64()
+                ),
+            ))
+        })
+}
+
+/// A public request under way from one client address, counted until
+/// it is answered.
+struct InFlight {
+    state: AppState,
+    client: Option<IpAddr>,
+}
+
+impl InFlight {
+    /// Counts a request from `client`, or `None` when the address has
+    /// `per_address` under way already. Requests without a known address
+    /// (made in process) are not counted.
+    fn enter(state: &AppState, client: Option<IpAddr>) -> Option<InFlight> {
+        if let Some(ip) = client {
+            let mut counts = state
+                .public_in_flight
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            let count = counts.entry(ip).or_insert(0);
+            if *count >= state.config.public.per_address.max(1) {
+                return None;
+            }
+            *count += 1;
+        }
+        Some(InFlight {
+            state: state.clone(),
+            client,
+        })
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let Some(ip) = self.client else {
+            return;
+        };
+        let mut counts = self
+            .state
+            .public_in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(count) = counts.get_mut(&ip) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                counts.remove(&ip);
+            }
+        }
+    }
 }
 
 /// How much the public may send: reports and appeals a minute per client
@@ -98,6 +198,11 @@ pub struct PublicLimits {
     pub reports_per_minute: u32,
     /// Reports and appeals answered at once; more get 503.
     pub concurrency: usize,
+    /// Of those, how many one client address may have at once.
+    pub per_address: usize,
+    /// Time for a report's or appeal's body to arrive once its request
+    /// is let in (408 after it), so that slow senders free their slots.
+    pub body_timeout: std::time::Duration,
 }
 
 /// `reports_per_minute` per client, in bursts of the same size.

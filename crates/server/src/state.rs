@@ -128,6 +128,8 @@ impl Default for Config {
             public: crate::public::PublicLimits {
                 reports_per_minute: 10,
                 concurrency: 32,
+                per_address: 4,
+                body_timeout: Duration::from_secs(5),
             },
             auth_failure_rate: 30,
             takedown: hashwatch_hotline::takedown::Schedule {
@@ -200,6 +202,8 @@ pub struct Inner {
     pub auth_failures: Mutex<Buckets<std::net::IpAddr>>,
     /// Public requests being answered at once.
     pub public_permits: Arc<tokio::sync::Semaphore>,
+    /// Public requests under way per client address.
+    pub public_in_flight: Mutex<HashMap<std::net::IpAddr, usize>>,
     /// Uploads being decoded at once: one per core.
     pub decodes: Arc<tokio::sync::Semaphore>,
     /// Who may do what: `config.access`, shared with every [`crate::auth::Caller`].
