@@ -24,6 +24,7 @@ pub mod hotline;
 mod named;
 pub mod service;
 pub mod source;
+pub mod text;
 pub mod view;
 
 pub use crate::actor::{Actor, AuditAction};

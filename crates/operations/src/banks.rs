@@ -1,6 +1,7 @@
 //! Banks: making, changing, deleting, filling, revoking and reading them.
 
 use hashwatch_access::BankAction;
+use hashwatch_model::text;
 use hashwatch_model::{
     AuditAction, Bank, BankKind, BankSettings, Entry, EntryRef, ImportSummary, NewEntry,
 };
@@ -153,6 +154,7 @@ impl Operations {
     pub fn create_bank(&self, caller: &Caller, new: &NewBank) -> OpResult<BankView> {
         self.may(caller, BankAction::Curate)?;
         check_ratio(new.enabled_ratio)?;
+        text::BANK_DESCRIPTION.check_optional(new.description.as_deref())?;
         let name = self.bank_name(caller, &new.name);
         let tenant = match &caller.principal {
             Principal::Key(key) => key.tenant.clone(),
@@ -261,6 +263,10 @@ impl Operations {
         progress: &mut dyn FnMut(usize),
     ) -> OpResult<(String, ImportSummary)> {
         self.may(caller, BankAction::Curate)?;
+        for entry in import.entries {
+            text::CATEGORY.check_optional(entry.category.as_deref())?;
+            text::SOURCE.check_optional(entry.source.as_deref())?;
+        }
         let (name, _) = self.bank_for(caller, BankAction::Curate, import.bank)?;
         let action = match import.kind {
             ImportKind::List => AuditAction::BankImport,

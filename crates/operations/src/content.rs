@@ -85,6 +85,7 @@ impl Operations {
     /// hash would match by accident.
     pub fn add_content(&self, caller: &Caller, new: &NewContent) -> OpResult<u64> {
         self.may(caller, BankAction::Curate)?;
+        hashwatch_model::text::NOTE.check_optional(new.note.as_deref())?;
         if let Some(q) = new
             .signals
             .iter()
@@ -177,6 +178,7 @@ impl Operations {
         note: Option<&str>,
     ) -> OpResult<(String, BankSettings, Content)> {
         self.may(caller, BankAction::Curate)?;
+        hashwatch_model::text::NOTE.check_optional(note)?;
         let (bank, settings) = self.bank_for(caller, BankAction::Curate, given)?;
         self.content_entries(&bank, id)?;
         let content = self.records().write(|r| {

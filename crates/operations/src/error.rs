@@ -118,3 +118,9 @@ impl From<hashwatch_model::source::SourceError> for OpError {
         }
     }
 }
+
+impl From<hashwatch_model::text::TextError> for OpError {
+    fn from(e: hashwatch_model::text::TextError) -> OpError {
+        OpError::invalid(e.code(), e.to_string())
+    }
+}

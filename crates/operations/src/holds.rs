@@ -54,6 +54,7 @@ impl Operations {
     /// caller's tenant (the operator's: the tenant of what it keeps).
     pub fn place_hold(&self, caller: &Caller, new: &NewHold) -> OpResult<Hold> {
         self.may_hold(caller, new.kind)?;
+        hashwatch_model::text::HOLD_REASON.check(&new.reason)?;
         if new.reason.trim().is_empty() {
             return Err(OpError::invalid(
                 "bad_hold",

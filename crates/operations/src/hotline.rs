@@ -5,6 +5,7 @@
 
 use hashwatch_access::{HotlineAction, UrlForm};
 use hashwatch_hotline::case::bankable_hash;
+use hashwatch_model::text;
 use hashwatch_model::{
     Actor, Appeal, AuditAction, AuditEvent, BlockChange, Case, CaseFilter, CaseHash, CaseOverview,
     CaseReport, CaseState, HashOrigin, ImportSummary, Intake, NewAudit, NewEntry, NewReport,
@@ -109,6 +110,8 @@ impl Operations {
     /// transaction. A URL reported before is linked to its case. The
     /// reporter's hashes are marked as the reporter's, never banked.
     pub fn take_report(&self, partner: Option<&Caller>, new: &HotlineReport) -> OpResult<Intake> {
+        text::DESCRIPTION.check_optional(new.report.description.as_deref())?;
+        text::CONTACT.check_optional(new.report.contact.as_deref())?;
         let actor = partner.map_or(Actor::Public, Caller::actor);
         Ok(self.records().write(|r| {
             let intake = r.hotline().report(&new.report)?;
@@ -178,6 +181,7 @@ impl Operations {
         four_eyes: bool,
     ) -> OpResult<(Case, bool)> {
         self.may_hotline(caller, HotlineAction::Assess)?;
+        text::CATEGORY.check_optional(category)?;
         let category = category.filter(|c| !c.trim().is_empty());
         let supervisor = self.supervises(caller);
         Ok(self.records().write(|r| {
@@ -304,6 +308,7 @@ impl Operations {
     /// Records an appeal against the listing of a URL (made canonical),
     /// in the hotline's log as the hotline's (`hotline.appeal`).
     pub fn appeal(&self, url: &str, reason: &str) -> OpResult<Appeal> {
+        text::APPEAL_REASON.check(reason)?;
         Ok(self.records().write(|r| {
             let appeal = r.hotline().appeal(url, reason)?;
             r.audit(&[self.in_hotline_log(

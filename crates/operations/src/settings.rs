@@ -68,6 +68,18 @@ impl SettingsChange {
                 "video match percentages are 0-100",
             ));
         }
+        for tenant in [&self.shared_with, &self.shared_read]
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if !hashwatch_model::valid_tenant(tenant) {
+                return Err(OpError::invalid(
+                    "bad_tenant",
+                    format!("{tenant:?} is not a tenant name: letters, digits, '_' and '-'"),
+                ));
+            }
+        }
         if let Some(Some(w)) = &self.webhook {
             if !(w.url.starts_with("http://") || w.url.starts_with("https://"))
                 || w.secret.len() < 16

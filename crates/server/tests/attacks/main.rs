@@ -7,6 +7,7 @@
 mod access;
 mod public;
 mod secrets;
+mod text;
 mod work;
 
 use std::net::SocketAddr;
