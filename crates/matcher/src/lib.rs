@@ -521,8 +521,14 @@ impl Matcher {
 
     /// Active entries held in memory, by signal type.
     pub fn sizes(&self) -> HashMap<SignalType, usize> {
+        self.sizes_of(|_| true)
+    }
+
+    /// Active entries held in memory of the banks `include` names, by
+    /// signal type (a tenant's figures are of the banks it sees).
+    pub fn sizes_of(&self, include: impl Fn(&str) -> bool) -> HashMap<SignalType, usize> {
         let mut sizes = HashMap::new();
-        for b in &self.banks {
+        for b in self.banks.iter().filter(|b| include(&b.bank.name)) {
             *sizes.entry(SignalType::Pdq).or_default() += b.pdq.len();
             *sizes.entry(SignalType::Vpdq).or_default() += b.vpdq.len();
             for (t, index) in &b.exact {

@@ -145,6 +145,17 @@ impl View {
             .is_none_or(|availability| availability.enabled_at(now))
     }
 
+    /// Active entries of the banks a tenant sees, by signal type; `None`
+    /// until the index is loaded.
+    pub fn sizes_for(&self, tenant: &str) -> Option<HashMap<SignalType, usize>> {
+        let matcher = self.matcher.as_ref()?;
+        Some(matcher.sizes_of(|name| {
+            self.settings
+                .get(name)
+                .is_some_and(|s| s.visible_to(tenant))
+        }))
+    }
+
     /// The banks a tenant sees, by name.
     pub fn visible(&self, tenant: &str) -> Vec<String> {
         let mut names: Vec<String> = self

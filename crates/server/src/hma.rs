@@ -1177,7 +1177,8 @@ pub async fn index_status(
     caller.may(BankAction::Match)?;
     let names = types_asked(params.signal_type.as_deref())?;
     let view = state.view();
-    let sizes = view.matcher.as_ref().map(|m| m.sizes());
+    // The caller's own figures: of the banks its tenant sees.
+    let sizes = view.sizes_for(&caller.0.tenant);
     let mut out = BTreeMap::new();
     for name in names {
         let t = signals::signal_type(name)?;
@@ -1210,7 +1211,8 @@ pub async fn signal_type_index(
     caller.may(BankAction::Match)?;
     let names = types_asked(params.signal_type.as_deref())?;
     let view = state.view();
-    let sizes = view.matcher.as_ref().map(|m| m.sizes()).unwrap_or_default();
+    // The caller's own figures: of the banks its tenant sees.
+    let sizes = view.sizes_for(&caller.0.tenant).unwrap_or_default();
     let mut out = BTreeMap::new();
     for name in names {
         let t = signals::signal_type(name)?;

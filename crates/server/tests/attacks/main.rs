@@ -5,6 +5,7 @@
 #![allow(missing_docs)]
 
 mod access;
+mod figures;
 mod public;
 mod secrets;
 mod text;

@@ -40,9 +40,9 @@ impl Clause for RecordQuery {
         let mut sql = String::from(" WHERE 1 = 1");
         let mut params = Vec::new();
         if let Some(t) = &self.tenant {
-            // `*`: the service's own entries (retention purges), which every
-            // tenant's administrators may read.
-            sql.push_str(" AND (tenant = ? OR tenant = '*')");
+            // The service's own entries (`*`: retention purges, with
+            // store-wide counts) are the operator's, not any tenant's.
+            sql.push_str(" AND tenant = ?");
             params.push(Param::from(t.as_str()));
         }
         if let Some(v) = self.from {
