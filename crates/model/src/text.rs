@@ -20,69 +20,49 @@ pub struct TextField {
     pub too_long: &'static str,
 }
 
+impl TextField {
+    /// A field named `name` of at most `max_chars` characters, over
+    /// several lines when `lines`; `too_long` is the error code past it.
+    pub const fn new(
+        name: &'static str,
+        max_chars: usize,
+        lines: bool,
+        too_long: &'static str,
+    ) -> TextField {
+        TextField {
+            name,
+            max_chars,
+            lines,
+            too_long,
+        }
+    }
+}
+
 /// What a reporter saw.
-pub const DESCRIPTION: TextField = TextField {
-    name: "description",
-    max_chars: 4000,
-    lines: true,
-    too_long: "description_too_long",
-};
+pub const DESCRIPTION: TextField =
+    TextField::new("description", 4000, true, "description_too_long");
 
 /// How to reach a reporter or appellant.
-pub const CONTACT: TextField = TextField {
-    name: "contact",
-    max_chars: 500,
-    lines: false,
-    too_long: "contact_too_long",
-};
+pub const CONTACT: TextField = TextField::new("contact", 500, false, "contact_too_long");
 
 /// Why an appeal is made.
-pub const APPEAL_REASON: TextField = TextField {
-    name: "reason",
-    max_chars: 4000,
-    lines: true,
-    too_long: "reason_too_long",
-};
+pub const APPEAL_REASON: TextField = TextField::new("reason", 4000, true, "reason_too_long");
 
 /// A category (an assessment's, an imported entry's).
-pub const CATEGORY: TextField = TextField {
-    name: "category",
-    max_chars: 100,
-    lines: false,
-    too_long: "category_too_long",
-};
+pub const CATEGORY: TextField = TextField::new("category", 100, false, "category_too_long");
 
 /// A content item's note (HMA's limit).
-pub const NOTE: TextField = TextField {
-    name: "note",
-    max_chars: 255,
-    lines: true,
-    too_long: "note_too_long",
-};
+pub const NOTE: TextField = TextField::new("note", 255, true, "note_too_long");
 
 /// A bank's description.
-pub const BANK_DESCRIPTION: TextField = TextField {
-    name: "description",
-    max_chars: 1000,
-    lines: true,
-    too_long: "description_too_long",
-};
+pub const BANK_DESCRIPTION: TextField =
+    TextField::new("description", 1000, true, "description_too_long");
 
 /// Why a legal hold is placed.
-pub const HOLD_REASON: TextField = TextField {
-    name: "reason",
-    max_chars: 1000,
-    lines: true,
-    too_long: "reason_too_long",
-};
+pub const HOLD_REASON: TextField = TextField::new("reason", 1000, true, "reason_too_long");
 
 /// Where an imported list came from.
-pub const SOURCE: TextField = TextField {
-    name: "source",
-    max_chars: 200,
-    lines: false,
-    too_long: "source_too_long",
-};
+pub const SOURCE: TextField = TextField::new("source", 200, false, "source_too_long");
 
 /// Every field above, for documentation and tests.
 pub const FIELDS: [TextField; 8] = [

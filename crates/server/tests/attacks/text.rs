@@ -7,6 +7,15 @@ use serde_json::json;
 
 use crate::{hash, on_both, Served};
 
+/// A request from the public, without a key.
+async fn public(
+    s: &Served,
+    path: &str,
+    body: serde_json::Value,
+) -> (StatusCode, serde_json::Value) {
+    s.call(Method::POST, path, None, Some(body)).await
+}
+
 /// Before: right-to-left overrides and NUL in a public report were stored
 /// and shown raw to analysts; a 100,000-character category, a 10 MB
 /// content note and markup as tenant names in `shared_with` were accepted.
@@ -18,44 +27,36 @@ async fn free_text_has_limits_and_no_hidden_characters(spec: String) {
         "escape \u{1b}[2J",
         &"x".repeat(5_000),
     ] {
-        let (status, answer) = s
-            .call(
-                Method::POST,
-                "/hotline/reports",
-                None,
-                Some(json!({"url": "http://abuse.invalid/t.jpg", "description": description})),
-            )
-            .await;
+        let (status, answer) = public(
+            &s,
+            "/hotline/reports",
+            json!({"url": "http://abuse.invalid/t.jpg", "description": description}),
+        )
+        .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
     }
-    let (status, answer) = s
-        .call(
-            Method::POST,
-            "/hotline/reports",
-            None,
-            Some(json!({"url": "http://abuse.invalid/t.jpg", "contact": "me\u{2066}@x"})),
-        )
-        .await;
+    let (status, answer) = public(
+        &s,
+        "/hotline/reports",
+        json!({"url": "http://abuse.invalid/t.jpg", "contact": "me\u{2066}@x"}),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
-    let (status, answer) = s
-        .call(
-            Method::POST,
-            "/hotline/appeals",
-            None,
-            Some(json!({"url": "http://abuse.invalid/t.jpg", "reason": "mine\u{0}"})),
-        )
-        .await;
+    let (status, answer) = public(
+        &s,
+        "/hotline/appeals",
+        json!({"url": "http://abuse.invalid/t.jpg", "reason": "mine\u{0}"}),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
     // Nothing of them reached the queue; ordinary text in any script does.
     let case = s.report("http://abuse.invalid/plain.jpg").await;
-    let (status, answer) = s
-        .call(
-            Method::POST,
-            "/hotline/reports",
-            None,
-            Some(json!({"url": "http://abuse.invalid/rtl.jpg", "description": "صورة\nline two"})),
-        )
-        .await;
+    let (status, answer) = public(
+        &s,
+        "/hotline/reports",
+        json!({"url": "http://abuse.invalid/rtl.jpg", "description": "صورة\nline two"}),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");
     let analyst = s.key("default", &[Role::Analyst]).await;
     let (_, queue) = s.get("/hotline/queue", &analyst).await;
