@@ -55,7 +55,7 @@ fuzz_target!(|body: &[u8]| {
         .expect("request");
     let response = service
         .runtime
-        .block_on(hashwatch_server::router(service.state.clone()).oneshot(request));
+        .block_on(hashwatch_server::router(service.state.clone(), axum::Router::new()).oneshot(request));
     let status = response.expect("answers").status();
     assert!(status.as_u16() < 500, "{status} for {} bytes", body.len());
 });
