@@ -11,15 +11,23 @@ use crate::flags::{AuditCommand, DbFlags, OutputFormat};
 
 pub fn run(command: &AuditCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCode> {
     match command {
-        AuditCommand::Verify { format } => {
-            let checked = db::operations(db_flags)?.verify_audit(&Caller::operator())?;
+        AuditCommand::Verify { format, kept_head } => {
+            let checked = db::operations(db_flags)?
+                .verify_audit(&Caller::operator(), kept_head.as_deref())?;
             let (line, status) = match &checked {
                 Ok(v) => (
-                    json!({"ok": true, "entries": v.entries, "unchained": v.unchained}),
+                    json!({
+                        "ok": true,
+                        "entries": v.entries,
+                        "unchained": v.unchained,
+                        "cuts": v.cuts,
+                        "newest": v.newest,
+                        "head": v.head,
+                    }),
                     ExitCode::SUCCESS,
                 ),
                 Err(broken) => (
-                    json!({"ok": false, "entry": broken_entry(broken), "problem": broken.to_string()}),
+                    json!({"ok": false, "entry": broken.entry(), "problem": broken.to_string()}),
                     ExitCode::from(1),
                 ),
             };
@@ -27,21 +35,13 @@ pub fn run(command: &AuditCommand, db_flags: &DbFlags) -> anyhow::Result<ExitCod
                 OutputFormat::Json => println!("{line}"),
                 OutputFormat::Tsv => match &checked {
                     Ok(v) => println!(
-                        "the audit chain holds: {} entries checked, {} written before the chain",
-                        v.entries, v.unchained
+                        "the audit chain holds: {} entries checked, {} written before the chain, {} cuts named by purges\nhead (keep it elsewhere): entry {} {}",
+                        v.entries, v.unchained, v.cuts, v.newest, v.head
                     ),
                     Err(broken) => println!("{broken}"),
                 },
             }
             Ok(status)
         }
-    }
-}
-
-fn broken_entry(broken: &hashwatch_model::audit::Broken) -> i64 {
-    use hashwatch_model::audit::Broken;
-    match broken {
-        Broken::Changed(id) | Broken::Unlinked(id) => *id,
-        Broken::Truncated { last } => *last,
     }
 }

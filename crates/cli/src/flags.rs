@@ -288,6 +288,20 @@ pub struct ServeFlags {
     /// Largest image decoded, in pixels.
     #[arg(long, default_value_t = 100_000_000)]
     pub max_pixels: u64,
+    /// Memory all decodes (photos and video frames) may hold at once,
+    /// charged from each file's header before it is decoded (bytes, or
+    /// with KiB, MiB, GiB).
+    #[arg(long, default_value = "2GiB", value_parser = parse_bytes)]
+    pub decode_memory: u64,
+    /// Memory one request's decode may hold: more is refused with 413 (at
+    /// most --decode-memory). A photo takes 12 bytes a pixel and 8 MiB; a
+    /// video 58 bytes a pixel of its frame (8-bit 4:2:0) and 16 MiB.
+    #[arg(long, default_value = "2GiB", value_parser = parse_bytes)]
+    pub decode_memory_per_request: u64,
+    /// How long a decode waits for memory other decodes hold before it is
+    /// turned away (503, with Retry-After).
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub decode_memory_wait: std::time::Duration,
     /// Time allowed per request.
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     pub request_timeout: std::time::Duration,
@@ -406,6 +420,12 @@ pub struct ServeFlags {
     /// the interface suggests a break (0: never).
     #[arg(long, default_value_t = 25)]
     pub ui_break_after: u32,
+    /// A file holding the operator's token for `/metrics` of the whole
+    /// instance (sent as 'Authorization: Bearer <token>', at least 32
+    /// characters): every tenant's figures and the process's. Without it
+    /// a tenant's admins see their own tenant's figures only.
+    #[arg(long, env = "HASHWATCH_METRICS_TOKEN_FILE")]
+    pub metrics_token_file: Option<std::path::PathBuf>,
     /// Log lines as JSON instead of text.
     #[arg(long)]
     pub log_json: bool,
@@ -420,6 +440,11 @@ pub enum AuditCommand {
     Verify {
         #[arg(long, value_enum, default_value_t = OutputFormat::Tsv)]
         format: OutputFormat,
+        /// A head an earlier check printed, kept elsewhere: the check fails
+        /// when it is no longer an entry's hash (entries after it removed
+        /// and the head moved back, or the chain written anew).
+        #[arg(long, value_parser = chain_head)]
+        kept_head: Option<String>,
     },
 }
 
@@ -849,4 +874,38 @@ fn parse_net(text: &str) -> Result<hashwatch_access::limits::IpNet, String> {
     text.parse()
         .or_else(|_| text.parse::<std::net::IpAddr>().map(Into::into))
         .map_err(|_| format!("{text:?} is not an address or CIDR range"))
+}
+
+/// A head of the audit chain: a SHA-256 in 64 lowercase hex digits.
+fn chain_head(text: &str) -> Result<String, String> {
+    if text.len() == 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        Ok(text.to_string())
+    } else {
+        Err("a head is 64 lowercase hex digits, as `hashwatch audit verify` prints it".into())
+    }
+}
+
+/// A size in bytes: a number, optionally followed by KiB, MiB or GiB.
+fn parse_bytes(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (digits, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, ""),
+    };
+    let scale: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        other => return Err(format!("unknown unit {other:?}: use KiB, MiB or GiB")),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .ok_or_else(|| format!("{text:?} is not a size in bytes"))
 }

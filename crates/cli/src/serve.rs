@@ -26,6 +26,18 @@ pub fn run(
         every: flags.purge_interval,
     };
     retention.check().map_err(|e| anyhow::anyhow!("--{e}"))?;
+    if flags.decode_memory_per_request > flags.decode_memory {
+        anyhow::bail!(
+            "--decode-memory-per-request ({} bytes) is more than --decode-memory ({} bytes): no request could ever hold it",
+            flags.decode_memory_per_request,
+            flags.decode_memory
+        );
+    }
+    let metrics_token = flags
+        .metrics_token_file
+        .as_deref()
+        .map(metrics_token)
+        .transpose()?;
     if !hashwatch_model::valid_tenant(&flags.hotline_tenant) {
         anyhow::bail!("--hotline-tenant must be letters, digits, '_' and '-'");
     }
@@ -46,6 +58,11 @@ pub fn run(
         hash_limits: hashwatch_server::signals::HashLimits {
             max_pixels: flags.max_pixels,
             video: flags.video_limits.limits(),
+            memory: hashwatch_media::BudgetLimits {
+                total: flags.decode_memory,
+                per_request: flags.decode_memory_per_request,
+                wait: flags.decode_memory_wait,
+            },
         },
         request_timeout: flags.request_timeout,
         rate_limit: flags.rate_limit,
@@ -106,6 +123,7 @@ pub fn run(
             lifetime: flags.ui_session,
             break_after: i64::from(flags.ui_break_after),
         },
+        metrics_token,
         secrets_key: outbound.secrets_key()?.map(Arc::new),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -128,4 +146,19 @@ pub fn run(
 
 fn read(path: &std::path::Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// The operator's metrics token from its file: one line, long enough not
+/// to be guessed.
+fn metrics_token(path: &std::path::Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading --metrics-token-file {}", path.display()))?;
+    let token = text.trim();
+    if token.len() < 32 || token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        anyhow::bail!(
+            "--metrics-token-file {}: the token must be one word of at least 32 characters",
+            path.display()
+        );
+    }
+    Ok(token.to_string())
 }

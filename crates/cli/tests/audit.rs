@@ -120,6 +120,46 @@ fn every_edit_shows(make: fn() -> Db) {
         .is_some_and(|p| p.contains("removed")));
 }
 
+/// The check prints the chain's head, to keep elsewhere; given back with
+/// `--kept-head`, it shows a tail cut off with the head moved back, which
+/// the log alone cannot.
+fn the_head_is_printed_and_checked(make: fn() -> Db) {
+    let db = Db::with_entries()(make());
+    let (code, answer) = db.verify();
+    assert_eq!((code, &answer["newest"]), (0, &Value::from(5)), "{answer}");
+    let kept = answer["head"].as_str().expect("a head").to_string();
+    assert_eq!(kept.len(), 64);
+    let (code, text) = db.hashwatch(&["audit", "verify"]);
+    assert!(code == 0 && text.contains(&kept), "{text}");
+    let (code, _) = db.hashwatch(&["audit", "verify", "--kept-head", &kept]);
+    assert_eq!(code, 0);
+    let (code, _) = db.hashwatch(&["audit", "verify", "--kept-head", "not-a-head"]);
+    assert_eq!(code, 2, "a malformed head is a usage error");
+
+    db.edit(
+        "DELETE FROM audit WHERE id = 5;
+         UPDATE audit_chain SET head = (SELECT hash FROM audit WHERE id = 4)",
+    );
+    let (code, _) = db.verify();
+    assert_eq!(code, 0, "the log alone cannot tell");
+    let (code, out) = db.hashwatch(&["audit", "verify", "--format", "json", "--kept-head", &kept]);
+    let answer: Value = serde_json::from_str(out.trim()).expect("json");
+    assert_eq!((code, &answer["ok"]), (1, &Value::Bool(false)), "{answer}");
+    assert!(answer["problem"]
+        .as_str()
+        .is_some_and(|p| p.contains(&kept)));
+}
+
+#[test]
+fn audit_verify_prints_and_checks_the_head_on_sqlite() {
+    the_head_is_printed_and_checked(|| Db::Sqlite(tempfile::tempdir().expect("dir")));
+}
+
+#[test]
+fn audit_verify_prints_and_checks_the_head_on_postgres() {
+    the_head_is_printed_and_checked(|| Db::Postgres(TestPostgres::new()));
+}
+
 #[test]
 fn audit_verify_finds_edits_on_sqlite() {
     every_edit_shows(|| Db::Sqlite(tempfile::tempdir().expect("dir")));

@@ -124,7 +124,66 @@ impl Default for Decoder {
     }
 }
 
+/// What an image's header says, read without decoding it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Probe {
+    /// Its format.
+    pub format: Format,
+    /// Its width, in pixels.
+    pub width: u32,
+    /// Its height, in pixels.
+    pub height: u32,
+}
+
+impl Probe {
+    /// Width times height.
+    pub fn pixels(&self) -> u64 {
+        u64::from(self.width) * u64::from(self.height)
+    }
+}
+
 impl Decoder {
+    /// Reads an image's format and size from its header only, refusing
+    /// what [`Decoder::decode`] would refuse before decoding (no bytes, an
+    /// unknown format, no pixels, more than the pixel limit): what a
+    /// decode will cost is known before any memory is spent on it.
+    pub fn probe(&self, bytes: &[u8]) -> Result<Probe, Error> {
+        if bytes.is_empty() {
+            return Err(Error::new(ErrorKind::Empty));
+        }
+        let format = Format::sniff(bytes).ok_or(Error::new(ErrorKind::UnknownFormat))?;
+        let fail = |reason: String| {
+            Error::new(ErrorKind::Decode {
+                format: format.name(),
+                reason,
+            })
+        };
+        // Header parsers on hostile input, as decoders: a panic costs one
+        // file.
+        let (width, height) = catch_unwind(AssertUnwindSafe(|| match format {
+            Format::Jpeg => turbojpeg::Decompressor::new()
+                .and_then(|mut d| d.read_header(bytes))
+                .map(|h| (h.width as u64, h.height as u64))
+                .map_err(|e| fail(e.to_string())),
+            _ => ImageReader::with_format(Cursor::new(bytes), format.to_image())
+                .into_dimensions()
+                .map(|(w, h)| (u64::from(w), u64::from(h)))
+                .map_err(|e| fail(e.to_string())),
+        }))
+        .unwrap_or(Err(Error::new(ErrorKind::DecoderPanic {
+            format: format.name(),
+        })))?;
+        self.check_size(width, height).map_err(Error::new)?;
+        // Within the pixel limit, each side fits in 32 bits (a JPEG's
+        // sides are 16-bit; the others' headers hold 32-bit sides).
+        let side = |v: u64| u32::try_from(v).map_err(|_| fail(format!("a side of {v} pixels")));
+        Ok(Probe {
+            format,
+            width: side(width)?,
+            height: side(height)?,
+        })
+    }
+
     /// Decodes one image. The error names no file; add one with
     /// [`Error::with_path`].
     pub fn decode(&self, bytes: &[u8]) -> Result<Decoded, Error> {

@@ -23,12 +23,14 @@
 
 #![deny(missing_docs)]
 
+mod budget;
 mod cancel;
 mod decode;
 mod error;
 mod pixels;
 
+pub use crate::budget::{BudgetLimits, Charge, MemoryBudget, OverBudget};
 pub use crate::cancel::Cancel;
-pub use crate::decode::{read_file, Decoder, DecoderBuilder, Format, DEFAULT_MAX_PIXELS};
+pub use crate::decode::{read_file, Decoder, DecoderBuilder, Format, Probe, DEFAULT_MAX_PIXELS};
 pub use crate::error::{Error, ErrorKind};
 pub use crate::pixels::{Decoded, Pixels};

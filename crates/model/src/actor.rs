@@ -157,6 +157,9 @@ audit_actions! {
     Match = "match",
     /// Records past retention purged.
     RetentionPurge = "retention.purge",
+    /// The links older purges cut, recorded outside the chain, taken into
+    /// it (once, when the database was upgraded).
+    AuditCutsChained = "audit.cuts_chained",
     /// An entry matched too often.
     FloodFlag = "flood.flag",
     /// A flagged entry's content disabled until a curator looks.

@@ -495,8 +495,11 @@ pub struct Delivery {
 }
 
 /// What a retention purge removed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Purged {
+    /// Web interface sessions ended a day before.
+    #[serde(default)]
+    pub sessions: u64,
     /// Audit entries.
     pub audit: u64,
     /// Match records.
@@ -509,6 +512,9 @@ pub struct Purged {
     pub opinions: u64,
     /// Hotline reports (with their reporters' contacts) of closed cases.
     pub reports: u64,
+    /// The links of the audit chain the removed entries cut.
+    #[serde(default)]
+    pub cuts: Vec<crate::audit::Cut>,
 }
 
 /// Filters for reading the audit log and match records.

@@ -32,12 +32,17 @@ impl Operations {
         Ok(self.records().matches(&query)?)
     }
 
-    /// Checks the whole audit chain, every tenant's: the operator's check
+    /// Checks the whole audit chain, every tenant's, and that a head an
+    /// earlier check printed is still in it: the operator's check
     /// (`hashwatch audit verify`).
-    pub fn verify_audit(&self, caller: &Caller) -> OpResult<Result<Verified, Broken>> {
+    pub fn verify_audit(
+        &self,
+        caller: &Caller,
+        earlier_head: Option<&str>,
+    ) -> OpResult<Result<Verified, Broken>> {
         caller.operator_only(
             "the whole audit chain is checked by the operator, with `hashwatch audit verify`",
         )?;
-        Ok(self.records().verify_audit()?)
+        Ok(self.records().verify_audit(earlier_head)?)
     }
 }

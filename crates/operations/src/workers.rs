@@ -13,7 +13,7 @@ use hashwatch_model::{
 use hashwatch_store::Records;
 use serde_json::json;
 
-use crate::{Caller, OpResult, Operations};
+use crate::{Caller, OpError, OpResult, Operations};
 
 /// A lookup that matched, for the action worker.
 #[derive(Debug, Clone)]
@@ -51,7 +51,8 @@ pub struct RetentionPolicy {
 impl RetentionPolicy {
     /// The shortest time records may be kept: they must outlive the
     /// reports and appeals about them.
-    pub const MIN_KEEP: Duration = Duration::from_secs(90 * 24 * 3600);
+    pub const MIN_KEEP: Duration =
+        Duration::from_secs(hashwatch_model::audit::MIN_RETENTION_SECS as u64);
 
     /// Whether records are kept long enough.
     pub fn check(&self) -> Result<(), String> {
@@ -188,33 +189,21 @@ impl Operations {
     }
 
     /// Purges records older than `cutoff`, except held ones, and ended web
-    /// sessions a day old, with its audit row (`retention.purge`).
+    /// sessions a day old, with its chained audit row (`retention.purge`)
+    /// naming what it cut. A cutoff inside the retention minimum is
+    /// refused: the audit chain would not accept what it cut.
     pub fn purge(&self, caller: &Caller, cutoff: i64) -> OpResult<Purged> {
         service_only(caller)?;
-        Ok(self.records().write(|r| {
-            let purged = r.purge(cutoff)?;
-            // Ended sessions are kept a day (for the audit's sake), then
-            // go: they are useless and hold nothing else.
-            let sessions = r.purge_sessions(unix_now() - 86_400)?;
-            let detail = json!({
-                "sessions": sessions,
-                "cutoff": cutoff,
-                "audit": purged.audit,
-                "matches": purged.matches,
-                "reviews": purged.reviews,
-                "deliveries": purged.deliveries,
-                "opinions": purged.opinions,
-                "reports": purged.reports,
-            });
-            r.audit(&[caller.actor().audit(
-                "*",
-                AuditAction::RetentionPurge,
-                None,
-                None,
-                Some(detail.to_string()),
-            )])?;
-            Ok(purged)
-        })?)
+        let now = unix_now();
+        if cutoff > now - hashwatch_model::audit::MIN_RETENTION_SECS {
+            return Err(OpError::invalid(
+                "bad_cutoff",
+                "a purge keeps at least 90 days of records: the cutoff is too recent",
+            ));
+        }
+        // Ended sessions are kept a day (for the audit's sake), then go:
+        // they are useless and hold nothing else.
+        Ok(self.records().purge(cutoff, now - 86_400)?)
     }
 }
 

@@ -29,7 +29,7 @@ fn keys_never_reach_the_operators_or_the_services_own_operations() {
         let e = result.expect_err("refused");
         assert_eq!((e.kind, e.code), (Kind::Forbidden, "forbidden"), "{e}");
     };
-    refused(ops.verify_audit(&key).map(|_| ()));
+    refused(ops.verify_audit(&key, None).map(|_| ()));
     refused(ops.keys(&key, None).map(|_| ()));
     refused(ops.entry_content(&key, 1).map(|_| ()));
     refused(ops.purge(&key, 0).map(|_| ()));
@@ -37,10 +37,16 @@ fn keys_never_reach_the_operators_or_the_services_own_operations() {
     refused(ops.delivery_attempted(&key, 1, None, None));
     // The operator and the service may.
     assert!(ops
-        .verify_audit(&Caller::operator())
+        .verify_audit(&Caller::operator(), None)
         .expect("checks")
         .is_ok());
     ops.purge(&Caller::service(), 0).expect("purges");
+    // Not inside the retention minimum: the chain would not take the cut.
+    let recent = hashwatch_model::unix_now() - 89 * 86_400;
+    let e = ops
+        .purge(&Caller::service(), recent)
+        .expect_err("too recent");
+    assert_eq!((e.kind, e.code), (Kind::Invalid, "bad_cutoff"), "{e}");
 }
 
 #[test]
@@ -72,7 +78,7 @@ fn each_way_in_is_logged_as_its_actor() {
     assert_eq!(actor_of("FROM_SERVICE"), Some(("service".into(), None)));
     assert_eq!(actor_of("FROM_HOTLINE"), Some(("hotline".into(), None)));
     assert!(ops
-        .verify_audit(&Caller::operator())
+        .verify_audit(&Caller::operator(), None)
         .expect("checks")
         .is_ok());
 }

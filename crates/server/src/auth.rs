@@ -15,7 +15,7 @@ use axum::http::request::Parts;
 use axum::http::{Extensions, HeaderMap, StatusCode};
 use hashwatch_access::limits;
 use hashwatch_access::{BankAction, Denied, HotlineAction};
-use hashwatch_model::ApiKey;
+use hashwatch_model::{ApiKey, KeySecret};
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -144,9 +144,34 @@ impl FromRequestParts<AppState> for Caller {
             Presented::Malformed => return Err(refuse_malformed(state, client)),
         };
         let key = key_for(state, client, secret).await?;
+        // The request counts in its key's tenant's figures from here on,
+        // a refusal by the rate limit too.
+        if let Some(slot) = parts.extensions.get::<RequestTenant>() {
+            let _ = slot.0.set(key.tenant.clone());
+        }
         rate_limit(state, &key)?;
         Ok(Caller(key, state.policy.clone()))
     }
+}
+
+/// Where a request's key's tenant is noted once the key is known, for
+/// the metrics: put in the request's extensions by the layer that counts
+/// requests, read back when the answer is out.
+#[derive(Debug, Clone, Default)]
+pub struct RequestTenant(pub Arc<std::sync::OnceLock<String>>);
+
+/// Whether the request carries the operator's metrics token
+/// (`--metrics-token-file`), which opens `/metrics` for the whole
+/// instance and nothing else. Digests are compared, so the comparison
+/// tells nothing of the token.
+pub fn presents_metrics_token(state: &AppState, headers: &HeaderMap) -> bool {
+    let Some(expected) = &state.config.metrics_token else {
+        return false;
+    };
+    let Presented::Secret(given) = presented(headers) else {
+        return false;
+    };
+    KeySecret::hash_of(given) == KeySecret::hash_of(expected)
 }
 
 /// The bucket a request's client counts in: its address (or, behind a
@@ -222,6 +247,7 @@ fn count_failure(state: &AppState, client: Option<IpAddr>) -> ApiError {
     } else {
         rate_limited(
             state,
+            None,
             "too many failed authentications from this address; try again later",
             60,
         )
@@ -302,6 +328,7 @@ pub fn rate_limit(state: &AppState, key: &ApiKey) -> Result<(), ApiError> {
     } else {
         Err(rate_limited(
             state,
+            Some(&key.tenant),
             format!(
                 "this key may make {} requests a second; slow down",
                 state.config.rate_limit
@@ -313,8 +340,13 @@ pub fn rate_limit(state: &AppState, key: &ApiKey) -> Result<(), ApiError> {
 
 /// A 429 with when to try again, counted in the metrics: every limit
 /// answers this way.
-pub fn rate_limited(state: &AppState, message: impl Into<String>, retry_after: u64) -> ApiError {
-    state.metrics.rate_limited();
+pub fn rate_limited(
+    state: &AppState,
+    tenant: Option<&str>,
+    message: impl Into<String>,
+    retry_after: u64,
+) -> ApiError {
+    state.metrics.rate_limited(tenant);
     let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message);
     e.retry_after = Some(retry_after);
     e

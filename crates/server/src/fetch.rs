@@ -103,7 +103,9 @@ pub async fn hash_url(
     })?;
     let limits = state.config.hash_limits;
     state
-        .decode(move |cancel| signals::hash_upload(&bytes, &names, &limits, frame_views, cancel))
+        .decode(move |cancel, budget| {
+            signals::hash_upload(&bytes, &names, &limits, frame_views, cancel, budget)
+        })
         .await
 }
 

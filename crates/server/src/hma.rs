@@ -659,7 +659,9 @@ pub async fn add_upload(
     }
     let limits = state.config.hash_limits;
     let signals = state
-        .decode(move |cancel| signals::hash_upload(&upload.bytes, &names, &limits, false, cancel))
+        .decode(move |cancel, budget| {
+            signals::hash_upload(&upload.bytes, &names, &limits, false, cancel, budget)
+        })
         .await?;
     let answer = add_content(&state, caller, bank, signals, note, metadata).await?;
     Ok(Json(answer))
@@ -911,7 +913,7 @@ async fn lookup_and_record(
     // as a match and sets nothing off.
     let live: Vec<Hit> = hits.iter().filter(|h| !h.disabled).cloned().collect();
     if !live.is_empty() {
-        state.metrics.matched(live.len());
+        state.metrics.matched(&caller.0.tenant, live.len());
         let event = Event::Matched {
             caller: caller.0.clone(),
             query: signal.hex(),
@@ -1014,8 +1016,8 @@ async fn hash_uploaded(
     let names = signals::wanted(&upload.content_type, types)?;
     let limits = state.config.hash_limits;
     state
-        .decode(move |cancel| {
-            signals::hash_upload(&upload.bytes, &names, &limits, frame_views, cancel)
+        .decode(move |cancel, budget| {
+            signals::hash_upload(&upload.bytes, &names, &limits, frame_views, cancel, budget)
         })
         .await
 }

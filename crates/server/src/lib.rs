@@ -187,8 +187,10 @@ async fn not_found() -> ApiError {
 
 /// Counts and times every request, and turns the body limit's bare 413
 /// into a JSON error.
-async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
+async fn observe(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     use axum::response::IntoResponse;
+    let tenant = auth::RequestTenant::default();
+    request.extensions_mut().insert(tenant.clone());
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -199,6 +201,7 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
     let response = next.run(request).await;
     let status = response.status();
     state.metrics.request(
+        tenant.0.get().cloned(),
         &format!("{method} {route}"),
         status.as_u16(),
         started.elapsed(),
@@ -274,6 +277,7 @@ pub fn state(
     );
     let policy = Arc::new(config.access.clone());
     let public_concurrency = config.public.concurrency.max(1);
+    let decode_memory = hashwatch_media::MemoryBudget::new(config.hash_limits.memory);
     let ops = hashwatch_operations::Operations::new(store, policy.clone());
     let inner = Inner {
         ops,
@@ -295,6 +299,7 @@ pub fn state(
         decodes: Arc::new(tokio::sync::Semaphore::new(
             std::thread::available_parallelism().map_or(2, |n| n.get()),
         )),
+        decode_memory,
         policy,
         stopping: Arc::default(),
     };

@@ -222,6 +222,7 @@ fn rate_limit(state: &AppState, client: Option<IpAddr>) -> ApiResult<()> {
     }
     Err(auth::rate_limited(
         state,
+        None,
         format!(
             "this address may send {} reports a minute; try again later",
             state.config.public.reports_per_minute

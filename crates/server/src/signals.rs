@@ -217,6 +217,46 @@ pub struct HashLimits {
     pub max_pixels: u64,
     /// A video's duration, frames and frame size.
     pub video: hashwatch_video::Limits,
+    /// The memory decodes may hold: all at once, one request's, and how
+    /// long one waits for it.
+    pub memory: hashwatch_media::BudgetLimits,
+}
+
+/// The decodes' memory by default: 2 GiB at once, all of which one
+/// request may hold (a photo at the default pixel limit, 100 million,
+/// takes 1.13 GiB; an 8-bit video at the default frame limit, 8K, 1.9
+/// GiB), waiting up to 10 s.
+pub const DEFAULT_DECODE_MEMORY: hashwatch_media::BudgetLimits = hashwatch_media::BudgetLimits {
+    total: 2 << 30,
+    per_request: 2 << 30,
+    wait: std::time::Duration::from_secs(10),
+};
+
+/// Seconds a client turned away for memory is told to wait.
+const BUSY_RETRY_AFTER: u64 = 5;
+
+/// The answer to a decode whose memory was not to be had: 413 when one
+/// request may never hold that much, 503 with Retry-After while other
+/// decodes hold it.
+fn over_budget(what: &str, why: hashwatch_media::OverBudget) -> ApiError {
+    use axum::http::StatusCode;
+    match why {
+        hashwatch_media::OverBudget::TooLarge { .. } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_costly",
+            format!("cannot hash the {what}: {why}"),
+        ),
+        hashwatch_media::OverBudget::Busy { .. } => {
+            let mut e = ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                format!("cannot hash the {what} now: {why}"),
+            );
+            e.retry_after = Some(BUSY_RETRY_AFTER);
+            e
+        }
+        hashwatch_media::OverBudget::Cancelled => cancelled(),
+    }
 }
 
 /// Hashes an upload (blocking: decodes images). A video's frames' views
@@ -228,6 +268,7 @@ pub fn hash_upload(
     limits: &HashLimits,
     frame_views: bool,
     cancel: &hashwatch_media::Cancel,
+    budget: &hashwatch_media::MemoryBudget,
 ) -> ApiResult<Vec<Signal>> {
     let mut out = Vec::new();
     let digests = Digests::of(bytes);
@@ -244,14 +285,22 @@ pub fn hash_upload(
                     .max_pixels(limits.max_pixels)
                     .cancel(cancel.clone())
                     .build();
-                let decoded = decoder.decode(bytes).map_err(|e| {
+                let bad_image = |e: hashwatch_media::Error| {
                     let status = match e.code() {
                         "too_many_pixels" => axum::http::StatusCode::PAYLOAD_TOO_LARGE,
                         "cancelled" => return cancelled(),
                         _ => axum::http::StatusCode::BAD_REQUEST,
                     };
                     ApiError::new(status, "bad_image", format!("cannot hash the photo: {e}"))
-                })?;
+                };
+                // What the decode will hold is known from the header: it
+                // is charged before any of it is spent, and held until
+                // the photo's hashes are made.
+                let probe = decoder.probe(bytes).map_err(bad_image)?;
+                let _memory = budget
+                    .charge(hashwatch_signals::photo_memory(&probe), cancel)
+                    .map_err(|why| over_budget("photo", why))?;
+                let decoded = decoder.decode(bytes).map_err(bad_image)?;
                 let mut hasher = hashwatch_pdq::Hasher::new();
                 let (pdq, _) = hashwatch_signals::hash_pixels(&mut hasher, &decoded, false);
                 // Taken for every photo: which banks match robustly is
@@ -271,11 +320,15 @@ pub fn hash_upload(
                     limits: limits.video,
                     cancel: Some(cancel.clone()),
                     views: frame_views.then(hashwatch_matcher::ViewHasher::default),
+                    budget: Some(budget.clone()),
                     ..hashwatch_video::Options::default()
                 };
                 let video = hashwatch_video::hash_bytes(bytes, &options).map_err(|e| {
                     let status = match e {
                         hashwatch_video::Error::Cancelled => return cancelled(),
+                        hashwatch_video::Error::OverBudget(why) => {
+                            return over_budget("video", why)
+                        }
                         hashwatch_video::Error::TooLong { .. }
                         | hashwatch_video::Error::TooManyFrames { .. }
                         | hashwatch_video::Error::FrameTooLarge { .. } => {

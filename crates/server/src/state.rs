@@ -88,6 +88,10 @@ pub struct Config {
     /// How long a web interface session lasts, and when the interface
     /// suggests a break to someone looking at previews.
     pub sessions: hashwatch_operations::sessions::SessionPolicy,
+    /// The operator's token for `/metrics` of the whole instance (every
+    /// tenant's figures and the process's); `None`: tenants' admins see
+    /// their own figures only, and nobody the instance's.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Config {
@@ -99,6 +103,7 @@ impl Default for Config {
             hash_limits: crate::signals::HashLimits {
                 max_pixels: 100_000_000,
                 video: hashwatch_video::Limits::default(),
+                memory: crate::signals::DEFAULT_DECODE_MEMORY,
             },
             request_timeout: Duration::from_secs(30),
             rate_limit: 2000,
@@ -148,6 +153,7 @@ impl Default for Config {
                 lifetime: Duration::from_secs(8 * 3600),
                 break_after: 25,
             },
+            metrics_token: None,
         }
     }
 }
@@ -206,6 +212,8 @@ pub struct Inner {
     pub public_in_flight: Mutex<HashMap<std::net::IpAddr, usize>>,
     /// Uploads being decoded at once: one per core.
     pub decodes: Arc<tokio::sync::Semaphore>,
+    /// The memory decodes hold, photos and video frames alike.
+    pub decode_memory: hashwatch_media::MemoryBudget,
     /// Who may do what: `config.access`, shared with every [`crate::auth::Caller`].
     pub policy: Arc<hashwatch_access::Policy>,
     /// Set when the service stops: work on blocking threads (feed pulls)
@@ -242,9 +250,11 @@ impl AppState {
     /// Hashes an upload off the async threads, one per core at a time.
     /// Work waits for its turn here; a request that times out while
     /// waiting is dropped with its turn, and never decodes.
+    /// The work charges what its decode will hold against the memory
+    /// budget (`config.hash_limits.memory`) once the header says.
     pub async fn decode<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&Cancel) -> ApiResult<T> + Send + 'static,
+        work: impl FnOnce(&Cancel, &hashwatch_media::MemoryBudget) -> ApiResult<T> + Send + 'static,
     ) -> ApiResult<T> {
         let turn = self.decodes.clone().acquire_owned().await.map_err(|_| {
             ApiError::internal("the decode queue is closed: the service is stopping")
@@ -256,7 +266,7 @@ impl AppState {
         let (cancel, state) = (guard.0.clone(), self.clone());
         tokio::task::spawn_blocking(move || {
             let _turn = turn;
-            let answer = work(&cancel);
+            let answer = work(&cancel, &state.decode_memory);
             if cancel.is_cancelled() {
                 state.metrics.decode_cancelled();
             }

@@ -169,7 +169,8 @@ pub async fn deliver(state: AppState) {
                 .as_ref()
                 .and_then(|_| state.config.webhooks.retry_at(d.attempts + 1, unix_now()));
             if let Some(e) = &error {
-                state.metrics.webhook_failed();
+                let owner = state.view().settings.get(&d.bank).map(|s| s.tenant.clone());
+                state.metrics.webhook_failed(owner.as_deref());
                 tracing::warn!(delivery = d.id, url = %d.url, error = %e, dead = retry_at.is_none(), "webhook failed");
             }
             let ops = state.ops.clone();

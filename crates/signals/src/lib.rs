@@ -34,6 +34,22 @@ pub use crate::video::{MediaSignals, VideoSignals, DEFAULT_MAX_VIDEO_BYTES};
 /// The default largest file read: 256 MiB.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 256 << 20;
 
+/// Bytes per pixel that hashing a photo holds at its peak: the decoder's
+/// buffer (up to 8 for 16-bit RGBA) beside its 8-bit RGB copy, then
+/// PDQ's luminance beside the pixels, then the views' picture. Measured as
+/// peak resident memory over PNG, JPEG and 16-bit photos (see the
+/// server's `attacks::work` test), rounded up.
+pub const PHOTO_BYTES_PER_PIXEL: u64 = 12;
+
+/// What hashing a photo holds whatever its size.
+pub const PHOTO_BASE_BYTES: u64 = 8 << 20;
+
+/// The memory hashing a photo of this header takes at its peak, charged
+/// before it is decoded.
+pub fn photo_memory(probe: &hashwatch_media::Probe) -> u64 {
+    probe.pixels().saturating_mul(PHOTO_BYTES_PER_PIXEL) + PHOTO_BASE_BYTES
+}
+
 /// The signals of one image file.
 #[derive(Debug, Clone)]
 pub struct ImageSignals {

@@ -48,6 +48,7 @@ impl VideoSettings {
             cancel: self.cancel.clone(),
             deadline: self.budget.map(|b| Instant::now() + b),
             views: self.views.clone(),
+            budget: None,
         }
     }
 }

@@ -289,6 +289,66 @@ fn headers_claiming_huge_dimensions_are_refused_before_decoding() {
     assert!(err.to_string().contains("200x100"), "{err}");
 }
 
+/// What a decode will cost is known from the header alone: a probe reads
+/// each format's size without decoding, and refuses what a decode would
+/// refuse before decoding.
+#[test]
+fn a_probe_reads_the_size_from_the_header_alone() {
+    let decoder = hashwatch_media::DecoderBuilder::new().build();
+    let image = DynamicImage::ImageRgb8(noise_rgb(40, 30, 18));
+    for (format, bytes) in [
+        (
+            hashwatch_media::Format::Png,
+            encode(&image, ImageFormat::Png),
+        ),
+        (
+            hashwatch_media::Format::Gif,
+            encode(&image, ImageFormat::Gif),
+        ),
+        (
+            hashwatch_media::Format::Bmp,
+            encode(&image, ImageFormat::Bmp),
+        ),
+        (
+            hashwatch_media::Format::Tiff,
+            encode(&image, ImageFormat::Tiff),
+        ),
+        (
+            hashwatch_media::Format::WebP,
+            encode(&image, ImageFormat::WebP),
+        ),
+    ] {
+        let probe = decoder.probe(&bytes).expect("probes");
+        assert_eq!((probe.format, probe.width, probe.height), (format, 40, 30));
+    }
+    let jpeg = corpus_image("jpg_noise_127x129_q80.jpg");
+    let probe = decoder.probe(&jpeg).expect("probes");
+    assert_eq!(
+        (probe.width, probe.height, probe.pixels()),
+        (127, 129, 127 * 129)
+    );
+    // A header with no pixel data behind it: the probe reads the size, the
+    // decode fails.
+    let hollow = png_header_only(5_000, 4_000);
+    assert_eq!(decoder.probe(&hollow).expect("probes").pixels(), 20_000_000);
+    assert!(decoder.decode(&hollow).is_err());
+    let err = decoder
+        .probe(&png_header_only(100_000, 100_000))
+        .expect_err("over the limit");
+    assert!(
+        matches!(err.kind(), ErrorKind::TooManyPixels { .. }),
+        "{err}"
+    );
+    assert!(matches!(
+        decoder.probe(b"").expect_err("empty").kind(),
+        ErrorKind::Empty
+    ));
+    assert!(matches!(
+        decoder.probe(b"plain text").expect_err("no image").kind(),
+        ErrorKind::UnknownFormat
+    ));
+}
+
 #[test]
 fn oversized_files_are_refused_without_reading() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -385,6 +445,9 @@ fn corrupted_files_never_crash() {
         ),
     ];
     let hasher: SignalHasher = SignalHasherBuilder::new().max_pixels(4_000_000).build();
+    let probe = hashwatch_media::DecoderBuilder::new()
+        .max_pixels(4_000_000)
+        .build();
     let mut pdq = Hasher::new();
     let mut flips = noise(200_000, 17).into_iter();
     let mut next = || flips.next().unwrap_or(0) as usize;
@@ -396,6 +459,11 @@ fn corrupted_files_never_crash() {
             for _ in 0..1 + next() % 8 {
                 let at = 8 + (next() << 8 | next()) % (bytes.len() - 8);
                 bytes[at] = next() as u8;
+            }
+            // A probe of the same bytes answers too, and never claims
+            // more than the limit.
+            if let Ok(probe) = probe.probe(&bytes) {
+                assert!(probe.pixels() <= 4_000_000);
             }
             match hasher.hash_bytes(&mut pdq, &bytes) {
                 Ok(_) => ok += 1,

@@ -195,6 +195,17 @@ pub trait Sql {
 }
 
 /// `?` placeholders as PostgreSQL's `$1`, `$2`, ….
+/// The steps of the schema's migrations that SQL alone cannot take, run
+/// in the migration's transaction just before the SQL migration numbered
+/// `number` (from 1).
+pub(crate) fn before_migration(number: usize, tx: &mut dyn SqlTx) -> Result<(), Error> {
+    match number {
+        // 0020 drops `audit_cuts`: its rows go into the chain first.
+        20 => crate::records::chain_legacy_cuts(tx),
+        _ => Ok(()),
+    }
+}
+
 pub(crate) fn numbered(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 16);
     let mut n = 0;

@@ -98,7 +98,7 @@ fn reports_of_closed_cases_are_purged(store: &dyn Store) {
     cases.expire(expired).expect("expires");
     assert_eq!(cases.case(expired).expect("case").state, CaseState::Expired);
     let open = listed_case(store, "https://files.example.net/open.jpg");
-    let purged = records(store).purge(unix_now() + 10).expect("purges");
+    let purged = records(store).purge(unix_now() + 10, 0).expect("purges");
     assert_eq!(purged.reports, 1, "{purged:?}");
     assert!(cases.reports_of(expired).expect("reports").is_empty());
     assert_eq!(cases.reports_of(open).expect("reports").len(), 1);
@@ -364,7 +364,7 @@ fn the_store_follows_the_rules_in_every_state(store: &dyn Store) {
         .into_iter()
         .map(|state| (state, fresh(state).0))
         .collect();
-    records(store).purge(unix_now() + 10).expect("purges");
+    records(store).purge(unix_now() + 10, 0).expect("purges");
     for (state, id) in kept {
         let purged = cases.reports_of(id).expect("reports").is_empty();
         assert_eq!(purged, rules::closed(state), "{state}: purge");

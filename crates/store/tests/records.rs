@@ -9,6 +9,10 @@ use hashwatch_store::{
 };
 use hashwatch_testdata::TestPostgres;
 
+mod aging;
+
+const DAY: i64 = 86_400;
+
 fn a_match(bank: &str, content: u64) -> NewMatch {
     NewMatch {
         tenant: "t1".into(),
@@ -210,16 +214,24 @@ fn story(store: &dyn Store) {
     );
     assert_eq!(records.holds(Some("t1"), true).expect("reads").len(), 3);
 
-    let nothing = records.purge(unix_now() - 86_400).expect("purges");
+    let nothing = records.purge(unix_now() - 86_400, 0).expect("purges");
     assert_eq!((nothing.audit, nothing.matches), (0, 0));
     assert_eq!(
-        records.verify_audit().expect("reads").map(|v| v.entries),
-        Ok(3)
+        records
+            .verify_audit(None)
+            .expect("reads")
+            .map(|v| v.entries),
+        Ok(4),
+        "three entries and the purge's own"
     );
-    let purged = records.purge(unix_now() + 10).expect("purges");
+    aging::age_records(store, 100 * DAY);
+    let purged = records.purge(unix_now() - 91 * DAY, 0).expect("purges");
     assert_eq!(purged.matches, 1, "only B2's unheld match 1 goes");
-    // The purge cut the audit chain where it removed entries, and said so.
-    assert!(records.verify_audit().expect("reads").is_ok());
+    // The purge cut the audit chain where it removed entries, and its own
+    // entry names each cut.
+    assert!(!purged.cuts.is_empty());
+    let checked = records.verify_audit(None).expect("reads").expect("holds");
+    assert_eq!(checked.cuts as usize, purged.cuts.len());
     let kept: Vec<u64> = records
         .matches(&query(None))
         .expect("reads")
@@ -245,7 +257,7 @@ fn story(store: &dyn Store) {
             ..NewAudit::default()
         }])
         .expect("audits");
-    assert!(records.verify_audit().expect("reads").is_ok());
+    assert!(records.verify_audit(None).expect("reads").is_ok());
 
     // Reviews land in the queue of the bank's owner, not of the tenant
     // that looked up.
@@ -328,7 +340,7 @@ fn story(store: &dyn Store) {
     assert_eq!(copies, 0, "a secret was copied into a delivery");
 
     // Retention: sent deliveries go; pending ones stay until sent.
-    let purged = records.purge(unix_now() + 10).expect("purges");
+    let purged = records.purge(unix_now() + 10, 0).expect("purges");
     assert_eq!((purged.deliveries, purged.reviews), (1, 1), "{purged:?}");
 }
 
@@ -519,9 +531,9 @@ fn a_purge_does_not_hide_tampering(store: &dyn Store) {
     // by someone with access to the database.
     edit("UPDATE audit SET at = 1 WHERE id IN (1, 2)");
     edit("DELETE FROM audit WHERE id = 4");
-    let purged = records.purge(100).expect("purges");
+    let purged = records.purge(100, 0).expect("purges");
     assert_eq!(purged.audit, 2);
-    let checked = records.verify_audit().expect("reads");
+    let checked = records.verify_audit(None).expect("reads");
     assert_eq!(
         checked,
         Err(hashwatch_store::audit::Broken::Unlinked(5)),

@@ -33,8 +33,9 @@ mod memory;
 mod sniff;
 
 pub use crate::decode::{
-    hash_file, hash_file_with_progress, Error, Feature, Limits, Options, Progress, Video,
-    DEFAULT_MAX_FRAMES, DEFAULT_MAX_FRAME_PIXELS, DEFAULT_MAX_SECONDS,
+    frame_memory, hash_file, hash_file_with_progress, Error, Feature, Limits, Options, Progress,
+    Video, DECODER_BYTES, DECODER_FRAMES, DEFAULT_MAX_FRAMES, DEFAULT_MAX_FRAME_PIXELS,
+    DEFAULT_MAX_SECONDS, HASHING_BYTES_PER_PIXEL,
 };
 pub use crate::memory::{hash_bytes, hash_bytes_with_progress};
 pub use crate::sniff::{is_video, SNIFF_BYTES};

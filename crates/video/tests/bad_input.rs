@@ -199,3 +199,54 @@ fn a_cancelled_or_late_decode_stops() {
     };
     assert_eq!(hash_file(&video("vp9.webm"), &late), Err(Error::TimedOut));
 }
+
+/// A video's memory is charged once its frame size is known, before a
+/// frame is decoded: more than one request may hold is refused, a budget
+/// other decodes hold turns it away, and the charge goes back after.
+#[test]
+fn a_video_charges_its_frames_memory_first() {
+    use hashwatch_media::{BudgetLimits, MemoryBudget, OverBudget};
+    let mp4 = video("h264.mp4");
+    let whole = hash_file(&mp4, &Options::default()).expect("hashes");
+    let budget = |total: u64, per_request: u64| {
+        MemoryBudget::new(BudgetLimits {
+            total,
+            per_request,
+            wait: std::time::Duration::ZERO,
+        })
+    };
+    let within = |budget: &MemoryBudget| Options {
+        budget: Some(budget.clone()),
+        ..Options::default()
+    };
+    // What it needs: its frames at 8-bit 4:2:0, and the decoder's own.
+    let need = match hash_file(&mp4, &within(&budget(1, 1))) {
+        Err(Error::OverBudget(OverBudget::TooLarge { need, .. })) => need,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        need,
+        hashwatch_video::frame_memory(whole.width, whole.height, 1.5)
+    );
+    let fits = budget(need, need);
+    assert_eq!(
+        hash_file(&mp4, &within(&fits)).map(|v| v.features),
+        Ok(whole.features)
+    );
+    assert_eq!(fits.held(), 0, "given back");
+    assert_eq!(
+        hash_file(&mp4, &within(&budget(need, need - 1))),
+        Err(Error::OverBudget(OverBudget::TooLarge {
+            need,
+            limit: need - 1
+        }))
+    );
+    let shared = budget(need, need);
+    let _photo = shared
+        .charge(1, &Cancel::new())
+        .expect("a photo holds a byte");
+    assert!(matches!(
+        hash_file(&mp4, &within(&shared)),
+        Err(Error::OverBudget(OverBudget::Busy { .. }))
+    ));
+}

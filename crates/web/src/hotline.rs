@@ -12,7 +12,7 @@ use hashwatch_outbound::{read_capped, ReadError};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::layout::{self, given, or_dash, when};
+use super::layout::{self, given, or_dash, when, Stored};
 use super::{Page, Posted, Session, UiError, UiResult};
 use hashwatch_server::state::AppState;
 
@@ -270,7 +270,7 @@ pub(super) async fn case(
                 thead { tr { th scope="col" { "Report" } th scope="col" { "Received" } th scope="col" { "From" } th scope="col" { "Description" } } }
                 tbody {
                     @for r in &reports {
-                        tr { td { (r.id) } td { (when(r.at)) } td { (r.source) } td { (or_dash(r.description.as_deref())) } }
+                        tr { td { (r.id) } td { (when(r.at)) } td { (Stored(&r.source)) } td { (or_dash(r.description.as_deref())) } }
                     }
                 }
             }
@@ -555,7 +555,7 @@ pub(super) async fn appeals(
                             td { (a.id) }
                             td { a href={ "/ui/hotline/cases/" (a.case_id) } { "#" (a.case_id) } }
                             td { (when(a.at)) }
-                            td { (a.reason) }
+                            td { (Stored(&a.reason)) }
                             td { span.state { (a.state) } }
                             td {
                                 @if a.state == hashwatch_model::AppealState::Open {

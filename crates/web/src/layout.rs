@@ -200,8 +200,37 @@ pub fn when(at: i64) -> String {
 /// An optional value, or a dash.
 pub fn or_dash(value: Option<&str>) -> Markup {
     match value {
-        Some(v) if !v.is_empty() => html! { (v) },
+        Some(v) if !v.is_empty() => html! { (Stored(v)) },
         _ => html! { span.none aria-label="none" { "–" } },
+    }
+}
+
+/// Text people or other systems wrote, as stored: HTML-escaped, and each
+/// character no text field takes now (control characters but line
+/// breaks and tabs, bidirectional overrides and isolates) shown as its
+/// code point in a marked span. Text stored before those were refused
+/// cannot reorder or hide what the page shows around it.
+pub struct Stored<'a>(pub &'a str);
+
+impl maud::Render for Stored<'_> {
+    fn render_to(&self, out: &mut String) {
+        let hidden = |c: char| {
+            (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+                || hashwatch_model::text::bidi_control(c)
+        };
+        let mut rest = self.0;
+        while let Some(at) = rest.find(hidden) {
+            let (plain, tail) = rest.split_at(at);
+            plain.render_to(out);
+            let mut chars = tail.chars();
+            if let Some(c) = chars.next() {
+                let code = format!("U+{:04X}", u32::from(c));
+                html! { span.hidden-char title="a hidden character, shown by its code" { "[" (code) "]" } }
+                    .render_to(out);
+            }
+            rest = chars.as_str();
+        }
+        rest.render_to(out);
     }
 }
 
@@ -297,5 +326,15 @@ mod tests {
         assert_eq!(duration(5400), "90 min");
         assert_eq!(duration(36_000), "10.0 h");
         assert_eq!(duration(3 * 86_400), "3.0 days");
+    }
+
+    #[test]
+    fn stored_text_shows_hidden_characters_by_their_code() {
+        let shown = html! { (Stored("a<b>\u{202E}gpj.exe\u{7}\nend")) }.into_string();
+        assert!(shown.starts_with("a&lt;b&gt;<span"), "{shown}");
+        assert!(shown.contains("[U+202E]</span>gpj.exe<span"), "{shown}");
+        assert!(shown.contains("[U+0007]</span>\nend"), "{shown}");
+        assert!(!shown.contains('\u{202E}') && !shown.contains('\u{7}'));
+        assert_eq!(html! { (Stored("plain")) }.into_string(), "plain");
     }
 }

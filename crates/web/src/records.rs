@@ -10,7 +10,7 @@ use maud::{html, Markup};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::layout::{self, given, value_text, when};
+use super::layout::{self, given, value_text, when, Stored};
 use super::{Empty, Page, Posted, Session, UiError, UiResult};
 use hashwatch_server::error::ApiError;
 use hashwatch_server::feeds::SubscriptionView;
@@ -108,7 +108,7 @@ pub(super) async fn audit(
                             td { code { (e.event.action) } }
                             td { (e.event.bank.as_deref().map(|b| session.caller.bank_label(b)).unwrap_or_default()) }
                             td { (e.event.target.clone().unwrap_or_default()) }
-                            td.hash { (e.event.detail.clone().unwrap_or_default()) }
+                            td.hash { (Stored(e.event.detail.as_deref().unwrap_or_default())) }
                         }
                     }
                 }
@@ -208,7 +208,7 @@ pub(super) async fn holds(
                             td { (hold.id) }
                             td { (hold.kind.name()) }
                             td { (hold.target) }
-                            td { (hold.reason) }
+                            td { (Stored(&hold.reason)) }
                             td { (hold.placed_by) ", " (when(hold.placed_at)) }
                             td {
                                 @match hold.released_at {

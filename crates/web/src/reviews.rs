@@ -6,7 +6,7 @@ use axum::response::Redirect;
 use maud::html;
 use serde::Deserialize;
 
-use super::layout::{self, or_dash, when};
+use super::layout::{self, or_dash, when, Stored};
 use super::{Page, Posted, Session, UiResult};
 use hashwatch_server::state::AppState;
 
@@ -62,7 +62,7 @@ pub(super) async fn queue(
                         dt { "Source" } dd { (or_dash(e.signal.source.as_deref())) }
                         dt { "Banked" } dd { (e.added_at) ", version " (e.added_version) }
                         @if let Some(at) = &e.revoked_at {
-                            dt { "Revoked" } dd { (at) @if let Some(why) = &e.revoke_reason { ": " (why) } }
+                            dt { "Revoked" } dd { (at) @if let Some(why) = &e.revoke_reason { ": " (Stored(why)) } }
                         }
                     }
                     dt { "Earlier decisions" }

@@ -9,6 +9,7 @@ mod feeds;
 mod fetch;
 mod hma;
 mod hotline;
+mod memory;
 mod nodes;
 mod operator;
 mod parity;

@@ -500,7 +500,7 @@ async fn hotline_cases_can_be_held(spec: String) {
         async move {
             tokio::task::spawn_blocking(move || {
                 records(store.as_ref())
-                    .purge(hashwatch_store::unix_now() + 10)
+                    .purge(hashwatch_store::unix_now() + 10, 0)
                     .expect("purges")
             })
             .await

@@ -39,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0017_video_thresholds.sql"),
     include_str!("../../migrations/postgres/0018_ui_sessions.sql"),
     include_str!("../../migrations/postgres/0019_robust_matching.sql"),
+    include_str!("../../migrations/postgres/0020_chained_cuts.sql"),
 ];
 
 /// An arbitrary constant: migrations on several nodes take turns.
@@ -179,7 +180,8 @@ impl PostgresStore {
         if done > known {
             return Err(Error::new(ErrorKind::TooNew { found: done, known }));
         }
-        for sql in &MIGRATIONS[done as usize..] {
+        for (number, sql) in MIGRATIONS.iter().enumerate().skip(done as usize) {
+            crate::sql::before_migration(number + 1, &mut sql::PostgresTx(&mut tx))?;
             tx.batch_execute(sql)?;
         }
         tx.execute("DELETE FROM hashwatch_schema", &[])?;

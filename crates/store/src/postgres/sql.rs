@@ -11,7 +11,7 @@ fn postgres_param(p: &Param) -> Box<dyn postgres::types::ToSql + Sync> {
     }
 }
 
-struct PostgresTx<'a, 'b>(&'a mut postgres::Transaction<'b>);
+pub(super) struct PostgresTx<'a, 'b>(pub(super) &'a mut postgres::Transaction<'b>);
 
 impl PostgresTx<'_, '_> {
     fn bound(params: &[Param]) -> Vec<Box<dyn postgres::types::ToSql + Sync>> {

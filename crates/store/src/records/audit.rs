@@ -1,7 +1,10 @@
 //! The audit log and match records.
 
 use super::*;
-use hashwatch_model::audit::{chain_hash, verify, Broken, ChainedEntry, Verified};
+use hashwatch_model::audit::{
+    chain_hash, verify, Broken, ChainedEntry, Cut, CutsChained, LegacyCut, PurgeRecord, Verified,
+};
+use hashwatch_model::{Actor, AuditAction};
 
 pub(super) const MATCH_COLUMNS: &str =
     "tenant, key_id, bank, content_id, entry_id, signal_type, query, distance";
@@ -46,10 +49,8 @@ fn audit_of(r: &Row) -> Result<NewAudit, Error> {
     })
 }
 
-/// Every entry with its links, the head and the purge's cuts.
-type Chain = (Vec<ChainedEntry>, String, HashMap<i64, String>);
-
-pub(super) fn chain_in(tx: &mut dyn SqlTx) -> Result<Chain, Error> {
+/// Every entry with its links, and the head.
+pub(super) fn chain_in(tx: &mut dyn SqlTx) -> Result<(Vec<ChainedEntry>, String), Error> {
     let entries = tx
         .query(
             "SELECT id, at, tenant, key_id, actor, action, bank, target, detail, prev_hash, hash
@@ -67,21 +68,19 @@ pub(super) fn chain_in(tx: &mut dyn SqlTx) -> Result<Chain, Error> {
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let head = tx
-        .query("SELECT head FROM audit_chain WHERE id = 1", &[])?
+    Ok((entries, head_in(tx)?))
+}
+
+fn head_in(tx: &mut dyn SqlTx) -> Result<String, Error> {
+    tx.query("SELECT head FROM audit_chain WHERE id = 1", &[])?
         .first()
         .map(|r| r.req_text(0))
         .transpose()?
-        .unwrap_or_default();
-    let mut cuts = HashMap::new();
-    for r in tx.query("SELECT entry_id, after FROM audit_cuts", &[])? {
-        cuts.insert(r.req_int(0)?, r.req_text(1)?);
-    }
-    Ok((entries, head, cuts))
+        .ok_or_else(|| Error::backend("the audit chain has no head row"))
 }
 
 /// The chained entries in order, (id, hash): taken before a purge, so that
-/// [`record_cuts`] can tell the links the purge cut from any other.
+/// [`cuts_of`] can tell the links the purge cut.
 pub(super) fn chain_order(tx: &mut dyn SqlTx) -> Result<Vec<(i64, String)>, Error> {
     tx.query(
         "SELECT id, hash FROM audit WHERE hash IS NOT NULL ORDER BY id",
@@ -92,39 +91,113 @@ pub(super) fn chain_order(tx: &mut dyn SqlTx) -> Result<Vec<(i64, String)>, Erro
     .collect()
 }
 
-/// After a purge: records each link it cut (an entry whose predecessor it
-/// removed now follows the nearest entry kept), so that a check accepts
-/// those and no other break. When the newest entries went, the cut is
-/// recorded under entry 0 until the next entry is written (see
-/// [`Records::audit`]).
-pub(super) fn record_cuts(tx: &mut dyn SqlTx, before: &[(i64, String)]) -> Result<(), Error> {
+/// After a purge: the links it cut, each a run of removed entries between
+/// the nearest entries kept. A run at the end is followed by the purge's
+/// own entry, written next.
+pub(super) fn cuts_of(tx: &mut dyn SqlTx, before: &[(i64, String)]) -> Result<Vec<Cut>, Error> {
     let kept: std::collections::HashSet<i64> =
         chain_order(tx)?.into_iter().map(|(id, _)| id).collect();
-    let mut nearest_kept = String::new();
-    let mut cut = false;
-    let record = |tx: &mut dyn SqlTx, id: i64, after: &str| {
-        tx.exec(
-            "INSERT INTO audit_cuts (entry_id, after) VALUES (?, ?)
-             ON CONFLICT (entry_id) DO UPDATE SET after = excluded.after",
-            &[id.into(), after.into()],
-        )
-        .map(|_| ())
-    };
+    let mut cuts = Vec::new();
+    let mut open: Option<Cut> = None;
+    let (mut kept_id, mut kept_hash) = (0, String::new());
     for (id, hash) in before {
         if kept.contains(id) {
-            if cut {
-                record(tx, *id, &nearest_kept)?;
-                cut = false;
-            }
-            nearest_kept = hash.clone();
+            cuts.extend(open.take());
+            (kept_id, kept_hash) = (*id, hash.clone());
         } else {
-            cut = true;
+            let cut = open.get_or_insert_with(|| Cut {
+                after_id: kept_id,
+                after: kept_hash.clone(),
+                first: *id,
+                last: *id,
+                last_hash: String::new(),
+            });
+            cut.last = *id;
+            cut.last_hash = hash.clone();
         }
     }
-    if cut {
-        record(tx, 0, &nearest_kept)?;
+    cuts.extend(open);
+    Ok(cuts)
+}
+
+/// Appends entries to the chain, inside the caller's transaction.
+pub(super) fn append(tx: &mut dyn SqlTx, events: &[NewAudit]) -> Result<(), Error> {
+    let at = unix_now();
+    // Taking the head row's lock first makes writers on other nodes wait
+    // here, so that each entry follows the one before.
+    tx.exec("UPDATE audit_chain SET head = head WHERE id = 1", &[])?;
+    let mut head = head_in(tx)?;
+    for e in events {
+        let hash = chain_hash(&head, at, e);
+        tx.exec(
+            "INSERT INTO audit
+                (at, tenant, key_id, actor, action, bank, target, detail, prev_hash, hash)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            &[
+                at.into(),
+                e.tenant.as_str().into(),
+                e.key_id.into(),
+                e.actor.as_str().into(),
+                e.action.as_str().into(),
+                e.bank.clone().into(),
+                e.target.clone().into(),
+                e.detail.clone().into(),
+                head.as_str().into(),
+                hash.as_str().into(),
+            ],
+        )?;
+        head = hash;
     }
+    tx.exec(
+        "UPDATE audit_chain SET head = ? WHERE id = 1",
+        &[head.as_str().into()],
+    )?;
     Ok(())
+}
+
+/// The retention purge's own entry, in its transaction: the chain accepts
+/// the links the purge cut only because this entry names them.
+pub(super) fn record_purge(tx: &mut dyn SqlTx, record: &PurgeRecord) -> Result<(), Error> {
+    append(
+        tx,
+        &[Actor::Service.audit(
+            "*",
+            AuditAction::RetentionPurge,
+            None,
+            None,
+            Some(record.detail()),
+        )],
+    )
+}
+
+/// The upgrade that took the cuts older purges recorded outside the chain
+/// (`audit_cuts`) into it: one chained entry names them all, and the table
+/// goes, so that a row added there later is no longer believed. Runs once,
+/// in the migration's transaction.
+pub(crate) fn chain_legacy_cuts(tx: &mut dyn SqlTx) -> Result<(), Error> {
+    let legacy_cuts = tx
+        .query(
+            "SELECT entry_id, after FROM audit_cuts ORDER BY entry_id",
+            &[],
+        )?
+        .iter()
+        .map(|r| -> Result<_, Error> {
+            let entry = r.req_int(0)?;
+            Ok(LegacyCut {
+                // 0 was the entry not yet written: this one.
+                entry: (entry != 0).then_some(entry),
+                after: r.req_text(1)?,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if legacy_cuts.is_empty() {
+        return Ok(());
+    }
+    let detail = CutsChained { legacy_cuts }.detail();
+    append(
+        tx,
+        &[Actor::Service.audit("*", AuditAction::AuditCutsChained, None, None, Some(detail))],
+    )
 }
 
 impl Records<'_> {
@@ -133,72 +206,20 @@ impl Records<'_> {
         if events.is_empty() {
             return Ok(());
         }
-        let at = unix_now();
-        self.write_tx(|tx| {
-            // Taking the head row's lock first makes writers on other
-            // nodes wait here, so that each entry follows the one before.
-            tx.exec("UPDATE audit_chain SET head = head WHERE id = 1", &[])?;
-            let mut head = tx
-                .query("SELECT head FROM audit_chain WHERE id = 1", &[])?
-                .first()
-                .map(|r| r.req_text(0))
-                .transpose()?
-                .ok_or_else(|| Error::backend("the audit chain has no head row"))?;
-            // A purge that removed the newest entries left a cut for the
-            // next entry written: this one.
-            let mut tail_cut = !tx
-                .query("SELECT after FROM audit_cuts WHERE entry_id = 0", &[])?
-                .is_empty();
-            for e in events {
-                let hash = chain_hash(&head, at, e);
-                let id = tx
-                    .query(
-                        "INSERT INTO audit
-                        (at, tenant, key_id, actor, action, bank, target, detail, prev_hash, hash)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                        &[
-                            at.into(),
-                            e.tenant.as_str().into(),
-                            e.key_id.into(),
-                            e.actor.as_str().into(),
-                            e.action.as_str().into(),
-                            e.bank.clone().into(),
-                            e.target.clone().into(),
-                            e.detail.clone().into(),
-                            head.as_str().into(),
-                            hash.as_str().into(),
-                        ],
-                    )?
-                    .first()
-                    .map(|r| r.req_int(0))
-                    .transpose()?
-                    .ok_or_else(|| Error::backend("audit entry after insert"))?;
-                if tail_cut {
-                    tx.exec(
-                        "UPDATE audit_cuts SET entry_id = ? WHERE entry_id = 0",
-                        &[id.into()],
-                    )?;
-                    tail_cut = false;
-                }
-                head = hash;
-            }
-            tx.exec(
-                "UPDATE audit_chain SET head = ? WHERE id = 1",
-                &[head.as_str().into()],
-            )?;
-            Ok(())
-        })
+        self.write_tx(|tx| append(tx, events))
     }
 
     /// Checks the audit log's hash chain from the oldest entry to the
-    /// head: the first entry changed, removed or moved underneath, or what
-    /// was checked.
-    pub fn verify_audit(&self) -> Result<Result<Verified, Broken>, Error> {
+    /// head (and that `earlier_head`, printed by an earlier check, is still
+    /// in it): the first entry changed, removed or moved underneath, or
+    /// what was checked.
+    pub fn verify_audit(
+        &self,
+        earlier_head: Option<&str>,
+    ) -> Result<Result<Verified, Broken>, Error> {
         self.read_tx(|tx| {
-            let (entries, head, cuts) = chain_in(tx)?;
-            Ok(verify(&entries, &head, |id, after| {
-                cuts.get(&id).is_some_and(|a| a == after)
-            }))
+            let (entries, head) = chain_in(tx)?;
+            Ok(verify(&entries, &head, earlier_head))
         })
     }
 

@@ -1,6 +1,7 @@
 //! Legal holds, and the retention purge they stop.
 
 use super::*;
+use hashwatch_model::audit::PurgeRecord;
 
 /// A bank hold names its bank as it is called now (the name it was placed
 /// under once the bank is gone).
@@ -129,8 +130,10 @@ impl Records<'_> {
     }
 
     /// Deletes match records, audit entries and closed reviews older than
-    /// `cutoff` (Unix time), except those an active hold keeps.
-    pub fn purge(&self, cutoff: i64) -> Result<Purged, Error> {
+    /// `cutoff` (Unix time), except those an active hold keeps, and web
+    /// sessions ended before `sessions_before`; writes the purge's chained
+    /// audit entry, which names the links of the chain it cut.
+    pub fn purge(&self, cutoff: i64, sessions_before: i64) -> Result<Purged, Error> {
         // A held bank's records under the name it was held under, the
         // name it has now and every name it had before.
         const HELD_BANKS: &str =
@@ -168,9 +171,11 @@ impl Records<'_> {
                 ),
                 &[cutoff.into()],
             )?;
-            if audit > 0 {
-                super::audit::record_cuts(tx, &chain)?;
-            }
+            let cuts = if audit > 0 {
+                super::audit::cuts_of(tx, &chain)?
+            } else {
+                Vec::new()
+            };
             // Open reviews go too once past the period: a match nobody
             // looked at in that time is not kept forever.
             let reviews = tx.exec(
@@ -216,14 +221,25 @@ impl Records<'_> {
                 &format!("DELETE FROM hotline_reports WHERE id IN ({closed_reports})"),
                 &[cutoff.into()],
             )?;
-            Ok(Purged {
+            let sessions = super::sessions::ended(tx, sessions_before)?;
+            let purged = Purged {
+                sessions,
                 audit,
                 matches,
                 reviews,
                 deliveries,
                 opinions,
                 reports,
-            })
+                cuts,
+            };
+            super::audit::record_purge(
+                tx,
+                &PurgeRecord {
+                    cutoff,
+                    purged: purged.clone(),
+                },
+            )?;
+            Ok(purged)
         })
     }
 }

@@ -28,6 +28,7 @@ mod reviews;
 mod secrets;
 mod sessions;
 
+pub(crate) use audit::chain_legacy_cuts;
 pub use secrets::{SecretColumn, StoredSecret};
 
 /// A query's `WHERE … ORDER BY … LIMIT` and its parameters.

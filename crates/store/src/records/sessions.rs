@@ -117,14 +117,17 @@ impl Records<'_> {
     /// Deletes sessions that ended before `before` (unix time); returns
     /// how many.
     pub fn purge_sessions(&self, before: i64) -> Result<u64, Error> {
-        self.write_tx(|tx| {
-            let rows = tx.query(
-                "DELETE FROM ui_sessions WHERE expires_at < ? OR revoked_at < ? RETURNING id",
-                &[before.into(), before.into()],
-            )?;
-            Ok(rows.len() as u64)
-        })
+        self.write_tx(|tx| ended(tx, before))
     }
+}
+
+/// Deletes sessions that ended before `before`, inside a transaction.
+pub(super) fn ended(tx: &mut dyn SqlTx, before: i64) -> Result<u64, Error> {
+    let rows = tx.query(
+        "DELETE FROM ui_sessions WHERE expires_at < ? OR revoked_at < ? RETURNING id",
+        &[before.into(), before.into()],
+    )?;
+    Ok(rows.len() as u64)
 }
 
 /// The live session matching `condition`, unexpired at `now`.

@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0017_video_thresholds.sql"),
     include_str!("../../migrations/sqlite/0018_ui_sessions.sql"),
     include_str!("../../migrations/sqlite/0019_robust_matching.sql"),
+    include_str!("../../migrations/sqlite/0020_chained_cuts.sql"),
 ];
 
 /// Banks in one SQLite file.
@@ -108,7 +109,8 @@ impl SqliteStore {
         if done > known {
             return Err(Error::new(ErrorKind::TooNew { found: done, known }));
         }
-        for sql in &MIGRATIONS[done as usize..] {
+        for (number, sql) in MIGRATIONS.iter().enumerate().skip(done as usize) {
+            crate::sql::before_migration(number + 1, &mut sql::SqliteTx(&tx))?;
             tx.execute_batch(sql)?;
         }
         tx.pragma_update(None, "user_version", known)?;

@@ -13,7 +13,7 @@ fn sqlite_param(p: &Param) -> rusqlite::types::Value {
     }
 }
 
-struct SqliteTx<'a>(&'a rusqlite::Transaction<'a>);
+pub(super) struct SqliteTx<'a>(pub(super) &'a rusqlite::Transaction<'a>);
 
 impl SqlTx for SqliteTx<'_> {
     fn exec(&mut self, sql: &str, params: &[Param]) -> Result<u64, Error> {
