@@ -294,7 +294,7 @@ pub struct ServeFlags {
     #[arg(long, default_value = "2GiB", value_parser = parse_bytes)]
     pub decode_memory: u64,
     /// Memory one request's decode may hold: more is refused with 413 (at
-    /// most --decode-memory). A photo takes 12 bytes a pixel and 8 MiB; a
+    /// most --decode-memory). A photo takes 11 bytes a pixel (8-bit) and 8 MiB; a
     /// video 58 bytes a pixel of its frame (8-bit 4:2:0) and 16 MiB.
     #[arg(long, default_value = "2GiB", value_parser = parse_bytes)]
     pub decode_memory_per_request: u64,

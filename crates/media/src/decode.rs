@@ -133,6 +133,9 @@ pub struct Probe {
     pub width: u32,
     /// Its height, in pixels.
     pub height: u32,
+    /// Bytes a pixel takes as its decoder hands it over (1 for grey, 3
+    /// for RGB, 8 for 16-bit RGBA, 16 for float RGBA).
+    pub decoded_bytes_per_pixel: u8,
 }
 
 impl Probe {
@@ -160,19 +163,30 @@ impl Decoder {
         };
         // Header parsers on hostile input, as decoders: a panic costs one
         // file.
-        let (width, height) = catch_unwind(AssertUnwindSafe(|| match format {
-            Format::Jpeg => turbojpeg::Decompressor::new()
-                .and_then(|mut d| d.read_header(bytes))
-                .map(|h| (h.width as u64, h.height as u64))
-                .map_err(|e| fail(e.to_string())),
-            _ => ImageReader::with_format(Cursor::new(bytes), format.to_image())
-                .into_dimensions()
-                .map(|(w, h)| (u64::from(w), u64::from(h)))
-                .map_err(|e| fail(e.to_string())),
-        }))
-        .unwrap_or(Err(Error::new(ErrorKind::DecoderPanic {
-            format: format.name(),
-        })))?;
+        let (width, height, decoded_bytes_per_pixel) =
+            catch_unwind(AssertUnwindSafe(|| match format {
+                Format::Jpeg => turbojpeg::Decompressor::new()
+                    .and_then(|mut d| d.read_header(bytes))
+                    .map(|h| {
+                        let channels = match h.colorspace {
+                            turbojpeg::Colorspace::Gray => 1,
+                            turbojpeg::Colorspace::CMYK | turbojpeg::Colorspace::YCCK => 4,
+                            _ => 3,
+                        };
+                        (h.width as u64, h.height as u64, channels)
+                    })
+                    .map_err(|e| fail(e.to_string())),
+                _ => ImageReader::with_format(Cursor::new(bytes), format.to_image())
+                    .into_decoder()
+                    .map(|d| {
+                        let (w, h) = d.dimensions();
+                        (u64::from(w), u64::from(h), d.color_type().bytes_per_pixel())
+                    })
+                    .map_err(|e| fail(e.to_string())),
+            }))
+            .unwrap_or(Err(Error::new(ErrorKind::DecoderPanic {
+                format: format.name(),
+            })))?;
         self.check_size(width, height).map_err(Error::new)?;
         // Within the pixel limit, each side fits in 32 bits (a JPEG's
         // sides are 16-bit; the others' headers hold 32-bit sides).
@@ -181,6 +195,7 @@ impl Decoder {
             format,
             width: side(width)?,
             height: side(height)?,
+            decoded_bytes_per_pixel,
         })
     }
 

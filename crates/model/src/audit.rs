@@ -147,6 +147,10 @@ pub enum Broken {
     /// accounts for the gap: an entry between was removed, or entries were
     /// moved.
     Unlinked(i64),
+    /// The entry is dated in the future, or well before the entry before
+    /// it: a date written past the service (which a purge's age rules
+    /// would otherwise trust).
+    Misdated(i64),
     /// The newest entry is not the chain's recorded head: entries at the
     /// end were removed.
     Truncated {
@@ -165,7 +169,7 @@ impl Broken {
     /// The entry where the break shows.
     pub fn entry(&self) -> i64 {
         match self {
-            Broken::Changed(id) | Broken::Unlinked(id) => *id,
+            Broken::Changed(id) | Broken::Unlinked(id) | Broken::Misdated(id) => *id,
             Broken::Truncated { last } => *last,
             Broken::KeptHeadGone { .. } => 0,
         }
@@ -179,6 +183,10 @@ impl std::fmt::Display for Broken {
             Broken::Unlinked(id) => write!(
                 f,
                 "audit entry {id} does not follow the entry before it, and no purge entry accounts for the gap: an entry was removed or entries were reordered"
+            ),
+            Broken::Misdated(id) => write!(
+                f,
+                "audit entry {id} is dated in the future or well before the entry before it"
             ),
             Broken::Truncated { last } => write!(
                 f,
@@ -230,6 +238,7 @@ impl Allowed {
     /// cutoff is inside the retention minimum accounts for nothing.
     fn of(entries: &[ChainedEntry]) -> Allowed {
         let mut allowed = Allowed::default();
+        let mut legacy_seen = false;
         for entry in entries {
             let e = &entry.event;
             if entry.hash.is_none() || e.actor != SERVICE_ACTOR || e.tenant != SERVICE_TENANT {
@@ -247,6 +256,11 @@ impl Allowed {
                     allowed.purged.push((entry.id, record.cutoff, cut));
                 }
             } else if e.action == AuditAction::AuditCutsChained.name() {
+                // The upgrade writes one; any later one was not its.
+                if legacy_seen {
+                    continue;
+                }
+                legacy_seen = true;
                 let Ok(chained) = serde_json::from_str::<CutsChained>(detail) else {
                     continue;
                 };
@@ -280,6 +294,79 @@ impl Allowed {
     }
 }
 
+/// The links of the chain a purge cuts, to name in its entry: `before`
+/// is the log before the purge, in id order, and `removed` tells the
+/// entries the purge removed. Each gap the purge leaves between two kept
+/// entries (or before the first) is one cut. Gaps earlier purges cut are
+/// named again, inside a new cut or on their own, since the purge may
+/// remove the entry that named them; a gap nothing accounted for is never
+/// named, so that it still shows.
+pub fn cuts_after(before: &[ChainedEntry], removed: impl Fn(i64) -> bool) -> Vec<Cut> {
+    let allowed = Allowed::of(before);
+    let mut cuts = Vec::new();
+    let mut kept = Kept {
+        id: 0,
+        hash: "",
+        at: None,
+    };
+    // The entry before, removed or kept, as `Kept` for the check of the
+    // link into the next.
+    let mut previous = Kept {
+        id: 0,
+        hash: "",
+        at: None,
+    };
+    // The ids removed since the last kept entry, and whether every link
+    // among them was the chain's own or accounted for.
+    let mut run: Option<(i64, i64)> = None;
+    let mut sound = true;
+    for entry in before {
+        let (Some(prev), Some(hash)) = (&entry.prev_hash, &entry.hash) else {
+            continue;
+        };
+        if prev != previous.hash && !allowed.accounts_for(&previous, entry, prev) {
+            sound = false;
+        }
+        if removed(entry.id) {
+            run = Some((run.map_or(entry.id, |(first, _)| first), entry.id));
+        } else {
+            if prev != kept.hash && sound {
+                let (first, last) = run.unwrap_or((kept.id + 1, entry.id - 1));
+                cuts.push(Cut {
+                    after_id: kept.id,
+                    after: kept.hash.to_string(),
+                    first,
+                    last,
+                    last_hash: prev.clone(),
+                });
+            }
+            kept = Kept {
+                id: entry.id,
+                hash,
+                at: Some(entry.at),
+            };
+            run = None;
+            sound = true;
+        }
+        previous = Kept {
+            id: entry.id,
+            hash,
+            at: Some(entry.at),
+        };
+    }
+    // Removed entries at the end: the purge's own entry follows them.
+    if let (Some((first, last)), true) = (run, sound) {
+        cuts.push(Cut {
+            after_id: kept.id,
+            after: kept.hash.to_string(),
+            first,
+            last,
+            last_hash: previous.hash.to_string(),
+        });
+    }
+    cuts
+}
+
 /// Checks entries in id order against the chain's head: each follows the
 /// one before it, or the gap is a cut a purge entry written after it
 /// names. `earlier_head` is a head printed by an earlier check and kept elsewhere:
@@ -289,6 +376,7 @@ pub fn verify(
     entries: &[ChainedEntry],
     head: &str,
     earlier_head: Option<&str>,
+    now: i64,
 ) -> Result<Verified, Broken> {
     let allowed = Allowed::of(entries);
     let mut seen = Verified::default();
@@ -308,6 +396,12 @@ pub fn verify(
         };
         if chain_hash(prev, entry.at, &entry.event) != *hash {
             return Err(Broken::Changed(entry.id));
+        }
+        let backwards = kept
+            .at
+            .is_some_and(|at| entry.at.saturating_add(CLOCK_SLACK_SECS) < at);
+        if backwards || entry.at > now.saturating_add(CLOCK_SLACK_SECS) {
+            return Err(Broken::Misdated(entry.id));
         }
         if prev != kept.hash {
             if !allowed.accounts_for(&kept, entry, prev) {
@@ -343,6 +437,7 @@ mod tests {
     use crate::Actor;
 
     const DAY: i64 = 86_400;
+    const NOW: i64 = 1_000 * DAY;
 
     /// A log written entry by entry, as the store chains it.
     #[derive(Default)]
@@ -431,8 +526,17 @@ mod tests {
             self.write_as(at, event)
         }
 
+        /// A service purge at `at` removing `ids`, its cuts as
+        /// [`cuts_after`] names them.
+        fn purge(&mut self, at: i64, cutoff: i64, ids: &[i64]) -> Vec<Cut> {
+            let cuts = cuts_after(&self.entries, |id| ids.contains(&id));
+            self.entries.retain(|e| !ids.contains(&e.id));
+            self.purge_entry(&Actor::Service, at, cutoff, cuts.clone());
+            cuts
+        }
+
         fn verify(&self) -> Result<Verified, Broken> {
-            verify(&self.entries, &self.head, None)
+            verify(&self.entries, &self.head, None, NOW)
         }
     }
 
@@ -453,27 +557,36 @@ mod tests {
         assert_eq!(checked.head, log.head);
         let mut changed = log.entries.clone();
         changed[2].event.actor = "someone else".into();
-        assert_eq!(verify(&changed, &log.head, None), Err(Broken::Changed(3)));
+        assert_eq!(
+            verify(&changed, &log.head, None, NOW),
+            Err(Broken::Changed(3))
+        );
         let mut removed = log.entries.clone();
         removed.remove(1);
-        assert_eq!(verify(&removed, &log.head, None), Err(Broken::Unlinked(3)));
+        assert_eq!(
+            verify(&removed, &log.head, None, NOW),
+            Err(Broken::Unlinked(3))
+        );
         let mut swapped = log.entries.clone();
         swapped.swap(1, 2);
-        assert_eq!(verify(&swapped, &log.head, None), Err(Broken::Unlinked(3)));
         assert_eq!(
-            verify(&log.entries[..4], &log.head, None),
+            verify(&swapped, &log.head, None, NOW),
+            Err(Broken::Unlinked(3))
+        );
+        assert_eq!(
+            verify(&log.entries[..4], &log.head, None, NOW),
             Err(Broken::Truncated { last: 4 })
         );
         // With the head moved back too, only a head kept elsewhere shows it.
         let moved_back = log.hash(4);
-        assert!(verify(&log.entries[..4], &moved_back, None).is_ok());
+        assert!(verify(&log.entries[..4], &moved_back, None, NOW).is_ok());
         assert_eq!(
-            verify(&log.entries[..4], &moved_back, Some(&log.head)),
+            verify(&log.entries[..4], &moved_back, Some(&log.head), NOW),
             Err(Broken::KeptHeadGone {
                 kept: log.head.clone()
             })
         );
-        assert!(verify(&log.entries, &log.head, Some(&moved_back)).is_ok());
+        assert!(verify(&log.entries, &log.head, Some(&moved_back), NOW).is_ok());
     }
 
     #[test]
@@ -574,5 +687,48 @@ mod tests {
         log.write(12 * DAY);
         log.cut(7, 7);
         assert_eq!(log.verify(), Err(Broken::Unlinked(8)));
+    }
+
+    #[test]
+    fn a_purge_names_again_the_cuts_of_purges_it_removes() {
+        let mut log = old_log();
+        // The first purge cuts 2; the second removes 1 and the first
+        // purge's own entry, which named that cut.
+        let first = log.purge(400 * DAY, 300 * DAY, &[2]);
+        assert_eq!(first.len(), 1);
+        log.write(401 * DAY);
+        assert!(log.verify().is_ok());
+        let second = log.purge(600 * DAY, 500 * DAY, &[1, 6]);
+        let named: Vec<(i64, i64)> = second.iter().map(|c| (c.after_id, c.first)).collect();
+        assert_eq!(named, vec![(0, 1), (5, 6)]);
+        assert_eq!(log.verify().map(|v| v.cuts), Ok(2));
+    }
+
+    #[test]
+    fn a_purge_does_not_name_a_gap_nothing_accounted_for() {
+        let mut log = old_log();
+        log.cut(4, 4);
+        let cuts = log.purge(400 * DAY, 300 * DAY, &[2]);
+        assert_eq!(cuts.len(), 1, "only its own: {cuts:?}");
+        assert_eq!(log.verify(), Err(Broken::Unlinked(5)));
+        // Nor when it removes entries on both sides of it.
+        let mut log = old_log();
+        log.cut(3, 3);
+        log.purge(400 * DAY, 300 * DAY, &[2, 4]);
+        assert_eq!(log.verify(), Err(Broken::Unlinked(5)));
+    }
+
+    #[test]
+    fn dates_written_past_the_service_show() {
+        let mut log = old_log();
+        log.write(NOW + 2 * DAY);
+        assert_eq!(log.verify(), Err(Broken::Misdated(6)));
+        let mut log = old_log();
+        log.write(DAY / 2);
+        assert_eq!(log.verify(), Err(Broken::Misdated(6)));
+        // Within an hour of the entry before: clocks and lock waits.
+        let mut log = old_log();
+        log.write(5 * DAY - CLOCK_SLACK_SECS);
+        assert!(log.verify().is_ok());
     }
 }

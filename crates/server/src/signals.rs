@@ -224,7 +224,7 @@ pub struct HashLimits {
 
 /// The decodes' memory by default: 2 GiB at once, all of which one
 /// request may hold (a photo at the default pixel limit, 100 million,
-/// takes 1.13 GiB; an 8-bit video at the default frame limit, 8K, 1.9
+/// takes 1.03 GiB; an 8-bit video at the default frame limit, 8K, 1.9
 /// GiB), waiting up to 10 s.
 pub const DEFAULT_DECODE_MEMORY: hashwatch_media::BudgetLimits = hashwatch_media::BudgetLimits {
     total: 2 << 30,

@@ -327,6 +327,23 @@ fn a_probe_reads_the_size_from_the_header_alone() {
         (probe.width, probe.height, probe.pixels()),
         (127, 129, 127 * 129)
     );
+    // What hashing it will hold follows from what its decoder hands over:
+    // 11 bytes a pixel for 8-bit RGB, 13 for 16-bit RGBA.
+    assert_eq!(probe.decoded_bytes_per_pixel, 3);
+    assert_eq!(
+        hashwatch_signals::photo_memory(&probe),
+        127 * 129 * 11 + hashwatch_signals::PHOTO_BASE_BYTES
+    );
+    let deep = encode(
+        &DynamicImage::ImageRgba16(image::ImageBuffer::new(20, 10)),
+        ImageFormat::Png,
+    );
+    let probe = decoder.probe(&deep).expect("probes");
+    assert_eq!(probe.decoded_bytes_per_pixel, 8);
+    assert_eq!(
+        hashwatch_signals::photo_memory(&probe),
+        200 * 13 + hashwatch_signals::PHOTO_BASE_BYTES
+    );
     // A header with no pixel data behind it: the probe reads the size, the
     // decode fails.
     let hollow = png_header_only(5_000, 4_000);

@@ -372,7 +372,7 @@ pub fn hash_file_with_progress(
     }
     check_frame_size(width, height, limits)?;
     // Held to the end: the frames are decoded under it.
-    let _memory = match &options.budget {
+    let memory = match &options.budget {
         Some(budget) => Some(
             budget
                 .charge(
@@ -383,10 +383,12 @@ pub fn hash_file_with_progress(
         ),
         None => None,
     };
+    let charged = memory.as_ref().map_or(u64::MAX, |c| c.bytes());
     let scaler = rgb_scaler(decoder.format(), width, height).map_err(decode)?;
     let interval = ((options.seconds_per_hash * frame_rate) as i64).max(1) as u64;
     let mut hashing = Hashing {
         interval,
+        charged,
         frame_rate,
         limits: *limits,
         duration,
@@ -469,6 +471,8 @@ fn check_frame_size(width: u32, height: u32, limits: &Limits) -> Result<(), Erro
 /// The state of one file's hashing.
 struct Hashing {
     interval: u64,
+    /// The memory charged for the decode (`u64::MAX`: none was).
+    charged: u64,
     frame_rate: f64,
     limits: Limits,
     duration: Option<f64>,
@@ -501,6 +505,19 @@ impl Hashing {
             }
             let frame = self.received;
             self.received += 1;
+            // The memory was charged for the header's frames: a stream that
+            // grows past them midway would hold what nobody charged.
+            let (width, height) = (self.decoded.width(), self.decoded.height());
+            let need = frame_memory(
+                width,
+                height,
+                decoded_bytes_per_pixel(self.decoded.format()),
+            );
+            if need > self.charged {
+                return Err(Error::BadStream(format!(
+                    "frame {frame} is {width}x{height}, larger than the stream said it would be"
+                )));
+            }
             // A container may understate its length: the frames decoded
             // are what counts.
             if self.received > self.limits.max_frames {

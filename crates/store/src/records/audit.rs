@@ -2,7 +2,8 @@
 
 use super::*;
 use hashwatch_model::audit::{
-    chain_hash, verify, Broken, ChainedEntry, Cut, CutsChained, LegacyCut, PurgeRecord, Verified,
+    chain_hash, cuts_after, verify, Broken, ChainedEntry, Cut, CutsChained, LegacyCut, PurgeRecord,
+    Verified,
 };
 use hashwatch_model::{Actor, AuditAction};
 
@@ -79,8 +80,7 @@ fn head_in(tx: &mut dyn SqlTx) -> Result<String, Error> {
         .ok_or_else(|| Error::backend("the audit chain has no head row"))
 }
 
-/// The chained entries in order, (id, hash): taken before a purge, so that
-/// [`cuts_of`] can tell the links the purge cut.
+/// The chained entries in order, (id, hash).
 pub(super) fn chain_order(tx: &mut dyn SqlTx) -> Result<Vec<(i64, String)>, Error> {
     tx.query(
         "SELECT id, hash FROM audit WHERE hash IS NOT NULL ORDER BY id",
@@ -91,33 +91,12 @@ pub(super) fn chain_order(tx: &mut dyn SqlTx) -> Result<Vec<(i64, String)>, Erro
     .collect()
 }
 
-/// After a purge: the links it cut, each a run of removed entries between
-/// the nearest entries kept. A run at the end is followed by the purge's
-/// own entry, written next.
-pub(super) fn cuts_of(tx: &mut dyn SqlTx, before: &[(i64, String)]) -> Result<Vec<Cut>, Error> {
+/// After a purge of `before` (the log as it was): the links it cut, as
+/// [`cuts_after`] names them.
+pub(super) fn cuts_of(tx: &mut dyn SqlTx, before: &[ChainedEntry]) -> Result<Vec<Cut>, Error> {
     let kept: std::collections::HashSet<i64> =
         chain_order(tx)?.into_iter().map(|(id, _)| id).collect();
-    let mut cuts = Vec::new();
-    let mut open: Option<Cut> = None;
-    let (mut kept_id, mut kept_hash) = (0, String::new());
-    for (id, hash) in before {
-        if kept.contains(id) {
-            cuts.extend(open.take());
-            (kept_id, kept_hash) = (*id, hash.clone());
-        } else {
-            let cut = open.get_or_insert_with(|| Cut {
-                after_id: kept_id,
-                after: kept_hash.clone(),
-                first: *id,
-                last: *id,
-                last_hash: String::new(),
-            });
-            cut.last = *id;
-            cut.last_hash = hash.clone();
-        }
-    }
-    cuts.extend(open);
-    Ok(cuts)
+    Ok(cuts_after(before, |id| !kept.contains(&id)))
 }
 
 /// Appends entries to the chain, inside the caller's transaction.
@@ -219,7 +198,7 @@ impl Records<'_> {
     ) -> Result<Result<Verified, Broken>, Error> {
         self.read_tx(|tx| {
             let (entries, head) = chain_in(tx)?;
-            Ok(verify(&entries, &head, earlier_head))
+            Ok(verify(&entries, &head, earlier_head, unix_now()))
         })
     }
 

@@ -161,7 +161,7 @@ impl Records<'_> {
                 ),
                 &[cutoff.into()],
             )?;
-            let chain = super::audit::chain_order(tx)?;
+            let (before, _) = super::audit::chain_in(tx)?;
             let audit = tx.exec(
                 &format!(
                     "DELETE FROM audit WHERE at < ?
@@ -172,7 +172,7 @@ impl Records<'_> {
                 &[cutoff.into()],
             )?;
             let cuts = if audit > 0 {
-                super::audit::cuts_of(tx, &chain)?
+                super::audit::cuts_of(tx, &before)?
             } else {
                 Vec::new()
             };
