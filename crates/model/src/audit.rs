@@ -218,10 +218,28 @@ pub struct Verified {
 }
 
 /// The entry kept before a break.
+#[derive(Clone, Copy)]
 struct Kept<'a> {
     id: i64,
     hash: &'a str,
     at: Option<i64>,
+}
+
+impl<'a> Kept<'a> {
+    /// None yet: the start of the log.
+    const NONE: Kept<'static> = Kept {
+        id: 0,
+        hash: "",
+        at: None,
+    };
+
+    fn entry(entry: &ChainedEntry, hash: &'a str) -> Kept<'a> {
+        Kept {
+            id: entry.id,
+            hash,
+            at: Some(entry.at),
+        }
+    }
 }
 
 /// The breaks that chained entries account for.
@@ -304,18 +322,10 @@ impl Allowed {
 pub fn cuts_after(before: &[ChainedEntry], removed: impl Fn(i64) -> bool) -> Vec<Cut> {
     let allowed = Allowed::of(before);
     let mut cuts = Vec::new();
-    let mut kept = Kept {
-        id: 0,
-        hash: "",
-        at: None,
-    };
+    let mut kept = Kept::NONE;
     // The entry before, removed or kept, as `Kept` for the check of the
     // link into the next.
-    let mut previous = Kept {
-        id: 0,
-        hash: "",
-        at: None,
-    };
+    let mut previous = Kept::NONE;
     // The ids removed since the last kept entry, and whether every link
     // among them was the chain's own or accounted for.
     let mut run: Option<(i64, i64)> = None;
@@ -340,19 +350,11 @@ pub fn cuts_after(before: &[ChainedEntry], removed: impl Fn(i64) -> bool) -> Vec
                     last_hash: prev.clone(),
                 });
             }
-            kept = Kept {
-                id: entry.id,
-                hash,
-                at: Some(entry.at),
-            };
+            kept = Kept::entry(entry, hash);
             run = None;
             sound = true;
         }
-        previous = Kept {
-            id: entry.id,
-            hash,
-            at: Some(entry.at),
-        };
+        previous = Kept::entry(entry, hash);
     }
     // Removed entries at the end: the purge's own entry follows them.
     if let (Some((first, last)), true) = (run, sound) {
@@ -380,11 +382,7 @@ pub fn verify(
 ) -> Result<Verified, Broken> {
     let allowed = Allowed::of(entries);
     let mut seen = Verified::default();
-    let mut kept = Kept {
-        id: 0,
-        hash: "",
-        at: None,
-    };
+    let mut kept = Kept::NONE;
     for entry in entries {
         let (Some(prev), Some(hash)) = (&entry.prev_hash, &entry.hash) else {
             if seen.entries > 0 {
@@ -409,11 +407,7 @@ pub fn verify(
             }
             seen.cuts += 1;
         }
-        kept = Kept {
-            id: entry.id,
-            hash,
-            at: Some(entry.at),
-        };
+        kept = Kept::entry(entry, hash);
         seen.entries += 1;
     }
     if kept.hash != head {

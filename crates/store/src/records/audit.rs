@@ -2,8 +2,7 @@
 
 use super::*;
 use hashwatch_model::audit::{
-    chain_hash, cuts_after, verify, Broken, ChainedEntry, Cut, CutsChained, LegacyCut, PurgeRecord,
-    Verified,
+    chain_hash, verify, Broken, ChainedEntry, CutsChained, LegacyCut, PurgeRecord, Verified,
 };
 use hashwatch_model::{Actor, AuditAction};
 
@@ -80,25 +79,6 @@ fn head_in(tx: &mut dyn SqlTx) -> Result<String, Error> {
         .ok_or_else(|| Error::backend("the audit chain has no head row"))
 }
 
-/// The chained entries in order, (id, hash).
-pub(super) fn chain_order(tx: &mut dyn SqlTx) -> Result<Vec<(i64, String)>, Error> {
-    tx.query(
-        "SELECT id, hash FROM audit WHERE hash IS NOT NULL ORDER BY id",
-        &[],
-    )?
-    .iter()
-    .map(|r| Ok((r.req_int(0)?, r.req_text(1)?)))
-    .collect()
-}
-
-/// After a purge of `before` (the log as it was): the links it cut, as
-/// [`cuts_after`] names them.
-pub(super) fn cuts_of(tx: &mut dyn SqlTx, before: &[ChainedEntry]) -> Result<Vec<Cut>, Error> {
-    let kept: std::collections::HashSet<i64> =
-        chain_order(tx)?.into_iter().map(|(id, _)| id).collect();
-    Ok(cuts_after(before, |id| !kept.contains(&id)))
-}
-
 /// Appends entries to the chain, inside the caller's transaction.
 pub(super) fn append(tx: &mut dyn SqlTx, events: &[NewAudit]) -> Result<(), Error> {
     let at = unix_now();
@@ -134,19 +114,23 @@ pub(super) fn append(tx: &mut dyn SqlTx, events: &[NewAudit]) -> Result<(), Erro
     Ok(())
 }
 
+/// Appends the service's own entry about the chain itself (tenant `*`,
+/// the operator's): the only entries that may account for cuts.
+fn append_chain_entry(
+    tx: &mut dyn SqlTx,
+    action: AuditAction,
+    detail: String,
+) -> Result<(), Error> {
+    append(
+        tx,
+        &[Actor::Service.audit("*", action, None, None, Some(detail))],
+    )
+}
+
 /// The retention purge's own entry, in its transaction: the chain accepts
 /// the links the purge cut only because this entry names them.
 pub(super) fn record_purge(tx: &mut dyn SqlTx, record: &PurgeRecord) -> Result<(), Error> {
-    append(
-        tx,
-        &[Actor::Service.audit(
-            "*",
-            AuditAction::RetentionPurge,
-            None,
-            None,
-            Some(record.detail()),
-        )],
-    )
+    append_chain_entry(tx, AuditAction::RetentionPurge, record.detail())
 }
 
 /// The upgrade that took the cuts older purges recorded outside the chain
@@ -172,10 +156,10 @@ pub(crate) fn chain_legacy_cuts(tx: &mut dyn SqlTx) -> Result<(), Error> {
     if legacy_cuts.is_empty() {
         return Ok(());
     }
-    let detail = CutsChained { legacy_cuts }.detail();
-    append(
+    append_chain_entry(
         tx,
-        &[Actor::Service.audit("*", AuditAction::AuditCutsChained, None, None, Some(detail))],
+        AuditAction::AuditCutsChained,
+        CutsChained { legacy_cuts }.detail(),
     )
 }
 

@@ -1,7 +1,7 @@
 //! Legal holds, and the retention purge they stop.
 
 use super::*;
-use hashwatch_model::audit::PurgeRecord;
+use hashwatch_model::audit::{cuts_after, PurgeRecord};
 
 /// A bank hold names its bank as it is called now (the name it was placed
 /// under once the bank is gone).
@@ -162,19 +162,26 @@ impl Records<'_> {
                 &[cutoff.into()],
             )?;
             let (before, _) = super::audit::chain_in(tx)?;
-            let audit = tx.exec(
-                &format!(
-                    "DELETE FROM audit WHERE at < ?
-                       AND (bank IS NULL OR bank NOT IN ({HELD_BANKS}))
-                       AND (target IS NULL OR (target NOT IN ({HELD_CONTENT})
-                                             AND target NOT IN ({HELD_CASE_TARGETS})))"
-                ),
-                &[cutoff.into()],
-            )?;
-            let cuts = if audit > 0 {
-                super::audit::cuts_of(tx, &before)?
-            } else {
+            // The ids removed tell the cuts: the log is not read again.
+            let removed: std::collections::HashSet<i64> = tx
+                .query(
+                    &format!(
+                        "DELETE FROM audit WHERE at < ?
+                           AND (bank IS NULL OR bank NOT IN ({HELD_BANKS}))
+                           AND (target IS NULL OR (target NOT IN ({HELD_CONTENT})
+                                                 AND target NOT IN ({HELD_CASE_TARGETS})))
+                         RETURNING id"
+                    ),
+                    &[cutoff.into()],
+                )?
+                .iter()
+                .map(|r| r.req_int(0))
+                .collect::<Result<_, _>>()?;
+            let audit = removed.len() as u64;
+            let cuts = if removed.is_empty() {
                 Vec::new()
+            } else {
+                cuts_after(&before, |id| removed.contains(&id))
             };
             // Open reviews go too once past the period: a match nobody
             // looked at in that time is not kept forever.
